@@ -1,0 +1,88 @@
+//! The command line. These doc comments are the `--help` text, and the reference.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// Cross-department reconciliation for disabled people in poverty.
+///
+/// Loads the exports of the DPF registry (残联), civil affairs (民政), health insurance (医保)
+/// and education (教育), links the same person across them, evaluates the rule catalogue as of
+/// a date and writes gap lists per county.
+///
+/// Exit codes: 0 success (gaps are a normal result), 2 bad input or config (nothing written),
+/// 3 another run is writing the same output folder, 1 internal error, 4 gaps found (only with
+/// `run --fail-on-gaps`).
+#[derive(Debug, Parser)]
+#[command(name = "recon", version, max_term_width = 100)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the reconciliation job and write gap lists.
+    ///
+    /// Writes into OUT: gaps.csv, counties/<code>_<name>.xlsx and .csv, summary.csv, links.csv,
+    /// review.csv, rejects.csv, quality.csv and run.json. The folder is replaced atomically:
+    /// a failed run leaves the previous outputs as they were.
+    Run(RunArgs),
+    /// Show how each file is read: format, encoding, sheet, rows, the source it is assigned
+    /// to, and each header -> field mapping.
+    Inspect(InspectArgs),
+    /// Check a config file and summarise what it defines.
+    CheckConfig {
+        /// The TOML config file.
+        file: PathBuf,
+    },
+    /// List the rule catalogue, or show one rule.
+    Rules {
+        /// A rule id such as MED-01; all rules when omitted.
+        id: Option<String>,
+        /// Config file (default: the bundled configs/default.toml).
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Export files, or folders scanned for .csv, .xlsx and .xls files.
+    #[arg(required = true, value_name = "INPUT")]
+    pub inputs: Vec<PathBuf>,
+    /// Config file (default: the bundled configs/default.toml).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Evaluate the rules as of this date, YYYY-MM-DD (default: today).
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub as_of: Option<String>,
+    /// Output folder.
+    #[arg(long, value_name = "DIR", default_value = "recon-out")]
+    pub out: PathBuf,
+    /// Write full ID numbers in the gap lists (masked by default).
+    #[arg(long)]
+    pub full_ids: bool,
+    /// Run only this rule (repeatable); default: every enabled rule of the config.
+    #[arg(long = "rule", value_name = "ID")]
+    pub rules: Vec<String>,
+    /// Exit with code 4 when any gap is found (for scripts and audits).
+    #[arg(long)]
+    pub fail_on_gaps: bool,
+    /// No progress output and no summary.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct InspectArgs {
+    /// Export files, or folders scanned for .csv, .xlsx and .xls files.
+    #[arg(required = true, value_name = "INPUT")]
+    pub inputs: Vec<PathBuf>,
+    /// Config file (default: the bundled configs/default.toml).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Write a complete config with these files pinned and their columns mapped, to edit.
+    #[arg(long, value_name = "FILE")]
+    pub write_config: Option<PathBuf>,
+}

@@ -1,0 +1,135 @@
+//! `recon inspect`: how each file is read and mapped, without running anything; optionally
+//! writes a config with the files pinned and their columns mapped, for an auditor to edit.
+
+use std::path::Path;
+
+use super::{print, ExitStatus, Failure};
+use crate::cli::InspectArgs;
+use crate::config::options::FilePin;
+use crate::config::{self, Settings};
+use crate::ingest::{self, column_name, LoadedTable};
+
+pub fn run(args: &InspectArgs) -> Result<ExitStatus, Failure> {
+    let config = config::load(args.config.as_deref())?;
+    let settings = &config.settings;
+    let files = ingest::discover(&args.inputs).map_err(|e| Failure::BadInput(e.to_string()))?;
+    let mut text = String::new();
+    let mut pins = Vec::new();
+    let mut failed = 0;
+    for path in &files {
+        match ingest::load_file(path, settings) {
+            Ok(tables) => {
+                for table in &tables {
+                    text.push_str(&describe(table, settings));
+                    pins.push(pin_of(table, settings));
+                }
+            }
+            Err(e) => {
+                failed += 1;
+                text.push_str(&format!("{}\n  ERROR: {}\n\n", path.display(), e.message));
+            }
+        }
+    }
+    print(&text);
+    if let Some(out) = &args.write_config {
+        write_config(out, settings, pins)?;
+        print(&format!(
+            "wrote {}: edit it, then `recon run --config {}`\n",
+            out.display(),
+            out.display()
+        ));
+    }
+    Ok(if failed > 0 {
+        ExitStatus::BadInput
+    } else {
+        ExitStatus::Success
+    })
+}
+
+fn describe(table: &LoadedTable, settings: &Settings) -> String {
+    let file = &table.file;
+    let source = &settings.sources[table.mapping.source];
+    let mut text = format!("{}\n  format: {}", file.path.display(), file.format);
+    if let Some(encoding) = file.encoding {
+        text.push_str(&format!(", encoding: {encoding}"));
+    }
+    if let Some(sheet) = &file.sheet {
+        text.push_str(&format!(", sheet: {sheet}"));
+    }
+    text.push_str(&format!(
+        "\n  header row: {}, data rows: {} ({} blank or ragged)\n  source: {} ({})\n  columns:\n",
+        file.header_row + 1,
+        table.rows_read(),
+        table.rejects.len(),
+        source.key,
+        source.label
+    ));
+    for (field, mapping) in source.fields.iter().zip(&table.mapping.fields) {
+        if let Some((column, how)) = mapping {
+            text.push_str(&format!(
+                "    {:<16} -> {:<20} ({how})\n",
+                column_name(&table.headers, *column),
+                field.name
+            ));
+        }
+    }
+    let unmapped: Vec<String> = table
+        .mapping
+        .unmapped
+        .iter()
+        .map(|c| column_name(&table.headers, *c))
+        .collect();
+    if !unmapped.is_empty() {
+        text.push_str(&format!("  unmapped columns: {}\n", unmapped.join(", ")));
+    }
+    let missing: Vec<&str> = source
+        .fields
+        .iter()
+        .zip(&table.mapping.fields)
+        .filter(|(_, m)| m.is_none())
+        .map(|(f, _)| f.name.as_str())
+        .collect();
+    if !missing.is_empty() {
+        text.push_str(&format!(
+            "  fields not found (optional): {}\n",
+            missing.join(", ")
+        ));
+    }
+    text.push('\n');
+    text
+}
+
+fn pin_of(table: &LoadedTable, settings: &Settings) -> FilePin {
+    let source = &settings.sources[table.mapping.source];
+    let file_name = table
+        .file
+        .path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or_default()
+        .to_string();
+    FilePin {
+        name: file_name,
+        source: source.key.clone(),
+        columns: source
+            .fields
+            .iter()
+            .zip(&table.mapping.fields)
+            .filter_map(|(f, m)| {
+                m.as_ref()
+                    .map(|(column, _)| (table.headers[*column].clone(), f.name.clone()))
+            })
+            .collect(),
+    }
+}
+
+fn write_config(out: &Path, settings: &Settings, pins: Vec<FilePin>) -> Result<(), Failure> {
+    let mut options = settings.options.clone();
+    options.files = pins;
+    let body = toml::to_string_pretty(&options)
+        .map_err(|e| Failure::Internal(format!("cannot write config: {e}")))?;
+    let text = format!(
+        "# Written by `recon inspect --write-config`: the full configuration, with every inspected file\n# pinned to its source and its columns mapped ([[file]] at the end). See configs/default.toml\n# in the recon repository for what each key means.\n\n{body}"
+    );
+    std::fs::write(out, text).map_err(|e| Failure::Internal(format!("{}: {e}", out.display())))
+}

@@ -1,0 +1,162 @@
+//! The TOML authoring form of the configuration. Every table denies unknown keys, so a typo in
+//! an auditor's config is an error naming the key, not a silently ignored setting. The meaning
+//! of each key is documented in `configs/default.toml`, which is also the bundled default.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Options {
+    pub version: u32,
+    /// Fields every source has (name, ID, county…).
+    #[serde(default)]
+    pub fields: BTreeMap<String, FieldOptions>,
+    pub sources: BTreeMap<String, SourceOptions>,
+    #[serde(default)]
+    pub vocabulary: BTreeMap<String, Vec<String>>,
+    #[serde(default)]
+    pub death: Vec<DeathOptions>,
+    #[serde(default, rename = "rule")]
+    pub rules: Vec<RuleOptions>,
+    /// Files pinned to a source, with optional explicit column mappings.
+    #[serde(default, rename = "file", skip_serializing_if = "Vec::is_empty")]
+    pub files: Vec<FilePin>,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct FieldOptions {
+    #[serde(default = "text_kind")]
+    pub kind: String,
+    #[serde(default)]
+    pub aliases: Vec<String>,
+    #[serde(default)]
+    pub patterns: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub exclude: Vec<String>,
+}
+
+fn text_kind() -> String {
+    "text".into()
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct SourceOptions {
+    pub label: String,
+    /// Fields a file must have to belong to this source; `a|b` means either.
+    pub required: Vec<String>,
+    #[serde(default)]
+    pub active: Vec<ConditionOptions>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub active_from: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub active_until: Option<String>,
+    #[serde(default)]
+    pub fields: BTreeMap<String, FieldOptions>,
+}
+
+/// One test; exactly one kind of test per table (checked when settings are built).
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConditionOptions {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+    #[serde(default, rename = "in", skip_serializing_if = "Option::is_none")]
+    pub is_in: Option<Words>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub not_in: Option<Words>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub empty: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub is_as_of_year: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub active: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub age_min: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub age_max: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub living: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deceased: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub linked: Option<LinkedOptions>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub not_linked: Option<LinkedOptions>,
+}
+
+/// A word list, or the name of a `[vocabulary]` list.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(untagged)]
+pub enum Words {
+    List(Vec<String>),
+    Vocabulary(String),
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct LinkedOptions {
+    pub source: String,
+    #[serde(default, rename = "where")]
+    pub conditions: Vec<ConditionOptions>,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeathOptions {
+    pub source: String,
+    #[serde(rename = "where")]
+    pub conditions: Vec<ConditionOptions>,
+    /// The date field that dates the death; a blank date still counts as deceased.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub date: Option<String>,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleOptions {
+    pub id: String,
+    pub name: String,
+    /// What the rule flags, in one sentence.
+    pub flags: String,
+    pub basis: String,
+    /// `coverage` (漏保) or `audit` (违规享受).
+    pub kind: String,
+    #[serde(default = "enabled")]
+    pub enabled: bool,
+    pub subject: String,
+    #[serde(default)]
+    pub when: Vec<ConditionOptions>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requires: Option<LinkedOptions>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub forbids: Option<LinkedOptions>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duplicate: Option<DuplicateOptions>,
+}
+
+fn enabled() -> bool {
+    true
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct DuplicateOptions {
+    pub field: String,
+    #[serde(default, rename = "where")]
+    pub conditions: Vec<ConditionOptions>,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct FilePin {
+    /// The file's bare name, or a pattern with `*`.
+    pub name: String,
+    pub source: String,
+    /// Header -> field, overriding aliases and patterns for this file.
+    #[serde(default)]
+    pub columns: BTreeMap<String, String>,
+}

@@ -1,0 +1,535 @@
+//! Resolved settings: built once from `Options`, complete and validated. Field names become
+//! indices, vocabulary names become word lists, and every word is put in the same canonical
+//! form as the cell values it will be compared with.
+
+use std::collections::BTreeMap;
+
+use super::options::{ConditionOptions, FilePin, LinkedOptions, Options, Words};
+use crate::model::FieldKind;
+use crate::normalize::canonical_word;
+
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct ConfigError(pub String);
+
+fn err<T>(message: impl Into<String>) -> Result<T, ConfigError> {
+    Err(ConfigError(message.into()))
+}
+
+pub type SourceId = usize;
+
+#[derive(Clone, Debug)]
+pub struct Settings {
+    pub sources: Vec<Source>,
+    pub deaths: Vec<DeathRule>,
+    pub rules: Vec<Rule>,
+    pub pins: Vec<FilePin>,
+    /// The authoring form, kept to write configs back out (`inspect --write-config`).
+    pub options: Options,
+}
+
+#[derive(Clone, Debug)]
+pub struct Source {
+    pub key: String,
+    pub label: String,
+    pub fields: Vec<Field>,
+    /// Each entry lists alternatives: one of them must be mapped.
+    pub required: Vec<Vec<usize>>,
+    pub active: Vec<Condition>,
+    pub active_from: Option<usize>,
+    pub active_until: Option<usize>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Field {
+    pub name: String,
+    pub kind: FieldKind,
+    pub aliases: Vec<String>,
+    pub patterns: Vec<String>,
+    pub exclude: Vec<String>,
+    /// Declared under `[fields]` for every source rather than for this one.
+    pub is_shared: bool,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Condition {
+    FieldIn {
+        field: usize,
+        words: Vec<String>,
+        negate: bool,
+    },
+    FieldEmpty {
+        field: usize,
+        empty: bool,
+    },
+    FieldIsAsOfYear {
+        field: usize,
+    },
+    Active(bool),
+    Age {
+        min: Option<u32>,
+        max: Option<u32>,
+    },
+    Living(bool),
+    Linked {
+        source: SourceId,
+        conditions: Vec<Condition>,
+        negate: bool,
+    },
+}
+
+#[derive(Clone, Debug)]
+pub struct DeathRule {
+    pub source: SourceId,
+    pub conditions: Vec<Condition>,
+    pub date: Option<usize>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RuleKind {
+    Coverage,
+    Audit,
+}
+
+#[derive(Clone, Debug)]
+pub struct Rule {
+    pub id: String,
+    pub name: String,
+    pub flags: String,
+    pub basis: String,
+    pub kind: RuleKind,
+    pub enabled: bool,
+    pub subject: SourceId,
+    pub when: Vec<Condition>,
+    pub check: Check,
+}
+
+/// What makes a subject row a gap.
+#[derive(Clone, Debug)]
+pub enum Check {
+    /// No row of the same person in `source` matches.
+    Requires {
+        source: SourceId,
+        conditions: Vec<Condition>,
+    },
+    /// A row of the same person in `source` matches.
+    Forbids {
+        source: SourceId,
+        conditions: Vec<Condition>,
+    },
+    /// Another row of the same person and source, matching, has the same value of `field`.
+    Duplicate {
+        field: usize,
+        conditions: Vec<Condition>,
+    },
+    /// Every subject is a finding.
+    Always,
+}
+
+impl Source {
+    pub fn field(&self, name: &str) -> Option<usize> {
+        self.fields.iter().position(|f| f.name == name)
+    }
+
+    pub fn field_of_kind(&self, kind: FieldKind) -> Option<usize> {
+        self.fields.iter().position(|f| f.kind == kind)
+    }
+}
+
+impl Settings {
+    pub fn source(&self, key: &str) -> Option<SourceId> {
+        self.sources.iter().position(|s| s.key == key)
+    }
+
+    pub fn rule(&self, id: &str) -> Option<&Rule> {
+        self.rules.iter().find(|r| r.id.eq_ignore_ascii_case(id))
+    }
+
+    pub fn from_toml(text: &str) -> Result<Settings, ConfigError> {
+        let options: Options = toml::from_str(text).map_err(|e| ConfigError(e.to_string()))?;
+        Settings::from_options(options)
+    }
+
+    pub fn from_options(options: Options) -> Result<Settings, ConfigError> {
+        if options.version != 1 {
+            return err(format!(
+                "config version {} is not supported (expected 1)",
+                options.version
+            ));
+        }
+        let mut sources = Vec::new();
+        for (key, source) in &options.sources {
+            let mut fields = Vec::new();
+            for (name, field) in &options.fields {
+                fields.push(resolve_field(name, field, true)?);
+            }
+            for (name, field) in &source.fields {
+                if options.fields.contains_key(name) {
+                    return err(format!(
+                        "source {key}: field `{name}` is already a shared field"
+                    ));
+                }
+                fields.push(resolve_field(name, field, false)?);
+            }
+            sources.push(Source {
+                key: key.clone(),
+                label: source.label.clone(),
+                fields,
+                required: Vec::new(),
+                active: Vec::new(),
+                active_from: None,
+                active_until: None,
+            });
+        }
+        let resolver = Resolver {
+            sources: &sources,
+            vocabulary: &options.vocabulary,
+        };
+        let mut resolved = Vec::new();
+        for (id, (key, source)) in options.sources.iter().enumerate() {
+            let place = format!("source {key}");
+            let fields = &sources[id];
+            let required = source
+                .required
+                .iter()
+                .map(|alts| {
+                    alts.split('|')
+                        .map(|f| resolver.field(id, f, &place))
+                        .collect()
+                })
+                .collect::<Result<_, _>>()?;
+            let date_field = |f: &Option<String>| -> Result<Option<usize>, ConfigError> {
+                f.as_deref()
+                    .map(|f| resolver.field(id, f, &place))
+                    .transpose()
+            };
+            resolved.push(Source {
+                required,
+                active: resolver.conditions(id, &source.active, &format!("{place}: active"))?,
+                active_from: date_field(&source.active_from)?,
+                active_until: date_field(&source.active_until)?,
+                ..fields.clone()
+            });
+        }
+        let deaths = options
+            .death
+            .iter()
+            .enumerate()
+            .map(|(i, d)| {
+                let place = format!("death[{i}]");
+                let source = resolver.source(&d.source, &place)?;
+                Ok(DeathRule {
+                    source,
+                    conditions: resolver.conditions(source, &d.conditions, &place)?,
+                    date: d
+                        .date
+                        .as_deref()
+                        .map(|f| resolver.field(source, f, &place))
+                        .transpose()?,
+                })
+            })
+            .collect::<Result<_, ConfigError>>()?;
+        let rules = resolve_rules(&options, &resolver)?;
+        Ok(Settings {
+            sources: resolved,
+            deaths,
+            rules,
+            pins: options.files.clone(),
+            options,
+        })
+    }
+}
+
+fn resolve_field(
+    name: &str,
+    field: &super::options::FieldOptions,
+    is_shared: bool,
+) -> Result<Field, ConfigError> {
+    let kind = FieldKind::parse(&field.kind)
+        .ok_or_else(|| ConfigError(format!("field `{name}`: unknown kind `{}`", field.kind)))?;
+    let clean = |list: &[String]| {
+        list.iter()
+            .map(|a| crate::normalize::clean_header(a))
+            .collect()
+    };
+    Ok(Field {
+        name: name.to_string(),
+        kind,
+        aliases: clean(&field.aliases),
+        patterns: clean(&field.patterns),
+        exclude: clean(&field.exclude),
+        is_shared,
+    })
+}
+
+fn resolve_rules(options: &Options, resolver: &Resolver) -> Result<Vec<Rule>, ConfigError> {
+    let mut rules: Vec<Rule> = Vec::new();
+    for rule in &options.rules {
+        let place = format!("rule {}", rule.id);
+        if rules.iter().any(|r| r.id == rule.id) {
+            return err(format!("{place}: the id is used twice"));
+        }
+        let kind = match rule.kind.as_str() {
+            "coverage" => RuleKind::Coverage,
+            "audit" => RuleKind::Audit,
+            other => {
+                return err(format!(
+                    "{place}: kind must be coverage or audit, not `{other}`"
+                ))
+            }
+        };
+        let subject = resolver.source(&rule.subject, &place)?;
+        let linked =
+            |l: &LinkedOptions, what: &str| -> Result<(SourceId, Vec<Condition>), ConfigError> {
+                let source = resolver.source(&l.source, &place)?;
+                Ok((
+                    source,
+                    resolver.conditions(source, &l.conditions, &format!("{place}: {what}"))?,
+                ))
+            };
+        let check = match (&rule.requires, &rule.forbids, &rule.duplicate) {
+            (None, None, None) => Check::Always,
+            (Some(r), None, None) => {
+                let (source, conditions) = linked(r, "requires")?;
+                Check::Requires { source, conditions }
+            }
+            (None, Some(f), None) => {
+                let (source, conditions) = linked(f, "forbids")?;
+                Check::Forbids { source, conditions }
+            }
+            (None, None, Some(d)) => Check::Duplicate {
+                field: resolver.field(subject, &d.field, &place)?,
+                conditions: resolver.conditions(
+                    subject,
+                    &d.conditions,
+                    &format!("{place}: duplicate"),
+                )?,
+            },
+            _ => {
+                return err(format!(
+                    "{place}: give at most one of requires, forbids, duplicate"
+                ))
+            }
+        };
+        rules.push(Rule {
+            id: rule.id.clone(),
+            name: rule.name.clone(),
+            flags: rule.flags.clone(),
+            basis: rule.basis.clone(),
+            kind,
+            enabled: rule.enabled,
+            subject,
+            when: resolver.conditions(subject, &rule.when, &format!("{place}: when"))?,
+            check,
+        });
+    }
+    Ok(rules)
+}
+
+struct Resolver<'a> {
+    sources: &'a [Source],
+    vocabulary: &'a BTreeMap<String, Vec<String>>,
+}
+
+impl Resolver<'_> {
+    fn source(&self, key: &str, place: &str) -> Result<SourceId, ConfigError> {
+        self.sources
+            .iter()
+            .position(|s| s.key == key)
+            .ok_or_else(|| {
+                let known: Vec<&str> = self.sources.iter().map(|s| s.key.as_str()).collect();
+                ConfigError(format!(
+                    "{place}: unknown source `{key}` (sources: {})",
+                    known.join(", ")
+                ))
+            })
+    }
+
+    fn field(&self, source: SourceId, name: &str, place: &str) -> Result<usize, ConfigError> {
+        let s = &self.sources[source];
+        s.field(name).ok_or_else(|| {
+            let known: Vec<&str> = s.fields.iter().map(|f| f.name.as_str()).collect();
+            ConfigError(format!(
+                "{place}: source {} has no field `{name}` (fields: {})",
+                s.key,
+                known.join(", ")
+            ))
+        })
+    }
+
+    fn words(
+        &self,
+        words: &Words,
+        kind: FieldKind,
+        place: &str,
+    ) -> Result<Vec<String>, ConfigError> {
+        let list = match words {
+            Words::List(list) => list,
+            Words::Vocabulary(name) => self.vocabulary.get(name).ok_or_else(|| {
+                ConfigError(format!("{place}: no vocabulary list named `{name}`"))
+            })?,
+        };
+        Ok(list.iter().map(|w| canonical_word(kind, w)).collect())
+    }
+
+    fn conditions(
+        &self,
+        source: SourceId,
+        list: &[ConditionOptions],
+        place: &str,
+    ) -> Result<Vec<Condition>, ConfigError> {
+        list.iter()
+            .enumerate()
+            .map(|(i, c)| self.condition(source, c, &format!("{place}[{i}]")))
+            .collect()
+    }
+
+    fn condition(
+        &self,
+        source: SourceId,
+        c: &ConditionOptions,
+        place: &str,
+    ) -> Result<Condition, ConfigError> {
+        let tests = [
+            c.is_in.is_some(),
+            c.not_in.is_some(),
+            c.empty.is_some(),
+            c.is_as_of_year.is_some(),
+            c.active.is_some(),
+            c.age_min.is_some() || c.age_max.is_some(),
+            c.living.is_some(),
+            c.deceased.is_some(),
+            c.linked.is_some(),
+            c.not_linked.is_some(),
+        ];
+        if tests.iter().filter(|t| **t).count() != 1 {
+            return err(format!("{place}: a condition needs exactly one test (in, not_in, empty, is_as_of_year, active, age_min/age_max, living, deceased, linked, not_linked)"));
+        }
+        let needs_field = c.is_in.is_some()
+            || c.not_in.is_some()
+            || c.empty.is_some()
+            || c.is_as_of_year.is_some();
+        let field = match (&c.field, needs_field) {
+            (Some(f), true) => Some(self.field(source, f, place)?),
+            (None, false) => None,
+            (None, true) => return err(format!("{place}: this test needs a `field`")),
+            (Some(_), false) => return err(format!("{place}: this test takes no `field`")),
+        };
+        let kind = |f: usize| self.sources[source].fields[f].kind;
+        let linked = |l: &LinkedOptions, negate: bool| -> Result<Condition, ConfigError> {
+            let target = self.source(&l.source, place)?;
+            Ok(Condition::Linked {
+                source: target,
+                conditions: self.conditions(target, &l.conditions, place)?,
+                negate,
+            })
+        };
+        Ok(match (field, c) {
+            (Some(f), ConditionOptions { is_in: Some(w), .. }) => Condition::FieldIn {
+                field: f,
+                words: self.words(w, kind(f), place)?,
+                negate: false,
+            },
+            (
+                Some(f),
+                ConditionOptions {
+                    not_in: Some(w), ..
+                },
+            ) => Condition::FieldIn {
+                field: f,
+                words: self.words(w, kind(f), place)?,
+                negate: true,
+            },
+            (Some(f), ConditionOptions { empty: Some(e), .. }) => Condition::FieldEmpty {
+                field: f,
+                empty: *e,
+            },
+            (Some(f), _) => Condition::FieldIsAsOfYear { field: f },
+            (
+                None,
+                ConditionOptions {
+                    active: Some(a), ..
+                },
+            ) => Condition::Active(*a),
+            (
+                None,
+                ConditionOptions {
+                    living: Some(l), ..
+                },
+            ) => Condition::Living(*l),
+            (
+                None,
+                ConditionOptions {
+                    deceased: Some(d), ..
+                },
+            ) => Condition::Living(!*d),
+            (
+                None,
+                ConditionOptions {
+                    linked: Some(l), ..
+                },
+            ) => linked(l, false)?,
+            (
+                None,
+                ConditionOptions {
+                    not_linked: Some(l),
+                    ..
+                },
+            ) => linked(l, true)?,
+            (None, _) => Condition::Age {
+                min: c.age_min,
+                max: c.age_max,
+            },
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_default_config_resolves() {
+        let settings = Settings::from_toml(crate::config::DEFAULT_CONFIG).unwrap();
+        assert_eq!(settings.rules.len(), 14);
+        assert_eq!(settings.sources.len(), 4);
+        let dpf = &settings.sources[settings.source("dpf").unwrap()];
+        assert!(dpf.field("name").is_some() && dpf.field("certificate_number").is_some());
+    }
+
+    #[test]
+    fn mistakes_are_named() {
+        let bad_field =
+            crate::config::DEFAULT_CONFIG.replace("field = \"is_poor\"", "field = \"is_por\"");
+        let message = Settings::from_toml(&bad_field).unwrap_err().0;
+        assert!(
+            message.contains("rule MED-01") && message.contains("is_por"),
+            "{message}"
+        );
+        let bad_key = crate::config::DEFAULT_CONFIG.replace(
+            "basis = \"基本医疗保险全覆盖\"",
+            "basis = \"x\"\nbasiss = 1",
+        );
+        assert!(Settings::from_toml(&bad_key)
+            .unwrap_err()
+            .0
+            .contains("basiss"));
+        let bad_vocab =
+            crate::config::DEFAULT_CONFIG.replace("in = \"severe_grades\"", "in = \"severe\"");
+        assert!(Settings::from_toml(&bad_vocab)
+            .unwrap_err()
+            .0
+            .contains("severe"));
+    }
+
+    #[test]
+    fn grade_words_are_canonical() {
+        let settings = Settings::from_toml(crate::config::DEFAULT_CONFIG).unwrap();
+        let rule = settings.rule("CIV-02").unwrap();
+        let grades = rule.when.iter().find_map(|c| match c {
+            Condition::FieldIn { words, .. } => Some(words.clone()),
+            _ => None,
+        });
+        assert_eq!(grades, Some(vec!["一级".to_string(), "二级".to_string()]));
+    }
+}

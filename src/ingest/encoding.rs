@@ -1,0 +1,108 @@
+//! Text encodings of CSV exports: UTF-8 (with or without BOM), UTF-16 with BOM, else GB18030
+//! (a superset of GBK). Valid UTF-8 is never decoded as anything else; bytes that are neither
+//! are an error, as is binary content.
+
+use encoding_rs::{GB18030, UTF_16BE, UTF_16LE};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TextEncoding {
+    Utf8,
+    Utf8Bom,
+    Utf16,
+    Gb18030,
+}
+
+impl TextEncoding {
+    pub fn label(self) -> &'static str {
+        match self {
+            TextEncoding::Utf8 => "UTF-8",
+            TextEncoding::Utf8Bom => "UTF-8 with BOM",
+            TextEncoding::Utf16 => "UTF-16",
+            TextEncoding::Gb18030 => "GBK/GB18030",
+        }
+    }
+}
+
+/// Decodes a CSV file's bytes, or says why they are not text.
+pub fn decode(bytes: &[u8]) -> Result<(String, TextEncoding), String> {
+    if bytes.is_empty() {
+        return Err("the file is empty (0 bytes)".into());
+    }
+    if let Some(rest) = bytes.strip_prefix(b"\xEF\xBB\xBF") {
+        return std::str::from_utf8(rest)
+            .map(|s| (s.to_string(), TextEncoding::Utf8Bom))
+            .map_err(|e| {
+                format!(
+                    "starts with a UTF-8 BOM but is not UTF-8 (byte {})",
+                    e.valid_up_to() + 3
+                )
+            });
+    }
+    for (bom, encoding) in [(b"\xFF\xFE", UTF_16LE), (b"\xFE\xFF", UTF_16BE)] {
+        if let Some(rest) = bytes.strip_prefix(bom) {
+            let (text, had_errors) = encoding.decode_without_bom_handling(rest);
+            return match had_errors {
+                false => Ok((text.into_owned(), TextEncoding::Utf16)),
+                true => Err("starts with a UTF-16 BOM but is not UTF-16".into()),
+            };
+        }
+    }
+    if bytes.contains(&0) {
+        return Err("binary content (NUL bytes): not a CSV text file".into());
+    }
+    let (text, encoding) = match std::str::from_utf8(bytes) {
+        Ok(text) => (text.to_string(), TextEncoding::Utf8),
+        Err(_) => match GB18030.decode_without_bom_handling_and_without_replacement(bytes) {
+            Some(text) => (text.into_owned(), TextEncoding::Gb18030),
+            None => return Err("neither UTF-8 nor GBK/GB18030 text".into()),
+        },
+    };
+    if looks_binary(&text) {
+        return Err("binary content (control characters): not a CSV text file".into());
+    }
+    Ok((text, encoding))
+}
+
+fn looks_binary(text: &str) -> bool {
+    let sample = text.chars().take(8192);
+    let (mut total, mut control) = (0usize, 0usize);
+    for c in sample {
+        total += 1;
+        if c.is_control() && !matches!(c, '\r' | '\n' | '\t') {
+            control += 1;
+        }
+    }
+    control * 100 > total
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn encodings_are_told_apart() {
+        let text = "姓名,身份证号\n张三,1\n";
+        assert_eq!(decode(text.as_bytes()).unwrap().1, TextEncoding::Utf8);
+        let bom = [b"\xEF\xBB\xBF".as_slice(), text.as_bytes()].concat();
+        assert_eq!(
+            decode(&bom).unwrap(),
+            (text.to_string(), TextEncoding::Utf8Bom)
+        );
+        let (gbk, _, _) = encoding_rs::GBK.encode(text);
+        assert_eq!(
+            decode(&gbk).unwrap(),
+            (text.to_string(), TextEncoding::Gb18030)
+        );
+        assert!(decode(b"").unwrap_err().contains("empty"));
+        assert!(decode(b"PK\x03\x04\x00\x00")
+            .unwrap_err()
+            .contains("binary"));
+    }
+
+    #[test]
+    fn rare_characters_survive_gb18030() {
+        let text = "姓名\n王䶮\n李𫖯\n";
+        let (bytes, _, _) = GB18030.encode(text);
+        assert_eq!(decode(&bytes).unwrap().0, text);
+    }
+}

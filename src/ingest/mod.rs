@@ -1,0 +1,331 @@
+//! Ingest: input paths in, tables of raw cells out, each assigned to a source with its column
+//! mapping. Every data row is either kept or rejected with its reason, and counted. A file that
+//! cannot be read or assigned is an error naming the file; ingest never interprets values.
+
+pub mod encoding;
+mod grid;
+pub mod headers;
+
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+use sha2::{Digest, Sha256};
+
+use crate::config::options::FilePin;
+use crate::config::Settings;
+use crate::model::{Cell, FileId, Reject, RowRef};
+use crate::normalize::glob_matches;
+pub use headers::{column_letter, Mapping, MatchedBy};
+
+/// Cells longer than this are not a value any department field holds.
+const MAX_FIELD_CHARS: usize = 65_536;
+/// How many leading rows may be titles above the header row.
+const MAX_TITLE_ROWS: usize = 10;
+
+/// One input table: a CSV file, or one sheet of a workbook.
+#[derive(Clone, Debug)]
+pub struct InputFile {
+    pub id: FileId,
+    pub path: PathBuf,
+    /// The bare file name (with `[sheet]` when a workbook has several data sheets).
+    pub name: String,
+    pub format: &'static str,
+    pub encoding: Option<&'static str>,
+    pub sheet: Option<String>,
+    pub size: u64,
+    pub sha256: String,
+    /// 0-based index of the header row among the file's rows (titles may stand above it).
+    pub header_row: usize,
+}
+
+#[derive(Clone, Debug)]
+pub struct DataRow {
+    pub row: u32,
+    /// Cells indexed like the source's fields (empty where unmapped).
+    pub cells: Vec<Cell>,
+}
+
+#[derive(Clone, Debug)]
+pub struct LoadedTable {
+    pub file: InputFile,
+    pub headers: Vec<String>,
+    pub mapping: Mapping,
+    pub rows: Vec<DataRow>,
+    pub rejects: Vec<Reject>,
+}
+
+impl LoadedTable {
+    pub fn rows_read(&self) -> usize {
+        self.rows.len() + self.rejects.len()
+    }
+}
+
+/// A file that could not be used, with the reason.
+#[derive(Clone, Debug, thiserror::Error)]
+#[error("{file}: {message}")]
+pub struct IngestError {
+    pub file: String,
+    pub message: String,
+}
+
+/// Files named on the command line, folders scanned (recursively) for `.csv`, `.xlsx`, `.xls`;
+/// sorted so file ids are the same on every run.
+pub fn discover(inputs: &[PathBuf]) -> Result<Vec<PathBuf>, IngestError> {
+    let mut files = Vec::new();
+    for input in inputs {
+        let error = |message: String| IngestError {
+            file: input.display().to_string(),
+            message,
+        };
+        if input.is_dir() {
+            scan_folder(input, &mut files)
+                .map_err(|e| error(format!("cannot read folder: {e}")))?;
+        } else if input.is_file() {
+            files.push(input.clone());
+        } else {
+            return Err(error("no such file or folder".into()));
+        }
+    }
+    files.sort();
+    files.dedup();
+    if files.is_empty() {
+        return Err(IngestError {
+            file: "inputs".into(),
+            message: "no .csv, .xlsx or .xls files found".into(),
+        });
+    }
+    Ok(files)
+}
+
+fn scan_folder(dir: &Path, files: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        if name.starts_with('.') || name.starts_with("~$") {
+            continue;
+        }
+        if path.is_dir() {
+            scan_folder(&path, files)?;
+        } else if format_of(&path).is_some() {
+            files.push(path);
+        }
+    }
+    Ok(())
+}
+
+fn format_of(path: &Path) -> Option<&'static str> {
+    match path.extension()?.to_str()?.to_ascii_lowercase().as_str() {
+        "csv" | "txt" => Some("csv"),
+        "xlsx" | "xlsm" => Some("xlsx"),
+        "xls" => Some("xls"),
+        _ => None,
+    }
+}
+
+/// Reads every file in parallel and assigns each table to a source. All failing files are
+/// reported together.
+pub fn load(files: &[PathBuf], settings: &Settings) -> Result<Vec<LoadedTable>, Vec<IngestError>> {
+    let results: Vec<Result<Vec<LoadedTable>, IngestError>> = files
+        .par_iter()
+        .map(|path| load_file(path, settings))
+        .collect();
+    let mut tables = Vec::new();
+    let mut errors = Vec::new();
+    for result in results {
+        match result {
+            Ok(t) => tables.extend(t),
+            Err(e) => errors.push(e),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    disambiguate_names(&mut tables);
+    for (id, table) in tables.iter_mut().enumerate() {
+        table.file.id = id as FileId;
+        for row in &mut table.rejects {
+            row.row.file = id as FileId;
+        }
+    }
+    Ok(tables)
+}
+
+/// Two inputs with the same bare name (one per county folder) are told apart by their path.
+fn disambiguate_names(tables: &mut [LoadedTable]) {
+    let names: Vec<String> = tables.iter().map(|t| t.file.name.clone()).collect();
+    for table in tables.iter_mut() {
+        if names.iter().filter(|n| **n == table.file.name).count() > 1 {
+            table.file.name = table.file.path.display().to_string();
+        }
+    }
+}
+
+pub fn load_file(path: &Path, settings: &Settings) -> Result<Vec<LoadedTable>, IngestError> {
+    let bare = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("?")
+        .to_string();
+    let error = |message: String| IngestError {
+        file: path.display().to_string(),
+        message,
+    };
+    let bytes = std::fs::read(path).map_err(|e| error(format!("cannot read: {e}")))?;
+    let format = format_of(path).unwrap_or("csv");
+    let read = match format {
+        "csv" => grid::read_csv(&bytes),
+        _ => grid::read_workbook(path),
+    }
+    .map_err(error)?;
+    if read.grids.is_empty() {
+        return Err(error("the workbook has no sheet with data".into()));
+    }
+    let several_sheets = read.grids.len() > 1;
+    let sha256 = format!("{:x}", Sha256::digest(&bytes));
+    let pin = settings.pins.iter().find(|p| glob_matches(&p.name, &bare));
+    read.grids
+        .into_iter()
+        .map(|grid| {
+            let name = match (&grid.sheet, several_sheets) {
+                (Some(sheet), true) => format!("{bare}[{sheet}]"),
+                _ => bare.clone(),
+            };
+            let file = InputFile {
+                id: 0,
+                path: path.to_path_buf(),
+                name: name.clone(),
+                format,
+                encoding: read.encoding.map(|e| e.label()),
+                sheet: grid.sheet,
+                size: bytes.len() as u64,
+                sha256: sha256.clone(),
+                header_row: 0,
+            };
+            table_of(file, grid.rows, settings, pin).map_err(|message| IngestError {
+                file: match several_sheets {
+                    true => format!("{} [{}]", path.display(), name),
+                    false => path.display().to_string(),
+                },
+                message,
+            })
+        })
+        .collect()
+}
+
+/// Finds the header row (titles may stand above it), maps it, and splits rows into kept and
+/// rejected.
+fn table_of(
+    mut file: InputFile,
+    grid: Vec<Vec<Cell>>,
+    settings: &Settings,
+    pin: Option<&FilePin>,
+) -> Result<LoadedTable, String> {
+    let text_of = |row: &Vec<Cell>| -> Vec<String> {
+        row.iter().map(|c| c.text.trim().to_string()).collect()
+    };
+    let first_nonblank = grid
+        .iter()
+        .position(|r| r.iter().any(|c| !c.text.trim().is_empty()));
+    let Some(first) = first_nonblank else {
+        return Err("the file has no header row (it is blank)".into());
+    };
+    let mut first_error = None;
+    for index in first..grid.len().min(first + MAX_TITLE_ROWS) {
+        match headers::assign(&text_of(&grid[index]), settings, pin) {
+            Ok(mapping) => {
+                file.header_row = index;
+                let headers = text_of(&grid[index]);
+                let (rows, rejects) =
+                    split_rows(&file, &headers, &mapping, grid.into_iter().skip(index + 1));
+                return Ok(LoadedTable {
+                    file,
+                    headers,
+                    mapping,
+                    rows,
+                    rejects,
+                });
+            }
+            Err(e) => {
+                first_error.get_or_insert(e);
+            }
+        }
+    }
+    Err(first_error.unwrap_or_default())
+}
+
+fn split_rows(
+    file: &InputFile,
+    headers: &[String],
+    mapping: &Mapping,
+    rows: impl Iterator<Item = Vec<Cell>>,
+) -> (Vec<DataRow>, Vec<Reject>) {
+    let mut kept = Vec::new();
+    let mut rejects = Vec::new();
+    for (index, mut cells) in rows.enumerate() {
+        let row = RowRef {
+            file: file.id,
+            row: index as u32 + 1,
+        };
+        let reject = |column: String, reason: &'static str, detail: String| Reject {
+            row,
+            column,
+            reason,
+            detail,
+        };
+        if cells.iter().all(|c| c.text.trim().is_empty()) {
+            rejects.push(reject(
+                String::new(),
+                "empty_row",
+                "every cell is blank".into(),
+            ));
+            continue;
+        }
+        let extra_is_blank = cells
+            .iter()
+            .skip(headers.len())
+            .all(|c| c.text.trim().is_empty());
+        if cells.len() < headers.len() || !extra_is_blank {
+            let detail = format!("{} fields, the header has {}", cells.len(), headers.len());
+            rejects.push(reject(String::new(), "ragged_row", detail));
+            continue;
+        }
+        if let Some(column) = cells
+            .iter()
+            .position(|c| c.text.chars().count() > MAX_FIELD_CHARS)
+        {
+            let detail = format!(
+                "{} characters in one cell",
+                cells[column].text.chars().count()
+            );
+            rejects.push(reject(
+                column_name(headers, column),
+                "field_too_long",
+                detail,
+            ));
+            continue;
+        }
+        let by_field = mapping
+            .fields
+            .iter()
+            .map(|m| {
+                m.as_ref()
+                    .map(|(column, _)| std::mem::take(&mut cells[*column]))
+                    .unwrap_or_default()
+            })
+            .collect();
+        kept.push(DataRow {
+            row: row.row,
+            cells: by_field,
+        });
+    }
+    (kept, rejects)
+}
+
+/// `B 身份证号`: the column letter and its header, as a user finds it in Excel.
+pub fn column_name(headers: &[String], column: usize) -> String {
+    format!(
+        "{} {}",
+        column_letter(column),
+        headers.get(column).map_or("", |h| h.as_str())
+    )
+}

@@ -1,0 +1,392 @@
+//! Normalize: raw cells in, typed person records out. IDs, certificates, student numbers,
+//! names, dates, counties and vocabulary words are put in one canonical form that carries its
+//! damage state; every defect is counted per file and column for the data-quality report.
+//! Rows with neither a name nor any ID are rejected. Nothing here links rows to each other.
+
+pub mod certificate;
+pub mod date;
+pub mod id_number;
+pub mod name;
+pub mod region;
+pub mod student_number;
+mod text;
+
+use std::collections::BTreeMap;
+
+use rayon::prelude::*;
+
+use crate::config::{Settings, Source};
+use crate::ingest::{column_name, DataRow, LoadedTable};
+use crate::model::{
+    Cell, CellOrigin, CountyRef, FieldKind, FileId, IdSource, Record, Reject, RowRef, Value,
+};
+use id_number::{IdNumber, ParsedId};
+use region::{CountyProblem, Regions};
+pub use text::{clean_header, clean_word, glob_matches};
+
+/// Defect counts: (file, column, defect code) -> rows.
+pub type Quality = BTreeMap<(FileId, String, &'static str), u64>;
+
+pub struct Normalized {
+    pub records: Vec<Record>,
+    pub rejects: Vec<Reject>,
+    pub quality: Quality,
+}
+
+/// A vocabulary word in the canonical form cells of `kind` are put in.
+pub fn canonical_word(kind: FieldKind, raw: &str) -> String {
+    match normalize_value(
+        kind,
+        &Cell {
+            text: raw.to_string(),
+            origin: CellOrigin::Text,
+        },
+    ) {
+        Value::Text(t) => t,
+        _ => clean_word(raw),
+    }
+}
+
+/// Normalizes every table in parallel; records come out in file and row order.
+pub fn run(tables: &[LoadedTable], settings: &Settings, regions: &Regions) -> Normalized {
+    let parts: Vec<Normalized> = tables
+        .par_iter()
+        .map(|table| {
+            normalize_table(
+                table,
+                &settings.sources[table.mapping.source],
+                table.mapping.source,
+                regions,
+            )
+        })
+        .collect();
+    let mut all = Normalized {
+        records: Vec::new(),
+        rejects: Vec::new(),
+        quality: Quality::new(),
+    };
+    for part in parts {
+        all.records.extend(part.records);
+        all.rejects.extend(part.rejects);
+        for (key, n) in part.quality {
+            *all.quality.entry(key).or_default() += n;
+        }
+    }
+    all
+}
+
+fn normalize_table(
+    table: &LoadedTable,
+    source: &Source,
+    source_id: usize,
+    regions: &Regions,
+) -> Normalized {
+    let mut out = Normalized {
+        records: Vec::new(),
+        rejects: Vec::new(),
+        quality: Quality::new(),
+    };
+    let columns: Vec<String> = table
+        .mapping
+        .fields
+        .iter()
+        .map(|m| {
+            m.as_ref()
+                .map_or(String::new(), |(c, _)| column_name(&table.headers, *c))
+        })
+        .collect();
+    for data in &table.rows {
+        let row = RowRef {
+            file: table.file.id,
+            row: data.row,
+        };
+        let mut defects: Vec<(usize, &'static str)> = Vec::new();
+        let record = normalize_row(row, data, source, source_id, regions, &mut defects);
+        for (field, defect) in defects {
+            *out.quality
+                .entry((row.file, columns[field].clone(), defect))
+                .or_default() += 1;
+        }
+        match record {
+            Ok(record) => out.records.push(record),
+            Err(reason) => out.rejects.push(Reject {
+                row,
+                column: String::new(),
+                reason,
+                detail: "the row has neither a name nor an ID, certificate or student number"
+                    .into(),
+            }),
+        }
+    }
+    out
+}
+
+/// One row -> one record, or the reason it cannot be a person row.
+fn normalize_row(
+    row: RowRef,
+    data: &DataRow,
+    source: &Source,
+    source_id: usize,
+    regions: &Regions,
+    defects: &mut Vec<(usize, &'static str)>,
+) -> Result<Record, &'static str> {
+    let mut values: Vec<Value> = Vec::with_capacity(source.fields.len());
+    let mut name = name::Name::default();
+    let mut ids: Vec<(IdSource, ParsedId, usize)> = Vec::new();
+    let mut derived: Vec<(FieldKind, &'static str)> = Vec::new();
+    for (index, (field, cell)) in source.fields.iter().zip(&data.cells).enumerate() {
+        let mut value = Value::Empty;
+        match field.kind {
+            FieldKind::Name => {
+                name = name::normalize_name(&cell.text);
+                defects.extend(name.repairs.iter().map(|r| (index, r.code())));
+            }
+            FieldKind::Id if field.name == "id_number" => {
+                ids.push((
+                    IdSource::IdColumn,
+                    id_number::parse_id(&cell.text, cell.origin == CellOrigin::Number),
+                    index,
+                ));
+            }
+            FieldKind::Certificate => {
+                let cert =
+                    certificate::parse_certificate(&cell.text, cell.origin == CellOrigin::Number);
+                derived.extend(cert.category.map(|c| (FieldKind::Category, c)));
+                derived.extend(cert.grade.map(|g| (FieldKind::Grade, g)));
+                ids.push((IdSource::Certificate, cert.id, index));
+            }
+            FieldKind::StudentNumber => {
+                if let Some(parsed) = student_number::id_from_student_number(&cell.text) {
+                    ids.push((IdSource::StudentNumber, parsed, index));
+                }
+            }
+            FieldKind::County | FieldKind::CountyCode => {}
+            kind => {
+                value = normalize_value(kind, cell);
+                if matches!(value, Value::Unparsed(_)) {
+                    defects.push((index, unparsed_code(kind)));
+                }
+            }
+        }
+        values.push(value);
+    }
+    fill_from_certificate(source, &mut values, &derived);
+    let (id, id_source) = choose_id(&ids, defects);
+    if name.is_empty() && id == IdNumber::Missing {
+        return Err("no_identity");
+    }
+    let birth_date = match &id {
+        IdNumber::Valid(v) => id_number::birth_date(v),
+        IdNumber::Damaged { prefix } if prefix.len() >= 14 => {
+            id_number::birth_date(&format!("{prefix}0000"))
+        }
+        _ => None,
+    }
+    .or_else(|| source.field("birth_date").and_then(|f| values[f].date()));
+    let county = resolve_county(source, data, &id, regions, defects);
+    Ok(Record {
+        row,
+        source: source_id,
+        id,
+        id_source,
+        name,
+        county,
+        birth_date,
+        values,
+    })
+}
+
+/// The person's ID: the ID column when valid, else a certificate's or student number's ID;
+/// when none is valid, the ID column's own (damaged, invalid or missing) state.
+fn choose_id(
+    ids: &[(IdSource, ParsedId, usize)],
+    defects: &mut Vec<(usize, &'static str)>,
+) -> (IdNumber, IdSource) {
+    for (_, parsed, field) in ids {
+        defects.extend(parsed.repairs.iter().map(|r| (*field, r.code())));
+        if !matches!(parsed.id, IdNumber::Valid(_) | IdNumber::Missing) {
+            defects.push((*field, parsed.id.state()));
+        }
+    }
+    let valid: Vec<&(IdSource, ParsedId, usize)> = ids
+        .iter()
+        .filter(|(_, p, _)| p.id.valid().is_some())
+        .collect();
+    if let Some((first, rest)) = valid.split_first() {
+        if rest.iter().any(|(_, p, _)| p.id != first.1.id) {
+            defects.push((first.2, "id_differs_from_certificate_or_student_number"));
+        }
+        return (first.1.id.clone(), first.0);
+    }
+    let own = ids
+        .iter()
+        .find(|(s, _, _)| *s == IdSource::IdColumn)
+        .or(ids.first());
+    match own {
+        Some((_, parsed, field)) => {
+            if parsed.id == IdNumber::Missing {
+                defects.push((*field, "id_missing"));
+            }
+            (parsed.id.clone(), IdSource::None)
+        }
+        None => (IdNumber::Missing, IdSource::None),
+    }
+}
+
+/// A certificate's category and grade fill blank category and grade columns.
+fn fill_from_certificate(
+    source: &Source,
+    values: &mut [Value],
+    derived: &[(FieldKind, &'static str)],
+) {
+    for (kind, word) in derived {
+        if let Some(field) = source.field_of_kind(*kind) {
+            if values[field].is_empty() {
+                values[field] = Value::Text(word.to_string());
+            }
+        }
+    }
+}
+
+/// The row's county column (code first, then name), else the region code of its ID.
+fn resolve_county(
+    source: &Source,
+    data: &DataRow,
+    id: &IdNumber,
+    regions: &Regions,
+    defects: &mut Vec<(usize, &'static str)>,
+) -> Option<CountyRef> {
+    let id_region = match id {
+        IdNumber::Valid(v) => Some(&v[..6]),
+        IdNumber::Damaged { prefix } if prefix.len() >= 6 => Some(&prefix[..6]),
+        _ => None,
+    };
+    let as_ref = |c: &region::County| CountyRef {
+        code: c.code.clone(),
+        name: c.name.clone(),
+    };
+    for kind in [FieldKind::CountyCode, FieldKind::County] {
+        let Some(field) = source.field_of_kind(kind) else {
+            continue;
+        };
+        if data.cells[field].text.trim().is_empty() {
+            continue;
+        }
+        match regions.resolve(&data.cells[field].text, id_region) {
+            Ok(county) => return Some(as_ref(county)),
+            Err(CountyProblem::Unknown) => defects.push((field, "county_unknown")),
+            Err(CountyProblem::Ambiguous) => defects.push((field, "county_ambiguous")),
+        }
+    }
+    let from_id = id_region.and_then(|r| regions.by_code(r)).map(as_ref);
+    if let Some(field) = source
+        .field_of_kind(FieldKind::County)
+        .or(source.field_of_kind(FieldKind::CountyCode))
+    {
+        defects.push((
+            field,
+            if from_id.is_some() {
+                "county_from_id_region"
+            } else {
+                "county_missing"
+            },
+        ));
+    }
+    from_id
+}
+
+fn unparsed_code(kind: FieldKind) -> &'static str {
+    match kind {
+        FieldKind::Date => "date_unparsed",
+        FieldKind::Year => "year_unparsed",
+        FieldKind::Grade => "grade_unknown",
+        FieldKind::Category => "category_unknown",
+        FieldKind::YesNo => "yes_no_unknown",
+        FieldKind::Sex => "sex_unknown",
+        _ => "value_unparsed",
+    }
+}
+
+/// A cell of a value kind (not name, ID or county) -> its canonical value.
+pub fn normalize_value(kind: FieldKind, cell: &Cell) -> Value {
+    let word = clean_word(&cell.text);
+    if word.is_empty() {
+        return Value::Empty;
+    }
+    let known = |v: Option<&str>| {
+        v.map_or(Value::Unparsed(word.clone()), |v| {
+            Value::Text(v.to_string())
+        })
+    };
+    match kind {
+        FieldKind::Date => {
+            date::parse_date(&word).map_or(Value::Unparsed(word.clone()), Value::Date)
+        }
+        FieldKind::Year => known(parse_year(&word)),
+        FieldKind::Grade => known(certificate::normalize_grade(&word)),
+        FieldKind::Category => known(certificate::normalize_category(&word)),
+        FieldKind::YesNo => known(match word.to_ascii_lowercase().as_str() {
+            "是" | "y" | "yes" | "1" | "true" | "有" => Some("是"),
+            "否" | "n" | "no" | "0" | "false" | "无" => Some("否"),
+            _ => None,
+        }),
+        FieldKind::Sex => known(match word.to_ascii_lowercase().as_str() {
+            "男" | "1" | "m" | "male" => Some("男"),
+            "女" | "2" | "f" | "female" => Some("女"),
+            _ => None,
+        }),
+        FieldKind::Id => known(
+            id_number::parse_id(&cell.text, cell.origin == CellOrigin::Number)
+                .id
+                .valid(),
+        ),
+        _ => Value::Text(word),
+    }
+}
+
+/// `2020`, `2020年`, `2020.0`, `2020年度` -> `2020`.
+fn parse_year(word: &str) -> Option<&str> {
+    let digits = word
+        .trim_end_matches("年度")
+        .trim_end_matches('年')
+        .trim_end_matches(".0");
+    (digits.len() == 4 && digits.bytes().all(|b| b.is_ascii_digit())).then_some(digits)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn text(t: &str) -> Cell {
+        Cell {
+            text: t.into(),
+            origin: CellOrigin::Text,
+        }
+    }
+
+    #[test]
+    fn values() {
+        assert_eq!(
+            normalize_value(FieldKind::Year, &text("2020年度")),
+            Value::Text("2020".into())
+        );
+        assert_eq!(
+            normalize_value(FieldKind::YesNo, &text("Y")),
+            Value::Text("是".into())
+        );
+        assert_eq!(
+            normalize_value(FieldKind::Grade, &text("2级")),
+            Value::Text("二级".into())
+        );
+        assert_eq!(
+            normalize_value(FieldKind::Date, &text("长期")),
+            Value::Unparsed("长期".into())
+        );
+        assert_eq!(
+            normalize_value(FieldKind::Text, &text(" 農村低保 ")),
+            Value::Text("农村低保".into())
+        );
+        assert_eq!(normalize_value(FieldKind::Text, &text("  ")), Value::Empty);
+        assert_eq!(canonical_word(FieldKind::Grade, "1"), "一级");
+    }
+}

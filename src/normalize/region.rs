@@ -1,0 +1,222 @@
+//! Counties: a code (current or legacy, 6 or 12 digits) or a name (with or without its
+//! province and city, traditional or simplified, with or without the 县/市/区 suffix) is
+//! resolved against the reference data compiled in from `data/`.
+
+use std::collections::HashMap;
+
+use super::text::clean_word;
+
+const COUNTIES_CSV: &str = include_str!("../../data/counties.csv");
+const CITIES_CSV: &str = include_str!("../../data/cities.csv");
+const PROVINCES_CSV: &str = include_str!("../../data/provinces.csv");
+const LEGACY_CSV: &str = include_str!("../../data/legacy_codes.csv");
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct County {
+    pub code: String,
+    pub name: String,
+    /// Province and city names, used to tell apart counties that share a name.
+    pub context: Vec<String>,
+}
+
+/// Why a county value could not be resolved.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CountyProblem {
+    Unknown,
+    Ambiguous,
+}
+
+pub struct Regions {
+    by_code: HashMap<String, usize>,
+    by_name: HashMap<String, Vec<usize>>,
+    legacy: HashMap<String, String>,
+    counties: Vec<County>,
+}
+
+fn csv_rows(text: &str) -> impl Iterator<Item = Vec<String>> + '_ {
+    text.lines()
+        .skip(1)
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| {
+            l.split(',')
+                .map(|f| f.trim_matches('"').to_string())
+                .collect()
+        })
+}
+
+fn short_name(name: &str) -> Option<&str> {
+    let short = name.trim_end_matches(['县', '市', '区', '旗']);
+    (short != name && short.chars().count() >= 2).then_some(short)
+}
+
+impl Regions {
+    /// The reference data compiled into the binary.
+    pub fn bundled() -> Regions {
+        let names = |text| -> HashMap<String, String> {
+            csv_rows(text)
+                .map(|r| (r[0].clone(), r[1].clone()))
+                .collect()
+        };
+        let (cities, provinces) = (names(CITIES_CSV), names(PROVINCES_CSV));
+        let mut regions = Regions {
+            by_code: HashMap::new(),
+            by_name: HashMap::new(),
+            legacy: csv_rows(LEGACY_CSV)
+                .map(|r| (r[0].clone(), r[1].clone()))
+                .collect(),
+            counties: Vec::new(),
+        };
+        for row in csv_rows(COUNTIES_CSV) {
+            let context = [cities.get(&row[2]), provinces.get(&row[3])]
+                .into_iter()
+                .flatten()
+                .filter(|n| n.as_str() != "市辖区" && n.as_str() != "省直辖县级行政区划")
+                .cloned()
+                .collect();
+            let index = regions.counties.len();
+            regions.by_code.insert(row[0].clone(), index);
+            regions
+                .by_name
+                .entry(row[1].clone())
+                .or_default()
+                .push(index);
+            if let Some(short) = short_name(&row[1]) {
+                regions
+                    .by_name
+                    .entry(short.to_string())
+                    .or_default()
+                    .push(index);
+            }
+            regions.counties.push(County {
+                code: row[0].clone(),
+                name: row[1].clone(),
+                context,
+            });
+        }
+        regions
+    }
+
+    /// A county by its code; legacy codes are mapped to the current one.
+    pub fn by_code(&self, code: &str) -> Option<&County> {
+        let current = self.legacy.get(code).map_or(code, String::as_str);
+        self.by_code.get(current).map(|&i| &self.counties[i])
+    }
+
+    /// Resolves a county cell: a code, a name, or both. `id_region` (the ID's first six
+    /// digits) only breaks ties between counties that share a name.
+    pub fn resolve(&self, cell: &str, id_region: Option<&str>) -> Result<&County, CountyProblem> {
+        let text = clean_word(cell);
+        let digits: String = text.chars().take_while(char::is_ascii_digit).collect();
+        if digits.len() == 6 || digits.len() == 9 || digits.len() == 12 {
+            return self.by_code(&digits[..6]).ok_or(CountyProblem::Unknown);
+        }
+        let name_part = &text[digits.len()..];
+        let candidates = self.name_candidates(name_part);
+        match candidates.as_slice() {
+            [] => Err(CountyProblem::Unknown),
+            [one] => Ok(&self.counties[*one]),
+            many => self.disambiguate(many, name_part, id_region),
+        }
+    }
+
+    /// Counties whose name (or short name) ends the text, longest match first.
+    fn name_candidates(&self, text: &str) -> Vec<usize> {
+        let chars: Vec<char> = text.chars().collect();
+        (0..chars.len())
+            .map(|start| chars[start..].iter().collect::<String>())
+            .find_map(|tail| {
+                self.by_name
+                    .get(&tail)
+                    .filter(|_| tail.chars().count() >= 2)
+            })
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    fn disambiguate(
+        &self,
+        candidates: &[usize],
+        text: &str,
+        id_region: Option<&str>,
+    ) -> Result<&County, CountyProblem> {
+        let by_context: Vec<usize> = candidates
+            .iter()
+            .copied()
+            .filter(|&i| {
+                self.counties[i]
+                    .context
+                    .iter()
+                    .any(|c| text.contains(c.as_str()))
+            })
+            .collect();
+        if let [one] = by_context.as_slice() {
+            return Ok(&self.counties[*one]);
+        }
+        let region = id_region
+            .and_then(|r| self.by_code(r))
+            .map(|c| c.code.clone());
+        for prefix_len in [4, 2] {
+            let Some(prefix) = region.as_deref().and_then(|r| r.get(..prefix_len)) else {
+                break;
+            };
+            let near: Vec<usize> = candidates
+                .iter()
+                .copied()
+                .filter(|&i| self.counties[i].code.starts_with(prefix))
+                .collect();
+            if let [one] = near.as_slice() {
+                return Ok(&self.counties[*one]);
+            }
+        }
+        Err(CountyProblem::Ambiguous)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_names_and_legacy() {
+        let regions = Regions::bundled();
+        assert_eq!(regions.resolve("421181", None).unwrap().name, "麻城市");
+        assert_eq!(regions.resolve("422101", None).unwrap().code, "421181");
+        assert_eq!(
+            regions.resolve("421181000000", None).unwrap().code,
+            "421181"
+        );
+        assert_eq!(regions.resolve("麻城市", None).unwrap().code, "421181");
+        assert_eq!(regions.resolve("麻城", None).unwrap().code, "421181");
+        assert_eq!(
+            regions.resolve("湖北省黄冈市蕲春县", None).unwrap().code,
+            "421126"
+        );
+        assert_eq!(regions.resolve("蘄春縣", None).unwrap().code, "421126");
+        assert_eq!(
+            regions.resolve("421126 蕲春县", None).unwrap().code,
+            "421126"
+        );
+        assert_eq!(
+            regions.resolve("郧县", None).err(),
+            Some(CountyProblem::Unknown)
+        );
+        assert_eq!(regions.resolve("420321", None).unwrap().name, "郧阳区");
+        assert_eq!(
+            regions.resolve("不存在县", None).err(),
+            Some(CountyProblem::Unknown)
+        );
+    }
+
+    #[test]
+    fn shared_names_need_context() {
+        let regions = Regions::bundled();
+        assert_eq!(
+            regions.resolve("鼓楼区", None).err(),
+            Some(CountyProblem::Ambiguous)
+        );
+        let nanjing = regions.resolve("南京市鼓楼区", None).unwrap();
+        assert!(nanjing.code.starts_with("3201"), "{}", nanjing.code);
+        let fuzhou = regions.resolve("鼓楼区", Some("350102")).unwrap();
+        assert!(fuzhou.code.starts_with("3501"), "{}", fuzhou.code);
+    }
+}

@@ -1,0 +1,132 @@
+//! The run's tables besides the gap lists: `summary.csv`, `links.csv`, `review.csv`,
+//! `rejects.csv` and `quality.csv` (the data-quality report).
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use super::{csv_writer, write_csv_rows, ReportError, RunResult};
+
+/// Rule x county: subject rows, gaps and the share covered, zeros included for every county
+/// that appears in any input row.
+pub fn write_summary(path: &Path, result: &RunResult) -> Result<(), ReportError> {
+    let settings = result.settings();
+    let mut counties: BTreeMap<String, String> = result
+        .records
+        .iter()
+        .map(|r| {
+            r.county
+                .as_ref()
+                .map_or((String::new(), "未知区县".into()), |c| {
+                    (c.code.clone(), c.name.clone())
+                })
+        })
+        .collect();
+    if counties.is_empty() {
+        counties.insert(String::new(), "未知区县".into());
+    }
+    let mut gaps: BTreeMap<(usize, &str), u64> = BTreeMap::new();
+    for gap in &result.evaluation.gaps {
+        let code = result.records[gap.record]
+            .county
+            .as_ref()
+            .map_or("", |c| c.code.as_str());
+        *gaps.entry((gap.rule, code)).or_default() += 1;
+    }
+    let mut rows = Vec::new();
+    for &rule in &result.rules_run {
+        for (code, name) in &counties {
+            let subjects = result
+                .evaluation
+                .subjects
+                .get(&(rule, code.clone()))
+                .copied()
+                .unwrap_or(0);
+            let found = gaps.get(&(rule, code.as_str())).copied().unwrap_or(0);
+            let rate = match subjects {
+                0 => String::new(),
+                n => format!("{:.4}", 1.0 - found as f64 / n as f64),
+            };
+            let r = &settings.rules[rule];
+            rows.push(vec![
+                r.id.clone(),
+                r.name.clone(),
+                code.clone(),
+                name.clone(),
+                subjects.to_string(),
+                found.to_string(),
+                rate,
+            ]);
+        }
+    }
+    let header = [
+        "rule_id",
+        "rule_name",
+        "county_code",
+        "county_name",
+        "subjects",
+        "gaps",
+        "rate_without_gap",
+    ];
+    write_csv_rows(path, csv_writer(path, &header, false)?, rows)
+}
+
+/// Every data row read and the person it was linked to.
+pub fn write_links(path: &Path, result: &RunResult) -> Result<(), ReportError> {
+    let rows = result.records.iter().enumerate().map(|(i, r)| {
+        [
+            result.file_name(r.row.file).to_string(),
+            r.row.row.to_string(),
+            result.linkage.key_of(i).to_string(),
+            result.linkage.evidence[i].clone(),
+        ]
+    });
+    let header = ["source_file", "source_row", "person_key", "evidence"];
+    write_csv_rows(path, csv_writer(path, &header, false)?, rows)
+}
+
+/// Candidate links for a person to decide. The deterministic linker proposes none.
+pub fn write_review(path: &Path) -> Result<(), ReportError> {
+    let header = [
+        "source_file",
+        "source_row",
+        "candidate_file",
+        "candidate_row",
+        "match_probability",
+        "reason",
+    ];
+    write_csv_rows(
+        path,
+        csv_writer(path, &header, false)?,
+        Vec::<Vec<String>>::new(),
+    )
+}
+
+pub fn write_rejects(path: &Path, result: &RunResult) -> Result<(), ReportError> {
+    let mut rejects: Vec<_> = result.rejects.iter().collect();
+    rejects.sort();
+    let rows = rejects.into_iter().map(|r| {
+        [
+            result.file_name(r.row.file).to_string(),
+            r.row.row.to_string(),
+            r.column.clone(),
+            r.reason.to_string(),
+            r.detail.clone(),
+        ]
+    });
+    let header = ["source_file", "source_row", "column", "reason", "detail"];
+    write_csv_rows(path, csv_writer(path, &header, false)?, rows)
+}
+
+/// Defects found and repaired, per file and column.
+pub fn write_quality(path: &Path, result: &RunResult) -> Result<(), ReportError> {
+    let rows = result.quality.iter().map(|((file, column, defect), n)| {
+        [
+            result.file_name(*file).to_string(),
+            column.clone(),
+            defect.to_string(),
+            n.to_string(),
+        ]
+    });
+    let header = ["source_file", "column", "defect", "rows"];
+    write_csv_rows(path, csv_writer(path, &header, false)?, rows)
+}

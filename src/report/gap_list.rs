@@ -1,0 +1,271 @@
+//! Gap lists: `gaps.csv` for other systems, and per county a workbook (one sheet per rule) and
+//! a CSV for county staff, with Chinese headers, IDs as text and formula injection neutralised.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use rust_xlsxwriter::{Format, Workbook};
+
+use super::{create_private_dir, csv_writer, report_error, write_csv_rows, ReportError, RunResult};
+use crate::mask::mask_id;
+use crate::normalize::id_number::IdNumber;
+
+/// One gap as written.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct GapRow {
+    pub rule_id: String,
+    pub county_code: String,
+    pub county_name: String,
+    pub source: String,
+    pub source_file: String,
+    pub source_row: u32,
+    pub person_key: String,
+    pub name: String,
+    pub id_number: String,
+    pub detail: String,
+    pub rule_name: String,
+    pub evidence_file: String,
+    pub evidence_row: String,
+}
+
+pub const GAPS_HEADER: [&str; 13] = [
+    "rule_id",
+    "county_code",
+    "county_name",
+    "source",
+    "source_file",
+    "source_row",
+    "person_key",
+    "name",
+    "id_number",
+    "detail",
+    "rule_name",
+    "evidence_file",
+    "evidence_row",
+];
+
+const COUNTY_HEADER: [&str; 12] = [
+    "规则编号",
+    "规则名称",
+    "区县代码",
+    "区县名称",
+    "姓名",
+    "身份证号",
+    "来源部门",
+    "来源文件",
+    "行号",
+    "问题说明",
+    "相关记录",
+    "人员编号",
+];
+
+/// The run's gaps as rows, sorted by rule, county, file and row.
+pub fn gap_rows(result: &RunResult) -> Vec<GapRow> {
+    let settings = result.settings();
+    let mut rows: Vec<GapRow> = result
+        .evaluation
+        .gaps
+        .iter()
+        .map(|gap| {
+            let rule = &settings.rules[gap.rule];
+            let record = &result.records[gap.record];
+            let evidence = gap.evidence.map(|e| &result.records[e]);
+            GapRow {
+                rule_id: rule.id.clone(),
+                county_code: record
+                    .county
+                    .as_ref()
+                    .map_or(String::new(), |c| c.code.clone()),
+                county_name: record
+                    .county
+                    .as_ref()
+                    .map_or("未知区县".into(), |c| c.name.clone()),
+                source: settings.sources[record.source].key.clone(),
+                source_file: result.file_name(record.row.file).to_string(),
+                source_row: record.row.row,
+                person_key: result.linkage.key_of(gap.record).to_string(),
+                name: record.name.text.clone(),
+                id_number: shown_id(&record.id, result.full_ids),
+                detail: gap.detail.clone(),
+                rule_name: rule.name.clone(),
+                evidence_file: evidence
+                    .map_or(String::new(), |e| result.file_name(e.row.file).to_string()),
+                evidence_row: evidence.map_or(String::new(), |e| e.row.row.to_string()),
+            }
+        })
+        .collect();
+    rows.sort();
+    rows
+}
+
+/// The ID as a gap list shows it: masked unless full IDs were asked for; a damaged or invalid
+/// ID shows what is left of it, marked.
+fn shown_id(id: &IdNumber, full: bool) -> String {
+    let show = |s: &str| if full { s.to_string() } else { mask_id(s) };
+    match id {
+        IdNumber::Valid(v) => show(v),
+        IdNumber::Missing => String::new(),
+        IdNumber::Invalid { digits, .. } => format!("{}（{}）", show(digits), id.state()),
+        IdNumber::Damaged { prefix } => format!("{}…（{}）", show(prefix), id.state()),
+    }
+}
+
+pub fn write_gaps_csv(path: &Path, rows: &[GapRow]) -> Result<(), ReportError> {
+    let writer = csv_writer(path, &GAPS_HEADER, false)?;
+    write_csv_rows(path, writer, rows.iter().map(gaps_record))
+}
+
+fn gaps_record(r: &GapRow) -> Vec<String> {
+    vec![
+        r.rule_id.clone(),
+        r.county_code.clone(),
+        r.county_name.clone(),
+        r.source.clone(),
+        r.source_file.clone(),
+        r.source_row.to_string(),
+        r.person_key.clone(),
+        r.name.clone(),
+        r.id_number.clone(),
+        r.detail.clone(),
+        r.rule_name.clone(),
+        r.evidence_file.clone(),
+        r.evidence_row.clone(),
+    ]
+}
+
+fn county_record(r: &GapRow, source_label: &str) -> Vec<String> {
+    let evidence = match r.evidence_file.is_empty() {
+        true => String::new(),
+        false => format!("{} 第{}行", r.evidence_file, r.evidence_row),
+    };
+    [
+        r.rule_id.as_str(),
+        &r.rule_name,
+        &r.county_code,
+        &r.county_name,
+        &r.name,
+        &r.id_number,
+        source_label,
+        &r.source_file,
+        &r.source_row.to_string(),
+        &r.detail,
+        &evidence,
+        &r.person_key,
+    ]
+    .iter()
+    .map(|cell| neutralise_formula(cell))
+    .collect()
+}
+
+/// A cell starting with `=`, `+`, `-` or `@` (or a tab or carriage return) would run as a
+/// formula in Excel or WPS: a leading apostrophe keeps it text.
+pub fn neutralise_formula(cell: &str) -> String {
+    match cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        true => format!("'{cell}"),
+        false => cell.to_string(),
+    }
+}
+
+/// `counties/<code>_<name>.xlsx` and `.csv` for every county with a gap.
+pub fn write_county_lists(
+    dir: &Path,
+    result: &RunResult,
+    rows: &[GapRow],
+) -> Result<(), ReportError> {
+    create_private_dir(dir)?;
+    let mut by_county: BTreeMap<(&str, &str), Vec<&GapRow>> = BTreeMap::new();
+    for row in rows {
+        by_county
+            .entry((&row.county_code, &row.county_name))
+            .or_default()
+            .push(row);
+    }
+    let label = |key: &str| {
+        result.settings().source(key).map_or(key.to_string(), |s| {
+            result.settings().sources[s].label.clone()
+        })
+    };
+    for ((code, name), gaps) in by_county {
+        let stem = format!(
+            "{}_{}",
+            if code.is_empty() { "unknown" } else { code },
+            name
+        );
+        let cells: Vec<(String, Vec<String>)> = gaps
+            .iter()
+            .map(|g| (g.rule_id.clone(), county_record(g, &label(&g.source))))
+            .collect();
+        let csv_path = dir.join(format!("{stem}.csv"));
+        let writer = csv_writer(&csv_path, &COUNTY_HEADER, true)?;
+        write_csv_rows(&csv_path, writer, cells.iter().map(|(_, c)| c))?;
+        write_county_workbook(&dir.join(format!("{stem}.xlsx")), &cells)?;
+    }
+    Ok(())
+}
+
+/// One sheet per rule, every cell written as a string so Excel keeps IDs as text.
+fn write_county_workbook(path: &Path, cells: &[(String, Vec<String>)]) -> Result<(), ReportError> {
+    let error = |e: rust_xlsxwriter::XlsxError| report_error(path, e);
+    let mut workbook = Workbook::new();
+    let bold = Format::new().set_bold();
+    let mut by_rule: BTreeMap<&str, Vec<&Vec<String>>> = BTreeMap::new();
+    for (rule, row) in cells {
+        by_rule.entry(rule).or_default().push(row);
+    }
+    for (rule, rows) in by_rule {
+        let sheet = workbook.add_worksheet();
+        sheet.set_name(rule).map_err(error)?;
+        for (col, header) in COUNTY_HEADER.iter().enumerate() {
+            sheet
+                .write_string_with_format(0, col as u16, *header, &bold)
+                .map_err(error)?;
+        }
+        for (r, row) in rows.iter().enumerate() {
+            for (col, cell) in row.iter().enumerate() {
+                sheet
+                    .write_string(r as u32 + 1, col as u16, cell)
+                    .map_err(error)?;
+            }
+        }
+        sheet.set_freeze_panes(1, 0).map_err(error)?;
+        for (col, width) in [10, 28, 10, 12, 10, 22, 16, 24, 6, 48, 24, 18]
+            .iter()
+            .enumerate()
+        {
+            sheet.set_column_width(col as u16, *width).map_err(error)?;
+        }
+    }
+    let buffer = workbook.save_to_buffer().map_err(error)?;
+    let mut file = super::create_private_file(path)?;
+    std::io::Write::write_all(&mut file, &buffer).map_err(|e| report_error(path, e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formulas_are_neutralised() {
+        assert_eq!(
+            neutralise_formula("=HYPERLINK(\"x\")"),
+            "'=HYPERLINK(\"x\")"
+        );
+        assert_eq!(neutralise_formula("-1"), "'-1");
+        assert_eq!(neutralise_formula("@SUM"), "'@SUM");
+        assert_eq!(neutralise_formula("张三"), "张三");
+    }
+
+    #[test]
+    fn ids_are_masked_unless_asked() {
+        let id = IdNumber::Valid("11010519491231002X".into());
+        assert_eq!(shown_id(&id, false), "110105********002X");
+        assert_eq!(shown_id(&id, true), "11010519491231002X");
+        let damaged = IdNumber::Damaged {
+            prefix: "420325199003071".into(),
+        };
+        assert_eq!(
+            shown_id(&damaged, false),
+            "420325*****3071…（damaged_excel）"
+        );
+    }
+}

@@ -1,0 +1,111 @@
+//! `run.json`: inputs with sizes and hashes, the config and its hash, the as-of date, the
+//! version, row accounting per file, counts and stage timings, so an auditor can reproduce the
+//! run. Row accounting (read = used + rejected, per file) is computed here and checked.
+
+use std::path::Path;
+
+use serde_json::json;
+use sha2::{Digest, Sha256};
+
+use super::{create_private_file, report_error, ReportError, RunResult};
+
+/// Rows of one input table: read, used (a record), rejected.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FileAccount {
+    pub read: usize,
+    pub used: usize,
+    pub rejected: usize,
+}
+
+/// Per table: rows read by ingest, records normalize made, rows rejected by either. An error
+/// names a table whose counts do not add up: a row was lost, which is a bug.
+pub fn account_rows(result: &RunResult) -> Result<Vec<FileAccount>, String> {
+    let mut accounts: Vec<FileAccount> = result
+        .tables
+        .iter()
+        .map(|t| FileAccount {
+            read: t.rows_read(),
+            used: 0,
+            rejected: 0,
+        })
+        .collect();
+    for record in result.records {
+        accounts[record.row.file as usize].used += 1;
+    }
+    for reject in result.rejects {
+        accounts[reject.row.file as usize].rejected += 1;
+    }
+    for (table, account) in result.tables.iter().zip(&accounts) {
+        if account.read != account.used + account.rejected {
+            return Err(format!(
+                "{}: {} rows read but {} used + {} rejected",
+                table.file.name, account.read, account.used, account.rejected
+            ));
+        }
+    }
+    Ok(accounts)
+}
+
+pub fn write_manifest(
+    path: &Path,
+    result: &RunResult,
+    gap_count: usize,
+) -> Result<(), ReportError> {
+    let settings = result.settings();
+    let accounts = account_rows(result).map_err(|e| report_error(path, e))?;
+    let inputs: Vec<_> = result
+        .tables
+        .iter()
+        .zip(&accounts)
+        .map(|(t, a)| {
+            json!({
+                "file": t.file.name,
+                "path": t.file.path.display().to_string(),
+                "format": t.file.format,
+                "encoding": t.file.encoding,
+                "sheet": t.file.sheet,
+                "size": t.file.size,
+                "sha256": t.file.sha256,
+                "source": settings.sources[t.mapping.source].key,
+                "header_row": t.file.header_row + 1,
+                "rows_read": a.read,
+                "rows_used": a.used,
+                "rows_rejected": a.rejected,
+            })
+        })
+        .collect();
+    let mut gaps_by_rule = serde_json::Map::new();
+    for &rule in &result.rules_run {
+        let n = result
+            .evaluation
+            .gaps
+            .iter()
+            .filter(|g| g.rule == rule)
+            .count();
+        gaps_by_rule.insert(settings.rules[rule].id.clone(), n.into());
+    }
+    let manifest = json!({
+        "recon_version": env!("CARGO_PKG_VERSION"),
+        "as_of": result.as_of.to_string(),
+        "config": {
+            "origin": result.config.origin,
+            "sha256": format!("{:x}", Sha256::digest(result.config.text.as_bytes())),
+        },
+        "rules": result.rules_run.iter().map(|&r| settings.rules[r].id.clone()).collect::<Vec<_>>(),
+        "full_ids": result.full_ids,
+        "linker": "deterministic (valid ID, certificate ID, student-number ID)",
+        "inputs": inputs,
+        "counts": {
+            "rows_read": accounts.iter().map(|a| a.read).sum::<usize>(),
+            "rows_used": accounts.iter().map(|a| a.used).sum::<usize>(),
+            "rows_rejected": accounts.iter().map(|a| a.rejected).sum::<usize>(),
+            "persons": result.linkage.persons.len(),
+            "gaps": gap_count,
+            "gaps_by_rule": gaps_by_rule,
+        },
+        "timings_seconds": result.timings.iter().map(|(stage, s)| (stage.to_string(), json!((s * 1000.0).round() / 1000.0))).collect::<serde_json::Map<_, _>>(),
+    });
+    let text = serde_json::to_string_pretty(&manifest).map_err(|e| report_error(path, e))?;
+    let mut file = create_private_file(path)?;
+    std::io::Write::write_all(&mut file, text.as_bytes()).map_err(|e| report_error(path, e))
+}

@@ -1,0 +1,168 @@
+//! Report: the run's results in, files out. Everything is written into a temporary folder
+//! beside the output folder and renamed into place at the end, so a failed run leaves the
+//! previous outputs as they were. Files are owner-only; ID numbers are masked unless asked.
+
+mod files;
+mod gap_list;
+mod manifest;
+
+use std::path::{Path, PathBuf};
+
+use chrono::NaiveDate;
+
+use crate::config::{LoadedConfig, Settings};
+use crate::ingest::LoadedTable;
+use crate::link::Linkage;
+use crate::model::{Record, Reject};
+use crate::normalize::Quality;
+use crate::rules::Evaluation;
+pub use gap_list::{gap_rows, GapRow};
+pub use manifest::{account_rows, FileAccount};
+
+/// Everything a run produced, for writing.
+pub struct RunResult<'a> {
+    pub config: &'a LoadedConfig,
+    pub tables: &'a [LoadedTable],
+    pub records: &'a [Record],
+    pub rejects: &'a [Reject],
+    pub quality: &'a Quality,
+    pub linkage: &'a Linkage,
+    pub evaluation: &'a Evaluation,
+    pub as_of: NaiveDate,
+    pub rules_run: Vec<usize>,
+    pub full_ids: bool,
+    pub timings: Vec<(&'static str, f64)>,
+}
+
+impl RunResult<'_> {
+    pub fn settings(&self) -> &Settings {
+        &self.config.settings
+    }
+
+    pub fn file_name(&self, file: u32) -> &str {
+        &self.tables[file as usize].file.name
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("{path}: {message}")]
+pub struct ReportError {
+    pub path: String,
+    pub message: String,
+}
+
+fn report_error(path: &Path, e: impl std::fmt::Display) -> ReportError {
+    ReportError {
+        path: path.display().to_string(),
+        message: e.to_string(),
+    }
+}
+
+/// Writes every output of the run into `out`, atomically.
+pub fn write_all(result: &RunResult, out: &Path) -> Result<(), ReportError> {
+    let staging = staging_dir(out)?;
+    let written = write_into(result, &staging);
+    if let Err(e) = written {
+        let _ = std::fs::remove_dir_all(&staging);
+        return Err(e);
+    }
+    replace_dir(&staging, out)
+}
+
+fn write_into(result: &RunResult, dir: &Path) -> Result<(), ReportError> {
+    let rows = gap_rows(result);
+    gap_list::write_gaps_csv(&dir.join("gaps.csv"), &rows)?;
+    gap_list::write_county_lists(&dir.join("counties"), result, &rows)?;
+    files::write_summary(&dir.join("summary.csv"), result)?;
+    files::write_links(&dir.join("links.csv"), result)?;
+    files::write_review(&dir.join("review.csv"))?;
+    files::write_rejects(&dir.join("rejects.csv"), result)?;
+    files::write_quality(&dir.join("quality.csv"), result)?;
+    manifest::write_manifest(&dir.join("run.json"), result, rows.len())
+}
+
+/// A fresh, owner-only folder beside `out` (same file system, so the final rename is atomic).
+fn staging_dir(out: &Path) -> Result<PathBuf, ReportError> {
+    let parent = out
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    std::fs::create_dir_all(parent).map_err(|e| report_error(parent, e))?;
+    let name = out.file_name().and_then(|n| n.to_str()).unwrap_or("out");
+    let staging = parent.join(format!(".{name}.tmp-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&staging);
+    create_private_dir(&staging)?;
+    Ok(staging)
+}
+
+/// Swaps the finished folder into place: the old output is moved aside, then removed.
+fn replace_dir(staging: &Path, out: &Path) -> Result<(), ReportError> {
+    let old = staging.with_extension("old");
+    if out.exists() {
+        std::fs::rename(out, &old).map_err(|e| report_error(out, e))?;
+    }
+    std::fs::rename(staging, out).map_err(|e| report_error(out, e))?;
+    if old.exists() {
+        std::fs::remove_dir_all(&old).map_err(|e| report_error(&old, e))?;
+    }
+    Ok(())
+}
+
+pub(crate) fn create_private_dir(dir: &Path) -> Result<(), ReportError> {
+    use std::os::unix::fs::DirBuilderExt;
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+        .map_err(|e| report_error(dir, e))
+}
+
+/// Opens a new owner-only file for writing.
+pub(crate) fn create_private_file(path: &Path) -> Result<std::fs::File, ReportError> {
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)
+        .map_err(|e| report_error(path, e))
+}
+
+/// A CSV writer on a new owner-only file; `excel` adds the BOM Excel and WPS need for UTF-8.
+pub(crate) fn csv_writer(
+    path: &Path,
+    header: &[&str],
+    excel: bool,
+) -> Result<csv::Writer<std::fs::File>, ReportError> {
+    use std::io::Write;
+    let mut file = create_private_file(path)?;
+    if excel {
+        file.write_all(b"\xEF\xBB\xBF")
+            .map_err(|e| report_error(path, e))?;
+    }
+    let mut writer = csv::Writer::from_writer(file);
+    writer
+        .write_record(header)
+        .map_err(|e| report_error(path, e))?;
+    Ok(writer)
+}
+
+/// Writes rows and flushes, naming the file on failure.
+pub(crate) fn write_csv_rows<I, R>(
+    path: &Path,
+    mut writer: csv::Writer<std::fs::File>,
+    rows: I,
+) -> Result<(), ReportError>
+where
+    I: IntoIterator<Item = R>,
+    R: IntoIterator,
+    R::Item: AsRef<[u8]>,
+{
+    for row in rows {
+        writer
+            .write_record(row)
+            .map_err(|e| report_error(path, e))?;
+    }
+    writer.flush().map_err(|e| report_error(path, e))
+}

@@ -1,0 +1,300 @@
+//! Rules: records and their linkage in, gaps out. Each rule of the catalogue picks subject rows
+//! (`when`), then checks the rows linked to the same person (`requires`, `forbids`,
+//! `duplicate`) as of one date. Person facts (deceased, birth date) are derived once from every
+//! linked row. This stage reads the config's resolved rules; it knows no rule by its id.
+
+use std::collections::BTreeMap;
+
+use chrono::{Datelike, NaiveDate};
+use rayon::prelude::*;
+
+use crate::config::{Check, Condition, Rule, Settings};
+use crate::link::Linkage;
+use crate::model::{Record, Value};
+
+/// One finding: a rule and the subject row it flags.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Gap {
+    /// Index into `Settings::rules`.
+    pub rule: usize,
+    /// Index of the subject record.
+    pub record: usize,
+    /// What was looked for and what was found, in the words county staff use.
+    pub detail: String,
+    /// A linked row that caused the finding (forbidden, duplicate, death), if any.
+    pub evidence: Option<usize>,
+}
+
+/// Gaps, and how many subject rows each rule had per county (for coverage rates).
+pub struct Evaluation {
+    pub gaps: Vec<Gap>,
+    /// (rule index, county code) -> subject rows.
+    pub subjects: BTreeMap<(usize, String), u64>,
+}
+
+/// A person's death: the row that says so, and its date if it has one.
+#[derive(Clone, Copy, Debug)]
+struct Death {
+    record: usize,
+    date: Option<NaiveDate>,
+}
+
+struct PersonFacts {
+    death: Option<Death>,
+    birth_date: Option<NaiveDate>,
+}
+
+struct Context<'a> {
+    settings: &'a Settings,
+    records: &'a [Record],
+    linkage: &'a Linkage,
+    as_of: NaiveDate,
+    persons: Vec<PersonFacts>,
+    active: Vec<bool>,
+}
+
+/// Evaluates the enabled rules (or only `only` when it is not empty) as of `as_of`.
+pub fn evaluate(
+    settings: &Settings,
+    records: &[Record],
+    linkage: &Linkage,
+    as_of: NaiveDate,
+    only: &[String],
+) -> Evaluation {
+    let mut context = Context {
+        settings,
+        records,
+        linkage,
+        as_of,
+        persons: Vec::new(),
+        active: Vec::new(),
+    };
+    let active = records.par_iter().map(|r| context.is_active(r)).collect();
+    let persons = (0..linkage.persons.len())
+        .into_par_iter()
+        .map(|p| context.person_facts(p))
+        .collect();
+    (context.active, context.persons) = (active, persons);
+    let selected: Vec<usize> = settings
+        .rules
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| {
+            if only.is_empty() {
+                r.enabled
+            } else {
+                only.iter().any(|id| id.eq_ignore_ascii_case(&r.id))
+            }
+        })
+        .map(|(i, _)| i)
+        .collect();
+    let mut gaps = Vec::new();
+    let mut subjects = BTreeMap::new();
+    for rule_index in selected {
+        let rule = &settings.rules[rule_index];
+        let results: Vec<(usize, Option<Gap>)> = (0..records.len())
+            .into_par_iter()
+            .filter(|&i| records[i].source == rule.subject && context.all_hold(&rule.when, i))
+            .map(|i| (i, context.check(rule_index, rule, i)))
+            .collect();
+        for (subject, gap) in results {
+            let county = records[subject]
+                .county
+                .as_ref()
+                .map_or(String::new(), |c| c.code.clone());
+            *subjects.entry((rule_index, county)).or_insert(0) += 1;
+            gaps.extend(gap);
+        }
+    }
+    Evaluation { gaps, subjects }
+}
+
+impl Context<'_> {
+    fn is_active(&self, record: &Record) -> bool {
+        let source = &self.settings.sources[record.source];
+        let within = |field: Option<usize>, inside: fn(NaiveDate, NaiveDate) -> bool| {
+            field.is_none_or(|f| match &record.values[f] {
+                Value::Date(d) => inside(*d, self.as_of),
+                _ => true,
+            })
+        };
+        source.active.iter().all(|c| self.holds_on_row(c, record))
+            && within(source.active_from, |start, as_of| start <= as_of)
+            && within(source.active_until, |end, as_of| as_of <= end)
+    }
+
+    fn person_facts(&self, person: usize) -> PersonFacts {
+        let rows = &self.linkage.persons[person].records;
+        let birth_date = rows.iter().find_map(|&r| self.records[r].birth_date);
+        let death = rows.iter().find_map(|&r| self.death_of(r));
+        PersonFacts { death, birth_date }
+    }
+
+    fn death_of(&self, index: usize) -> Option<Death> {
+        let record = &self.records[index];
+        self.settings
+            .deaths
+            .iter()
+            .filter(|d| {
+                d.source == record.source
+                    && d.conditions.iter().all(|c| self.holds_on_row(c, record))
+            })
+            .map(|d| Death {
+                record: index,
+                date: d.date.and_then(|f| record.values[f].date()),
+            })
+            .find(|d| d.date.is_none_or(|date| date <= self.as_of))
+    }
+
+    fn all_hold(&self, conditions: &[Condition], index: usize) -> bool {
+        conditions.iter().all(|c| self.holds(c, index))
+    }
+
+    /// A condition on one row and its person.
+    fn holds(&self, condition: &Condition, index: usize) -> bool {
+        let person = &self.persons[self.linkage.person_of[index]];
+        match condition {
+            Condition::Active(want) => self.active[index] == *want,
+            Condition::Living(want) => person.death.is_none() == *want,
+            Condition::Age { min, max } => person.birth_date.is_some_and(|birth| {
+                let age = age_on(birth, self.as_of);
+                min.is_none_or(|m| age >= m) && max.is_none_or(|m| age <= m)
+            }),
+            Condition::Linked {
+                source,
+                conditions,
+                negate,
+            } => self.first_linked(index, *source, conditions).is_some() != *negate,
+            _ => self.holds_on_row(condition, &self.records[index]),
+        }
+    }
+
+    /// A condition on a row's own values (the only kind source `active` and deaths use).
+    fn holds_on_row(&self, condition: &Condition, record: &Record) -> bool {
+        match condition {
+            Condition::FieldIn {
+                field,
+                words,
+                negate,
+            } => match &record.values[*field] {
+                Value::Text(t) => words.contains(t) != *negate,
+                Value::Empty => false,
+                Value::Date(_) | Value::Unparsed(_) => *negate,
+            },
+            Condition::FieldEmpty { field, empty } => record.values[*field].is_empty() == *empty,
+            Condition::FieldIsAsOfYear { field } => {
+                record.values[*field].text() == Some(&self.as_of.year().to_string())
+            }
+            _ => false,
+        }
+    }
+
+    fn first_linked(&self, index: usize, source: usize, conditions: &[Condition]) -> Option<usize> {
+        self.linkage
+            .linked(index)
+            .iter()
+            .copied()
+            .find(|&r| self.records[r].source == source && self.all_hold(conditions, r))
+    }
+
+    fn check(&self, rule_index: usize, rule: &Rule, index: usize) -> Option<Gap> {
+        let gap = |detail: String, evidence: Option<usize>| {
+            Some(Gap {
+                rule: rule_index,
+                record: index,
+                detail,
+                evidence,
+            })
+        };
+        let mut detail = match &rule.check {
+            Check::Requires { source, conditions } => {
+                if self.first_linked(index, *source, conditions).is_some() {
+                    return None;
+                }
+                let label = &self.settings.sources[*source].label;
+                let linked = self
+                    .linkage
+                    .linked(index)
+                    .iter()
+                    .filter(|&&r| self.records[r].source == *source)
+                    .count();
+                match linked {
+                    0 => format!("未找到{label}中此人的记录"),
+                    n => format!("{label}中此人有{n}条记录，均不符合要求"),
+                }
+            }
+            Check::Forbids { source, conditions } => {
+                let found = self.first_linked(index, *source, conditions)?;
+                return gap(
+                    self.suffixed(
+                        format!("{}中有冲突记录", self.settings.sources[*source].label),
+                        index,
+                    ),
+                    Some(found),
+                );
+            }
+            Check::Duplicate { field, conditions } => {
+                let value = &self.records[index].values[*field];
+                let other = self.linkage.linked(index).iter().copied().find(|&r| {
+                    r != index
+                        && self.records[r].source == rule.subject
+                        && self.records[r].values[*field] == *value
+                        && self.all_hold(conditions, r)
+                })?;
+                return gap(
+                    self.suffixed("同一项目另有有效记录".into(), index),
+                    Some(other),
+                );
+            }
+            Check::Always => {
+                let death = self.persons[self.linkage.person_of[index]].death;
+                let date = death
+                    .and_then(|d| d.date)
+                    .map_or("日期不详".into(), |d| d.to_string());
+                return gap(
+                    self.suffixed(format!("死亡（{date}）"), index),
+                    death.map(|d| d.record),
+                );
+            }
+        };
+        detail = self.suffixed(detail, index);
+        gap(detail, None)
+    }
+
+    /// Notes that the subject row could not be linked, so the finding may be a false one.
+    fn suffixed(&self, detail: String, index: usize) -> String {
+        let record = &self.records[index];
+        match record.id.valid() {
+            Some(_) => detail,
+            None => format!(
+                "{detail}；注意：本行身份证号不可用（{}），未能与其他部门记录关联",
+                record.id.state()
+            ),
+        }
+    }
+}
+
+/// Age in whole years on `on`.
+pub fn age_on(birth: NaiveDate, on: NaiveDate) -> u32 {
+    let years = on.year() - birth.year();
+    let had_birthday = (on.month(), on.day()) >= (birth.month(), birth.day());
+    (years - i32::from(!had_birthday)).max(0) as u32
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, day).unwrap()
+    }
+
+    #[test]
+    fn ages_turn_on_the_birthday() {
+        assert_eq!(age_on(d(2014, 6, 30), d(2020, 6, 30)), 6);
+        assert_eq!(age_on(d(2014, 7, 1), d(2020, 6, 30)), 5);
+        assert_eq!(age_on(d(2004, 6, 30), d(2020, 6, 30)), 16);
+        assert_eq!(age_on(d(2008, 2, 29), d(2020, 2, 28)), 11);
+        assert_eq!(age_on(d(2021, 1, 1), d(2020, 6, 30)), 0);
+    }
+}
