@@ -37,13 +37,11 @@ pub fn glob_matches(pattern: &str, text: &str) -> bool {
         return pattern == text;
     }
     let (first, last) = (parts[0], parts[parts.len() - 1]);
-    if !text.starts_with(first) || text.len() < first.len() + last.len() {
+    let fits = text.len() >= first.len() + last.len();
+    if !fits || !text.starts_with(first) || !text.ends_with(last) {
         return false;
     }
     let mut rest = &text[first.len()..text.len() - last.len()];
-    if !text.ends_with(last) {
-        return false;
-    }
     for middle in &parts[1..parts.len() - 1] {
         match rest.find(middle) {
             Some(at) => rest = &rest[at + middle.len()..],
@@ -73,5 +71,18 @@ mod tests {
         assert!(!glob_matches("*学籍*状态*", "状态学籍"));
         assert!(glob_matches("姓名", "姓名"));
         assert!(!glob_matches("a*a", "a"));
+        assert!(!glob_matches("*注销*日期*", "补贴whilethe注销"));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn globs_never_panic(pattern in "[*a注销]{0,6}", text in "[a注销日期]{0,8}") {
+            let _ = glob_matches(&pattern, &text);
+        }
+
+        #[test]
+        fn a_star_around_a_text_matches_it(text in "\\PC{0,8}") {
+            proptest::prop_assert!(glob_matches(&format!("*{text}*"), &format!("x{text}y")));
+        }
     }
 }
