@@ -1,1 +1,9 @@
+//! End-to-end tests: the real `recon` binary over real files (CSV in UTF-8, BOM and GBK, XLSX,
+//! XLS), in temporary folders.
 
+mod workdir;
+
+mod test_cli;
+mod test_ingest;
+mod test_rules;
+mod test_sample;

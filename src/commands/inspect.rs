@@ -64,14 +64,21 @@ fn describe(table: &LoadedTable, settings: &Settings) -> String {
         source.key,
         source.label
     ));
-    for (field, mapping) in source.fields.iter().zip(&table.mapping.fields) {
-        if let Some((column, how)) = mapping {
-            text.push_str(&format!(
-                "    {:<16} -> {:<20} ({how})\n",
-                column_name(&table.headers, *column),
-                field.name
-            ));
-        }
+    let mut mapped: Vec<(usize, &str, String)> = source
+        .fields
+        .iter()
+        .zip(&table.mapping.fields)
+        .filter_map(|(field, m)| {
+            m.as_ref()
+                .map(|(column, how)| (*column, field.name.as_str(), how.to_string()))
+        })
+        .collect();
+    mapped.sort();
+    for (column, field, how) in mapped {
+        text.push_str(&format!(
+            "    {} -> {field} ({how})\n",
+            column_name(&table.headers, column)
+        ));
     }
     let unmapped: Vec<String> = table
         .mapping

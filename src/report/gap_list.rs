@@ -4,7 +4,8 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use rust_xlsxwriter::{Format, Workbook};
+use chrono::{Datelike, NaiveDate};
+use rust_xlsxwriter::{DocProperties, ExcelDateTime, Format, Workbook};
 
 use super::{create_private_dir, csv_writer, report_error, write_csv_rows, ReportError, RunResult};
 use crate::mask::mask_id;
@@ -198,15 +199,24 @@ pub fn write_county_lists(
         let csv_path = dir.join(format!("{stem}.csv"));
         let writer = csv_writer(&csv_path, &COUNTY_HEADER, true)?;
         write_csv_rows(&csv_path, writer, cells.iter().map(|(_, c)| c))?;
-        write_county_workbook(&dir.join(format!("{stem}.xlsx")), &cells)?;
+        write_county_workbook(&dir.join(format!("{stem}.xlsx")), &cells, result.as_of)?;
     }
     Ok(())
 }
 
-/// One sheet per rule, every cell written as a string so Excel keeps IDs as text.
-fn write_county_workbook(path: &Path, cells: &[(String, Vec<String>)]) -> Result<(), ReportError> {
+/// One sheet per rule, every cell written as a string so Excel keeps IDs as text. The
+/// workbook is dated by the as-of date, so the same run gives the same bytes.
+fn write_county_workbook(
+    path: &Path,
+    cells: &[(String, Vec<String>)],
+    as_of: NaiveDate,
+) -> Result<(), ReportError> {
     let error = |e: rust_xlsxwriter::XlsxError| report_error(path, e);
     let mut workbook = Workbook::new();
+    let created =
+        ExcelDateTime::from_ymd(as_of.year() as u16, as_of.month() as u8, as_of.day() as u8)
+            .map_err(error)?;
+    workbook.set_properties(&DocProperties::new().set_creation_datetime(&created));
     let bold = Format::new().set_bold();
     let mut by_rule: BTreeMap<&str, Vec<&Vec<String>>> = BTreeMap::new();
     for (rule, row) in cells {

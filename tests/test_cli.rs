@@ -1,0 +1,136 @@
+//! The commands as an operator and an auditor use them: exit codes, the lock, inspect and
+//! its written config, check-config and rules.
+
+use crate::workdir::{repo_path, Workdir};
+
+fn sample() -> String {
+    repo_path("sample_data").display().to_string()
+}
+
+#[test]
+fn exit_codes_are_distinct_and_documented() {
+    let wd = Workdir::new();
+    let help = wd.recon(&["--help"]).stdout;
+    for code in [
+        "0 success",
+        "2 bad input or config",
+        "3 another run",
+        "1 internal error",
+        "4 gaps found",
+    ] {
+        assert!(
+            help.replace('\n', " ").contains(code),
+            "--help lacks `{code}`:\n{help}"
+        );
+    }
+    let gaps = wd.recon(&[
+        "run",
+        "--as-of",
+        "2020-06-30",
+        "--out",
+        "out",
+        "--fail-on-gaps",
+        &sample(),
+    ]);
+    assert_eq!(gaps.code, 4);
+    let bad_date = wd.recon(&["run", "--as-of", "2020-13-01", &sample()]);
+    assert_eq!(bad_date.code, 2);
+    assert!(bad_date.stderr.contains("--as-of 2020-13-01"));
+    let bad_rule = wd.recon(&["run", "--rule", "XYZ-99", &sample()]);
+    assert_eq!(bad_rule.code, 2);
+    let missing = wd.recon(&["run", "no/such/folder"]);
+    assert_eq!(missing.code, 2);
+    assert!(missing.stderr.contains("no/such/folder"));
+}
+
+#[test]
+fn a_second_run_on_the_same_output_exits_locked() {
+    let wd = Workdir::new();
+    let lock = std::fs::File::create(wd.path(".out.lock")).unwrap();
+    lock.try_lock().unwrap();
+    let run = wd.recon(&["run", "--as-of", "2020-06-30", "--out", "out", &sample()]);
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    assert!(run.stderr.contains("another recon run"));
+    assert!(!wd.exists("out"));
+    drop(lock);
+    wd.run_ok(&[&sample()]);
+}
+
+#[test]
+fn inspect_shows_mappings_and_writes_a_config_that_reproduces_the_run() {
+    let wd = Workdir::new();
+    let inspect = wd.recon(&["inspect", "--write-config", "audit.toml", &sample()]);
+    assert_eq!(inspect.code, 0, "{}", inspect.stderr);
+    let out = &inspect.stdout;
+    for expected in [
+        "encoding: GBK/GB18030",
+        "encoding: UTF-8 with BOM",
+        "sheet: 持证残疾人",
+        "format: xls",
+        "source: civil",
+        "A 救助对象姓名 -> name (alias)",
+        "(alias)",
+        "A 补贴对象姓名 -> name (pattern *姓名)",
+        "unmapped columns: A 序号",
+    ] {
+        assert!(out.contains(expected), "inspect lacks `{expected}`:\n{out}");
+    }
+    let check = wd.recon(&["check-config", "audit.toml"]);
+    assert_eq!(check.code, 0, "{}", check.stderr);
+    assert!(check.stdout.contains("7 pinned files"), "{}", check.stdout);
+    wd.run_ok(&[&sample()]);
+    let bundled = wd.read("out/gaps.csv");
+    wd.run_ok(&["--config", "audit.toml", &sample()]);
+    assert_eq!(wd.read("out/gaps.csv"), bundled);
+}
+
+#[test]
+fn check_config_names_the_mistake() {
+    let wd = Workdir::new();
+    let config = std::fs::read_to_string(repo_path("configs/default.toml")).unwrap();
+    wd.write_bytes(
+        "typo.toml",
+        config
+            .replace("subject = \"dpf\"", "subject = \"dfp\"")
+            .as_bytes(),
+    );
+    let run = wd.recon(&["check-config", "typo.toml"]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains("typo.toml") && run.stderr.contains("unknown source `dfp`"),
+        "{}",
+        run.stderr
+    );
+    let ok = wd.recon(&[
+        "check-config",
+        &repo_path("configs/default.toml").display().to_string(),
+    ]);
+    assert_eq!(ok.code, 0);
+    assert!(ok.stdout.contains("14 rules (14 enabled)"), "{}", ok.stdout);
+}
+
+#[test]
+fn rules_lists_the_catalogue_and_shows_one() {
+    let wd = Workdir::new();
+    let all = wd.recon(&["rules"]).stdout;
+    assert!(
+        all.contains("MED-01") && all.contains("AUD-06") && all.contains("国发〔2015〕52号"),
+        "{all}"
+    );
+    let one = wd.recon(&["rules", "aud-05"]);
+    assert_eq!(one.code, 0);
+    assert!(
+        one.stdout.contains("同一救助项目重复享受") && one.stdout.contains("audit finding"),
+        "{}",
+        one.stdout
+    );
+    assert_eq!(wd.recon(&["rules", "NOPE"]).code, 2);
+}
+
+#[test]
+fn the_bundled_config_is_the_repository_file() {
+    assert_eq!(
+        std::fs::read_to_string(repo_path("configs/default.toml")).unwrap(),
+        recon::config::DEFAULT_CONFIG
+    );
+}

@@ -1,0 +1,269 @@
+//! Reading real files: encodings, spreadsheets, unfamiliar headers, and every kind of bad
+//! input (a clear error naming the file, or a reject row; never a panic, never a silent loss).
+
+use crate::workdir::{make_id, Workdir, DPF_HEADER, INSURANCE_HEADER};
+
+fn id(seq: u32) -> String {
+    make_id("420325", "19800101", seq)
+}
+
+/// A poor certified person (MED-01 subject) in `file`, and their 2020 enrollment in
+/// `insurance`: no MED-01 gap when both are read and linked.
+fn poor_person_rows(name: &str, seq: u32) -> (Vec<String>, Vec<String>) {
+    let pid = id(seq);
+    let dpf = vec![name, &pid, "肢体", "四级", "房县", "是", "因病", "正常"]
+        .into_iter()
+        .map(String::from)
+        .collect();
+    let ins = vec![name, &pid, "2020", "正常参保", "建档立卡"]
+        .into_iter()
+        .map(String::from)
+        .collect();
+    (dpf, ins)
+}
+
+fn strs(row: &[String]) -> Vec<&str> {
+    row.iter().map(String::as_str).collect()
+}
+
+#[test]
+fn utf8_bom_gbk_and_xlsx_are_read_alike() {
+    let wd = Workdir::new();
+    let (d1, i1) = poor_person_rows("张三", 11);
+    let (d2, i2) = poor_person_rows("李四", 13);
+    let (d3, i3) = poor_person_rows("王䶮", 15);
+    wd.write_csv("in/dpf_utf8.csv", &[DPF_HEADER.to_vec(), strs(&d1)]);
+    wd.write_csv_bom("in/dpf_bom.csv", &[DPF_HEADER.to_vec(), strs(&d2)]);
+    wd.write_csv_gbk("in/dpf_gb18030.csv", &[DPF_HEADER.to_vec(), strs(&d3)]);
+    wd.write_xlsx(
+        "in/insurance.xlsx",
+        &[INSURANCE_HEADER.to_vec(), strs(&i1), strs(&i2), strs(&i3)],
+    );
+    wd.run_ok(&["in"]);
+    assert!(wd.gaps().is_empty(), "{:?}", wd.gaps());
+    let manifest: serde_json::Value = serde_json::from_str(&wd.read("out/run.json")).unwrap();
+    let encodings: Vec<String> = manifest["inputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["encoding"].to_string())
+        .collect();
+    assert_eq!(
+        encodings,
+        ["\"UTF-8 with BOM\"", "\"GBK/GB18030\"", "\"UTF-8\"", "null"]
+    );
+    let links = wd.read("out/links.csv");
+    assert_eq!(links.lines().count(), 7);
+}
+
+#[test]
+fn an_id_in_an_xlsx_number_cell_is_damaged_and_never_links() {
+    let wd = Workdir::new();
+    let (dpf, _) = poor_person_rows("张三", 11);
+    wd.write_csv("in/dpf.csv", &[DPF_HEADER.to_vec(), strs(&dpf)]);
+    let number = format!("#{}", id(11));
+    wd.write_xlsx(
+        "in/insurance.xlsx",
+        &[
+            INSURANCE_HEADER.to_vec(),
+            vec!["张三", &number, "2020", "正常参保", "建档立卡"],
+        ],
+    );
+    wd.run_ok(&["in"]);
+    assert_eq!(wd.gaps(), vec![("MED-01".into(), "dpf.csv".into(), 1)]);
+    let quality = wd.read("out/quality.csv");
+    assert!(
+        quality.contains("insurance.xlsx,B 证件号码,damaged_excel,1"),
+        "{quality}"
+    );
+    assert!(wd.read("out/links.csv").contains("unlinked:damaged_excel"));
+}
+
+#[test]
+fn descriptive_headers_and_title_rows_need_no_config() {
+    let wd = Workdir::new();
+    let pid = id(11);
+    let head = id(13);
+    wd.write_csv(
+        "in/civil.csv",
+        &[
+            vec!["2020年房县救助对象花名册", "", "", "", "", ""],
+            vec![
+                "救助对象姓名",
+                "户主身份证号",
+                "公民身份号码",
+                "救助类别",
+                "当前状态",
+                "所在区县",
+            ],
+            vec!["张三", &head, &pid, "困难残疾人生活补贴", "正常", "房县"],
+        ],
+    );
+    wd.run_ok(&["--rule", "AUD-01", "in"]);
+    let gaps = wd.csv_rows("out/gaps.csv");
+    assert_eq!(gaps.len(), 1);
+    assert_eq!(gaps[0]["source_row"], "1");
+    assert_eq!(
+        gaps[0]["id_number"],
+        "420325********".to_string() + &pid[14..],
+        "the person's own ID, not the household head's"
+    );
+    let inspect = wd.recon(&["inspect", "in"]);
+    assert!(
+        inspect.stdout.contains("header row: 2"),
+        "{}",
+        inspect.stdout
+    );
+    assert!(
+        inspect.stdout.contains("B 户主身份证号") && inspect.stdout.contains("household_head_id"),
+        "{}",
+        inspect.stdout
+    );
+}
+
+/// Runs over a folder holding one good file and `bad`, expecting exit 2, an error naming the
+/// bad file and `needle`, and the previous output left as it was.
+fn assert_rejected_file(wd: &Workdir, bad: &str, needle: &str) {
+    let (dpf, _) = poor_person_rows("张三", 11);
+    wd.write_csv("good/dpf.csv", &[DPF_HEADER.to_vec(), strs(&dpf)]);
+    wd.run_ok(&["good"]);
+    let before = wd.read("out/gaps.csv");
+    std::fs::copy(wd.path("good/dpf.csv"), wd.path("in/dpf.csv")).unwrap();
+    let run = wd.recon(&["run", "--as-of", "2020-06-30", "--out", "out", "in"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains(bad) && run.stderr.contains(needle),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("nothing was written"));
+    assert_eq!(wd.read("out/gaps.csv"), before);
+    assert!(!run.stderr.contains("panicked"));
+}
+
+#[test]
+fn an_empty_file_is_an_error() {
+    let wd = Workdir::new();
+    wd.write_bytes("in/empty.csv", b"");
+    assert_rejected_file(&wd, "empty.csv", "empty (0 bytes)");
+}
+
+#[test]
+fn binary_garbage_renamed_csv_is_an_error() {
+    let wd = Workdir::new();
+    let garbage: Vec<u8> = (0..4096u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
+    wd.write_bytes("in/garbage.csv", &garbage);
+    assert_rejected_file(&wd, "garbage.csv", "binary content");
+}
+
+#[test]
+fn an_unreadable_xlsx_is_an_error() {
+    let wd = Workdir::new();
+    wd.write_bytes("in/broken.xlsx", b"PK\x03\x04 this is not a workbook");
+    assert_rejected_file(&wd, "broken.xlsx", "unreadable spreadsheet");
+}
+
+#[test]
+fn a_missing_required_column_lists_the_headers_seen() {
+    let wd = Workdir::new();
+    wd.write_csv(
+        "in/civil.csv",
+        &[
+            vec!["姓名", "救助类别", "状态"],
+            vec!["张三", "农村低保", "正常"],
+        ],
+    );
+    assert_rejected_file(&wd, "civil.csv", "Headers seen: 姓名, 救助类别, 状态");
+}
+
+#[test]
+fn duplicate_headers_are_an_error() {
+    let wd = Workdir::new();
+    wd.write_csv(
+        "in/civil.csv",
+        &[
+            vec!["姓名", "身份证号", "身份证号", "救助类别"],
+            vec!["张三", "1", "2", "农村低保"],
+        ],
+    );
+    assert_rejected_file(
+        &wd,
+        "civil.csv",
+        "duplicate header `身份证号` in columns B and C",
+    );
+}
+
+#[test]
+fn a_header_only_file_is_read_with_no_rows() {
+    let wd = Workdir::new();
+    wd.write_csv("in/insurance.csv", &[INSURANCE_HEADER.to_vec()]);
+    let (dpf, _) = poor_person_rows("张三", 11);
+    wd.write_csv("in/dpf.csv", &[DPF_HEADER.to_vec(), strs(&dpf)]);
+    wd.run_ok(&["in"]);
+    assert_eq!(wd.gaps(), vec![("MED-01".into(), "dpf.csv".into(), 1)]);
+}
+
+#[test]
+fn ragged_rows_huge_fields_and_blank_rows_are_rejected_and_counted() {
+    let wd = Workdir::new();
+    let (d1, _) = poor_person_rows("张三", 11);
+    let (d2, _) = poor_person_rows("李四", 13);
+    let huge = "备".repeat(10 * 1024 * 1024 / 3);
+    let mut text = String::new();
+    text.push_str(&DPF_HEADER.join(","));
+    text.push('\n');
+    text.push_str(&d1.join(","));
+    text.push_str("\n张三,1,肢体\n");
+    text.push_str(&format!("{},{}\n", d2.join(","), "多出的一列"));
+    text.push_str(",,,,,,,\n");
+    text.push_str(&format!("王五,{},肢体,四级,房县,否,{huge},正常\n", id(15)));
+    wd.write_bytes("in/dpf.csv", text.as_bytes());
+    let run = wd.run_ok(&["in"]);
+    assert!(
+        run.stdout.contains("1 rows used, 4 rejected"),
+        "{}",
+        run.stdout
+    );
+    let rejects = wd.csv_rows("out/rejects.csv");
+    let reasons: Vec<(&str, &str, &str)> = rejects
+        .iter()
+        .map(|r| {
+            (
+                r["source_row"].as_str(),
+                r["reason"].as_str(),
+                r["column"].as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        reasons,
+        vec![
+            ("2", "ragged_row", ""),
+            ("3", "ragged_row", ""),
+            ("4", "empty_row", ""),
+            ("5", "field_too_long", "G 致贫原因")
+        ]
+    );
+}
+
+#[test]
+fn mixed_encodings_in_one_folder_and_a_pinned_file() {
+    let wd = Workdir::new();
+    let (d1, i1) = poor_person_rows("张三", 11);
+    wd.write_csv_gbk("in/残联.csv", &[DPF_HEADER.to_vec(), strs(&d1)]);
+    wd.write_csv(
+        "in/odd.csv",
+        &[vec!["参保人", "号码", "年", "状况", "资助"], strs(&i1)],
+    );
+    let unpinned = wd.recon(&["run", "--as-of", "2020-06-30", "--out", "out", "in"]);
+    assert_eq!(unpinned.code, 2);
+    assert!(unpinned.stderr.contains("odd.csv"), "{}", unpinned.stderr);
+    let pin = "\n[[file]]\nname = \"odd*.csv\"\nsource = \"insurance\"\ncolumns = { \"参保人\" = \"name\", \"号码\" = \"id_number\", \"年\" = \"year\", \"状况\" = \"status\", \"资助\" = \"subsidy_type\" }\n";
+    let config =
+        std::fs::read_to_string(crate::workdir::repo_path("configs/default.toml")).unwrap() + pin;
+    wd.write_bytes("pinned.toml", config.as_bytes());
+    wd.run_ok(&["--config", "pinned.toml", "in"]);
+    assert!(wd.gaps().is_empty(), "{:?}", wd.gaps());
+}

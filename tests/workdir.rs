@@ -1,0 +1,186 @@
+//! A temporary folder to write department exports into and run `recon` in (after xsv's and
+//! ripgrep's `Workdir`).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+pub struct Workdir {
+    dir: tempfile::TempDir,
+}
+
+/// What a run of the binary returned.
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    fn from(output: Output) -> Run {
+        Run {
+            code: output.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        }
+    }
+}
+
+pub const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+
+/// A valid ID for a region, birth date and sequence number (check character computed here).
+pub fn make_id(region: &str, birth: &str, seq: u32) -> String {
+    let first17 = format!("{region}{birth}{seq:03}");
+    let sum: u32 = first17
+        .chars()
+        .zip(WEIGHTS)
+        .map(|(c, w)| c.to_digit(10).unwrap() * w)
+        .sum();
+    format!(
+        "{first17}{}",
+        "10X98765432".as_bytes()[(sum % 11) as usize] as char
+    )
+}
+
+pub fn repo_path(relative: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(relative)
+}
+
+impl Workdir {
+    pub fn new() -> Workdir {
+        Workdir {
+            dir: tempfile::tempdir().expect("temp dir"),
+        }
+    }
+
+    pub fn path(&self, relative: &str) -> PathBuf {
+        self.dir.path().join(relative)
+    }
+
+    pub fn write_bytes(&self, relative: &str, bytes: &[u8]) -> PathBuf {
+        let path = self.path(relative);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, bytes).unwrap();
+        path
+    }
+
+    /// A UTF-8 CSV (no BOM) from rows of cells.
+    pub fn write_csv(&self, relative: &str, rows: &[Vec<&str>]) -> PathBuf {
+        self.write_bytes(relative, csv_text(rows).as_bytes())
+    }
+
+    pub fn write_csv_bom(&self, relative: &str, rows: &[Vec<&str>]) -> PathBuf {
+        self.write_bytes(
+            relative,
+            &[b"\xEF\xBB\xBF".as_slice(), csv_text(rows).as_bytes()].concat(),
+        )
+    }
+
+    pub fn write_csv_gbk(&self, relative: &str, rows: &[Vec<&str>]) -> PathBuf {
+        let text = csv_text(rows);
+        let (bytes, _, unmappable) = encoding_rs::GB18030.encode(&text);
+        assert!(!unmappable);
+        self.write_bytes(relative, &bytes)
+    }
+
+    /// An XLSX file; a cell starting with `#` is written as a number (as a clerk typing an
+    /// ID into a number cell would), everything else as text.
+    pub fn write_xlsx(&self, relative: &str, rows: &[Vec<&str>]) -> PathBuf {
+        let path = self.path(relative);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        let mut workbook = rust_xlsxwriter::Workbook::new();
+        let sheet = workbook.add_worksheet();
+        for (r, row) in rows.iter().enumerate() {
+            for (c, cell) in row.iter().enumerate() {
+                match cell.strip_prefix('#') {
+                    Some(number) => sheet
+                        .write_number(r as u32, c as u16, number.parse::<f64>().unwrap())
+                        .unwrap(),
+                    None => sheet.write_string(r as u32, c as u16, *cell).unwrap(),
+                };
+            }
+        }
+        workbook.save(&path).unwrap();
+        path
+    }
+
+    pub fn read(&self, relative: &str) -> String {
+        std::fs::read_to_string(self.path(relative)).unwrap_or_else(|e| panic!("{relative}: {e}"))
+    }
+
+    pub fn exists(&self, relative: &str) -> bool {
+        self.path(relative).exists()
+    }
+
+    /// Runs `recon` with these arguments in the work folder.
+    pub fn recon(&self, args: &[&str]) -> Run {
+        let output = Command::new(env!("CARGO_BIN_EXE_recon"))
+            .args(args)
+            .current_dir(self.dir.path())
+            .env_remove("RUST_BACKTRACE")
+            .output()
+            .expect("run recon");
+        Run::from(output)
+    }
+
+    /// `recon run --as-of 2020-06-30 --out out ARGS…`, asserting success.
+    pub fn run_ok(&self, args: &[&str]) -> Run {
+        let mut all = vec!["run", "--as-of", "2020-06-30", "--out", "out"];
+        all.extend_from_slice(args);
+        let run = self.recon(&all);
+        assert_eq!(
+            run.code, 0,
+            "stdout:\n{}\nstderr:\n{}",
+            run.stdout, run.stderr
+        );
+        run
+    }
+
+    /// The (rule, file, row) of every gap in out/gaps.csv, sorted.
+    pub fn gaps(&self) -> Vec<(String, String, u32)> {
+        let mut reader = csv::Reader::from_path(self.path("out/gaps.csv")).unwrap();
+        let mut gaps: Vec<(String, String, u32)> = reader
+            .records()
+            .map(|r| r.unwrap())
+            .map(|r| (r[0].to_string(), r[4].to_string(), r[5].parse().unwrap()))
+            .collect();
+        gaps.sort();
+        gaps
+    }
+
+    /// Rows of an output CSV as maps from header to value.
+    pub fn csv_rows(&self, relative: &str) -> Vec<std::collections::BTreeMap<String, String>> {
+        let mut reader = csv::Reader::from_path(self.path(relative)).unwrap();
+        let headers = reader.headers().unwrap().clone();
+        reader
+            .records()
+            .map(|r| {
+                headers
+                    .iter()
+                    .zip(r.unwrap().iter())
+                    .map(|(h, v)| (h.to_string(), v.to_string()))
+                    .collect()
+            })
+            .collect()
+    }
+}
+
+fn csv_text(rows: &[Vec<&str>]) -> String {
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    for row in rows {
+        writer.write_record(row).unwrap();
+    }
+    String::from_utf8(writer.into_inner().unwrap()).unwrap()
+}
+
+/// Registry header used by small tests.
+pub const DPF_HEADER: [&str; 8] = [
+    "姓名",
+    "身份证号",
+    "残疾类别",
+    "残疾等级",
+    "所属区县",
+    "是否建档立卡",
+    "致贫原因",
+    "证件状态",
+];
+pub const INSURANCE_HEADER: [&str; 5] = ["姓名", "证件号码", "参保年度", "参保状态", "资助类别"];
