@@ -156,12 +156,9 @@ fn summary(result: &RunResult, out: &Path) -> String {
             .filter(|t| t.mapping.source == id)
             .collect();
         let rows: usize = tables.iter().map(|t| t.rows_read()).sum();
+        let (key, files, label) = (&source.key, tables.len(), &source.label);
         text.push_str(&format!(
-            "  {:<10} {:<14} {:>3} file(s) {:>8} rows\n",
-            source.key,
-            source.label,
-            tables.len(),
-            rows
+            "  {key:<10} {files:>3} file(s) {rows:>9} rows  {label}\n"
         ));
     }
     text.push_str(&format!(
@@ -181,16 +178,33 @@ fn summary(result: &RunResult, out: &Path) -> String {
             *by_county.entry(county).or_default() += 1;
         }
         let total: usize = by_county.values().sum();
-        let counties: Vec<String> = by_county.iter().map(|(c, n)| format!("{c}: {n}")).collect();
+        let counties = busiest_counties(&by_county);
         let r = &settings.rules[rule];
-        text.push_str(&format!(
-            "  {:<7} {:>5}  {}  {}\n",
-            r.id,
-            total,
-            r.name,
-            counties.join(", ")
+        text.push_str(&format!("  {:<7} {total:>6}  {}\n", r.id, r.name));
+        if !counties.is_empty() {
+            text.push_str(&format!("  {:15} {counties}\n", ""));
+        }
+    }
+    let outputs = "gaps.csv, counties/, summary.csv, links.csv, review.csv, rejects.csv, quality.csv, run.json";
+    text.push_str(&format!("\nOutputs in {}: {outputs}\n", out.display()));
+    text
+}
+
+/// The five counties with most gaps, so the summary stays one screen for a whole province.
+fn busiest_counties(by_county: &BTreeMap<String, usize>) -> String {
+    const SHOWN: usize = 5;
+    let mut counts: Vec<(&String, &usize)> = by_county.iter().collect();
+    counts.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+    let mut text: Vec<String> = counts
+        .iter()
+        .take(SHOWN)
+        .map(|(c, n)| format!("{c}: {n}"))
+        .collect();
+    if counts.len() > SHOWN {
+        text.push(format!(
+            "… {} more counties (summary.csv)",
+            counts.len() - SHOWN
         ));
     }
-    text.push_str(&format!("\nOutputs in {}: gaps.csv, counties/, summary.csv, links.csv, review.csv, rejects.csv, quality.csv, run.json\n", out.display()));
-    text
+    text.join(", ")
 }

@@ -3,6 +3,8 @@
 //! `duplicate`) as of one date. Person facts (deceased, birth date) are derived once from every
 //! linked row. This stage reads the config's resolved rules; it knows no rule by its id.
 
+mod describe;
+
 use std::collections::BTreeMap;
 
 use chrono::{Datelike, NaiveDate};
@@ -197,41 +199,23 @@ impl Context<'_> {
             .find(|&r| self.records[r].source == source && self.all_hold(conditions, r))
     }
 
+    /// The gap this subject row makes under the rule's check, if any.
     fn check(&self, rule_index: usize, rule: &Rule, index: usize) -> Option<Gap> {
-        let gap = |detail: String, evidence: Option<usize>| {
-            Some(Gap {
-                rule: rule_index,
-                record: index,
-                detail,
-                evidence,
-            })
-        };
-        let mut detail = match &rule.check {
+        let (detail, evidence) = match &rule.check {
             Check::Requires { source, conditions } => {
                 if self.first_linked(index, *source, conditions).is_some() {
                     return None;
                 }
-                let label = &self.settings.sources[*source].label;
-                let linked = self
-                    .linkage
-                    .linked(index)
-                    .iter()
-                    .filter(|&&r| self.records[r].source == *source)
-                    .count();
-                match linked {
-                    0 => format!("未找到{label}中此人的记录"),
-                    n => format!("{label}中此人有{n}条记录，均不符合要求"),
-                }
+                (self.missing_detail(index, *source, conditions), None)
             }
             Check::Forbids { source, conditions } => {
                 let found = self.first_linked(index, *source, conditions)?;
-                return gap(
-                    self.suffixed(
-                        format!("{}中有冲突记录", self.settings.sources[*source].label),
-                        index,
-                    ),
+                let label = &self.settings.sources[*source].label;
+                let wanted = describe::describe(self.settings, *source, conditions, self.as_of);
+                (
+                    format!("{label}中另有{wanted}的记录（见相关记录）"),
                     Some(found),
-                );
+                )
             }
             Check::Duplicate { field, conditions } => {
                 let value = &self.records[index].values[*field];
@@ -241,28 +225,48 @@ impl Context<'_> {
                         && self.records[r].values[*field] == *value
                         && self.all_hold(conditions, r)
                 })?;
-                return gap(
-                    self.suffixed("同一项目另有有效记录".into(), index),
+                (
+                    "同一项目另有一条有效记录（见相关记录）".to_string(),
                     Some(other),
-                );
+                )
             }
             Check::Always => {
                 let death = self.persons[self.linkage.person_of[index]].death;
                 let date = death
                     .and_then(|d| d.date)
                     .map_or("日期不详".into(), |d| d.to_string());
-                return gap(
-                    self.suffixed(format!("死亡（{date}）"), index),
+                (
+                    format!("此人已死亡（{date}，见相关记录）"),
                     death.map(|d| d.record),
-                );
+                )
             }
         };
-        detail = self.suffixed(detail, index);
-        gap(detail, None)
+        Some(Gap {
+            rule: rule_index,
+            record: index,
+            detail: self.with_link_warning(detail, index),
+            evidence,
+        })
+    }
+
+    /// What a `requires` check looked for, where, and what it found instead.
+    fn missing_detail(&self, index: usize, source: usize, conditions: &[Condition]) -> String {
+        let label = &self.settings.sources[source].label;
+        let wanted = describe::describe(self.settings, source, conditions, self.as_of);
+        let linked = self
+            .linkage
+            .linked(index)
+            .iter()
+            .filter(|&&r| self.records[r].source == source)
+            .count();
+        match linked {
+            0 => format!("未找到{label}中{wanted}的记录：该来源无此人记录"),
+            n => format!("未找到{label}中{wanted}的记录：该来源有此人{n}条记录，均不符合"),
+        }
     }
 
     /// Notes that the subject row could not be linked, so the finding may be a false one.
-    fn suffixed(&self, detail: String, index: usize) -> String {
+    fn with_link_warning(&self, detail: String, index: usize) -> String {
         let record = &self.records[index];
         match record.id.valid() {
             Some(_) => detail,

@@ -1,0 +1,107 @@
+//! Conditions in the words county staff use: `有效记录，救助类别为城市低保/农村低保`. A field is
+//! named by its first alias, which is the header departments use for it.
+
+use chrono::{Datelike, NaiveDate};
+
+use crate::config::{Condition, Settings, SourceId};
+
+/// The conditions on rows of `source`, joined by `，`.
+pub fn describe(
+    settings: &Settings,
+    source: SourceId,
+    conditions: &[Condition],
+    as_of: NaiveDate,
+) -> String {
+    let parts: Vec<String> = conditions
+        .iter()
+        .map(|c| describe_one(settings, source, c, as_of))
+        .collect();
+    match parts.is_empty() {
+        true => "任意记录".into(),
+        false => parts.join("，"),
+    }
+}
+
+fn describe_one(
+    settings: &Settings,
+    source: SourceId,
+    condition: &Condition,
+    as_of: NaiveDate,
+) -> String {
+    let field_label = |f: usize| {
+        let field = &settings.sources[source].fields[f];
+        field
+            .aliases
+            .first()
+            .cloned()
+            .unwrap_or_else(|| field.name.clone())
+    };
+    match condition {
+        Condition::FieldIn {
+            field,
+            words,
+            negate: false,
+        } => format!("{}为{}", field_label(*field), words.join("/")),
+        Condition::FieldIn {
+            field,
+            words,
+            negate: true,
+        } => format!("{}不为{}", field_label(*field), words.join("/")),
+        Condition::FieldEmpty { field, empty: true } => format!("{}为空", field_label(*field)),
+        Condition::FieldEmpty {
+            field,
+            empty: false,
+        } => format!("{}不为空", field_label(*field)),
+        Condition::FieldIsAsOfYear { field } => {
+            format!("{}为{}", field_label(*field), as_of.year())
+        }
+        Condition::Active(true) => format!("截至{as_of}有效"),
+        Condition::Active(false) => format!("截至{as_of}无效"),
+        Condition::Age { min, max } => match (min, max) {
+            (Some(a), Some(b)) => format!("{a}至{b}周岁"),
+            (Some(a), None) => format!("{a}周岁以上"),
+            (None, Some(b)) => format!("{b}周岁以下"),
+            (None, None) => "任意年龄".into(),
+        },
+        Condition::Living(true) => "在世".into(),
+        Condition::Living(false) => "已死亡".into(),
+        Condition::Linked {
+            source: other,
+            conditions,
+            negate,
+        } => {
+            let label = &settings.sources[*other].label;
+            let inner = describe(settings, *other, conditions, as_of);
+            match negate {
+                false => format!("{label}有{inner}的记录"),
+                true => format!("{label}无{inner}的记录"),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{Check, DEFAULT_CONFIG};
+
+    #[test]
+    fn requirements_read_as_sentences() {
+        let settings = Settings::from_toml(DEFAULT_CONFIG).unwrap();
+        let as_of = NaiveDate::from_ymd_opt(2020, 6, 30).unwrap();
+        let Check::Requires { source, conditions } = &settings.rule("CIV-02").unwrap().check else {
+            panic!()
+        };
+        assert_eq!(
+            describe(&settings, *source, conditions, as_of),
+            "截至2020-06-30有效，救助类别为重度残疾人护理补贴"
+        );
+        let Check::Requires { source, conditions } = &settings.rule("MED-02").unwrap().check else {
+            panic!()
+        };
+        assert_eq!(
+            describe(&settings, *source, conditions, as_of),
+            "截至2020-06-30有效，资助类别不为空"
+        );
+    }
+}
