@@ -12,7 +12,8 @@ use crate::ingest::{self, column_name, LoadedTable};
 pub fn run(args: &InspectArgs) -> Result<ExitStatus, Failure> {
     let config = config::load(args.config.as_deref())?;
     let settings = &config.settings;
-    let files = ingest::discover(&args.inputs).map_err(|e| Failure::BadInput(e.to_string()))?;
+    let files =
+        ingest::discover(&args.inputs, None).map_err(|e| Failure::BadInput(e.to_string()))?;
     let mut text = String::new();
     let mut pins = Vec::new();
     let mut failed = 0;

@@ -21,7 +21,8 @@ pub fn run(args: &RunArgs) -> Result<ExitStatus, Failure> {
     let _lock = lock_output(&args.out)?;
     let mut progress = Progress::new(args.quiet);
 
-    let files = ingest::discover(&args.inputs).map_err(|e| Failure::BadInput(e.to_string()))?;
+    let files = ingest::discover(&args.inputs, Some(&args.out))
+        .map_err(|e| Failure::BadInput(e.to_string()))?;
     let tables = progress
         .stage("ingest", || ingest::load(&files, &config.settings))
         .map_err(ingest_failure)?;

@@ -47,6 +47,9 @@ pub fn assign(
     settings: &Settings,
     pin: Option<&FilePin>,
 ) -> Result<Mapping, String> {
+    if headers.iter().any(|h| looks_like_id(h)) {
+        return Err("the first rows hold data, not headers (a cell holds an ID number; the cells are not shown, to keep personal data out of messages). Add a header row".into());
+    }
     let cleaned: Vec<String> = headers
         .iter()
         .map(|h| clean_header(h).trim_matches(['*', '※']).to_string())
@@ -184,6 +187,14 @@ fn attempt(
     })
 }
 
+/// A cell with 15 or more digits is an ID number, never a header.
+fn looks_like_id(cell: &str) -> bool {
+    cell.chars()
+        .filter(|c| crate::normalize::id_number::is_digit(*c))
+        .count()
+        >= 15
+}
+
 /// A header that maps to a field must appear once: two `身份证号` columns are not guessable.
 fn check_duplicate(headers: &[String], column: usize, field: &str) -> Result<(), String> {
     match headers.iter().enumerate().find(|(i, h)| *i != column && **h == headers[column]) {
@@ -269,6 +280,261 @@ mod tests {
         assert!(assign(&twice, &settings, None)
             .unwrap_err()
             .contains("columns B and C"));
+    }
+
+    /// Header rows in the wordings of other provinces' exports, each with the source it must
+    /// be assigned to and fields that must be found in the named columns.
+    #[test]
+    fn unseen_export_wordings_are_recognised() {
+        let settings = Settings::from_toml(DEFAULT_CONFIG).unwrap();
+        let cases: [(&[&str], &str, &[(&str, usize)]); 10] = [
+            (
+                &[
+                    "序号",
+                    "姓名",
+                    "性别",
+                    "民族",
+                    "出生日期",
+                    "身份证号码",
+                    "残疾证号",
+                    "残疾类别",
+                    "残疾等级",
+                    "户籍地址",
+                    "所属区县",
+                    "联系电话",
+                    "证件状态",
+                ],
+                "dpf",
+                &[
+                    ("name", 1),
+                    ("id_number", 5),
+                    ("certificate_number", 6),
+                    ("disability_grade", 8),
+                    ("county", 10),
+                    ("certificate_status", 12),
+                ],
+            ),
+            (
+                &[
+                    "持证人姓名",
+                    "公民身份号码",
+                    "残疾人证号",
+                    "残疾类型",
+                    "残疾级别",
+                    "县(区)",
+                    "乡镇(街道)",
+                    "是否建档立卡户",
+                    "致贫原因",
+                    "状态",
+                    "注销原因",
+                    "注销日期",
+                ],
+                "dpf",
+                &[
+                    ("name", 0),
+                    ("county", 5),
+                    ("is_poor", 7),
+                    ("certificate_status", 9),
+                    ("cancel_date", 11),
+                ],
+            ),
+            (
+                &[
+                    "姓名",
+                    "身份证号",
+                    "第二代残疾人证号",
+                    "残疾人证状态",
+                    "行政区划代码",
+                    "行政区划名称",
+                ],
+                "dpf",
+                &[
+                    ("certificate_number", 2),
+                    ("certificate_status", 3),
+                    ("county_code", 4),
+                    ("county", 5),
+                ],
+            ),
+            (
+                &[
+                    "区县",
+                    "乡镇",
+                    "村(社区)",
+                    "户主姓名",
+                    "户主身份证号码",
+                    "成员姓名",
+                    "成员身份证号码",
+                    "与户主关系",
+                    "保障类型",
+                    "保障人数",
+                    "月保障金",
+                    "审批时间",
+                    "状态",
+                ],
+                "civil",
+                &[
+                    ("name", 5),
+                    ("id_number", 6),
+                    ("household_head_id", 4),
+                    ("program", 8),
+                    ("start_date", 11),
+                    ("status", 12),
+                    ("county", 0),
+                ],
+            ),
+            (
+                &[
+                    "补贴对象姓名",
+                    "身份证号",
+                    "残疾人证号",
+                    "残疾类别",
+                    "残疾等级",
+                    "补贴类型",
+                    "补贴标准",
+                    "发放起始年月",
+                    "享受状态",
+                    "停发原因",
+                    "所属区县",
+                ],
+                "civil",
+                &[
+                    ("name", 0),
+                    ("program", 5),
+                    ("start_date", 7),
+                    ("status", 8),
+                    ("stop_reason", 9),
+                ],
+            ),
+            (
+                &[
+                    "姓名",
+                    "身份证件号码",
+                    "供养方式",
+                    "救助类别",
+                    "审批日期",
+                    "终止日期",
+                    "人员状态",
+                    "区划代码",
+                ],
+                "civil",
+                &[
+                    ("id_number", 1),
+                    ("program", 3),
+                    ("end_date", 5),
+                    ("status", 6),
+                    ("county_code", 7),
+                ],
+            ),
+            (
+                &[
+                    "个人编号",
+                    "姓名",
+                    "证件类型",
+                    "证件号码",
+                    "参保年度",
+                    "险种类型",
+                    "参保状态",
+                    "资助类别",
+                    "统筹区",
+                ],
+                "insurance",
+                &[
+                    ("id_number", 3),
+                    ("year", 4),
+                    ("status", 6),
+                    ("subsidy_type", 7),
+                    ("county", 8),
+                ],
+            ),
+            (
+                &[
+                    "参保人姓名",
+                    "社会保障号码",
+                    "缴费年度",
+                    "参保险种",
+                    "人员参保状态",
+                    "医疗救助资助类别",
+                    "终止原因",
+                    "终止日期",
+                    "参保地区",
+                ],
+                "insurance",
+                &[
+                    ("id_number", 1),
+                    ("year", 2),
+                    ("status", 4),
+                    ("subsidy_type", 5),
+                    ("end_reason", 6),
+                ],
+            ),
+            (
+                &[
+                    "学校名称",
+                    "年级",
+                    "班级",
+                    "学生姓名",
+                    "性别",
+                    "身份证件类型",
+                    "身份证件号",
+                    "全国学籍号",
+                    "学籍辅号",
+                    "就读方式",
+                    "学籍状态",
+                    "是否享受资助",
+                    "所在区县",
+                ],
+                "education",
+                &[
+                    ("name", 3),
+                    ("id_number", 6),
+                    ("student_number", 7),
+                    ("student_status", 10),
+                    ("aided", 11),
+                ],
+            ),
+            (
+                &[
+                    "姓名",
+                    "身份证号",
+                    "学籍号",
+                    "学段",
+                    "安置方式",
+                    "在校状态",
+                    "资助情况",
+                    "县区",
+                ],
+                "education",
+                &[
+                    ("study_mode", 4),
+                    ("student_status", 5),
+                    ("aided", 6),
+                    ("county", 7),
+                ],
+            ),
+        ];
+        for (row, source, fields) in cases {
+            let mapping =
+                assign(&headers(row), &settings, None).unwrap_or_else(|e| panic!("{row:?}: {e}"));
+            assert_eq!(settings.sources[mapping.source].key, source, "{row:?}");
+            for (field, column) in fields {
+                assert_eq!(
+                    field_column(&settings, &mapping, field),
+                    Some(*column),
+                    "{field} in {row:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_data_row_is_never_echoed_as_headers() {
+        let settings = Settings::from_toml(DEFAULT_CONFIG).unwrap();
+        let row = headers(&["张三", "42032519900307101X", "农村低保"]);
+        let message = assign(&row, &settings, None).unwrap_err();
+        assert!(
+            message.contains("data, not headers") && !message.contains("张三"),
+            "{message}"
+        );
     }
 
     #[test]

@@ -69,8 +69,10 @@ pub struct IngestError {
 }
 
 /// Files named on the command line, folders scanned (recursively) for `.csv`, `.xlsx`, `.xls`;
-/// sorted so file ids are the same on every run.
-pub fn discover(inputs: &[PathBuf]) -> Result<Vec<PathBuf>, IngestError> {
+/// sorted so file ids are the same on every run. `skip` (the output folder) is never scanned,
+/// so `recon run .` can be run twice in the same folder.
+pub fn discover(inputs: &[PathBuf], skip: Option<&Path>) -> Result<Vec<PathBuf>, IngestError> {
+    let skip = skip.and_then(|s| s.canonicalize().ok());
     let mut files = Vec::new();
     for input in inputs {
         let error = |message: String| IngestError {
@@ -78,7 +80,7 @@ pub fn discover(inputs: &[PathBuf]) -> Result<Vec<PathBuf>, IngestError> {
             message,
         };
         if input.is_dir() {
-            scan_folder(input, &mut files)
+            scan_folder(input, skip.as_deref(), &mut files)
                 .map_err(|e| error(format!("cannot read folder: {e}")))?;
         } else if input.is_file() {
             files.push(input.clone());
@@ -97,7 +99,7 @@ pub fn discover(inputs: &[PathBuf]) -> Result<Vec<PathBuf>, IngestError> {
     Ok(files)
 }
 
-fn scan_folder(dir: &Path, files: &mut Vec<PathBuf>) -> std::io::Result<()> {
+fn scan_folder(dir: &Path, skip: Option<&Path>, files: &mut Vec<PathBuf>) -> std::io::Result<()> {
     for entry in std::fs::read_dir(dir)? {
         let path = entry?.path();
         let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
@@ -105,7 +107,9 @@ fn scan_folder(dir: &Path, files: &mut Vec<PathBuf>) -> std::io::Result<()> {
             continue;
         }
         if path.is_dir() {
-            scan_folder(&path, files)?;
+            if skip.is_none_or(|s| path.canonicalize().ok().as_deref() != Some(s)) {
+                scan_folder(&path, skip, files)?;
+            }
         } else if format_of(&path).is_some() {
             files.push(path);
         }

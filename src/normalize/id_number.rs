@@ -92,6 +92,11 @@ impl IdRepair {
     }
 }
 
+/// An ASCII or full-width digit.
+pub fn is_digit(c: char) -> bool {
+    fold_width(c).is_ascii_digit()
+}
+
 /// The check character of the first 17 digits.
 pub fn check_character(first17: &[u8]) -> u8 {
     let sum: u32 = first17
