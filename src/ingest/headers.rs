@@ -287,7 +287,8 @@ mod tests {
     #[test]
     fn unseen_export_wordings_are_recognised() {
         let settings = Settings::from_toml(DEFAULT_CONFIG).unwrap();
-        let cases: [(&[&str], &str, &[(&str, usize)]); 10] = [
+        type Case<'a> = (&'a [&'a str], &'a str, &'a [(&'a str, usize)]);
+        let cases: [Case; 10] = [
             (
                 &[
                     "序号",
