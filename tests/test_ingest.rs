@@ -267,3 +267,72 @@ fn mixed_encodings_in_one_folder_and_a_pinned_file() {
     wd.run_ok(&["--config", "pinned.toml", "in"]);
     assert!(wd.gaps().is_empty(), "{:?}", wd.gaps());
 }
+
+#[test]
+fn every_sheet_of_a_workbook_is_read_under_its_own_name() {
+    let wd = Workdir::new();
+    let (dpf, ins) = poor_person_rows("张三", 11);
+    let (dpf2, _) = poor_person_rows("李四", 13);
+    let registry = [DPF_HEADER.to_vec(), strs(&dpf), strs(&dpf2)];
+    let insurance = [INSURANCE_HEADER.to_vec(), strs(&ins)];
+    wd.write_xlsx_sheets(
+        "in/book.xlsx",
+        &[("残联", &registry), ("医保", &insurance), ("空白", &[])],
+    );
+    wd.run_ok(&["in"]);
+    assert_eq!(
+        wd.gaps(),
+        vec![("MED-01".into(), "book.xlsx[残联]".into(), 2)]
+    );
+    let manifest: serde_json::Value = serde_json::from_str(&wd.read("out/run.json")).unwrap();
+    let sheets: Vec<&str> = manifest["inputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["sheet"].as_str().unwrap())
+        .collect();
+    assert_eq!(sheets, ["残联", "医保"]);
+}
+
+#[test]
+fn a_file_that_fits_two_sources_equally_is_ambiguous() {
+    let wd = Workdir::new();
+    wd.write_csv(
+        "in/both.csv",
+        &[
+            vec!["姓名", "身份证号", "残疾人证号", "救助类别"],
+            vec!["张三", &id(11), "", "农村低保"],
+        ],
+    );
+    assert_rejected_file(
+        &wd,
+        "both.csv",
+        "ambiguous: the headers fit civil and dpf equally well",
+    );
+}
+
+#[test]
+fn a_headerless_export_is_an_error_that_shows_no_personal_data() {
+    let wd = Workdir::new();
+    let pid = id(11);
+    wd.write_csv("in/noheader.csv", &[vec!["张三", &pid, "农村低保", "正常"]]);
+    let run = wd.recon(&["run", "--out", "out", "in"]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("data, not headers"), "{}", run.stderr);
+    assert!(
+        !run.stderr.contains(&pid) && !run.stderr.contains("张三"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn the_output_folder_is_not_read_as_input() {
+    let wd = Workdir::new();
+    let (dpf, _) = poor_person_rows("张三", 11);
+    wd.write_csv("dpf.csv", &[DPF_HEADER.to_vec(), strs(&dpf)]);
+    let dot = wd.path("").display().to_string();
+    wd.run_ok(&[&dot]);
+    wd.run_ok(&[&dot]);
+    assert_eq!(wd.gaps().len(), 1);
+}

@@ -85,18 +85,25 @@ impl Workdir {
     /// An XLSX file; a cell starting with `#` is written as a number (as a clerk typing an
     /// ID into a number cell would), everything else as text.
     pub fn write_xlsx(&self, relative: &str, rows: &[Vec<&str>]) -> PathBuf {
+        self.write_xlsx_sheets(relative, &[("Sheet1", rows)])
+    }
+
+    pub fn write_xlsx_sheets(&self, relative: &str, sheets: &[(&str, &[Vec<&str>])]) -> PathBuf {
         let path = self.path(relative);
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         let mut workbook = rust_xlsxwriter::Workbook::new();
-        let sheet = workbook.add_worksheet();
-        for (r, row) in rows.iter().enumerate() {
-            for (c, cell) in row.iter().enumerate() {
-                match cell.strip_prefix('#') {
-                    Some(number) => sheet
-                        .write_number(r as u32, c as u16, number.parse::<f64>().unwrap())
-                        .unwrap(),
-                    None => sheet.write_string(r as u32, c as u16, *cell).unwrap(),
-                };
+        for (name, rows) in sheets {
+            let sheet = workbook.add_worksheet();
+            sheet.set_name(*name).unwrap();
+            for (r, row) in rows.iter().enumerate() {
+                for (c, cell) in row.iter().enumerate() {
+                    match cell.strip_prefix('#') {
+                        Some(number) => sheet
+                            .write_number(r as u32, c as u16, number.parse::<f64>().unwrap())
+                            .unwrap(),
+                        None => sheet.write_string(r as u32, c as u16, *cell).unwrap(),
+                    };
+                }
             }
         }
         workbook.save(&path).unwrap();

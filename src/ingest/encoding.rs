@@ -50,9 +50,10 @@ pub fn decode(bytes: &[u8]) -> Result<(String, TextEncoding), String> {
     if bytes.contains(&0) {
         return Err("binary content (NUL bytes): not a CSV text file".into());
     }
+    let gb18030 = || GB18030.decode_without_bom_handling_and_without_replacement(bytes);
     let (text, encoding) = match std::str::from_utf8(bytes) {
-        Ok(text) => (text.to_string(), TextEncoding::Utf8),
-        Err(_) => match GB18030.decode_without_bom_handling_and_without_replacement(bytes) {
+        Ok(text) if !is_gbk_in_disguise(text) => (text.to_string(), TextEncoding::Utf8),
+        _ => match gb18030() {
             Some(text) => (text.into_owned(), TextEncoding::Gb18030),
             None => return Err("neither UTF-8 nor GBK/GB18030 text".into()),
         },
@@ -61,6 +62,19 @@ pub fn decode(bytes: &[u8]) -> Result<(String, TextEncoding), String> {
         return Err("binary content (control characters): not a CSV text file".into());
     }
     Ok((text, encoding))
+}
+
+/// A short GBK text can happen to be valid UTF-8 (`苹` is `C6 BB`, which UTF-8 reads as `ƻ`).
+/// Such text has two-byte UTF-8 letters and no Chinese at all; Chinese exports always have
+/// Chinese headers, so valid UTF-8 that holds any CJK character is always read as UTF-8.
+fn is_gbk_in_disguise(text: &str) -> bool {
+    let has_two_byte = text.chars().any(|c| ('\u{80}'..'\u{800}').contains(&c));
+    let has_cjk = text.chars().any(|c| c >= '\u{2E80}');
+    has_two_byte
+        && !has_cjk
+        && GB18030
+            .decode_without_bom_handling_and_without_replacement(text.as_bytes())
+            .is_some_and(|g| g.chars().any(|c| c >= '\u{4E00}'))
 }
 
 fn looks_binary(text: &str) -> bool {
@@ -97,6 +111,31 @@ mod tests {
         assert!(decode(b"PK\x03\x04\x00\x00")
             .unwrap_err()
             .contains("binary"));
+    }
+
+    proptest::proptest! {
+        /// Valid UTF-8 with any Chinese in it (every export has Chinese headers) is never
+        /// taken for GB18030, whatever else it holds.
+        #[test]
+        fn utf8_is_always_read_as_utf8(head in "[\u{4e00}-\u{9fa5}]{1,4}", rest in "[\\PC\n]{0,200}") {
+            let text = format!("{head}{rest}");
+            let (decoded, encoding) = decode(text.as_bytes()).unwrap();
+            proptest::prop_assert_eq!(encoding, TextEncoding::Utf8);
+            proptest::prop_assert_eq!(decoded, text);
+        }
+
+        /// Chinese text written as GB18030 comes back unchanged.
+        #[test]
+        fn gb18030_round_trips(text in "[\u{4e00}-\u{9fa5},\n0-9]{1,100}") {
+            let (bytes, _, _) = GB18030.encode(&text);
+            let (decoded, _) = decode(&bytes).unwrap();
+            proptest::prop_assert_eq!(decoded, text);
+        }
+
+        #[test]
+        fn decoding_never_panics(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..300)) {
+            let _ = decode(&bytes);
+        }
     }
 
     #[test]
