@@ -134,3 +134,34 @@ fn the_bundled_config_is_the_repository_file() {
         recon::config::DEFAULT_CONFIG
     );
 }
+
+#[test]
+fn leftovers_of_a_crashed_run_are_recovered() {
+    let wd = Workdir::new();
+    wd.run_ok(&[&sample()]);
+    let yesterday = wd.read("out/gaps.csv");
+    // Killed after moving yesterday's output aside, before the new one was renamed in.
+    std::fs::rename(wd.path("out"), wd.path(".out.old")).unwrap();
+    std::fs::create_dir(wd.path(".out.tmp")).unwrap();
+    std::fs::write(wd.path(".out.tmp/gaps.csv"), "half written").unwrap();
+    let locked = std::fs::File::create(wd.path(".out.lock")).unwrap();
+    locked.try_lock().unwrap();
+    assert_eq!(
+        wd.recon(&["run", "--as-of", "2020-06-30", "--out", "out", &sample()])
+            .code,
+        3
+    );
+    drop(locked);
+    let bad = wd.recon(&[
+        "run",
+        "--as-of",
+        "2020-06-30",
+        "--out",
+        "out",
+        "no/such/input",
+    ]);
+    assert_eq!(bad.code, 2);
+    wd.run_ok(&[&sample()]);
+    assert_eq!(wd.read("out/gaps.csv"), yesterday);
+    assert!(!wd.exists(".out.old") && !wd.exists(".out.tmp"));
+}

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 use std::fs::File;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use chrono::NaiveDate;
 
@@ -117,14 +117,11 @@ fn ingest_failure(errors: Vec<ingest::IngestError>) -> Failure {
 /// One run at a time per output folder: an exclusive lock on `.<out>.lock` beside it. The
 /// operating system releases it when the process ends, so a crashed run never blocks the next.
 fn lock_output(out: &Path) -> Result<File, Failure> {
-    let parent = out
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    std::fs::create_dir_all(parent)
-        .map_err(|e| Failure::Internal(format!("{}: {e}", parent.display())))?;
-    let name = out.file_name().and_then(|n| n.to_str()).unwrap_or("out");
-    let path: PathBuf = parent.join(format!(".{name}.lock"));
+    let path = report::sibling(out, "lock");
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent)
+            .map_err(|e| Failure::Internal(format!("{}: {e}", parent.display())))?;
+    }
     let file = File::options()
         .create(true)
         .truncate(false)

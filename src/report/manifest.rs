@@ -90,6 +90,7 @@ pub fn write_manifest(
         "config": {
             "origin": result.config.origin,
             "sha256": format!("{:x}", Sha256::digest(result.config.text.as_bytes())),
+            "text": result.config.text,
         },
         "rules": result.rules_run.iter().map(|&r| settings.rules[r].id.clone()).collect::<Vec<_>>(),
         "full_ids": result.full_ids,

@@ -81,23 +81,39 @@ fn write_into(result: &RunResult, dir: &Path) -> Result<(), ReportError> {
     manifest::write_manifest(&dir.join("run.json"), result, rows.len())
 }
 
-/// A fresh, owner-only folder beside `out` (same file system, so the final rename is atomic).
-fn staging_dir(out: &Path) -> Result<PathBuf, ReportError> {
+/// `.<name>.<suffix>` beside the output folder `out`: the lock, staging and old folders.
+pub fn sibling(out: &Path, suffix: &str) -> PathBuf {
     let parent = out
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
-    std::fs::create_dir_all(parent).map_err(|e| report_error(parent, e))?;
     let name = out.file_name().and_then(|n| n.to_str()).unwrap_or("out");
-    let staging = parent.join(format!(".{name}.tmp-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&staging);
+    parent.join(format!(".{name}.{suffix}"))
+}
+
+/// A fresh, owner-only folder beside `out` (same file system, so the final rename is atomic).
+/// Runs hold the output lock, so leftovers of a crashed run are cleared here: a staging folder
+/// is removed, and an output moved aside but never replaced is put back first.
+fn staging_dir(out: &Path) -> Result<PathBuf, ReportError> {
+    let (staging, old) = (sibling(out, "tmp"), sibling(out, "old"));
+    if let Some(parent) = out.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent).map_err(|e| report_error(parent, e))?;
+    }
+    if old.exists() && !out.exists() {
+        std::fs::rename(&old, out).map_err(|e| report_error(&old, e))?;
+    }
+    for leftover in [&staging, &old] {
+        if leftover.exists() {
+            std::fs::remove_dir_all(leftover).map_err(|e| report_error(leftover, e))?;
+        }
+    }
     create_private_dir(&staging)?;
     Ok(staging)
 }
 
 /// Swaps the finished folder into place: the old output is moved aside, then removed.
 fn replace_dir(staging: &Path, out: &Path) -> Result<(), ReportError> {
-    let old = staging.with_extension("old");
+    let old = sibling(out, "old");
     if out.exists() {
         std::fs::rename(out, &old).map_err(|e| report_error(out, e))?;
     }
