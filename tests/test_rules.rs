@@ -1,21 +1,7 @@
 //! One fixture per rule (`tests/fixtures/rules/<ID>/`), run with that rule alone, and rules
 //! changed by editing the TOML config with no rebuild.
 
-use crate::workdir::{make_id, repo_path, Workdir, DPF_HEADER};
-
-fn expected(rule: &str) -> Vec<(String, String, u32)> {
-    let mut reader = csv::Reader::from_path(repo_path(&format!(
-        "tests/fixtures/rules/{rule}/expected.csv"
-    )))
-    .unwrap();
-    let mut rows: Vec<_> = reader
-        .records()
-        .map(|r| r.unwrap())
-        .map(|r| (rule.to_string(), r[0].to_string(), r[1].parse().unwrap()))
-        .collect();
-    rows.sort();
-    rows
-}
+use crate::workdir::{expected_gaps, make_id, repo_path, Workdir, DPF_HEADER};
 
 fn check_fixture(rule: &str) {
     let wd = Workdir::new();
@@ -23,7 +9,7 @@ fn check_fixture(rule: &str) {
         .display()
         .to_string();
     wd.run_ok(&["--rule", rule, &input]);
-    let want = expected(rule);
+    let want = expected_gaps(&format!("tests/fixtures/rules/{rule}/expected.csv"));
     assert!(
         !want.is_empty(),
         "{rule}: a fixture must expect at least one gap"

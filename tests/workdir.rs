@@ -171,6 +171,18 @@ impl Workdir {
     }
 }
 
+/// An expected gap list (`rule_id, source_file, source_row`, then anything), sorted.
+pub fn expected_gaps(relative: &str) -> Vec<(String, String, u32)> {
+    let mut reader = csv::Reader::from_path(repo_path(relative)).unwrap();
+    let mut gaps: Vec<_> = reader
+        .records()
+        .map(|r| r.unwrap())
+        .map(|r| (r[0].to_string(), r[1].to_string(), r[2].parse().unwrap()))
+        .collect();
+    gaps.sort();
+    gaps
+}
+
 fn csv_text(rows: &[Vec<&str>]) -> String {
     let mut writer = csv::Writer::from_writer(Vec::new());
     for row in rows {
