@@ -27,6 +27,39 @@ fn sample_run_reports_exactly_the_expected_gaps() {
 }
 
 #[test]
+fn a_gap_points_to_the_row_that_nearly_matched() {
+    let wd = Workdir::new();
+    wd.run_ok(&[&sample()]);
+    let rows = wd.csv_rows("out/gaps.csv");
+    let swapped = rows
+        .iter()
+        .find(|r| r["rule_id"] == "MED-01" && r["source_row"] == "23")
+        .unwrap();
+    assert_eq!(
+        (
+            swapped["nearest_file"].as_str(),
+            swapped["nearest_row"].as_str()
+        ),
+        ("insurance_2019_2020.csv", "11")
+    );
+    assert!(
+        swapped["nearest_reason"].contains("身份证号相邻两位颠倒"),
+        "{swapped:?}"
+    );
+    let no_row = rows
+        .iter()
+        .find(|r| r["rule_id"] == "MED-01" && r["source_row"] == "1")
+        .unwrap();
+    assert_eq!(no_row["nearest_file"], "");
+    let county = wd.read("out/counties/420325_房县.csv");
+    assert!(
+        county
+            .contains("insurance_2019_2020.csv 第11行（相似度0.96：姓名相同；身份证号相邻两位颠倒"),
+        "{county}"
+    );
+}
+
+#[test]
 fn every_row_is_used_or_rejected_and_the_counts_add_up() {
     let wd = Workdir::new();
     wd.run_ok(&[&sample()]);

@@ -27,9 +27,13 @@ pub struct GapRow {
     pub rule_name: String,
     pub evidence_file: String,
     pub evidence_row: String,
+    pub nearest_file: String,
+    pub nearest_row: String,
+    pub nearest_score: String,
+    pub nearest_reason: String,
 }
 
-pub const GAPS_HEADER: [&str; 13] = [
+pub const GAPS_HEADER: [&str; 17] = [
     "rule_id",
     "county_code",
     "county_name",
@@ -43,9 +47,13 @@ pub const GAPS_HEADER: [&str; 13] = [
     "rule_name",
     "evidence_file",
     "evidence_row",
+    "nearest_file",
+    "nearest_row",
+    "nearest_score",
+    "nearest_reason",
 ];
 
-const COUNTY_HEADER: [&str; 12] = [
+const COUNTY_HEADER: [&str; 13] = [
     "规则编号",
     "规则名称",
     "区县代码",
@@ -57,6 +65,7 @@ const COUNTY_HEADER: [&str; 12] = [
     "行号",
     "问题说明",
     "相关记录",
+    "最近似记录",
     "人员编号",
 ];
 
@@ -71,6 +80,8 @@ pub fn gap_rows(result: &RunResult) -> Vec<GapRow> {
             let rule = &settings.rules[gap.rule];
             let record = &result.records[gap.record];
             let evidence = gap.evidence.map(|e| &result.records[e]);
+            let nearest = gap.nearest.as_ref();
+            let nearest_record = nearest.map(|n| &result.records[n.record]);
             GapRow {
                 rule_id: rule.id.clone(),
                 county_code: record
@@ -92,6 +103,11 @@ pub fn gap_rows(result: &RunResult) -> Vec<GapRow> {
                 evidence_file: evidence
                     .map_or(String::new(), |e| result.file_name(e.row.file).to_string()),
                 evidence_row: evidence.map_or(String::new(), |e| e.row.row.to_string()),
+                nearest_file: nearest_record
+                    .map_or(String::new(), |n| result.file_name(n.row.file).to_string()),
+                nearest_row: nearest_record.map_or(String::new(), |n| n.row.row.to_string()),
+                nearest_score: nearest.map_or(String::new(), |n| format!("{:.2}", n.score)),
+                nearest_reason: nearest.map_or(String::new(), |n| n.reason.clone()),
             }
         })
         .collect();
@@ -131,6 +147,10 @@ fn gaps_record(r: &GapRow) -> Vec<String> {
         r.rule_name.clone(),
         r.evidence_file.clone(),
         r.evidence_row.clone(),
+        r.nearest_file.clone(),
+        r.nearest_row.clone(),
+        r.nearest_score.clone(),
+        r.nearest_reason.clone(),
     ]
 }
 
@@ -138,6 +158,13 @@ fn county_record(r: &GapRow, source_label: &str) -> Vec<String> {
     let evidence = match r.evidence_file.is_empty() {
         true => String::new(),
         false => format!("{} 第{}行", r.evidence_file, r.evidence_row),
+    };
+    let nearest = match r.nearest_file.is_empty() {
+        true => String::new(),
+        false => format!(
+            "{} 第{}行（相似度{}：{}）",
+            r.nearest_file, r.nearest_row, r.nearest_score, r.nearest_reason
+        ),
     };
     [
         r.rule_id.as_str(),
@@ -151,6 +178,7 @@ fn county_record(r: &GapRow, source_label: &str) -> Vec<String> {
         &r.source_row.to_string(),
         &r.detail,
         &evidence,
+        &nearest,
         &r.person_key,
     ]
     .iter()
@@ -238,7 +266,7 @@ fn write_county_workbook(
             }
         }
         sheet.set_freeze_panes(1, 0).map_err(error)?;
-        for (col, width) in [10, 28, 10, 12, 10, 22, 16, 24, 6, 48, 24, 18]
+        for (col, width) in [10, 28, 10, 12, 10, 22, 16, 24, 6, 48, 24, 40, 18]
             .iter()
             .enumerate()
         {

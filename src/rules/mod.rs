@@ -11,11 +11,11 @@ use chrono::{Datelike, NaiveDate};
 use rayon::prelude::*;
 
 use crate::config::{Check, Condition, Rule, Settings};
-use crate::link::Linkage;
+use crate::link::{Linkage, NearMiss};
 use crate::model::{Record, Value};
 
 /// One finding: a rule and the subject row it flags.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Gap {
     /// Index into `Settings::rules`.
     pub rule: usize,
@@ -25,6 +25,9 @@ pub struct Gap {
     pub detail: String,
     /// A linked row that caused the finding (forbidden, duplicate, death), if any.
     pub evidence: Option<usize>,
+    /// For a missing requirement: the closest row of the required source that was not
+    /// accepted as the same person.
+    pub nearest: Option<NearMiss>,
 }
 
 /// Gaps, and how many subject rows each rule had per county (for coverage rates).
@@ -201,11 +204,13 @@ impl Context<'_> {
 
     /// The gap this subject row makes under the rule's check, if any.
     fn check(&self, rule_index: usize, rule: &Rule, index: usize) -> Option<Gap> {
+        let mut nearest = None;
         let (detail, evidence) = match &rule.check {
             Check::Requires { source, conditions } => {
                 if self.first_linked(index, *source, conditions).is_some() {
                     return None;
                 }
+                nearest = self.linkage.nearest_non_match(self.records, index, *source);
                 (self.missing_detail(index, *source, conditions), None)
             }
             Check::Forbids { source, conditions } => {
@@ -241,11 +246,13 @@ impl Context<'_> {
                 )
             }
         };
+        let detail = self.with_link_warning(detail, index);
         Some(Gap {
             rule: rule_index,
             record: index,
-            detail: self.with_link_warning(detail, index),
+            detail,
             evidence,
+            nearest,
         })
     }
 
