@@ -80,7 +80,14 @@ fn every_row_is_used_or_rejected_and_the_counts_add_up() {
     let links = wd.csv_rows("out/links.csv");
     assert_eq!(
         links.len() as u64,
-        manifest["counts"]["rows_used"].as_u64().unwrap()
+        manifest["counts"]["rows_read"].as_u64().unwrap()
+    );
+    assert_eq!(
+        links
+            .iter()
+            .filter(|l| l["evidence"].starts_with("rejected:"))
+            .count(),
+        2
     );
     let rejects = wd.csv_rows("out/rejects.csv");
     let reasons: Vec<(&str, &str, &str)> = rejects

@@ -309,7 +309,7 @@ fn unparsed_code(kind: FieldKind) -> &'static str {
 
 /// A cell of a value kind (not name, ID or county) -> its canonical value.
 pub fn normalize_value(kind: FieldKind, cell: &Cell) -> Value {
-    let word = clean_word(&cell.text);
+    let word = clean_word(cell.text.trim_start().trim_start_matches('\''));
     if word.is_empty() {
         return Value::Empty;
     }

@@ -93,6 +93,15 @@ impl Regions {
                 context,
             });
         }
+        for row in csv_rows(LEGACY_CSV).filter(|r| !r[2].is_empty()) {
+            if let Some(&index) = regions.by_code.get(&row[1]) {
+                regions
+                    .by_name
+                    .entry(row[2].clone())
+                    .or_default()
+                    .push(index);
+            }
+        }
         regions
     }
 
@@ -196,10 +205,8 @@ mod tests {
             regions.resolve("421126 蕲春县", None).unwrap().code,
             "421126"
         );
-        assert_eq!(
-            regions.resolve("郧县", None).err(),
-            Some(CountyProblem::Unknown)
-        );
+        assert_eq!(regions.resolve("郧县", None).unwrap().code, "420304");
+        assert_eq!(regions.resolve("十堰市郧县", None).unwrap().name, "郧阳区");
         assert_eq!(regions.resolve("420321", None).unwrap().name, "郧阳区");
         assert_eq!(
             regions.resolve("不存在县", None).err(),

@@ -70,14 +70,28 @@ pub fn write_summary(path: &Path, result: &RunResult) -> Result<(), ReportError>
     write_csv_rows(path, csv_writer(path, &header, false)?, rows)
 }
 
-/// Every data row read and the person it was linked to.
+/// Every data row read: the person it was linked to and why, or (for a rejected row) no
+/// person and `rejected:<reason>`. Sorted by file and row.
 pub fn write_links(path: &Path, result: &RunResult) -> Result<(), ReportError> {
-    let rows = result.records.iter().enumerate().map(|(i, r)| {
-        [
-            result.file_name(r.row.file).to_string(),
-            r.row.row.to_string(),
+    let linked = result.records.iter().enumerate().map(|(i, r)| {
+        (
+            r.row,
             result.linkage.key_of(i).to_string(),
             result.linkage.evidence[i].clone(),
+        )
+    });
+    let rejected = result
+        .rejects
+        .iter()
+        .map(|r| (r.row, String::new(), format!("rejected:{}", r.reason)));
+    let mut rows: Vec<_> = linked.chain(rejected).collect();
+    rows.sort();
+    let rows = rows.into_iter().map(|(row, key, evidence)| {
+        [
+            result.file_name(row.file).to_string(),
+            row.row.to_string(),
+            key,
+            evidence,
         ]
     });
     let header = ["source_file", "source_row", "person_key", "evidence"];
