@@ -115,6 +115,11 @@ def swap_adjacent(pid, at):
     return "".join(s)
 
 
+def substitute_digit(pid, at):
+    """One digit typed wrong."""
+    return pid[:at] + str((int(pid[at]) + 3) % 10) + pid[at + 1:]
+
+
 def fullwidth(text):
     return "".join(chr(ord(c) + 0xFEE0) if c.isascii() and c.isalnum() else c for c in text)
 
@@ -243,8 +248,12 @@ civ_rows = [
     (civ("R1", "临时救助"), []),
     (civ("Y1", "临时救助", code="420321"), []),
     (civ("K1", "重度残疾人护理补贴", code="421126", start="2020-07-01"), []),
+    (civ("M3", "临时救助", code="421181"), []),
+    (civ("M4", "临时救助", code="421181"), []),
 ]
 civ_rows[31][0][1] = "4.20325E+17"  # Excel scientific notation: the ID is gone
+civ_rows[34][0][0] = "阿依古丽买买提"  # the middle dot dropped
+civ_rows[35][0][0] = "王yan"  # 䶮 is not in GBK: the clerk typed its pinyin
 name = "civil_affairs_2020.csv"
 buf = io.StringIO()
 w = csv.writer(buf, lineterminator="\r\n")
@@ -295,6 +304,7 @@ ins_rows = [
     (ins("D2", status="终止", reason="死亡", end="2020-01-15"), []),
     (ins("D3", status="终止", reason="死亡", end="2020-08-01"), []),
     (ins("I1", subsidy="") + ["多出的一列"], []),
+    (ins("P05", name="张 伟", id_text=substitute_digit(P["P05"]["id"], 15)), []),
 ]
 name = "insurance_2019_2020.csv"
 with open(os.path.join(HERE, name), "w", encoding="utf-8", newline="") as f:
