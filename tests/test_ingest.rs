@@ -336,3 +336,27 @@ fn the_output_folder_is_not_read_as_input() {
     wd.run_ok(&[&dot]);
     assert_eq!(wd.gaps().len(), 1);
 }
+
+#[test]
+fn a_totals_row_is_rejected_not_taken_for_a_person() {
+    let wd = Workdir::new();
+    let (dpf, _) = poor_person_rows("张三", 11);
+    wd.write_csv(
+        "in/dpf.csv",
+        &[
+            DPF_HEADER.to_vec(),
+            strs(&dpf),
+            vec!["合计", "", "", "", "", "1人", "", ""],
+        ],
+    );
+    wd.run_ok(&["in"]);
+    let rejects = wd.csv_rows("out/rejects.csv");
+    assert_eq!(rejects.len(), 1);
+    assert_eq!(
+        (
+            rejects[0]["source_row"].as_str(),
+            rejects[0]["reason"].as_str()
+        ),
+        ("2", "summary_row")
+    );
+}

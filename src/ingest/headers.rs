@@ -132,29 +132,25 @@ fn attempt(
             claim(&mut fields, field, column, MatchedBy::Pinned);
         }
     }
-    for (column, header) in headers.iter().enumerate() {
-        for (field_index, field) in source.fields.iter().enumerate() {
-            let excluded = field.exclude.iter().any(|p| glob_matches(p, header));
-            if !excluded && field.aliases.contains(header) {
-                check_duplicate(headers, column, &field.name)?;
-                claim(&mut fields, field_index, column, MatchedBy::Alias);
-            }
+    for header in headers {
+        if source.fields.iter().any(|f| f.aliases.contains(header)) {
+            check_duplicate(headers, header)?;
         }
     }
-    for (column, header) in headers.iter().enumerate() {
-        for (field_index, field) in source.fields.iter().enumerate() {
-            let excluded = field.exclude.iter().any(|p| glob_matches(p, header));
-            if let Some(p) = field
-                .patterns
-                .iter()
-                .find(|p| !excluded && glob_matches(p, header))
-            {
-                claim(
-                    &mut fields,
-                    field_index,
-                    column,
-                    MatchedBy::Pattern(p.clone()),
-                );
+    // Aliases beat patterns, and a header as written beats it without a trailing note such
+    // as `(必填)`.
+    let bare: Vec<String> = headers.iter().map(|h| without_note(h)).collect();
+    for (forms, by_alias) in [
+        (headers, true),
+        (&bare[..], true),
+        (headers, false),
+        (&bare[..], false),
+    ] {
+        for (column, header) in forms.iter().enumerate() {
+            for (field_index, field) in source.fields.iter().enumerate() {
+                if let Some(how) = field_match(field, header, by_alias) {
+                    claim(&mut fields, field_index, column, how);
+                }
             }
         }
     }
@@ -195,16 +191,45 @@ fn looks_like_id(cell: &str) -> bool {
         >= 15
 }
 
+/// How `header` matches `field`: by an alias, or (when `by_alias` is false) by a pattern.
+fn field_match(field: &crate::config::Field, header: &str, by_alias: bool) -> Option<MatchedBy> {
+    if field.exclude.iter().any(|p| glob_matches(p, header)) {
+        return None;
+    }
+    match by_alias {
+        true => field
+            .aliases
+            .iter()
+            .any(|a| a == header)
+            .then_some(MatchedBy::Alias),
+        false => field
+            .patterns
+            .iter()
+            .find(|p| glob_matches(p, header))
+            .map(|p| MatchedBy::Pattern(p.clone())),
+    }
+}
+
+/// `姓名(必填)` -> `姓名`: a trailing bracketed note removed.
+fn without_note(header: &str) -> String {
+    match header.strip_suffix(')').and_then(|h| h.rsplit_once('(')) {
+        Some((bare, _)) if !bare.is_empty() => bare.to_string(),
+        _ => header.to_string(),
+    }
+}
+
 /// A header that maps to a field must appear once: two `身份证号` columns are not guessable.
-fn check_duplicate(headers: &[String], column: usize, field: &str) -> Result<(), String> {
-    match headers.iter().enumerate().find(|(i, h)| *i != column && **h == headers[column]) {
-        Some((other, _)) => Err(format!(
-            "duplicate header `{}` in columns {} and {} (field {field}): rename one or pin the columns in the config",
-            headers[column],
-            column_letter(column.min(other)),
-            column_letter(column.max(other))
+fn check_duplicate(headers: &[String], header: &str) -> Result<(), String> {
+    let columns: Vec<usize> = (0..headers.len())
+        .filter(|&i| headers[i] == header)
+        .collect();
+    match columns.as_slice() {
+        [first, second, ..] => Err(format!(
+            "duplicate header `{header}` in columns {} and {}: rename one or pin the columns in the config",
+            column_letter(*first),
+            column_letter(*second)
         )),
-        None => Ok(()),
+        _ => Ok(()),
     }
 }
 
@@ -536,6 +561,23 @@ mod tests {
             message.contains("data, not headers") && !message.contains("张三"),
             "{message}"
         );
+    }
+
+    #[test]
+    fn notes_in_brackets_are_ignored_when_nothing_else_matches() {
+        let settings = Settings::from_toml(DEFAULT_CONFIG).unwrap();
+        let row = headers(&[
+            "姓名(必填)",
+            "身份证号码（18位）",
+            "救助类别(选填)",
+            "县(市、区)",
+        ]);
+        let mapping = assign(&row, &settings, None).unwrap();
+        assert_eq!(field_column(&settings, &mapping, "name"), Some(0));
+        assert_eq!(field_column(&settings, &mapping, "program"), Some(2));
+        assert_eq!(field_column(&settings, &mapping, "county"), Some(3));
+        assert_eq!(without_note("县(市、区)"), "县");
+        assert_eq!(without_note("(备注)"), "(备注)");
     }
 
     #[test]

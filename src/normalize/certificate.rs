@@ -40,7 +40,10 @@ pub fn parse_certificate(raw: &str, from_number_cell: bool) -> Certificate {
 /// A grade cell (`一级`, `1级`, `1`, `壹级`, `I级`) -> `一级`…`四级`.
 pub fn normalize_grade(raw: &str) -> Option<&'static str> {
     let cleaned = super::text::clean_word(raw);
-    let core = cleaned.trim_end_matches('级').trim_start_matches('第');
+    let core = cleaned
+        .trim_end_matches("残疾")
+        .trim_end_matches('级')
+        .trim_start_matches('第');
     let index = match core {
         "1" | "一" | "壹" | "I" => 0,
         "2" | "二" | "贰" | "II" => 1,
@@ -82,7 +85,7 @@ mod tests {
 
     #[test]
     fn grades_and_categories() {
-        for raw in ["一级", "1级", "1", "壹级", " 一 级 ", "I级"] {
+        for raw in ["一级", "1级", "1", "壹级", " 一 级 ", "I级", "一级残疾"] {
             assert_eq!(normalize_grade(raw), Some("一级"), "{raw}");
         }
         assert_eq!(normalize_grade("五级"), None);

@@ -131,6 +131,7 @@ pub fn parse_id(raw: &str, from_number_cell: bool) -> ParsedId {
         .chars()
         .map(fold_width)
         .filter(|c| !is_blank(*c) && !matches!(c, '\'' | '"' | '‘' | '’' | '`'))
+        .map(|c| if c == '×' { 'X' } else { c })
         .collect();
     if cleaned.is_empty() {
         return ParsedId {
@@ -243,6 +244,10 @@ mod tests {
         assert_eq!(
             parse_id("11010519491231002x", false).repairs,
             vec![IdRepair::LowercaseX]
+        );
+        assert_eq!(
+            parse_id("11010519491231002×", false).id.valid(),
+            Some("11010519491231002X")
         );
         let wrong = parse_id("110105194912310021", false).id;
         assert!(matches!(

@@ -24,6 +24,9 @@ use id_number::{IdNumber, ParsedId};
 use region::{CountyProblem, Regions};
 pub use text::{clean_header, clean_word, glob_matches};
 
+/// What a totals row at the foot of a sheet says where a name would be.
+const SUMMARY_ROW_NAMES: [&str; 4] = ["合计", "总计", "小计", "共计"];
+
 /// Defect counts: (file, column, defect code) -> rows.
 pub type Quality = BTreeMap<(FileId, String, &'static str), u64>;
 
@@ -113,8 +116,12 @@ fn normalize_table(
                 row,
                 column: String::new(),
                 reason,
-                detail: "the row has neither a name nor an ID, certificate or student number"
-                    .into(),
+                detail: match reason {
+                    "summary_row" => "a totals row (合计), not a person".into(),
+                    _ => {
+                        "the row has neither a name nor an ID, certificate or student number".into()
+                    }
+                },
             }),
         }
     }
@@ -174,6 +181,9 @@ fn normalize_row(
     let (id, id_source) = choose_id(&ids, defects);
     if name.is_empty() && id == IdNumber::Missing {
         return Err("no_identity");
+    }
+    if SUMMARY_ROW_NAMES.contains(&name.text.as_str()) && id == IdNumber::Missing {
+        return Err("summary_row");
     }
     let birth_date = match &id {
         IdNumber::Valid(v) => id_number::birth_date(v),
@@ -326,8 +336,8 @@ pub fn normalize_value(kind: FieldKind, cell: &Cell) -> Value {
         FieldKind::Grade => known(certificate::normalize_grade(&word)),
         FieldKind::Category => known(certificate::normalize_category(&word)),
         FieldKind::YesNo => known(match word.to_ascii_lowercase().as_str() {
-            "是" | "y" | "yes" | "1" | "true" | "有" => Some("是"),
-            "否" | "n" | "no" | "0" | "false" | "无" => Some("否"),
+            "是" | "y" | "yes" | "1" | "true" | "有" | "√" => Some("是"),
+            "否" | "n" | "no" | "0" | "false" | "无" | "×" | "✗" => Some("否"),
             _ => None,
         }),
         FieldKind::Sex => known(match word.to_ascii_lowercase().as_str() {
@@ -362,6 +372,18 @@ mod tests {
             text: t.into(),
             origin: CellOrigin::Text,
         }
+    }
+
+    #[test]
+    fn ticks_and_crosses_are_yes_and_no() {
+        assert_eq!(
+            normalize_value(FieldKind::YesNo, &text("√")),
+            Value::Text("是".into())
+        );
+        assert_eq!(
+            normalize_value(FieldKind::YesNo, &text("×")),
+            Value::Text("否".into())
+        );
     }
 
     #[test]
