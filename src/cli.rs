@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// Cross-department reconciliation for disabled people in poverty.
 ///
@@ -18,6 +18,19 @@ use clap::{Args, Parser, Subcommand};
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    /// Log lines on stderr: `human`, or `json` (one JSON object a line, for schedulers).
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Human)]
+    pub log_format: LogFormat,
+    /// Log level: error, warn, info, debug, trace (default: info, or the RECON_LOG
+    /// environment variable, which also takes tracing filter directives).
+    #[arg(long, global = true, value_name = "LEVEL")]
+    pub log_level: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Human,
+    Json,
 }
 
 #[derive(Debug, Subcommand)]
@@ -36,6 +49,9 @@ pub enum Command {
         /// The TOML config file.
         file: PathBuf,
     },
+    /// The ledger (台账) of gaps across nights: list items, record county notes, export.
+    #[command(subcommand)]
+    Ledger(LedgerCommand),
     /// List the rule catalogue, or show one rule.
     Rules {
         /// A rule id such as MED-01; all rules when omitted.
@@ -60,6 +76,10 @@ pub struct RunArgs {
     /// Output folder.
     #[arg(long, value_name = "DIR", default_value = "recon-out")]
     pub out: PathBuf,
+    /// The ledger that carries gaps from night to night (default: `[ledger] path` of the
+    /// config; none when neither is set). Created on first use.
+    #[arg(long, value_name = "FILE")]
+    pub ledger: Option<PathBuf>,
     /// Write full ID numbers in the gap lists (masked by default).
     #[arg(long)]
     pub full_ids: bool,
@@ -85,4 +105,58 @@ pub struct InspectArgs {
     /// Write a complete config with these files pinned and their columns mapped, to edit.
     #[arg(long, value_name = "FILE")]
     pub write_config: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum LedgerCommand {
+    /// List ledger items, filtered; `--format csv` for a spreadsheet.
+    List(LedgerListArgs),
+    /// Record a county's explanation for an item; it persists across runs.
+    Note {
+        /// The item key, as `recon ledger list` shows it (`MED-01:P…`).
+        key: String,
+        /// verified-exception (the person is not eligible), pending (a fix is under way) or
+        /// comment.
+        #[arg(long)]
+        status: String,
+        /// The explanation.
+        #[arg(long)]
+        note: String,
+        #[arg(long, value_name = "FILE")]
+        ledger: PathBuf,
+    },
+    /// Write the ledger per county: `<DIR>/<county code>.csv`.
+    Export {
+        #[arg(long, value_name = "FILE")]
+        ledger: PathBuf,
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct LedgerListArgs {
+    #[arg(long, value_name = "FILE")]
+    pub ledger: PathBuf,
+    /// `table` for reading, `csv` for other programs.
+    #[arg(long, value_enum, default_value_t = ListFormat::Table)]
+    pub format: ListFormat,
+    /// Only this county code.
+    #[arg(long)]
+    pub county: Option<String>,
+    /// Only this rule id.
+    #[arg(long)]
+    pub rule: Option<String>,
+    /// Only this status: new, open, reopened, closed.
+    #[arg(long)]
+    pub status: Option<String>,
+    /// Only items open (or that were open) at least this many days.
+    #[arg(long, value_name = "DAYS")]
+    pub min_days: Option<i64>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ListFormat {
+    Table,
+    Csv,
 }

@@ -5,7 +5,7 @@
 //! ```text
 //! files ──ingest──▶ tables of cells ──normalize──▶ person records ──link──▶ persons
 //!                                                                            │
-//!          report ◀── gaps (per rule, per subject row) ◀──rules── as-of date ┘
+//!  report ◀──ledger (new/open/closed across nights) ◀── gaps ◀──rules── as-of date ┘
 //! ```
 //!
 //! `config` (the TOML catalogue, resolved once) and `model` (the shared types) sit under every
@@ -16,7 +16,9 @@ pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod ingest;
+pub mod ledger;
 pub mod link;
+pub mod logs;
 pub mod mask;
 pub mod model;
 pub mod normalize;

@@ -1,21 +1,27 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use recon::cli::{Cli, Command};
+use recon::cli::{Cli, Command, LogFormat};
 use recon::commands;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    recon::logs::init(cli.log_format, cli.log_level.as_deref());
     let outcome = match &cli.command {
         Command::Run(args) => commands::run::run(args),
         Command::Inspect(args) => commands::inspect::run(args),
         Command::CheckConfig { file } => commands::check_config::run(file),
+        Command::Ledger(command) => commands::ledger::run(command),
         Command::Rules { id, config } => commands::rules::run(id.as_deref(), config.as_deref()),
     };
     let status = match outcome {
         Ok(status) => status,
         Err(failure) => {
-            eprintln!("error: {}", failure.message());
+            let exit_code = failure.exit_status() as u8;
+            match cli.log_format {
+                LogFormat::Json => tracing::error!(exit_code, "{}", failure.message()),
+                LogFormat::Human => eprintln!("error: {}", failure.message()),
+            }
             failure.exit_status()
         }
     };

@@ -1,5 +1,5 @@
-//! Progress per stage on a terminal (indicatif spinners on stderr), nothing otherwise. Stage
-//! names and counts only: never an ID or a name.
+//! Progress per stage: an indicatif spinner on stderr when it is a terminal, and a log line
+//! with the stage's wall time. Stage names and numbers only: never an ID or a name.
 
 use std::io::IsTerminal;
 use std::time::{Duration, Instant};
@@ -35,9 +35,11 @@ impl Progress {
         let result = work();
         let seconds = start.elapsed().as_secs_f64();
         bar.finish_and_clear();
-        if self.visible {
-            eprintln!("✓ {name} ({seconds:.2} s)");
-        }
+        tracing::info!(
+            stage = name,
+            seconds = (seconds * 1000.0).round() / 1000.0,
+            "stage done"
+        );
         self.timings.push((name, seconds));
         result
     }

@@ -5,5 +5,6 @@ mod workdir;
 
 mod test_cli;
 mod test_ingest;
+mod test_ledger;
 mod test_rules;
 mod test_sample;

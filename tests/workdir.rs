@@ -129,6 +129,17 @@ impl Workdir {
         Run::from(output)
     }
 
+    /// Runs `recon` with one more environment variable.
+    pub fn recon_env(&self, args: &[&str], (key, value): (&str, &str)) -> Run {
+        let output = Command::new(env!("CARGO_BIN_EXE_recon"))
+            .args(args)
+            .current_dir(self.dir.path())
+            .env(key, value)
+            .output()
+            .expect("run recon");
+        Run::from(output)
+    }
+
     /// `recon run --as-of 2020-06-30 --out out ARGS…`, asserting success.
     pub fn run_ok(&self, args: &[&str]) -> Run {
         let mut all = vec!["run", "--as-of", "2020-06-30", "--out", "out"];

@@ -3,6 +3,7 @@
 
 pub mod check_config;
 pub mod inspect;
+pub mod ledger;
 pub mod rules;
 pub mod run;
 

@@ -1,14 +1,18 @@
-//! `recon run`: the job. A short sequence of stage calls, each under a progress spinner.
+//! `recon run`: the job. A short sequence of stage calls, each under a progress spinner,
+//! then the commit point: outputs are staged, the ledger commits, the outputs are published.
 
 use std::collections::BTreeMap;
 use std::fs::File;
+use std::io::{Read, Seek, Write};
 use std::path::Path;
 
 use chrono::NaiveDate;
+use tracing::info;
 
 use super::{print, ExitStatus, Failure};
 use crate::cli::RunArgs;
 use crate::config::{self, LoadedConfig};
+use crate::ledger::{GapItem, Ledger, LedgerError, RunLedger, RunRecord};
 use crate::normalize::region::Regions;
 use crate::progress::Progress;
 use crate::report::{self, RunResult};
@@ -18,20 +22,53 @@ pub fn run(args: &RunArgs) -> Result<ExitStatus, Failure> {
     let config = config::load(args.config.as_deref())?;
     let as_of = parse_as_of(args.as_of.as_deref())?;
     let rules_run = select_rules(&config, &args.rules)?;
-    let _lock = lock_output(&args.out)?;
-    let mut progress = Progress::new(args.quiet);
+    let _output_lock = lock(&report::sibling(&args.out, "lock"), &args.out)?;
+    let ledger_path = args.ledger.clone().or_else(|| config.ledger.clone());
+    let (_ledger_lock, mut ledger) = match &ledger_path {
+        Some(path) => {
+            let lock = lock(&path.with_extension("lock"), path)?;
+            (
+                Some(lock),
+                Some(Ledger::open(path).map_err(ledger_failure)?),
+            )
+        }
+        None => (None, None),
+    };
+    finish_interrupted_publish(&args.out, ledger.as_ref())?;
+    let ledger_shown = ledger_path
+        .as_ref()
+        .map_or("none".to_string(), |p| p.display().to_string());
+    info!(as_of = %as_of, config = %config.origin, ledger = %ledger_shown, "run started");
+    let outcome = job(args, &config, as_of, rules_run, ledger.as_mut());
+    if let (Err(failure), Some(ledger)) = (&outcome, &ledger) {
+        record_failure(ledger, &config, as_of, failure);
+    }
+    outcome
+}
 
+/// The stages, the commit point and the summary.
+fn job(
+    args: &RunArgs,
+    config: &LoadedConfig,
+    as_of: NaiveDate,
+    rules_run: Vec<usize>,
+    ledger: Option<&mut Ledger>,
+) -> Result<ExitStatus, Failure> {
+    let mut progress = Progress::new(args.quiet);
     let files = ingest::discover(&args.inputs, Some(&args.out))
         .map_err(|e| Failure::BadInput(e.to_string()))?;
     let tables = progress
         .stage("ingest", || ingest::load(&files, &config.settings))
         .map_err(ingest_failure)?;
+    crash_point("ingest");
     let regions = Regions::bundled();
     let mut normalized = progress.stage("normalize", || {
         normalize::run(&tables, &config.settings, &regions)
     });
+    crash_point("normalize");
     let file_names: Vec<String> = tables.iter().map(|t| t.file.name.clone()).collect();
     let linkage = progress.stage("link", || link::link(&normalized.records, &file_names));
+    crash_point("link");
     let evaluation = progress.stage("rules", || {
         rules::evaluate(
             &config.settings,
@@ -41,6 +78,7 @@ pub fn run(args: &RunArgs) -> Result<ExitStatus, Failure> {
             &args.rules,
         )
     });
+    crash_point("rules");
 
     let mut rejects: Vec<_> = tables
         .iter()
@@ -48,7 +86,7 @@ pub fn run(args: &RunArgs) -> Result<ExitStatus, Failure> {
         .collect();
     rejects.append(&mut normalized.rejects);
     let mut result = RunResult {
-        config: &config,
+        config,
         tables: &tables,
         records: &normalized.records,
         rejects: &rejects,
@@ -59,13 +97,32 @@ pub fn run(args: &RunArgs) -> Result<ExitStatus, Failure> {
         rules_run,
         full_ids: args.full_ids,
         timings: Vec::new(),
+        ledger: None,
     };
     report::account_rows(&result)
         .map_err(|e| Failure::Internal(format!("row accounting failed: {e}")))?;
+    let pending = match ledger {
+        Some(ledger) => Some(
+            progress
+                .stage("ledger", || apply_ledger(ledger, &result))
+                .map_err(ledger_failure)?,
+        ),
+        None => None,
+    };
+    crash_point("ledger");
+    let night: Option<RunLedger> = pending.as_ref().map(|p| p.result.clone());
+    result.ledger = night.as_ref();
     result.timings = progress.timings.clone();
     progress
-        .stage("report", || report::write_all(&result, &args.out))
+        .stage("report", || report::stage(&result, &args.out))
         .map_err(|e| Failure::Internal(e.to_string()))?;
+    crash_point("report");
+    if let Some(pending) = pending {
+        pending.commit().map_err(ledger_failure)?;
+    }
+    crash_point("commit");
+    report::publish(&args.out).map_err(|e| Failure::Internal(e.to_string()))?;
+    info!(gaps = evaluation.gaps.len(), out = %args.out.display(), "run finished");
     if !args.quiet {
         print(&summary(&result, &args.out));
     }
@@ -73,6 +130,106 @@ pub fn run(args: &RunArgs) -> Result<ExitStatus, Failure> {
         true => ExitStatus::GapsFound,
         false => ExitStatus::Success,
     })
+}
+
+/// Tonight's gaps into the ledger, in a transaction the caller commits.
+fn apply_ledger<'l>(
+    ledger: &'l mut Ledger,
+    result: &RunResult,
+) -> Result<crate::ledger::PendingRun<'l>, LedgerError> {
+    let gaps: Vec<GapItem> = result
+        .evaluation
+        .gaps
+        .iter()
+        .map(|gap| {
+            let record = &result.records[gap.record];
+            GapItem {
+                rule_id: result.settings().rules[gap.rule].id.clone(),
+                person_key: result.linkage.key_of(gap.record).to_string(),
+                county_code: record
+                    .county
+                    .as_ref()
+                    .map_or(String::new(), |c| c.code.clone()),
+                name: record.name.key(),
+            }
+        })
+        .collect();
+    let record = run_record(
+        result.config,
+        result.as_of,
+        report::inputs_json(result),
+        report::counts_json(result),
+    );
+    let pending = ledger.apply(&gaps, &record)?;
+    let diff = pending.result.diff.values();
+    let (new, closed, reopened) = diff.fold((0, 0, 0), |(n, c, r), d| {
+        (n + d.new, c + d.closed, r + d.reopened)
+    });
+    info!(
+        run_id = pending.result.run_id,
+        new, closed, reopened, "ledger applied"
+    );
+    Ok(pending)
+}
+
+fn run_record(
+    config: &LoadedConfig,
+    as_of: NaiveDate,
+    inputs: Result<serde_json::Value, String>,
+    counts: Result<serde_json::Value, String>,
+) -> RunRecord {
+    RunRecord {
+        as_of,
+        config_sha256: config.sha256(),
+        inputs: inputs.unwrap_or_default(),
+        counts: counts.unwrap_or_default(),
+    }
+}
+
+/// A failed run is logged in the ledger's run table; nothing else in the ledger changes.
+fn record_failure(ledger: &Ledger, config: &LoadedConfig, as_of: NaiveDate, failure: &Failure) {
+    let outcome = match failure {
+        Failure::BadInput(_) => "failed: bad input",
+        Failure::Locked(_) => "failed: locked",
+        Failure::Internal(_) => "failed: internal error",
+    };
+    let record = run_record(
+        config,
+        as_of,
+        Ok(serde_json::Value::Null),
+        Ok(serde_json::Value::Null),
+    );
+    if let Err(e) = ledger.record_failure(&record, outcome) {
+        tracing::warn!("could not record the failed run: {e}");
+    }
+}
+
+/// A run that stopped after the ledger committed but before its outputs were moved into
+/// place is finished here; a staged folder the ledger never committed is discarded later.
+fn finish_interrupted_publish(out: &Path, ledger: Option<&Ledger>) -> Result<(), Failure> {
+    let (Some(run_id), Some(ledger)) = (report::staged_run(out), ledger) else {
+        return Ok(());
+    };
+    if run_id > 0 && ledger.is_committed(run_id).map_err(ledger_failure)? {
+        info!(run_id, "publishing the outputs of an interrupted run");
+        report::publish(out).map_err(|e| Failure::Internal(e.to_string()))?;
+    }
+    Ok(())
+}
+
+/// For tests of crash safety: `RECON_TEST_CRASH_AFTER=<stage>` aborts the process right
+/// after that stage, as a kill would.
+fn crash_point(stage: &str) {
+    if std::env::var("RECON_TEST_CRASH_AFTER").is_ok_and(|s| s == stage) {
+        std::process::abort();
+    }
+}
+
+fn ledger_failure(e: LedgerError) -> Failure {
+    match e {
+        LedgerError::Refused { .. } => Failure::BadInput(e.to_string()),
+        LedgerError::Database { .. } => Failure::Internal(e.to_string()),
+    }
 }
 
 fn parse_as_of(text: Option<&str>) -> Result<NaiveDate, Failure> {
@@ -114,28 +271,38 @@ fn ingest_failure(errors: Vec<ingest::IngestError>) -> Failure {
     ))
 }
 
-/// One run at a time per output folder: an exclusive lock on `.<out>.lock` beside it. The
-/// operating system releases it when the process ends, so a crashed run never blocks the next.
-fn lock_output(out: &Path) -> Result<File, Failure> {
-    let path = report::sibling(out, "lock");
-    if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent)
-            .map_err(|e| Failure::Internal(format!("{}: {e}", parent.display())))?;
+/// One run at a time: an exclusive lock on `path`, guarding `what` (the output folder or the
+/// ledger). The holder writes its process id and start time into the lock file, so a second
+/// run can name it. The operating system releases the lock when the process ends, so a
+/// crashed run never blocks the next.
+fn lock(path: &Path, what: &Path) -> Result<File, Failure> {
+    let internal = |e: std::io::Error| Failure::Internal(format!("{}: {e}", path.display()));
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent).map_err(internal)?;
     }
-    let file = File::options()
+    let mut file = File::options()
         .create(true)
         .truncate(false)
+        .read(true)
         .write(true)
-        .open(&path)
-        .map_err(|e| Failure::Internal(format!("{}: {e}", path.display())))?;
-    match file.try_lock() {
-        Ok(()) => Ok(file),
-        Err(_) => Err(Failure::Locked(format!(
-            "another recon run is writing {} (lock {})",
-            out.display(),
+        .open(path)
+        .map_err(internal)?;
+    if file.try_lock().is_err() {
+        let mut holder = String::new();
+        let _ = file.read_to_string(&mut holder);
+        return Err(Failure::Locked(format!(
+            "another recon run holds {} ({}; lock file {})",
+            what.display(),
+            holder.trim(),
             path.display()
-        ))),
+        )));
     }
+    let started = chrono::Local::now().format("%Y-%m-%dT%H:%M:%S");
+    file.set_len(0)
+        .and_then(|_| file.rewind())
+        .map_err(internal)?;
+    write!(file, "pid {} since {started}", std::process::id()).map_err(internal)?;
+    Ok(file)
 }
 
 /// The one-screen summary: rows per source, rejects, gaps per rule and county. Counts only.
@@ -182,6 +349,24 @@ fn summary(result: &RunResult, out: &Path) -> String {
         if !counties.is_empty() {
             text.push_str(&format!("  {:15} {counties}\n", ""));
         }
+    }
+    if let Some(ledger) = result.ledger {
+        let d = ledger
+            .diff
+            .values()
+            .fold(crate::ledger::CountyDiff::default(), |mut sum, d| {
+                (sum.new, sum.reopened, sum.closed, sum.still_open) = (
+                    sum.new + d.new,
+                    sum.reopened + d.reopened,
+                    sum.closed + d.closed,
+                    sum.still_open + d.still_open,
+                );
+                sum
+            });
+        text.push_str(&format!(
+            "\nLedger run {}: {} new, {} reopened, {} closed (销号), {} still open\n",
+            ledger.run_id, d.new, d.reopened, d.closed, d.still_open
+        ));
     }
     let outputs = "gaps.csv, counties/, summary.csv, links.csv, review.csv, rejects.csv, quality.csv, run.json";
     text.push_str(&format!("\nOutputs in {}: {outputs}\n", out.display()));

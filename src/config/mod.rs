@@ -18,6 +18,16 @@ pub struct LoadedConfig {
     pub settings: Settings,
     pub origin: String,
     pub text: String,
+    /// `[ledger] path`, resolved against the config file's folder.
+    pub ledger: Option<std::path::PathBuf>,
+}
+
+impl LoadedConfig {
+    /// SHA-256 of the config text, for the run manifest and the ledger.
+    pub fn sha256(&self) -> String {
+        use sha2::Digest;
+        format!("{:x}", sha2::Sha256::digest(self.text.as_bytes()))
+    }
 }
 
 /// Reads and resolves a config file, or the bundled default when `path` is `None`.
@@ -34,9 +44,16 @@ pub fn load(path: Option<&Path>) -> Result<LoadedConfig, ConfigError> {
         }
     };
     let settings = Settings::from_toml(&text).map_err(|e| ConfigError(format!("{origin}: {e}")))?;
+    let folder = path.and_then(Path::parent).unwrap_or(Path::new(""));
+    let ledger = settings
+        .options
+        .ledger
+        .as_ref()
+        .map(|l| folder.join(&l.path));
     Ok(LoadedConfig {
         settings,
         origin,
         text,
+        ledger,
     })
 }

@@ -20,6 +20,9 @@ pub struct Options {
     pub death: Vec<DeathOptions>,
     #[serde(default, rename = "rule")]
     pub rules: Vec<RuleOptions>,
+    /// The ledger that carries gaps from night to night (`--ledger` overrides it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ledger: Option<LedgerOptions>,
     /// Files pinned to a source, with optional explicit column mappings.
     #[serde(default, rename = "file", skip_serializing_if = "Vec::is_empty")]
     pub files: Vec<FilePin>,
@@ -148,6 +151,13 @@ pub struct DuplicateOptions {
     pub field: String,
     #[serde(default, rename = "where")]
     pub conditions: Vec<ConditionOptions>,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct LedgerOptions {
+    /// The SQLite file; a relative path is taken from the config file's folder.
+    pub path: String,
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize)]

@@ -47,7 +47,7 @@ pub fn write_summary(path: &Path, result: &RunResult) -> Result<(), ReportError>
                 n => format!("{:.4}", 1.0 - found as f64 / n as f64),
             };
             let r = &settings.rules[rule];
-            rows.push(vec![
+            let mut row = vec![
                 r.id.clone(),
                 r.name.clone(),
                 code.clone(),
@@ -55,7 +55,9 @@ pub fn write_summary(path: &Path, result: &RunResult) -> Result<(), ReportError>
                 subjects.to_string(),
                 found.to_string(),
                 rate,
-            ]);
+            ];
+            row.extend(ledger_columns(result, &r.id, code));
+            rows.push(row);
         }
     }
     let header = [
@@ -66,8 +68,33 @@ pub fn write_summary(path: &Path, result: &RunResult) -> Result<(), ReportError>
         "subjects",
         "gaps",
         "rate_without_gap",
+        "new",
+        "reopened",
+        "closed",
+        "still_open",
+        "max_days_open",
     ];
     write_csv_rows(path, csv_writer(path, &header, false)?, rows)
+}
+
+/// The night's ledger changes for one rule and county; blank without a ledger.
+fn ledger_columns(result: &RunResult, rule_id: &str, county: &str) -> Vec<String> {
+    let Some(ledger) = result.ledger else {
+        return vec![String::new(); 5];
+    };
+    let d = ledger
+        .diff
+        .get(&(rule_id.to_string(), county.to_string()))
+        .cloned()
+        .unwrap_or_default();
+    let days = d.max_days_open.to_string();
+    vec![
+        d.new.to_string(),
+        d.reopened.to_string(),
+        d.closed.to_string(),
+        d.still_open.to_string(),
+        days,
+    ]
 }
 
 /// Every data row read: the person it was linked to and why, or (for a rejected row) no
@@ -76,7 +103,7 @@ pub fn write_links(path: &Path, result: &RunResult) -> Result<(), ReportError> {
     let linked = result.records.iter().enumerate().map(|(i, r)| {
         (
             r.row,
-            result.linkage.key_of(i).to_string(),
+            result.person_key(i).to_string(),
             result.linkage.evidence[i].clone(),
         )
     });

@@ -24,6 +24,10 @@ pub struct GapRow {
     pub name: String,
     pub id_number: String,
     pub detail: String,
+    pub status: String,
+    pub first_seen: String,
+    pub note_status: String,
+    pub note: String,
     pub rule_name: String,
     pub evidence_file: String,
     pub evidence_row: String,
@@ -33,7 +37,7 @@ pub struct GapRow {
     pub nearest_reason: String,
 }
 
-pub const GAPS_HEADER: [&str; 17] = [
+pub const GAPS_HEADER: [&str; 21] = [
     "rule_id",
     "county_code",
     "county_name",
@@ -44,6 +48,10 @@ pub const GAPS_HEADER: [&str; 17] = [
     "name",
     "id_number",
     "detail",
+    "status",
+    "first_seen",
+    "note_status",
+    "note",
     "rule_name",
     "evidence_file",
     "evidence_row",
@@ -53,7 +61,7 @@ pub const GAPS_HEADER: [&str; 17] = [
     "nearest_reason",
 ];
 
-const COUNTY_HEADER: [&str; 13] = [
+const COUNTY_HEADER: [&str; 16] = [
     "规则编号",
     "规则名称",
     "区县代码",
@@ -64,6 +72,9 @@ const COUNTY_HEADER: [&str; 13] = [
     "来源文件",
     "行号",
     "问题说明",
+    "台账状态",
+    "首次发现",
+    "县级反馈",
     "相关记录",
     "最近似记录",
     "人员编号",
@@ -81,6 +92,10 @@ pub fn gap_rows(result: &RunResult) -> Vec<GapRow> {
             let record = &result.records[gap.record];
             let evidence = gap.evidence.map(|e| &result.records[e]);
             let nearest = gap.nearest.as_ref();
+            let person_key = result.person_key(gap.record).to_string();
+            let item = crate::ledger::item_key(&rule.id, &person_key);
+            let ledger_item = result.ledger.and_then(|l| l.items.get(&item));
+            let note = result.ledger.and_then(|l| l.notes.get(&item));
             let nearest_record = nearest.map(|n| &result.records[n.record]);
             GapRow {
                 rule_id: rule.id.clone(),
@@ -95,10 +110,14 @@ pub fn gap_rows(result: &RunResult) -> Vec<GapRow> {
                 source: settings.sources[record.source].key.clone(),
                 source_file: result.file_name(record.row.file).to_string(),
                 source_row: record.row.row,
-                person_key: result.linkage.key_of(gap.record).to_string(),
+                person_key,
                 name: record.name.text.clone(),
                 id_number: shown_id(&record.id, result.full_ids),
                 detail: gap.detail.clone(),
+                status: ledger_item.map_or(String::new(), |(status, _)| status.clone()),
+                first_seen: ledger_item.map_or(String::new(), |(_, first)| first.clone()),
+                note_status: note.map_or(String::new(), |(status, _)| status.clone()),
+                note: note.map_or(String::new(), |(_, text)| text.clone()),
                 rule_name: rule.name.clone(),
                 evidence_file: evidence
                     .map_or(String::new(), |e| result.file_name(e.row.file).to_string()),
@@ -144,6 +163,10 @@ fn gaps_record(r: &GapRow) -> Vec<String> {
         r.name.clone(),
         r.id_number.clone(),
         r.detail.clone(),
+        r.status.clone(),
+        r.first_seen.clone(),
+        r.note_status.clone(),
+        r.note.clone(),
         r.rule_name.clone(),
         r.evidence_file.clone(),
         r.evidence_row.clone(),
@@ -158,6 +181,10 @@ fn county_record(r: &GapRow, source_label: &str) -> Vec<String> {
     let evidence = match r.evidence_file.is_empty() {
         true => String::new(),
         false => format!("{} 第{}行", r.evidence_file, r.evidence_row),
+    };
+    let feedback = match r.note_status.is_empty() {
+        true => String::new(),
+        false => format!("[{}] {}", r.note_status, r.note),
     };
     let nearest = match r.nearest_file.is_empty() {
         true => String::new(),
@@ -177,6 +204,9 @@ fn county_record(r: &GapRow, source_label: &str) -> Vec<String> {
         &r.source_file,
         &r.source_row.to_string(),
         &r.detail,
+        status_word(&r.status),
+        &r.first_seen,
+        &feedback,
         &evidence,
         &nearest,
         &r.person_key,
@@ -184,6 +214,16 @@ fn county_record(r: &GapRow, source_label: &str) -> Vec<String> {
     .iter()
     .map(|cell| neutralise_formula(cell))
     .collect()
+}
+
+/// A ledger status in the words county staff use.
+fn status_word(status: &str) -> &str {
+    match status {
+        "new" => "新发现",
+        "open" => "未销号",
+        "reopened" => "再次出现",
+        other => other,
+    }
 }
 
 /// A cell starting with `=`, `+`, `-` or `@` (or a tab or carriage return) would run as a
@@ -266,9 +306,11 @@ fn write_county_workbook(
             }
         }
         sheet.set_freeze_panes(1, 0).map_err(error)?;
-        for (col, width) in [10, 28, 10, 12, 10, 22, 16, 24, 6, 48, 24, 40, 18]
-            .iter()
-            .enumerate()
+        for (col, width) in [
+            10, 28, 10, 12, 10, 22, 16, 24, 6, 48, 10, 12, 24, 24, 40, 18,
+        ]
+        .iter()
+        .enumerate()
         {
             sheet.set_column_width(col as u16, *width).map_err(error)?;
         }

@@ -5,7 +5,6 @@
 use std::path::Path;
 
 use serde_json::json;
-use sha2::{Digest, Sha256};
 
 use super::{create_private_file, report_error, ReportError, RunResult};
 
@@ -46,13 +45,10 @@ pub fn account_rows(result: &RunResult) -> Result<Vec<FileAccount>, String> {
     Ok(accounts)
 }
 
-pub fn write_manifest(
-    path: &Path,
-    result: &RunResult,
-    gap_count: usize,
-) -> Result<(), ReportError> {
+/// Every input table with its size, hash, source and row accounting.
+pub fn inputs_json(result: &RunResult) -> Result<serde_json::Value, String> {
     let settings = result.settings();
-    let accounts = account_rows(result).map_err(|e| report_error(path, e))?;
+    let accounts = account_rows(result)?;
     let inputs: Vec<_> = result
         .tables
         .iter()
@@ -74,6 +70,13 @@ pub fn write_manifest(
             })
         })
         .collect();
+    Ok(inputs.into())
+}
+
+/// Rows read, used and rejected, persons, and gaps in all and per rule.
+pub fn counts_json(result: &RunResult) -> Result<serde_json::Value, String> {
+    let settings = result.settings();
+    let accounts = account_rows(result)?;
     let mut gaps_by_rule = serde_json::Map::new();
     for &rule in &result.rules_run {
         let n = result
@@ -84,27 +87,37 @@ pub fn write_manifest(
             .count();
         gaps_by_rule.insert(settings.rules[rule].id.clone(), n.into());
     }
+    Ok(json!({
+        "rows_read": accounts.iter().map(|a| a.read).sum::<usize>(),
+        "rows_used": accounts.iter().map(|a| a.used).sum::<usize>(),
+        "rows_rejected": accounts.iter().map(|a| a.rejected).sum::<usize>(),
+        "persons": result.linkage.persons.len(),
+        "gaps": result.evaluation.gaps.len(),
+        "gaps_by_rule": gaps_by_rule,
+    }))
+}
+
+pub fn write_manifest(path: &Path, result: &RunResult) -> Result<(), ReportError> {
+    let settings = result.settings();
     let manifest = json!({
         "recon_version": env!("CARGO_PKG_VERSION"),
         "as_of": result.as_of.to_string(),
         "config": {
             "origin": result.config.origin,
-            "sha256": format!("{:x}", Sha256::digest(result.config.text.as_bytes())),
+            "sha256": result.config.sha256(),
             "text": result.config.text,
         },
         "rules": result.rules_run.iter().map(|&r| settings.rules[r].id.clone()).collect::<Vec<_>>(),
         "full_ids": result.full_ids,
         "linker": "deterministic (valid ID, certificate ID, student-number ID)",
-        "inputs": inputs,
-        "counts": {
-            "rows_read": accounts.iter().map(|a| a.read).sum::<usize>(),
-            "rows_used": accounts.iter().map(|a| a.used).sum::<usize>(),
-            "rows_rejected": accounts.iter().map(|a| a.rejected).sum::<usize>(),
-            "persons": result.linkage.persons.len(),
-            "gaps": gap_count,
-            "gaps_by_rule": gaps_by_rule,
-        },
-        "timings_seconds": result.timings.iter().map(|(stage, s)| (stage.to_string(), json!((s * 1000.0).round() / 1000.0))).collect::<serde_json::Map<_, _>>(),
+        "ledger_run": result.ledger.map(|l| l.run_id),
+        "inputs": inputs_json(result).map_err(|e| report_error(path, e))?,
+        "counts": counts_json(result).map_err(|e| report_error(path, e))?,
+        "timings_seconds": result
+            .timings
+            .iter()
+            .map(|(stage, s)| (stage.to_string(), json!((s * 1000.0).round() / 1000.0)))
+            .collect::<serde_json::Map<_, _>>(),
     });
     let text = serde_json::to_string_pretty(&manifest).map_err(|e| report_error(path, e))?;
     let mut file = create_private_file(path)?;

@@ -1,6 +1,7 @@
-//! Report: the run's results in, files out. Everything is written into a temporary folder
-//! beside the output folder and renamed into place at the end, so a failed run leaves the
-//! previous outputs as they were. Files are owner-only; ID numbers are masked unless asked.
+//! Report: the run's results in, files out. Everything is written into a staging folder
+//! beside the output folder (`stage`) and renamed into place (`publish`) only after the
+//! ledger has committed, so a failed run leaves the previous outputs as they were. Files are
+//! owner-only; ID numbers are masked unless asked.
 
 mod files;
 mod gap_list;
@@ -12,12 +13,16 @@ use chrono::NaiveDate;
 
 use crate::config::{LoadedConfig, Settings};
 use crate::ingest::LoadedTable;
+use crate::ledger::RunLedger;
 use crate::link::Linkage;
 use crate::model::{Record, Reject};
 use crate::normalize::Quality;
 use crate::rules::Evaluation;
 pub use gap_list::{gap_rows, GapRow};
-pub use manifest::{account_rows, FileAccount};
+pub use manifest::{account_rows, counts_json, inputs_json, FileAccount};
+
+/// The marker a finished staging folder holds: the ledger run it belongs to (0 without one).
+const COMPLETE_MARKER: &str = ".complete";
 
 /// Everything a run produced, for writing.
 pub struct RunResult<'a> {
@@ -32,6 +37,8 @@ pub struct RunResult<'a> {
     pub rules_run: Vec<usize>,
     pub full_ids: bool,
     pub timings: Vec<(&'static str, f64)>,
+    /// What the ledger made of this night, when a ledger is used.
+    pub ledger: Option<&'a RunLedger>,
 }
 
 impl RunResult<'_> {
@@ -41,6 +48,14 @@ impl RunResult<'_> {
 
     pub fn file_name(&self, file: u32) -> &str {
         &self.tables[file as usize].file.name
+    }
+
+    /// The stable key of record `index`'s person: the ledger's, where it keeps an older key.
+    pub fn person_key(&self, index: usize) -> &str {
+        let key = self.linkage.key_of(index);
+        self.ledger
+            .and_then(|l| l.person_keys.get(key))
+            .map_or(key, String::as_str)
     }
 }
 
@@ -58,14 +73,34 @@ fn report_error(path: &Path, e: impl std::fmt::Display) -> ReportError {
     }
 }
 
-/// Writes every output of the run into `out`, atomically.
-pub fn write_all(result: &RunResult, out: &Path) -> Result<(), ReportError> {
+/// Writes every output of the run into the staging folder beside `out`, ending with the
+/// marker that says it is complete. `publish` moves it into place.
+pub fn stage(result: &RunResult, out: &Path) -> Result<(), ReportError> {
     let staging = staging_dir(out)?;
     let written = write_into(result, &staging);
     if let Err(e) = written {
         let _ = std::fs::remove_dir_all(&staging);
         return Err(e);
     }
+    let run_id = result.ledger.map_or(0, |l| l.run_id);
+    let marker = staging.join(COMPLETE_MARKER);
+    std::fs::write(&marker, run_id.to_string()).map_err(|e| report_error(&marker, e))
+}
+
+/// The ledger run of a complete staging folder left by a run that stopped before publishing.
+pub fn staged_run(out: &Path) -> Option<i64> {
+    std::fs::read_to_string(sibling(out, "tmp").join(COMPLETE_MARKER))
+        .ok()?
+        .trim()
+        .parse()
+        .ok()
+}
+
+/// Moves the complete staging folder into place, replacing the previous outputs.
+pub fn publish(out: &Path) -> Result<(), ReportError> {
+    let staging = sibling(out, "tmp");
+    let marker = staging.join(COMPLETE_MARKER);
+    std::fs::remove_file(&marker).map_err(|e| report_error(&marker, e))?;
     replace_dir(&staging, out)
 }
 
@@ -78,7 +113,7 @@ fn write_into(result: &RunResult, dir: &Path) -> Result<(), ReportError> {
     files::write_review(&dir.join("review.csv"))?;
     files::write_rejects(&dir.join("rejects.csv"), result)?;
     files::write_quality(&dir.join("quality.csv"), result)?;
-    manifest::write_manifest(&dir.join("run.json"), result, rows.len())
+    manifest::write_manifest(&dir.join("run.json"), result)
 }
 
 /// `.<name>.<suffix>` beside the output folder `out`: the lock, staging and old folders.
@@ -124,7 +159,7 @@ fn replace_dir(staging: &Path, out: &Path) -> Result<(), ReportError> {
     Ok(())
 }
 
-pub(crate) fn create_private_dir(dir: &Path) -> Result<(), ReportError> {
+pub fn create_private_dir(dir: &Path) -> Result<(), ReportError> {
     use std::os::unix::fs::DirBuilderExt;
     std::fs::DirBuilder::new()
         .recursive(true)
@@ -134,7 +169,7 @@ pub(crate) fn create_private_dir(dir: &Path) -> Result<(), ReportError> {
 }
 
 /// Opens a new owner-only file for writing.
-pub(crate) fn create_private_file(path: &Path) -> Result<std::fs::File, ReportError> {
+pub fn create_private_file(path: &Path) -> Result<std::fs::File, ReportError> {
     use std::os::unix::fs::OpenOptionsExt;
     std::fs::OpenOptions::new()
         .write(true)
@@ -146,7 +181,7 @@ pub(crate) fn create_private_file(path: &Path) -> Result<std::fs::File, ReportEr
 }
 
 /// A CSV writer on a new owner-only file; `excel` adds the BOM Excel and WPS need for UTF-8.
-pub(crate) fn csv_writer(
+pub fn csv_writer(
     path: &Path,
     header: &[&str],
     excel: bool,
@@ -165,7 +200,7 @@ pub(crate) fn csv_writer(
 }
 
 /// Writes rows and flushes, naming the file on failure.
-pub(crate) fn write_csv_rows<I, R>(
+pub fn write_csv_rows<I, R>(
     path: &Path,
     mut writer: csv::Writer<std::fs::File>,
     rows: I,

@@ -1,0 +1,167 @@
+//! `recon ledger list | note | export`: the ledger as county staff and the provincial office
+//! read it, and the notes counties add.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use chrono::NaiveDate;
+
+use super::{print, ExitStatus, Failure};
+use crate::cli::{LedgerCommand, LedgerListArgs, ListFormat};
+use crate::ledger::{ItemView, Ledger, LedgerError};
+
+const LIST_HEADER: [&str; 11] = [
+    "key",
+    "rule_id",
+    "county_code",
+    "person_key",
+    "status",
+    "first_seen",
+    "last_seen",
+    "closed_on",
+    "days_open",
+    "note_status",
+    "note",
+];
+
+pub fn run(command: &LedgerCommand) -> Result<ExitStatus, Failure> {
+    match command {
+        LedgerCommand::List(args) => list(args),
+        LedgerCommand::Note {
+            key,
+            status,
+            note,
+            ledger,
+        } => {
+            open_existing(ledger)?
+                .note(key, status, note)
+                .map_err(failure)?;
+            print(&format!("noted {key}: {status}\n"));
+            Ok(ExitStatus::Success)
+        }
+        LedgerCommand::Export { ledger, out } => export(ledger, out),
+    }
+}
+
+fn failure(e: LedgerError) -> Failure {
+    match e {
+        LedgerError::Refused { .. } => Failure::BadInput(e.to_string()),
+        LedgerError::Database { .. } => Failure::Internal(e.to_string()),
+    }
+}
+
+/// Reading commands never create a ledger: a mistyped path is an error, not an empty list.
+fn open_existing(path: &Path) -> Result<Ledger, Failure> {
+    if !path.is_file() {
+        return Err(Failure::BadInput(format!(
+            "ledger {}: no such file",
+            path.display()
+        )));
+    }
+    Ledger::open(path).map_err(failure)
+}
+
+/// Days an item has been open: to its closing date, or to the last night it was seen.
+fn days_open(item: &ItemView) -> i64 {
+    let end = if item.closed_on.is_empty() {
+        &item.last_seen
+    } else {
+        &item.closed_on
+    };
+    match (
+        NaiveDate::parse_from_str(&item.first_seen, "%Y-%m-%d"),
+        NaiveDate::parse_from_str(end, "%Y-%m-%d"),
+    ) {
+        (Ok(first), Ok(end)) => (end - first).num_days(),
+        _ => 0,
+    }
+}
+
+fn record(item: &ItemView) -> [String; 11] {
+    [
+        item.key.clone(),
+        item.rule_id.clone(),
+        item.county_code.clone(),
+        item.person_key.clone(),
+        item.status.clone(),
+        item.first_seen.clone(),
+        item.last_seen.clone(),
+        item.closed_on.clone(),
+        days_open(item).to_string(),
+        item.note_status.clone(),
+        item.note.clone(),
+    ]
+}
+
+fn list(args: &LedgerListArgs) -> Result<ExitStatus, Failure> {
+    let items = open_existing(&args.ledger)?.items().map_err(failure)?;
+    let keep = |i: &&ItemView| {
+        args.county.as_ref().is_none_or(|c| &i.county_code == c)
+            && args
+                .rule
+                .as_ref()
+                .is_none_or(|r| i.rule_id.eq_ignore_ascii_case(r))
+            && args.status.as_ref().is_none_or(|s| &i.status == s)
+            && args.min_days.is_none_or(|d| days_open(i) >= d)
+    };
+    let rows: Vec<[String; 11]> = items.iter().filter(keep).map(record).collect();
+    print(&match args.format {
+        ListFormat::Csv => to_csv(&rows).map_err(Failure::Internal)?,
+        ListFormat::Table => to_table(&rows),
+    });
+    Ok(ExitStatus::Success)
+}
+
+fn to_csv(rows: &[[String; 11]]) -> Result<String, String> {
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    writer
+        .write_record(LIST_HEADER)
+        .map_err(|e| e.to_string())?;
+    for row in rows {
+        writer.write_record(row).map_err(|e| e.to_string())?;
+    }
+    String::from_utf8(writer.into_inner().map_err(|e| e.to_string())?).map_err(|e| e.to_string())
+}
+
+fn to_table(rows: &[[String; 11]]) -> String {
+    let mut text = format!("{} items\n", rows.len());
+    for r in rows {
+        let note = if r[9].is_empty() {
+            String::new()
+        } else {
+            format!("  [{}] {}", r[9], r[10])
+        };
+        text.push_str(&format!(
+            "{:<8} {:<7} {:<26} {:<9} first {} last {} {:>4} days{note}\n",
+            r[2], r[1], r[0], r[4], r[5], r[6], r[8]
+        ));
+    }
+    text
+}
+
+/// `<out>/<county code>.csv` with every item of that county, for county staff (BOM for Excel).
+fn export(ledger: &Path, out: &Path) -> Result<ExitStatus, Failure> {
+    let items = open_existing(ledger)?.items().map_err(failure)?;
+    let mut by_county: BTreeMap<&str, Vec<[String; 11]>> = BTreeMap::new();
+    for item in &items {
+        by_county
+            .entry(item.county_code.as_str())
+            .or_default()
+            .push(record(item));
+    }
+    crate::report::create_private_dir(out).map_err(|e| Failure::Internal(e.to_string()))?;
+    for (county, rows) in &by_county {
+        let name = if county.is_empty() { "unknown" } else { county };
+        let path = out.join(format!("{name}.csv"));
+        let writer = crate::report::csv_writer(&path, &LIST_HEADER, true)
+            .map_err(|e| Failure::Internal(e.to_string()))?;
+        crate::report::write_csv_rows(&path, writer, rows)
+            .map_err(|e| Failure::Internal(e.to_string()))?;
+    }
+    print(&format!(
+        "wrote {} county files into {}\n",
+        by_county.len(),
+        out.display()
+    ));
+    Ok(ExitStatus::Success)
+}

@@ -1,0 +1,688 @@
+//! Ledger (台账): the gaps of every night, carried over in an embedded SQLite database. A run
+//! opens new items, keeps open ones, closes (销号) those that no longer appear and reopens
+//! closed ones that come back; all of it in one transaction that the caller commits only
+//! after the outputs are complete. History (`events`, `notes`, `runs`) is only ever appended.
+//!
+//! Person keys survive a corrected ID typo: when a new person key would open an item on the
+//! night an item of the same rule, county and name closes, and exactly one such pair exists,
+//! the new key becomes an alias of the old one, so fixing a typo opens and closes nothing.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+
+use chrono::NaiveDate;
+use rusqlite::{params, Connection, OptionalExtension, Transaction};
+use sha2::{Digest, Sha256};
+
+/// Schema migrations, applied in order; `PRAGMA user_version` is how many have run.
+const MIGRATIONS: [&str; 2] = [
+    // 1: runs, items and their history.
+    "CREATE TABLE runs (
+        id INTEGER PRIMARY KEY,
+        started_at TEXT NOT NULL,
+        as_of TEXT NOT NULL,
+        config_sha256 TEXT NOT NULL,
+        inputs TEXT NOT NULL,
+        counts TEXT NOT NULL,
+        outcome TEXT NOT NULL
+    );
+    CREATE TABLE items (
+        key TEXT PRIMARY KEY,
+        rule_id TEXT NOT NULL,
+        county_code TEXT NOT NULL,
+        person_key TEXT NOT NULL,
+        status TEXT NOT NULL,
+        first_seen TEXT NOT NULL,
+        last_seen TEXT NOT NULL,
+        closed_on TEXT,
+        closed_run INTEGER,
+        reopened_on TEXT
+    );
+    CREATE TABLE events (
+        id INTEGER PRIMARY KEY,
+        run_id INTEGER NOT NULL,
+        key TEXT NOT NULL,
+        event TEXT NOT NULL,
+        on_date TEXT NOT NULL
+    );",
+    // 2: county feedback, and person-key aliases (with the name hash that pairs them).
+    "CREATE TABLE notes (
+        id INTEGER PRIMARY KEY,
+        key TEXT NOT NULL,
+        status TEXT NOT NULL,
+        note TEXT NOT NULL,
+        noted_at TEXT NOT NULL
+    );
+    CREATE TABLE person_aliases (
+        alias TEXT PRIMARY KEY,
+        canonical TEXT NOT NULL,
+        run_id INTEGER NOT NULL
+    );
+    ALTER TABLE items ADD COLUMN name_hash TEXT NOT NULL DEFAULT '';",
+];
+
+/// Statuses a county may record with `recon ledger note`.
+pub const NOTE_STATUSES: [&str; 3] = ["verified-exception", "pending", "comment"];
+
+#[derive(Debug, thiserror::Error)]
+pub enum LedgerError {
+    #[error("ledger {path}: {message}")]
+    Database { path: String, message: String },
+    #[error("ledger {path}: {message}")]
+    Refused { path: String, message: String },
+}
+
+/// One gap of tonight as the ledger sees it: rule and person, with the county and a hash of
+/// the name that may pair a new person key with an old one.
+#[derive(Clone, Debug)]
+pub struct GapItem {
+    pub rule_id: String,
+    pub person_key: String,
+    pub county_code: String,
+    pub name: String,
+}
+
+/// What this run did to the ledger, for the outputs.
+#[derive(Clone, Debug, Default)]
+pub struct RunLedger {
+    pub run_id: i64,
+    /// Tonight's person key -> the stable key it is an alias of.
+    pub person_keys: HashMap<String, String>,
+    /// Item key -> (status, first seen).
+    pub items: HashMap<String, (String, String)>,
+    /// (rule, county) -> counts of this night.
+    pub diff: BTreeMap<(String, String), CountyDiff>,
+    /// Item key -> the latest county note (status, text).
+    pub notes: HashMap<String, (String, String)>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CountyDiff {
+    pub new: u64,
+    pub reopened: u64,
+    pub closed: u64,
+    pub still_open: u64,
+    /// Days the oldest open item has been open.
+    pub max_days_open: i64,
+}
+
+/// The run's record in the `runs` table.
+pub struct RunRecord {
+    pub as_of: NaiveDate,
+    pub config_sha256: String,
+    pub inputs: serde_json::Value,
+    pub counts: serde_json::Value,
+}
+
+/// An item as `recon ledger list` shows it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ItemView {
+    pub key: String,
+    pub rule_id: String,
+    pub county_code: String,
+    pub person_key: String,
+    pub status: String,
+    pub first_seen: String,
+    pub last_seen: String,
+    pub closed_on: String,
+    pub note_status: String,
+    pub note: String,
+}
+
+pub struct Ledger {
+    connection: Connection,
+    path: String,
+}
+
+pub fn item_key(rule_id: &str, person_key: &str) -> String {
+    format!("{rule_id}:{person_key}")
+}
+
+fn name_hash(name: &str) -> String {
+    let digest = Sha256::digest(format!("recon-name-v1:{name}").as_bytes());
+    digest[..8].iter().map(|b| format!("{b:02x}")).collect()
+}
+
+impl Ledger {
+    /// Opens (or creates) the ledger and migrates its schema to the current version.
+    pub fn open(path: &Path) -> Result<Ledger, LedgerError> {
+        let shown = path.display().to_string();
+        let error = |e: rusqlite::Error| LedgerError::Database {
+            path: shown.clone(),
+            message: e.to_string(),
+        };
+        let existed = path.exists();
+        let mut connection = Connection::open(path).map_err(error)?;
+        if !existed {
+            use std::os::unix::fs::PermissionsExt;
+            let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600));
+        }
+        migrate(&mut connection).map_err(error)?;
+        Ok(Ledger {
+            connection,
+            path: shown,
+        })
+    }
+
+    fn error(&self, e: rusqlite::Error) -> LedgerError {
+        LedgerError::Database {
+            path: self.path.clone(),
+            message: e.to_string(),
+        }
+    }
+
+    pub fn schema_version(&self) -> Result<i64, LedgerError> {
+        self.connection
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(|e| self.error(e))
+    }
+
+    /// The newest as-of date of a committed run.
+    pub fn last_as_of(&self) -> Result<Option<String>, LedgerError> {
+        self.connection
+            .query_row(
+                "SELECT max(as_of) FROM runs WHERE outcome = 'committed'",
+                [],
+                |r| r.get(0),
+            )
+            .map_err(|e| self.error(e))
+    }
+
+    /// Applies tonight's gaps in a transaction that is not yet committed.
+    pub fn apply(
+        &mut self,
+        gaps: &[GapItem],
+        run: &RunRecord,
+    ) -> Result<PendingRun<'_>, LedgerError> {
+        let path = self.path.clone();
+        let as_of = run.as_of.to_string();
+        if let Some(last) = self.last_as_of()? {
+            if as_of < last {
+                return Err(LedgerError::Refused {
+                    path,
+                    message: format!("--as-of {as_of} is before the ledger's last run ({last}); use another ledger for past dates"),
+                });
+            }
+        }
+        let transaction = self
+            .connection
+            .transaction()
+            .map_err(|e| LedgerError::Database {
+                path: path.clone(),
+                message: e.to_string(),
+            })?;
+        let result = apply_in(&transaction, gaps, run).map_err(|e| LedgerError::Database {
+            path: path.clone(),
+            message: e.to_string(),
+        })?;
+        Ok(PendingRun {
+            transaction,
+            result,
+            path,
+        })
+    }
+
+    /// Whether run `id` committed (its outputs may still need publishing).
+    pub fn is_committed(&self, id: i64) -> Result<bool, LedgerError> {
+        self.connection
+            .query_row(
+                "SELECT count(*) FROM runs WHERE id = ?1 AND outcome = 'committed'",
+                [id],
+                |r| r.get::<_, i64>(0),
+            )
+            .map(|n| n > 0)
+            .map_err(|e| self.error(e))
+    }
+
+    /// Records a run that failed before it could change anything.
+    pub fn record_failure(&self, run: &RunRecord, outcome: &str) -> Result<(), LedgerError> {
+        insert_run(&self.connection, run, outcome)
+            .map(|_| ())
+            .map_err(|e| self.error(e))
+    }
+
+    /// Appends a county's note to an item.
+    pub fn note(&self, key: &str, status: &str, note: &str) -> Result<(), LedgerError> {
+        let refused = |message: String| LedgerError::Refused {
+            path: self.path.clone(),
+            message,
+        };
+        if !NOTE_STATUSES.contains(&status) {
+            return Err(refused(format!(
+                "--status {status}: use one of {}",
+                NOTE_STATUSES.join(", ")
+            )));
+        }
+        let exists: Option<String> = self
+            .connection
+            .query_row("SELECT key FROM items WHERE key = ?1", [key], |r| r.get(0))
+            .optional()
+            .map_err(|e| self.error(e))?;
+        if exists.is_none() {
+            return Err(refused(format!(
+                "no item with key {key}; `recon ledger list` shows the keys"
+            )));
+        }
+        let now = chrono::Local::now().format("%Y-%m-%dT%H:%M:%S").to_string();
+        self.connection
+            .execute(
+                "INSERT INTO notes (key, status, note, noted_at) VALUES (?1, ?2, ?3, ?4)",
+                params![key, status, note, now],
+            )
+            .map(|_| ())
+            .map_err(|e| self.error(e))
+    }
+
+    /// Every item with its latest note, sorted by county, rule and key.
+    pub fn items(&self) -> Result<Vec<ItemView>, LedgerError> {
+        let sql = "SELECT i.key, i.rule_id, i.county_code, i.person_key, i.status, i.first_seen, i.last_seen,
+                          coalesce(i.closed_on, ''), coalesce(n.status, ''), coalesce(n.note, '')
+                   FROM items i LEFT JOIN notes n ON n.id = (SELECT max(id) FROM notes WHERE key = i.key)
+                   ORDER BY i.county_code, i.rule_id, i.key";
+        let mut statement = self.connection.prepare(sql).map_err(|e| self.error(e))?;
+        let rows = statement
+            .query_map([], |r| {
+                Ok(ItemView {
+                    key: r.get(0)?,
+                    rule_id: r.get(1)?,
+                    county_code: r.get(2)?,
+                    person_key: r.get(3)?,
+                    status: r.get(4)?,
+                    first_seen: r.get(5)?,
+                    last_seen: r.get(6)?,
+                    closed_on: r.get(7)?,
+                    note_status: r.get(8)?,
+                    note: r.get(9)?,
+                })
+            })
+            .map_err(|e| self.error(e))?;
+        rows.collect::<Result<_, _>>().map_err(|e| self.error(e))
+    }
+}
+
+/// A run applied to the ledger, waiting for the outputs before it commits.
+pub struct PendingRun<'a> {
+    transaction: Transaction<'a>,
+    pub result: RunLedger,
+    path: String,
+}
+
+impl PendingRun<'_> {
+    pub fn commit(self) -> Result<(), LedgerError> {
+        let path = self.path;
+        self.transaction
+            .commit()
+            .map_err(|e| LedgerError::Database {
+                path,
+                message: e.to_string(),
+            })
+    }
+}
+
+fn migrate(connection: &mut Connection) -> rusqlite::Result<()> {
+    let version: i64 = connection.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    for (index, sql) in MIGRATIONS.iter().enumerate().skip(version.max(0) as usize) {
+        let transaction = connection.transaction()?;
+        transaction.execute_batch(sql)?;
+        transaction.pragma_update(None, "user_version", index as i64 + 1)?;
+        transaction.commit()?;
+    }
+    Ok(())
+}
+
+fn insert_run(connection: &Connection, run: &RunRecord, outcome: &str) -> rusqlite::Result<i64> {
+    let now = chrono::Local::now().format("%Y-%m-%dT%H:%M:%S").to_string();
+    connection.execute(
+        "INSERT INTO runs (started_at, as_of, config_sha256, inputs, counts, outcome) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![now, run.as_of.to_string(), run.config_sha256, run.inputs.to_string(), run.counts.to_string(), outcome],
+    )?;
+    Ok(connection.last_insert_rowid())
+}
+
+struct StoredItem {
+    rule_id: String,
+    county_code: String,
+    person_key: String,
+    status: String,
+    first_seen: String,
+    name_hash: String,
+}
+
+fn apply_in(tx: &Transaction, gaps: &[GapItem], run: &RunRecord) -> rusqlite::Result<RunLedger> {
+    let as_of = run.as_of.to_string();
+    let run_id = insert_run(tx, run, "committed")?;
+    let mut stored: BTreeMap<String, StoredItem> = BTreeMap::new();
+    {
+        let mut statement = tx.prepare("SELECT key, rule_id, county_code, person_key, status, first_seen, name_hash FROM items")?;
+        let rows = statement.query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                StoredItem {
+                    rule_id: r.get(1)?,
+                    county_code: r.get(2)?,
+                    person_key: r.get(3)?,
+                    status: r.get(4)?,
+                    first_seen: r.get(5)?,
+                    name_hash: r.get(6)?,
+                },
+            ))
+        })?;
+        for row in rows {
+            let (key, item) = row?;
+            stored.insert(key, item);
+        }
+    }
+    let person_keys = resolve_person_keys(tx, gaps, &stored, run_id)?;
+    let mut tonight: BTreeMap<String, &GapItem> = BTreeMap::new();
+    for gap in gaps {
+        tonight
+            .entry(item_key(&gap.rule_id, &person_keys[&gap.person_key]))
+            .or_insert(gap);
+    }
+    let mut result = RunLedger {
+        run_id,
+        person_keys,
+        ..RunLedger::default()
+    };
+    let event = |key: &str, what: &str| {
+        tx.execute(
+            "INSERT INTO events (run_id, key, event, on_date) VALUES (?1, ?2, ?3, ?4)",
+            params![run_id, key, what, as_of],
+        )
+    };
+    for (key, gap) in &tonight {
+        let person_key = &result.person_keys[&gap.person_key];
+        let diff_key = (gap.rule_id.clone(), gap.county_code.clone());
+        let (status, first_seen) = match stored.get(key) {
+            None => {
+                tx.execute(
+                    "INSERT INTO items (key, rule_id, county_code, person_key, status, first_seen, last_seen, name_hash) VALUES (?1, ?2, ?3, ?4, 'new', ?5, ?5, ?6)",
+                    params![key, gap.rule_id, gap.county_code, person_key, as_of, name_hash(&gap.name)],
+                )?;
+                event(key, "opened")?;
+                result.diff.entry(diff_key).or_default().new += 1;
+                ("new".to_string(), as_of.clone())
+            }
+            Some(item) if item.status == "closed" => {
+                tx.execute(
+                    "UPDATE items SET status = 'reopened', last_seen = ?2, closed_on = NULL, closed_run = NULL, reopened_on = ?2 WHERE key = ?1",
+                    params![key, as_of],
+                )?;
+                event(key, "reopened")?;
+                result.diff.entry(diff_key).or_default().reopened += 1;
+                ("reopened".to_string(), item.first_seen.clone())
+            }
+            Some(item) => {
+                let status = status_on(tx, key, item, &as_of)?;
+                tx.execute(
+                    "UPDATE items SET status = ?2, last_seen = ?3 WHERE key = ?1",
+                    params![key, status, as_of],
+                )?;
+                let days = days_between(&item.first_seen, run.as_of);
+                let entry = result.diff.entry(diff_key).or_default();
+                match status.as_str() {
+                    "new" => entry.new += 1,
+                    "reopened" => entry.reopened += 1,
+                    _ => entry.still_open += 1,
+                }
+                entry.max_days_open = entry.max_days_open.max(days);
+                (status, item.first_seen.clone())
+            }
+        };
+        result.items.insert(key.clone(), (status, first_seen));
+        let note: Option<(String, String)> = tx
+            .query_row(
+                "SELECT status, note FROM notes WHERE key = ?1 ORDER BY id DESC LIMIT 1",
+                [key],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        result.notes.extend(note.map(|n| (key.clone(), n)));
+    }
+    for (key, item) in &stored {
+        if item.status != "closed" && !tonight.contains_key(key) {
+            tx.execute(
+                "UPDATE items SET status = 'closed', closed_on = ?2, closed_run = ?3 WHERE key = ?1",
+                params![key, as_of, run_id],
+            )?;
+            event(key, "closed")?;
+            result
+                .diff
+                .entry((item.rule_id.clone(), item.county_code.clone()))
+                .or_default()
+                .closed += 1;
+        }
+    }
+    Ok(result)
+}
+
+/// An item seen again keeps `new` or `reopened` on a rerun of the same night; otherwise it
+/// is `open`.
+fn status_on(
+    tx: &Transaction,
+    key: &str,
+    item: &StoredItem,
+    as_of: &str,
+) -> rusqlite::Result<String> {
+    if item.first_seen == as_of {
+        return Ok("new".into());
+    }
+    let reopened_on: Option<String> =
+        tx.query_row("SELECT reopened_on FROM items WHERE key = ?1", [key], |r| {
+            r.get(0)
+        })?;
+    Ok(match reopened_on.as_deref() == Some(as_of) {
+        true => "reopened".into(),
+        false => "open".into(),
+    })
+}
+
+fn days_between(first_seen: &str, as_of: NaiveDate) -> i64 {
+    NaiveDate::parse_from_str(first_seen, "%Y-%m-%d").map_or(0, |d| (as_of - d).num_days())
+}
+
+/// Tonight's person keys mapped to stable ones: known aliases first; then a new key that
+/// would open an item of the same rule, county and name as an item that would close, when
+/// exactly one such pair exists, becomes an alias of the closing item's person key.
+fn resolve_person_keys(
+    tx: &Transaction,
+    gaps: &[GapItem],
+    stored: &BTreeMap<String, StoredItem>,
+    run_id: i64,
+) -> rusqlite::Result<HashMap<String, String>> {
+    let mut keys: HashMap<String, String> = HashMap::new();
+    for gap in gaps {
+        if keys.contains_key(&gap.person_key) {
+            continue;
+        }
+        let canonical: Option<String> = tx
+            .query_row(
+                "SELECT canonical FROM person_aliases WHERE alias = ?1",
+                [&gap.person_key],
+                |r| r.get(0),
+            )
+            .optional()?;
+        keys.insert(
+            gap.person_key.clone(),
+            canonical.unwrap_or_else(|| gap.person_key.clone()),
+        );
+    }
+    let tonight: std::collections::HashSet<String> = gaps
+        .iter()
+        .map(|g| item_key(&g.rule_id, &keys[&g.person_key]))
+        .collect();
+    let closing: Vec<&StoredItem> = stored
+        .iter()
+        .filter(|(key, item)| item.status != "closed" && !tonight.contains(*key))
+        .map(|(_, item)| item)
+        .collect();
+    let opening: Vec<&GapItem> = gaps
+        .iter()
+        .filter(|g| !stored.contains_key(&item_key(&g.rule_id, &keys[&g.person_key])))
+        .collect();
+    let same = |o: &GapItem, c: &StoredItem| {
+        c.rule_id == o.rule_id
+            && c.county_code == o.county_code
+            && c.name_hash == name_hash(&o.name)
+    };
+    for open in &opening {
+        let candidates: Vec<&&StoredItem> = closing.iter().filter(|c| same(open, c)).collect();
+        let rivals = opening
+            .iter()
+            .filter(|o| o.person_key != open.person_key && candidates.iter().any(|c| same(o, c)))
+            .count();
+        if let ([candidate], 0) = (candidates.as_slice(), rivals) {
+            tx.execute(
+                "INSERT OR REPLACE INTO person_aliases (alias, canonical, run_id) VALUES (?1, ?2, ?3)",
+                params![open.person_key, candidate.person_key, run_id],
+            )?;
+            keys.insert(open.person_key.clone(), candidate.person_key.clone());
+        }
+    }
+    Ok(keys)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn gap(rule: &str, person: &str, name: &str) -> GapItem {
+        GapItem {
+            rule_id: rule.into(),
+            person_key: person.into(),
+            county_code: "420325".into(),
+            name: name.into(),
+        }
+    }
+
+    fn night(ledger: &mut Ledger, day: u32, gaps: &[GapItem]) -> RunLedger {
+        let run = RunRecord {
+            as_of: NaiveDate::from_ymd_opt(2020, 7, day).unwrap(),
+            config_sha256: "x".into(),
+            inputs: serde_json::json!([]),
+            counts: serde_json::json!({}),
+        };
+        let pending = ledger.apply(gaps, &run).unwrap();
+        let result = pending.result.clone();
+        pending.commit().unwrap();
+        result
+    }
+
+    fn statuses(ledger: &Ledger) -> Vec<(String, String)> {
+        ledger
+            .items()
+            .unwrap()
+            .into_iter()
+            .map(|i| (i.key, i.status))
+            .collect()
+    }
+
+    #[test]
+    fn items_open_stay_close_and_reopen() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut ledger = Ledger::open(&dir.path().join("l.db")).unwrap();
+        night(
+            &mut ledger,
+            1,
+            &[gap("MED-01", "Pa", "甲"), gap("MED-01", "Pb", "乙")],
+        );
+        assert_eq!(
+            statuses(&ledger),
+            [
+                ("MED-01:Pa".into(), "new".into()),
+                ("MED-01:Pb".into(), "new".into())
+            ]
+        );
+        let second = night(&mut ledger, 2, &[gap("MED-01", "Pb", "乙")]);
+        assert_eq!(
+            statuses(&ledger),
+            [
+                ("MED-01:Pa".into(), "closed".into()),
+                ("MED-01:Pb".into(), "open".into())
+            ]
+        );
+        assert_eq!(
+            second.diff[&("MED-01".into(), "420325".into())],
+            CountyDiff {
+                closed: 1,
+                still_open: 1,
+                max_days_open: 1,
+                ..CountyDiff::default()
+            }
+        );
+        night(
+            &mut ledger,
+            3,
+            &[gap("MED-01", "Pa", "甲"), gap("MED-01", "Pb", "乙")],
+        );
+        assert_eq!(
+            statuses(&ledger),
+            [
+                ("MED-01:Pa".into(), "reopened".into()),
+                ("MED-01:Pb".into(), "open".into())
+            ]
+        );
+        night(
+            &mut ledger,
+            3,
+            &[gap("MED-01", "Pa", "甲"), gap("MED-01", "Pb", "乙")],
+        );
+        assert_eq!(
+            statuses(&ledger)[0].1,
+            "reopened",
+            "a rerun of the same night changes no status"
+        );
+        night(
+            &mut ledger,
+            4,
+            &[gap("MED-01", "Pa", "甲"), gap("MED-01", "Pb", "乙")],
+        );
+        assert_eq!(statuses(&ledger)[0].1, "open");
+    }
+
+    #[test]
+    fn a_corrected_id_keeps_the_person_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut ledger = Ledger::open(&dir.path().join("l.db")).unwrap();
+        night(
+            &mut ledger,
+            1,
+            &[gap("EDU-01", "Rtypo", "甲"), gap("EDU-01", "Pother", "乙")],
+        );
+        let second = night(
+            &mut ledger,
+            2,
+            &[gap("EDU-01", "Pfixed", "甲"), gap("EDU-01", "Pother", "乙")],
+        );
+        assert_eq!(second.person_keys["Pfixed"], "Rtypo");
+        assert_eq!(
+            statuses(&ledger),
+            [
+                ("EDU-01:Pother".into(), "open".into()),
+                ("EDU-01:Rtypo".into(), "open".into())
+            ]
+        );
+        let third = night(&mut ledger, 3, &[gap("EDU-01", "Pfixed", "甲")]);
+        assert_eq!(
+            third.person_keys["Pfixed"], "Rtypo",
+            "the alias is remembered"
+        );
+    }
+
+    #[test]
+    fn an_earlier_as_of_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut ledger = Ledger::open(&dir.path().join("l.db")).unwrap();
+        night(&mut ledger, 5, &[]);
+        let run = RunRecord {
+            as_of: NaiveDate::from_ymd_opt(2020, 7, 1).unwrap(),
+            config_sha256: "x".into(),
+            inputs: serde_json::json!([]),
+            counts: serde_json::json!({}),
+        };
+        assert!(matches!(
+            ledger.apply(&[], &run),
+            Err(LedgerError::Refused { .. })
+        ));
+    }
+}
