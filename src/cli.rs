@@ -21,8 +21,9 @@ pub struct Cli {
     /// Log lines on stderr: `human`, or `json` (one JSON object a line, for schedulers).
     #[arg(long, global = true, value_enum, default_value_t = LogFormat::Human)]
     pub log_format: LogFormat,
-    /// Log level: error, warn, info, debug, trace (default: info, or the RECON_LOG
-    /// environment variable, which also takes tracing filter directives).
+    /// Log level: error, warn, info, debug, trace. Default: the RECON_LOG environment variable
+    /// (which also takes tracing filter directives), else `info` when stderr is not a
+    /// terminal (schedulers) and `warn` on a terminal or with `run --quiet`.
     #[arg(long, global = true, value_name = "LEVEL")]
     pub log_level: Option<String>,
 }
@@ -89,7 +90,7 @@ pub struct RunArgs {
     /// Exit with code 4 when any gap is found (for scripts and audits).
     #[arg(long)]
     pub fail_on_gaps: bool,
-    /// No progress output and no summary.
+    /// No progress output, no summary, and only warnings and errors in the log.
     #[arg(long, short)]
     pub quiet: bool,
 }

@@ -106,6 +106,16 @@ pub struct CountyDiff {
     pub max_days_open: i64,
 }
 
+impl std::ops::AddAssign<&CountyDiff> for CountyDiff {
+    fn add_assign(&mut self, other: &CountyDiff) {
+        self.new += other.new;
+        self.reopened += other.reopened;
+        self.closed += other.closed;
+        self.still_open += other.still_open;
+        self.max_days_open = self.max_days_open.max(other.max_days_open);
+    }
+}
+
 /// The run's record in the `runs` table.
 pub struct RunRecord {
     pub as_of: NaiveDate,

@@ -6,7 +6,8 @@ use recon::commands;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    recon::logs::init(cli.log_format, cli.log_level.as_deref());
+    let quiet = matches!(&cli.command, Command::Run(args) if args.quiet);
+    recon::logs::init(cli.log_format, cli.log_level.as_deref(), quiet);
     let outcome = match &cli.command {
         Command::Run(args) => commands::run::run(args),
         Command::Inspect(args) => commands::inspect::run(args),

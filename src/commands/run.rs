@@ -12,7 +12,7 @@ use tracing::info;
 use super::{print, ExitStatus, Failure};
 use crate::cli::RunArgs;
 use crate::config::{self, LoadedConfig};
-use crate::ledger::{GapItem, Ledger, LedgerError, RunLedger, RunRecord};
+use crate::ledger::{CountyDiff, GapItem, Ledger, LedgerError, RunLedger, RunRecord};
 use crate::normalize::region::Regions;
 use crate::progress::Progress;
 use crate::report::{self, RunResult};
@@ -351,22 +351,7 @@ fn summary(result: &RunResult, out: &Path) -> String {
         }
     }
     if let Some(ledger) = result.ledger {
-        let d = ledger
-            .diff
-            .values()
-            .fold(crate::ledger::CountyDiff::default(), |mut sum, d| {
-                (sum.new, sum.reopened, sum.closed, sum.still_open) = (
-                    sum.new + d.new,
-                    sum.reopened + d.reopened,
-                    sum.closed + d.closed,
-                    sum.still_open + d.still_open,
-                );
-                sum
-            });
-        text.push_str(&format!(
-            "\nLedger run {}: {} new, {} reopened, {} closed (销号), {} still open\n",
-            ledger.run_id, d.new, d.reopened, d.closed, d.still_open
-        ));
+        text.push_str(&ledger_summary(ledger));
     }
     let outputs = "gaps.csv, counties/, summary.csv, links.csv, review.csv, rejects.csv, quality.csv, run.json";
     text.push_str(&format!("\nOutputs in {}: {outputs}\n", out.display()));
@@ -390,4 +375,33 @@ fn busiest_counties(by_county: &BTreeMap<String, usize>) -> String {
         ));
     }
     text.join(", ")
+}
+
+/// The night's ledger changes in all, then per county (the ten with most changes).
+fn ledger_summary(ledger: &RunLedger) -> String {
+    const SHOWN: usize = 10;
+    let mut total = CountyDiff::default();
+    let mut by_county: BTreeMap<&str, CountyDiff> = BTreeMap::new();
+    for ((_, county), diff) in &ledger.diff {
+        total += diff;
+        *by_county.entry(county.as_str()).or_default() += diff;
+    }
+    let line = |d: &CountyDiff| {
+        let (new, reopened, closed, open, days) =
+            (d.new, d.reopened, d.closed, d.still_open, d.max_days_open);
+        format!("{new} new, {reopened} reopened, {closed} closed (销号), {open} still open, oldest {days} days")
+    };
+    let mut text = format!("\nLedger run {}: {}\n", ledger.run_id, line(&total));
+    let mut counties: Vec<(&str, CountyDiff)> = by_county.into_iter().collect();
+    counties.sort_by_key(|(county, d)| (std::cmp::Reverse(d.new + d.reopened + d.closed), *county));
+    for (county, diff) in counties.iter().take(SHOWN) {
+        text.push_str(&format!("  {county:<8} {}\n", line(diff)));
+    }
+    if counties.len() > SHOWN {
+        text.push_str(&format!(
+            "  … {} more counties (summary.csv)\n",
+            counties.len() - SHOWN
+        ));
+    }
+    text
 }
