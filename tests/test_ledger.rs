@@ -555,3 +555,30 @@ fn no_log_line_holds_an_id_or_a_name() {
         (Some("ERROR"), Some(2))
     );
 }
+
+#[test]
+fn the_config_names_the_ledger_relative_to_itself() {
+    let wd = Workdir::new();
+    night_files(&wd, false, false, &[]);
+    let config = std::fs::read_to_string(repo_path("configs/default.toml"))
+        .unwrap()
+        .replace(
+            "# [ledger]\n# path = \"ledger.sqlite\"",
+            "[ledger]\npath = \"state/ledger.sqlite\"",
+        );
+    assert!(config.contains("[ledger]\npath"));
+    wd.write_bytes("conf/province.toml", config.as_bytes());
+    let run = wd.recon(&[
+        "run",
+        "--as-of",
+        "2020-06-30",
+        "--config",
+        "conf/province.toml",
+        "--out",
+        "out",
+        "in",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(wd.exists("conf/state/ledger.sqlite"));
+    assert_eq!(wd.csv_rows("out/gaps.csv")[0]["status"], "new");
+}
