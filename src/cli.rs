@@ -53,6 +53,18 @@ pub enum Command {
     /// The ledger (台账) of gaps across nights: list items, record county notes, export.
     #[command(subcommand)]
     Ledger(LedgerCommand),
+    /// Draw the morning page (report.html) again from a run's output folder, for the whole
+    /// province or for one county.
+    Report {
+        /// The output folder of a run (it holds report.json).
+        out: PathBuf,
+        /// A county code: the page for that county, with its place in the ranking.
+        #[arg(long)]
+        county: Option<String>,
+        /// Where to write the page (default: OUT/report_<county>.html, or OUT/report.html).
+        #[arg(long, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
     /// List the rule catalogue, or show one rule.
     Rules {
         /// A rule id such as MED-01; all rules when omitted.

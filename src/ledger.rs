@@ -94,7 +94,23 @@ pub struct RunLedger {
     pub diff: BTreeMap<(String, String), CountyDiff>,
     /// Item key -> the latest county note (status, text).
     pub notes: HashMap<String, (String, String)>,
+    /// The last nights, oldest first, this one included.
+    pub trend: Vec<NightCounts>,
+    /// County and days open of every item open after this night.
+    pub open_ages: Vec<(String, i64)>,
 }
+
+/// One night of the ledger: items opened (or reopened), closed, and open afterwards.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct NightCounts {
+    pub as_of: String,
+    pub opened: u64,
+    pub closed: u64,
+    pub open_after: u64,
+}
+
+/// How many nights the trend keeps.
+const TREND_NIGHTS: usize = 30;
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct CountyDiff {
@@ -463,7 +479,49 @@ fn apply_in(tx: &Transaction, gaps: &[GapItem], run: &RunRecord) -> rusqlite::Re
                 .closed += 1;
         }
     }
+    result.trend = trend(tx)?;
+    let mut statement = tx.prepare("SELECT county_code, first_seen FROM items WHERE status != 'closed' ORDER BY county_code, key")?;
+    let ages = statement.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+    for age in ages {
+        let (county, first_seen) = age?;
+        result
+            .open_ages
+            .push((county, days_between(&first_seen, run.as_of)));
+    }
     Ok(result)
+}
+
+/// Opened, closed and open-afterwards counts of the committed runs (and the one in this
+/// transaction), the last `TREND_NIGHTS` of them.
+fn trend(tx: &Transaction) -> rusqlite::Result<Vec<NightCounts>> {
+    let mut statement = tx.prepare(
+        "SELECT r.as_of,
+                coalesce(sum(e.event IN ('opened', 'reopened')), 0),
+                coalesce(sum(e.event = 'closed'), 0)
+         FROM runs r LEFT JOIN events e ON e.run_id = r.id
+         WHERE r.outcome = 'committed' GROUP BY r.id ORDER BY r.id",
+    )?;
+    let rows = statement.query_map([], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, i64>(1)?,
+            r.get::<_, i64>(2)?,
+        ))
+    })?;
+    let mut open = 0i64;
+    let mut nights = Vec::new();
+    for row in rows {
+        let (as_of, opened, closed) = row?;
+        open += opened - closed;
+        nights.push(NightCounts {
+            as_of,
+            opened: opened as u64,
+            closed: closed as u64,
+            open_after: open.max(0) as u64,
+        });
+    }
+    let skip = nights.len().saturating_sub(TREND_NIGHTS);
+    Ok(nights.split_off(skip))
 }
 
 /// An item seen again keeps `new` or `reopened` on a rerun of the same night; otherwise it
@@ -642,12 +700,25 @@ mod tests {
             "reopened",
             "a rerun of the same night changes no status"
         );
-        night(
+        let fourth = night(
             &mut ledger,
             4,
             &[gap("MED-01", "Pa", "甲"), gap("MED-01", "Pb", "乙")],
         );
         assert_eq!(statuses(&ledger)[0].1, "open");
+        let counts: Vec<(u64, u64, u64)> = fourth
+            .trend
+            .iter()
+            .map(|n| (n.opened, n.closed, n.open_after))
+            .collect();
+        assert_eq!(
+            counts,
+            [(2, 0, 2), (0, 1, 1), (1, 0, 2), (0, 0, 2), (0, 0, 2)]
+        );
+        assert_eq!(
+            fourth.open_ages,
+            [("420325".to_string(), 3), ("420325".to_string(), 3)]
+        );
     }
 
     #[test]

@@ -13,6 +13,11 @@ fn main() -> ExitCode {
         Command::Inspect(args) => commands::inspect::run(args),
         Command::CheckConfig { file } => commands::check_config::run(file),
         Command::Ledger(command) => commands::ledger::run(command),
+        Command::Report {
+            out,
+            county,
+            output,
+        } => commands::report::run(out, county.as_deref(), output.as_deref()),
         Command::Rules { id, config } => commands::rules::run(id.as_deref(), config.as_deref()),
     };
     let status = match outcome {

@@ -6,5 +6,6 @@ mod workdir;
 mod test_cli;
 mod test_ingest;
 mod test_ledger;
+mod test_report;
 mod test_rules;
 mod test_sample;

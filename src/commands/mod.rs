@@ -4,6 +4,7 @@
 pub mod check_config;
 pub mod inspect;
 pub mod ledger;
+pub mod report;
 pub mod rules;
 pub mod run;
 

@@ -75,7 +75,7 @@ fn job(
             &normalized.records,
             &linkage,
             as_of,
-            &args.rules,
+            &rules_run,
         )
     });
     crash_point("rules");

@@ -20,6 +20,9 @@ pub struct Options {
     pub death: Vec<DeathOptions>,
     #[serde(default, rename = "rule")]
     pub rules: Vec<RuleOptions>,
+    /// The morning report: ranking weights and small-count suppression.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub report: Option<ReportOptions>,
     /// The ledger that carries gaps from night to night (`--ledger` overrides it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ledger: Option<LedgerOptions>,
@@ -151,6 +154,48 @@ pub struct DuplicateOptions {
     pub field: String,
     #[serde(default, rename = "where")]
     pub conditions: Vec<ConditionOptions>,
+}
+
+/// See `[report]` in `configs/default.toml` for the score these weights make.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ReportOptions {
+    #[serde(default = "ten")]
+    pub supervise_top: usize,
+    #[serde(default = "one")]
+    pub weight_uncovered: f64,
+    #[serde(default = "half")]
+    pub weight_findings: f64,
+    #[serde(default = "tenth")]
+    pub weight_days_open: f64,
+    /// Counts from 1 to `suppress_below - 1` are shown as `<N`; 0 turns suppression off.
+    #[serde(default)]
+    pub suppress_below: u64,
+}
+
+fn ten() -> usize {
+    10
+}
+fn one() -> f64 {
+    1.0
+}
+fn half() -> f64 {
+    0.5
+}
+fn tenth() -> f64 {
+    0.1
+}
+
+impl ReportOptions {
+    pub fn defaults() -> ReportOptions {
+        ReportOptions {
+            supervise_top: ten(),
+            weight_uncovered: one(),
+            weight_findings: half(),
+            weight_days_open: tenth(),
+            suppress_below: 0,
+        }
+    }
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize)]

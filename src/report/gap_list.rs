@@ -316,8 +316,7 @@ fn write_county_workbook(
         }
     }
     let buffer = workbook.save_to_buffer().map_err(error)?;
-    let mut file = super::create_private_file(path)?;
-    std::io::Write::write_all(&mut file, &buffer).map_err(|e| report_error(path, e))
+    super::write_file(path, &buffer)
 }
 
 #[cfg(test)]

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use serde_json::json;
 
-use super::{create_private_file, report_error, ReportError, RunResult};
+use super::{report_error, ReportError, RunResult};
 
 /// Rows of one input table: read, used (a record), rejected.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -120,6 +120,5 @@ pub fn write_manifest(path: &Path, result: &RunResult) -> Result<(), ReportError
             .collect::<serde_json::Map<_, _>>(),
     });
     let text = serde_json::to_string_pretty(&manifest).map_err(|e| report_error(path, e))?;
-    let mut file = create_private_file(path)?;
-    std::io::Write::write_all(&mut file, text.as_bytes()).map_err(|e| report_error(path, e))
+    super::write_text(path, &text)
 }

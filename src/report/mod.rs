@@ -5,7 +5,9 @@
 
 mod files;
 mod gap_list;
+pub mod html;
 mod manifest;
+pub mod morning;
 
 use std::path::{Path, PathBuf};
 
@@ -113,7 +115,43 @@ fn write_into(result: &RunResult, dir: &Path) -> Result<(), ReportError> {
     files::write_review(&dir.join("review.csv"))?;
     files::write_rejects(&dir.join("rejects.csv"), result)?;
     files::write_quality(&dir.join("quality.csv"), result)?;
+    let morning = morning::morning_data(result);
+    write_report_json(&dir.join("report.json"), &morning)?;
+    write_text(&dir.join("report.html"), &html::render(&morning, None))?;
     manifest::write_manifest(&dir.join("run.json"), result)
+}
+
+fn write_report_json(path: &Path, data: &morning::MorningData) -> Result<(), ReportError> {
+    let text = serde_json::to_string_pretty(data).map_err(|e| report_error(path, e))?;
+    write_text(path, &text)
+}
+
+/// Writes a new owner-only file.
+pub fn write_file(path: &Path, bytes: &[u8]) -> Result<(), ReportError> {
+    let mut file = create_private_file(path)?;
+    std::io::Write::write_all(&mut file, bytes).map_err(|e| report_error(path, e))
+}
+
+pub fn write_text(path: &Path, text: &str) -> Result<(), ReportError> {
+    write_file(path, text.as_bytes())
+}
+
+/// The morning page of one county, drawn again from a run's `report.json`.
+pub fn county_page(out: &Path, county: Option<&str>) -> Result<String, ReportError> {
+    let path = out.join("report.json");
+    let text = std::fs::read_to_string(&path).map_err(|e| report_error(&path, e))?;
+    let data: morning::MorningData =
+        serde_json::from_str(&text).map_err(|e| report_error(&path, e))?;
+    if let Some(code) = county.filter(|c| !data.counties.contains_key(*c)) {
+        return Err(report_error(
+            &path,
+            format!(
+                "county {code} is not in this run; its counties are {}",
+                data.counties.keys().cloned().collect::<Vec<_>>().join(", ")
+            ),
+        ));
+    }
+    Ok(html::render(&data, county))
 }
 
 /// `.<name>.<suffix>` beside the output folder `out`: the lock, staging and old folders.

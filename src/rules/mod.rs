@@ -35,6 +35,8 @@ pub struct Evaluation {
     pub gaps: Vec<Gap>,
     /// (rule index, county code) -> subject rows.
     pub subjects: BTreeMap<(usize, String), u64>,
+    /// (source, county code) -> rows active as of the date (payment records, enrollments…).
+    pub active_rows: BTreeMap<(usize, String), u64>,
 }
 
 /// A person's death: the row that says so, and its date if it has one.
@@ -58,13 +60,13 @@ struct Context<'a> {
     active: Vec<bool>,
 }
 
-/// Evaluates the enabled rules (or only `only` when it is not empty) as of `as_of`.
+/// Evaluates the rules `rules_run` (indices into the catalogue) as of `as_of`.
 pub fn evaluate(
     settings: &Settings,
     records: &[Record],
     linkage: &Linkage,
     as_of: NaiveDate,
-    only: &[String],
+    rules_run: &[usize],
 ) -> Evaluation {
     let mut context = Context {
         settings,
@@ -74,28 +76,21 @@ pub fn evaluate(
         persons: Vec::new(),
         active: Vec::new(),
     };
-    let active = records.par_iter().map(|r| context.is_active(r)).collect();
+    let active: Vec<bool> = records.par_iter().map(|r| context.is_active(r)).collect();
+    let mut active_rows = BTreeMap::new();
+    for (record, _) in records.iter().zip(&active).filter(|(_, a)| **a) {
+        *active_rows
+            .entry((record.source, county_code(record)))
+            .or_insert(0) += 1;
+    }
     let persons = (0..linkage.persons.len())
         .into_par_iter()
         .map(|p| context.person_facts(p))
         .collect();
     (context.active, context.persons) = (active, persons);
-    let selected: Vec<usize> = settings
-        .rules
-        .iter()
-        .enumerate()
-        .filter(|(_, r)| {
-            if only.is_empty() {
-                r.enabled
-            } else {
-                only.iter().any(|id| id.eq_ignore_ascii_case(&r.id))
-            }
-        })
-        .map(|(i, _)| i)
-        .collect();
     let mut gaps = Vec::new();
     let mut subjects = BTreeMap::new();
-    for rule_index in selected {
+    for &rule_index in rules_run {
         let rule = &settings.rules[rule_index];
         let results: Vec<(usize, Option<Gap>)> = (0..records.len())
             .into_par_iter()
@@ -103,15 +98,25 @@ pub fn evaluate(
             .map(|i| (i, context.check(rule_index, rule, i)))
             .collect();
         for (subject, gap) in results {
-            let county = records[subject]
-                .county
-                .as_ref()
-                .map_or(String::new(), |c| c.code.clone());
-            *subjects.entry((rule_index, county)).or_insert(0) += 1;
+            *subjects
+                .entry((rule_index, county_code(&records[subject])))
+                .or_insert(0) += 1;
             gaps.extend(gap);
         }
     }
-    Evaluation { gaps, subjects }
+    Evaluation {
+        gaps,
+        subjects,
+        active_rows,
+    }
+}
+
+/// The responsible county's code, empty when unknown.
+pub fn county_code(record: &Record) -> String {
+    record
+        .county
+        .as_ref()
+        .map_or(String::new(), |c| c.code.clone())
 }
 
 impl Context<'_> {

@@ -1,0 +1,365 @@
+//! The morning report's numbers (`report.json`): coverage and findings per rule and county,
+//! data quality per source and county, the ledger's trend, and the settings of the ranking.
+//! Aggregates only: no ID, no name. `html.rs` draws the page from them, for the province or
+//! one county, so `recon report OUT --county CODE` needs nothing but this file.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::RunResult;
+use crate::config::options::ReportOptions;
+use crate::config::RuleKind;
+use crate::ledger::NightCounts;
+use crate::normalize::id_number::IdNumber;
+use crate::rules::county_code;
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct MorningData {
+    pub as_of: String,
+    pub recon_version: String,
+    /// County code -> name, for every county seen in the inputs.
+    pub counties: BTreeMap<String, String>,
+    pub rules: Vec<RuleInfo>,
+    /// Per rule and county: subjects (coverage) or active payment records (audit), and gaps.
+    pub cells: Vec<RuleCell>,
+    pub quality: Vec<QualityCell>,
+    pub rejects: Vec<SourceRejects>,
+    /// Links left for a person to decide (the deterministic linker proposes none).
+    pub review_links: u64,
+    pub ledger: Option<LedgerData>,
+    pub settings: ReportOptions,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct RuleInfo {
+    pub id: String,
+    pub name: String,
+    pub is_coverage: bool,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct RuleCell {
+    pub rule_id: String,
+    pub county_code: String,
+    /// Coverage: subjects. Audit: active records of the rule's subject source.
+    pub base: u64,
+    pub gaps: u64,
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct QualityCell {
+    pub source: String,
+    pub county_code: String,
+    pub rows: u64,
+    pub id_damaged: u64,
+    pub id_invalid: u64,
+    pub id_missing: u64,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct SourceRejects {
+    pub source: String,
+    pub rows_read: u64,
+    pub rejected: u64,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct LedgerData {
+    pub trend: Vec<NightCounts>,
+    /// County and days open of every open item.
+    pub open_ages: Vec<(String, i64)>,
+}
+
+/// The numbers of this run.
+pub fn morning_data(result: &RunResult) -> MorningData {
+    let settings = result.settings();
+    let counties: BTreeMap<String, String> = result
+        .records
+        .iter()
+        .filter_map(|r| r.county.as_ref())
+        .map(|c| (c.code.clone(), c.name.clone()))
+        .collect();
+    let mut gaps: BTreeMap<(usize, String), u64> = BTreeMap::new();
+    for gap in &result.evaluation.gaps {
+        *gaps
+            .entry((gap.rule, county_code(&result.records[gap.record])))
+            .or_default() += 1;
+    }
+    let mut cells = Vec::new();
+    for &rule in &result.rules_run {
+        let r = &settings.rules[rule];
+        for code in counties.keys() {
+            let base = match r.kind {
+                RuleKind::Coverage => result.evaluation.subjects.get(&(rule, code.clone())),
+                RuleKind::Audit => result
+                    .evaluation
+                    .active_rows
+                    .get(&(r.subject, code.clone())),
+            };
+            let gaps = gaps.get(&(rule, code.clone())).copied().unwrap_or(0);
+            cells.push(RuleCell {
+                rule_id: r.id.clone(),
+                county_code: code.clone(),
+                base: base.copied().unwrap_or(0),
+                gaps,
+            });
+        }
+    }
+    MorningData {
+        as_of: result.as_of.to_string(),
+        recon_version: env!("CARGO_PKG_VERSION").to_string(),
+        counties,
+        rules: result
+            .rules_run
+            .iter()
+            .map(|&r| &settings.rules[r])
+            .map(|r| RuleInfo {
+                id: r.id.clone(),
+                name: r.name.clone(),
+                is_coverage: r.kind == RuleKind::Coverage,
+            })
+            .collect(),
+        cells,
+        quality: quality_cells(result),
+        rejects: source_rejects(result),
+        review_links: 0,
+        ledger: result.ledger.map(|l| LedgerData {
+            trend: l.trend.clone(),
+            open_ages: l.open_ages.clone(),
+        }),
+        settings: settings
+            .options
+            .report
+            .clone()
+            .unwrap_or_else(ReportOptions::defaults),
+    }
+}
+
+fn quality_cells(result: &RunResult) -> Vec<QualityCell> {
+    let mut cells: BTreeMap<(String, String), QualityCell> = BTreeMap::new();
+    for record in result.records {
+        let source = result.settings().sources[record.source].label.clone();
+        let county = county_code(record);
+        let cell = cells
+            .entry((source.clone(), county.clone()))
+            .or_insert_with(|| QualityCell {
+                source,
+                county_code: county,
+                ..QualityCell::default()
+            });
+        cell.rows += 1;
+        match record.id {
+            IdNumber::Damaged { .. } => cell.id_damaged += 1,
+            IdNumber::Invalid { .. } => cell.id_invalid += 1,
+            IdNumber::Missing => cell.id_missing += 1,
+            IdNumber::Valid(_) => {}
+        }
+    }
+    cells.into_values().collect()
+}
+
+fn source_rejects(result: &RunResult) -> Vec<SourceRejects> {
+    let mut by_source: BTreeMap<String, (u64, u64)> = BTreeMap::new();
+    for table in result.tables {
+        let entry = by_source
+            .entry(
+                result.settings().sources[table.mapping.source]
+                    .label
+                    .clone(),
+            )
+            .or_default();
+        entry.0 += table.rows_read() as u64;
+    }
+    for reject in result.rejects {
+        let table = &result.tables[reject.row.file as usize];
+        by_source
+            .entry(
+                result.settings().sources[table.mapping.source]
+                    .label
+                    .clone(),
+            )
+            .or_default()
+            .1 += 1;
+    }
+    by_source
+        .into_iter()
+        .map(|(source, (rows_read, rejected))| SourceRejects {
+            source,
+            rows_read,
+            rejected,
+        })
+        .collect()
+}
+
+/// A county's place in the supervision ranking, with its score and the reasons.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Ranked {
+    pub county_code: String,
+    pub score: f64,
+    pub reasons: Vec<String>,
+}
+
+/// Every county with a score above zero, highest first (see `[report]` in the config).
+pub fn supervision_ranking(data: &MorningData) -> Vec<Ranked> {
+    let weights = &data.settings;
+    let coverage: Vec<&str> = data
+        .rules
+        .iter()
+        .filter(|r| r.is_coverage)
+        .map(|r| r.id.as_str())
+        .collect();
+    let mut ranked: Vec<Ranked> = data
+        .counties
+        .keys()
+        .map(|county| {
+            let cells: Vec<&RuleCell> = data
+                .cells
+                .iter()
+                .filter(|c| &c.county_code == county)
+                .collect();
+            let uncovered =
+                |c: &&RuleCell| c.gaps as f64 * (1.0 - rate(c.base, c.gaps).unwrap_or(1.0));
+            let worst = cells
+                .iter()
+                .filter(|c| coverage.contains(&c.rule_id.as_str()))
+                .max_by(|a, b| uncovered(a).total_cmp(&uncovered(b)));
+            let uncovered_sum: f64 = cells
+                .iter()
+                .filter(|c| coverage.contains(&c.rule_id.as_str()))
+                .map(uncovered)
+                .sum();
+            let findings: u64 = cells
+                .iter()
+                .filter(|c| !coverage.contains(&c.rule_id.as_str()))
+                .map(|c| c.gaps)
+                .sum();
+            let oldest = data
+                .ledger
+                .as_ref()
+                .and_then(|l| {
+                    l.open_ages
+                        .iter()
+                        .filter(|(c, _)| c == county)
+                        .map(|(_, d)| *d)
+                        .max()
+                })
+                .unwrap_or(0);
+            let score = weights.weight_uncovered * uncovered_sum
+                + weights.weight_findings * findings as f64
+                + weights.weight_days_open * oldest as f64;
+            let mut reasons = Vec::new();
+            if let Some(cell) = worst.filter(|c| c.gaps > 0) {
+                let percent = rate(cell.base, cell.gaps)
+                    .map_or("—".into(), |r| format!("{:.0}%", r * 100.0));
+                reasons.push(format!(
+                    "{} 覆盖率{percent}（{}人未覆盖）",
+                    cell.rule_id,
+                    suppressed(cell.gaps, weights.suppress_below)
+                ));
+            }
+            if findings > 0 {
+                reasons.push(format!(
+                    "违规享受{}条",
+                    suppressed(findings, weights.suppress_below)
+                ));
+            }
+            if oldest > 0 {
+                reasons.push(format!("最久未销号{oldest}天"));
+            }
+            Ranked {
+                county_code: county.clone(),
+                score: (score * 10.0).round() / 10.0,
+                reasons,
+            }
+        })
+        .filter(|r| r.score > 0.0)
+        .collect();
+    ranked.sort_by(|a, b| {
+        b.score
+            .total_cmp(&a.score)
+            .then(a.county_code.cmp(&b.county_code))
+    });
+    ranked
+}
+
+/// The share covered: 1 - gaps / base; `None` without a base.
+pub fn rate(base: u64, gaps: u64) -> Option<f64> {
+    (base > 0).then(|| 1.0 - gaps as f64 / base as f64)
+}
+
+/// A count as published: `<N` for 1..N-1 when suppression is on.
+pub fn suppressed(count: u64, below: u64) -> String {
+    match count > 0 && count < below {
+        true => format!("<{below}"),
+        false => count.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn data(cells: &[(&str, &str, u64, u64)]) -> MorningData {
+        MorningData {
+            as_of: "2020-06-30".into(),
+            recon_version: "t".into(),
+            counties: [
+                ("1".to_string(), "甲县".to_string()),
+                ("2".to_string(), "乙县".to_string()),
+            ]
+            .into(),
+            rules: vec![
+                RuleInfo {
+                    id: "MED-01".into(),
+                    name: "m".into(),
+                    is_coverage: true,
+                },
+                RuleInfo {
+                    id: "AUD-01".into(),
+                    name: "a".into(),
+                    is_coverage: false,
+                },
+            ],
+            cells: cells
+                .iter()
+                .map(|(r, c, base, gaps)| RuleCell {
+                    rule_id: r.to_string(),
+                    county_code: c.to_string(),
+                    base: *base,
+                    gaps: *gaps,
+                })
+                .collect(),
+            quality: vec![],
+            rejects: vec![],
+            review_links: 0,
+            ledger: None,
+            settings: ReportOptions::defaults(),
+        }
+    }
+
+    #[test]
+    fn a_big_county_is_not_punished_for_being_big() {
+        // 甲县: 10 of 1000 uncovered (99%); 乙县: 10 of 20 uncovered (50%).
+        let ranked =
+            supervision_ranking(&data(&[("MED-01", "1", 1000, 10), ("MED-01", "2", 20, 10)]));
+        assert_eq!(ranked[0].county_code, "2");
+        assert_eq!(ranked[0].score, 5.0);
+        assert_eq!(ranked[0].reasons, ["MED-01 覆盖率50%（10人未覆盖）"]);
+        assert_eq!(ranked[1].score, 0.1);
+    }
+
+    #[test]
+    fn findings_count_and_small_counts_can_be_suppressed() {
+        let mut d = data(&[("AUD-01", "1", 100, 4)]);
+        d.settings.suppress_below = 5;
+        let ranked = supervision_ranking(&d);
+        assert_eq!(
+            (ranked[0].score, ranked[0].reasons.clone()),
+            (2.0, vec!["违规享受<5条".to_string()])
+        );
+        assert_eq!(suppressed(0, 5), "0");
+        assert_eq!(suppressed(7, 5), "7");
+        assert_eq!(rate(0, 0), None);
+    }
+}
