@@ -96,8 +96,13 @@ fn overview(data: &MorningData) -> String {
             .sum()
     };
     let below = data.settings.suppress_below;
+    let tonight = data.ledger.as_ref().and_then(|l| l.trend.last());
+    let changes = tonight.map_or(String::new(), |n| {
+        let (opened, closed) = (suppressed(n.opened, below), suppressed(n.closed, below));
+        format!("<div>今日新增<b>{opened}</b></div><div>今日销号<b>{closed}</b></div>")
+    });
     let mut text = format!(
-        "<section><h2>概况 <span class=\"en\">Overview</span></h2><div class=\"kpi\"><div>漏保（应保未保）<b>{}</b></div><div>违规享受疑点<b>{}</b></div><div>比对区县<b>{}</b></div></div>",
+        "<section><h2>概况 <span class=\"en\">Overview</span></h2><div class=\"kpi\"><div>漏保（应保未保）<b>{}</b></div><div>违规享受疑点<b>{}</b></div><div>比对区县<b>{}</b></div>{changes}</div>",
         suppressed(count(true), below),
         suppressed(count(false), below),
         data.counties.len()
