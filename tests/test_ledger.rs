@@ -71,11 +71,22 @@ fn night_files(wd: &Workdir, with_d: bool, c_typo: bool, insured: &[&str]) {
     wd.write_csv("in/insurance.csv", &insurance);
 }
 
-fn run_night(wd: &Workdir, as_of: &str) {
-    let run = wd.recon(&[
+/// `recon run` for one night over `in/`, with the scenario's ledger.
+fn night_args(as_of: &str) -> [&str; 8] {
+    [
         "run", "--as-of", as_of, "--out", "out", "--ledger", LEDGER, "in",
-    ]);
+    ]
+}
+
+fn run_night(wd: &Workdir, as_of: &str) {
+    let run = wd.recon(&night_args(as_of));
     assert_eq!(run.code, 0, "{}", run.stderr);
+}
+
+/// `recon run` for one night, killed right after `stage`.
+fn killed_night(wd: &Workdir, as_of: &str, stage: &str) {
+    let killed = wd.recon_env(&night_args(as_of), ("RECON_TEST_CRASH_AFTER", stage));
+    assert_eq!(killed.code, -1, "{stage}: the run should have been killed");
 }
 
 /// (rule, name of the person, status) of every ledger item, via `recon ledger list --format csv`.
@@ -236,20 +247,7 @@ fn a_run_killed_at_any_stage_leaves_outputs_and_ledger_as_they_were() {
         run_night(&wd, "2020-06-30");
         let (outputs, ledger) = (wd.read("out/gaps.csv"), dump(&wd));
         night_files(&wd, true, false, &["甲"]);
-        let killed = wd.recon_env(
-            &[
-                "run",
-                "--as-of",
-                "2020-07-01",
-                "--out",
-                "out",
-                "--ledger",
-                LEDGER,
-                "in",
-            ],
-            ("RECON_TEST_CRASH_AFTER", stage),
-        );
-        assert_eq!(killed.code, -1, "{stage}: the run should have been killed");
+        killed_night(&wd, "2020-07-01", stage);
         assert_eq!(wd.read("out/gaps.csv"), outputs, "{stage}: outputs changed");
         assert_eq!(dump(&wd), ledger, "{stage}: ledger changed");
         run_night(&wd, "2020-07-01");
@@ -268,20 +266,7 @@ fn a_run_killed_after_the_commit_is_published_by_the_next() {
     run_night(&reference, "2020-07-01");
     let wd = Workdir::new();
     night_files(&wd, true, false, &["甲"]);
-    let killed = wd.recon_env(
-        &[
-            "run",
-            "--as-of",
-            "2020-07-01",
-            "--out",
-            "out",
-            "--ledger",
-            LEDGER,
-            "in",
-        ],
-        ("RECON_TEST_CRASH_AFTER", "commit"),
-    );
-    assert_eq!(killed.code, -1);
+    killed_night(&wd, "2020-07-01", "commit");
     assert!(
         !wd.exists("out"),
         "outputs are published only after the commit"

@@ -244,15 +244,7 @@ fn rate_table(data: &MorningData) -> String {
                 .iter()
                 .find(|c| c.rule_id == *rule && &c.county_code == code);
             let shown = cell.and_then(|c| shown_rate(data, c.base, c.gaps));
-            let class = shown.map_or("", |r| {
-                if r < 0.9 {
-                    "bad"
-                } else if r < 0.98 {
-                    "warn"
-                } else {
-                    "ok"
-                }
-            });
+            let class = shown.map_or("", rate_class);
             let _ = write!(text, "<td class=\"{class}\">{}</td>", percent(shown));
         }
         text += "</tr>";
@@ -420,6 +412,15 @@ fn notes(data: &MorningData) -> String {
     )
 }
 
+/// Below 90% is bad, below 98% a warning.
+fn rate_class(rate: f64) -> &'static str {
+    match rate {
+        r if r < 0.9 => "bad",
+        r if r < 0.98 => "warn",
+        _ => "ok",
+    }
+}
+
 /// One bar: a label, a length from 0 to 1, the text after it, and its colour class.
 struct Bar {
     label: String,
@@ -430,15 +431,7 @@ struct Bar {
 
 impl Bar {
     fn rate(label: String, rate: Option<f64>, counts: String) -> Bar {
-        let class = rate.map_or("ok", |r| {
-            if r < 0.9 {
-                "bad"
-            } else if r < 0.98 {
-                "warn"
-            } else {
-                "ok"
-            }
-        });
+        let class = rate.map_or("ok", rate_class);
         Bar {
             label,
             share: rate.unwrap_or(0.0),
@@ -523,35 +516,21 @@ fn trend_chart(trend: &[crate::ledger::NightCounts]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::options::ReportOptions;
-    use crate::report::morning::{RuleCell, RuleInfo};
+    use crate::report::morning::test_data;
 
-    fn data(counties: usize) -> MorningData {
-        MorningData {
-            as_of: "2020-06-30".into(),
-            recon_version: "t".into(),
-            counties: (0..counties)
-                .map(|i| (format!("{:06}", 420000 + i), format!("县{i}")))
-                .collect(),
-            rules: vec![RuleInfo {
-                id: "MED-01".into(),
-                name: "未参保".into(),
-                is_coverage: true,
-            }],
-            cells: (0..counties)
-                .map(|i| RuleCell {
-                    rule_id: "MED-01".into(),
-                    county_code: format!("{:06}", 420000 + i),
-                    base: 100,
-                    gaps: i as u64 % 7,
-                })
-                .collect(),
-            quality: vec![],
-            rejects: vec![],
-            review_links: 0,
-            ledger: None,
-            settings: ReportOptions::defaults(),
-        }
+    fn data(count: usize) -> MorningData {
+        let codes: Vec<String> = (0..count).map(|i| format!("{:06}", 420000 + i)).collect();
+        let counties: Vec<(String, String)> = codes
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (c.clone(), format!("县{i}")))
+            .collect();
+        let cells: Vec<(&str, &str, u64, u64)> = codes
+            .iter()
+            .enumerate()
+            .map(|(i, c)| ("MED-01", c.as_str(), 100, i as u64 % 7))
+            .collect();
+        test_data(&counties, &[("MED-01", true)], &cells)
     }
 
     #[test]

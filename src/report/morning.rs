@@ -296,46 +296,52 @@ pub fn suppressed(count: u64, below: u64) -> String {
     }
 }
 
+/// Numbers for tests: counties, rules (id, is coverage) and cells (rule, county, base, gaps).
+#[cfg(test)]
+pub(crate) fn test_data(
+    counties: &[(String, String)],
+    rules: &[(&str, bool)],
+    cells: &[(&str, &str, u64, u64)],
+) -> MorningData {
+    MorningData {
+        as_of: "2020-06-30".into(),
+        recon_version: "test".into(),
+        counties: counties.iter().cloned().collect(),
+        rules: rules
+            .iter()
+            .map(|(id, is_coverage)| RuleInfo {
+                id: id.to_string(),
+                name: format!("{id}规则"),
+                is_coverage: *is_coverage,
+            })
+            .collect(),
+        cells: cells
+            .iter()
+            .map(|(rule, county, base, gaps)| RuleCell {
+                rule_id: rule.to_string(),
+                county_code: county.to_string(),
+                base: *base,
+                gaps: *gaps,
+            })
+            .collect(),
+        quality: vec![],
+        rejects: vec![],
+        review_links: 0,
+        ledger: None,
+        settings: ReportOptions::defaults(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn data(cells: &[(&str, &str, u64, u64)]) -> MorningData {
-        MorningData {
-            as_of: "2020-06-30".into(),
-            recon_version: "t".into(),
-            counties: [
-                ("1".to_string(), "甲县".to_string()),
-                ("2".to_string(), "乙县".to_string()),
-            ]
-            .into(),
-            rules: vec![
-                RuleInfo {
-                    id: "MED-01".into(),
-                    name: "m".into(),
-                    is_coverage: true,
-                },
-                RuleInfo {
-                    id: "AUD-01".into(),
-                    name: "a".into(),
-                    is_coverage: false,
-                },
-            ],
-            cells: cells
-                .iter()
-                .map(|(r, c, base, gaps)| RuleCell {
-                    rule_id: r.to_string(),
-                    county_code: c.to_string(),
-                    base: *base,
-                    gaps: *gaps,
-                })
-                .collect(),
-            quality: vec![],
-            rejects: vec![],
-            review_links: 0,
-            ledger: None,
-            settings: ReportOptions::defaults(),
-        }
+        let counties = [
+            ("1".to_string(), "甲县".to_string()),
+            ("2".to_string(), "乙县".to_string()),
+        ];
+        test_data(&counties, &[("MED-01", true), ("AUD-01", false)], cells)
     }
 
     #[test]
