@@ -138,6 +138,8 @@ pub struct RunRecord {
     pub config_sha256: String,
     pub inputs: serde_json::Value,
     pub counts: serde_json::Value,
+    /// The rules this run evaluated: only their items can close (`--rule` runs a subset).
+    pub rules: Vec<String>,
 }
 
 /// An item as `recon ledger list` shows it.
@@ -398,7 +400,7 @@ fn apply_in(tx: &Transaction, gaps: &[GapItem], run: &RunRecord) -> rusqlite::Re
             stored.insert(key, item);
         }
     }
-    let person_keys = resolve_person_keys(tx, gaps, &stored, run_id)?;
+    let person_keys = resolve_person_keys(tx, gaps, &stored, run, run_id)?;
     let mut tonight: BTreeMap<String, &GapItem> = BTreeMap::new();
     for gap in gaps {
         tonight
@@ -466,7 +468,7 @@ fn apply_in(tx: &Transaction, gaps: &[GapItem], run: &RunRecord) -> rusqlite::Re
         result.notes.extend(note.map(|n| (key.clone(), n)));
     }
     for (key, item) in &stored {
-        if item.status != "closed" && !tonight.contains_key(key) {
+        if is_closing(item, run) && !tonight.contains_key(key) {
             tx.execute(
                 "UPDATE items SET status = 'closed', closed_on = ?2, closed_run = ?3 WHERE key = ?1",
                 params![key, as_of, run_id],
@@ -524,6 +526,11 @@ fn trend(tx: &Transaction) -> rusqlite::Result<Vec<NightCounts>> {
     Ok(nights.split_off(skip))
 }
 
+/// An item that closes when tonight's gaps lack it: open, and of a rule this run evaluated.
+fn is_closing(item: &StoredItem, run: &RunRecord) -> bool {
+    item.status != "closed" && run.rules.contains(&item.rule_id)
+}
+
 /// An item seen again keeps `new` or `reopened` on a rerun of the same night; otherwise it
 /// is `open`.
 fn status_on(
@@ -556,6 +563,7 @@ fn resolve_person_keys(
     tx: &Transaction,
     gaps: &[GapItem],
     stored: &BTreeMap<String, StoredItem>,
+    run: &RunRecord,
     run_id: i64,
 ) -> rusqlite::Result<HashMap<String, String>> {
     let mut keys: HashMap<String, String> = HashMap::new();
@@ -581,7 +589,7 @@ fn resolve_person_keys(
         .collect();
     let closing: Vec<&StoredItem> = stored
         .iter()
-        .filter(|(key, item)| item.status != "closed" && !tonight.contains(*key))
+        .filter(|(key, item)| is_closing(item, run) && !tonight.contains(*key))
         .map(|(_, item)| item)
         .collect();
     let opening: Vec<&GapItem> = gaps
@@ -629,6 +637,7 @@ mod tests {
             config_sha256: "x".into(),
             inputs: serde_json::json!([]),
             counts: serde_json::json!({}),
+            rules: vec!["MED-01".into(), "EDU-01".into()],
         };
         let pending = ledger.apply(gaps, &run).unwrap();
         let result = pending.result.clone();
@@ -760,6 +769,7 @@ mod tests {
             config_sha256: "x".into(),
             inputs: serde_json::json!([]),
             counts: serde_json::json!({}),
+            rules: vec!["MED-01".into(), "EDU-01".into()],
         };
         assert!(matches!(
             ledger.apply(&[], &run),

@@ -567,3 +567,16 @@ fn the_config_names_the_ledger_relative_to_itself() {
     assert!(wd.exists("conf/state/ledger.sqlite"));
     assert_eq!(wd.csv_rows("out/gaps.csv")[0]["status"], "new");
 }
+
+#[test]
+fn a_run_of_some_rules_closes_no_item_of_the_others() {
+    let wd = Workdir::new();
+    night_files(&wd, false, false, &[]);
+    run_night(&wd, "2020-06-30");
+    let mut args = night_args("2020-07-01").to_vec();
+    args.extend(["--rule", "MED-01"]);
+    assert_eq!(wd.recon(&args).code, 0);
+    let items = ledger_items(&wd);
+    assert!(items.contains(&item("CIV-02", "丙", "new")), "{items:?}");
+    assert!(items.contains(&item("MED-01", "甲", "open")), "{items:?}");
+}

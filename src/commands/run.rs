@@ -154,13 +154,21 @@ fn apply_ledger<'l>(
             }
         })
         .collect();
+    let rules = result
+        .rules_run
+        .iter()
+        .map(|&r| result.settings().rules[r].id.clone())
+        .collect();
+    let (inputs, counts) = (report::inputs_json(result), report::counts_json(result));
     let record = run_record(
         result.config,
         result.as_of,
-        report::inputs_json(result),
-        report::counts_json(result),
+        rules,
+        inputs.unwrap_or_default(),
+        counts.unwrap_or_default(),
     );
     let pending = ledger.apply(&gaps, &record)?;
+    warn_of_missing_counties(result, &pending.result);
     let diff = pending.result.diff.values();
     let (new, closed, reopened) = diff.fold((0, 0, 0), |(n, c, r), d| {
         (n + d.new, c + d.closed, r + d.reopened)
@@ -172,17 +180,31 @@ fn apply_ledger<'l>(
     Ok(pending)
 }
 
+/// Items close when their gap is gone; when a county has no input row at all tonight, its
+/// exports probably did not arrive, and the operator should know before trusting the closures.
+fn warn_of_missing_counties(result: &RunResult, night: &RunLedger) {
+    let present: std::collections::BTreeSet<String> =
+        result.records.iter().map(rules::county_code).collect();
+    for ((rule, county), diff) in &night.diff {
+        if diff.closed > 0 && !present.contains(county) {
+            tracing::warn!(rule = %rule, county = %county, closed = diff.closed, "items closed in a county with no input rows tonight: check that its exports arrived");
+        }
+    }
+}
+
 fn run_record(
     config: &LoadedConfig,
     as_of: NaiveDate,
-    inputs: Result<serde_json::Value, String>,
-    counts: Result<serde_json::Value, String>,
+    rules: Vec<String>,
+    inputs: serde_json::Value,
+    counts: serde_json::Value,
 ) -> RunRecord {
     RunRecord {
         as_of,
         config_sha256: config.sha256(),
-        inputs: inputs.unwrap_or_default(),
-        counts: counts.unwrap_or_default(),
+        inputs,
+        counts,
+        rules,
     }
 }
 
@@ -196,8 +218,9 @@ fn record_failure(ledger: &Ledger, config: &LoadedConfig, as_of: NaiveDate, fail
     let record = run_record(
         config,
         as_of,
-        Ok(serde_json::Value::Null),
-        Ok(serde_json::Value::Null),
+        Vec::new(),
+        serde_json::Value::Null,
+        serde_json::Value::Null,
     );
     if let Err(e) = ledger.record_failure(&record, outcome) {
         tracing::warn!("could not record the failed run: {e}");
