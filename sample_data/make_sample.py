@@ -97,13 +97,60 @@ person("E3", "孔乐", FX, "20100101", True)          # J student number, no ID
 person("I1", "汪洋", FX, "19950505", True)
 # fmt: on
 
-EXPECTED = []  # (rule_id, source_file, source_row, who, why)
+EXPECTED = []  # (rule_id, county_code, source_file, source_row, person, why)
+RECORDS = []  # (source_file, source_row, person, noise)
+NAME_VARIANTS = {"王小明": "P03", "張偉": "P05", "张 伟": "P05", "阿依古丽．买买提": "M3", "阿依古丽买买提": "M3", "王yan": "M4", "李?明": "M5"}
+COUNTY_CODES = {"房县": FX, "麻城市": MC, "湖北省黄冈市麻城市": MC, "420321": "420304", "422101": MC}
 
 
-def write_rows(name, rows, expect):
-    for index, marks in enumerate(expect, start=1):
+def person_of(name):
+    """The true person of a row, by the name written in it (never by its ID)."""
+    return NAME_VARIANTS.get(name) or next(k for k, p in P.items() if p["name"] == name)
+
+
+def noise_of(key, name, id_cell):
+    """What was done to a row's ID and name, compared with the person's true values."""
+    true_id, tags = P[key]["id"], []
+    cell = id_cell if isinstance(id_cell, str) else repr(id_cell)
+    if isinstance(id_cell, float):
+        tags.append("id_excel_number_cell")
+    elif cell == "":
+        tags.append("id_blank")
+    elif "E+" in cell:
+        tags.append("id_excel_scientific")
+    elif cell != true_id:
+        plain = cell.strip().lstrip("'").replace(" ", "").replace("\t", "")
+        plain = "".join(chr(ord(c) - 0xFEE0) if ord(c) > 0xFF00 else c for c in plain)
+        differ = [i for i, (a, b) in enumerate(zip(plain, true_id)) if a != b]
+        if plain.upper() == true_id:
+            tags.append("id_lowercase_x" if plain != true_id else "id_cosmetic")
+        elif len(plain) == 15:
+            tags.append("id_legacy15")
+        elif any(plain == p["id"] for p in P.values()):
+            tags.append("id_of_relative")
+        elif len(differ) == 2 and differ[1] == differ[0] + 1:
+            tags.append("id_digits_swapped")
+        else:
+            tags.append("id_digit_substituted")
+    if name != P[key]["name"]:
+        tags.append("name_variant")
+    return ";".join(tags)
+
+
+def county_of(cell, key):
+    if cell in (FX, MC, QC, "420304", "421181"):
+        return cell
+    return COUNTY_CODES.get(cell) or COUNTY_CODES.get(P[key]["id"][:6], P[key]["id"][:6])
+
+
+def write_rows(name, rows, expect, name_col, id_col, county_col):
+    for index, ((row, _), marks) in enumerate(zip(rows, expect), start=1):
+        if row is None:
+            continue
+        key = person_of(row[name_col])
+        RECORDS.append((name, index, key, noise_of(key, row[name_col], row[id_col])))
         for rule, why in marks:
-            EXPECTED.append((rule, name, index, why))
+            EXPECTED.append((rule, county_of(row[county_col], key), name, index, key, why))
 
 
 def swap_adjacent(pid, at):
@@ -179,7 +226,7 @@ with open(os.path.join(HERE, name), "w", encoding="utf-8-sig", newline="") as f:
     w = csv.writer(f)
     w.writerow(dpf_header)
     w.writerows(r for r, _ in fx_rows)
-write_rows(name, fx_rows, [e for _, e in fx_rows])
+write_rows(name, fx_rows, [e for _, e in fx_rows], 0, 2, 6)
 
 # ---------------------------------------------------------------- DPF registry, 麻城市 (XLSX, other headers)
 mc_header = ["序号", "残疾人姓名", "身份证号", "残疾人证号", "残疾类别", "残疾等级", "县(市、区)", "是否建档立卡贫困户", "主要致贫原因", "持证状态", "注销原因", "注销时间"]
@@ -202,7 +249,7 @@ ws.append(mc_header)
 for row, _ in mc_rows:
     ws.append(row if row else [None] * len(mc_header))
 wb.save(os.path.join(HERE, name))
-write_rows(name, mc_rows, [e for _, e in mc_rows])
+write_rows(name, mc_rows, [e for _, e in mc_rows], 1, 2, 6)
 
 # ---------------------------------------------------------------- civil affairs, mixed programs (GBK)
 civ_header = ["救助对象姓名", "身份证号码", "行政区划代码", "救助类别", "户主身份证号", "与户主关系", "审批日期", "终止日期", "状态", "停发原因", "月发放金额"]
@@ -261,7 +308,7 @@ w.writerow(civ_header)
 w.writerows(r for r, _ in civ_rows)
 with open(os.path.join(HERE, name), "wb") as f:
     f.write(buf.getvalue().encode("gbk"))
-write_rows(name, civ_rows, [e for _, e in civ_rows])
+write_rows(name, civ_rows, [e for _, e in civ_rows], 0, 1, 2)
 
 # ---------------------------------------------------------------- civil affairs, 两项补贴 (XLSX with date cells)
 two_header = ["补贴对象姓名", "身份证号", "区县", "补贴类别", "起始日期", "终止日期", "发放状态", "停发原因"]
@@ -278,7 +325,7 @@ ws.append(two_header)
 for row, _ in two_rows:
     ws.append(row)
 wb.save(os.path.join(HERE, name))
-write_rows(name, two_rows, [e for _, e in two_rows])
+write_rows(name, two_rows, [e for _, e in two_rows], 0, 1, 2)
 
 # ---------------------------------------------------------------- insurance (UTF-8, no BOM)
 ins_header = ["姓名", "证件号码", "参保年度", "险种", "参保状态", "终止原因", "终止日期", "资助参保类型", "参保地"]
@@ -311,7 +358,7 @@ with open(os.path.join(HERE, name), "w", encoding="utf-8", newline="") as f:
     w = csv.writer(f)
     w.writerow(ins_header)
     w.writerows(r for r, _ in ins_rows)
-write_rows(name, ins_rows, [e for _, e in ins_rows])
+write_rows(name, ins_rows, [e for _, e in ins_rows], 0, 1, 8)
 
 # ---------------------------------------------------------------- insurance, 麻城市 (GB18030, a rare character and a `?`)
 mci_rows = [
@@ -326,7 +373,7 @@ w.writerow(["参保人姓名", "公民身份号码", "参保年份", "险种类�
 w.writerows(r for r, _ in mci_rows)
 with open(os.path.join(HERE, name), "wb") as f:
     f.write(buf.getvalue().encode("gb18030"))
-write_rows(name, mci_rows, [e for _, e in mci_rows])
+write_rows(name, mci_rows, [e for _, e in mci_rows], 0, 1, 8)
 
 # ---------------------------------------------------------------- education (XLS, old Excel format)
 edu_header = ["学生姓名", "身份证件号", "全国学籍号", "学校名称", "学段", "年级", "就读方式", "学籍当前状态", "是否享受资助", "所在区县"]
@@ -356,10 +403,20 @@ for r, (row, _) in enumerate(edu_rows, start=1):
     for c, v in enumerate(row):
         sheet.write(r, c, v)
 book.save(os.path.join(HERE, name))
-write_rows(name, edu_rows, [e for _, e in edu_rows])
+write_rows(name, edu_rows, [e for _, e in edu_rows], 0, 1, 9)
 
-with open(os.path.join(HERE, "..", "tests", "fixtures", "sample_expected_gaps.csv"), "w", encoding="utf-8", newline="") as f:
+TRUTH = os.path.join(HERE, "..", "tests", "fixtures", "sample_truth")
+os.makedirs(TRUTH, exist_ok=True)
+with open(os.path.join(TRUTH, "expected_gaps.csv"), "w", encoding="utf-8", newline="") as f:
     w = csv.writer(f)
-    w.writerow(["rule_id", "source_file", "source_row", "why"])
+    w.writerow(["rule_id", "county_code", "source_file", "source_row", "person_key", "why"])
     w.writerows(sorted(EXPECTED))
-print(f"{len(EXPECTED)} expected gaps")
+with open(os.path.join(TRUTH, "records.csv"), "w", encoding="utf-8", newline="") as f:
+    w = csv.writer(f)
+    w.writerow(["source_file", "source_row", "person_key", "noise"])
+    w.writerows(sorted(RECORDS))
+with open(os.path.join(TRUTH, "persons.csv"), "w", encoding="utf-8", newline="") as f:
+    w = csv.writer(f)
+    w.writerow(["person_key", "name", "id_number", "sex"])
+    w.writerows((k, p["name"], p["id"], p["sex"]) for k, p in sorted(P.items()))
+print(f"{len(EXPECTED)} expected gaps, {len(RECORDS)} records")

@@ -66,6 +66,18 @@ pub enum Command {
         #[arg(long, value_name = "FILE")]
         output: Option<PathBuf>,
     },
+    /// Score a run's outputs against the truth of a world: precision, recall and F1 of the gap
+    /// list per rule and overall, pairwise linkage, and every error by the noise behind it.
+    Eval {
+        /// The run's output folder (gaps.csv, links.csv).
+        run_out: PathBuf,
+        /// The truth folder: records.csv and expected_gaps.csv.
+        #[arg(long, value_name = "DIR")]
+        truth: PathBuf,
+        /// Also write the figures as JSON.
+        #[arg(long, value_name = "FILE")]
+        json: Option<PathBuf>,
+    },
     /// List the rule catalogue, or show one rule.
     Rules {
         /// A rule id such as MED-01; all rules when omitted.

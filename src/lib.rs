@@ -15,6 +15,7 @@
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod eval;
 pub mod ingest;
 pub mod ledger;
 pub mod link;

@@ -13,6 +13,11 @@ fn main() -> ExitCode {
         Command::Inspect(args) => commands::inspect::run(args),
         Command::CheckConfig { file } => commands::check_config::run(file),
         Command::Ledger(command) => commands::ledger::run(command),
+        Command::Eval {
+            run_out,
+            truth,
+            json,
+        } => commands::eval::run(run_out, truth, json.as_deref()),
         Command::Report {
             out,
             county,

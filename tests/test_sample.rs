@@ -15,7 +15,7 @@ fn sample_run_reports_exactly_the_expected_gaps() {
     let run = wd.run_ok(&[&sample()]);
     assert_eq!(
         wd.gaps(),
-        expected_gaps("tests/fixtures/sample_expected_gaps.csv")
+        expected_gaps("tests/fixtures/sample_truth/expected_gaps.csv")
     );
     assert!(
         run.stdout.contains("Gaps by rule and county (23 in all)"),

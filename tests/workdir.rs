@@ -182,13 +182,26 @@ impl Workdir {
     }
 }
 
-/// An expected gap list (`rule_id, source_file, source_row`, then anything), sorted.
+/// An expected gap list (columns `rule_id`, `source_file`, `source_row` among others), sorted.
 pub fn expected_gaps(relative: &str) -> Vec<(String, String, u32)> {
     let mut reader = csv::Reader::from_path(repo_path(relative)).unwrap();
+    let headers = reader.headers().unwrap().clone();
+    let column = |name: &str| headers.iter().position(|h| h == name).unwrap();
+    let (rule, file, row) = (
+        column("rule_id"),
+        column("source_file"),
+        column("source_row"),
+    );
     let mut gaps: Vec<_> = reader
         .records()
         .map(|r| r.unwrap())
-        .map(|r| (r[0].to_string(), r[1].to_string(), r[2].parse().unwrap()))
+        .map(|r| {
+            (
+                r[rule].to_string(),
+                r[file].to_string(),
+                r[row].parse().unwrap(),
+            )
+        })
         .collect();
     gaps.sort();
     gaps

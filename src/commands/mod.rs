@@ -2,6 +2,7 @@
 //! the documented exit codes.
 
 pub mod check_config;
+pub mod eval;
 pub mod inspect;
 pub mod ledger;
 pub mod report;
