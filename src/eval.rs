@@ -52,7 +52,7 @@ pub struct Evaluation {
 
 /// The truth of a world: every data row's true person and noise, and the expected gaps.
 struct Truth {
-    person: HashMap<RowKey, String>,
+    person: BTreeMap<RowKey, String>,
     noise: HashMap<RowKey, Vec<String>>,
     rows_of: HashMap<String, Vec<RowKey>>,
     gaps: BTreeSet<(String, RowKey)>,
@@ -96,7 +96,7 @@ fn row_key(file: &str, row: &str, path: &Path) -> Result<RowKey, String> {
 
 fn read_truth(dir: &Path) -> Result<Truth, String> {
     let mut truth = Truth {
-        person: HashMap::new(),
+        person: BTreeMap::new(),
         noise: HashMap::new(),
         rows_of: HashMap::new(),
         gaps: BTreeSet::new(),
