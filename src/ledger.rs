@@ -374,6 +374,7 @@ struct StoredItem {
     status: String,
     first_seen: String,
     name_hash: String,
+    reopened_on: Option<String>,
 }
 
 fn apply_in(tx: &Transaction, gaps: &[GapItem], run: &RunRecord) -> rusqlite::Result<RunLedger> {
@@ -381,7 +382,9 @@ fn apply_in(tx: &Transaction, gaps: &[GapItem], run: &RunRecord) -> rusqlite::Re
     let run_id = insert_run(tx, run, "committed")?;
     let mut stored: BTreeMap<String, StoredItem> = BTreeMap::new();
     {
-        let mut statement = tx.prepare("SELECT key, rule_id, county_code, person_key, status, first_seen, name_hash FROM items")?;
+        let mut statement = tx.prepare(
+            "SELECT key, rule_id, county_code, person_key, status, first_seen, name_hash, reopened_on FROM items",
+        )?;
         let rows = statement.query_map([], |r| {
             Ok((
                 r.get::<_, String>(0)?,
@@ -392,6 +395,7 @@ fn apply_in(tx: &Transaction, gaps: &[GapItem], run: &RunRecord) -> rusqlite::Re
                     status: r.get(4)?,
                     first_seen: r.get(5)?,
                     name_hash: r.get(6)?,
+                    reopened_on: r.get(7)?,
                 },
             ))
         })?;
@@ -413,39 +417,33 @@ fn apply_in(tx: &Transaction, gaps: &[GapItem], run: &RunRecord) -> rusqlite::Re
         ..RunLedger::default()
     };
     let event = |key: &str, what: &str| {
-        tx.execute(
+        tx.prepare_cached(
             "INSERT INTO events (run_id, key, event, on_date) VALUES (?1, ?2, ?3, ?4)",
-            params![run_id, key, what, as_of],
-        )
+        )?
+        .execute(params![run_id, key, what, as_of])
     };
     for (key, gap) in &tonight {
         let person_key = &result.person_keys[&gap.person_key];
         let diff_key = (gap.rule_id.clone(), gap.county_code.clone());
         let (status, first_seen) = match stored.get(key) {
             None => {
-                tx.execute(
-                    "INSERT INTO items (key, rule_id, county_code, person_key, status, first_seen, last_seen, name_hash) VALUES (?1, ?2, ?3, ?4, 'new', ?5, ?5, ?6)",
-                    params![key, gap.rule_id, gap.county_code, person_key, as_of, name_hash(&gap.name)],
+                tx.prepare_cached("INSERT INTO items (key, rule_id, county_code, person_key, status, first_seen, last_seen, name_hash) VALUES (?1, ?2, ?3, ?4, 'new', ?5, ?5, ?6)")?.execute(params![key, gap.rule_id, gap.county_code, person_key, as_of, name_hash(&gap.name)],
                 )?;
                 event(key, "opened")?;
                 result.diff.entry(diff_key).or_default().new += 1;
                 ("new".to_string(), as_of.clone())
             }
             Some(item) if item.status == "closed" => {
-                tx.execute(
-                    "UPDATE items SET status = 'reopened', last_seen = ?2, closed_on = NULL, closed_run = NULL, reopened_on = ?2 WHERE key = ?1",
-                    params![key, as_of],
+                tx.prepare_cached("UPDATE items SET status = 'reopened', last_seen = ?2, closed_on = NULL, closed_run = NULL, reopened_on = ?2 WHERE key = ?1")?.execute(params![key, as_of],
                 )?;
                 event(key, "reopened")?;
                 result.diff.entry(diff_key).or_default().reopened += 1;
                 ("reopened".to_string(), item.first_seen.clone())
             }
             Some(item) => {
-                let status = status_on(tx, key, item, &as_of)?;
-                tx.execute(
-                    "UPDATE items SET status = ?2, last_seen = ?3 WHERE key = ?1",
-                    params![key, status, as_of],
-                )?;
+                let status = status_on(item, &as_of);
+                tx.prepare_cached("UPDATE items SET status = ?2, last_seen = ?3 WHERE key = ?1")?
+                    .execute(params![key, status, as_of])?;
                 let days = days_between(&item.first_seen, run.as_of);
                 let entry = result.diff.entry(diff_key).or_default();
                 match status.as_str() {
@@ -458,20 +456,11 @@ fn apply_in(tx: &Transaction, gaps: &[GapItem], run: &RunRecord) -> rusqlite::Re
             }
         };
         result.items.insert(key.clone(), (status, first_seen));
-        let note: Option<(String, String)> = tx
-            .query_row(
-                "SELECT status, note FROM notes WHERE key = ?1 ORDER BY id DESC LIMIT 1",
-                [key],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .optional()?;
-        result.notes.extend(note.map(|n| (key.clone(), n)));
     }
+    result.notes = latest_notes(tx, &result.items)?;
     for (key, item) in &stored {
         if is_closing(item, run) && !tonight.contains_key(key) {
-            tx.execute(
-                "UPDATE items SET status = 'closed', closed_on = ?2, closed_run = ?3 WHERE key = ?1",
-                params![key, as_of, run_id],
+            tx.prepare_cached("UPDATE items SET status = 'closed', closed_on = ?2, closed_run = ?3 WHERE key = ?1")?.execute(params![key, as_of, run_id],
             )?;
             event(key, "closed")?;
             result
@@ -491,6 +480,23 @@ fn apply_in(tx: &Transaction, gaps: &[GapItem], run: &RunRecord) -> rusqlite::Re
             .push((county, days_between(&first_seen, run.as_of)));
     }
     Ok(result)
+}
+
+/// The latest note of every item of tonight.
+fn latest_notes(
+    tx: &Transaction,
+    items: &HashMap<String, (String, String)>,
+) -> rusqlite::Result<HashMap<String, (String, String)>> {
+    let mut statement = tx.prepare("SELECT key, status, note FROM notes ORDER BY id")?;
+    let rows = statement.query_map([], |r| Ok((r.get::<_, String>(0)?, (r.get(1)?, r.get(2)?))))?;
+    let mut notes = HashMap::new();
+    for row in rows {
+        let (key, note) = row?;
+        if items.contains_key(&key) {
+            notes.insert(key, note);
+        }
+    }
+    Ok(notes)
 }
 
 /// Opened, closed and open-afterwards counts of the committed runs (and the one in this
@@ -533,23 +539,15 @@ fn is_closing(item: &StoredItem, run: &RunRecord) -> bool {
 
 /// An item seen again keeps `new` or `reopened` on a rerun of the same night; otherwise it
 /// is `open`.
-fn status_on(
-    tx: &Transaction,
-    key: &str,
-    item: &StoredItem,
-    as_of: &str,
-) -> rusqlite::Result<String> {
-    if item.first_seen == as_of {
-        return Ok("new".into());
-    }
-    let reopened_on: Option<String> =
-        tx.query_row("SELECT reopened_on FROM items WHERE key = ?1", [key], |r| {
-            r.get(0)
-        })?;
-    Ok(match reopened_on.as_deref() == Some(as_of) {
-        true => "reopened".into(),
-        false => "open".into(),
-    })
+fn status_on(item: &StoredItem, as_of: &str) -> String {
+    let status = if item.first_seen == as_of {
+        "new"
+    } else if item.reopened_on.as_deref() == Some(as_of) {
+        "reopened"
+    } else {
+        "open"
+    };
+    status.to_string()
 }
 
 fn days_between(first_seen: &str, as_of: NaiveDate) -> i64 {
@@ -572,11 +570,8 @@ fn resolve_person_keys(
             continue;
         }
         let canonical: Option<String> = tx
-            .query_row(
-                "SELECT canonical FROM person_aliases WHERE alias = ?1",
-                [&gap.person_key],
-                |r| r.get(0),
-            )
+            .prepare_cached("SELECT canonical FROM person_aliases WHERE alias = ?1")?
+            .query_row([&gap.person_key], |r| r.get(0))
             .optional()?;
         keys.insert(
             gap.person_key.clone(),
@@ -608,9 +603,7 @@ fn resolve_person_keys(
             .filter(|o| o.person_key != open.person_key && candidates.iter().any(|c| same(o, c)))
             .count();
         if let ([candidate], 0) = (candidates.as_slice(), rivals) {
-            tx.execute(
-                "INSERT OR REPLACE INTO person_aliases (alias, canonical, run_id) VALUES (?1, ?2, ?3)",
-                params![open.person_key, candidate.person_key, run_id],
+            tx.prepare_cached("INSERT OR REPLACE INTO person_aliases (alias, canonical, run_id) VALUES (?1, ?2, ?3)")?.execute(params![open.person_key, candidate.person_key, run_id],
             )?;
             keys.insert(open.person_key.clone(), candidate.person_key.clone());
         }
