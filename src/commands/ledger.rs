@@ -8,7 +8,7 @@ use chrono::NaiveDate;
 
 use super::{print, ExitStatus, Failure};
 use crate::cli::{LedgerCommand, LedgerListArgs, ListFormat};
-use crate::ledger::{ItemView, Ledger, LedgerError};
+use crate::ledger::{ItemView, Ledger};
 
 const LIST_HEADER: [&str; 11] = [
     "key",
@@ -33,20 +33,11 @@ pub fn run(command: &LedgerCommand) -> Result<ExitStatus, Failure> {
             note,
             ledger,
         } => {
-            open_existing(ledger)?
-                .note(key, status, note)
-                .map_err(failure)?;
+            open_existing(ledger)?.note(key, status, note)?;
             print(&format!("noted {key}: {status}\n"));
             Ok(ExitStatus::Success)
         }
         LedgerCommand::Export { ledger, out } => export(ledger, out),
-    }
-}
-
-fn failure(e: LedgerError) -> Failure {
-    match e {
-        LedgerError::Refused { .. } => Failure::BadInput(e.to_string()),
-        LedgerError::Database { .. } => Failure::Internal(e.to_string()),
     }
 }
 
@@ -58,7 +49,7 @@ fn open_existing(path: &Path) -> Result<Ledger, Failure> {
             path.display()
         )));
     }
-    Ledger::open(path).map_err(failure)
+    Ok(Ledger::open(path)?)
 }
 
 /// Days an item has been open: to its closing date, or to the last night it was seen.
@@ -94,7 +85,7 @@ fn record(item: &ItemView) -> [String; 11] {
 }
 
 fn list(args: &LedgerListArgs) -> Result<ExitStatus, Failure> {
-    let items = open_existing(&args.ledger)?.items().map_err(failure)?;
+    let items = open_existing(&args.ledger)?.items()?;
     let keep = |i: &&ItemView| {
         args.county.as_ref().is_none_or(|c| &i.county_code == c)
             && args
@@ -141,7 +132,7 @@ fn to_table(rows: &[[String; 11]]) -> String {
 
 /// `<out>/<county code>.csv` with every item of that county, for county staff (BOM for Excel).
 fn export(ledger: &Path, out: &Path) -> Result<ExitStatus, Failure> {
-    let items = open_existing(ledger)?.items().map_err(failure)?;
+    let items = open_existing(ledger)?.items()?;
     let mut by_county: BTreeMap<&str, Vec<[String; 11]>> = BTreeMap::new();
     for item in &items {
         by_county
@@ -149,14 +140,12 @@ fn export(ledger: &Path, out: &Path) -> Result<ExitStatus, Failure> {
             .or_default()
             .push(record(item));
     }
-    crate::report::create_private_dir(out).map_err(|e| Failure::Internal(e.to_string()))?;
+    crate::report::create_private_dir(out)?;
     for (county, rows) in &by_county {
         let name = if county.is_empty() { "unknown" } else { county };
         let path = out.join(format!("{name}.csv"));
-        let writer = crate::report::csv_writer(&path, &LIST_HEADER, true)
-            .map_err(|e| Failure::Internal(e.to_string()))?;
-        crate::report::write_csv_rows(&path, writer, rows)
-            .map_err(|e| Failure::Internal(e.to_string()))?;
+        let writer = crate::report::csv_writer(&path, &LIST_HEADER, true)?;
+        crate::report::write_csv_rows(&path, writer, rows)?;
     }
     print(&format!(
         "wrote {} county files into {}\n",

@@ -48,6 +48,21 @@ impl Failure {
     }
 }
 
+impl From<crate::ledger::LedgerError> for Failure {
+    fn from(e: crate::ledger::LedgerError) -> Failure {
+        match e {
+            crate::ledger::LedgerError::Refused { .. } => Failure::BadInput(e.to_string()),
+            crate::ledger::LedgerError::Database { .. } => Failure::Internal(e.to_string()),
+        }
+    }
+}
+
+impl From<crate::report::ReportError> for Failure {
+    fn from(e: crate::report::ReportError) -> Failure {
+        Failure::Internal(e.to_string())
+    }
+}
+
 impl From<crate::config::ConfigError> for Failure {
     fn from(e: crate::config::ConfigError) -> Failure {
         Failure::BadInput(format!("config: {e}"))

@@ -10,7 +10,7 @@ pub fn run(out: &Path, county: Option<&str>, output: Option<&Path>) -> Result<Ex
     let default =
         out.join(county.map_or("report.html".to_string(), |c| format!("report_{c}.html")));
     let path = output.unwrap_or(&default);
-    report::write_text(path, &page).map_err(|e| Failure::Internal(e.to_string()))?;
+    report::write_text(path, &page)?;
     print(&format!("wrote {}\n", path.display()));
     Ok(ExitStatus::Success)
 }

@@ -27,10 +27,7 @@ pub fn run(args: &RunArgs) -> Result<ExitStatus, Failure> {
     let (_ledger_lock, mut ledger) = match &ledger_path {
         Some(path) => {
             let lock = lock(&path.with_extension("lock"), path)?;
-            (
-                Some(lock),
-                Some(Ledger::open(path).map_err(ledger_failure)?),
-            )
+            (Some(lock), Some(Ledger::open(path)?))
         }
         None => (None, None),
     };
@@ -102,26 +99,20 @@ fn job(
     report::account_rows(&result)
         .map_err(|e| Failure::Internal(format!("row accounting failed: {e}")))?;
     let pending = match ledger {
-        Some(ledger) => Some(
-            progress
-                .stage("ledger", || apply_ledger(ledger, &result))
-                .map_err(ledger_failure)?,
-        ),
+        Some(ledger) => Some(progress.stage("ledger", || apply_ledger(ledger, &result))?),
         None => None,
     };
     crash_point("ledger");
     let night: Option<RunLedger> = pending.as_ref().map(|p| p.result.clone());
     result.ledger = night.as_ref();
     result.timings = progress.timings.clone();
-    progress
-        .stage("report", || report::stage(&result, &args.out))
-        .map_err(|e| Failure::Internal(e.to_string()))?;
+    progress.stage("report", || report::stage(&result, &args.out))?;
     crash_point("report");
     if let Some(pending) = pending {
-        pending.commit().map_err(ledger_failure)?;
+        pending.commit()?;
     }
     crash_point("commit");
-    report::publish(&args.out).map_err(|e| Failure::Internal(e.to_string()))?;
+    report::publish(&args.out)?;
     info!(gaps = evaluation.gaps.len(), out = %args.out.display(), "run finished");
     if !args.quiet {
         print(&summary(&result, &args.out));
@@ -233,9 +224,9 @@ fn finish_interrupted_publish(out: &Path, ledger: Option<&Ledger>) -> Result<(),
     let (Some(run_id), Some(ledger)) = (report::staged_run(out), ledger) else {
         return Ok(());
     };
-    if run_id > 0 && ledger.is_committed(run_id).map_err(ledger_failure)? {
+    if run_id > 0 && ledger.is_committed(run_id)? {
         info!(run_id, "publishing the outputs of an interrupted run");
-        report::publish(out).map_err(|e| Failure::Internal(e.to_string()))?;
+        report::publish(out)?;
     }
     Ok(())
 }
@@ -245,13 +236,6 @@ fn finish_interrupted_publish(out: &Path, ledger: Option<&Ledger>) -> Result<(),
 fn crash_point(stage: &str) {
     if std::env::var("RECON_TEST_CRASH_AFTER").is_ok_and(|s| s == stage) {
         std::process::abort();
-    }
-}
-
-fn ledger_failure(e: LedgerError) -> Failure {
-    match e {
-        LedgerError::Refused { .. } => Failure::BadInput(e.to_string()),
-        LedgerError::Database { .. } => Failure::Internal(e.to_string()),
     }
 }
 
