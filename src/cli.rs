@@ -66,6 +66,24 @@ pub enum Command {
         #[arg(long, value_name = "FILE")]
         output: Option<PathBuf>,
     },
+    /// Write a synthetic province whose truth is known: department exports in OUT/data, and
+    /// in OUT/truth the true person and noise of every row, every person, and the gaps a
+    /// correct run must report.
+    Synth {
+        /// Registry (DPF) persons; each comes with a household and neighbours.
+        #[arg(long, default_value_t = 1000)]
+        persons: u64,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// clean, realistic, or hard (twice the realistic rates).
+        #[arg(long, default_value = "realistic")]
+        noise: String,
+        /// The date the world is built for, YYYY-MM-DD.
+        #[arg(long, value_name = "YYYY-MM-DD", default_value = "2020-06-30")]
+        as_of: String,
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+    },
     /// Score a run's outputs against the truth of a world: precision, recall and F1 of the gap
     /// list per rule and overall, pairwise linkage, and every error by the noise behind it.
     Eval {

@@ -26,3 +26,4 @@ pub mod normalize;
 mod progress;
 pub mod report;
 pub mod rules;
+pub mod synth;

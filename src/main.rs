@@ -18,6 +18,13 @@ fn main() -> ExitCode {
             truth,
             json,
         } => commands::eval::run(run_out, truth, json.as_deref()),
+        Command::Synth {
+            persons,
+            seed,
+            noise,
+            as_of,
+            out,
+        } => commands::synth::run(*persons, *seed, noise, as_of, out),
         Command::Report {
             out,
             county,

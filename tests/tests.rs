@@ -10,3 +10,4 @@ mod test_ledger;
 mod test_report;
 mod test_rules;
 mod test_sample;
+mod test_synth;

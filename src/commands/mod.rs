@@ -8,6 +8,7 @@ pub mod ledger;
 pub mod report;
 pub mod rules;
 pub mod run;
+pub mod synth;
 
 /// The documented exit codes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -105,6 +105,27 @@ impl Regions {
         regions
     }
 
+    /// The counties of a province (by its two-digit code) that IDs can carry: development
+    /// zones (`xxxx7x`) excluded.
+    pub fn province_counties(&self, province: &str) -> Vec<&County> {
+        self.counties
+            .iter()
+            .filter(|c| c.code.starts_with(province) && c.code.as_bytes()[4] != b'7')
+            .collect()
+    }
+
+    /// The older codes an ID issued in `code`'s county may still carry.
+    pub fn legacy_codes_of(&self, code: &str) -> Vec<&str> {
+        let mut old: Vec<&str> = self
+            .legacy
+            .iter()
+            .filter(|(_, new)| new.as_str() == code)
+            .map(|(old, _)| old.as_str())
+            .collect();
+        old.sort();
+        old
+    }
+
     /// A county by its code; legacy codes are mapped to the current one.
     pub fn by_code(&self, code: &str) -> Option<&County> {
         let current = self.legacy.get(code).map_or(code, String::as_str);

@@ -1,0 +1,43 @@
+//! `recon synth`: a synthetic province with its truth.
+
+use std::path::Path;
+use std::time::Instant;
+
+use chrono::NaiveDate;
+
+use super::{print, ExitStatus, Failure};
+use crate::synth::{self, NoiseLevel, SynthOptions};
+
+pub fn run(
+    persons: u64,
+    seed: u64,
+    noise: &str,
+    as_of: &str,
+    out: &Path,
+) -> Result<ExitStatus, Failure> {
+    let noise = NoiseLevel::parse(noise).ok_or_else(|| {
+        Failure::BadInput(format!("--noise {noise}: use clean, realistic or hard"))
+    })?;
+    let as_of = NaiveDate::parse_from_str(as_of, "%Y-%m-%d")
+        .map_err(|_| Failure::BadInput(format!("--as-of {as_of}: expected YYYY-MM-DD")))?;
+    let start = Instant::now();
+    let options = SynthOptions {
+        persons,
+        seed,
+        noise,
+        as_of,
+        out: out.to_path_buf(),
+    };
+    let summary = synth::generate(&options).map_err(Failure::Internal)?;
+    print(&format!(
+        "{} households, {} persons, {} data rows, {} expected gaps in {:.1} s -> {}/data, {}/truth\n",
+        summary.households,
+        summary.persons,
+        summary.rows,
+        summary.expected_gaps,
+        start.elapsed().as_secs_f64(),
+        out.display(),
+        out.display()
+    ));
+    Ok(ExitStatus::Success)
+}

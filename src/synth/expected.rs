@@ -1,0 +1,174 @@
+//! The gaps a correct run must report, computed on the clean world by code of its own: the
+//! spec's fourteen rules written out by hand, not through the config-driven engine, so each
+//! checks the other.
+
+use chrono::{Datelike, NaiveDate};
+
+use super::world::{CivilRecord, DpfRecord, Household};
+
+const TWO_SUBSIDIES: [&str; 2] = ["困难残疾人生活补贴", "重度残疾人护理补贴"];
+const DIBAO: [&str; 2] = ["城市低保", "农村低保"];
+
+/// A gap: rule, and the subject record (`Dpf(i)` or `Civil(i)` within the household).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Subject {
+    Dpf(usize),
+    Civil(usize),
+}
+
+fn civil_active(r: &CivilRecord, as_of: NaiveDate) -> bool {
+    matches!(r.status, "在保" | "正常") && r.start <= as_of && r.end.is_none_or(|e| as_of <= e)
+}
+
+fn age_on(birth: NaiveDate, on: NaiveDate) -> i32 {
+    on.year() - birth.year() - i32::from((on.month(), on.day()) < (birth.month(), birth.day()))
+}
+
+struct View<'a> {
+    h: &'a Household,
+    as_of: NaiveDate,
+}
+
+impl View<'_> {
+    fn active_programs(&self, p: usize) -> Vec<&'static str> {
+        self.h
+            .civil
+            .iter()
+            .filter(|r| r.person == p && civil_active(r, self.as_of))
+            .map(|r| r.program)
+            .collect()
+    }
+
+    /// Deceased by what the sources say: DPF 注销 死亡, insurance 终止 死亡, civil 停发/终止 死亡.
+    fn deceased(&self, p: usize) -> bool {
+        let by = |date: Option<NaiveDate>| date.is_none_or(|d| d <= self.as_of);
+        self.h
+            .dpf
+            .iter()
+            .any(|d| d.person == p && d.cancel_reason == "死亡" && by(d.cancel_date))
+            || self.h.insurance.iter().any(|r| {
+                r.person == p && r.status == "终止" && r.end_reason == "死亡" && by(r.end_date)
+            })
+            || self.h.civil.iter().any(|r| {
+                r.person == p
+                    && matches!(r.status, "停发" | "终止")
+                    && r.stop_reason == "死亡"
+                    && by(r.end)
+            })
+    }
+
+    fn certified(&self, p: usize) -> Option<&DpfRecord> {
+        self.h
+            .dpf
+            .iter()
+            .find(|d| d.person == p && d.status == "正常")
+    }
+}
+
+/// Every gap of the household, by rule id and subject.
+pub fn gaps(h: &Household, as_of: NaiveDate) -> Vec<(&'static str, Subject)> {
+    let view = View { h, as_of };
+    let mut gaps = Vec::new();
+    for (i, d) in h.dpf.iter().enumerate() {
+        if d.status != "正常" || view.deceased(d.person) {
+            continue;
+        }
+        gaps.extend(
+            coverage(&view, d)
+                .into_iter()
+                .map(|rule| (rule, Subject::Dpf(i))),
+        );
+    }
+    for (i, r) in h.civil.iter().enumerate() {
+        if civil_active(r, as_of) {
+            gaps.extend(
+                audit(&view, i, r)
+                    .into_iter()
+                    .map(|rule| (rule, Subject::Civil(i))),
+            );
+        }
+    }
+    gaps
+}
+
+fn coverage(view: &View, d: &DpfRecord) -> Vec<&'static str> {
+    let (h, p, as_of) = (view.h, d.person, view.as_of);
+    let programs = view.active_programs(p);
+    let has = |names: &[&str]| programs.iter().any(|p| names.contains(p));
+    let insured: Vec<_> = h
+        .insurance
+        .iter()
+        .filter(|r| r.person == p && r.year == as_of.year() && r.status == "正常参保")
+        .collect();
+    let enrolled: Vec<_> = h
+        .education
+        .iter()
+        .filter(|e| e.person == p && e.status == "在读")
+        .collect();
+    let age = age_on(h.people[p].birth, as_of);
+    let (severe, tekun, subsistence) = (
+        d.grade <= 1,
+        has(&["特困供养"]),
+        has(&["城市低保", "农村低保", "特困供养"]),
+    );
+    let mut rules = Vec::new();
+    let mut flag = |rule, yes: bool| {
+        if yes {
+            rules.push(rule);
+        }
+    };
+    flag("MED-01", d.poor && insured.is_empty());
+    flag(
+        "MED-02",
+        d.poor && !insured.is_empty() && insured.iter().all(|r| r.subsidy.is_empty()),
+    );
+    flag(
+        "CIV-01",
+        has(&DIBAO) && !tekun && !has(&["困难残疾人生活补贴"]),
+    );
+    flag("CIV-02", severe && !tekun && !has(&["重度残疾人护理补贴"]));
+    flag("CIV-03", d.poor && d.cause == "因残" && !subsistence);
+    flag("CIV-04", d.poor && severe && age >= 16 && !subsistence);
+    flag("EDU-01", (6..=15).contains(&age) && enrolled.is_empty());
+    flag(
+        "EDU-02",
+        d.poor && !enrolled.is_empty() && enrolled.iter().all(|e| !e.aided),
+    );
+    rules
+}
+
+fn audit(view: &View, index: usize, r: &CivilRecord) -> Vec<&'static str> {
+    let p = r.person;
+    let programs = view.active_programs(p);
+    let subsidy = TWO_SUBSIDIES.contains(&r.program);
+    let certified = view.certified(p);
+    let same_program = view
+        .h
+        .civil
+        .iter()
+        .enumerate()
+        .filter(|(j, o)| {
+            *j != index && o.person == p && o.program == r.program && civil_active(o, view.as_of)
+        })
+        .count();
+    let mut rules = Vec::new();
+    let mut flag = |rule, yes: bool| {
+        if yes {
+            rules.push(rule);
+        }
+    };
+    flag("AUD-01", subsidy && certified.is_none());
+    flag("AUD-02", view.deceased(p));
+    flag(
+        "AUD-03",
+        r.program == "特困供养" && programs.iter().any(|p| DIBAO.contains(p)),
+    );
+    flag(
+        "AUD-04",
+        r.program == "重度残疾人护理补贴"
+            && certified.is_some_and(|d| d.grade >= 2 && d.category != 4 && d.category != 5),
+    );
+    flag("AUD-05", same_program > 0);
+    flag("AUD-06", subsidy && programs.contains(&"特困供养"));
+    rules
+}

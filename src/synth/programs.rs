@@ -1,0 +1,292 @@
+//! The programs of a household as the spec defines them: certificates, 低保 households with
+//! every member listed, 特困, 临时救助, the two subsidies, two years of insurance and the
+//! school register. Coverage is left incomplete on purpose, and audit findings are planted.
+
+use chrono::{Datelike, Days, NaiveDate};
+
+use super::rng::Rng;
+use super::world::{
+    CivilRecord, DpfRecord, EducationRecord, Geography, Household, InsuranceRecord,
+};
+
+fn age_on(birth: NaiveDate, on: NaiveDate) -> i32 {
+    let years = on.year() - birth.year();
+    years - i32::from((on.month(), on.day()) < (birth.month(), birth.day()))
+}
+
+struct Plan<'a> {
+    rng: &'a mut Rng,
+    geo: &'a Geography,
+}
+
+impl Plan<'_> {
+    fn civil(
+        &mut self,
+        h: &mut Household,
+        person: usize,
+        head: usize,
+        program: &'static str,
+    ) -> usize {
+        let as_of = self.geo.as_of;
+        let start = match self.rng.chance(0.02) {
+            true => as_of + Days::new(1 + self.rng.below(30)),
+            false => as_of - Days::new(30 + self.rng.below(1500)),
+        };
+        let (status, end) = match self.rng.below(100) {
+            0..=1 => ("在保", Some(as_of)),
+            2..=9 => ("终止", Some(as_of - Days::new(1 + self.rng.below(300)))),
+            _ => (
+                if self.rng.chance(0.5) {
+                    "在保"
+                } else {
+                    "正常"
+                },
+                None,
+            ),
+        };
+        let stop_reason = if status == "终止" { "其他" } else { "" };
+        let county = h.people[person].county.clone();
+        h.civil.push(CivilRecord {
+            person,
+            head,
+            county,
+            program,
+            status,
+            start,
+            end,
+            stop_reason,
+        });
+        h.civil.len() - 1
+    }
+}
+
+/// Every record of the household's people.
+pub fn assign(rng: &mut Rng, h: &mut Household, geo: &Geography) {
+    let registry = rng.below(h.family as u64) as usize;
+    let mut plan = Plan { rng, geo };
+    let registered: Vec<usize> = std::iter::once(registry)
+        .chain((plan.rng.chance(0.1) && h.family > 1).then(|| (registry + 1) % h.family))
+        .collect();
+    for &p in &registered {
+        plant_boundary_birthday(&mut plan, h, p);
+        certificate(&mut plan, h, p);
+    }
+    let dibao = (plan.rng.chance(0.25)).then(|| {
+        if plan.rng.chance(0.6) {
+            "农村低保"
+        } else {
+            "城市低保"
+        }
+    });
+    if let Some(program) = dibao {
+        for p in 0..h.family {
+            plan.civil(h, p, 0, program);
+        }
+    }
+    for &p in &registered {
+        subsidies(&mut plan, h, p, dibao.is_some());
+    }
+    for p in 0..h.people.len() {
+        if !registered.contains(&p) && plan.rng.chance(0.01) {
+            plan.civil(h, p, p, "困难残疾人生活补贴");
+        }
+        if plan.rng.chance(0.02) {
+            plan.civil(h, p, p, "临时救助");
+        }
+        insurance(&mut plan, h, p, registered.contains(&p));
+        education(&mut plan, h, p, registered.contains(&p));
+    }
+    record_deaths(&mut plan, h);
+}
+
+/// Some registry children turn 6 or 16 exactly on the as-of date.
+fn plant_boundary_birthday(plan: &mut Plan, h: &mut Household, p: usize) {
+    let as_of = plan.geo.as_of;
+    if age_on(h.people[p].birth, as_of) < 20 && plan.rng.chance(0.15) {
+        let years = if plan.rng.chance(0.5) { 6 } else { 16 };
+        let birth =
+            NaiveDate::from_ymd_opt(as_of.year() - years, as_of.month(), as_of.day().min(28))
+                .unwrap_or(as_of);
+        let person = &mut h.people[p];
+        let region = person.id[..6].to_string();
+        let first17 = format!("{region}{}{}", birth.format("%Y%m%d"), &person.id[14..17]);
+        person.id = format!(
+            "{first17}{}",
+            crate::normalize::id_number::check_character(first17.as_bytes()) as char
+        );
+        person.birth = birth;
+    }
+}
+
+fn certificate(plan: &mut Plan, h: &mut Household, p: usize) {
+    let rng = &mut *plan.rng;
+    let category = rng.below(7) as usize;
+    let grade = match rng.below(100) {
+        0..=14 => 0,
+        15..=39 => 1,
+        40..=69 => 2,
+        _ => 3,
+    };
+    let poor = rng.chance(0.35);
+    let cause = match (poor, rng.below(100)) {
+        (false, _) => "",
+        (true, 0..=49) => "因残",
+        (true, 50..=84) => "因病",
+        _ => "因学",
+    };
+    let dead = h.people[p].death.filter(|d| *d <= plan.geo.as_of);
+    let (status, cancel_reason, cancel_date) = match (dead, rng.below(100)) {
+        (Some(date), 0..=59) => ("注销", "死亡", Some(date)),
+        (_, 95..) => (
+            "注销",
+            "迁出",
+            Some(plan.geo.as_of - Days::new(1 + rng.below(500))),
+        ),
+        _ => ("正常", "", None),
+    };
+    h.dpf.push(DpfRecord {
+        person: p,
+        category,
+        grade,
+        poor,
+        cause,
+        status,
+        cancel_reason,
+        cancel_date,
+    });
+}
+
+fn subsidies(plan: &mut Plan, h: &mut Household, p: usize, in_dibao: bool) {
+    let dpf = h
+        .dpf
+        .iter()
+        .find(|d| d.person == p)
+        .cloned()
+        .expect("registered");
+    let tekun = !in_dibao && plan.rng.chance(0.05);
+    if tekun {
+        plan.civil(h, p, p, "特困供养");
+        if plan.rng.chance(0.15) {
+            plan.civil(h, p, p, "农村低保");
+        }
+    }
+    let severe = dpf.grade <= 1;
+    let mental = dpf.category == 4 || dpf.category == 5;
+    if in_dibao && !tekun && plan.rng.chance(0.85) {
+        let record = plan.civil(h, p, p, "困难残疾人生活补贴");
+        duplicate_sometimes(plan, h, record);
+    }
+    let care = match (severe, tekun) {
+        (true, false) => plan.rng.chance(0.85),
+        (_, true) => plan.rng.chance(0.2),
+        (false, false) => plan.rng.chance(if mental { 0.3 } else { 0.03 }),
+    };
+    if care {
+        let record = plan.civil(h, p, p, "重度残疾人护理补贴");
+        duplicate_sometimes(plan, h, record);
+    }
+}
+
+/// The same subsidy paid a second time, in another county.
+fn duplicate_sometimes(plan: &mut Plan, h: &mut Household, record: usize) {
+    if plan.rng.chance(0.02) {
+        let mut copy = h.civil[record].clone();
+        copy.county = plan.geo.counties[plan.rng.below(plan.geo.counties.len() as u64) as usize]
+            .0
+            .clone();
+        h.civil.push(copy);
+    }
+}
+
+fn insurance(plan: &mut Plan, h: &mut Household, p: usize, registered: bool) {
+    let year = plan.geo.as_of.year();
+    let poor = registered && h.dpf.iter().any(|d| d.person == p && d.poor);
+    if plan.rng.chance(0.8) {
+        h.insurance.push(InsuranceRecord {
+            person: p,
+            year: year - 1,
+            status: "正常参保",
+            end_reason: "",
+            end_date: None,
+            subsidy: "",
+        });
+    }
+    if plan.rng.chance(0.92) {
+        let status = if plan.rng.chance(0.9) {
+            "正常参保"
+        } else {
+            "暂停"
+        };
+        let subsidy = if poor && plan.rng.chance(0.85) {
+            "建档立卡"
+        } else {
+            ""
+        };
+        h.insurance.push(InsuranceRecord {
+            person: p,
+            year,
+            status,
+            end_reason: "",
+            end_date: None,
+            subsidy,
+        });
+    }
+}
+
+fn education(plan: &mut Plan, h: &mut Household, p: usize, registered: bool) {
+    let age = age_on(h.people[p].birth, plan.geo.as_of);
+    if !(6..=18).contains(&age) {
+        return;
+    }
+    if !plan.rng.chance(if registered { 0.9 } else { 0.95 }) {
+        return;
+    }
+    let mode = match plan.rng.below(10) {
+        0 => "特教学校",
+        1 => "送教上门",
+        _ => "随班就读",
+    };
+    let status = match plan.rng.below(100) {
+        0..=2 => "休学",
+        3..=6 => "辍学",
+        7..=9 => "毕业",
+        _ => "在读",
+    };
+    let poor = h.dpf.iter().any(|d| d.person == p && d.poor);
+    let aided = plan.rng.chance(if poor { 0.85 } else { 0.2 });
+    h.education.push(EducationRecord {
+        person: p,
+        mode,
+        status,
+        aided,
+    });
+}
+
+/// A death before the as-of date reaches insurance (终止 死亡) and stops most civil payments;
+/// some keep being paid (the finding AUD-02 is for).
+fn record_deaths(plan: &mut Plan, h: &mut Household) {
+    let as_of = plan.geo.as_of;
+    for p in 0..h.people.len() {
+        let Some(death) = h.people[p].death.filter(|d| *d <= as_of) else {
+            continue;
+        };
+        for record in h
+            .insurance
+            .iter_mut()
+            .filter(|r| r.person == p && r.year == as_of.year())
+        {
+            if plan.rng.chance(0.7) {
+                (record.status, record.end_reason, record.end_date) = ("终止", "死亡", Some(death));
+            }
+        }
+        for record in h
+            .civil
+            .iter_mut()
+            .filter(|r| r.person == p && r.end.is_none())
+        {
+            if plan.rng.chance(0.5) {
+                (record.status, record.stop_reason, record.end) = ("停发", "死亡", Some(death));
+            }
+        }
+    }
+}

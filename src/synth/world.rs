@@ -1,0 +1,262 @@
+//! The synthetic world, one household at a time: people with valid IDs, names and deaths, and
+//! the clean records every department holds about them. A household is generated from its own
+//! random stream, so the world is the same whatever order or thread builds it.
+
+use chrono::{Datelike, Days, NaiveDate};
+
+use super::rng::Rng;
+use crate::normalize::id_number::check_character;
+
+/// Surnames with rough frequency weights (per mille), from public surname statistics.
+const SURNAMES: [(&str, u32); 40] = [
+    ("王", 72),
+    ("李", 70),
+    ("张", 67),
+    ("刘", 54),
+    ("陈", 45),
+    ("杨", 31),
+    ("黄", 22),
+    ("赵", 22),
+    ("吴", 20),
+    ("周", 19),
+    ("徐", 13),
+    ("孙", 13),
+    ("马", 12),
+    ("朱", 12),
+    ("胡", 11),
+    ("郭", 11),
+    ("何", 10),
+    ("高", 10),
+    ("林", 10),
+    ("罗", 9),
+    ("郑", 9),
+    ("梁", 8),
+    ("谢", 7),
+    ("宋", 7),
+    ("唐", 7),
+    ("许", 7),
+    ("韩", 6),
+    ("冯", 6),
+    ("邓", 6),
+    ("曹", 6),
+    ("彭", 6),
+    ("曾", 5),
+    ("肖", 5),
+    ("田", 5),
+    ("董", 5),
+    ("袁", 5),
+    ("潘", 5),
+    ("于", 4),
+    ("蒋", 4),
+    ("欧阳", 1),
+];
+const GIVEN: &str = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超霞平刚桂兰华红建国志文斌辉玉萍海燕晓鹏飞春梅云龙金凤婷浩宇欣怡子轩佳琪";
+const MINORITY: [&str; 6] = [
+    "阿依古丽·买买提",
+    "艾力·吐尔逊",
+    "古丽娜尔·阿不都",
+    "买买提·依明",
+    "帕提古丽·热合曼",
+    "阿不都·艾山",
+];
+/// Characters outside GBK: a GBK export loses them.
+const RARE: [&str; 2] = ["䶮", "𫖯"];
+
+pub const CATEGORIES: [&str; 7] = ["视力", "听力", "言语", "肢体", "智力", "精神", "多重"];
+pub const GRADES: [&str; 4] = ["一级", "二级", "三级", "四级"];
+
+#[derive(Clone, Debug)]
+pub struct Person {
+    /// `T` + the person's index: the truth's person key.
+    pub key: String,
+    pub name: String,
+    pub id: String,
+    pub birth: NaiveDate,
+    pub county: String,
+    pub death: Option<NaiveDate>,
+}
+
+#[derive(Clone, Debug)]
+pub struct DpfRecord {
+    pub person: usize,
+    pub category: usize,
+    pub grade: usize,
+    pub poor: bool,
+    pub cause: &'static str,
+    pub status: &'static str,
+    pub cancel_reason: &'static str,
+    pub cancel_date: Option<NaiveDate>,
+}
+
+#[derive(Clone, Debug)]
+pub struct CivilRecord {
+    pub person: usize,
+    pub head: usize,
+    pub county: String,
+    pub program: &'static str,
+    pub status: &'static str,
+    pub start: NaiveDate,
+    pub end: Option<NaiveDate>,
+    pub stop_reason: &'static str,
+}
+
+#[derive(Clone, Debug)]
+pub struct InsuranceRecord {
+    pub person: usize,
+    pub year: i32,
+    pub status: &'static str,
+    pub end_reason: &'static str,
+    pub end_date: Option<NaiveDate>,
+    pub subsidy: &'static str,
+}
+
+#[derive(Clone, Debug)]
+pub struct EducationRecord {
+    pub person: usize,
+    pub mode: &'static str,
+    pub status: &'static str,
+    pub aided: bool,
+}
+
+/// One household and every record the departments hold about its people.
+#[derive(Clone, Debug, Default)]
+pub struct Household {
+    pub people: Vec<Person>,
+    /// The first `family` people are the family; the rest are neighbours.
+    pub family: usize,
+    pub dpf: Vec<DpfRecord>,
+    pub civil: Vec<CivilRecord>,
+    pub insurance: Vec<InsuranceRecord>,
+    pub education: Vec<EducationRecord>,
+}
+
+/// Where the world lives: counties (with weights and legacy codes) and the as-of date.
+pub struct Geography {
+    pub counties: Vec<(String, Vec<String>)>,
+    weights: Vec<u32>,
+    pub as_of: NaiveDate,
+}
+
+impl Geography {
+    pub fn new(counties: Vec<(String, Vec<String>)>, as_of: NaiveDate) -> Geography {
+        // Uneven: the first counties are several times bigger than the last.
+        let weights = (0..counties.len() as u32)
+            .map(|i| 40 + 400 / (i + 1))
+            .collect();
+        Geography {
+            counties,
+            weights,
+            as_of,
+        }
+    }
+}
+
+fn pick<'a, T>(rng: &mut Rng, items: &'a [(T, u32)]) -> &'a T {
+    let total: u32 = items.iter().map(|(_, w)| w).sum();
+    let mut roll = rng.below(total as u64) as u32;
+    for (item, weight) in items {
+        if roll < *weight {
+            return item;
+        }
+        roll -= weight;
+    }
+    &items[0].0
+}
+
+fn name(rng: &mut Rng, surname: &str) -> String {
+    if rng.chance(0.01) {
+        return MINORITY[rng.below(MINORITY.len() as u64) as usize].to_string();
+    }
+    let given: Vec<char> = GIVEN.chars().collect();
+    let mut text = surname.to_string();
+    for _ in 0..(1 + rng.below(2)) {
+        text.push(given[rng.below(given.len() as u64) as usize]);
+    }
+    if rng.chance(0.003) {
+        text.pop();
+        text.push_str(RARE[rng.below(2) as usize]);
+    }
+    text
+}
+
+fn date_between(rng: &mut Rng, from: NaiveDate, to: NaiveDate) -> NaiveDate {
+    let span = (to - from).num_days().max(1) as u64;
+    from + Days::new(rng.below(span))
+}
+
+fn id_for(region: &str, birth: NaiveDate, male: bool, serial: u64) -> String {
+    // The serial (unique in the world) picks the sequence number; its parity is the sex.
+    let seq = (serial % 500) * 2 + u64::from(male);
+    let first17 = format!("{region}{}{seq:03}", birth.format("%Y%m%d"));
+    let check = check_character(first17.as_bytes()) as char;
+    format!("{first17}{check}")
+}
+
+/// Household `index` of the world: a registry person with their family around them, and one
+/// or more neighbours in the same county who are in no registry.
+pub fn household(geo: &Geography, seed: u64, index: u64) -> Household {
+    let mut rng = Rng::for_item(seed, 1, index);
+    let county_index = *pick(
+        &mut rng,
+        &geo.counties
+            .iter()
+            .enumerate()
+            .map(|(i, _)| i)
+            .zip(geo.weights.iter().copied())
+            .collect::<Vec<_>>(),
+    );
+    let (county, legacy) = &geo.counties[county_index];
+    let surname = *pick(&mut rng, &SURNAMES);
+    let as_of = geo.as_of;
+    let mut h = Household::default();
+    let add = |rng: &mut Rng, h: &mut Household, born_from: i32, born_to: i32, family: bool| {
+        let serial = index * 32 + h.people.len() as u64;
+        let birth = date_between(
+            rng,
+            NaiveDate::from_ymd_opt(born_from, 1, 1).unwrap(),
+            NaiveDate::from_ymd_opt(born_to, 12, 31).unwrap(),
+        );
+        let region = match (rng.chance(0.03), legacy.first()) {
+            (true, Some(old)) => old.clone(),
+            _ if rng.chance(0.02) => geo.counties[rng.below(geo.counties.len() as u64) as usize]
+                .0
+                .clone(),
+            _ => county.clone(),
+        };
+        let male = rng.chance(0.5);
+        let death = rng
+            .chance(0.03)
+            .then(|| date_between(rng, as_of - Days::new(700), as_of + Days::new(60)));
+        let surname_here = if family {
+            surname
+        } else {
+            *pick(rng, &SURNAMES)
+        };
+        h.people.push(Person {
+            key: format!("T{serial}"),
+            name: name(rng, surname_here),
+            id: id_for(&region, birth, male, serial),
+            birth,
+            county: county.clone(),
+            death,
+        });
+    };
+    let year = as_of.year();
+    add(&mut rng, &mut h, year - 80, year - 25, true);
+    if rng.chance(0.7) {
+        add(&mut rng, &mut h, year - 80, year - 25, false);
+    }
+    for _ in 0..rng.below(3) {
+        add(&mut rng, &mut h, year - 22, year - 1, true);
+    }
+    if rng.chance(0.3) {
+        add(&mut rng, &mut h, year - 95, year - 60, true);
+    }
+    h.family = h.people.len();
+    // Neighbours: the registry is a minority of the people the departments hold.
+    for _ in 0..(4 + rng.below(9)) {
+        add(&mut rng, &mut h, year - 90, year - 1, false);
+    }
+    super::programs::assign(&mut rng, &mut h, geo);
+    h
+}

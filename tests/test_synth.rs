@@ -1,0 +1,123 @@
+//! `recon synth` and `recon eval` together: a clean world scores perfectly (the generator and
+//! the engine agree on the spec), noisy worlds are scored, and a seed is a world.
+
+use crate::workdir::Workdir;
+
+fn synth(wd: &Workdir, noise: &str, out: &str) {
+    let run = wd.recon(&[
+        "synth",
+        "--persons",
+        "300",
+        "--seed",
+        "7",
+        "--noise",
+        noise,
+        "--out",
+        out,
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+}
+
+fn run_and_eval(wd: &Workdir, world: &str) -> serde_json::Value {
+    let data = format!("{world}/data");
+    let run = wd.recon(&[
+        "run",
+        "-q",
+        "--as-of",
+        "2020-06-30",
+        "--out",
+        &format!("{world}/out"),
+        &data,
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let eval = wd.recon(&[
+        "eval",
+        "--truth",
+        &format!("{world}/truth"),
+        "--json",
+        &format!("{world}/eval.json"),
+        &format!("{world}/out"),
+    ]);
+    assert_eq!(eval.code, 0, "{}", eval.stderr);
+    serde_json::from_str(&wd.read(&format!("{world}/eval.json"))).unwrap()
+}
+
+#[test]
+fn a_clean_world_scores_perfectly_on_every_rule() {
+    let wd = Workdir::new();
+    synth(&wd, "clean", "clean");
+    let figures = run_and_eval(&wd, "clean");
+    let rules = figures["rules"].as_object().unwrap();
+    assert_eq!(rules.len(), 14, "every rule has expected gaps in the world");
+    for (rule, scores) in rules {
+        assert!(
+            scores["true_positives"].as_u64().unwrap() > 0,
+            "{rule}: no expected gap"
+        );
+        assert_eq!(
+            (scores["precision"].as_f64(), scores["recall"].as_f64()),
+            (Some(1.0), Some(1.0)),
+            "{rule}: {scores}"
+        );
+    }
+    assert_eq!(figures["linkage"]["f1"], 1.0);
+}
+
+#[test]
+fn noisy_worlds_are_scored_and_their_errors_explained() {
+    let wd = Workdir::new();
+    synth(&wd, "hard", "hard");
+    let figures = run_and_eval(&wd, "hard");
+    let linkage = &figures["linkage"];
+    assert!(
+        linkage["recall"].as_f64().unwrap() < 1.0,
+        "noise must cost the exact-ID linker some links: {linkage}"
+    );
+    assert!(linkage["precision"].as_f64().unwrap() > 0.95, "{linkage}");
+    let missed = figures["errors"]["link_missed"].as_object().unwrap();
+    assert!(
+        missed.contains_key("id_digit_substituted") && missed.contains_key("id_excel_damage"),
+        "{missed:?}"
+    );
+    assert!(
+        figures["overall"]["recall"].as_f64().unwrap() > 0.9,
+        "{}",
+        figures["overall"]
+    );
+}
+
+#[test]
+fn a_seed_is_a_world_whatever_the_noise() {
+    let wd = Workdir::new();
+    synth(&wd, "realistic", "a");
+    synth(&wd, "realistic", "b");
+    synth(&wd, "clean", "c");
+    for file in [
+        "data/残联_持证残疾人.csv",
+        "data/民政_救助对象.csv",
+        "data/教育_学籍_01.xlsx",
+        "truth/records.csv",
+        "truth/expected_gaps.csv",
+    ] {
+        assert!(
+            std::fs::read(wd.path(&format!("a/{file}"))).unwrap()
+                == std::fs::read(wd.path(&format!("b/{file}"))).unwrap(),
+            "{file} differs"
+        );
+    }
+    assert_eq!(
+        wd.read("a/truth/persons.csv"),
+        wd.read("c/truth/persons.csv"),
+        "the same people at every noise level"
+    );
+    assert_eq!(
+        wd.read("a/truth/expected_gaps.csv"),
+        wd.read("c/truth/expected_gaps.csv"),
+        "expected gaps come from the clean world"
+    );
+    assert_ne!(
+        wd.read("a/truth/records.csv"),
+        wd.read("c/truth/records.csv"),
+        "noise is recorded"
+    );
+}
