@@ -456,6 +456,9 @@ fn write_household(
         let id = text_id(n.id(&person.id, relative(r.person), false));
         let name = n.name(&person.name);
         let subsidy = r.program.ends_with("补贴");
+        if !subsidy && encoding_rs::GBK.encode(&name).2 {
+            n.tags.push("name_rare_lost");
+        }
         let (end, start) = (r.end, Some(r.start));
         let row = if subsidy {
             let cells = [

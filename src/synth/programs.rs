@@ -17,9 +17,16 @@ fn age_on(birth: NaiveDate, on: NaiveDate) -> i32 {
 struct Plan<'a> {
     rng: &'a mut Rng,
     geo: &'a Geography,
+    /// How well this county covers its people: coverage chances are scaled by it.
+    coverage: f64,
 }
 
 impl Plan<'_> {
+    /// A coverage chance, better or worse by county.
+    fn covered(&mut self, base: f64) -> bool {
+        self.rng.chance((base * self.coverage).min(0.99))
+    }
+
     fn civil(
         &mut self,
         h: &mut Household,
@@ -28,9 +35,10 @@ impl Plan<'_> {
         program: &'static str,
     ) -> usize {
         let as_of = self.geo.as_of;
-        let start = match self.rng.chance(0.02) {
-            true => as_of + Days::new(1 + self.rng.below(30)),
-            false => as_of - Days::new(30 + self.rng.below(1500)),
+        let start = match self.rng.below(100) {
+            0..=1 => as_of + Days::new(1 + self.rng.below(30)),
+            2 => as_of,
+            _ => as_of - Days::new(30 + self.rng.below(1500)),
         };
         let (status, end) = match self.rng.below(100) {
             0..=1 => ("在保", Some(as_of)),
@@ -63,7 +71,8 @@ impl Plan<'_> {
 /// Every record of the household's people.
 pub fn assign(rng: &mut Rng, h: &mut Household, geo: &Geography) {
     let registry = rng.below(h.family as u64) as usize;
-    let mut plan = Plan { rng, geo };
+    let coverage = geo.coverage(&h.people[0].county);
+    let mut plan = Plan { rng, geo, coverage };
     let registered: Vec<usize> = std::iter::once(registry)
         .chain((plan.rng.chance(0.1) && h.family > 1).then(|| (registry + 1) % h.family))
         .collect();
@@ -172,12 +181,12 @@ fn subsidies(plan: &mut Plan, h: &mut Household, p: usize, in_dibao: bool) {
     }
     let severe = dpf.grade <= 1;
     let mental = dpf.category == 4 || dpf.category == 5;
-    if in_dibao && !tekun && plan.rng.chance(0.85) {
+    if in_dibao && !tekun && plan.covered(0.85) {
         let record = plan.civil(h, p, p, "困难残疾人生活补贴");
         duplicate_sometimes(plan, h, record);
     }
     let care = match (severe, tekun) {
-        (true, false) => plan.rng.chance(0.85),
+        (true, false) => plan.covered(0.85),
         (_, true) => plan.rng.chance(0.2),
         (false, false) => plan.rng.chance(if mental { 0.3 } else { 0.03 }),
     };
@@ -211,13 +220,13 @@ fn insurance(plan: &mut Plan, h: &mut Household, p: usize, registered: bool) {
             subsidy: "",
         });
     }
-    if plan.rng.chance(0.92) {
+    if plan.covered(0.92) {
         let status = if plan.rng.chance(0.9) {
             "正常参保"
         } else {
             "暂停"
         };
-        let subsidy = if poor && plan.rng.chance(0.85) {
+        let subsidy = if poor && plan.covered(0.85) {
             "建档立卡"
         } else {
             ""
@@ -238,7 +247,7 @@ fn education(plan: &mut Plan, h: &mut Household, p: usize, registered: bool) {
     if !(6..=18).contains(&age) {
         return;
     }
-    if !plan.rng.chance(if registered { 0.9 } else { 0.95 }) {
+    if !plan.covered(if registered { 0.9 } else { 0.95 }) {
         return;
     }
     let mode = match plan.rng.below(10) {

@@ -138,6 +138,16 @@ pub struct Geography {
 }
 
 impl Geography {
+    /// A county's coverage factor, from 0.8 to 1.1: counties differ in how well they cover.
+    pub fn coverage(&self, county: &str) -> f64 {
+        let index = self
+            .counties
+            .iter()
+            .position(|(c, _)| c == county)
+            .unwrap_or(0);
+        0.8 + 0.03 * ((index * 7) % 11) as f64
+    }
+
     pub fn new(counties: Vec<(String, Vec<String>)>, as_of: NaiveDate) -> Geography {
         // Uneven: the first counties are several times bigger than the last.
         let weights = (0..counties.len() as u32)
