@@ -165,8 +165,9 @@ pub fn generate(options: &SynthOptions) -> Result<SynthSummary, String> {
     let geo = Geography::new(counties, options.as_of);
     let mut exports = open_exports(&data, &truth, options.as_of)?;
     let mut summary = SynthSummary::default();
+    let mut ids = world::IdBook::default();
     for index in 0..options.persons {
-        let household = world::household(&geo, options.seed, index);
+        let household = world::household(&geo, &mut ids, options.seed, index);
         write_household(
             &mut exports,
             &household,

@@ -6,7 +6,7 @@ use chrono::{Datelike, Days, NaiveDate};
 
 use super::rng::Rng;
 use super::world::{
-    CivilRecord, DpfRecord, EducationRecord, Geography, Household, InsuranceRecord,
+    CivilRecord, DpfRecord, EducationRecord, Geography, Household, IdBook, InsuranceRecord,
 };
 
 fn age_on(birth: NaiveDate, on: NaiveDate) -> i32 {
@@ -69,7 +69,7 @@ impl Plan<'_> {
 }
 
 /// Every record of the household's people.
-pub fn assign(rng: &mut Rng, h: &mut Household, geo: &Geography) {
+pub fn assign(rng: &mut Rng, h: &mut Household, geo: &Geography, ids: &mut IdBook) {
     let registry = rng.below(h.family as u64) as usize;
     let coverage = geo.coverage(&h.people[0].county);
     let mut plan = Plan { rng, geo, coverage };
@@ -77,7 +77,7 @@ pub fn assign(rng: &mut Rng, h: &mut Household, geo: &Geography) {
         .chain((plan.rng.chance(0.1) && h.family > 1).then(|| (registry + 1) % h.family))
         .collect();
     for &p in &registered {
-        plant_boundary_birthday(&mut plan, h, p);
+        plant_boundary_birthday(&mut plan, h, p, ids);
         certificate(&mut plan, h, p);
     }
     let dibao = (plan.rng.chance(0.25)).then(|| {
@@ -109,7 +109,7 @@ pub fn assign(rng: &mut Rng, h: &mut Household, geo: &Geography) {
 }
 
 /// Some registry children turn 6 or 16 exactly on the as-of date.
-fn plant_boundary_birthday(plan: &mut Plan, h: &mut Household, p: usize) {
+fn plant_boundary_birthday(plan: &mut Plan, h: &mut Household, p: usize, ids: &mut IdBook) {
     let as_of = plan.geo.as_of;
     if age_on(h.people[p].birth, as_of) < 20 && plan.rng.chance(0.15) {
         let years = if plan.rng.chance(0.5) { 6 } else { 16 };
@@ -117,12 +117,9 @@ fn plant_boundary_birthday(plan: &mut Plan, h: &mut Household, p: usize) {
             NaiveDate::from_ymd_opt(as_of.year() - years, as_of.month(), as_of.day().min(28))
                 .unwrap_or(as_of);
         let person = &mut h.people[p];
-        let region = person.id[..6].to_string();
-        let first17 = format!("{region}{}{}", birth.format("%Y%m%d"), &person.id[14..17]);
-        person.id = format!(
-            "{first17}{}",
-            crate::normalize::id_number::check_character(first17.as_bytes()) as char
-        );
+        let male = person.id.as_bytes()[16] % 2 == 1;
+        let serial = person.id[14..16].parse().unwrap_or(0);
+        person.id = ids.issue(&person.id[..6].to_string(), birth, male, serial);
         person.birth = birth;
     }
 }

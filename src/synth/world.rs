@@ -194,17 +194,30 @@ fn date_between(rng: &mut Rng, from: NaiveDate, to: NaiveDate) -> NaiveDate {
     from + Days::new(rng.below(span))
 }
 
-fn id_for(region: &str, birth: NaiveDate, male: bool, serial: u64) -> String {
-    // The serial (unique in the world) picks the sequence number; its parity is the sex.
-    let seq = (serial % 500) * 2 + u64::from(male);
-    let first17 = format!("{region}{}{seq:03}", birth.format("%Y%m%d"));
-    let check = check_character(first17.as_bytes()) as char;
-    format!("{first17}{check}")
+/// Every ID issued so far (its first 17 digits): two people never share an ID in the world.
+#[derive(Default)]
+pub struct IdBook(std::collections::HashSet<u64>);
+
+impl IdBook {
+    /// A new ID for a region and birth date; the serial picks the first sequence number tried,
+    /// the sex its parity.
+    pub fn issue(&mut self, region: &str, birth: NaiveDate, male: bool, serial: u64) -> String {
+        let mut seq = (serial % 500) * 2 + u64::from(male);
+        for _ in 0..500 {
+            let first17 = format!("{region}{}{seq:03}", birth.format("%Y%m%d"));
+            if self.0.insert(first17.parse().unwrap_or(0)) {
+                let check = check_character(first17.as_bytes()) as char;
+                return format!("{first17}{check}");
+            }
+            seq = (seq + 2) % 1000;
+        }
+        format!("{region}{}{seq:03}X", birth.format("%Y%m%d"))
+    }
 }
 
 /// Household `index` of the world: a registry person with their family around them, and one
 /// or more neighbours in the same county who are in no registry.
-pub fn household(geo: &Geography, seed: u64, index: u64) -> Household {
+pub fn household(geo: &Geography, ids: &mut IdBook, seed: u64, index: u64) -> Household {
     let mut rng = Rng::for_item(seed, 1, index);
     let county_index = *pick(
         &mut rng,
@@ -219,7 +232,7 @@ pub fn household(geo: &Geography, seed: u64, index: u64) -> Household {
     let surname = *pick(&mut rng, &SURNAMES);
     let as_of = geo.as_of;
     let mut h = Household::default();
-    let add = |rng: &mut Rng, h: &mut Household, born_from: i32, born_to: i32, family: bool| {
+    let mut add = |rng: &mut Rng, h: &mut Household, born_from: i32, born_to: i32, family: bool| {
         let serial = index * 32 + h.people.len() as u64;
         let birth = date_between(
             rng,
@@ -245,7 +258,7 @@ pub fn household(geo: &Geography, seed: u64, index: u64) -> Household {
         h.people.push(Person {
             key: format!("T{serial}"),
             name: name(rng, surname_here),
-            id: id_for(&region, birth, male, serial),
+            id: ids.issue(&region, birth, male, serial),
             birth,
             county: county.clone(),
             death,
@@ -267,6 +280,6 @@ pub fn household(geo: &Geography, seed: u64, index: u64) -> Household {
     for _ in 0..(4 + rng.below(9)) {
         add(&mut rng, &mut h, year - 90, year - 1, false);
     }
-    super::programs::assign(&mut rng, &mut h, geo);
+    super::programs::assign(&mut rng, &mut h, geo, ids);
     h
 }
