@@ -119,7 +119,7 @@ fn plant_boundary_birthday(plan: &mut Plan, h: &mut Household, p: usize, ids: &m
         let person = &mut h.people[p];
         let male = person.id.as_bytes()[16] % 2 == 1;
         let serial = person.id[14..16].parse().unwrap_or(0);
-        person.id = ids.issue(&person.id[..6].to_string(), birth, male, serial);
+        person.id = ids.issue(&person.id[..6], birth, male, serial);
         person.birth = birth;
     }
 }
