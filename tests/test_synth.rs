@@ -7,7 +7,7 @@ fn synth(wd: &Workdir, noise: &str, out: &str) {
     let run = wd.recon(&[
         "synth",
         "--persons",
-        "300",
+        "800",
         "--seed",
         "7",
         "--noise",

@@ -446,7 +446,7 @@ fn write_household(
             d.cause,
             d.status,
             d.cancel_reason,
-            &date(d.cancel_date, "%Y/%-m/%-d"),
+            &n.date(d.cancel_date, "%Y/%-m/%-d"),
         ])?;
         placed.dpf.push((ex.dpf.name, row));
         truth_rows.push((ex.dpf.name.to_string(), row, d.person, n.tags.join(";")));
@@ -467,8 +467,8 @@ fn write_household(
                 &id,
                 &county_name(&r.county),
                 r.program,
-                &date(start, "%Y年%-m月%-d日"),
-                &date(end, "%Y年%-m月%-d日"),
+                &n.date(start, "%Y年%-m月%-d日"),
+                &n.date(end, "%Y年%-m月%-d日"),
                 r.status,
                 r.stop_reason,
             ];
@@ -487,8 +487,8 @@ fn write_household(
                 r.program,
                 head,
                 relation,
-                &date(start, "%Y%m%d"),
-                &date(end, "%Y-%m-%d"),
+                &n.date(start, "%Y%m%d"),
+                &n.date(end, "%Y-%m-%d"),
                 r.status,
                 r.stop_reason,
             ];
@@ -514,7 +514,7 @@ fn write_household(
             "城乡居民基本医疗保险",
             r.status,
             r.end_reason,
-            &date(r.end_date, "%Y-%m-%d"),
+            &n.date(r.end_date, "%Y-%m-%d"),
             r.subsidy,
             &person.county,
         ])?;

@@ -48,6 +48,9 @@ pub const NAME_NOISE: [(&str, f64); 4] = [
     ("name_dot_variant", 30.0),
 ];
 
+/// Percent of dates written in another shape than the file's own (or as an Excel serial).
+pub const DATE_NOISE: f64 = 1.0;
+
 const HOMOPHONES: [(char, char); 10] = [
     ('晓', '小'),
     ('明', '铭'),
@@ -143,6 +146,25 @@ impl<'a> Noisy<'a> {
         };
         self.tags.push(tag);
         IdCell::Text(text)
+    }
+
+    /// A date in the file's `format`, or now and then in another shape departments use.
+    pub fn date(&mut self, date: Option<chrono::NaiveDate>, format: &str) -> String {
+        let Some(date) = date else {
+            return String::new();
+        };
+        if !self.roll(DATE_NOISE) {
+            return date.format(format).to_string();
+        }
+        self.tags.push("date_format");
+        match self.rng.below(4) {
+            0 => date.format("%Y/%-m/%-d").to_string(),
+            1 => date.format("%Y%m%d").to_string(),
+            2 => date.format("%Y年%-m月%-d日").to_string(),
+            _ => (date - chrono::NaiveDate::from_ymd_opt(1899, 12, 30).expect("epoch"))
+                .num_days()
+                .to_string(),
+        }
     }
 
     /// The name as exported.

@@ -275,6 +275,9 @@ pub fn household(geo: &Geography, ids: &mut IdBook, seed: u64, index: u64) -> Ho
     if rng.chance(0.3) {
         add(&mut rng, &mut h, year - 95, year - 60, true);
     }
+    if rng.chance(0.2) {
+        add(&mut rng, &mut h, year - 12, year - 1, true);
+    }
     h.family = h.people.len();
     // Neighbours: the registry is a minority of the people the departments hold.
     for _ in 0..(4 + rng.below(9)) {
