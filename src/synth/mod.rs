@@ -400,6 +400,187 @@ struct Placed {
     civil: Vec<(&'static str, u32)>,
 }
 
+/// One household on its way into the exports: where its records land, and their truth.
+struct Writing<'a> {
+    h: &'a Household,
+    index: u64,
+    options: &'a SynthOptions,
+    regions: &'a Regions,
+    placed: Placed,
+    truth_rows: Vec<(String, u32, usize, String)>,
+}
+
+impl Writing<'_> {
+    fn noisy(&self, stream: u64, i: usize) -> Noisy<'static> {
+        let rng = rng::Rng::for_item(self.options.seed, stream, self.index * 256 + i as u64);
+        Noisy {
+            rng,
+            level: self.options.noise,
+            tags: Vec::new(),
+        }
+    }
+
+    /// Another member of the family, whose ID may end up in this person's row.
+    fn relative(&self, p: usize) -> Option<&str> {
+        let h = self.h;
+        (p < h.family && h.family > 1).then(|| h.people[(p + 1) % h.family].id.as_str())
+    }
+
+    fn county_name(&self, code: &str) -> String {
+        self.regions
+            .by_code(code)
+            .map_or(code.to_string(), |c| c.name.clone())
+    }
+
+    /// The registry's rows.
+    fn dpf(&mut self, ex: &mut Exports) -> Result<(), String> {
+        for (i, d) in self.h.dpf.iter().enumerate() {
+            let person = &self.h.people[d.person];
+            let mut n = self.noisy(10, i);
+            let id = text_id(n.id(&person.id, self.relative(d.person), false));
+            let name = n.name(&person.name);
+            let sex = if person.id.as_bytes()[16] % 2 == 1 {
+                "男"
+            } else {
+                "女"
+            };
+            let certificate = format!("{}{}{}", person.id, d.category + 1, d.grade + 1);
+            let row = ex.dpf.write_line(&[
+                &name,
+                sex,
+                &id,
+                &certificate,
+                CATEGORIES[d.category],
+                GRADES[d.grade],
+                &self.county_name(&person.county),
+                if d.poor { "是" } else { "否" },
+                d.cause,
+                d.status,
+                d.cancel_reason,
+                &n.date(d.cancel_date, "%Y/%-m/%-d"),
+            ])?;
+            self.placed.dpf.push((ex.dpf.name, row));
+            self.truth_rows
+                .push((ex.dpf.name.to_string(), row, d.person, n.tags.join(";")));
+        }
+        Ok(())
+    }
+
+    /// Civil-affairs rows: subsidies in their own file, the other programs in one.
+    fn civil(&mut self, ex: &mut Exports) -> Result<(), String> {
+        for (i, r) in self.h.civil.iter().enumerate() {
+            let person = &self.h.people[r.person];
+            let mut n = self.noisy(11, i);
+            let id = text_id(n.id(&person.id, self.relative(r.person), false));
+            let name = n.name(&person.name);
+            let subsidy = r.program.ends_with("补贴");
+            if !subsidy && encoding_rs::GBK.encode(&name).2 {
+                n.tags.push("name_rare_lost");
+            }
+            let (end, start) = (r.end, Some(r.start));
+            let row = if subsidy {
+                let cells = [
+                    name.as_str(),
+                    &id,
+                    &self.county_name(&r.county),
+                    r.program,
+                    &n.date(start, "%Y年%-m月%-d日"),
+                    &n.date(end, "%Y年%-m月%-d日"),
+                    r.status,
+                    r.stop_reason,
+                ];
+                (ex.subsidies.name, ex.subsidies.write_line(&cells)?)
+            } else {
+                let head = &self.h.people[r.head].id;
+                let relation = if r.head == r.person {
+                    "本人"
+                } else {
+                    "家庭成员"
+                };
+                let cells = [
+                    name.as_str(),
+                    &id,
+                    &r.county,
+                    r.program,
+                    head,
+                    relation,
+                    &n.date(start, "%Y%m%d"),
+                    &n.date(end, "%Y-%m-%d"),
+                    r.status,
+                    r.stop_reason,
+                ];
+                (ex.civil.name, ex.civil.write_line(&cells)?)
+            };
+            self.placed.civil.push(row);
+            self.truth_rows
+                .push((row.0.to_string(), row.1, r.person, n.tags.join(";")));
+        }
+        Ok(())
+    }
+
+    /// Enrollments, one file per year.
+    fn insurance(&mut self, ex: &mut Exports) -> Result<(), String> {
+        for (i, r) in self.h.insurance.iter().enumerate() {
+            let person = &self.h.people[r.person];
+            let mut n = self.noisy(12, i);
+            let id = text_id(n.id(&person.id, self.relative(r.person), false));
+            let name = n.name(&person.name);
+            let export = if r.year == self.options.as_of.year() {
+                &mut ex.insurance_now
+            } else {
+                &mut ex.insurance_before
+            };
+            let row = export.write_line(&[
+                &name,
+                &id,
+                &r.year.to_string(),
+                "城乡居民基本医疗保险",
+                r.status,
+                r.end_reason,
+                &n.date(r.end_date, "%Y-%m-%d"),
+                r.subsidy,
+                &person.county,
+            ])?;
+            self.truth_rows
+                .push((export.name.to_string(), row, r.person, n.tags.join(";")));
+        }
+        Ok(())
+    }
+
+    /// The school register (XLSX).
+    fn education(&mut self, ex: &mut Exports) -> Result<(), String> {
+        for (i, e) in self.h.education.iter().enumerate() {
+            let person = &self.h.people[e.person];
+            let mut n = self.noisy(13, i);
+            let id_cell = n.id(&person.id, self.relative(e.person), true);
+            let name = n.name(&person.name);
+            let (sheet, row) = ex.education.next_row()?;
+            let cells = [
+                name.as_str(),
+                "",
+                &format!("G{}", person.id),
+                e.mode,
+                e.status,
+                if e.aided { "是" } else { "否" },
+                &self.county_name(&person.county),
+            ];
+            for (c, cell) in cells.iter().enumerate().filter(|(c, _)| *c != 1) {
+                sheet
+                    .write_string(row, c as u16, *cell)
+                    .map_err(|e| e.to_string())?;
+            }
+            match id_cell {
+                IdCell::Text(text) => sheet.write_string(row, 1, &text),
+                IdCell::Number(number) => sheet.write_number(row, 1, number),
+            }
+            .map_err(|e| e.to_string())?;
+            self.truth_rows
+                .push((ex.education.name(), row, e.person, n.tags.join(";")));
+        }
+        Ok(())
+    }
+}
+
 fn write_household(
     ex: &mut Exports,
     h: &Household,
@@ -408,146 +589,26 @@ fn write_household(
     regions: &Regions,
     summary: &mut SynthSummary,
 ) -> Result<(), String> {
-    let county_name = |code: &str| {
-        regions
-            .by_code(code)
-            .map_or(code.to_string(), |c| c.name.clone())
+    let mut writing = Writing {
+        h,
+        index,
+        options,
+        regions,
+        placed: Placed::default(),
+        truth_rows: Vec::new(),
     };
-    let noisy = |stream: u64, i: usize| Noisy {
-        rng: rng::Rng::for_item(options.seed, stream, index * 256 + i as u64),
-        level: options.noise,
-        tags: Vec::new(),
-    };
-    let relative =
-        |p: usize| (p < h.family && h.family > 1).then(|| h.people[(p + 1) % h.family].id.as_str());
-    let mut placed = Placed::default();
-    let mut truth_rows: Vec<(String, u32, usize, String)> = Vec::new();
-    let as_of = options.as_of;
-    for (i, d) in h.dpf.iter().enumerate() {
-        let person = &h.people[d.person];
-        let mut n = noisy(10, i);
-        let id = text_id(n.id(&person.id, relative(d.person), false));
-        let name = n.name(&person.name);
-        let sex = if person.id.as_bytes()[16] % 2 == 1 {
-            "男"
-        } else {
-            "女"
-        };
-        let certificate = format!("{}{}{}", person.id, d.category + 1, d.grade + 1);
-        let row = ex.dpf.write_line(&[
-            &name,
-            sex,
-            &id,
-            &certificate,
-            CATEGORIES[d.category],
-            GRADES[d.grade],
-            &county_name(&person.county),
-            if d.poor { "是" } else { "否" },
-            d.cause,
-            d.status,
-            d.cancel_reason,
-            &n.date(d.cancel_date, "%Y/%-m/%-d"),
-        ])?;
-        placed.dpf.push((ex.dpf.name, row));
-        truth_rows.push((ex.dpf.name.to_string(), row, d.person, n.tags.join(";")));
-    }
-    for (i, r) in h.civil.iter().enumerate() {
-        let person = &h.people[r.person];
-        let mut n = noisy(11, i);
-        let id = text_id(n.id(&person.id, relative(r.person), false));
-        let name = n.name(&person.name);
-        let subsidy = r.program.ends_with("补贴");
-        if !subsidy && encoding_rs::GBK.encode(&name).2 {
-            n.tags.push("name_rare_lost");
-        }
-        let (end, start) = (r.end, Some(r.start));
-        let row = if subsidy {
-            let cells = [
-                name.as_str(),
-                &id,
-                &county_name(&r.county),
-                r.program,
-                &n.date(start, "%Y年%-m月%-d日"),
-                &n.date(end, "%Y年%-m月%-d日"),
-                r.status,
-                r.stop_reason,
-            ];
-            (ex.subsidies.name, ex.subsidies.write_line(&cells)?)
-        } else {
-            let head = &h.people[r.head].id;
-            let relation = if r.head == r.person {
-                "本人"
-            } else {
-                "家庭成员"
-            };
-            let cells = [
-                name.as_str(),
-                &id,
-                &r.county,
-                r.program,
-                head,
-                relation,
-                &n.date(start, "%Y%m%d"),
-                &n.date(end, "%Y-%m-%d"),
-                r.status,
-                r.stop_reason,
-            ];
-            (ex.civil.name, ex.civil.write_line(&cells)?)
-        };
-        placed.civil.push(row);
-        truth_rows.push((row.0.to_string(), row.1, r.person, n.tags.join(";")));
-    }
-    for (i, r) in h.insurance.iter().enumerate() {
-        let person = &h.people[r.person];
-        let mut n = noisy(12, i);
-        let id = text_id(n.id(&person.id, relative(r.person), false));
-        let name = n.name(&person.name);
-        let export = if r.year == as_of.year() {
-            &mut ex.insurance_now
-        } else {
-            &mut ex.insurance_before
-        };
-        let row = export.write_line(&[
-            &name,
-            &id,
-            &r.year.to_string(),
-            "城乡居民基本医疗保险",
-            r.status,
-            r.end_reason,
-            &n.date(r.end_date, "%Y-%m-%d"),
-            r.subsidy,
-            &person.county,
-        ])?;
-        truth_rows.push((export.name.to_string(), row, r.person, n.tags.join(";")));
-    }
-    for (i, e) in h.education.iter().enumerate() {
-        let person = &h.people[e.person];
-        let mut n = noisy(13, i);
-        let id_cell = n.id(&person.id, relative(e.person), true);
-        let name = n.name(&person.name);
-        let (sheet, row) = ex.education.next_row()?;
-        let cells = [
-            name.as_str(),
-            "",
-            &format!("G{}", person.id),
-            e.mode,
-            e.status,
-            if e.aided { "是" } else { "否" },
-            &county_name(&person.county),
-        ];
-        for (c, cell) in cells.iter().enumerate().filter(|(c, _)| *c != 1) {
-            sheet
-                .write_string(row, c as u16, *cell)
-                .map_err(|e| e.to_string())?;
-        }
-        match id_cell {
-            IdCell::Text(text) => sheet.write_string(row, 1, &text),
-            IdCell::Number(number) => sheet.write_number(row, 1, number),
-        }
-        .map_err(|e| e.to_string())?;
-        truth_rows.push((ex.education.name(), row, e.person, n.tags.join(";")));
-    }
-    write_truth(ex, h, &placed, &truth_rows, as_of, summary)
+    writing.dpf(ex)?;
+    writing.civil(ex)?;
+    writing.insurance(ex)?;
+    writing.education(ex)?;
+    write_truth(
+        ex,
+        h,
+        &writing.placed,
+        &writing.truth_rows,
+        options.as_of,
+        summary,
+    )
 }
 
 fn text_id(cell: IdCell) -> String {
