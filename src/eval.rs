@@ -140,19 +140,32 @@ pub fn evaluate(truth_dir: &Path, run_out: &Path) -> Result<Evaluation, String> 
             .map(|r| Ok((r[0].clone(), row_key(&r[1], &r[2], &gaps_path)?)))
             .collect::<Result<_, String>>()?;
     let links_path = run_out.join("links.csv");
-    let links: HashMap<RowKey, String> =
+    let links: BTreeMap<RowKey, String> =
         read_rows(&links_path, &["source_file", "source_row", "person_key"])?
             .into_iter()
             .filter(|r| !r[2].is_empty())
             .map(|r| Ok((row_key(&r[0], &r[1], &links_path)?, r[2].clone())))
             .collect::<Result<_, String>>()?;
+    let mut rows_of: HashMap<String, Vec<RowKey>> = HashMap::new();
+    for (row, key) in &links {
+        rows_of.entry(key.clone()).or_default().push(row.clone());
+    }
+    let links = Links {
+        key_of: links,
+        rows_of,
+    };
     let mut evaluation = Evaluation::default();
-    score_gaps(&truth, &found, &mut evaluation);
-    score_linkage(&truth, &links, &mut evaluation);
+    score_gaps(&truth, &found, &links, &mut evaluation);
+    score_linkage(&truth, &links.key_of, &mut evaluation);
     Ok(evaluation)
 }
 
-fn score_gaps(truth: &Truth, found: &BTreeSet<(String, RowKey)>, evaluation: &mut Evaluation) {
+fn score_gaps(
+    truth: &Truth,
+    found: &BTreeSet<(String, RowKey)>,
+    links: &Links,
+    evaluation: &mut Evaluation,
+) {
     let rules: BTreeSet<&String> = truth
         .gaps
         .iter()
@@ -169,10 +182,18 @@ fn score_gaps(truth: &Truth, found: &BTreeSet<(String, RowKey)>, evaluation: &mu
         };
         let (want, got) = (of_rule(&truth.gaps), of_rule(found));
         for row in got.difference(&want) {
-            tally(evaluation, "gap_false_positive", &person_noise(truth, row));
+            tally(
+                evaluation,
+                "gap_false_positive",
+                &involved_noise(truth, links, row),
+            );
         }
         for row in want.difference(&got) {
-            tally(evaluation, "gap_false_negative", &person_noise(truth, row));
+            tally(
+                evaluation,
+                "gap_false_negative",
+                &involved_noise(truth, links, row),
+            );
         }
         let hits = want.intersection(&got).count() as u64;
         let scores = Scores::from_counts(hits, got.len() as u64 - hits, want.len() as u64 - hits);
@@ -187,15 +208,30 @@ fn score_gaps(truth: &Truth, found: &BTreeSet<(String, RowKey)>, evaluation: &mu
 }
 
 /// The noise of a row and of the other rows of its true person: what may have caused an error.
-fn person_noise(truth: &Truth, row: &RowKey) -> Vec<String> {
-    let rows = truth
+/// The run's person keys, both ways.
+struct Links {
+    key_of: BTreeMap<RowKey, String>,
+    rows_of: HashMap<String, Vec<RowKey>>,
+}
+
+/// The noise of the rows that may have caused an error about `row`: the rows of its true
+/// person, and the rows the run linked to it (a relative's ID brings another person's rows).
+fn involved_noise(truth: &Truth, links: &Links, row: &RowKey) -> Vec<String> {
+    let own = truth
         .person
         .get(row)
         .and_then(|p| truth.rows_of.get(p))
-        .cloned()
-        .unwrap_or_else(|| vec![row.clone()]);
-    let tags: BTreeSet<String> = rows
-        .iter()
+        .into_iter()
+        .flatten();
+    let linked = links
+        .key_of
+        .get(row)
+        .and_then(|k| links.rows_of.get(k))
+        .into_iter()
+        .flatten();
+    let tags: BTreeSet<String> = own
+        .chain(linked)
+        .chain([row])
         .flat_map(|r| truth.noise.get(r).cloned().unwrap_or_default())
         .collect();
     tags.into_iter().collect()
@@ -216,7 +252,7 @@ fn pairs(n: u64) -> u64 {
 }
 
 /// Pairwise precision and recall of the run's person keys over the rows both sides know.
-fn score_linkage(truth: &Truth, links: &HashMap<RowKey, String>, evaluation: &mut Evaluation) {
+fn score_linkage(truth: &Truth, links: &BTreeMap<RowKey, String>, evaluation: &mut Evaluation) {
     let mut by_truth: BTreeMap<&str, BTreeMap<&str, Vec<&RowKey>>> = BTreeMap::new();
     let mut by_key: BTreeMap<&str, BTreeMap<&str, Vec<&RowKey>>> = BTreeMap::new();
     for (row, person) in &truth.person {
@@ -247,17 +283,30 @@ fn score_linkage(truth: &Truth, links: &HashMap<RowKey, String>, evaluation: &mu
     evaluation.linkage = Scores::from_counts(hits, found_pairs - hits, true_pairs - hits);
     for (kind, groups) in [("link_missed", &by_truth), ("link_false", &by_key)] {
         for parts in groups.values().filter(|p| p.len() > 1) {
-            let largest = parts.values().map(Vec::len).max().unwrap_or(0);
-            let mut skipped_largest = false;
-            for rows in parts.values() {
-                if rows.len() == largest && !skipped_largest {
-                    skipped_largest = true;
-                    continue;
-                }
-                for row in rows {
-                    let tags = truth.noise.get(*row).cloned().unwrap_or_default();
-                    tally(evaluation, kind, &tags);
-                }
+            // The core is the largest part, and among equals the one with the fewest noisy
+            // rows: the rows outside it are the ones that went astray.
+            let noisy = |rows: &Vec<&RowKey>| {
+                rows.iter()
+                    .filter(|r| truth.noise.get(**r).is_some_and(|t| !t.is_empty()))
+                    .count()
+            };
+            let core = parts
+                .iter()
+                .max_by_key(|(key, rows)| {
+                    (
+                        rows.len(),
+                        std::cmp::Reverse(noisy(rows)),
+                        std::cmp::Reverse(**key),
+                    )
+                })
+                .map(|(key, _)| *key);
+            for row in parts
+                .iter()
+                .filter(|(key, _)| Some(**key) != core)
+                .flat_map(|(_, rows)| rows)
+            {
+                let tags = truth.noise.get(*row).cloned().unwrap_or_default();
+                tally(evaluation, kind, &tags);
             }
         }
     }
