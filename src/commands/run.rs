@@ -12,6 +12,7 @@ use tracing::info;
 use super::{print, ExitStatus, Failure};
 use crate::cli::RunArgs;
 use crate::config::{self, LoadedConfig};
+use crate::ingest::LoadedTable;
 use crate::ledger::{CountyDiff, GapItem, Ledger, LedgerError, RunLedger, RunRecord};
 use crate::normalize::region::Regions;
 use crate::progress::Progress;
@@ -54,7 +55,7 @@ fn job(
     let mut progress = Progress::new(args.quiet);
     let files = ingest::discover(&args.inputs, Some(&args.out))
         .map_err(|e| Failure::BadInput(e.to_string()))?;
-    let tables = progress
+    let mut tables = progress
         .stage("ingest", || ingest::load(&files, &config.settings))
         .map_err(ingest_failure)?;
     crash_point("ingest");
@@ -62,6 +63,7 @@ fn job(
     let mut normalized = progress.stage("normalize", || {
         normalize::run(&tables, &config.settings, &regions)
     });
+    tables.iter_mut().for_each(LoadedTable::release_rows);
     crash_point("normalize");
     let file_names: Vec<String> = tables.iter().map(|t| t.file.name.clone()).collect();
     let linkage = progress.stage("link", || link::link(&normalized.records, &file_names));

@@ -50,13 +50,21 @@ pub struct LoadedTable {
     pub file: InputFile,
     pub headers: Vec<String>,
     pub mapping: Mapping,
+    /// The kept rows' cells; emptied by `release_rows` once normalized.
     pub rows: Vec<DataRow>,
     pub rejects: Vec<Reject>,
+    rows_read: usize,
 }
 
 impl LoadedTable {
     pub fn rows_read(&self) -> usize {
-        self.rows.len() + self.rejects.len()
+        self.rows_read
+    }
+
+    /// Frees the raw cells once the records are made: the rest of the run needs only the
+    /// table's name, headers, mapping and rejects.
+    pub fn release_rows(&mut self) {
+        self.rows = Vec::new();
     }
 }
 
@@ -241,12 +249,14 @@ fn table_of(
                 let headers = text_of(&grid[index]);
                 let (rows, rejects) =
                     split_rows(&file, &headers, &mapping, grid.into_iter().skip(index + 1));
+                let rows_read = rows.len() + rejects.len();
                 return Ok(LoadedTable {
                     file,
                     headers,
                     mapping,
                     rows,
                     rejects,
+                    rows_read,
                 });
             }
             Err(e) => {
