@@ -19,8 +19,8 @@ pub struct Linkage {
     pub persons: Vec<Person>,
     /// Record index -> why it belongs to its person (`id`, `certificate`, `unlinked:damaged_excel`…).
     pub evidence: Vec<String>,
-    /// Name (without middle dots) -> records, to find near misses.
-    by_name: HashMap<String, Vec<usize>>,
+    /// (Name without middle dots, county) -> records, to find near misses.
+    by_name: HashMap<(String, String), Vec<usize>>,
 }
 
 /// The closest row that was not accepted as the same person, for a gap row to show.
@@ -51,7 +51,7 @@ impl Linkage {
     }
 
     /// The closest row of `source` that is another person than record `index`: one with the
-    /// same name, the nearest ID first. `None` when no row of that source shares the name.
+    /// same name in the same county, the nearest ID first; `None` when there is none.
     pub fn nearest_non_match(
         &self,
         records: &[Record],
@@ -59,13 +59,19 @@ impl Linkage {
         source: SourceId,
     ) -> Option<NearMiss> {
         let subject = &records[index];
-        let candidates = self.by_name.get(&subject.name.key())?;
+        let candidates = self.by_name.get(&name_and_county(subject))?;
         candidates
             .iter()
             .filter(|&&c| records[c].source == source && self.person_of[c] != self.person_of[index])
             .map(|&c| near_miss(subject, c, &records[c]))
             .max_by(|a, b| a.score.total_cmp(&b.score).then(b.record.cmp(&a.record)))
     }
+}
+
+/// Near misses are looked for among rows of the same name in the same county: a typo rarely
+/// moves a person, and a province has thousands of people of the most common names.
+fn name_and_county(record: &Record) -> (String, String) {
+    (record.name.key(), record.county.as_ref().map_or(String::new(), |c| c.code.clone()))
 }
 
 fn near_miss(subject: &Record, index: usize, candidate: &Record) -> NearMiss {
@@ -131,7 +137,7 @@ pub fn link(records: &[Record], file_names: &[String]) -> Linkage {
     let mut persons: Vec<Person> = Vec::new();
     let mut person_of = Vec::with_capacity(records.len());
     let mut evidence = Vec::with_capacity(records.len());
-    let mut by_name: HashMap<String, Vec<usize>> = HashMap::new();
+    let mut by_name: HashMap<(String, String), Vec<usize>> = HashMap::new();
     for (index, record) in records.iter().enumerate() {
         let person = match record.id.valid() {
             Some(id) => *by_id.entry(id).or_insert_with(|| {
@@ -155,7 +161,7 @@ pub fn link(records: &[Record], file_names: &[String]) -> Linkage {
         };
         persons[person].records.push(index);
         if !record.name.is_empty() {
-            by_name.entry(record.name.key()).or_default().push(index);
+            by_name.entry(name_and_county(record)).or_default().push(index);
         }
         person_of.push(person);
         evidence.push(match record.id_source {
