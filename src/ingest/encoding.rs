@@ -139,6 +139,17 @@ mod tests {
     }
 
     #[test]
+    fn utf16_with_a_bom_is_read() {
+        let text = "姓名\t身份证号\n张三\t1\n";
+        let mut bytes = vec![0xFF, 0xFE];
+        bytes.extend(text.encode_utf16().flat_map(u16::to_le_bytes));
+        assert_eq!(
+            decode(&bytes).unwrap(),
+            (text.to_string(), TextEncoding::Utf16)
+        );
+    }
+
+    #[test]
     fn rare_characters_survive_gb18030() {
         let text = "姓名\n王䶮\n李𫖯\n";
         let (bytes, _, _) = GB18030.encode(text);

@@ -71,7 +71,13 @@ impl Linkage {
 /// Near misses are looked for among rows of the same name in the same county: a typo rarely
 /// moves a person, and a province has thousands of people of the most common names.
 fn name_and_county(record: &Record) -> (String, String) {
-    (record.name.key(), record.county.as_ref().map_or(String::new(), |c| c.code.clone()))
+    (
+        record.name.key(),
+        record
+            .county
+            .as_ref()
+            .map_or(String::new(), |c| c.code.clone()),
+    )
 }
 
 fn near_miss(subject: &Record, index: usize, candidate: &Record) -> NearMiss {
@@ -161,7 +167,10 @@ pub fn link(records: &[Record], file_names: &[String]) -> Linkage {
         };
         persons[person].records.push(index);
         if !record.name.is_empty() {
-            by_name.entry(name_and_county(record)).or_default().push(index);
+            by_name
+                .entry(name_and_county(record))
+                .or_default()
+                .push(index);
         }
         person_of.push(person);
         evidence.push(match record.id_source {
