@@ -580,3 +580,65 @@ fn a_run_of_some_rules_closes_no_item_of_the_others() {
     assert!(items.contains(&item("CIV-02", "丙", "new")), "{items:?}");
     assert!(items.contains(&item("MED-01", "甲", "open")), "{items:?}");
 }
+
+#[test]
+fn two_runs_at_once_one_waits_for_nobody_and_the_other_is_turned_away() {
+    let wd = Workdir::new();
+    let synth = wd.recon(&[
+        "synth",
+        "--persons",
+        "3000",
+        "--seed",
+        "5",
+        "--noise",
+        "clean",
+        "--out",
+        "world",
+    ]);
+    assert_eq!(synth.code, 0, "{}", synth.stderr);
+    let first = std::process::Command::new(env!("CARGO_BIN_EXE_recon"))
+        .args([
+            "run",
+            "-q",
+            "--as-of",
+            "2020-06-30",
+            "--ledger",
+            LEDGER,
+            "--out",
+            "out",
+            "world/data",
+        ])
+        .current_dir(wd.path(""))
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    while !wd.read_or_empty("ledger.lock").starts_with("pid ") && started.elapsed().as_secs() < 30 {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let second = wd.recon(&[
+        "run",
+        "-q",
+        "--as-of",
+        "2020-06-30",
+        "--ledger",
+        LEDGER,
+        "--out",
+        "other",
+        "world/data",
+    ]);
+    let first = first.wait_with_output().unwrap();
+    assert!(first.status.success());
+    assert_eq!(
+        second.code, 3,
+        "the second run should find the ledger locked: {}",
+        second.stderr
+    );
+    assert!(
+        second.stderr.contains(&format!(
+            "pid {}",
+            wd.read("ledger.lock")[4..].split(' ').next().unwrap()
+        )),
+        "{}",
+        second.stderr
+    );
+}

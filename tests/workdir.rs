@@ -114,6 +114,11 @@ impl Workdir {
         std::fs::read_to_string(self.path(relative)).unwrap_or_else(|e| panic!("{relative}: {e}"))
     }
 
+    /// The file's text, or nothing while it does not exist yet.
+    pub fn read_or_empty(&self, relative: &str) -> String {
+        std::fs::read_to_string(self.path(relative)).unwrap_or_default()
+    }
+
     pub fn exists(&self, relative: &str) -> bool {
         self.path(relative).exists()
     }
