@@ -377,33 +377,35 @@ struct StoredItem {
     reopened_on: Option<String>,
 }
 
+/// Every item of the ledger, by key.
+fn stored_items(tx: &Transaction) -> rusqlite::Result<BTreeMap<String, StoredItem>> {
+    let mut stored = BTreeMap::new();
+    let mut statement = tx.prepare(
+        "SELECT key, rule_id, county_code, person_key, status, first_seen, name_hash, reopened_on FROM items",
+    )?;
+    let rows = statement.query_map([], |r| {
+        let item = StoredItem {
+            rule_id: r.get(1)?,
+            county_code: r.get(2)?,
+            person_key: r.get(3)?,
+            status: r.get(4)?,
+            first_seen: r.get(5)?,
+            name_hash: r.get(6)?,
+            reopened_on: r.get(7)?,
+        };
+        Ok((r.get::<_, String>(0)?, item))
+    })?;
+    for row in rows {
+        let (key, item) = row?;
+        stored.insert(key, item);
+    }
+    Ok(stored)
+}
+
 fn apply_in(tx: &Transaction, gaps: &[GapItem], run: &RunRecord) -> rusqlite::Result<RunLedger> {
     let as_of = run.as_of.to_string();
     let run_id = insert_run(tx, run, "committed")?;
-    let mut stored: BTreeMap<String, StoredItem> = BTreeMap::new();
-    {
-        let mut statement = tx.prepare(
-            "SELECT key, rule_id, county_code, person_key, status, first_seen, name_hash, reopened_on FROM items",
-        )?;
-        let rows = statement.query_map([], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                StoredItem {
-                    rule_id: r.get(1)?,
-                    county_code: r.get(2)?,
-                    person_key: r.get(3)?,
-                    status: r.get(4)?,
-                    first_seen: r.get(5)?,
-                    name_hash: r.get(6)?,
-                    reopened_on: r.get(7)?,
-                },
-            ))
-        })?;
-        for row in rows {
-            let (key, item) = row?;
-            stored.insert(key, item);
-        }
-    }
+    let stored = stored_items(tx)?;
     let person_keys = resolve_person_keys(tx, gaps, &stored, run, run_id)?;
     let mut tonight: BTreeMap<String, &GapItem> = BTreeMap::new();
     for gap in gaps {
