@@ -12,7 +12,6 @@ use tracing::info;
 use super::{print, ExitStatus, Failure};
 use crate::cli::RunArgs;
 use crate::config::{self, LoadedConfig};
-use crate::ingest::LoadedTable;
 use crate::ledger::{CountyDiff, GapItem, Ledger, LedgerError, RunLedger, RunRecord};
 use crate::normalize::region::Regions;
 use crate::progress::Progress;
@@ -61,9 +60,8 @@ fn job(
     crash_point("ingest");
     let regions = Regions::bundled();
     let mut normalized = progress.stage("normalize", || {
-        normalize::run(&tables, &config.settings, &regions)
+        normalize::run(&mut tables, &config.settings, &regions)
     });
-    tables.iter_mut().for_each(LoadedTable::release_rows);
     crash_point("normalize");
     let file_names: Vec<String> = tables.iter().map(|t| t.file.name.clone()).collect();
     let linkage = progress.stage("link", || link::link(&normalized.records, &file_names));

@@ -50,7 +50,7 @@ pub struct LoadedTable {
     pub file: InputFile,
     pub headers: Vec<String>,
     pub mapping: Mapping,
-    /// The kept rows' cells; emptied by `release_rows` once normalized.
+    /// The kept rows' cells; taken (and freed) by normalize.
     pub rows: Vec<DataRow>,
     pub rejects: Vec<Reject>,
     rows_read: usize,
@@ -59,12 +59,6 @@ pub struct LoadedTable {
 impl LoadedTable {
     pub fn rows_read(&self) -> usize {
         self.rows_read
-    }
-
-    /// Frees the raw cells once the records are made: the rest of the run needs only the
-    /// table's name, headers, mapping and rejects.
-    pub fn release_rows(&mut self) {
-        self.rows = Vec::new();
     }
 }
 

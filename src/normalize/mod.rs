@@ -50,10 +50,11 @@ pub fn canonical_word(kind: FieldKind, raw: &str) -> String {
     }
 }
 
-/// Normalizes every table in parallel; records come out in file and row order.
-pub fn run(tables: &[LoadedTable], settings: &Settings, regions: &Regions) -> Normalized {
+/// Normalizes every table in parallel; records come out in file and row order. The tables'
+/// raw rows are consumed as they are normalized, so their cells are freed as records grow.
+pub fn run(tables: &mut [LoadedTable], settings: &Settings, regions: &Regions) -> Normalized {
     let parts: Vec<Normalized> = tables
-        .par_iter()
+        .par_iter_mut()
         .map(|table| {
             normalize_table(
                 table,
@@ -79,7 +80,7 @@ pub fn run(tables: &[LoadedTable], settings: &Settings, regions: &Regions) -> No
 }
 
 fn normalize_table(
-    table: &LoadedTable,
+    table: &mut LoadedTable,
     source: &Source,
     source_id: usize,
     regions: &Regions,
@@ -98,13 +99,13 @@ fn normalize_table(
                 .map_or(String::new(), |(c, _)| column_name(&table.headers, *c))
         })
         .collect();
-    for data in &table.rows {
+    for data in std::mem::take(&mut table.rows) {
         let row = RowRef {
             file: table.file.id,
             row: data.row,
         };
         let mut defects: Vec<(usize, &'static str)> = Vec::new();
-        let record = normalize_row(row, data, source, source_id, regions, &mut defects);
+        let record = normalize_row(row, &data, source, source_id, regions, &mut defects);
         for (field, defect) in defects {
             *out.quality
                 .entry((row.file, columns[field].clone(), defect))
