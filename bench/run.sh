@@ -3,7 +3,7 @@
 # binary, generates a realistic world per size with `recon synth`, runs the job over it under
 # /usr/bin/time, and prints per size: data rows, wall time and peak RSS of the run, time per
 # stage (from run.json), rows per second, and the ratio of each size's wall time to the first
-# size's. Sizes are registry persons; a world has about 23 data rows per registry person.
+# size's. Sizes are registry persons; a world has about 29 data rows per registry person.
 #
 #     bash bench/run.sh                 # SIZES="100000 300000"
 #     SIZES="20000 100000" bash bench/run.sh

@@ -280,7 +280,7 @@ pub fn household(geo: &Geography, ids: &mut IdBook, seed: u64, index: u64) -> Ho
     }
     h.family = h.people.len();
     // Neighbours: the registry is a minority of the people the departments hold.
-    for _ in 0..(4 + rng.below(9)) {
+    for _ in 0..(6 + rng.below(11)) {
         add(&mut rng, &mut h, year - 90, year - 1, false);
     }
     super::programs::assign(&mut rng, &mut h, geo, ids);
