@@ -21,7 +21,7 @@ use crate::model::{Record, Reject};
 use crate::normalize::Quality;
 use crate::rules::Evaluation;
 pub use gap_list::{gap_rows, GapRow};
-pub use manifest::{account_rows, counts_json, inputs_json, FileAccount};
+pub use manifest::{account_rows, counts_json, inputs_json};
 
 /// The marker a finished staging folder holds: the ledger run it belongs to (0 without one).
 const COMPLETE_MARKER: &str = ".complete";

@@ -4,7 +4,7 @@
 
 use chrono::{Datelike, NaiveDate};
 
-use super::world::{CivilRecord, DpfRecord, Household};
+use super::world::{age_on, CivilRecord, DpfRecord, Household};
 
 const TWO_SUBSIDIES: [&str; 2] = ["困难残疾人生活补贴", "重度残疾人护理补贴"];
 const DIBAO: [&str; 2] = ["城市低保", "农村低保"];
@@ -18,10 +18,6 @@ pub enum Subject {
 
 fn civil_active(r: &CivilRecord, as_of: NaiveDate) -> bool {
     matches!(r.status, "在保" | "正常") && r.start <= as_of && r.end.is_none_or(|e| as_of <= e)
-}
-
-fn age_on(birth: NaiveDate, on: NaiveDate) -> i32 {
-    on.year() - birth.year() - i32::from((on.month(), on.day()) < (birth.month(), birth.day()))
 }
 
 struct View<'a> {

@@ -6,13 +6,8 @@ use chrono::{Datelike, Days, NaiveDate};
 
 use super::rng::Rng;
 use super::world::{
-    CivilRecord, DpfRecord, EducationRecord, Geography, Household, IdBook, InsuranceRecord,
+    age_on, CivilRecord, DpfRecord, EducationRecord, Geography, Household, IdBook, InsuranceRecord,
 };
-
-fn age_on(birth: NaiveDate, on: NaiveDate) -> i32 {
-    let years = on.year() - birth.year();
-    years - i32::from((on.month(), on.day()) < (birth.month(), birth.day()))
-}
 
 struct Plan<'a> {
     rng: &'a mut Rng,

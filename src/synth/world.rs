@@ -194,6 +194,11 @@ fn date_between(rng: &mut Rng, from: NaiveDate, to: NaiveDate) -> NaiveDate {
     from + Days::new(rng.below(span))
 }
 
+/// Age in whole years on `on`: the generator's own, so the truth never borrows the engine's.
+pub fn age_on(birth: NaiveDate, on: NaiveDate) -> i32 {
+    on.year() - birth.year() - i32::from((on.month(), on.day()) < (birth.month(), birth.day()))
+}
+
 /// Every ID issued so far (its first 17 digits): two people never share an ID in the world.
 #[derive(Default)]
 pub struct IdBook(std::collections::HashSet<u64>);
