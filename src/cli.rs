@@ -124,6 +124,10 @@ pub struct RunArgs {
     /// config; none when neither is set). Created on first use.
     #[arg(long, value_name = "FILE")]
     pub ledger: Option<PathBuf>,
+    /// A linkage model saved by an earlier run (its OUT/model.json): link with it instead of
+    /// training one on this run's rows (default: `[link] model` of the config).
+    #[arg(long, value_name = "FILE")]
+    pub model: Option<PathBuf>,
     /// Write full ID numbers in the gap lists (masked by default).
     #[arg(long)]
     pub full_ids: bool,

@@ -25,5 +25,6 @@ pub mod model;
 pub mod normalize;
 mod progress;
 pub mod report;
+pub mod rng;
 pub mod rules;
 pub mod synth;

@@ -110,6 +110,8 @@ pub enum IdSource {
     IdColumn,
     Certificate,
     StudentNumber,
+    /// A household head's own row: the 户主身份证号 column.
+    HouseholdHead,
     None,
 }
 
@@ -119,6 +121,7 @@ impl IdSource {
             IdSource::IdColumn => "id",
             IdSource::Certificate => "certificate",
             IdSource::StudentNumber => "student_number",
+            IdSource::HouseholdHead => "household_head",
             IdSource::None => "none",
         }
     }
@@ -131,6 +134,8 @@ pub struct Record {
     pub source: SourceId,
     pub id: IdNumber,
     pub id_source: IdSource,
+    /// The ID was a 15-digit legacy ID, upgraded.
+    pub id_legacy: bool,
     pub name: Name,
     /// The responsible county: the row's county column, else the ID's region code.
     pub county: Option<CountyRef>,

@@ -13,6 +13,7 @@ use super::{print, ExitStatus, Failure};
 use crate::cli::RunArgs;
 use crate::config::{self, LoadedConfig};
 use crate::ledger::{CountyDiff, GapItem, Ledger, LedgerError, RunLedger, RunRecord};
+use crate::link::model::Model;
 use crate::normalize::region::Regions;
 use crate::progress::Progress;
 use crate::report::{self, RunResult};
@@ -64,7 +65,17 @@ fn job(
     });
     crash_point("normalize");
     let file_names: Vec<String> = tables.iter().map(|t| t.file.name.clone()).collect();
-    let linkage = progress.stage("link", || link::link(&normalized.records, &file_names));
+    let model_path = args.model.clone().or_else(|| config.model.clone());
+    let model = model_path
+        .as_deref()
+        .map(Model::load)
+        .transpose()
+        .map_err(Failure::BadInput)?;
+    let linkage = progress
+        .stage("link", || {
+            link::link(&normalized.records, &file_names, &config.settings, model)
+        })
+        .map_err(|e| Failure::BadInput(format!("link: {e}")))?;
     crash_point("link");
     let evaluation = progress.stage("rules", || {
         rules::evaluate(
@@ -92,6 +103,9 @@ fn job(
         evaluation: &evaluation,
         as_of,
         rules_run,
+        model_origin: model_path.map_or("trained on this run's rows".to_string(), |p| {
+            p.display().to_string()
+        }),
         full_ids: args.full_ids,
         timings: Vec::new(),
         ledger: None,

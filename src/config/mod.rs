@@ -1,6 +1,7 @@
 //! Configuration: the TOML authoring form (`options`) and the resolved form every stage takes
 //! (`settings`). The bundled default is `configs/default.toml`, compiled in.
 
+pub mod link;
 pub mod options;
 pub mod settings;
 
@@ -20,6 +21,8 @@ pub struct LoadedConfig {
     pub text: String,
     /// `[ledger] path`, resolved against the config file's folder.
     pub ledger: Option<std::path::PathBuf>,
+    /// `[link] model`, resolved against the config file's folder.
+    pub model: Option<std::path::PathBuf>,
 }
 
 impl LoadedConfig {
@@ -50,10 +53,12 @@ pub fn load(path: Option<&Path>) -> Result<LoadedConfig, ConfigError> {
         .ledger
         .as_ref()
         .map(|l| folder.join(&l.path));
+    let model = settings.link.model.as_ref().map(|m| folder.join(m));
     Ok(LoadedConfig {
         settings,
         origin,
         text,
         ledger,
+        model,
     })
 }

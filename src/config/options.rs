@@ -26,6 +26,9 @@ pub struct Options {
     /// The ledger that carries gaps from night to night (`--ledger` overrides it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ledger: Option<LedgerOptions>,
+    /// How rows are linked into persons; the bundled default's when left out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub link: Option<super::link::LinkOptions>,
     /// Files pinned to a source, with optional explicit column mappings.
     #[serde(default, rename = "file", skip_serializing_if = "Vec::is_empty")]
     pub files: Vec<FilePin>,

@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 
+use super::link::{LinkOptions, LinkSettings};
 use super::options::{ConditionOptions, FilePin, LinkedOptions, Options, Words};
 use crate::model::FieldKind;
 use crate::normalize::canonical_word;
@@ -24,6 +25,7 @@ pub struct Settings {
     pub deaths: Vec<DeathRule>,
     pub rules: Vec<Rule>,
     pub pins: Vec<FilePin>,
+    pub link: LinkSettings,
     /// The authoring form, kept to write configs back out (`inspect --write-config`).
     pub options: Options,
 }
@@ -230,14 +232,58 @@ impl Settings {
             })
             .collect::<Result<_, ConfigError>>()?;
         let rules = resolve_rules(&options, &resolver)?;
+        let link = resolve_link(options.link.as_ref(), &resolved)?;
         Ok(Settings {
             sources: resolved,
             deaths,
             rules,
             pins: options.files.clone(),
+            link,
             options,
         })
     }
+}
+
+/// `[link]`, or the bundled default's when the config has none. A feature's kind is the kind
+/// of the first source field of that name.
+fn resolve_link(
+    options: Option<&LinkOptions>,
+    sources: &[Source],
+) -> Result<LinkSettings, ConfigError> {
+    #[derive(serde::Deserialize)]
+    struct DefaultLink {
+        link: LinkOptions,
+    }
+    let default;
+    let options = match options {
+        Some(o) => o,
+        None => {
+            default = toml::from_str::<DefaultLink>(super::DEFAULT_CONFIG)
+                .map_err(|e| ConfigError(format!("bundled [link]: {e}")))?
+                .link;
+            &default
+        }
+    };
+    let kind_of = |name: &str| {
+        sources
+            .iter()
+            .find_map(|s| s.field(name).map(|f| s.fields[f].kind))
+    };
+    let link = LinkSettings::resolve(options, &kind_of)?;
+    for rows in &link.distinct_rows_in {
+        let place = "link.distinct_rows_in";
+        let source = sources
+            .iter()
+            .find(|s| s.key == rows.source)
+            .ok_or_else(|| ConfigError(format!("{place}: no source `{}`", rows.source)))?;
+        if let Some(per) = rows.per.as_deref().filter(|f| source.field(f).is_none()) {
+            return err(format!(
+                "{place}: source {} has no field `{per}`",
+                source.key
+            ));
+        }
+    }
+    Ok(link)
 }
 
 fn resolve_field(

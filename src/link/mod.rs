@@ -1,36 +1,61 @@
 //! Link: normalized records in, a person for every record out, with the evidence that put it
-//! there. This linker is deterministic: records share a person when they carry the same valid
-//! ID, from the ID column, a certificate or a student number. Damaged, invalid and missing IDs
-//! never link by ID; such a record is a person of its own. Rules and reports see only
-//! `Linkage`, so a probabilistic linker can replace this one behind the same function.
+//! there. A Fellegi-Sunter linker in Splink's vocabulary (blocking rules, comparisons with
+//! ordered levels, m and u probabilities, match weights), made for Chinese department records:
+//! rows sharing a valid ID are one person unless a veto splits them; rows whose ID is missing,
+//! mistyped, damaged by Excel or another person's are placed by probability, on name (by
+//! character, sound, traditional form, `?`), birth date, sex, county and household. Links in
+//! the review band go to `review.csv`. Rules and reports see only `Linkage`.
+//!
+//! `table` (rows as compact columns) -> `blocking` (candidate pairs) -> `comparison` (levels
+//! of a pair) -> `training` (the model) -> `predict` (match weights) -> `cluster` (persons);
+//! `engine` runs them, `explain` says why.
 
-use std::collections::HashMap;
+pub mod blocking;
+pub mod cluster;
+pub mod comparators;
+pub mod comparison;
+pub mod engine;
+pub mod explain;
+pub mod model;
+pub mod predict;
+pub mod records;
+pub mod table;
+pub mod training;
 
+use std::collections::{BTreeMap, HashMap};
+
+use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 
-use crate::config::SourceId;
+use crate::config::link::LinkSettings;
+use crate::config::{Settings, SourceId};
 use crate::model::{IdSource, Record};
-use crate::normalize::id_number::IdNumber;
+use blocking::Keys;
+use comparison::Comparer;
+use engine::{Decision, Joined, LinkCounts, LinkRequest, PairOutcome};
+use model::{LinkType, Model};
+use predict::Scorer;
+use table::LinkTable;
 
-/// Which records are the same person.
+/// Which records are the same person, and what the linker knows of every pair it weighed.
 pub struct Linkage {
     /// Record index -> person index.
     pub person_of: Vec<usize>,
     pub persons: Vec<Person>,
-    /// Record index -> why it belongs to its person (`id`, `certificate`, `unlinked:damaged_excel`…).
+    /// Record index -> why it belongs to its person (`id`, `certificate`, `probable:0.982`,
+    /// `unlinked:missing`…).
     pub evidence: Vec<String>,
-    /// (Name without middle dots, county) -> records, to find near misses.
-    by_name: HashMap<(String, String), Vec<usize>>,
-}
-
-/// The closest row that was not accepted as the same person, for a gap row to show.
-#[derive(Clone, Debug, PartialEq)]
-pub struct NearMiss {
-    pub record: usize,
-    /// A similarity in [0, 1] for ordering candidates; not a match probability.
-    pub score: f64,
-    /// Why it is close and why it was not linked, in the words county staff use.
-    pub reason: String,
+    /// Pairs for a person to decide: the best pair between two persons, in the review band.
+    pub review: Vec<PairOutcome>,
+    pub model: Model,
+    pub counts: LinkCounts,
+    table: LinkTable,
+    settings: LinkSettings,
+    suspect: Vec<bool>,
+    scorer: Scorer,
+    /// Record index -> review pairs it is part of (indices into `review`).
+    review_of_person: HashMap<usize, Vec<usize>>,
+    sources: Vec<SourceId>,
 }
 
 pub struct Person {
@@ -38,6 +63,23 @@ pub struct Person {
     pub key: String,
     /// Record indices, in input order.
     pub records: Vec<usize>,
+}
+
+/// The closest row that was not accepted as the same person, for a gap row to show.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NearMiss {
+    pub record: usize,
+    /// The pair's match probability.
+    pub score: f64,
+    /// What agrees and what differs, then why it was not linked.
+    pub reason: String,
+}
+
+/// A link a gap depends on that a person must decide.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Undecided {
+    pub record: usize,
+    pub probability: f64,
 }
 
 impl Linkage {
@@ -50,139 +92,231 @@ impl Linkage {
         &self.persons[self.person_of[index]].key
     }
 
-    /// The closest row of `source` that is another person than record `index`: one with the
-    /// same name in the same county, the nearest ID first; `None` when there is none.
-    pub fn nearest_non_match(
-        &self,
-        records: &[Record],
-        index: usize,
-        source: SourceId,
-    ) -> Option<NearMiss> {
-        let subject = &records[index];
-        let candidates = self.by_name.get(&name_and_county(subject))?;
-        candidates
+    /// Whether record `index` carries a valid ID that was found to be another person's.
+    pub fn id_is_another_persons(&self, index: usize) -> bool {
+        self.suspect[index]
+    }
+
+    fn comparer(&self) -> Comparer<'_> {
+        Comparer {
+            table: &self.table,
+            settings: &self.settings,
+            suspect: &self.suspect,
+        }
+    }
+
+    /// A review-band row of `source` that may be the person of record `index`.
+    pub fn undecided(&self, index: usize, source: SourceId) -> Option<Undecided> {
+        let person = self.person_of[index];
+        self.review_of_person
+            .get(&person)?
             .iter()
-            .filter(|&&c| records[c].source == source && self.person_of[c] != self.person_of[index])
-            .map(|&c| near_miss(subject, c, &records[c]))
-            .max_by(|a, b| a.score.total_cmp(&b.score).then(b.record.cmp(&a.record)))
+            .map(|&k| &self.review[k])
+            .filter_map(|pair| {
+                let other = if self.person_of[pair.a as usize] == person {
+                    pair.b
+                } else {
+                    pair.a
+                };
+                (self.sources[other as usize] == source).then_some(Undecided {
+                    record: other as usize,
+                    probability: f64::from(pair.probability),
+                })
+            })
+            .max_by(|x, y| {
+                x.probability
+                    .total_cmp(&y.probability)
+                    .then(y.record.cmp(&x.record))
+            })
     }
-}
 
-/// Near misses are looked for among rows of the same name in the same county: a typo rarely
-/// moves a person, and a province has thousands of people of the most common names.
-fn name_and_county(record: &Record) -> (String, String) {
-    (
-        record.name.key(),
-        record
-            .county
-            .as_ref()
-            .map_or(String::new(), |c| c.code.clone()),
-    )
-}
-
-fn near_miss(subject: &Record, index: usize, candidate: &Record) -> NearMiss {
-    let (id_score, id_reason) = compare_ids(&subject.id, &candidate.id);
-    let same_county = subject.county.is_some() && subject.county == candidate.county;
-    let score = 0.5 + 0.4 * id_score + if same_county { 0.1 } else { 0.0 };
-    let county = if same_county { "；区县相同" } else { "" };
-    NearMiss {
-        record: index,
-        score: (score * 100.0).round() / 100.0,
-        reason: format!("姓名相同；{id_reason}{county}"),
-    }
-}
-
-/// How close two IDs are (0-1) and why they did not link.
-fn compare_ids(a: &IdNumber, b: &IdNumber) -> (f64, String) {
-    let digits = |id: &IdNumber| match id {
-        IdNumber::Valid(d) | IdNumber::Invalid { digits: d, .. } => Some(d.clone()),
-        _ => None,
-    };
-    let note = |id: &IdNumber, whose: &str| match id {
-        IdNumber::Invalid { .. } => format!("（{whose}身份证号无效：{}）", id.state()),
-        _ => String::new(),
-    };
-    let notes = format!("{}{}", note(a, "本行"), note(b, "对方"));
-    match (a, b, digits(a), digits(b)) {
-        (_, _, Some(x), Some(y)) => {
-            let (score, what) = compare_digits(&x, &y);
-            (score, format!("{what}{notes}"))
-        }
-        (IdNumber::Damaged { prefix }, _, _, Some(other))
-        | (_, IdNumber::Damaged { prefix }, Some(other), _) => {
-            match other.starts_with(prefix.as_str()) {
-                true => (
-                    0.8,
-                    format!("身份证号被Excel损坏，前{}位相同", prefix.len()),
-                ),
-                false => (0.3, "身份证号被Excel损坏".to_string()),
-            }
-        }
-        _ => (0.3, "身份证号缺失或损坏，无法比对".to_string()),
-    }
-}
-
-fn compare_digits(x: &str, y: &str) -> (f64, &'static str) {
-    let (a, b) = (x.as_bytes(), y.as_bytes());
-    if a.len() != b.len() {
-        return (0.2, "身份证号位数不同");
-    }
-    let differ: Vec<usize> = (0..a.len()).filter(|&i| a[i] != b[i]).collect();
-    match differ.as_slice() {
-        [] => (1.0, "身份证号相同"),
-        [_] => (0.9, "身份证号相差1位"),
-        [i, j] if *j == i + 1 && a[*i] == b[*j] && a[*j] == b[*i] => (0.9, "身份证号相邻两位颠倒"),
-        _ if a.get(6..14) == b.get(6..14) => (0.5, "出生日期相同，身份证号其余部分不同"),
-        _ => (0.0, "身份证号不同"),
-    }
-}
-
-/// Links records by their valid IDs; `file_names` name each file for the keys of unlinked rows.
-pub fn link(records: &[Record], file_names: &[String]) -> Linkage {
-    let mut by_id: HashMap<&str, usize> = HashMap::new();
-    let mut persons: Vec<Person> = Vec::new();
-    let mut person_of = Vec::with_capacity(records.len());
-    let mut evidence = Vec::with_capacity(records.len());
-    let mut by_name: HashMap<(String, String), Vec<usize>> = HashMap::new();
-    for (index, record) in records.iter().enumerate() {
-        let person = match record.id.valid() {
-            Some(id) => *by_id.entry(id).or_insert_with(|| {
-                persons.push(Person {
-                    key: person_key(id),
-                    records: Vec::new(),
-                });
-                persons.len() - 1
-            }),
-            None => {
-                let row_name = format!(
-                    "{}#{}",
-                    file_names[record.row.file as usize], record.row.row
-                );
-                persons.push(Person {
-                    key: unlinked_key(&row_name),
-                    records: Vec::new(),
-                });
-                persons.len() - 1
-            }
+    /// For each (record, source): the best-scoring row of that source among the record's
+    /// blocking candidates that is another person, with its probability and the reason.
+    pub fn nearest_non_matches(&self, requests: &[(usize, SourceId)]) -> Vec<Option<NearMiss>> {
+        let comparer = self.comparer();
+        let keys = Keys {
+            table: &self.table,
+            settings: &self.settings,
+            suspect: &self.suspect,
         };
-        persons[person].records.push(index);
-        if !record.name.is_empty() {
-            by_name
-                .entry(name_and_county(record))
-                .or_default()
-                .push(index);
+        let mut best: Vec<Option<(f64, usize)>> = vec![None; requests.len()];
+        for rule in &self.settings.blocking {
+            let mut wanted: HashMap<u64, Vec<usize>> = HashMap::new();
+            for (q, (record, _)) in requests.iter().enumerate() {
+                if let Some(key) = keys.key(rule, *record) {
+                    wanted.entry(key).or_default().push(q);
+                }
+            }
+            let found: Vec<(usize, f64, usize)> = (0..self.table.len())
+                .into_par_iter()
+                .flat_map_iter(|row| {
+                    let hits = keys.key(rule, row).and_then(|k| wanted.get(&k));
+                    hits.into_iter().flatten().filter_map(move |&q| {
+                        let (record, source) = requests[q];
+                        let other_person = self.person_of[row] != self.person_of[record];
+                        (other_person && self.sources[row] == source).then(|| {
+                            (
+                                q,
+                                self.scorer.score(&comparer, record, row).probability(),
+                                row,
+                            )
+                        })
+                    })
+                })
+                .collect();
+            for (q, p, row) in found {
+                let better = best[q].is_none_or(|(bp, br)| p > bp || (p == bp && row < br));
+                if better {
+                    best[q] = Some((p, row));
+                }
+            }
         }
-        person_of.push(person);
-        evidence.push(match record.id_source {
-            IdSource::None => format!("unlinked:{}", record.id.state()),
-            source => source.code().to_string(),
-        });
+        requests
+            .iter()
+            .zip(best)
+            .map(|((record, _), found)| {
+                let (p, row) = found?;
+                Some(self.near_miss(&comparer, *record, row, p))
+            })
+            .collect()
     }
-    Linkage {
+
+    fn near_miss(&self, comparer: &Comparer, record: usize, row: usize, p: f64) -> NearMiss {
+        let levels = comparer.levels(record, row);
+        let what = explain::reason(comparer, &levels, record, row, false);
+        let why = match comparer.is_vetoed(&levels) {
+            true => "未关联：有一项比较否决了关联",
+            false if p >= self.settings.review => "未关联：待人工确认（见review.csv）",
+            false => "未关联：匹配概率过低",
+        };
+        NearMiss {
+            record: row,
+            score: (p * 10_000.0).round() / 10_000.0,
+            reason: format!("{what}；{why}"),
+        }
+    }
+}
+
+/// Links the job's records. `file_names` name each file for the keys of rows no ID places;
+/// `model` is a saved model to use instead of training one.
+pub fn link(
+    records: &[Record],
+    file_names: &[String],
+    settings: &Settings,
+    model: Option<Model>,
+) -> Result<Linkage, String> {
+    let table = records::table(records, settings);
+    let sources: Vec<SourceId> = records.iter().map(|r| r.source).collect();
+    let outcome = engine::link(LinkRequest {
+        table: &table,
+        settings: &settings.link,
+        link_type: LinkType::DedupeOnly,
+        model,
+        keep_anchor_pairs: false,
+    })?;
+    let persons: Vec<Person> = outcome
+        .clusters
+        .iter()
+        .map(|rows| Person {
+            key: cluster_key(records, rows, &outcome.joined, file_names),
+            records: rows.iter().map(|&r| r as usize).collect(),
+        })
+        .collect();
+    let person_of: Vec<usize> = outcome.cluster_of.iter().map(|&c| c as usize).collect();
+    let evidence = records
+        .iter()
+        .zip(&outcome.joined)
+        .zip(&outcome.suspect)
+        .map(|((record, joined), suspect)| evidence(record, *joined, *suspect))
+        .collect();
+    let review = review_pairs(&outcome.pairs, &person_of);
+    let mut review_of_person: HashMap<usize, Vec<usize>> = HashMap::new();
+    for (k, pair) in review.iter().enumerate() {
+        for row in [pair.a, pair.b] {
+            review_of_person
+                .entry(person_of[row as usize])
+                .or_default()
+                .push(k);
+        }
+    }
+    let scorer = Scorer::new(
+        &Comparer {
+            table: &table,
+            settings: &settings.link,
+            suspect: &outcome.suspect,
+        },
+        &outcome.model,
+    );
+    Ok(Linkage {
         person_of,
         persons,
         evidence,
-        by_name,
+        review,
+        model: outcome.model,
+        counts: outcome.counts,
+        table,
+        settings: settings.link.clone(),
+        suspect: outcome.suspect,
+        scorer,
+        review_of_person,
+        sources,
+    })
+}
+
+/// The review band, one pair (the most probable) between any two persons.
+fn review_pairs(pairs: &[PairOutcome], person_of: &[usize]) -> Vec<PairOutcome> {
+    let mut best: BTreeMap<(usize, usize), PairOutcome> = BTreeMap::new();
+    for pair in pairs
+        .iter()
+        .filter(|p| matches!(p.decision, Decision::Review(_)))
+    {
+        let (x, y) = (person_of[pair.a as usize], person_of[pair.b as usize]);
+        let key = (x.min(y), x.max(y));
+        let keep = best
+            .get(&key)
+            .is_none_or(|b| pair.probability > b.probability);
+        if keep {
+            best.insert(key, *pair);
+        }
+    }
+    let mut review: Vec<PairOutcome> = best.into_values().collect();
+    review.sort_by_key(|p| (p.a, p.b));
+    review
+}
+
+/// A person's key: from its valid ID when it has one, else from its first row.
+fn cluster_key(
+    records: &[Record],
+    rows: &[u32],
+    joined: &[Joined],
+    file_names: &[String],
+) -> String {
+    let anchor = rows
+        .iter()
+        .find(|&&r| joined[r as usize] == Joined::Anchor)
+        .and_then(|&r| records[r as usize].id.valid());
+    match anchor {
+        Some(id) => person_key(id),
+        None => {
+            let first = &records[rows[0] as usize];
+            unlinked_key(&format!(
+                "{}#{}",
+                file_names[first.row.file as usize], first.row.row
+            ))
+        }
+    }
+}
+
+fn evidence(record: &Record, joined: Joined, suspect: bool) -> String {
+    let note = if suspect { ";id_of_another_person" } else { "" };
+    match joined {
+        Joined::Anchor => record.id_source.code().to_string(),
+        Joined::Probable(p) => format!("probable:{p:.3}{note}"),
+        Joined::Alone if suspect => "unlinked:id_of_another_person".to_string(),
+        Joined::Alone => match record.id_source {
+            IdSource::None => format!("unlinked:{}", record.id.state()),
+            source => source.code().to_string(),
+        },
     }
 }
 
@@ -196,7 +330,7 @@ pub fn person_key(id: &str) -> String {
     format!("P{}", short_hash(&format!("recon-person-v1:{id}")))
 }
 
-/// `R` + a hash of the file and row: a row no ID could place.
+/// `R` + a hash of the file and row: a person no valid ID places.
 fn unlinked_key(row_name: &str) -> String {
     format!("R{}", short_hash(&format!("recon-row-v1:{row_name}")))
 }
@@ -204,32 +338,6 @@ fn unlinked_key(row_name: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn id_differences_are_named() {
-        let valid = |s: &str| IdNumber::Valid(s.into());
-        let a = "11010519491231002X";
-        assert_eq!(
-            compare_ids(&valid(a), &valid("11010519491231003X")).1,
-            "身份证号相差1位"
-        );
-        let swapped = IdNumber::Invalid {
-            digits: "11010519491231020X".into(),
-            defect: crate::normalize::id_number::IdDefect::CheckCharacter,
-        };
-        assert_eq!(
-            compare_ids(&valid(a), &swapped).1,
-            "身份证号相邻两位颠倒（对方身份证号无效：invalid_check_character）"
-        );
-        let damaged = IdNumber::Damaged {
-            prefix: "110105194912310".into(),
-        };
-        assert_eq!(
-            compare_ids(&valid(a), &damaged),
-            (0.8, "身份证号被Excel损坏，前15位相同".into())
-        );
-        assert_eq!(compare_ids(&IdNumber::Missing, &valid(a)).0, 0.3);
-    }
 
     #[test]
     fn keys_are_stable_and_hide_the_id() {

@@ -179,7 +179,15 @@ fn normalize_row(
         values.push(value);
     }
     fill_from_certificate(source, &mut values, &derived);
-    let (id, id_source) = choose_id(&ids, defects);
+    let (mut id, mut id_source, id_legacy) = choose_id(&ids, defects);
+    if let Some(head) = own_household_head(source, &values).filter(|_| id.valid().is_none()) {
+        defects.extend(
+            source
+                .field("household_head_id")
+                .map(|f| (f, "id_from_household_head")),
+        );
+        (id, id_source) = (IdNumber::Valid(head), IdSource::HouseholdHead);
+    }
     if name.is_empty() && id == IdNumber::Missing {
         return Err("no_identity");
     }
@@ -200,6 +208,7 @@ fn normalize_row(
         source: source_id,
         id,
         id_source,
+        id_legacy,
         name,
         county,
         birth_date,
@@ -207,27 +216,45 @@ fn normalize_row(
     })
 }
 
-/// The person's ID: the ID column when valid, else a certificate's or student number's ID;
-/// when none is valid, the ID column's own (damaged, invalid or missing) state.
+/// A household head's own row (与户主关系 本人) whose ID cell is unusable carries its ID in
+/// the 户主身份证号 column.
+fn own_household_head(source: &Source, values: &[Value]) -> Option<String> {
+    const HEAD_ITSELF: [&str; 3] = ["本人", "户主", "户主本人"];
+    let relation = values[source.field("relation")?].text()?;
+    let head = values[source.field("household_head_id")?].text()?;
+    HEAD_ITSELF.contains(&relation).then(|| head.to_string())
+}
+
+/// The person's ID and whether it was a 15-digit ID upgraded. A valid certificate or
+/// student-number ID comes first: both are issued from the holder's own ID, while a typed ID
+/// column that disagrees with them more likely holds another's (a parent's). Then the ID
+/// column when valid; when none is valid, the ID column's own (damaged, invalid or missing)
+/// state.
 fn choose_id(
     ids: &[(IdSource, ParsedId, usize)],
     defects: &mut Vec<(usize, &'static str)>,
-) -> (IdNumber, IdSource) {
+) -> (IdNumber, IdSource, bool) {
     for (_, parsed, field) in ids {
         defects.extend(parsed.repairs.iter().map(|r| (*field, r.code())));
         if !matches!(parsed.id, IdNumber::Valid(_) | IdNumber::Missing) {
             defects.push((*field, parsed.id.state()));
         }
     }
+    let legacy = |p: &ParsedId| p.repairs.contains(&id_number::IdRepair::Legacy15);
     let valid: Vec<&(IdSource, ParsedId, usize)> = ids
         .iter()
         .filter(|(_, p, _)| p.id.valid().is_some())
         .collect();
-    if let Some((first, rest)) = valid.split_first() {
-        if rest.iter().any(|(_, p, _)| p.id != first.1.id) {
-            defects.push((first.2, "id_differs_from_certificate_or_student_number"));
+    let issued = valid.iter().find(|(s, _, _)| *s != IdSource::IdColumn);
+    if let Some(chosen) = issued.or(valid.first()) {
+        if valid.iter().any(|(_, p, _)| p.id != chosen.1.id) {
+            let column = ids
+                .iter()
+                .find(|(s, _, _)| *s == IdSource::IdColumn)
+                .unwrap_or(chosen);
+            defects.push((column.2, "id_differs_from_certificate_or_student_number"));
         }
-        return (first.1.id.clone(), first.0);
+        return (chosen.1.id.clone(), chosen.0, legacy(&chosen.1));
     }
     let own = ids
         .iter()
@@ -238,9 +265,9 @@ fn choose_id(
             if parsed.id == IdNumber::Missing {
                 defects.push((*field, "id_missing"));
             }
-            (parsed.id.clone(), IdSource::None)
+            (parsed.id.clone(), IdSource::None, false)
         }
-        None => (IdNumber::Missing, IdSource::None),
+        None => (IdNumber::Missing, IdSource::None, false),
     }
 }
 

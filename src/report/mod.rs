@@ -37,6 +37,8 @@ pub struct RunResult<'a> {
     pub evaluation: &'a Evaluation,
     pub as_of: NaiveDate,
     pub rules_run: Vec<usize>,
+    /// Where the linkage model came from: a file, or trained on the run's rows.
+    pub model_origin: String,
     pub full_ids: bool,
     pub timings: Vec<(&'static str, f64)>,
     /// What the ledger made of this night, when a ledger is used.

@@ -11,7 +11,7 @@ use chrono::{Datelike, NaiveDate};
 use rayon::prelude::*;
 
 use crate::config::{Check, Condition, Rule, Settings};
-use crate::link::{Linkage, NearMiss};
+use crate::link::{Linkage, NearMiss, Undecided};
 use crate::model::{Record, Value};
 
 /// One finding: a rule and the subject row it flags.
@@ -28,6 +28,9 @@ pub struct Gap {
     /// For a missing requirement: the closest row of the required source that was not
     /// accepted as the same person.
     pub nearest: Option<NearMiss>,
+    /// A row of the source the rule reads that may be this person, for a person to decide
+    /// (review.csv): the gap depends on that decision.
+    pub undecided: Option<Undecided>,
 }
 
 /// Gaps, and how many subject rows each rule had per county (for coverage rates).
@@ -104,10 +107,28 @@ pub fn evaluate(
             gaps.extend(gap);
         }
     }
+    add_nearest_non_matches(settings, linkage, &mut gaps);
     Evaluation {
         gaps,
         subjects,
         active_rows,
+    }
+}
+
+/// A missing requirement's gap names the closest row of the required source that is another
+/// person; looked up for all gaps at once.
+fn add_nearest_non_matches(settings: &Settings, linkage: &Linkage, gaps: &mut [Gap]) {
+    let requests: Vec<(usize, usize, usize)> = gaps
+        .iter()
+        .enumerate()
+        .filter_map(|(g, gap)| match settings.rules[gap.rule].check {
+            Check::Requires { source, .. } => Some((g, gap.record, source)),
+            _ => None,
+        })
+        .collect();
+    let asked: Vec<(usize, usize)> = requests.iter().map(|(_, r, s)| (*r, *s)).collect();
+    for ((g, _, _), nearest) in requests.iter().zip(linkage.nearest_non_matches(&asked)) {
+        gaps[*g].nearest = nearest;
     }
 }
 
@@ -209,13 +230,11 @@ impl Context<'_> {
 
     /// The gap this subject row makes under the rule's check, if any.
     fn check(&self, rule_index: usize, rule: &Rule, index: usize) -> Option<Gap> {
-        let mut nearest = None;
         let (detail, evidence) = match &rule.check {
             Check::Requires { source, conditions } => {
                 if self.first_linked(index, *source, conditions).is_some() {
                     return None;
                 }
-                nearest = self.linkage.nearest_non_match(self.records, index, *source);
                 (self.missing_detail(index, *source, conditions), None)
             }
             Check::Forbids { source, conditions } => {
@@ -252,12 +271,18 @@ impl Context<'_> {
             }
         };
         let detail = self.with_link_warning(detail, index);
+        let read = match &rule.check {
+            Check::Requires { source, .. } | Check::Forbids { source, .. } => Some(*source),
+            Check::Duplicate { .. } => Some(rule.subject),
+            Check::Always => None,
+        };
         Some(Gap {
             rule: rule_index,
             record: index,
             detail,
             evidence,
-            nearest,
+            nearest: None,
+            undecided: read.and_then(|source| self.linkage.undecided(index, source)),
         })
     }
 
@@ -277,15 +302,19 @@ impl Context<'_> {
         }
     }
 
-    /// Notes that the subject row could not be linked, so the finding may be a false one.
+    /// Notes that the subject row's ID could not be used, and how the row was placed, so the
+    /// finding may be checked.
     fn with_link_warning(&self, detail: String, index: usize) -> String {
         let record = &self.records[index];
-        match record.id.valid() {
-            Some(_) => detail,
-            None => format!(
-                "{detail}；注意：本行身份证号不可用（{}），未能与其他部门记录关联",
-                record.id.state()
-            ),
+        let alone = self.linkage.linked(index).len() == 1;
+        let problem = match (record.id.valid(), self.linkage.id_is_another_persons(index)) {
+            (Some(_), false) => return detail,
+            (Some(_), true) => "本行身份证号疑为他人（如家人）的号码".to_string(),
+            (None, _) => format!("本行身份证号不可用（{}）", record.id.state()),
+        };
+        match alone {
+            true => format!("{detail}；注意：{problem}，未能与其他部门记录关联"),
+            false => format!("{detail}；注意：{problem}，已按姓名、区县等信息关联"),
         }
     }
 }

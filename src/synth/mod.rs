@@ -7,7 +7,6 @@
 mod expected;
 mod noise;
 mod programs;
-mod rng;
 mod world;
 
 use std::fs::File;
@@ -412,7 +411,7 @@ struct Writing<'a> {
 
 impl Writing<'_> {
     fn noisy(&self, stream: u64, i: usize) -> Noisy<'static> {
-        let rng = rng::Rng::for_item(self.options.seed, stream, self.index * 256 + i as u64);
+        let rng = crate::rng::Rng::for_item(self.options.seed, stream, self.index * 256 + i as u64);
         Noisy {
             rng,
             level: self.options.noise,

@@ -2,7 +2,7 @@
 //! those rates; `clean` has none. Each change is tagged, so an evaluation can tell which noise
 //! caused which error.
 
-use super::rng::Rng;
+use crate::rng::Rng;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum NoiseLevel {

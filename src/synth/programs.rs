@@ -4,10 +4,10 @@
 
 use chrono::{Datelike, Days, NaiveDate};
 
-use super::rng::Rng;
 use super::world::{
     age_on, CivilRecord, DpfRecord, EducationRecord, Geography, Household, IdBook, InsuranceRecord,
 };
+use crate::rng::Rng;
 
 struct Plan<'a> {
     rng: &'a mut Rng,

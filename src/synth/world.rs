@@ -4,8 +4,8 @@
 
 use chrono::{Datelike, Days, NaiveDate};
 
-use super::rng::Rng;
 use crate::normalize::id_number::check_character;
+use crate::rng::Rng;
 
 /// Surnames with rough frequency weights (per mille), from public surname statistics.
 const SURNAMES: [(&str, u32); 40] = [

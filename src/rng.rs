@@ -1,5 +1,6 @@
-//! A small deterministic random stream (SplitMix64): every household draws from its own stream,
-//! seeded by the world's seed and its index, so the world does not depend on thread count.
+//! A small deterministic random stream (SplitMix64). The synthetic world draws one stream per
+//! household and the linker one per sample, each seeded by a seed and an index, so results never
+//! depend on the thread count.
 
 pub struct Rng(u64);
 

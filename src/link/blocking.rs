@@ -1,0 +1,186 @@
+//! Blocking: candidate pairs are rows that agree on every key of a blocking rule. Each row's
+//! key is hashed, rows are sorted by it, and each run of equal keys is a block. Pairs an
+//! earlier rule already produced are skipped, so every candidate pair is scored once. Blocks
+//! are visited in parallel in fixed chunks and their results concatenated in order, so the
+//! pairs come out the same whatever the thread count.
+
+use std::ops::Range;
+
+use rayon::prelude::*;
+
+use super::table::{Column, IdState, LinkTable, NO_DATE};
+use crate::config::link::{BlockingRule, KeyPart, KeyTransform, LinkSettings};
+
+/// What a key may read: the table, and the rows whose exclusive ID (and what was read from
+/// it) must be ignored.
+pub struct Keys<'a> {
+    pub table: &'a LinkTable,
+    pub settings: &'a LinkSettings,
+    pub suspect: &'a [bool],
+}
+
+const MIX: u64 = 0x9E37_79B9_7F4A_7C15;
+
+fn mix(hash: u64, value: u64) -> u64 {
+    (hash.rotate_left(23) ^ value).wrapping_mul(MIX) ^ (value >> 29)
+}
+
+/// A stable hash of bytes (FNV-1a), the same on every machine and run.
+pub fn hash_bytes(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(*b)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
+}
+
+impl Keys<'_> {
+    fn part(&self, part: &KeyPart, row: usize) -> Option<u64> {
+        let ignored = |from_id: &[bool]| self.suspect[row] && from_id[row];
+        match (&self.table.columns[part.feature], part.transform) {
+            (Column::Id(ids), transform) => {
+                let id = &ids[row];
+                if self.settings.exclusive_id == Some(part.feature) && self.suspect[row] {
+                    return None;
+                }
+                match transform {
+                    KeyTransform::First(n) if id.len as usize >= n => {
+                        Some(hash_bytes(&id.digits[..n]))
+                    }
+                    KeyTransform::Value if id.is_whole() => Some(hash_bytes(id.digits())),
+                    _ => None,
+                }
+                .filter(|_| id.state != IdState::Missing)
+            }
+            (Column::Name(names), transform) => {
+                let entry = names.values[row];
+                if entry == 0 {
+                    return None;
+                }
+                let entry = &names.entries[entry as usize];
+                match transform {
+                    KeyTransform::Pinyin => Some(hash_bytes(entry.sound.as_bytes())),
+                    KeyTransform::Surname => entry.chars.first().map(|c| u64::from(*c)),
+                    _ => Some(hash_bytes(entry.key.as_bytes())),
+                }
+            }
+            (Column::Date(dates), transform) => {
+                let day = dates.days[row];
+                if day == NO_DATE || ignored(&dates.from_id) {
+                    return None;
+                }
+                match transform {
+                    KeyTransform::Year => {
+                        super::table::day_to_date(day).map(|d| chrono::Datelike::year(&d) as u64)
+                    }
+                    _ => Some(day as u64),
+                }
+            }
+            (Column::Words(words), _) => {
+                let value = words.values[row];
+                (value != 0 && !ignored(&words.from_id)).then_some(u64::from(value))
+            }
+        }
+    }
+
+    /// The row's key under a rule: `None` when any part is missing.
+    pub fn key(&self, rule: &BlockingRule, row: usize) -> Option<u64> {
+        rule.parts
+            .iter()
+            .try_fold(0x243F_6A88_85A3_08D3, |hash, part| {
+                Some(mix(hash, self.part(part, row)?))
+            })
+    }
+
+    /// Whether rows `i` and `j` agree on a rule (both keyed, and equally).
+    pub fn agree(&self, rule: &BlockingRule, i: usize, j: usize) -> bool {
+        match (self.key(rule, i), self.key(rule, j)) {
+            (Some(a), Some(b)) => a == b,
+            _ => false,
+        }
+    }
+
+    /// Every keyed row as (key, row), sorted: runs of equal keys are the blocks.
+    pub fn sorted(&self, rule: &BlockingRule) -> Vec<(u64, u32)> {
+        let mut keys: Vec<(u64, u32)> = (0..self.table.len())
+            .into_par_iter()
+            .filter_map(|row| Some((self.key(rule, row)?, row as u32)))
+            .collect();
+        keys.par_sort_unstable();
+        keys
+    }
+}
+
+/// The runs of two or more equal keys.
+pub fn blocks(keys: &[(u64, u32)]) -> Vec<Range<usize>> {
+    let mut ranges = Vec::new();
+    let mut start = 0;
+    for end in 1..=keys.len() {
+        if end == keys.len() || keys[end].0 != keys[start].0 {
+            if end - start >= 2 {
+                ranges.push(start..end);
+            }
+            start = end;
+        }
+    }
+    ranges
+}
+
+/// Pairs a block yields for a link type: every pair when deduplicating, only pairs across the
+/// two lists when linking two.
+pub fn pair_count(
+    table: &LinkTable,
+    keys: &[(u64, u32)],
+    block: &Range<usize>,
+    link_only: bool,
+) -> u64 {
+    let k = block.len() as u64;
+    if !link_only {
+        return k * (k - 1) / 2;
+    }
+    let left = keys[block.clone()]
+        .iter()
+        .filter(|(_, r)| table.side[*r as usize] == 0)
+        .count() as u64;
+    left * (k - left)
+}
+
+/// Visits the blocks in parallel chunks; `visit` gets each block's rows (ascending) and
+/// appends results; the results of all blocks come back in block order.
+pub fn visit_blocks<T: Send>(
+    keys: &[(u64, u32)],
+    ranges: &[Range<usize>],
+    visit: impl Fn(&[u32], &mut Vec<T>) + Sync,
+) -> Vec<T> {
+    const BLOCKS_PER_CHUNK: usize = 2048;
+    let rows_of = |range: &Range<usize>| -> Vec<u32> {
+        keys[range.clone()].iter().map(|(_, r)| *r).collect()
+    };
+    let chunks: Vec<Vec<T>> = ranges
+        .par_chunks(BLOCKS_PER_CHUNK)
+        .map(|chunk| {
+            let mut out = Vec::new();
+            for range in chunk {
+                visit(&rows_of(range), &mut out);
+            }
+            out
+        })
+        .collect();
+    chunks.into_iter().flatten().collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn blocks_are_runs_of_two_or_more() {
+        let keys = vec![(1, 0), (1, 3), (2, 1), (5, 2), (5, 4), (5, 5)];
+        assert_eq!(blocks(&keys), vec![0..2, 3..6]);
+        assert!(blocks(&[]).is_empty());
+    }
+
+    #[test]
+    fn hashes_are_stable() {
+        assert_eq!(hash_bytes(b""), 0xcbf2_9ce4_8422_2325);
+        assert_ne!(hash_bytes(b"ab"), hash_bytes(b"ba"));
+    }
+}

@@ -1,0 +1,243 @@
+//! Clusters of rows that are one person: a union-find that never joins two different valid
+//! exclusive IDs, nor two rows of a group whose rows are all different people. Candidate pairs
+//! are decided here: a loose row belongs to one person, so when several persons match it their
+//! odds share the probability (a row matching two namesakes equally is linked to neither), and
+//! links are taken best first.
+
+use std::collections::BTreeMap;
+
+use super::engine::{Decision, PairOutcome, ReviewReason};
+use super::model::probability;
+use super::table::{LinkTable, NO_GROUP};
+
+const NONE: u32 = u32::MAX;
+
+pub struct Clusters<'a> {
+    table: &'a LinkTable,
+    exclusive: Option<usize>,
+    parent: Vec<u32>,
+    /// Per root: a row whose valid exclusive ID the cluster carries.
+    id_row: Vec<u32>,
+    /// The members of a cluster form a ring: `next` walks it.
+    next: Vec<u32>,
+}
+
+impl<'a> Clusters<'a> {
+    pub fn new(table: &'a LinkTable, exclusive: Option<usize>) -> Clusters<'a> {
+        let rows = table.len() as u32;
+        let id_row = match exclusive {
+            Some(f) => table
+                .ids(f)
+                .iter()
+                .enumerate()
+                .map(|(r, id)| if id.is_valid() { r as u32 } else { NONE })
+                .collect(),
+            None => vec![NONE; rows as usize],
+        };
+        Clusters {
+            table,
+            exclusive,
+            parent: (0..rows).collect(),
+            id_row,
+            next: (0..rows).collect(),
+        }
+    }
+
+    /// A row's ID stops counting for the cluster (a suspect: the ID is someone else's).
+    pub fn forget_id(&mut self, row: u32) {
+        self.id_row[row as usize] = NONE;
+    }
+
+    pub fn find(&mut self, mut x: u32) -> u32 {
+        while self.parent[x as usize] != x {
+            let grand = self.parent[self.parent[x as usize] as usize];
+            self.parent[x as usize] = grand;
+            x = grand;
+        }
+        x
+    }
+
+    fn members(&self, root: u32) -> impl Iterator<Item = u32> + '_ {
+        let mut at = Some(root);
+        std::iter::from_fn(move || {
+            let current = at?;
+            let next = self.next[current as usize];
+            at = (next != root).then_some(next);
+            Some(current)
+        })
+    }
+
+    /// Whether two clusters (roots) may be one person.
+    pub fn feasible(&self, a: u32, b: u32) -> bool {
+        if let (Some(f), false, false) = (
+            self.exclusive,
+            self.id_row[a as usize] == NONE,
+            self.id_row[b as usize] == NONE,
+        ) {
+            let ids = self.table.ids(f);
+            if ids[self.id_row[a as usize] as usize].digits()
+                != ids[self.id_row[b as usize] as usize].digits()
+            {
+                return false;
+            }
+        }
+        let groups = &self.table.group;
+        !self.members(a).any(|x| {
+            let group = groups[x as usize];
+            group != NO_GROUP && self.members(b).any(|y| groups[y as usize] == group)
+        })
+    }
+
+    /// Joins two rows' clusters; the smaller root index becomes the root.
+    pub fn union(&mut self, a: u32, b: u32) {
+        let (ra, rb) = (self.find(a), self.find(b));
+        if ra == rb {
+            return;
+        }
+        let (root, child) = (ra.min(rb), ra.max(rb));
+        self.parent[child as usize] = root;
+        if self.id_row[root as usize] == NONE {
+            self.id_row[root as usize] = self.id_row[child as usize];
+        }
+        self.next.swap(root as usize, child as usize);
+    }
+
+    /// Row -> cluster number, clusters numbered by their first row; and each cluster's rows.
+    pub fn numbered(&mut self) -> (Vec<u32>, Vec<Vec<u32>>) {
+        let rows = self.parent.len();
+        let mut number = vec![NONE; rows];
+        let mut groups: Vec<Vec<u32>> = Vec::new();
+        let mut cluster_of = Vec::with_capacity(rows);
+        for row in 0..rows as u32 {
+            let root = self.find(row) as usize;
+            if number[root] == NONE {
+                number[root] = groups.len() as u32;
+                groups.push(Vec::new());
+            }
+            groups[number[root] as usize].push(row);
+            cluster_of.push(number[root]);
+        }
+        (cluster_of, groups)
+    }
+}
+
+/// A scored pair with at least one loose row.
+#[derive(Clone, Copy, Debug)]
+pub struct Candidate {
+    pub a: u32,
+    pub b: u32,
+    pub weight: f64,
+    pub vetoed: bool,
+}
+
+pub struct Decided {
+    /// Candidate pairs at or above the review threshold, or linked.
+    pub pairs: Vec<PairOutcome>,
+    /// Per row: the probability it was linked with, for rows linked by a candidate pair.
+    pub joined_at: Vec<Option<f32>>,
+}
+
+fn odds(weight: f64) -> f64 {
+    weight.clamp(-500.0, 500.0).exp2()
+}
+
+/// Decides every candidate pair, linking best first.
+pub fn decide(
+    clusters: &mut Clusters,
+    candidates: &[Candidate],
+    anchored: &[bool],
+    accept: f64,
+    review: f64,
+) -> Decided {
+    let competing = competing_probabilities(clusters, candidates, anchored);
+    let mut order: Vec<usize> = (0..candidates.len())
+        .filter(|&k| competing[k] >= accept)
+        .collect();
+    order.sort_by(|&x, &y| competing[y].total_cmp(&competing[x]).then(x.cmp(&y)));
+    let mut joined_at: Vec<Option<f32>> = vec![None; anchored.len()];
+    for k in order {
+        let c = candidates[k];
+        let (ra, rb) = (clusters.find(c.a), clusters.find(c.b));
+        if ra != rb && clusters.feasible(ra, rb) {
+            clusters.union(ra, rb);
+            for row in [c.a, c.b] {
+                if !anchored[row as usize] {
+                    let at = &mut joined_at[row as usize];
+                    *at = Some(at.unwrap_or(0.0).max(competing[k] as f32));
+                }
+            }
+        }
+    }
+    let pairs = candidates
+        .iter()
+        .zip(&competing)
+        .filter_map(|(c, &shared)| {
+            let p = probability(c.weight);
+            let (ra, rb) = (clusters.find(c.a), clusters.find(c.b));
+            let decision = if ra == rb {
+                Decision::Linked
+            } else if p < review {
+                return None;
+            } else if c.vetoed {
+                Decision::Review(ReviewReason::Vetoed)
+            } else if !clusters.feasible(ra, rb) {
+                Decision::Review(ReviewReason::Conflict)
+            } else if p >= accept {
+                Decision::Review(ReviewReason::Ambiguous)
+            } else {
+                Decision::Review(ReviewReason::BelowAccept)
+            };
+            Some(PairOutcome {
+                a: c.a,
+                b: c.b,
+                weight: c.weight as f32,
+                probability: p as f32,
+                competing: shared as f32,
+                decision,
+            })
+        })
+        .collect();
+    Decided { pairs, joined_at }
+}
+
+/// Per candidate: the probability that its loose row belongs to the other row's person, when
+/// every person matching that row competes for it: odds(person) / (1 + Σ odds of all persons
+/// that could be it). Persons it cannot join (two IDs, two rows of a distinct file) and vetoed
+/// pairs do not compete. For two loose rows the smaller of the two views counts.
+fn competing_probabilities(
+    clusters: &mut Clusters,
+    candidates: &[Candidate],
+    anchored: &[bool],
+) -> Vec<f64> {
+    // (loose row, other row's cluster) -> best odds.
+    let mut best: BTreeMap<(u32, u32), f64> = BTreeMap::new();
+    let mut views: Vec<Vec<(u32, u32)>> = Vec::with_capacity(candidates.len());
+    for c in candidates {
+        let mut view = Vec::new();
+        for (row, other) in [(c.a, c.b), (c.b, c.a)] {
+            if anchored[row as usize] {
+                continue;
+            }
+            let (own, target) = (clusters.find(row), clusters.find(other));
+            if !c.vetoed && clusters.feasible(own, target) {
+                let entry = best.entry((row, target)).or_insert(0.0);
+                *entry = entry.max(odds(c.weight));
+                view.push((row, target));
+            }
+        }
+        views.push(view);
+    }
+    let mut total: BTreeMap<u32, f64> = BTreeMap::new();
+    for ((row, _), o) in &best {
+        *total.entry(*row).or_insert(0.0) += o;
+    }
+    views
+        .iter()
+        .map(|view| {
+            view.iter()
+                .map(|key| best[key] / (1.0 + total[&key.0]))
+                .fold(None, |m: Option<f64>, p| Some(m.map_or(p, |m| m.min(p))))
+                .unwrap_or(0.0)
+        })
+        .collect()
+}

@@ -1,0 +1,420 @@
+//! The linker, table in, persons out, in three phases:
+//!
+//! 1. **Anchors.** With an exclusive ID, rows sharing a valid ID are one person unless a veto
+//!    level separates them (the same ID under another name: a relative's ID). The largest
+//!    agreeing group keeps the ID; the other rows become *suspects* whose ID is ignored.
+//! 2. **Candidates.** Every blocking rule proposes pairs; with an exclusive ID only pairs with
+//!    a *loose* row (no valid ID of its own, or a suspect) are scored, since two anchored rows
+//!    are decided by their IDs. Pairs are scored with the Fellegi-Sunter model.
+//! 3. **Clusters.** A row belongs to one person: when several persons match a loose row, their
+//!    odds share the probability. Links are taken best first, never joining two different
+//!    valid IDs or two rows of a file whose rows are all different people.
+
+use std::time::Instant;
+
+use rayon::prelude::*;
+
+use super::blocking::{self, Keys};
+use super::cluster::{self, Candidate, Clusters};
+use super::comparison::Comparer;
+use super::model::{LinkType, Model};
+use super::predict::Scorer;
+use super::table::LinkTable;
+use super::training;
+use crate::config::link::LinkSettings;
+
+/// Pairs weaker than this do not even compete for a row (their odds are negligible).
+const CANDIDATE_FLOOR: f64 = 0.001;
+
+pub struct LinkRequest<'a> {
+    pub table: &'a LinkTable,
+    pub settings: &'a LinkSettings,
+    pub link_type: LinkType,
+    /// A model to use; trained on the table when `None`.
+    pub model: Option<Model>,
+    /// Keep the scored pairs of anchored rows too (for `recon link`'s pair list).
+    pub keep_anchor_pairs: bool,
+}
+
+/// A scored pair and what became of it.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct PairOutcome {
+    pub a: u32,
+    pub b: u32,
+    pub weight: f32,
+    /// The pair's own match probability.
+    pub probability: f32,
+    /// The probability after sharing with the other persons that match the loose row.
+    pub competing: f32,
+    pub decision: Decision,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Decision {
+    Linked,
+    Review(ReviewReason),
+    NotLinked,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum ReviewReason {
+    /// Likely, but not likely enough to link.
+    BelowAccept,
+    /// A veto level holds (the same ID under another name).
+    Vetoed,
+    /// Another person matches the row as well.
+    Ambiguous,
+    /// Linking would join two valid IDs, or two rows of a file of distinct people.
+    Conflict,
+}
+
+/// How a row came to its person.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Joined {
+    /// By its valid exclusive ID.
+    Anchor,
+    /// By a link of this probability.
+    Probable(f32),
+    /// To no other row.
+    Alone,
+}
+
+#[derive(Clone, Debug, Default, serde::Serialize)]
+pub struct LinkCounts {
+    pub rows: u64,
+    pub anchored_rows: u64,
+    pub suspect_rows: u64,
+    pub loose_rows: u64,
+    pub pairs_scored: u64,
+    pub pairs_per_rule: Vec<(String, u64)>,
+    pub linked_probabilistically: u64,
+    pub review_pairs: u64,
+    pub seconds: Vec<(String, f64)>,
+}
+
+pub struct LinkOutcome {
+    pub model: Model,
+    pub suspect: Vec<bool>,
+    /// Row -> cluster, numbered in the order of each cluster's first row.
+    pub cluster_of: Vec<u32>,
+    pub clusters: Vec<Vec<u32>>,
+    pub joined: Vec<Joined>,
+    /// Scored pairs at or above the review threshold, in (a, b) order.
+    pub pairs: Vec<PairOutcome>,
+    pub counts: LinkCounts,
+}
+
+pub fn link(mut request: LinkRequest) -> Result<LinkOutcome, String> {
+    let (table, settings) = (request.table, request.settings);
+    let mut counts = LinkCounts {
+        rows: table.len() as u64,
+        ..LinkCounts::default()
+    };
+    let mut clock = Instant::now();
+    let mut lap = |counts: &mut LinkCounts, phase: &str| {
+        counts
+            .seconds
+            .push((phase.to_string(), clock.elapsed().as_secs_f64()));
+        clock = Instant::now();
+    };
+    let no_suspects = vec![false; table.len()];
+    let model = match request.model.take() {
+        Some(model) => {
+            model.check_fits(settings, request.link_type)?;
+            model
+        }
+        None => {
+            let comparer = Comparer {
+                table,
+                settings,
+                suspect: &no_suspects,
+            };
+            training::train(&comparer, request.link_type)
+        }
+    };
+    lap(&mut counts, "train");
+    let scorer = Scorer::new(
+        &Comparer {
+            table,
+            settings,
+            suspect: &no_suspects,
+        },
+        &model,
+    );
+    let anchors = find_anchors(&request, &scorer);
+    lap(&mut counts, "anchors");
+    let suspect = anchors.suspect;
+    let comparer = Comparer {
+        table,
+        settings,
+        suspect: &suspect,
+    };
+    let anchored: Vec<bool> = match settings.exclusive_id {
+        Some(f) => table
+            .ids(f)
+            .iter()
+            .zip(&suspect)
+            .map(|(id, s)| id.is_valid() && !s)
+            .collect(),
+        None => vec![false; table.len()],
+    };
+    let link_only = request.link_type == LinkType::LinkOnly;
+    let mut scored = Vec::new();
+    for rule in 0..settings.blocking.len() {
+        let pairs = candidate_pairs(&comparer, &scorer, rule, &anchored, link_only);
+        counts
+            .pairs_per_rule
+            .push((settings.blocking[rule].text.clone(), pairs.len() as u64));
+        scored.extend(pairs);
+    }
+    counts.pairs_scored = scored.len() as u64;
+    lap(&mut counts, "candidates");
+    let mut clusters = Clusters::new(table, settings.exclusive_id);
+    for row in (0..table.len()).filter(|&r| suspect[r]) {
+        clusters.forget_id(row as u32);
+    }
+    for (a, b) in &anchors.edges {
+        clusters.union(*a, *b);
+    }
+    let candidates: Vec<Candidate> = scored
+        .into_iter()
+        .map(|(a, b, weight, vetoed)| Candidate {
+            a,
+            b,
+            weight,
+            vetoed,
+        })
+        .collect();
+    let decided = cluster::decide(
+        &mut clusters,
+        &candidates,
+        &anchored,
+        settings.accept,
+        settings.review,
+    );
+    let mut pairs = decided.pairs;
+    pairs.extend(
+        anchors
+            .pairs
+            .into_iter()
+            .filter(|p| request.keep_anchor_pairs || p.decision != Decision::Linked),
+    );
+    pairs.sort_by_key(|p| (p.a, p.b));
+    let (cluster_of, groups) = clusters.numbered();
+    let joined: Vec<Joined> = (0..table.len())
+        .map(|r| match (anchored[r], decided.joined_at[r]) {
+            (true, _) => Joined::Anchor,
+            (false, Some(p)) => Joined::Probable(p),
+            (false, None) => Joined::Alone,
+        })
+        .collect();
+    counts.anchored_rows = anchored.iter().filter(|a| **a).count() as u64;
+    counts.suspect_rows = suspect.iter().filter(|s| **s).count() as u64;
+    counts.loose_rows = counts.rows - counts.anchored_rows;
+    counts.linked_probabilistically = joined
+        .iter()
+        .filter(|j| matches!(j, Joined::Probable(_)))
+        .count() as u64;
+    counts.review_pairs = pairs
+        .iter()
+        .filter(|p| matches!(p.decision, Decision::Review(_)))
+        .count() as u64;
+    lap(&mut counts, "clusters");
+    Ok(LinkOutcome {
+        model,
+        suspect,
+        cluster_of,
+        clusters: groups,
+        joined,
+        pairs,
+        counts,
+    })
+}
+
+struct Anchors {
+    suspect: Vec<bool>,
+    /// Rows to join: each anchored row with the first row of its group.
+    edges: Vec<(u32, u32)>,
+    pairs: Vec<PairOutcome>,
+}
+
+/// Phase 1: rows sharing a valid exclusive ID, split where a veto holds.
+fn find_anchors(request: &LinkRequest, scorer: &Scorer) -> Anchors {
+    let (table, settings) = (request.table, request.settings);
+    let mut suspect = vec![false; table.len()];
+    let Some(feature) = settings.exclusive_id else {
+        return Anchors {
+            suspect,
+            edges: Vec::new(),
+            pairs: Vec::new(),
+        };
+    };
+    let ids = table.ids(feature);
+    let mut keys: Vec<(u64, u32)> = (0..table.len())
+        .into_par_iter()
+        .filter(|&r| ids[r].is_valid())
+        .map(|r| (blocking::hash_bytes(ids[r].digits()), r as u32))
+        .collect();
+    keys.par_sort_unstable();
+    let ranges = blocking::blocks(&keys);
+    let no_suspects = vec![false; table.len()];
+    let comparer = Comparer {
+        table,
+        settings,
+        suspect: &no_suspects,
+    };
+    let link_only = request.link_type == LinkType::LinkOnly;
+    let groups: Vec<GroupOutcome> = blocking::visit_blocks(&keys, &ranges, |rows, out| {
+        out.push(split_group(
+            rows,
+            &comparer,
+            scorer,
+            settings.review,
+            link_only,
+        ));
+    });
+    let mut edges = Vec::new();
+    let mut pairs = Vec::new();
+    for group in groups {
+        for &row in &group.suspects {
+            suspect[row as usize] = true;
+        }
+        edges.extend(group.kept.windows(2).map(|w| (w[0], w[1])));
+        pairs.extend(group.pairs);
+    }
+    Anchors {
+        suspect,
+        edges,
+        pairs,
+    }
+}
+
+struct GroupOutcome {
+    kept: Vec<u32>,
+    suspects: Vec<u32>,
+    pairs: Vec<PairOutcome>,
+}
+
+/// One ID's rows: the largest set joined by unvetoed pairs keeps the ID (ties: the set with
+/// the first row); the rest are suspects.
+fn split_group(
+    rows: &[u32],
+    comparer: &Comparer,
+    scorer: &Scorer,
+    review: f64,
+    link_only: bool,
+) -> GroupOutcome {
+    let mut parent: Vec<usize> = (0..rows.len()).collect();
+    fn root(parent: &mut [usize], mut x: usize) -> usize {
+        while parent[x] != x {
+            parent[x] = parent[parent[x]];
+            x = parent[x];
+        }
+        x
+    }
+    let mut scored = Vec::new();
+    for a in 0..rows.len() {
+        for b in a + 1..rows.len() {
+            let s = scorer.score(comparer, rows[a] as usize, rows[b] as usize);
+            let vetoed = comparer.is_vetoed(&s.levels);
+            if !vetoed {
+                let (ra, rb) = (root(&mut parent, a), root(&mut parent, b));
+                parent[ra.max(rb)] = ra.min(rb);
+            }
+            scored.push((a, b, s, vetoed));
+        }
+    }
+    let roots: Vec<usize> = (0..rows.len()).map(|x| root(&mut parent, x)).collect();
+    let size = |r: usize| roots.iter().filter(|x| **x == r).count();
+    let main = (0..rows.len())
+        .filter(|&r| roots[r] == r)
+        .max_by_key(|&r| (size(r), std::cmp::Reverse(r)))
+        .unwrap_or(0);
+    let kept: Vec<u32> = (0..rows.len())
+        .filter(|&x| roots[x] == main)
+        .map(|x| rows[x])
+        .collect();
+    let suspects: Vec<u32> = (0..rows.len())
+        .filter(|&x| roots[x] != main)
+        .map(|x| rows[x])
+        .collect();
+    let side = &comparer.table.side;
+    let pairs = scored
+        .into_iter()
+        .filter(|(a, b, s, _)| {
+            s.probability() >= review
+                && (!link_only || side[rows[*a] as usize] != side[rows[*b] as usize])
+        })
+        .map(|(a, b, s, vetoed)| {
+            let together = roots[a] == main && roots[b] == main;
+            let p = s.probability() as f32;
+            PairOutcome {
+                a: rows[a],
+                b: rows[b],
+                weight: s.weight as f32,
+                probability: p,
+                competing: p,
+                decision: match (together, vetoed) {
+                    (true, _) => Decision::Linked,
+                    (false, true) => Decision::Review(ReviewReason::Vetoed),
+                    (false, false) => Decision::NotLinked,
+                },
+            }
+        })
+        .collect();
+    GroupOutcome {
+        kept,
+        suspects,
+        pairs,
+    }
+}
+
+/// Phase 2 for one blocking rule: scored pairs with at least one loose row (every pair when
+/// there is no exclusive ID), not produced by an earlier rule, above the candidate floor.
+fn candidate_pairs(
+    comparer: &Comparer,
+    scorer: &Scorer,
+    rule: usize,
+    anchored: &[bool],
+    link_only: bool,
+) -> Vec<(u32, u32, f64, bool)> {
+    let settings = comparer.settings;
+    let keys = Keys {
+        table: comparer.table,
+        settings,
+        suspect: comparer.suspect,
+    };
+    let sorted = keys.sorted(&settings.blocking[rule]);
+    let ranges = blocking::blocks(&sorted);
+    let side = &comparer.table.side;
+    let earlier = &settings.blocking[..rule];
+    blocking::visit_blocks(&sorted, &ranges, |rows, out| {
+        let mut consider = |i: u32, j: u32| {
+            let (i, j) = (i.min(j), i.max(j));
+            if link_only && side[i as usize] == side[j as usize] {
+                return;
+            }
+            if earlier
+                .iter()
+                .any(|r| keys.agree(r, i as usize, j as usize))
+            {
+                return;
+            }
+            let s = scorer.score(comparer, i as usize, j as usize);
+            if s.probability() >= CANDIDATE_FLOOR {
+                out.push((i, j, s.weight, comparer.is_vetoed(&s.levels)));
+            }
+        };
+        for (a, &i) in rows.iter().enumerate() {
+            if anchored[i as usize] {
+                continue;
+            }
+            for (b, &j) in rows.iter().enumerate() {
+                // A loose row pairs with every row; two loose rows once.
+                if b != a && (anchored[j as usize] || b > a) {
+                    consider(i, j);
+                }
+            }
+        }
+    })
+}

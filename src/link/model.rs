@@ -1,0 +1,222 @@
+//! The Fellegi-Sunter model: the prior (the probability that two random records match) and
+//! the m and u probabilities of every comparison level. Saved as versioned JSON, so a run can
+//! reuse a model trained earlier and `run.json` can name the model a run used.
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::config::link::LinkSettings;
+
+/// The model file format this build writes and reads.
+pub const MODEL_VERSION: u32 = 1;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LinkType {
+    /// Every row against every other (the job: one person's rows across departments).
+    DedupeOnly,
+    /// Rows of one list against rows of the other only.
+    LinkOnly,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Model {
+    pub recon_model_version: u32,
+    pub link_type: LinkType,
+    pub probability_two_random_records_match: f64,
+    pub comparisons: Vec<ModelComparison>,
+    pub training: TrainingReport,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ModelComparison {
+    pub output_column_name: String,
+    pub comparison_levels: Vec<ModelLevel>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ModelLevel {
+    pub label_for_charts: String,
+    pub m_probability: f64,
+    pub u_probability: f64,
+}
+
+/// How the model was trained, for the record.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct TrainingReport {
+    pub rows: u64,
+    /// Pairs agreeing on the prior rule, and all possible pairs.
+    pub prior_rule: String,
+    pub prior_rule_pairs: u64,
+    pub possible_pairs: f64,
+    pub u_sample_pairs: u64,
+    pub em_sessions: Vec<EmSession>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct EmSession {
+    pub blocking_rule: String,
+    pub pairs: u64,
+    pub pairs_used: u64,
+    pub iterations: u32,
+    pub converged: bool,
+    pub probability_two_records_match_in_blocks: f64,
+    /// The comparisons whose m probabilities this session estimated.
+    pub estimated: Vec<String>,
+}
+
+/// Match weights: log2(m/u) per level, and the prior's log2(λ / (1 − λ)).
+#[derive(Clone, Debug)]
+pub struct Weights {
+    pub prior: f64,
+    pub levels: Vec<Vec<f64>>,
+}
+
+impl Model {
+    pub fn weights(&self) -> Weights {
+        let lambda = self.probability_two_random_records_match;
+        Weights {
+            prior: (lambda / (1.0 - lambda)).log2(),
+            levels: self
+                .comparisons
+                .iter()
+                .map(|c| {
+                    c.comparison_levels
+                        .iter()
+                        .map(|l| (l.m_probability / l.u_probability).log2())
+                        .collect()
+                })
+                .collect(),
+        }
+    }
+
+    pub fn u(&self, comparison: usize, level: usize) -> f64 {
+        self.comparisons[comparison].comparison_levels[level].u_probability
+    }
+
+    pub fn m(&self, comparison: usize, level: usize) -> f64 {
+        self.comparisons[comparison].comparison_levels[level].m_probability
+    }
+
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).unwrap_or_default()
+    }
+
+    pub fn load(path: &Path) -> Result<Model, String> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("{}: cannot read the model: {e}", path.display()))?;
+        let model: Model = serde_json::from_str(&text)
+            .map_err(|e| format!("{}: not a recon model file: {e}", path.display()))?;
+        if model.recon_model_version != MODEL_VERSION {
+            return Err(format!(
+                "{}: model version {} (this recon reads version {MODEL_VERSION})",
+                path.display(),
+                model.recon_model_version
+            ));
+        }
+        Ok(model)
+    }
+
+    /// The model must have the settings' comparisons and levels, in order, with probabilities.
+    pub fn check_fits(&self, settings: &LinkSettings, link_type: LinkType) -> Result<(), String> {
+        if self.link_type != link_type {
+            return Err(format!(
+                "the model is for {:?}, not {link_type:?}",
+                self.link_type
+            ));
+        }
+        let lambda = self.probability_two_random_records_match;
+        if !(0.0 < lambda && lambda < 1.0) {
+            return Err("probability_two_random_records_match must be between 0 and 1".into());
+        }
+        let names = |c: &[String]| c.join(", ");
+        let have: Vec<String> = self
+            .comparisons
+            .iter()
+            .map(|c| c.output_column_name.clone())
+            .collect();
+        let want: Vec<String> = settings
+            .comparisons
+            .iter()
+            .map(|c| c.name.clone())
+            .collect();
+        if have != want {
+            return Err(format!(
+                "the model compares {} but the config compares {}",
+                names(&have),
+                names(&want)
+            ));
+        }
+        for (model, config) in self.comparisons.iter().zip(&settings.comparisons) {
+            let labels: Vec<&str> = model
+                .comparison_levels
+                .iter()
+                .map(|l| l.label_for_charts.as_str())
+                .collect();
+            let wanted: Vec<&str> = config.levels.iter().map(|l| l.label.as_str()).collect();
+            if labels != wanted {
+                return Err(format!(
+                    "comparison {}: the model's levels are [{}], the config's [{}]",
+                    config.name,
+                    labels.join(", "),
+                    wanted.join(", ")
+                ));
+            }
+            let fine = |p: f64| p > 0.0 && p <= 1.0;
+            if !model
+                .comparison_levels
+                .iter()
+                .all(|l| fine(l.m_probability) && fine(l.u_probability))
+            {
+                return Err(format!(
+                    "comparison {}: m and u must be in (0, 1]",
+                    config.name
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A match weight as a probability.
+pub fn probability(weight: f64) -> f64 {
+    1.0 / (1.0 + (-weight).exp2())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn weights_are_log_odds() {
+        let model = Model {
+            recon_model_version: MODEL_VERSION,
+            link_type: LinkType::DedupeOnly,
+            probability_two_random_records_match: 0.2,
+            comparisons: vec![ModelComparison {
+                output_column_name: "name".into(),
+                comparison_levels: vec![
+                    ModelLevel {
+                        label_for_charts: "exact".into(),
+                        m_probability: 0.8,
+                        u_probability: 0.1,
+                    },
+                    ModelLevel {
+                        label_for_charts: "else".into(),
+                        m_probability: 0.2,
+                        u_probability: 0.9,
+                    },
+                ],
+            }],
+            training: TrainingReport::default(),
+        };
+        let w = model.weights();
+        assert!((w.prior - (0.25f64).log2()).abs() < 1e-12);
+        assert!((w.levels[0][0] - 3.0).abs() < 1e-12);
+        assert!((probability(0.0) - 0.5).abs() < 1e-12);
+        assert!((probability(w.prior) - 0.2).abs() < 1e-12);
+        let back: Model = serde_json::from_str(&model.to_json()).unwrap();
+        assert_eq!(back, model);
+    }
+}

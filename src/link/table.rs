@@ -1,0 +1,414 @@
+//! The linker's view of the rows: one compact column per feature the link settings read. IDs
+//! are kept as digits with their state, names and words are interned (each distinct name is
+//! analysed once: its characters, `·`-separated parts and pinyin), dates are days. Built from
+//! normalized records for the job, or from CSV columns for `recon link`.
+
+use std::collections::HashMap;
+
+use chrono::{Datelike, NaiveDate};
+use pinyin::ToPinyinMulti;
+use rayon::prelude::*;
+
+use crate::config::link::{Feature, FeatureKind};
+use crate::normalize::id_number::IdNumber;
+use crate::normalize::name::{Name, NameRepair};
+
+/// An ID's digits and what they are worth.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct IdValue {
+    pub digits: [u8; 18],
+    pub len: u8,
+    pub state: IdState,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum IdState {
+    Missing,
+    Valid,
+    /// Valid, upgraded from a 15-digit legacy ID.
+    Legacy,
+    /// Fails its check; kept for comparison.
+    Invalid,
+    /// Through an Excel number cell: only the leading digits survive.
+    Damaged,
+}
+
+impl IdValue {
+    pub const MISSING: IdValue = IdValue {
+        digits: [0; 18],
+        len: 0,
+        state: IdState::Missing,
+    };
+
+    pub fn new(id: &IdNumber, legacy: bool) -> IdValue {
+        let (text, state) = match id {
+            IdNumber::Missing => return IdValue::MISSING,
+            IdNumber::Valid(t) if legacy => (t.as_str(), IdState::Legacy),
+            IdNumber::Valid(t) => (t.as_str(), IdState::Valid),
+            IdNumber::Invalid { digits, .. } => (digits.as_str(), IdState::Invalid),
+            IdNumber::Damaged { prefix } => (prefix.as_str(), IdState::Damaged),
+        };
+        let bytes = text.as_bytes();
+        if bytes.len() > 18 || bytes.is_empty() {
+            return IdValue::MISSING;
+        }
+        let mut digits = [0; 18];
+        digits[..bytes.len()].copy_from_slice(bytes);
+        IdValue {
+            digits,
+            len: bytes.len() as u8,
+            state,
+        }
+    }
+
+    pub fn digits(&self) -> &[u8] {
+        &self.digits[..self.len as usize]
+    }
+
+    pub fn is_valid(&self) -> bool {
+        matches!(self.state, IdState::Valid | IdState::Legacy)
+    }
+
+    /// All 18 characters are known (valid or not).
+    pub fn is_whole(&self) -> bool {
+        self.len == 18 && self.state != IdState::Damaged
+    }
+
+    pub fn text(&self) -> &str {
+        std::str::from_utf8(self.digits()).unwrap_or("")
+    }
+}
+
+/// A distinct name, analysed once.
+#[derive(Clone, Debug, Default)]
+pub struct NameEntry {
+    /// As normalized, `·` kept.
+    pub text: String,
+    /// The characters without `·`.
+    pub chars: Vec<char>,
+    /// Those characters as a string.
+    pub key: String,
+    /// The `·`-separated parts (one part for a name without a dot).
+    pub parts: Vec<String>,
+    /// Every reading of every character (tones dropped); empty for a character without one.
+    pub readings: Vec<Vec<&'static str>>,
+    /// The first reading of each character joined, surnames read as surnames: a key for
+    /// blocking on sound.
+    pub sound: String,
+}
+
+impl NameEntry {
+    fn new(text: &str) -> NameEntry {
+        let chars: Vec<char> = text.chars().filter(|c| *c != '·').collect();
+        let readings: Vec<Vec<&'static str>> = chars.iter().map(|&c| readings_of(c)).collect();
+        let sound = chars
+            .iter()
+            .zip(&readings)
+            .enumerate()
+            .map(|(i, (c, r))| match (i, surname_reading(*c)) {
+                (0, Some(reading)) => reading.to_string(),
+                _ => r.first().map_or(c.to_string(), |s| s.to_string()),
+            })
+            .collect::<Vec<_>>()
+            .join(" ");
+        NameEntry {
+            text: text.to_string(),
+            parts: text.split('·').map(String::from).collect(),
+            key: chars.iter().collect(),
+            chars,
+            readings,
+            sound,
+        }
+    }
+}
+
+fn readings_of(c: char) -> Vec<&'static str> {
+    let mut list: Vec<&'static str> = c
+        .to_pinyin_multi()
+        .map(|multi| multi.into_iter().map(|p| p.plain()).collect())
+        .unwrap_or_default();
+    list.dedup();
+    list
+}
+
+/// Surnames read otherwise than their common reading (pinyin gives one reading a character).
+fn surname_reading(c: char) -> Option<&'static str> {
+    Some(match c {
+        '单' => "shan",
+        '曾' => "zeng",
+        '解' => "xie",
+        '仇' => "qiu",
+        '朴' => "piao",
+        '覃' => "qin",
+        '区' => "ou",
+        '查' => "zha",
+        '盖' => "ge",
+        '缪' => "miao",
+        '翟' => "zhai",
+        '种' => "chong",
+        _ => return None,
+    })
+}
+
+#[derive(Debug)]
+pub enum Column {
+    Id(Vec<IdValue>),
+    Name(NameColumn),
+    Date(DateColumn),
+    /// Text and county codes, interned.
+    Words(WordColumn),
+}
+
+#[derive(Debug, Default)]
+pub struct NameColumn {
+    /// Index into `entries`; 0 is no name.
+    pub values: Vec<u32>,
+    /// The row's name had traditional characters made simplified.
+    pub traditional: Vec<bool>,
+    pub entries: Vec<NameEntry>,
+}
+
+pub const NO_DATE: i32 = i32::MIN;
+pub const NO_GROUP: u32 = u32::MAX;
+
+#[derive(Debug, Default)]
+pub struct DateColumn {
+    /// Days from the common era; `NO_DATE` for none.
+    pub days: Vec<i32>,
+    /// The value was read from the row's ID number rather than a column of its own.
+    pub from_id: Vec<bool>,
+}
+
+#[derive(Debug, Default)]
+pub struct WordColumn {
+    /// Index into `words`; 0 is no value.
+    pub values: Vec<u32>,
+    pub from_id: Vec<bool>,
+    pub words: Vec<String>,
+}
+
+/// The rows the linker reads.
+#[derive(Debug)]
+pub struct LinkTable {
+    pub features: Vec<Feature>,
+    pub columns: Vec<Column>,
+    /// Rows of one group are each a different person (a registry file, an enrollment year);
+    /// `NO_GROUP` for rows under no such constraint.
+    pub group: Vec<u32>,
+    /// For linking two lists: 0 for the left list, 1 for the right; 0 everywhere when
+    /// deduplicating.
+    pub side: Vec<u8>,
+}
+
+impl LinkTable {
+    pub fn len(&self) -> usize {
+        self.side.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.side.is_empty()
+    }
+
+    pub fn ids(&self, feature: usize) -> &[IdValue] {
+        match &self.columns[feature] {
+            Column::Id(values) => values,
+            _ => &[],
+        }
+    }
+
+    /// The row's value of a feature as text, for explanations (`None` when blank).
+    pub fn display(&self, feature: usize, row: usize) -> Option<String> {
+        match &self.columns[feature] {
+            Column::Id(v) => (v[row].state != IdState::Missing).then(|| v[row].text().to_string()),
+            Column::Name(n) => {
+                (n.values[row] != 0).then(|| n.entries[n.values[row] as usize].text.clone())
+            }
+            Column::Date(d) => day_to_date(d.days[row]).map(|d| d.to_string()),
+            Column::Words(w) => {
+                (w.values[row] != 0).then(|| w.words[w.values[row] as usize].clone())
+            }
+        }
+    }
+}
+
+pub fn date_to_day(date: NaiveDate) -> i32 {
+    date.num_days_from_ce()
+}
+
+pub fn day_to_date(day: i32) -> Option<NaiveDate> {
+    (day != NO_DATE)
+        .then(|| NaiveDate::from_num_days_from_ce_opt(day))
+        .flatten()
+}
+
+/// One row's value of one feature, as handed to the builder.
+pub enum Value<'a> {
+    Id(&'a IdNumber, bool),
+    Name(&'a Name),
+    Date(Option<NaiveDate>, bool),
+    Word(Option<&'a str>, bool),
+    /// The row's source has no such field.
+    Missing,
+}
+
+/// Builds a `LinkTable` row by row, interning names and words.
+pub struct TableBuilder {
+    table: LinkTable,
+    interned: Vec<HashMap<String, u32>>,
+}
+
+impl TableBuilder {
+    pub fn new(features: &[Feature]) -> TableBuilder {
+        let columns = features
+            .iter()
+            .map(|f| match f.kind {
+                FeatureKind::Id => Column::Id(Vec::new()),
+                FeatureKind::Name => Column::Name(NameColumn {
+                    entries: vec![NameEntry::default()],
+                    ..NameColumn::default()
+                }),
+                FeatureKind::Date => Column::Date(DateColumn::default()),
+                FeatureKind::County | FeatureKind::Text => Column::Words(WordColumn {
+                    words: vec![String::new()],
+                    ..WordColumn::default()
+                }),
+            })
+            .collect();
+        TableBuilder {
+            table: LinkTable {
+                features: features.to_vec(),
+                columns,
+                group: Vec::new(),
+                side: Vec::new(),
+            },
+            interned: vec![HashMap::new(); features.len()],
+        }
+    }
+
+    /// Adds a row; `values` holds one value per feature, in the features' order.
+    pub fn push(&mut self, group: u32, side: u8, values: &[Value]) {
+        self.table.group.push(group);
+        self.table.side.push(side);
+        for ((column, interned), value) in self
+            .table
+            .columns
+            .iter_mut()
+            .zip(&mut self.interned)
+            .zip(values)
+        {
+            match (column, value) {
+                (Column::Id(ids), Value::Id(id, legacy)) => ids.push(IdValue::new(id, *legacy)),
+                (Column::Name(names), Value::Name(name)) => {
+                    let key = if name.is_empty() {
+                        0
+                    } else {
+                        intern(interned, &mut names.entries, &name.text, |t| NameEntry {
+                            text: t.to_string(),
+                            ..NameEntry::default()
+                        })
+                    };
+                    names.values.push(key);
+                    names
+                        .traditional
+                        .push(name.repairs.contains(&NameRepair::Traditional));
+                }
+                (Column::Date(dates), Value::Date(date, from_id)) => {
+                    dates.days.push(date.map_or(NO_DATE, date_to_day));
+                    dates.from_id.push(*from_id && date.is_some());
+                }
+                (Column::Words(words), Value::Word(word, from_id)) => {
+                    let key = match word.filter(|w| !w.is_empty()) {
+                        None => 0,
+                        Some(w) => intern(interned, &mut words.words, w, str::to_string),
+                    };
+                    words.values.push(key);
+                    words.from_id.push(*from_id && key != 0);
+                }
+                (column, _) => push_missing(column),
+            }
+        }
+    }
+
+    /// The table, with every distinct name analysed (in parallel).
+    pub fn finish(mut self) -> LinkTable {
+        for column in &mut self.table.columns {
+            if let Column::Name(names) = column {
+                let analysed: Vec<NameEntry> = names.entries[1..]
+                    .par_iter()
+                    .map(|e| NameEntry::new(&e.text))
+                    .collect();
+                names.entries.truncate(1);
+                names.entries.extend(analysed);
+            }
+        }
+        self.table
+    }
+}
+
+fn intern<T>(
+    interned: &mut HashMap<String, u32>,
+    store: &mut Vec<T>,
+    text: &str,
+    make: impl FnOnce(&str) -> T,
+) -> u32 {
+    if let Some(&key) = interned.get(text) {
+        return key;
+    }
+    let key = store.len() as u32;
+    store.push(make(text));
+    interned.insert(text.to_string(), key);
+    key
+}
+
+/// A value of the wrong shape for its column counts as missing.
+fn push_missing(column: &mut Column) {
+    match column {
+        Column::Id(ids) => ids.push(IdValue::MISSING),
+        Column::Name(names) => {
+            names.values.push(0);
+            names.traditional.push(false);
+        }
+        Column::Date(dates) => {
+            dates.days.push(NO_DATE);
+            dates.from_id.push(false);
+        }
+        Column::Words(words) => {
+            words.values.push(0);
+            words.from_id.push(false);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_analysed_once() {
+        let entry = NameEntry::new("阿依古丽·买买提");
+        assert_eq!(entry.parts, vec!["阿依古丽", "买买提"]);
+        assert_eq!(entry.chars.len(), 7);
+        let zeng = NameEntry::new("曾小明");
+        assert!(zeng.sound.starts_with("zeng "), "{}", zeng.sound);
+        assert!(NameEntry::new("晓").readings[0].contains(&"xiao"));
+        assert_eq!(NameEntry::new("王?明").readings[1], Vec::<&str>::new());
+    }
+
+    #[test]
+    fn ids_keep_their_state() {
+        let valid = IdValue::new(&IdNumber::Valid("11010519491231002X".into()), false);
+        assert!(valid.is_valid() && valid.is_whole());
+        assert_eq!(valid.text(), "11010519491231002X");
+        let damaged = IdValue::new(
+            &IdNumber::Damaged {
+                prefix: "420325".into(),
+            },
+            false,
+        );
+        assert!(!damaged.is_whole() && damaged.len == 6);
+        assert_eq!(
+            IdValue::new(&IdNumber::Missing, false).state,
+            IdState::Missing
+        );
+    }
+}
