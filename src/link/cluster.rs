@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 
 use super::engine::{Decision, PairOutcome, ReviewReason};
-use super::model::probability;
+use super::model::{probability, AffinityTable};
 use super::table::{LinkTable, NO_GROUP};
 
 const NONE: u32 = u32::MAX;
@@ -88,6 +88,23 @@ impl<'a> Clusters<'a> {
         })
     }
 
+    /// The sources of a cluster's rows other than `row`, as a bit mask.
+    pub fn sources_without(&self, root: u32, row: u32) -> u32 {
+        self.members(root)
+            .filter(|&y| y != row)
+            .fold(0, |mask, y| mask | 1 << self.table.source[y as usize])
+    }
+
+    /// Whether `row` may join cluster `root` (leaving its own): no other row of the cluster is
+    /// in the row's group of distinct persons.
+    pub fn row_fits(&self, row: u32, root: u32) -> bool {
+        let group = self.table.group[row as usize];
+        group == NO_GROUP
+            || !self
+                .members(root)
+                .any(|y| y != row && self.table.group[y as usize] == group)
+    }
+
     /// Joins two rows' clusters; the smaller root index becomes the root.
     pub fn union(&mut self, a: u32, b: u32) {
         let (ra, rb) = (self.find(a), self.find(b));
@@ -141,15 +158,24 @@ fn odds(weight: f64) -> f64 {
     weight.clamp(-500.0, 500.0).exp2()
 }
 
+/// The thresholds, and what persons' odds are multiplied by when they compete for a row: the
+/// calibrated factor, and the affinity of the row's source to the sources of each person.
+pub struct Thresholds {
+    pub accept: f64,
+    pub review: f64,
+    pub cluster_odds_factor: f64,
+    pub affinity: AffinityTable,
+}
+
 /// Decides every candidate pair, linking best first.
 pub fn decide(
     clusters: &mut Clusters,
     candidates: &[Candidate],
     anchored: &[bool],
-    accept: f64,
-    review: f64,
+    thresholds: &Thresholds,
 ) -> Decided {
-    let competing = competing_probabilities(clusters, candidates, anchored);
+    let (accept, review) = (thresholds.accept, thresholds.review);
+    let competing = competing_probabilities(clusters, candidates, anchored, thresholds);
     let mut order: Vec<usize> = (0..candidates.len())
         .filter(|&k| competing[k] >= accept)
         .collect();
@@ -174,18 +200,21 @@ pub fn decide(
         .filter_map(|(c, &shared)| {
             let p = probability(c.weight);
             let (ra, rb) = (clusters.find(c.a), clusters.find(c.b));
+            // The pair's probability were no other person competing for the row.
+            let factor = thresholds.cluster_odds_factor * odds(c.weight);
+            let alone = p.max(factor / (1.0 + factor));
             let decision = if ra == rb {
                 Decision::Linked
-            } else if p < review {
+            } else if alone < review {
                 return None;
             } else if c.vetoed {
                 Decision::Review(ReviewReason::Vetoed)
             } else if !clusters.feasible(ra, rb) {
-                Decision::Review(ReviewReason::Conflict)
-            } else if p >= accept {
-                Decision::Review(ReviewReason::Ambiguous)
-            } else {
+                return None;
+            } else if shared >= review {
                 Decision::Review(ReviewReason::BelowAccept)
+            } else {
+                Decision::Review(ReviewReason::Ambiguous)
             };
             Some(PairOutcome {
                 a: c.a,
@@ -201,14 +230,16 @@ pub fn decide(
 }
 
 /// Per candidate: the probability that its loose row belongs to the other row's person, when
-/// every person matching that row competes for it: odds(person) / (1 + Σ odds of all persons
-/// that could be it). Persons it cannot join (two IDs, two rows of a distinct file) and vetoed
-/// pairs do not compete. For two loose rows the smaller of the two views counts.
+/// every person matching that row competes for it: K·odds(person) / (1 + K·Σ odds of all
+/// persons that could be it). Persons it cannot join (two IDs, two rows of a group of distinct
+/// persons) and vetoed pairs do not compete. For two loose rows the smaller view counts.
 fn competing_probabilities(
     clusters: &mut Clusters,
     candidates: &[Candidate],
     anchored: &[bool],
+    thresholds: &Thresholds,
 ) -> Vec<f64> {
+    let factor = thresholds.cluster_odds_factor;
     // (loose row, other row's cluster) -> best odds.
     let mut best: BTreeMap<(u32, u32), f64> = BTreeMap::new();
     let mut views: Vec<Vec<(u32, u32)>> = Vec::with_capacity(candidates.len());
@@ -220,8 +251,12 @@ fn competing_probabilities(
             }
             let (own, target) = (clusters.find(row), clusters.find(other));
             if !c.vetoed && clusters.feasible(own, target) {
+                let source = clusters.table.source[row as usize];
+                let affinity = thresholds
+                    .affinity
+                    .factor(source, clusters.sources_without(target, row));
                 let entry = best.entry((row, target)).or_insert(0.0);
-                *entry = entry.max(odds(c.weight));
+                *entry = entry.max(odds(c.weight) * affinity);
                 view.push((row, target));
             }
         }
@@ -235,7 +270,7 @@ fn competing_probabilities(
         .iter()
         .map(|view| {
             view.iter()
-                .map(|key| best[key] / (1.0 + total[&key.0]))
+                .map(|key| factor * best[key] / (1.0 + factor * total[&key.0]))
                 .fold(None, |m: Option<f64>, p| Some(m.map_or(p, |m| m.min(p))))
                 .unwrap_or(0.0)
         })

@@ -167,12 +167,19 @@ mod tests {
     }
 
     fn name(text: &str) -> NameEntry {
-        let mut builder = super::super::table::TableBuilder::new(&[crate::config::link::Feature {
+        use super::super::table::{Origin, TableBuilder, Value};
+        let feature = crate::config::link::Feature {
             name: "name".into(),
             kind: crate::config::link::FeatureKind::Name,
-        }]);
+        };
+        let mut builder = TableBuilder::new(&[feature], vec!["test".into()]);
         let normalized = crate::normalize::name::normalize_name(text);
-        builder.push(0, 0, &[super::super::table::Value::Name(&normalized)]);
+        let origin = Origin {
+            group: 0,
+            side: 0,
+            source: 0,
+        };
+        builder.push(origin, &[Value::Name(&normalized)]);
         match builder.finish().columns.remove(0) {
             super::super::table::Column::Name(mut n) => n.entries.remove(1),
             _ => unreachable!(),

@@ -15,11 +15,12 @@ use std::time::Instant;
 use rayon::prelude::*;
 
 use super::blocking::{self, Keys};
-use super::cluster::{self, Candidate, Clusters};
+use super::calibrate;
+use super::cluster::{self, Candidate, Clusters, Thresholds};
 use super::comparison::Comparer;
-use super::model::{LinkType, Model};
+use super::model::{AffinityTable, LinkType, Model};
 use super::predict::Scorer;
-use super::table::LinkTable;
+use super::table::{LinkTable, NO_GROUP};
 use super::training;
 use crate::config::link::LinkSettings;
 
@@ -64,8 +65,6 @@ pub enum ReviewReason {
     Vetoed,
     /// Another person matches the row as well.
     Ambiguous,
-    /// Linking would join two valid IDs, or two rows of a file of distinct people.
-    Conflict,
 }
 
 /// How a row came to its person.
@@ -118,57 +117,30 @@ pub fn link(mut request: LinkRequest) -> Result<LinkOutcome, String> {
         clock = Instant::now();
     };
     let no_suspects = vec![false; table.len()];
-    let model = match request.model.take() {
+    let plain = Comparer {
+        table,
+        settings,
+        suspect: &no_suspects,
+    };
+    let given = request.model.take();
+    let trained = given.is_none();
+    let mut model = match given {
         Some(model) => {
             model.check_fits(settings, request.link_type)?;
             model
         }
-        None => {
-            let comparer = Comparer {
-                table,
-                settings,
-                suspect: &no_suspects,
-            };
-            training::train(&comparer, request.link_type)
-        }
+        None => training::train(&plain, request.link_type),
     };
     lap(&mut counts, "train");
-    let scorer = Scorer::new(
-        &Comparer {
-            table,
-            settings,
-            suspect: &no_suspects,
-        },
-        &model,
-    );
-    let anchors = find_anchors(&request, &scorer);
-    lap(&mut counts, "anchors");
+    let rows_as_persons: Vec<u32> = (0..table.len() as u32).collect();
+    let anchors = find_anchors(&request, &Scorer::new(&plain, &model, &rows_as_persons));
     let suspect = anchors.suspect;
     let comparer = Comparer {
         table,
         settings,
         suspect: &suspect,
     };
-    let anchored: Vec<bool> = match settings.exclusive_id {
-        Some(f) => table
-            .ids(f)
-            .iter()
-            .zip(&suspect)
-            .map(|(id, s)| id.is_valid() && !s)
-            .collect(),
-        None => vec![false; table.len()],
-    };
-    let link_only = request.link_type == LinkType::LinkOnly;
-    let mut scored = Vec::new();
-    for rule in 0..settings.blocking.len() {
-        let pairs = candidate_pairs(&comparer, &scorer, rule, &anchored, link_only);
-        counts
-            .pairs_per_rule
-            .push((settings.blocking[rule].text.clone(), pairs.len() as u64));
-        scored.extend(pairs);
-    }
-    counts.pairs_scored = scored.len() as u64;
-    lap(&mut counts, "candidates");
+    let anchored = anchored_rows(table, settings, &suspect);
     let mut clusters = Clusters::new(table, settings.exclusive_id);
     for row in (0..table.len()).filter(|&r| suspect[r]) {
         clusters.forget_id(row as u32);
@@ -176,22 +148,39 @@ pub fn link(mut request: LinkRequest) -> Result<LinkOutcome, String> {
     for (a, b) in &anchors.edges {
         clusters.union(*a, *b);
     }
-    let candidates: Vec<Candidate> = scored
-        .into_iter()
-        .map(|(a, b, weight, vetoed)| Candidate {
+    let persons: Vec<u32> = (0..table.len() as u32).map(|r| clusters.find(r)).collect();
+    let scorer = Scorer::new(&comparer, &model, &persons);
+    lap(&mut counts, "anchors");
+    let link_only = request.link_type == LinkType::LinkOnly;
+    if trained {
+        let calibration =
+            calibrate::calibrate(&comparer, &scorer, &mut clusters, &anchored, link_only);
+        model.cluster_odds_factor = calibration.cluster_odds_factor;
+        model.source_affinity = calibration.source_affinity;
+        lap(&mut counts, "calibrate");
+    }
+    let mut candidates = Vec::new();
+    for rule in 0..settings.blocking.len() {
+        let pairs = candidate_pairs(&comparer, &scorer, rule, &anchored, link_only);
+        counts
+            .pairs_per_rule
+            .push((settings.blocking[rule].text.clone(), pairs.len() as u64));
+        candidates.extend(pairs.into_iter().map(|(a, b, weight, vetoed)| Candidate {
             a,
             b,
             weight,
             vetoed,
-        })
-        .collect();
-    let decided = cluster::decide(
-        &mut clusters,
-        &candidates,
-        &anchored,
-        settings.accept,
-        settings.review,
-    );
+        }));
+    }
+    counts.pairs_scored = candidates.len() as u64;
+    lap(&mut counts, "candidates");
+    let thresholds = Thresholds {
+        accept: settings.accept,
+        review: settings.review,
+        cluster_odds_factor: model.cluster_odds_factor,
+        affinity: AffinityTable::new(&model.source_affinity, &table.source_names),
+    };
+    let decided = cluster::decide(&mut clusters, &candidates, &anchored, &thresholds);
     let mut pairs = decided.pairs;
     pairs.extend(
         anchors
@@ -208,6 +197,39 @@ pub fn link(mut request: LinkRequest) -> Result<LinkOutcome, String> {
             (false, None) => Joined::Alone,
         })
         .collect();
+    count_outcome(&mut counts, &anchored, &suspect, &joined, &pairs);
+    lap(&mut counts, "clusters");
+    Ok(LinkOutcome {
+        model,
+        suspect,
+        cluster_of,
+        clusters: groups,
+        joined,
+        pairs,
+        counts,
+    })
+}
+
+/// Rows with a valid exclusive ID that is their own.
+fn anchored_rows(table: &LinkTable, settings: &LinkSettings, suspect: &[bool]) -> Vec<bool> {
+    match settings.exclusive_id {
+        Some(f) => table
+            .ids(f)
+            .iter()
+            .zip(suspect)
+            .map(|(id, s)| id.is_valid() && !s)
+            .collect(),
+        None => vec![false; table.len()],
+    }
+}
+
+fn count_outcome(
+    counts: &mut LinkCounts,
+    anchored: &[bool],
+    suspect: &[bool],
+    joined: &[Joined],
+    pairs: &[PairOutcome],
+) {
     counts.anchored_rows = anchored.iter().filter(|a| **a).count() as u64;
     counts.suspect_rows = suspect.iter().filter(|s| **s).count() as u64;
     counts.loose_rows = counts.rows - counts.anchored_rows;
@@ -219,16 +241,6 @@ pub fn link(mut request: LinkRequest) -> Result<LinkOutcome, String> {
         .iter()
         .filter(|p| matches!(p.decision, Decision::Review(_)))
         .count() as u64;
-    lap(&mut counts, "clusters");
-    Ok(LinkOutcome {
-        model,
-        suspect,
-        cluster_of,
-        clusters: groups,
-        joined,
-        pairs,
-        counts,
-    })
 }
 
 struct Anchors {
@@ -371,7 +383,7 @@ fn split_group(
 
 /// Phase 2 for one blocking rule: scored pairs with at least one loose row (every pair when
 /// there is no exclusive ID), not produced by an earlier rule, above the candidate floor.
-fn candidate_pairs(
+pub(super) fn candidate_pairs(
     comparer: &Comparer,
     scorer: &Scorer,
     rule: usize,
@@ -392,6 +404,10 @@ fn candidate_pairs(
         let mut consider = |i: u32, j: u32| {
             let (i, j) = (i.min(j), i.max(j));
             if link_only && side[i as usize] == side[j as usize] {
+                return;
+            }
+            let group = comparer.table.group[i as usize];
+            if group != NO_GROUP && group == comparer.table.group[j as usize] {
                 return;
             }
             if earlier

@@ -139,13 +139,12 @@ pub fn decision_text(decision: Decision) -> &'static str {
             "未关联：有一项比较否决了关联（如同一身份证号而姓名不同，疑为家人的身份证号）"
         }
         Decision::Review(ReviewReason::Ambiguous) => "未关联：另有他人同样匹配，需人工确认",
-        Decision::Review(ReviewReason::Conflict) => {
-            "未关联：会把两个不同的有效身份证号或同一名单的两行并为一人"
-        }
         Decision::Review(ReviewReason::BelowAccept) => {
             "未关联：匹配概率低于自动关联的阈值，需人工确认"
         }
-        Decision::NotLinked => "未关联：匹配概率过低",
+        Decision::NotLinked => {
+            "未关联：匹配概率过低，或会把两个不同的有效身份证号、同一名单的两行并为一人"
+        }
     }
 }
 

@@ -11,6 +11,7 @@
 //! `engine` runs them, `explain` says why.
 
 pub mod blocking;
+pub mod calibrate;
 pub mod cluster;
 pub mod comparators;
 pub mod comparison;
@@ -181,6 +182,18 @@ impl Linkage {
             .collect()
     }
 
+    /// What agrees and differs in a pair, and what was decided.
+    pub fn pair_reason(&self, pair: &PairOutcome) -> String {
+        let comparer = self.comparer();
+        let (a, b) = (pair.a as usize, pair.b as usize);
+        let levels = comparer.levels(a, b);
+        format!(
+            "{}；{}",
+            explain::reason(&comparer, &levels, a, b, false),
+            explain::decision_text(pair.decision)
+        )
+    }
+
     fn near_miss(&self, comparer: &Comparer, record: usize, row: usize, p: f64) -> NearMiss {
         let levels = comparer.levels(record, row);
         let what = explain::reason(comparer, &levels, record, row, false);
@@ -246,6 +259,7 @@ pub fn link(
             suspect: &outcome.suspect,
         },
         &outcome.model,
+        &outcome.cluster_of,
     );
     Ok(Linkage {
         person_of,

@@ -25,8 +25,69 @@ pub struct Model {
     pub recon_model_version: u32,
     pub link_type: LinkType,
     pub probability_two_random_records_match: f64,
+    /// When persons compete for a row with no usable ID, each person's pairwise odds are
+    /// multiplied by this factor (calibrated on rows whose ID is known; see `calibrate`).
+    #[serde(default = "one")]
+    pub cluster_odds_factor: f64,
+    /// How the sources of a person weigh when persons compete for a row: a row's true person
+    /// has a registry row more often than a namesake does (calibrated with the factor).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub source_affinity: Vec<SourceAffinity>,
     pub comparisons: Vec<ModelComparison>,
     pub training: TrainingReport,
+}
+
+fn one() -> f64 {
+    1.0
+}
+
+/// For rows of `row_source`: how much likelier it is that the true person, rather than another
+/// candidate, has a row of `cluster_source` (`present`), or has none (`absent`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SourceAffinity {
+    pub row_source: String,
+    pub cluster_source: String,
+    pub present: f64,
+    pub absent: f64,
+}
+
+/// `SourceAffinity` indexed by a table's source numbers.
+#[derive(Clone, Debug, Default)]
+pub struct AffinityTable {
+    /// [row source][cluster source] -> (present, absent) likelihood ratios.
+    ratios: Vec<Vec<(f64, f64)>>,
+}
+
+impl AffinityTable {
+    pub fn new(entries: &[SourceAffinity], source_names: &[String]) -> AffinityTable {
+        let n = source_names.len();
+        let mut ratios = vec![vec![(1.0, 1.0); n]; n];
+        let index = |name: &str| source_names.iter().position(|s| s == name);
+        for e in entries {
+            if let (Some(r), Some(c)) = (index(&e.row_source), index(&e.cluster_source)) {
+                ratios[r][c] = (e.present, e.absent);
+            }
+        }
+        AffinityTable { ratios }
+    }
+
+    /// The product of the ratios for a row of `source` and a person whose rows come from the
+    /// sources in `mask` (bit s set for source s).
+    pub fn factor(&self, source: u8, mask: u32) -> f64 {
+        let Some(row) = self.ratios.get(source as usize) else {
+            return 1.0;
+        };
+        row.iter()
+            .enumerate()
+            .map(|(s, (present, absent))| {
+                if mask & (1 << s) != 0 {
+                    present
+                } else {
+                    absent
+                }
+            })
+            .product()
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -130,6 +191,9 @@ impl Model {
         if !(0.0 < lambda && lambda < 1.0) {
             return Err("probability_two_random_records_match must be between 0 and 1".into());
         }
+        if !(self.cluster_odds_factor > 0.0 && self.cluster_odds_factor.is_finite()) {
+            return Err("cluster_odds_factor must be a positive number".into());
+        }
         let names = |c: &[String]| c.join(", ");
         let have: Vec<String> = self
             .comparisons
@@ -194,6 +258,8 @@ mod tests {
             recon_model_version: MODEL_VERSION,
             link_type: LinkType::DedupeOnly,
             probability_two_random_records_match: 0.2,
+            cluster_odds_factor: 1.0,
+            source_affinity: Vec::new(),
             comparisons: vec![ModelComparison {
                 output_column_name: "name".into(),
                 comparison_levels: vec![

@@ -1,7 +1,8 @@
 //! Prediction: a pair's comparison vector becomes a match weight, the prior's weight plus each
 //! level's log2(m/u), with a term-frequency adjustment of exact agreement (agreeing on a rare
-//! name says more than agreeing on 王伟). Frequencies are counted on the rows being linked,
-//! optionally within the value of another field (a name's frequency in its county).
+//! name says more than agreeing on 王伟). Frequencies are counted among the persons being
+//! linked, not rows, optionally within the value of another field (a name's frequency in its
+//! county).
 
 use std::collections::HashMap;
 
@@ -53,8 +54,9 @@ struct TfColumn {
 }
 
 impl Scorer {
-    /// Weights of `model`, with term frequencies counted on the comparer's table.
-    pub fn new(comparer: &Comparer, model: &Model) -> Scorer {
+    /// Weights of `model`, with term frequencies counted on the comparer's table among the
+    /// persons `person` (a row's person so far) names.
+    pub fn new(comparer: &Comparer, model: &Model, person: &[u32]) -> Scorer {
         let tf = comparer
             .settings
             .comparisons
@@ -72,6 +74,7 @@ impl Scorer {
                 };
                 Some(tf_column(
                     comparer.table,
+                    person,
                     comparison.feature,
                     within,
                     exact_level,
@@ -151,24 +154,30 @@ fn same_value(table: &LinkTable, feature: usize, i: usize, j: usize) -> bool {
     a.is_some() && a == value_key(table, feature, j)
 }
 
-fn count_by<K: std::hash::Hash + Eq + Send + Sync + Copy>(keys: &[Option<K>]) -> HashMap<K, u32> {
-    keys.par_iter()
-        .fold(HashMap::new, |mut counts, key| {
-            if let Some(k) = key {
-                *counts.entry(*k).or_insert(0) += 1;
-            }
-            counts
-        })
-        .reduce(HashMap::new, |mut a, b| {
-            for (k, n) in b {
-                *a.entry(k).or_insert(0) += n;
-            }
-            a
-        })
+/// Per key: how many different persons (`person` of each row) have it.
+fn persons_by<K: Ord + std::hash::Hash + Copy + Send + Sync>(
+    keys: &[Option<K>],
+    person: &[u32],
+) -> HashMap<K, u32> {
+    let mut items: Vec<(K, u32)> = keys
+        .par_iter()
+        .zip(person)
+        .filter_map(|(k, p)| Some(((*k)?, *p)))
+        .collect();
+    items.par_sort_unstable();
+    items.dedup();
+    let mut counts = HashMap::new();
+    for (key, _) in items {
+        *counts.entry(key).or_insert(0) += 1;
+    }
+    counts
 }
 
+/// Term frequencies among persons, not rows: a person listed by four departments is one
+/// bearer of the name.
 fn tf_column(
     table: &LinkTable,
+    person: &[u32],
     feature: usize,
     within: Option<usize>,
     exact_level: usize,
@@ -179,10 +188,11 @@ fn tf_column(
         .into_par_iter()
         .map(|r| value_key(table, feature, r))
         .collect();
-    let counts = count_by(&values);
+    let counts = persons_by(&values, person);
+    let persons = persons_by(&vec![Some(()); rows], person)[&()].max(1);
     let share = values
         .par_iter()
-        .map(|v| v.map_or(1.0, |v| counts[&v] as f32 / rows as f32))
+        .map(|v| v.map_or(1.0, |v| counts[&v] as f32 / persons as f32))
         .collect();
     let within = within.map(|by| {
         let groups: Vec<Option<u64>> = (0..rows)
@@ -194,7 +204,7 @@ fn tf_column(
             .zip(&groups)
             .map(|(v, g)| Some(((*v)?, (*g)?)))
             .collect();
-        let (pair_counts, group_counts) = (count_by(&pairs), count_by(&groups));
+        let (pair_counts, group_counts) = (persons_by(&pairs, person), persons_by(&groups, person));
         let shares = pairs
             .par_iter()
             .zip(&groups)

@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 
-use super::table::{LinkTable, TableBuilder, Value, NO_GROUP};
+use super::table::{LinkTable, Origin, TableBuilder, Value, NO_GROUP};
 use crate::config::link::Feature;
 use crate::config::{Settings, Source};
 use crate::model::Value as Cell;
@@ -50,7 +50,8 @@ pub fn table(records: &[Record], settings: &Settings) -> LinkTable {
         .iter()
         .map(|s| features.iter().map(|f| reader(s, f)).collect())
         .collect();
-    let mut builder = TableBuilder::new(features);
+    let names = settings.sources.iter().map(|s| s.key.clone()).collect();
+    let mut builder = TableBuilder::new(features, names);
     let groups = distinct_groups(records, settings);
     for (record, group) in records.iter().zip(groups) {
         let readers = &readers[record.source];
@@ -60,7 +61,12 @@ pub fn table(records: &[Record], settings: &Settings) -> LinkTable {
             .zip(&owned)
             .map(|(r, o)| value(*r, record, o.as_ref()))
             .collect();
-        builder.push(group, 0, &values);
+        let origin = Origin {
+            group,
+            side: 0,
+            source: record.source as u8,
+        };
+        builder.push(origin, &values);
     }
     builder.finish()
 }

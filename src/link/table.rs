@@ -198,6 +198,17 @@ pub struct LinkTable {
     /// For linking two lists: 0 for the left list, 1 for the right; 0 everywhere when
     /// deduplicating.
     pub side: Vec<u8>,
+    /// The department (or list) each row comes from, an index into `source_names`.
+    pub source: Vec<u8>,
+    pub source_names: Vec<String>,
+}
+
+/// Where a row comes from, for the builder.
+#[derive(Clone, Copy, Debug)]
+pub struct Origin {
+    pub group: u32,
+    pub side: u8,
+    pub source: u8,
 }
 
 impl LinkTable {
@@ -258,7 +269,7 @@ pub struct TableBuilder {
 }
 
 impl TableBuilder {
-    pub fn new(features: &[Feature]) -> TableBuilder {
+    pub fn new(features: &[Feature], source_names: Vec<String>) -> TableBuilder {
         let columns = features
             .iter()
             .map(|f| match f.kind {
@@ -280,15 +291,18 @@ impl TableBuilder {
                 columns,
                 group: Vec::new(),
                 side: Vec::new(),
+                source: Vec::new(),
+                source_names,
             },
             interned: vec![HashMap::new(); features.len()],
         }
     }
 
     /// Adds a row; `values` holds one value per feature, in the features' order.
-    pub fn push(&mut self, group: u32, side: u8, values: &[Value]) {
-        self.table.group.push(group);
-        self.table.side.push(side);
+    pub fn push(&mut self, origin: Origin, values: &[Value]) {
+        self.table.group.push(origin.group);
+        self.table.side.push(origin.side);
+        self.table.source.push(origin.source);
         for ((column, interned), value) in self
             .table
             .columns

@@ -76,6 +76,8 @@ pub fn train(comparer: &Comparer, link_type: LinkType) -> Model {
         recon_model_version: MODEL_VERSION,
         link_type,
         probability_two_random_records_match: prior,
+        cluster_odds_factor: 1.0,
+        source_affinity: Vec::new(),
         comparisons,
         training: TrainingReport {
             rows: comparer.table.len() as u64,

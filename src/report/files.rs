@@ -125,8 +125,23 @@ pub fn write_links(path: &Path, result: &RunResult) -> Result<(), ReportError> {
     write_csv_rows(path, csv_writer(path, &header, false)?, rows)
 }
 
-/// Candidate links for a person to decide. The deterministic linker proposes none.
-pub fn write_review(path: &Path) -> Result<(), ReportError> {
+/// Candidate links for a person to decide: the most probable pair between two persons that
+/// was not linked but reached the review threshold, with what agrees and why it was not linked.
+pub fn write_review(path: &Path, result: &RunResult) -> Result<(), ReportError> {
+    let rows = result.linkage.review.iter().map(|pair| {
+        let (a, b) = (pair.a as usize, pair.b as usize);
+        let (ra, rb) = (&result.records[a].row, &result.records[b].row);
+        [
+            result.file_name(ra.file).to_string(),
+            ra.row.to_string(),
+            result.file_name(rb.file).to_string(),
+            rb.row.to_string(),
+            format!("{:.4}", pair.probability),
+            result.linkage.pair_reason(pair),
+            result.person_key(a).to_string(),
+            result.person_key(b).to_string(),
+        ]
+    });
     let header = [
         "source_file",
         "source_row",
@@ -134,12 +149,10 @@ pub fn write_review(path: &Path) -> Result<(), ReportError> {
         "candidate_row",
         "match_probability",
         "reason",
+        "source_person_key",
+        "candidate_person_key",
     ];
-    write_csv_rows(
-        path,
-        csv_writer(path, &header, false)?,
-        Vec::<Vec<String>>::new(),
-    )
+    write_csv_rows(path, csv_writer(path, &header, false)?, rows)
 }
 
 pub fn write_rejects(path: &Path, result: &RunResult) -> Result<(), ReportError> {

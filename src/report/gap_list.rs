@@ -35,9 +35,11 @@ pub struct GapRow {
     pub nearest_row: String,
     pub nearest_score: String,
     pub nearest_reason: String,
+    /// A row that may be this person, for a person to decide: the gap depends on it.
+    pub review: String,
 }
 
-pub const GAPS_HEADER: [&str; 21] = [
+pub const GAPS_HEADER: [&str; 22] = [
     "rule_id",
     "county_code",
     "county_name",
@@ -59,9 +61,10 @@ pub const GAPS_HEADER: [&str; 21] = [
     "nearest_row",
     "nearest_score",
     "nearest_reason",
+    "review",
 ];
 
-const COUNTY_HEADER: [&str; 16] = [
+const COUNTY_HEADER: [&str; 17] = [
     "规则编号",
     "规则名称",
     "区县代码",
@@ -77,6 +80,7 @@ const COUNTY_HEADER: [&str; 16] = [
     "县级反馈",
     "相关记录",
     "最近似记录",
+    "待人工确认",
     "人员编号",
 ];
 
@@ -125,8 +129,17 @@ pub fn gap_rows(result: &RunResult) -> Vec<GapRow> {
                 nearest_file: nearest_record
                     .map_or(String::new(), |n| result.file_name(n.row.file).to_string()),
                 nearest_row: nearest_record.map_or(String::new(), |n| n.row.row.to_string()),
-                nearest_score: nearest.map_or(String::new(), |n| format!("{:.2}", n.score)),
+                nearest_score: nearest.map_or(String::new(), |n| format!("{:.4}", n.score)),
                 nearest_reason: nearest.map_or(String::new(), |n| n.reason.clone()),
+                review: gap.undecided.as_ref().map_or(String::new(), |u| {
+                    let row = &result.records[u.record].row;
+                    format!(
+                        "可能与{}第{}行为同一人（匹配概率{:.2}），此项取决于人工确认（见review.csv）",
+                        result.file_name(row.file),
+                        row.row,
+                        u.probability
+                    )
+                }),
             }
         })
         .collect();
@@ -174,6 +187,7 @@ fn gaps_record(r: &GapRow) -> Vec<String> {
         r.nearest_row.clone(),
         r.nearest_score.clone(),
         r.nearest_reason.clone(),
+        r.review.clone(),
     ]
 }
 
@@ -189,7 +203,7 @@ fn county_record(r: &GapRow, source_label: &str) -> Vec<String> {
     let nearest = match r.nearest_file.is_empty() {
         true => String::new(),
         false => format!(
-            "{} 第{}行（相似度{}：{}）",
+            "{} 第{}行（匹配概率{}：{}）",
             r.nearest_file, r.nearest_row, r.nearest_score, r.nearest_reason
         ),
     };
@@ -209,6 +223,7 @@ fn county_record(r: &GapRow, source_label: &str) -> Vec<String> {
         &feedback,
         &evidence,
         &nearest,
+        &r.review,
         &r.person_key,
     ]
     .iter()

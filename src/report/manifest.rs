@@ -97,6 +97,27 @@ pub fn counts_json(result: &RunResult) -> Result<serde_json::Value, String> {
     }))
 }
 
+/// The linkage model (where it came from, its hash and prior) and what the linker did.
+fn linker_json(result: &RunResult) -> serde_json::Value {
+    use sha2::Digest;
+    let model = &result.linkage.model;
+    let text = model.to_json();
+    json!({
+        "method": "Fellegi-Sunter (blocking rules, comparison levels, m/u probabilities)",
+        "model": {
+            "origin": result.model_origin,
+            "file": "model.json",
+            "recon_model_version": model.recon_model_version,
+            "sha256": format!("{:x}", sha2::Sha256::digest(text.as_bytes())),
+            "probability_two_random_records_match": model.probability_two_random_records_match,
+            "cluster_odds_factor": model.cluster_odds_factor,
+        },
+        "accept": result.settings().link.accept,
+        "review": result.settings().link.review,
+        "counts": result.linkage.counts,
+    })
+}
+
 pub fn write_manifest(path: &Path, result: &RunResult) -> Result<(), ReportError> {
     let settings = result.settings();
     let manifest = json!({
@@ -109,7 +130,7 @@ pub fn write_manifest(path: &Path, result: &RunResult) -> Result<(), ReportError
         },
         "rules": result.rules_run.iter().map(|&r| settings.rules[r].id.clone()).collect::<Vec<_>>(),
         "full_ids": result.full_ids,
-        "linker": "deterministic (valid ID, certificate ID, student-number ID)",
+        "linker": linker_json(result),
         "ledger_run": result.ledger.map(|l| l.run_id),
         "inputs": inputs_json(result).map_err(|e| report_error(path, e))?,
         "counts": counts_json(result).map_err(|e| report_error(path, e))?,

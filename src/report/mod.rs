@@ -114,7 +114,8 @@ fn write_into(result: &RunResult, dir: &Path) -> Result<(), ReportError> {
     gap_list::write_county_lists(&dir.join("counties"), result, &rows)?;
     files::write_summary(&dir.join("summary.csv"), result)?;
     files::write_links(&dir.join("links.csv"), result)?;
-    files::write_review(&dir.join("review.csv"))?;
+    files::write_review(&dir.join("review.csv"), result)?;
+    write_text(&dir.join("model.json"), &result.linkage.model.to_json())?;
     files::write_rejects(&dir.join("rejects.csv"), result)?;
     files::write_quality(&dir.join("quality.csv"), result)?;
     let morning = morning::morning_data(result);

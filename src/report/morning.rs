@@ -123,7 +123,7 @@ pub fn morning_data(result: &RunResult) -> MorningData {
         cells,
         quality: quality_cells(result),
         rejects: source_rejects(result),
-        review_links: 0,
+        review_links: result.linkage.review.len() as u64,
         ledger: result.ledger.map(|l| LedgerData {
             trend: l.trend.clone(),
             open_ages: l.open_ages.clone(),
