@@ -206,7 +206,7 @@ fx_rows = [
     (dpf("P21", "肢体", "四级", "否"), []),
     (dpf("P22", "肢体", "四级", "否"), []),
     (dpf("P23", "肢体", "四级", "是", "因病"), [("EDU-02", "poor, 在读 in 高中 with 是否享受资助 否")]),
-    (dpf("P24", "肢体", "三级", "是", "因病"), [("MED-01", "poor; the insurance row's ID has two digits swapped, so it does not link")]),
+    (dpf("P24", "肢体", "三级", "是", "因病"), []),  # insured: the insurance row's ID has two digits swapped
     (dpf("C2", "肢体", "二级", "否", status="注销", reason="迁出", date="2019/12/1"), []),
     (dpf("D1", "肢体", "一级", "否", status="注销", reason="死亡", date="2020/3/1"), []),
     (dpf("D2", "肢体", "三级", "否"), []),

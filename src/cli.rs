@@ -96,6 +96,24 @@ pub enum Command {
         #[arg(long, value_name = "FILE")]
         json: Option<PathBuf>,
     },
+    /// Why a row belongs to its person, and why its best candidates do or do not: each
+    /// candidate's match-weight waterfall (prior, then every comparison's level, m, u and
+    /// weight). Reads the run's inputs again (they must be unchanged) with its config and
+    /// model.json. Names and IDs are masked unless --full.
+    Explain {
+        /// The run's output folder.
+        out: PathBuf,
+        /// The data row's file, as gaps.csv names it (source_file).
+        file: String,
+        /// The 1-based data row, as gaps.csv numbers it (source_row).
+        row: u32,
+        /// How many candidates to show.
+        #[arg(long, default_value_t = 3)]
+        candidates: usize,
+        /// Show names and ID numbers in full.
+        #[arg(long)]
+        full: bool,
+    },
     /// List the rule catalogue, or show one rule.
     Rules {
         /// A rule id such as MED-01; all rules when omitted.

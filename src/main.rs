@@ -30,6 +30,19 @@ fn main() -> ExitCode {
             county,
             output,
         } => commands::report::run(out, county.as_deref(), output.as_deref()),
+        Command::Explain {
+            out,
+            file,
+            row,
+            candidates,
+            full,
+        } => commands::explain::run(&commands::explain::ExplainArgs {
+            out,
+            file,
+            row: *row,
+            candidates: *candidates,
+            full: *full,
+        }),
         Command::Rules { id, config } => commands::rules::run(id.as_deref(), config.as_deref()),
     };
     let status = match outcome {

@@ -9,11 +9,11 @@ impl Rng {
         let mut rng = Rng(seed
             ^ stream.wrapping_mul(0x9E37_79B9_7F4A_7C15)
             ^ index.wrapping_mul(0xD1B5_4A32_D192_ED03));
-        rng.next();
+        rng.next_u64();
         rng
     }
 
-    pub fn next(&mut self) -> u64 {
+    pub fn next_u64(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
@@ -26,11 +26,11 @@ impl Rng {
         if n == 0 {
             return 0;
         }
-        self.next() % n
+        self.next_u64() % n
     }
 
     pub fn chance(&mut self, p: f64) -> bool {
-        let unit = (self.next() >> 11) as f64 / (1u64 << 53) as f64;
+        let unit = (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64;
         unit < p
     }
 }
@@ -43,11 +43,11 @@ mod tests {
     fn streams_are_reproducible_and_distinct() {
         let draw = |seed, index| {
             (0..4)
-                .map(|_| Rng::for_item(seed, 1, index).next())
+                .map(|_| Rng::for_item(seed, 1, index).next_u64())
                 .collect::<Vec<_>>()
         };
         assert_eq!(draw(7, 3), draw(7, 3));
-        assert_ne!(Rng::for_item(7, 1, 3).next(), Rng::for_item(7, 1, 4).next());
+        assert_ne!(Rng::for_item(7, 1, 3).next_u64(), Rng::for_item(7, 1, 4).next_u64());
         let mut rng = Rng::for_item(1, 1, 1);
         let hits = (0..10_000).filter(|_| rng.chance(0.3)).count();
         assert!((2700..3300).contains(&hits), "{hits}");

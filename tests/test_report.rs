@@ -41,10 +41,10 @@ fn every_run_writes_a_self_contained_page_without_personal_data() {
         .unwrap();
     assert_eq!(
         (med["base"].as_u64(), med["gaps"].as_u64()),
-        (Some(12), Some(4))
+        (Some(12), Some(3))
     );
     assert!(
-        page.contains("66.7% （4/12）"),
+        page.contains("75.0% （3/12）"),
         "the rate is 1 - gaps/subjects"
     );
 }

@@ -3,6 +3,7 @@
 
 pub mod check_config;
 pub mod eval;
+pub mod explain;
 pub mod inspect;
 pub mod ledger;
 pub mod report;

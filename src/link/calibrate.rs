@@ -89,7 +89,7 @@ fn candidates_of_sample(
         .iter()
         .enumerate()
         .map(|(r, a)| {
-            *a && Rng::for_item(seed, 13, r as u64).next() % anchored_rows.max(1) < SAMPLE
+            *a && Rng::for_item(seed, 13, r as u64).next_u64() % anchored_rows.max(1) < SAMPLE
         })
         .collect();
     let hidden: Vec<bool> = comparer

@@ -79,14 +79,14 @@ fn wildcard_equal(a: &[char], b: &[char]) -> bool {
             .all(|(x, y)| x == y || *x == '?' || *y == '?')
 }
 
-/// The characters that differ but sound alike (晓/小), when every other character is equal;
-/// `None` when the names do not sound the same.
-pub fn homophone_pairs(a: &NameEntry, b: &NameEntry) -> Option<Vec<(char, char)>> {
-    if a.chars.len() != b.chars.len() {
+/// The syllables that differ but sound alike (晓/小, yan/䶮), when every other syllable is
+/// equal; `None` when the names do not sound the same.
+pub fn homophone_pairs<'a>(a: &'a NameEntry, b: &'a NameEntry) -> Option<Vec<(&'a str, &'a str)>> {
+    if a.syllables.len() != b.syllables.len() {
         return None;
     }
     let mut pairs = Vec::new();
-    for (i, (x, y)) in a.chars.iter().zip(&b.chars).enumerate() {
+    for (i, (x, y)) in a.syllables.iter().zip(&b.syllables).enumerate() {
         if x == y {
             continue;
         }
@@ -94,7 +94,7 @@ pub fn homophone_pairs(a: &NameEntry, b: &NameEntry) -> Option<Vec<(char, char)>
         if !rx.iter().any(|r| ry.contains(r)) {
             return None;
         }
-        pairs.push((*x, *y));
+        pairs.push((x.as_str(), y.as_str()));
     }
     Some(pairs)
 }
@@ -245,7 +245,13 @@ mod tests {
         let (a, b) = (name("王晓明"), name("王小明"));
         assert!(!name_test(LevelTest::Exact, &a, &b, false));
         assert!(name_test(LevelTest::Homophone, &a, &b, false));
-        assert_eq!(homophone_pairs(&a, &b), Some(vec![('晓', '小')]));
+        assert_eq!(homophone_pairs(&a, &b), Some(vec![("晓", "小")]));
+        assert!(name_test(
+            LevelTest::Homophone,
+            &name("王yan"),
+            &name("王䶮"),
+            false
+        ));
         assert!(!name_test(LevelTest::Homophone, &a, &name("王建明"), false));
         assert!(!name_test(LevelTest::Homophone, &a, &a, false));
         assert!(name_test(

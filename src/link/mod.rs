@@ -135,56 +135,109 @@ impl Linkage {
     /// blocking candidates that is another person, with its probability and the reason.
     pub fn nearest_non_matches(&self, requests: &[(usize, SourceId)]) -> Vec<Option<NearMiss>> {
         let comparer = self.comparer();
-        let keys = Keys {
-            table: &self.table,
-            settings: &self.settings,
-            suspect: &self.suspect,
-        };
+        let records: Vec<usize> = requests.iter().map(|(r, _)| *r).collect();
         let mut best: Vec<Option<(f64, usize)>> = vec![None; requests.len()];
-        for rule in &self.settings.blocking {
-            let mut wanted: HashMap<u64, Vec<usize>> = HashMap::new();
-            for (q, (record, _)) in requests.iter().enumerate() {
-                if let Some(key) = keys.key(rule, *record) {
-                    wanted.entry(key).or_default().push(q);
-                }
+        for (q, row) in self.blocked_with(&records) {
+            let (record, source) = requests[q];
+            if self.person_of[row] == self.person_of[record] || self.sources[row] != source {
+                continue;
             }
-            let found: Vec<(usize, f64, usize)> = (0..self.table.len())
-                .into_par_iter()
-                .flat_map_iter(|row| {
-                    let hits = keys.key(rule, row).and_then(|k| wanted.get(&k));
-                    hits.into_iter().flatten().filter_map(move |&q| {
-                        let (record, source) = requests[q];
-                        let other_person = self.person_of[row] != self.person_of[record];
-                        (other_person && self.sources[row] == source).then(|| {
-                            (
-                                q,
-                                self.scorer.score(&comparer, record, row).probability(),
-                                row,
-                            )
-                        })
-                    })
-                })
-                .collect();
-            for (q, p, row) in found {
-                let better = best[q].is_none_or(|(bp, br)| p > bp || (p == bp && row < br));
-                if better {
-                    best[q] = Some((p, row));
-                }
+            let p = self.scorer.score(&comparer, record, row).probability();
+            if best[q].is_none_or(|(bp, _)| p > bp) {
+                best[q] = Some((p, row));
             }
         }
-        requests
+        records
             .iter()
             .zip(best)
-            .map(|((record, _), found)| {
+            .map(|(record, found)| {
                 let (p, row) = found?;
                 Some(self.near_miss(&comparer, *record, row, p))
             })
             .collect()
     }
 
+    /// Every row sharing a blocking key with record `index`, most probable first, with the
+    /// pair's match probability.
+    pub fn candidates(&self, index: usize) -> Vec<(usize, f64)> {
+        let comparer = self.comparer();
+        let mut found: Vec<(usize, f64)> = self
+            .blocked_with(&[index])
+            .into_iter()
+            .map(|(_, row)| (row, self.scorer.score(&comparer, index, row).probability()))
+            .collect();
+        found.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        found
+    }
+
+    /// (request, row) for every row other than the request's record that shares a key of any
+    /// blocking rule with it; each pair once, in order.
+    fn blocked_with(&self, records: &[usize]) -> Vec<(usize, usize)> {
+        let keys = Keys {
+            table: &self.table,
+            settings: &self.settings,
+            suspect: &self.suspect,
+        };
+        let mut pairs = Vec::new();
+        for rule in &self.settings.blocking {
+            let mut wanted: HashMap<u64, Vec<usize>> = HashMap::new();
+            for (q, record) in records.iter().enumerate() {
+                if let Some(key) = keys.key(rule, *record) {
+                    wanted.entry(key).or_default().push(q);
+                }
+            }
+            let found: Vec<(usize, usize)> = (0..self.table.len())
+                .into_par_iter()
+                .flat_map_iter(|row| {
+                    let hits = keys.key(rule, row).and_then(|k| wanted.get(&k));
+                    hits.into_iter()
+                        .flatten()
+                        .filter(move |&&q| records[q] != row)
+                        .map(move |&q| (q, row))
+                })
+                .collect();
+            pairs.extend(found);
+        }
+        pairs.sort_unstable();
+        pairs.dedup();
+        pairs
+    }
+
+    /// The match-weight waterfall of a pair, as a text table (values masked unless `full`).
+    pub fn waterfall(&self, a: usize, b: usize, full: bool) -> String {
+        let bars = explain::waterfall(&self.comparer(), &self.scorer, &self.model, a, b, !full);
+        explain::format_waterfall(&bars)
+    }
+
+    /// What was decided for a pair of records, and what agrees and differs.
+    pub fn pair_decision(&self, a: usize, b: usize) -> String {
+        let comparer = self.comparer();
+        let levels = comparer.levels(a, b);
+        let what = explain::reason(&comparer, &levels, a, b, true);
+        let (pa, pb) = (self.person_of[a], self.person_of[b]);
+        let reviewed = self.review.iter().find(|p| {
+            let (x, y) = (self.person_of[p.a as usize], self.person_of[p.b as usize]);
+            (x, y) == (pa, pb) || (x, y) == (pb, pa)
+        });
+        let decision = match (pa == pb, reviewed) {
+            (true, _) => Decision::Linked,
+            (false, Some(pair)) => pair.decision,
+            (false, None) => Decision::NotLinked,
+        };
+        format!("{what}；{}", explain::decision_text(decision))
+    }
+
     /// What agrees and differs in a pair, and what was decided.
     pub fn pair_reason(&self, pair: &PairOutcome) -> String {
-        let comparer = self.comparer();
+        // A vetoed pair is told as found: the same ID under another name.
+        let plain = vec![false; self.suspect.len()];
+        let comparer = match pair.decision {
+            Decision::Review(engine::ReviewReason::Vetoed) => Comparer {
+                suspect: &plain,
+                ..self.comparer()
+            },
+            _ => self.comparer(),
+        };
         let (a, b) = (pair.a as usize, pair.b as usize);
         let levels = comparer.levels(a, b);
         format!(

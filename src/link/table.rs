@@ -90,9 +90,13 @@ pub struct NameEntry {
     pub key: String,
     /// The `·`-separated parts (one part for a name without a dot).
     pub parts: Vec<String>,
-    /// Every reading of every character (tones dropped); empty for a character without one.
-    pub readings: Vec<Vec<&'static str>>,
-    /// The first reading of each character joined, surnames read as surnames: a key for
+    /// The name's syllables: each Chinese character, and each run of Latin letters (a clerk's
+    /// pinyin for a character the system lacks: 王yan).
+    pub syllables: Vec<String>,
+    /// Every reading of every syllable, tones dropped (Latin letters read as themselves);
+    /// empty for a character without one.
+    pub readings: Vec<Vec<String>>,
+    /// The first reading of each syllable joined, surnames read as surnames: a key for
     /// blocking on sound.
     pub sound: String,
 }
@@ -100,14 +104,19 @@ pub struct NameEntry {
 impl NameEntry {
     fn new(text: &str) -> NameEntry {
         let chars: Vec<char> = text.chars().filter(|c| *c != '·').collect();
-        let readings: Vec<Vec<&'static str>> = chars.iter().map(|&c| readings_of(c)).collect();
-        let sound = chars
+        let syllables = syllables_of(&chars);
+        let readings: Vec<Vec<String>> = syllables.iter().map(|s| readings_of(s)).collect();
+        let sound = syllables
             .iter()
             .zip(&readings)
             .enumerate()
-            .map(|(i, (c, r))| match (i, surname_reading(*c)) {
-                (0, Some(reading)) => reading.to_string(),
-                _ => r.first().map_or(c.to_string(), |s| s.to_string()),
+            .map(|(i, (syllable, r))| {
+                let surname = syllable
+                    .chars()
+                    .next()
+                    .and_then(surname_reading)
+                    .filter(|_| i == 0);
+                surname.map_or_else(|| r.first().unwrap_or(syllable).clone(), String::from)
             })
             .collect::<Vec<_>>()
             .join(" ");
@@ -116,16 +125,39 @@ impl NameEntry {
             parts: text.split('·').map(String::from).collect(),
             key: chars.iter().collect(),
             chars,
+            syllables,
             readings,
             sound,
         }
     }
 }
 
-fn readings_of(c: char) -> Vec<&'static str> {
-    let mut list: Vec<&'static str> = c
+/// Each character on its own, but runs of Latin letters together.
+fn syllables_of(chars: &[char]) -> Vec<String> {
+    let mut syllables: Vec<String> = Vec::new();
+    let mut latin = false;
+    for &c in chars {
+        let is_latin = c.is_ascii_alphabetic();
+        match syllables.last_mut() {
+            Some(last) if is_latin && latin => last.push(c.to_ascii_lowercase()),
+            _ => syllables.push(c.to_ascii_lowercase().to_string()),
+        }
+        latin = is_latin;
+    }
+    syllables
+}
+
+fn readings_of(syllable: &str) -> Vec<String> {
+    let mut chars = syllable.chars();
+    let (Some(c), None) = (chars.next(), chars.next()) else {
+        return vec![syllable.to_string()];
+    };
+    if c.is_ascii_alphabetic() {
+        return vec![syllable.to_string()];
+    }
+    let mut list: Vec<String> = c
         .to_pinyin_multi()
-        .map(|multi| multi.into_iter().map(|p| p.plain()).collect())
+        .map(|multi| multi.into_iter().map(|p| p.plain().to_string()).collect())
         .unwrap_or_default();
     list.dedup();
     list
@@ -404,8 +436,11 @@ mod tests {
         assert_eq!(entry.chars.len(), 7);
         let zeng = NameEntry::new("曾小明");
         assert!(zeng.sound.starts_with("zeng "), "{}", zeng.sound);
-        assert!(NameEntry::new("晓").readings[0].contains(&"xiao"));
-        assert_eq!(NameEntry::new("王?明").readings[1], Vec::<&str>::new());
+        assert!(NameEntry::new("晓").readings[0].contains(&"xiao".to_string()));
+        assert!(NameEntry::new("王?明").readings[1].is_empty());
+        let pinyin = NameEntry::new("王yan");
+        assert_eq!(pinyin.syllables, vec!["王", "yan"]);
+        assert_eq!(pinyin.sound, NameEntry::new("王䶮").sound);
     }
 
     #[test]

@@ -19,6 +19,8 @@ use crate::rng::Rng;
 
 /// The smallest probability a level keeps, so no single level can make a weight infinite.
 const M_FLOOR: f64 = 1e-6;
+/// Matches EM adds to its counts, spread like the starting m probabilities.
+const PSEUDO_PAIRS: f64 = 10.0;
 
 /// Trains a model on the table's rows.
 pub fn train(comparer: &Comparer, link_type: LinkType) -> Model {
@@ -139,7 +141,8 @@ struct UEstimate {
     probabilities: Vec<Vec<f64>>,
 }
 
-/// u probabilities: the share of each level among pairs of rows drawn at random.
+/// u probabilities: the share of each level among pairs of rows drawn at random (or among all
+/// pairs, when there are fewer than the sample would draw).
 fn estimate_u_using_random_sampling(comparer: &Comparer, link_only: bool) -> UEstimate {
     const PER_CHUNK: u64 = 1 << 16;
     let training = &comparer.settings.training;
@@ -159,31 +162,51 @@ fn estimate_u_using_random_sampling(comparer: &Comparer, link_only: bool) -> UEs
     let comparisons = comparer.settings.comparisons.len();
     let wanted = training.u_sample_pairs;
     let empty = vec![vec![0u64; 32]; comparisons];
-    let counts = if left.is_empty() || pool_b.len() < 2 - usize::from(link_only) {
-        empty.clone()
+    let tally = |counts: &mut Vec<Vec<u64>>, i: u32, j: u32| {
+        let levels = comparer.levels(i as usize, j as usize);
+        for (c, counts) in counts.iter_mut().enumerate() {
+            if let Some(level) = levels.get(c) {
+                counts[level] += 1;
+            }
+        }
+    };
+    let possible = possible_pairs(table, link_only);
+    // Few rows: every pair, exactly, instead of a sample.
+    let (pairs, counts) = if possible <= wanted as f64 {
+        let counts = left
+            .par_iter()
+            .enumerate()
+            .map(|(a, &i)| {
+                let mut counts = empty.clone();
+                let others = if link_only {
+                    &right[..]
+                } else {
+                    &left[a + 1..]
+                };
+                for &j in others {
+                    tally(&mut counts, i, j);
+                }
+                counts
+            })
+            .reduce(|| empty.clone(), add_counts);
+        (possible as u64, counts)
     } else {
-        (0..wanted.div_ceil(PER_CHUNK))
+        let counts = (0..wanted.div_ceil(PER_CHUNK))
             .into_par_iter()
             .map(|chunk| {
                 let mut rng = Rng::for_item(training.seed, 7, chunk);
                 let mut counts = empty.clone();
-                let n = PER_CHUNK.min(wanted - chunk * PER_CHUNK);
-                for _ in 0..n {
-                    let i = left[rng.below(left.len() as u64) as usize] as usize;
-                    let j = pool_b[rng.below(pool_b.len() as u64) as usize] as usize;
-                    if i == j {
-                        continue;
-                    }
-                    let levels = comparer.levels(i, j);
-                    for (c, counts) in counts.iter_mut().enumerate() {
-                        if let Some(level) = levels.get(c) {
-                            counts[level] += 1;
-                        }
+                for _ in 0..PER_CHUNK.min(wanted - chunk * PER_CHUNK) {
+                    let i = left[rng.below(left.len() as u64) as usize];
+                    let j = pool_b[rng.below(pool_b.len() as u64) as usize];
+                    if i != j {
+                        tally(&mut counts, i, j);
                     }
                 }
                 counts
             })
-            .reduce(|| empty.clone(), add_counts)
+            .reduce(|| empty.clone(), add_counts);
+        (wanted, counts)
     };
     let probabilities = comparer
         .settings
@@ -202,7 +225,7 @@ fn estimate_u_using_random_sampling(comparer: &Comparer, link_only: bool) -> UEs
         })
         .collect();
     UEstimate {
-        pairs: wanted,
+        pairs,
         probabilities,
     }
 }
@@ -234,7 +257,7 @@ fn session_patterns(
     let keep = training.em_max_pairs as f64 / total.max(1) as f64;
     if keep < 1.0 {
         let threshold = (keep * u64::MAX as f64) as u64;
-        ranges.retain(|b| Rng::for_item(training.seed, 11, sorted[b.start].0).next() <= threshold);
+        ranges.retain(|b| Rng::for_item(training.seed, 11, sorted[b.start].0).next_u64() <= threshold);
     }
     let side = &comparer.table.side;
     let patterns: Vec<Levels> = blocking::visit_blocks(&sorted, &ranges, |rows, out| {
@@ -270,12 +293,14 @@ fn estimate_parameters_using_expectation_maximisation(
         .iter()
         .map(|c| !rule.parts.iter().any(|p| p.feature == c.feature))
         .collect();
-    let mut m: Vec<Vec<f64>> = settings.comparisons.iter().map(initial_m).collect();
+    let start: Vec<Vec<f64>> = settings.comparisons.iter().map(initial_m).collect();
+    let mut m = start.clone();
     let mut lambda = 0.5;
     let (mut iterations, mut converged) = (0, false);
     while iterations < settings.training.em_max_iterations && !converged {
         iterations += 1;
-        let (next_lambda, next_m) = em_step(&histogram, &m, &u.probabilities, &estimated, lambda);
+        let (next_lambda, next_m) =
+            em_step(&histogram, &m, &u.probabilities, &estimated, &start, lambda);
         let change = next_m
             .iter()
             .flatten()
@@ -309,12 +334,15 @@ fn estimate_parameters_using_expectation_maximisation(
     (session, m)
 }
 
-/// One expectation and one maximisation over the histogram of comparison vectors.
+/// One expectation and one maximisation over the histogram of comparison vectors. The
+/// maximisation adds `PSEUDO_PAIRS` matches spread like `start`, so a level seen among few
+/// matches keeps a plausible m instead of none (negligible with many pairs).
 fn em_step(
     histogram: &[(Levels, u64)],
     m: &[Vec<f64>],
     u: &[Vec<f64>],
     estimated: &[bool],
+    start: &[Vec<f64>],
     lambda: f64,
 ) -> (f64, Vec<Vec<f64>>) {
     let prior = (lambda / (1.0 - lambda)).log2();
@@ -343,10 +371,13 @@ fn em_step(
         .iter()
         .enumerate()
         .map(|(c, old)| {
-            let sum: f64 = matched[c].values().sum();
-            match estimated[c] && sum > 0.0 {
+            let sum: f64 = matched[c].values().sum::<f64>() + PSEUDO_PAIRS;
+            match estimated[c] {
                 true => (0..old.len())
-                    .map(|l| matched[c].get(&l).copied().unwrap_or(0.0) / sum)
+                    .map(|l| {
+                        (matched[c].get(&l).copied().unwrap_or(0.0) + PSEUDO_PAIRS * start[c][l])
+                            / sum
+                    })
                     .collect(),
                 false => old.clone(),
             }

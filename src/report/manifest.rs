@@ -57,6 +57,7 @@ pub fn inputs_json(result: &RunResult) -> Result<serde_json::Value, String> {
             json!({
                 "file": t.file.name,
                 "path": t.file.path.display().to_string(),
+                "absolute_path": t.file.path.canonicalize().unwrap_or(t.file.path.clone()).display().to_string(),
                 "format": t.file.format,
                 "encoding": t.file.encoding,
                 "sheet": t.file.sheet,

@@ -1,0 +1,162 @@
+//! `recon explain OUT FILE ROW`: why a row belongs to its person, and why its best candidates
+//! do or do not. The run's inputs (checked against their hashes in `run.json`) are read again
+//! with the run's config and linked with the run's `model.json`, so the figures are the run's.
+//! Names and IDs are masked unless `--full`.
+
+use std::path::{Path, PathBuf};
+
+use super::{print, ExitStatus, Failure};
+use crate::config::Settings;
+use crate::link::model::Model;
+use crate::mask::{mask_id, mask_name};
+use crate::model::Record;
+use crate::normalize::region::Regions;
+use crate::{ingest, link, normalize};
+
+pub struct ExplainArgs<'a> {
+    pub out: &'a Path,
+    pub file: &'a str,
+    pub row: u32,
+    pub candidates: usize,
+    pub full: bool,
+}
+
+pub fn run(args: &ExplainArgs) -> Result<ExitStatus, Failure> {
+    let manifest = read_json(&args.out.join("run.json"))?;
+    let config = manifest["config"]["text"]
+        .as_str()
+        .ok_or_else(|| bad(args.out, "run.json holds no config text"))?;
+    let settings = Settings::from_toml(config).map_err(|e| bad(args.out, &e.0))?;
+    let model = Model::load(&args.out.join("model.json")).map_err(Failure::BadInput)?;
+    let files = unchanged_inputs(&manifest)?;
+    let mut tables = ingest::load(&files, &settings).map_err(|errors| {
+        let lines: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
+        Failure::BadInput(lines.join("\n"))
+    })?;
+    let names: Vec<String> = tables.iter().map(|t| t.file.name.clone()).collect();
+    let records = normalize::run(&mut tables, &settings, &Regions::bundled()).records;
+    let linkage =
+        link::link(&records, &names, &settings, Some(model)).map_err(Failure::BadInput)?;
+    let index = records
+        .iter()
+        .position(|r| names[r.row.file as usize] == args.file && r.row.row == args.row)
+        .ok_or_else(|| {
+            Failure::BadInput(format!(
+                "{} row {}: no such data row in the run's inputs (rejected rows are in rejects.csv)",
+                args.file, args.row
+            ))
+        })?;
+    print(&explanation(
+        &linkage, &records, &names, &settings, index, args,
+    ));
+    Ok(ExitStatus::Success)
+}
+
+fn bad(out: &Path, message: &str) -> Failure {
+    Failure::BadInput(format!("{}: {message}", out.display()))
+}
+
+fn read_json(path: &Path) -> Result<serde_json::Value, Failure> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        Failure::BadInput(format!(
+            "{}: {e} (not a run's output folder?)",
+            path.display()
+        ))
+    })?;
+    serde_json::from_str(&text).map_err(|e| Failure::BadInput(format!("{}: {e}", path.display())))
+}
+
+/// The run's input files, in the run's order; an error when one is gone or has changed.
+fn unchanged_inputs(manifest: &serde_json::Value) -> Result<Vec<PathBuf>, Failure> {
+    let mut files: Vec<PathBuf> = Vec::new();
+    for input in manifest["inputs"].as_array().into_iter().flatten() {
+        let text = |key: &str| input[key].as_str().unwrap_or_default().to_string();
+        let path = PathBuf::from(text("absolute_path"))
+            .canonicalize()
+            .or_else(|_| PathBuf::from(text("path")).canonicalize());
+        let path = path
+            .map_err(|_| Failure::BadInput(format!("{}: the run's input is gone", text("path"))))?;
+        let bytes = std::fs::read(&path)
+            .map_err(|e| Failure::BadInput(format!("{}: {e}", path.display())))?;
+        use sha2::Digest;
+        if format!("{:x}", sha2::Sha256::digest(&bytes)) != text("sha256") {
+            return Err(Failure::BadInput(format!(
+                "{}: changed since the run (its SHA-256 differs from run.json); run again to explain",
+                path.display()
+            )));
+        }
+        if !files.contains(&path) {
+            files.push(path);
+        }
+    }
+    Ok(files)
+}
+
+fn explanation(
+    linkage: &link::Linkage,
+    records: &[Record],
+    names: &[String],
+    settings: &Settings,
+    index: usize,
+    args: &ExplainArgs,
+) -> String {
+    let describe = |i: usize| row_line(&records[i], names, settings, args.full);
+    let person = linkage.linked(index);
+    let mut text = format!(
+        "{}\n  person {} · {} row(s) · placed by: {}\n",
+        describe(index),
+        linkage.key_of(index),
+        person.len(),
+        linkage.evidence[index]
+    );
+    for &other in person.iter().filter(|&&o| o != index) {
+        text.push_str(&format!(
+            "    {} · placed by: {}\n",
+            describe(other),
+            linkage.evidence[other]
+        ));
+    }
+    let candidates = linkage.candidates(index);
+    text.push_str(&format!(
+        "\nBest candidates: {} of {} rows sharing a blocking key\n",
+        candidates.len().min(args.candidates),
+        candidates.len()
+    ));
+    for (rank, (other, probability)) in candidates.iter().take(args.candidates).enumerate() {
+        let same = if linkage.person_of[*other] == linkage.person_of[index] {
+            "same person"
+        } else {
+            "another person"
+        };
+        text.push_str(&format!(
+            "\n{}. {} · {same} · match probability {probability:.6}\n   {}\n{}",
+            rank + 1,
+            describe(*other),
+            linkage.pair_decision(index, *other),
+            linkage.waterfall(index, *other, args.full)
+        ));
+    }
+    text
+}
+
+/// A row as a line: file and row, source, name and ID (masked unless `full`), county.
+fn row_line(record: &Record, names: &[String], settings: &Settings, full: bool) -> String {
+    let id = match record.id.valid() {
+        Some(id) if full => id.to_string(),
+        Some(id) => mask_id(id),
+        None => record.id.state().to_string(),
+    };
+    let name = if full {
+        record.name.text.clone()
+    } else {
+        mask_name(&record.name.text)
+    };
+    let county = record
+        .county
+        .as_ref()
+        .map_or("—".to_string(), |c| format!("{} {}", c.code, c.name));
+    format!(
+        "{} row {} ({}) · {name} · {id} · {county}",
+        names[record.row.file as usize], record.row.row, settings.sources[record.source].key
+    )
+}
