@@ -47,7 +47,10 @@ mod tests {
                 .collect::<Vec<_>>()
         };
         assert_eq!(draw(7, 3), draw(7, 3));
-        assert_ne!(Rng::for_item(7, 1, 3).next_u64(), Rng::for_item(7, 1, 4).next_u64());
+        assert_ne!(
+            Rng::for_item(7, 1, 3).next_u64(),
+            Rng::for_item(7, 1, 4).next_u64()
+        );
         let mut rng = Rng::for_item(1, 1, 1);
         let hits = (0..10_000).filter(|_| rng.chance(0.3)).count();
         assert!((2700..3300).contains(&hits), "{hits}");

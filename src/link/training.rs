@@ -257,7 +257,9 @@ fn session_patterns(
     let keep = training.em_max_pairs as f64 / total.max(1) as f64;
     if keep < 1.0 {
         let threshold = (keep * u64::MAX as f64) as u64;
-        ranges.retain(|b| Rng::for_item(training.seed, 11, sorted[b.start].0).next_u64() <= threshold);
+        ranges.retain(|b| {
+            Rng::for_item(training.seed, 11, sorted[b.start].0).next_u64() <= threshold
+        });
     }
     let side = &comparer.table.side;
     let patterns: Vec<Levels> = blocking::visit_blocks(&sorted, &ranges, |rows, out| {
