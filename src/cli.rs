@@ -96,6 +96,24 @@ pub enum Command {
         #[arg(long, value_name = "FILE")]
         json: Option<PathBuf>,
     },
+    /// Link two lists, or deduplicate one, with the job's linker: any CSV files (UTF-8, BOM,
+    /// GBK) whose columns the config maps to fields. Writes OUT/pairs.csv (every pair scored
+    /// at or above the review threshold, or linked: ids, match weight, probability, decision),
+    /// clusters.csv (every row's cluster), rejects.csv, model.json and counts.json.
+    Link {
+        /// One list to deduplicate, or the left and right lists to link.
+        #[arg(required = true, num_args = 1..=2, value_name = "LIST")]
+        inputs: Vec<PathBuf>,
+        /// The mapping and linkage config (see configs/link_cn.toml).
+        #[arg(long, value_name = "FILE")]
+        config: PathBuf,
+        /// Output folder.
+        #[arg(long, value_name = "DIR", default_value = "link-out")]
+        out: PathBuf,
+        /// A model saved by an earlier run (its model.json): predict only, no training.
+        #[arg(long, value_name = "FILE")]
+        model: Option<PathBuf>,
+    },
     /// Why a row belongs to its person, and why its best candidates do or do not: each
     /// candidate's match-weight waterfall (prior, then every comparison's level, m, u and
     /// weight). Reads the run's inputs again (they must be unchanged) with its config and

@@ -30,6 +30,17 @@ fn main() -> ExitCode {
             county,
             output,
         } => commands::report::run(out, county.as_deref(), output.as_deref()),
+        Command::Link {
+            inputs,
+            config,
+            out,
+            model,
+        } => commands::link::run(&commands::link::LinkArgs {
+            config,
+            inputs,
+            out,
+            model: model.as_deref(),
+        }),
         Command::Explain {
             out,
             file,

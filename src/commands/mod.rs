@@ -6,6 +6,7 @@ pub mod eval;
 pub mod explain;
 pub mod inspect;
 pub mod ledger;
+pub mod link;
 pub mod report;
 pub mod rules;
 pub mod run;

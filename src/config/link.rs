@@ -558,6 +558,82 @@ impl FeatureResolver<'_> {
     }
 }
 
+/// `recon link`'s config: which column of the lists holds each field, and how to link them.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListsOptions {
+    /// The column that names each row in the outputs (its 1-based row number when left out).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id_column: Option<String>,
+    /// Field name -> the column holding it and its kind (name, id, date, sex, county, text).
+    pub columns: std::collections::BTreeMap<String, ColumnOptions>,
+    pub link: LinkOptions,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ColumnOptions {
+    pub header: String,
+    pub kind: String,
+}
+
+/// A field of the lists: its column's header and its kind.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ListColumn {
+    pub field: String,
+    pub header: String,
+    pub kind: FieldKind,
+}
+
+#[derive(Clone, Debug)]
+pub struct ListsSettings {
+    pub id_column: Option<String>,
+    /// In the order of `link.features`.
+    pub columns: Vec<ListColumn>,
+    pub link: LinkSettings,
+}
+
+/// The names `recon link` gives its lists, for `distinct_rows_in`.
+pub const LIST_NAMES: [&str; 2] = ["left", "right"];
+
+impl ListsSettings {
+    pub fn from_toml(text: &str) -> Result<ListsSettings, ConfigError> {
+        let options: ListsOptions = toml::from_str(text).map_err(|e| ConfigError(e.to_string()))?;
+        let mut kinds = std::collections::BTreeMap::new();
+        for (field, column) in &options.columns {
+            let kind = FieldKind::parse(&column.kind).ok_or_else(|| {
+                ConfigError(format!("columns.{field}: unknown kind `{}`", column.kind))
+            })?;
+            kinds.insert(field.clone(), kind);
+        }
+        let link = LinkSettings::resolve(&options.link, &|name| kinds.get(name).copied())?;
+        if let Some(d) = link
+            .distinct_rows_in
+            .iter()
+            .find(|d| !LIST_NAMES.contains(&d.source.as_str()) || d.per.is_some())
+        {
+            return Err(ConfigError(format!(
+                "link.distinct_rows_in: `{}`: the lists are called left and right, with no `per`",
+                d.source
+            )));
+        }
+        let columns = link
+            .features
+            .iter()
+            .map(|f| ListColumn {
+                field: f.name.clone(),
+                header: options.columns[&f.name].header.clone(),
+                kind: kinds[&f.name],
+            })
+            .collect();
+        Ok(ListsSettings {
+            id_column: options.id_column,
+            columns,
+            link,
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -74,7 +74,8 @@ pub fn calibrate(
     }
 }
 
-/// Per sampled row (its ID hidden): every person it could join, with the pair's odds.
+/// Per sampled row (its ID hidden): every person known by an ID it could join, with the best
+/// pair's odds.
 fn candidates_of_sample(
     comparer: &Comparer,
     scorer: &Scorer,
@@ -112,8 +113,12 @@ fn candidates_of_sample(
                 if !sampled[row as usize] || vetoed {
                     continue;
                 }
+                // Only persons known by their IDs: a loose row's true person is unknown.
                 let target = clusters.find(other);
-                if clusters.row_fits(row, target) {
+                let known = clusters
+                    .members(target)
+                    .any(|m| m != row && anchored[m as usize]);
+                if known && clusters.row_fits(row, target) {
                     let odds = weight.clamp(-500.0, 500.0).exp2();
                     let entry = best.entry((row, target)).or_insert(0.0);
                     *entry = entry.max(odds);

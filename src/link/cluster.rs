@@ -57,7 +57,8 @@ impl<'a> Clusters<'a> {
         x
     }
 
-    fn members(&self, root: u32) -> impl Iterator<Item = u32> + '_ {
+    /// The rows of the cluster whose root is `root`.
+    pub fn members(&self, root: u32) -> impl Iterator<Item = u32> + '_ {
         let mut at = Some(root);
         std::iter::from_fn(move || {
             let current = at?;

@@ -17,6 +17,7 @@ pub mod comparators;
 pub mod comparison;
 pub mod engine;
 pub mod explain;
+pub mod lists;
 pub mod model;
 pub mod predict;
 pub mod records;
