@@ -109,7 +109,7 @@ fn default_seed() -> u64 {
     42
 }
 fn default_em_pairs() -> u64 {
-    2_000_000
+    500_000
 }
 fn default_em_iterations() -> u32 {
     25
@@ -454,6 +454,15 @@ fn resolve_comparisons(
     }
     for (index, c) in options.iter().enumerate() {
         if let Some(other) = &c.implied_by {
+            if options
+                .iter()
+                .any(|o| &o.field == other && o.implied_by.is_some())
+            {
+                return Err(ConfigError(format!(
+                    "link.comparison `{}`: `{other}` is itself implied by another comparison",
+                    c.field
+                )));
+            }
             let implied = comparisons.iter().position(|o| &o.name == other);
             comparisons[index].implied_by =
                 Some(implied.filter(|&i| i != index).ok_or_else(|| {

@@ -3,7 +3,7 @@
 //! (birth date by the ID number) is null whenever that one is not, so the same evidence is
 //! never counted twice.
 
-use super::comparators::{date_test, id_test, name_test, text_test};
+use super::comparators::{date_test, id_test, name_test, Similarity};
 use super::table::{Column, IdState, LinkTable, NO_DATE};
 pub use crate::config::link::MAX_COMPARISONS;
 use crate::config::link::{Comparison, LevelTest, LinkSettings};
@@ -37,20 +37,22 @@ impl Comparer<'_> {
         let comparisons = &self.settings.comparisons;
         let mut levels = Levels([NULL_LEVEL; MAX_COMPARISONS]);
         for (c, comparison) in comparisons.iter().enumerate() {
-            levels.0[c] = self.level(comparison, i, j);
+            if comparison.implied_by.is_none() {
+                levels.0[c] = self.level(comparison, i, j);
+            }
         }
         for (c, comparison) in comparisons.iter().enumerate() {
             if comparison
                 .implied_by
-                .is_some_and(|by| levels.0[by] != NULL_LEVEL)
+                .is_some_and(|by| levels.0[by] == NULL_LEVEL)
             {
-                levels.0[c] = NULL_LEVEL;
+                levels.0[c] = self.level(comparison, i, j);
             }
         }
         levels
     }
 
-    fn first_level(&self, comparison: &Comparison, holds: impl Fn(usize) -> bool) -> u8 {
+    fn first_level(&self, comparison: &Comparison, mut holds: impl FnMut(usize) -> bool) -> u8 {
         (0..comparison.levels.len())
             .find(|&l| holds(l))
             .map_or(NULL_LEVEL, |l| l as u8)
@@ -79,7 +81,10 @@ impl Comparer<'_> {
                 }
                 let (x, y) = (&names.entries[a as usize], &names.entries[b as usize]);
                 let traditional = names.traditional[i] || names.traditional[j];
-                self.first_level(comparison, |l| name_test(test(l), x, y, traditional))
+                let mut similarity = Similarity::of_names(x, y);
+                self.first_level(comparison, |l| {
+                    name_test(test(l), x, y, traditional, &mut similarity)
+                })
             }
             Column::Date(dates) => {
                 let (a, b) = (dates.days[i], dates.days[j]);
@@ -102,12 +107,24 @@ impl Comparer<'_> {
                     return NULL_LEVEL;
                 }
                 let (x, y) = (&words.words[a as usize], &words.words[b as usize]);
+                let mut similarity = Similarity::new(x, y);
                 self.first_level(comparison, |l| match test(l) {
                     LevelTest::Exact => a == b,
-                    t => text_test(t, x, y),
+                    t => similarity.holds(t),
                 })
             }
         }
+    }
+
+    /// Whether a veto level of any comparison holds for rows `i` and `j` (compared only when
+    /// some comparison has a veto).
+    pub fn vetoes(&self, i: usize, j: usize) -> bool {
+        let any = self
+            .settings
+            .comparisons
+            .iter()
+            .any(|c| c.vetoes.contains(&true));
+        any && self.is_vetoed(&self.levels(i, j))
     }
 
     /// Whether a veto level of any comparison holds for the pair.

@@ -132,8 +132,7 @@ pub fn link(mut request: LinkRequest) -> Result<LinkOutcome, String> {
         None => training::train(&plain, request.link_type),
     };
     lap(&mut counts, "train");
-    let rows_as_persons: Vec<u32> = (0..table.len() as u32).collect();
-    let anchors = find_anchors(&request, &Scorer::new(&plain, &model, &rows_as_persons));
+    let anchors = find_anchors(&request, request.keep_anchor_pairs);
     let suspect = anchors.suspect;
     let comparer = Comparer {
         table,
@@ -182,12 +181,12 @@ pub fn link(mut request: LinkRequest) -> Result<LinkOutcome, String> {
     };
     let decided = cluster::decide(&mut clusters, &candidates, &anchored, &thresholds);
     let mut pairs = decided.pairs;
-    pairs.extend(
-        anchors
-            .pairs
-            .into_iter()
-            .filter(|p| request.keep_anchor_pairs || p.decision != Decision::Linked),
-    );
+    pairs.extend(score_anchor_pairs(
+        &anchors.pairs,
+        &plain,
+        &scorer,
+        settings.review,
+    ));
     pairs.sort_by_key(|p| (p.a, p.b));
     let (cluster_of, groups) = clusters.numbered();
     let joined: Vec<Joined> = (0..table.len())
@@ -245,13 +244,23 @@ fn count_outcome(
 
 struct Anchors {
     suspect: Vec<bool>,
-    /// Rows to join: each anchored row with the first row of its group.
+    /// Rows to join: each anchored row with the next of its group.
     edges: Vec<(u32, u32)>,
-    pairs: Vec<PairOutcome>,
+    /// Pairs of one ID to report (scored once the model's frequencies are known).
+    pairs: Vec<AnchorPair>,
 }
 
-/// Phase 1: rows sharing a valid exclusive ID, split where a veto holds.
-fn find_anchors(request: &LinkRequest, scorer: &Scorer) -> Anchors {
+/// A pair of rows sharing a valid ID, and what became of it.
+#[derive(Clone, Copy)]
+struct AnchorPair {
+    a: u32,
+    b: u32,
+    decision: Decision,
+}
+
+/// Phase 1: rows sharing a valid exclusive ID, split where a veto holds. Keeps the pairs
+/// that were vetoed, and with `keep_all` every pair.
+fn find_anchors(request: &LinkRequest, keep_all: bool) -> Anchors {
     let (table, settings) = (request.table, request.settings);
     let mut suspect = vec![false; table.len()];
     let Some(feature) = settings.exclusive_id else {
@@ -277,13 +286,7 @@ fn find_anchors(request: &LinkRequest, scorer: &Scorer) -> Anchors {
     };
     let link_only = request.link_type == LinkType::LinkOnly;
     let groups: Vec<GroupOutcome> = blocking::visit_blocks(&keys, &ranges, |rows, out| {
-        out.push(split_group(
-            rows,
-            &comparer,
-            scorer,
-            settings.review,
-            link_only,
-        ));
+        out.push(split_group(rows, &comparer, keep_all));
     });
     let mut edges = Vec::new();
     let mut pairs = Vec::new();
@@ -292,7 +295,13 @@ fn find_anchors(request: &LinkRequest, scorer: &Scorer) -> Anchors {
             suspect[row as usize] = true;
         }
         edges.extend(group.kept.windows(2).map(|w| (w[0], w[1])));
-        pairs.extend(group.pairs);
+        let side = &table.side;
+        pairs.extend(
+            group
+                .pairs
+                .into_iter()
+                .filter(|p| !link_only || side[p.a as usize] != side[p.b as usize]),
+        );
     }
     Anchors {
         suspect,
@@ -304,18 +313,12 @@ fn find_anchors(request: &LinkRequest, scorer: &Scorer) -> Anchors {
 struct GroupOutcome {
     kept: Vec<u32>,
     suspects: Vec<u32>,
-    pairs: Vec<PairOutcome>,
+    pairs: Vec<AnchorPair>,
 }
 
 /// One ID's rows: the largest set joined by unvetoed pairs keeps the ID (ties: the set with
 /// the first row); the rest are suspects.
-fn split_group(
-    rows: &[u32],
-    comparer: &Comparer,
-    scorer: &Scorer,
-    review: f64,
-    link_only: bool,
-) -> GroupOutcome {
+fn split_group(rows: &[u32], comparer: &Comparer, keep_all: bool) -> GroupOutcome {
     let mut parent: Vec<usize> = (0..rows.len()).collect();
     fn root(parent: &mut [usize], mut x: usize) -> usize {
         while parent[x] != x {
@@ -324,16 +327,15 @@ fn split_group(
         }
         x
     }
-    let mut scored = Vec::new();
+    let mut compared = Vec::new();
     for a in 0..rows.len() {
         for b in a + 1..rows.len() {
-            let s = scorer.score(comparer, rows[a] as usize, rows[b] as usize);
-            let vetoed = comparer.is_vetoed(&s.levels);
+            let vetoed = comparer.vetoes(rows[a] as usize, rows[b] as usize);
             if !vetoed {
                 let (ra, rb) = (root(&mut parent, a), root(&mut parent, b));
                 parent[ra.max(rb)] = ra.min(rb);
             }
-            scored.push((a, b, s, vetoed));
+            compared.push((a, b, vetoed));
         }
     }
     let roots: Vec<usize> = (0..rows.len()).map(|x| root(&mut parent, x)).collect();
@@ -350,28 +352,17 @@ fn split_group(
         .filter(|&x| roots[x] != main)
         .map(|x| rows[x])
         .collect();
-    let side = &comparer.table.side;
-    let pairs = scored
+    let pairs = compared
         .into_iter()
-        .filter(|(a, b, s, _)| {
-            s.probability() >= review
-                && (!link_only || side[rows[*a] as usize] != side[rows[*b] as usize])
-        })
-        .map(|(a, b, s, vetoed)| {
-            let together = roots[a] == main && roots[b] == main;
-            let p = s.probability() as f32;
-            PairOutcome {
-                a: rows[a],
-                b: rows[b],
-                weight: s.weight as f32,
-                probability: p,
-                competing: p,
-                decision: match (together, vetoed) {
-                    (true, _) => Decision::Linked,
-                    (false, true) => Decision::Review(ReviewReason::Vetoed),
-                    (false, false) => Decision::NotLinked,
-                },
-            }
+        .filter(|(_, _, vetoed)| keep_all || *vetoed)
+        .map(|(a, b, vetoed)| AnchorPair {
+            a: rows[a],
+            b: rows[b],
+            decision: match (roots[a] == main && roots[b] == main, vetoed) {
+                (true, _) => Decision::Linked,
+                (false, true) => Decision::Review(ReviewReason::Vetoed),
+                (false, false) => Decision::NotLinked,
+            },
         })
         .collect();
     GroupOutcome {
@@ -379,6 +370,30 @@ fn split_group(
         suspects,
         pairs,
     }
+}
+
+/// The anchor pairs scored: the linked ones, and the others at or above the review threshold.
+fn score_anchor_pairs(
+    pairs: &[AnchorPair],
+    comparer: &Comparer,
+    scorer: &Scorer,
+    review: f64,
+) -> Vec<PairOutcome> {
+    pairs
+        .par_iter()
+        .filter_map(|pair| {
+            let scored = scorer.score(comparer, pair.a as usize, pair.b as usize);
+            let p = scored.probability();
+            (pair.decision == Decision::Linked || p >= review).then_some(PairOutcome {
+                a: pair.a,
+                b: pair.b,
+                weight: scored.weight as f32,
+                probability: p as f32,
+                competing: p as f32,
+                decision: pair.decision,
+            })
+        })
+        .collect()
 }
 
 /// Phase 2 for one blocking rule: scored pairs with at least one loose row (every pair when

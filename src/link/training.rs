@@ -195,13 +195,17 @@ fn estimate_u_using_random_sampling(comparer: &Comparer, link_only: bool) -> UEs
             .into_par_iter()
             .map(|chunk| {
                 let mut rng = Rng::for_item(training.seed, 7, chunk);
+                let mut pairs: Vec<(u32, u32)> = (0..PER_CHUNK.min(wanted - chunk * PER_CHUNK))
+                    .map(|_| {
+                        let i = left[rng.below(left.len() as u64) as usize];
+                        (i, pool_b[rng.below(pool_b.len() as u64) as usize])
+                    })
+                    .collect();
+                // In row order, one side of each pair is read from memory in sequence.
+                pairs.sort_unstable();
                 let mut counts = empty.clone();
-                for _ in 0..PER_CHUNK.min(wanted - chunk * PER_CHUNK) {
-                    let i = left[rng.below(left.len() as u64) as usize];
-                    let j = pool_b[rng.below(pool_b.len() as u64) as usize];
-                    if i != j {
-                        tally(&mut counts, i, j);
-                    }
+                for (i, j) in pairs.into_iter().filter(|(i, j)| i != j) {
+                    tally(&mut counts, i, j);
                 }
                 counts
             })
