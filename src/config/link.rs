@@ -103,7 +103,7 @@ pub struct TrainingOptions {
 }
 
 fn default_u_pairs() -> u64 {
-    2_000_000
+    1_000_000
 }
 fn default_seed() -> u64 {
     42

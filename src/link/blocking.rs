@@ -151,15 +151,14 @@ pub fn visit_blocks<T: Send>(
     visit: impl Fn(&[u32], &mut Vec<T>) + Sync,
 ) -> Vec<T> {
     const BLOCKS_PER_CHUNK: usize = 2048;
-    let rows_of = |range: &Range<usize>| -> Vec<u32> {
-        keys[range.clone()].iter().map(|(_, r)| *r).collect()
-    };
     let chunks: Vec<Vec<T>> = ranges
         .par_chunks(BLOCKS_PER_CHUNK)
         .map(|chunk| {
-            let mut out = Vec::new();
+            let (mut out, mut rows) = (Vec::new(), Vec::new());
             for range in chunk {
-                visit(&rows_of(range), &mut out);
+                rows.clear();
+                rows.extend(keys[range.clone()].iter().map(|(_, r)| *r));
+                visit(&rows, &mut out);
             }
             out
         })

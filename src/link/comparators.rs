@@ -285,8 +285,17 @@ fn jaro<T: PartialEq>(a: &[T], b: &[T], winkler: bool) -> f64 {
 /// Levenshtein distance, or with `transpositions` the optimal string alignment distance;
 /// three rows of the table, reused.
 fn edits<T: PartialEq>(a: &[T], b: &[T], transpositions: bool) -> usize {
+    const SMALL: usize = 32;
     let width = b.len() + 1;
-    let mut rows = vec![0usize; 3 * width];
+    let mut small = [0usize; 3 * SMALL];
+    let mut large = Vec::new();
+    let rows: &mut [usize] = match width <= SMALL {
+        true => &mut small,
+        false => {
+            large.resize(3 * width, 0);
+            &mut large
+        }
+    };
     let (mut before, mut previous, mut current) = (0, width, 2 * width);
     for (j, cell) in rows[previous..previous + width].iter_mut().enumerate() {
         *cell = j;
@@ -317,7 +326,7 @@ pub fn date_test(test: LevelTest, a: i32, b: i32) -> bool {
             matches!((day_to_date(a), day_to_date(b)), (Some(x), Some(y)) if x.year() == y.year())
         }
         LevelTest::Levenshtein(k) => match (date_digits(a), date_digits(b)) {
-            (Some(x), Some(y)) => strsim::generic_levenshtein(&x, &y) <= k as usize,
+            (Some(x), Some(y)) => edits(&x, &y, false) <= k as usize,
             _ => false,
         },
         LevelTest::Else => true,

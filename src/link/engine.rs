@@ -285,23 +285,21 @@ fn find_anchors(request: &LinkRequest, keep_all: bool) -> Anchors {
         suspect: &no_suspects,
     };
     let link_only = request.link_type == LinkType::LinkOnly;
-    let groups: Vec<GroupOutcome> = blocking::visit_blocks(&keys, &ranges, |rows, out| {
-        out.push(split_group(rows, &comparer, keep_all));
+    let items: Vec<AnchorItem> = blocking::visit_blocks(&keys, &ranges, |rows, out| {
+        split_group(rows, &comparer, keep_all, out);
     });
-    let mut edges = Vec::new();
-    let mut pairs = Vec::new();
-    for group in groups {
-        for &row in &group.suspects {
-            suspect[row as usize] = true;
+    let (mut edges, mut pairs) = (Vec::new(), Vec::new());
+    for item in items {
+        match item {
+            AnchorItem::Suspect(row) => suspect[row as usize] = true,
+            AnchorItem::Edge(a, b) => edges.push((a, b)),
+            AnchorItem::Pair(pair) => {
+                let side = &table.side;
+                if !link_only || side[pair.a as usize] != side[pair.b as usize] {
+                    pairs.push(pair);
+                }
+            }
         }
-        edges.extend(group.kept.windows(2).map(|w| (w[0], w[1])));
-        let side = &table.side;
-        pairs.extend(
-            group
-                .pairs
-                .into_iter()
-                .filter(|p| !link_only || side[p.a as usize] != side[p.b as usize]),
-        );
     }
     Anchors {
         suspect,
@@ -310,15 +308,23 @@ fn find_anchors(request: &LinkRequest, keep_all: bool) -> Anchors {
     }
 }
 
-struct GroupOutcome {
-    kept: Vec<u32>,
-    suspects: Vec<u32>,
-    pairs: Vec<AnchorPair>,
+/// What splitting one ID's rows found.
+enum AnchorItem {
+    /// Two rows of the set that keeps the ID.
+    Edge(u32, u32),
+    /// A row whose ID is another person's.
+    Suspect(u32),
+    Pair(AnchorPair),
 }
 
 /// One ID's rows: the largest set joined by unvetoed pairs keeps the ID (ties: the set with
 /// the first row); the rest are suspects.
-fn split_group(rows: &[u32], comparer: &Comparer, keep_all: bool) -> GroupOutcome {
+fn split_group(rows: &[u32], comparer: &Comparer, keep_all: bool, out: &mut Vec<AnchorItem>) {
+    let can_veto = comparer
+        .settings
+        .comparisons
+        .iter()
+        .any(|c| c.vetoes.contains(&true));
     let mut parent: Vec<usize> = (0..rows.len()).collect();
     fn root(parent: &mut [usize], mut x: usize) -> usize {
         while parent[x] != x {
@@ -327,16 +333,20 @@ fn split_group(rows: &[u32], comparer: &Comparer, keep_all: bool) -> GroupOutcom
         }
         x
     }
-    let mut compared = Vec::new();
-    for a in 0..rows.len() {
-        for b in a + 1..rows.len() {
-            let vetoed = comparer.vetoes(rows[a] as usize, rows[b] as usize);
-            if !vetoed {
-                let (ra, rb) = (root(&mut parent, a), root(&mut parent, b));
-                parent[ra.max(rb)] = ra.min(rb);
+    let mut vetoed_pairs = Vec::new();
+    if can_veto {
+        for a in 0..rows.len() {
+            for b in a + 1..rows.len() {
+                if comparer.vetoes(rows[a] as usize, rows[b] as usize) {
+                    vetoed_pairs.push((a, b));
+                } else {
+                    let (ra, rb) = (root(&mut parent, a), root(&mut parent, b));
+                    parent[ra.max(rb)] = ra.min(rb);
+                }
             }
-            compared.push((a, b, vetoed));
         }
+    } else {
+        parent.fill(0);
     }
     let roots: Vec<usize> = (0..rows.len()).map(|x| root(&mut parent, x)).collect();
     let size = |r: usize| roots.iter().filter(|x| **x == r).count();
@@ -348,27 +358,28 @@ fn split_group(rows: &[u32], comparer: &Comparer, keep_all: bool) -> GroupOutcom
         .filter(|&x| roots[x] == main)
         .map(|x| rows[x])
         .collect();
-    let suspects: Vec<u32> = (0..rows.len())
-        .filter(|&x| roots[x] != main)
-        .map(|x| rows[x])
-        .collect();
-    let pairs = compared
-        .into_iter()
-        .filter(|(_, _, vetoed)| keep_all || *vetoed)
-        .map(|(a, b, vetoed)| AnchorPair {
-            a: rows[a],
-            b: rows[b],
-            decision: match (roots[a] == main && roots[b] == main, vetoed) {
-                (true, _) => Decision::Linked,
-                (false, true) => Decision::Review(ReviewReason::Vetoed),
-                (false, false) => Decision::NotLinked,
-            },
-        })
-        .collect();
-    GroupOutcome {
-        kept,
-        suspects,
-        pairs,
+    out.extend(kept.windows(2).map(|w| AnchorItem::Edge(w[0], w[1])));
+    out.extend(
+        (0..rows.len())
+            .filter(|&x| roots[x] != main)
+            .map(|x| AnchorItem::Suspect(rows[x])),
+    );
+    for a in 0..rows.len() {
+        for b in a + 1..rows.len() {
+            let vetoed = vetoed_pairs.contains(&(a, b));
+            if !(keep_all || vetoed) {
+                continue;
+            }
+            out.push(AnchorItem::Pair(AnchorPair {
+                a: rows[a],
+                b: rows[b],
+                decision: match (roots[a] == main && roots[b] == main, vetoed) {
+                    (true, _) => Decision::Linked,
+                    (false, true) => Decision::Review(ReviewReason::Vetoed),
+                    (false, false) => Decision::NotLinked,
+                },
+            }));
+        }
     }
 }
 

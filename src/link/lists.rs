@@ -1,7 +1,7 @@
 //! The lists of `recon link`: one or two CSV files, decoded like the job's exports (UTF-8,
 //! BOM, UTF-16, GBK/GB18030), their mapped columns normalized like the job's cells, as one
-//! `LinkTable` (the left list's rows first). Rows are read in chunks and normalized in
-//! parallel, so a list of millions of rows never sits in memory as text.
+//! `LinkTable` (the left list's rows first). The text is cut into chunks of whole records,
+//! parsed and normalized in parallel; only the rows' values are kept.
 
 use std::path::Path;
 
@@ -15,8 +15,6 @@ use crate::model::{Cell, CellOrigin, FieldKind};
 use crate::normalize::id_number::{self, IdNumber, IdRepair};
 use crate::normalize::name::{normalize_name, Name};
 use crate::normalize::normalize_value;
-
-const CHUNK: usize = 65_536;
 
 /// The rows of the lists and what names them in the outputs.
 pub struct Lists {
@@ -74,10 +72,8 @@ fn read_list(
     let bytes = std::fs::read(path).map_err(|e| format!("{shown}: {e}"))?;
     let (text, _) = encoding::decode(&bytes).map_err(|e| format!("{shown}: {e}"))?;
     drop(bytes);
-    let mut reader = csv::ReaderBuilder::new()
-        .flexible(true)
-        .from_reader(text.as_bytes());
-    let headers = reader
+    let header_end = record_end(text.as_bytes(), 0);
+    let headers = csv::Reader::from_reader(text[..header_end].as_bytes())
         .headers()
         .map_err(|e| format!("{shown}: {e}"))?
         .clone();
@@ -92,12 +88,15 @@ fn read_list(
                 )
             })
     };
-    let columns: Vec<usize> = settings
-        .columns
-        .iter()
-        .map(|c| find(&c.header))
-        .collect::<Result<_, _>>()?;
-    let id_column = settings.id_column.as_deref().map(find).transpose()?;
+    let layout = Layout {
+        columns: settings
+            .columns
+            .iter()
+            .map(|c| Ok((c, find(&c.header)?)))
+            .collect::<Result<_, String>>()?,
+        id_column: settings.id_column.as_deref().map(find).transpose()?,
+        width: headers.len(),
+    };
     let distinct = settings
         .link
         .distinct_rows_in
@@ -108,43 +107,125 @@ fn read_list(
         side: side as u8,
         source: side as u8,
     };
-    let mut records = reader.records().enumerate();
-    loop {
-        let mut chunk = Vec::with_capacity(CHUNK);
-        for (index, record) in records.by_ref().take(CHUNK) {
-            match record {
-                Ok(r) if r.len() == headers.len() => chunk.push((index + 1, r)),
-                Ok(r) => read.rejects.push((
-                    side,
-                    index + 1,
-                    format!("{} fields, the header has {}", r.len(), headers.len()),
-                )),
-                Err(e) => read.rejects.push((side, index + 1, e.to_string())),
-            }
-        }
-        if chunk.is_empty() {
-            return Ok(());
-        }
-        let rows: Vec<Vec<Owned>> = chunk
-            .par_iter()
-            .map(|(_, record)| {
-                settings
-                    .columns
-                    .iter()
-                    .zip(&columns)
-                    .map(|(column, &at)| normalized(column, record.get(at).unwrap_or("")))
-                    .collect()
-            })
-            .collect();
-        for ((number, record), values) in chunk.iter().zip(&rows) {
-            let values: Vec<Value> = values.iter().map(as_value).collect();
+    let chunks: Vec<Chunk> = chunk_bounds(text.as_bytes(), header_end)
+        .par_iter()
+        .map(|range| layout.parse(&text[range.clone()]))
+        .collect();
+    let mut first_row = 1;
+    for chunk in chunks {
+        let width = layout.columns.len();
+        for (k, (index, id)) in chunk.kept.into_iter().enumerate() {
+            let values: Vec<Value> = chunk.values[k * width..(k + 1) * width]
+                .iter()
+                .map(as_value)
+                .collect();
             read.builder.push(origin, &values);
-            read.ids.push(match id_column {
-                Some(at) => record.get(at).unwrap_or("").to_string(),
-                None => number.to_string(),
-            });
+            read.ids
+                .push(id.unwrap_or_else(|| (first_row + index).to_string()));
+        }
+        for (index, reason) in chunk.rejects {
+            read.rejects.push((side, first_row + index, reason));
+        }
+        first_row += chunk.records;
+    }
+    Ok(())
+}
+
+/// Where the mapped columns are in a list's records.
+struct Layout<'a> {
+    columns: Vec<(&'a ListColumn, usize)>,
+    id_column: Option<usize>,
+    width: usize,
+}
+
+/// One chunk of a list's records, parsed and normalized.
+struct Chunk {
+    records: usize,
+    /// The kept records: their index in the chunk, and their id column's value.
+    kept: Vec<(usize, Option<String>)>,
+    /// The kept records' values, one a mapped column.
+    values: Vec<Owned>,
+    /// (record in the chunk, reason).
+    rejects: Vec<(usize, String)>,
+}
+
+impl Layout<'_> {
+    fn parse(&self, text: &str) -> Chunk {
+        let mut chunk = Chunk {
+            records: 0,
+            kept: Vec::new(),
+            values: Vec::new(),
+            rejects: Vec::new(),
+        };
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .from_reader(text.as_bytes());
+        let mut record = csv::StringRecord::new();
+        loop {
+            let index = chunk.records;
+            match reader.read_record(&mut record) {
+                Ok(false) => return chunk,
+                Ok(true) if record.len() == self.width => chunk.records += 1,
+                Ok(true) => {
+                    chunk.records += 1;
+                    let reason = format!("{} fields, the header has {}", record.len(), self.width);
+                    chunk.rejects.push((index, reason));
+                    continue;
+                }
+                Err(e) => {
+                    chunk.records += 1;
+                    chunk.rejects.push((index, e.to_string()));
+                    continue;
+                }
+            }
+            for (column, at) in &self.columns {
+                chunk
+                    .values
+                    .push(normalized(column, record.get(*at).unwrap_or("")));
+            }
+            let id = self
+                .id_column
+                .map(|at| record.get(at).unwrap_or("").to_string());
+            chunk.kept.push((index, id));
         }
     }
+}
+
+/// Where the record starting at `start` ends (after its line break), quotes respected.
+fn record_end(text: &[u8], start: usize) -> usize {
+    let mut quoted = false;
+    for (i, &b) in text[start..].iter().enumerate() {
+        match b {
+            b'"' => quoted = !quoted,
+            b'\n' if !quoted => return start + i + 1,
+            _ => {}
+        }
+    }
+    text.len()
+}
+
+/// Ranges of whole records of about `CHUNK_BYTES` each, from `start` to the end: a chunk ends
+/// at a line break outside quotes, so a quoted field with line breaks stays whole.
+fn chunk_bounds(text: &[u8], start: usize) -> Vec<std::ops::Range<usize>> {
+    const CHUNK_BYTES: usize = 4 << 20;
+    let mut bounds = Vec::new();
+    let (mut at, mut quoted) = (start, false);
+    let mut chunk_start = start;
+    while at < text.len() {
+        let end = (chunk_start + CHUNK_BYTES).min(text.len());
+        quoted ^= text[at..end].iter().filter(|&&b| b == b'"').count() % 2 == 1;
+        at = end;
+        while at < text.len() && (quoted || text[at - 1] != b'\n') {
+            if text[at] == b'"' {
+                quoted = !quoted;
+            }
+            at += 1;
+        }
+        bounds.push(chunk_start..at);
+        chunk_start = at;
+    }
+    bounds
 }
 
 fn normalized(column: &ListColumn, text: &str) -> Owned {

@@ -294,10 +294,32 @@ pub enum Value<'a> {
     Missing,
 }
 
+/// A fast hash for interning short strings (names, words): a word at a time, multiply and
+/// rotate. Not for keys an adversary picks; here every key is the run's own data.
+#[derive(Default)]
+pub struct FastHasher(u64);
+
+impl std::hash::Hasher for FastHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(word))
+                .wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+        }
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+type Interned = HashMap<String, u32, std::hash::BuildHasherDefault<FastHasher>>;
+
 /// Builds a `LinkTable` row by row, interning names and words.
 pub struct TableBuilder {
     table: LinkTable,
-    interned: Vec<HashMap<String, u32>>,
+    interned: Vec<Interned>,
 }
 
 impl TableBuilder {
@@ -326,7 +348,7 @@ impl TableBuilder {
                 source: Vec::new(),
                 source_names,
             },
-            interned: vec![HashMap::new(); features.len()],
+            interned: vec![Interned::default(); features.len()],
         }
     }
 
@@ -392,7 +414,7 @@ impl TableBuilder {
 }
 
 fn intern<T>(
-    interned: &mut HashMap<String, u32>,
+    interned: &mut Interned,
     store: &mut Vec<T>,
     text: &str,
     make: impl FnOnce(&str) -> T,

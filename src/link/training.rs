@@ -37,14 +37,19 @@ pub fn train(comparer: &Comparer, link_type: LinkType) -> Model {
         .prior_rule
         .as_ref()
         .unwrap_or(&settings.blocking[0]);
-    let prior_pairs = count_pairs(&keys, prior_rule, link_only);
+    let mut sorted = SortedKeys::default();
+    let prior_pairs = count_pairs(&keys, &mut sorted, prior_rule, link_only);
     let prior = (prior_pairs as f64 / training.prior_recall / possible).clamp(1e-12, 0.5);
     let u = estimate_u_using_random_sampling(comparer, link_only);
     let mut m_estimates: Vec<Vec<Vec<f64>>> = vec![Vec::new(); settings.comparisons.len()];
     let mut sessions = Vec::new();
     for rule in &training.em_sessions {
         let (session, m) = estimate_parameters_using_expectation_maximisation(
-            comparer, &keys, rule, &u, link_only,
+            comparer,
+            sorted.get(&keys, rule),
+            rule,
+            &u,
+            link_only,
         );
         for (c, estimate) in m.into_iter().enumerate() {
             if let Some(estimate) = estimate {
@@ -103,11 +108,23 @@ fn possible_pairs(table: &super::table::LinkTable, link_only: bool) -> f64 {
     .max(1.0)
 }
 
-fn count_pairs(keys: &Keys, rule: &BlockingRule, link_only: bool) -> u64 {
-    let sorted = keys.sorted(rule);
-    blocking::blocks(&sorted)
+/// Rows sorted by a rule's keys, sorted once a rule however often training needs them.
+#[derive(Default)]
+struct SortedKeys(std::collections::HashMap<String, Vec<(u64, u32)>>);
+
+impl SortedKeys {
+    fn get(&mut self, keys: &Keys, rule: &BlockingRule) -> &[(u64, u32)] {
+        self.0
+            .entry(rule.text.clone())
+            .or_insert_with(|| keys.sorted(rule))
+    }
+}
+
+fn count_pairs(keys: &Keys, sorted: &mut SortedKeys, rule: &BlockingRule, link_only: bool) -> u64 {
+    let sorted = sorted.get(keys, rule);
+    blocking::blocks(sorted)
         .iter()
-        .map(|b| blocking::pair_count(keys.table, &sorted, b, link_only))
+        .map(|b| blocking::pair_count(keys.table, sorted, b, link_only))
         .sum()
 }
 
@@ -247,16 +264,14 @@ fn add_counts(mut a: Vec<Vec<u64>>, b: Vec<Vec<u64>>) -> Vec<Vec<u64>> {
 /// pairs use a deterministic sample of their blocks (each pair equally likely to be kept).
 fn session_patterns(
     comparer: &Comparer,
-    keys: &Keys,
-    rule: &BlockingRule,
+    sorted: &[(u64, u32)],
     link_only: bool,
 ) -> (u64, Vec<(Levels, u64)>) {
     let training = &comparer.settings.training;
-    let sorted = keys.sorted(rule);
-    let mut ranges = blocking::blocks(&sorted);
+    let mut ranges = blocking::blocks(sorted);
     let total: u64 = ranges
         .iter()
-        .map(|b| blocking::pair_count(comparer.table, &sorted, b, link_only))
+        .map(|b| blocking::pair_count(comparer.table, sorted, b, link_only))
         .sum();
     let keep = training.em_max_pairs as f64 / total.max(1) as f64;
     if keep < 1.0 {
@@ -287,13 +302,13 @@ fn session_patterns(
 /// One EM session: m probabilities of the comparisons not blocked on; `None` for the others.
 fn estimate_parameters_using_expectation_maximisation(
     comparer: &Comparer,
-    keys: &Keys,
+    sorted: &[(u64, u32)],
     rule: &BlockingRule,
     u: &UEstimate,
     link_only: bool,
 ) -> (EmSession, Vec<Option<Vec<f64>>>) {
     let settings = comparer.settings;
-    let (pairs, histogram) = session_patterns(comparer, keys, rule, link_only);
+    let (pairs, histogram) = session_patterns(comparer, sorted, link_only);
     let estimated: Vec<bool> = settings
         .comparisons
         .iter()

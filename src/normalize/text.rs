@@ -22,7 +22,10 @@ pub fn clean_word(raw: &str) -> String {
         .map(fold_width)
         .filter(|c| !is_blank(*c))
         .collect();
-    fast2s::convert(&folded)
+    match folded.is_ascii() {
+        true => folded,
+        false => fast2s::convert(&folded),
+    }
 }
 
 /// A header: like a word, and the bracket forms `（）` and `()` made the same.
