@@ -73,7 +73,7 @@ fn read_list(
     let (text, _) = encoding::decode(&bytes).map_err(|e| format!("{shown}: {e}"))?;
     drop(bytes);
     let header_end = record_end(text.as_bytes(), 0);
-    let headers = csv::Reader::from_reader(text[..header_end].as_bytes())
+    let headers = csv::Reader::from_reader(&text.as_bytes()[..header_end])
         .headers()
         .map_err(|e| format!("{shown}: {e}"))?
         .clone();

@@ -281,7 +281,7 @@ fn session_patterns(
         });
     }
     let side = &comparer.table.side;
-    let patterns: Vec<Levels> = blocking::visit_blocks(&sorted, &ranges, |rows, out| {
+    let patterns: Vec<Levels> = blocking::visit_blocks(sorted, &ranges, |rows, out| {
         for (a, &i) in rows.iter().enumerate() {
             for &j in &rows[a + 1..] {
                 if !link_only || side[i as usize] != side[j as usize] {
