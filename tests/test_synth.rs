@@ -68,22 +68,22 @@ fn noisy_worlds_are_scored_and_their_errors_explained() {
     let wd = Workdir::new();
     synth(&wd, "hard", "hard");
     let figures = run_and_eval(&wd, "hard");
+    // The linker places most damaged rows by name, county and what is left of the ID; the
+    // rest are counted by the noise behind them.
     let linkage = &figures["linkage"];
-    assert!(
-        linkage["recall"].as_f64().unwrap() < 1.0,
-        "noise must cost the exact-ID linker some links: {linkage}"
-    );
-    assert!(linkage["precision"].as_f64().unwrap() > 0.95, "{linkage}");
+    assert!(linkage["f1"].as_f64().unwrap() > 0.99, "{linkage}");
+    assert!(linkage["recall"].as_f64().unwrap() < 1.0, "{linkage}");
     let missed = figures["errors"]["link_missed"].as_object().unwrap();
     assert!(
-        missed.contains_key("id_digit_substituted") && missed.contains_key("id_excel_damage"),
+        missed
+            .keys()
+            .all(|noise| noise.starts_with("id_") || noise.starts_with("name_")),
         "{missed:?}"
     );
-    assert!(
-        figures["overall"]["recall"].as_f64().unwrap() > 0.9,
-        "{}",
-        figures["overall"]
-    );
+    for scores in figures["rules"].as_object().unwrap().values() {
+        assert!(scores["recall"].as_f64().unwrap() > 0.95, "{scores}");
+        assert!(scores["precision"].as_f64().unwrap() > 0.95, "{scores}");
+    }
 }
 
 #[test]

@@ -7,6 +7,7 @@ mod test_cli;
 mod test_eval;
 mod test_ingest;
 mod test_ledger;
+mod test_link;
 mod test_report;
 mod test_rules;
 mod test_sample;
