@@ -40,7 +40,7 @@ pub enum Command {
     ///
     /// Writes into OUT: gaps.csv, counties/<code>_<name>.xlsx and .csv, summary.csv, links.csv,
     /// review.csv, rejects.csv, quality.csv, report.html and report.json (the morning report),
-    /// and run.json. The folder is replaced atomically:
+    /// model.json (the linkage model) and run.json. The folder is replaced atomically:
     /// a failed run leaves the previous outputs as they were.
     Run(RunArgs),
     /// Show how each file is read: format, encoding, sheet, rows, the source it is assigned

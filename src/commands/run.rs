@@ -374,7 +374,7 @@ fn summary(result: &RunResult, out: &Path) -> String {
     if let Some(ledger) = result.ledger {
         text.push_str(&ledger_summary(ledger));
     }
-    let outputs = "gaps.csv, counties/, summary.csv, links.csv, review.csv, rejects.csv, quality.csv, report.html, run.json";
+    let outputs = "gaps.csv, counties/, summary.csv, links.csv, review.csv, rejects.csv, quality.csv, report.html, model.json, run.json";
     text.push_str(&format!("\nOutputs in {}: {outputs}\n", out.display()));
     text
 }
