@@ -49,6 +49,7 @@ impl Cases {
 
 const DPF: &str = "cases_dpf.csv";
 const INSURANCE: &str = "cases_insurance.csv";
+const CIVIL: &str = "cases_civil.csv";
 
 /// Swaps two adjacent digits (positions `at`, `at + 1`, which differ).
 fn swapped(id: &str, at: usize) -> String {
@@ -130,6 +131,21 @@ fn run_cases(threads: &str) -> Cases {
     }
     wd.write_csv(DPF, &dpf);
     wd.write_csv(INSURANCE, &insurance);
+    // A care subsidy paid to one of the two namesakes, the ID left blank.
+    wd.write_csv(
+        CIVIL,
+        &[
+            vec!["姓名", "身份证号码", "区县", "救助类别", "起始日期", "状态"],
+            vec![
+                "端木琮",
+                "",
+                "房县",
+                "重度残疾人护理补贴",
+                "2019-01-01",
+                "正常",
+            ],
+        ],
+    );
     let run = wd.recon_env(
         &[
             "run",
@@ -141,6 +157,7 @@ fn run_cases(threads: &str) -> Cases {
             "world/data",
             DPF,
             INSURANCE,
+            CIVIL,
         ],
         ("RAYON_NUM_THREADS", threads),
     );
@@ -220,6 +237,22 @@ fn each_defect_links_its_case_and_not_its_near_miss() {
             .all(|r| r["reason"].contains("另有他人同样匹配")),
         "{ambiguous:?}"
     );
+    // The namesakes' care-subsidy gaps depend on that decision, and say so.
+    let gaps = cases.wd.csv_rows("out/gaps.csv");
+    for row in ["14", "15"] {
+        let gap = gaps
+            .iter()
+            .find(|g| g["rule_id"] == "CIV-02" && g["source_file"] == DPF && g["source_row"] == row)
+            .unwrap();
+        assert!(
+            gap["review"].contains("可能与cases_civil.csv第1行为同一人"),
+            "{gap:?}\n{}",
+            cases
+                .wd
+                .recon(&["explain", "out", CIVIL, "1", "--full"])
+                .stdout
+        );
+    }
     // The relative's ID is told as such where the row goes.
     let evidence: Vec<BTreeMap<String, String>> = cases.wd.csv_rows("out/links.csv");
     let son = evidence
