@@ -35,12 +35,47 @@ impl Progress {
         let result = work();
         let seconds = start.elapsed().as_secs_f64();
         bar.finish_and_clear();
+        let (rss_mib, peak_mib) = memory_mib();
         tracing::info!(
             stage = name,
             seconds = (seconds * 1000.0).round() / 1000.0,
+            rss_mib,
+            peak_mib,
             "stage done"
         );
         self.timings.push((name, seconds));
         result
     }
+}
+
+impl Progress {
+    /// Normalizing reads the tables' rows as it goes: the part of stage `into`'s time that was
+    /// reading (all but `working` seconds) is counted to stage `reading` instead.
+    pub fn split_reading(&mut self, reading: &'static str, into: &'static str, working: f64) {
+        let total = self
+            .timings
+            .iter()
+            .find(|(n, _)| *n == into)
+            .map_or(0.0, |(_, s)| *s);
+        for (name, seconds) in &mut self.timings {
+            if *name == reading {
+                *seconds += total - working;
+            } else if *name == into {
+                *seconds = working;
+            }
+        }
+    }
+}
+
+/// The process's resident memory now and at its peak, in MiB (Linux; 0 elsewhere).
+fn memory_mib() -> (u64, u64) {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+            .map_or(0, |kb| kb / 1024)
+    };
+    (field("VmRSS:"), field("VmHWM:"))
 }

@@ -121,3 +121,37 @@ fn a_seed_is_a_world_whatever_the_noise() {
         "noise is recorded"
     );
 }
+
+#[test]
+fn a_small_batch_run_writes_the_same_lists() {
+    let wd = Workdir::new();
+    synth(&wd, "realistic", "world");
+    let run = |out: &str, chunk: &str| {
+        let args = [
+            "run",
+            "-q",
+            "--as-of",
+            "2020-06-30",
+            "--out",
+            out,
+            "world/data",
+        ];
+        let run = wd.recon_env(&args, ("RECON_CHUNK_ROWS", chunk));
+        assert_eq!(run.code, 0, "{}", run.stderr);
+    };
+    run("big", "65536");
+    run("small", "7");
+    for file in [
+        "gaps.csv",
+        "links.csv",
+        "review.csv",
+        "rejects.csv",
+        "quality.csv",
+        "model.json",
+    ] {
+        assert!(
+            wd.read(&format!("big/{file}")) == wd.read(&format!("small/{file}")),
+            "{file} differs when rows are read 7 at a time"
+        );
+    }
+}

@@ -34,7 +34,10 @@ pub fn run(args: &ExplainArgs) -> Result<ExitStatus, Failure> {
         Failure::BadInput(lines.join("\n"))
     })?;
     let names: Vec<String> = tables.iter().map(|t| t.file.name.clone()).collect();
-    let records = normalize::run(&mut tables, &settings, &Regions::bundled()).records;
+    let records = normalize::run(&mut tables, &settings, &Regions::bundled())
+        .map_err(|e| Failure::BadInput(e.to_string()))?
+        .0
+        .records;
     let linkage =
         link::link(&records, &names, &settings, Some(model)).map_err(Failure::BadInput)?;
     let index = records

@@ -18,7 +18,13 @@ pub fn run(args: &InspectArgs) -> Result<ExitStatus, Failure> {
     let mut pins = Vec::new();
     let mut failed = 0;
     for path in &files {
-        match ingest::load_file(path, settings) {
+        let counted = ingest::load_file(path, settings).and_then(|mut tables| {
+            for table in &mut tables {
+                ingest::read_rows(table, 65_536, drop)?;
+            }
+            Ok(tables)
+        });
+        match counted {
             Ok(tables) => {
                 for table in &tables {
                     text.push_str(&describe(table, settings));

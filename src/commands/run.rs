@@ -60,9 +60,12 @@ fn job(
         .map_err(ingest_failure)?;
     crash_point("ingest");
     let regions = Regions::bundled();
-    let mut normalized = progress.stage("normalize", || {
-        normalize::run(&mut tables, &config.settings, &regions)
-    });
+    let (mut normalized, normalizing) = progress
+        .stage("normalize", || {
+            normalize::run(&mut tables, &config.settings, &regions)
+        })
+        .map_err(|e| ingest_failure(vec![e]))?;
+    progress.split_reading("ingest", "normalize", normalizing);
     crash_point("normalize");
     let file_names: Vec<String> = tables.iter().map(|t| t.file.name.clone()).collect();
     let model_path = args.model.clone().or_else(|| config.model.clone());

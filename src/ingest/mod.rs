@@ -1,6 +1,9 @@
 //! Ingest: input paths in, tables of raw cells out, each assigned to a source with its column
-//! mapping. Every data row is either kept or rejected with its reason, and counted. A file that
-//! cannot be read or assigned is an error naming the file; ingest never interprets values.
+//! mapping. `load` reads every file's head (encoding, sheet, header row, source and columns),
+//! all at once so every unusable file is reported together; `read_rows` then reads one table's
+//! rows in chunks, so no table is ever held whole. Every data row is either kept or rejected
+//! with its reason, and counted. A file that cannot be read or assigned is an error naming the
+//! file; ingest never interprets values.
 
 pub mod encoding;
 mod grid;
@@ -45,15 +48,18 @@ pub struct DataRow {
     pub cells: Vec<Cell>,
 }
 
+/// A table found in a file: its header and mapping, then (once `read_rows` has run) its
+/// rejected rows and how many rows it had.
 #[derive(Clone, Debug)]
 pub struct LoadedTable {
     pub file: InputFile,
     pub headers: Vec<String>,
     pub mapping: Mapping,
-    /// The kept rows' cells; taken (and freed) by normalize.
-    pub rows: Vec<DataRow>,
     pub rejects: Vec<Reject>,
     rows_read: usize,
+    /// The file's size and modification time when its head was read: its rows must come from
+    /// the same file.
+    stamp: (u64, Option<std::time::SystemTime>),
 }
 
 impl LoadedTable {
@@ -166,6 +172,7 @@ fn disambiguate_names(tables: &mut [LoadedTable]) {
     }
 }
 
+/// The tables of one file, their heads read (rows come with `read_rows`).
 pub fn load_file(path: &Path, settings: &Settings) -> Result<Vec<LoadedTable>, IngestError> {
     let bare = path
         .file_name()
@@ -177,22 +184,23 @@ pub fn load_file(path: &Path, settings: &Settings) -> Result<Vec<LoadedTable>, I
         message,
     };
     let bytes = std::fs::read(path).map_err(|e| error(format!("cannot read: {e}")))?;
+    let stamp = file_stamp(path).map_err(|e| error(format!("cannot read: {e}")))?;
     let format = format_of(path).unwrap_or("csv");
-    let read = match format {
-        "csv" => grid::read_csv(&bytes),
-        _ => grid::read_workbook(path),
+    let head = match format {
+        "csv" => grid::csv_head(&bytes, MAX_TITLE_ROWS),
+        _ => grid::workbook_head(path, MAX_TITLE_ROWS),
     }
     .map_err(error)?;
-    if read.grids.is_empty() {
+    if head.parts.is_empty() {
         return Err(error("the workbook has no sheet with data".into()));
     }
-    let several_sheets = read.grids.len() > 1;
+    let several_sheets = head.parts.len() > 1;
     let sha256 = format!("{:x}", Sha256::digest(&bytes));
     let pin = settings.pins.iter().find(|p| glob_matches(&p.name, &bare));
-    read.grids
+    head.parts
         .into_iter()
-        .map(|grid| {
-            let name = match (&grid.sheet, several_sheets) {
+        .map(|part| {
+            let name = match (&part.sheet, several_sheets) {
                 (Some(sheet), true) => format!("{bare}[{sheet}]"),
                 _ => bare.clone(),
             };
@@ -201,13 +209,13 @@ pub fn load_file(path: &Path, settings: &Settings) -> Result<Vec<LoadedTable>, I
                 path: path.to_path_buf(),
                 name: name.clone(),
                 format,
-                encoding: read.encoding.map(|e| e.label()),
-                sheet: grid.sheet,
+                encoding: head.encoding.map(|e| e.label()),
+                sheet: part.sheet,
                 size: bytes.len() as u64,
                 sha256: sha256.clone(),
                 header_row: 0,
             };
-            table_of(file, grid.rows, settings, pin).map_err(|message| IngestError {
+            table_of(file, part.rows, settings, pin, stamp).map_err(|message| IngestError {
                 file: match several_sheets {
                     true => format!("{} [{}]", path.display(), name),
                     false => path.display().to_string(),
@@ -218,39 +226,40 @@ pub fn load_file(path: &Path, settings: &Settings) -> Result<Vec<LoadedTable>, I
         .collect()
 }
 
-/// Finds the header row (titles may stand above it), maps it, and splits rows into kept and
-/// rejected.
+fn file_stamp(path: &Path) -> std::io::Result<(u64, Option<std::time::SystemTime>)> {
+    let meta = std::fs::metadata(path)?;
+    Ok((meta.len(), meta.modified().ok()))
+}
+
+/// Finds the header row among the head's rows (titles may stand above it) and maps it.
 fn table_of(
     mut file: InputFile,
-    grid: Vec<Vec<Cell>>,
+    head: Vec<Vec<Cell>>,
     settings: &Settings,
     pin: Option<&FilePin>,
+    stamp: (u64, Option<std::time::SystemTime>),
 ) -> Result<LoadedTable, String> {
     let text_of = |row: &Vec<Cell>| -> Vec<String> {
         row.iter().map(|c| c.text.trim().to_string()).collect()
     };
-    let first_nonblank = grid
+    let first_nonblank = head
         .iter()
         .position(|r| r.iter().any(|c| !c.text.trim().is_empty()));
     let Some(first) = first_nonblank else {
         return Err("the file has no header row (it is blank)".into());
     };
     let mut first_error = None;
-    for index in first..grid.len().min(first + MAX_TITLE_ROWS) {
-        match headers::assign(&text_of(&grid[index]), settings, pin) {
+    for index in first..head.len().min(first + MAX_TITLE_ROWS) {
+        match headers::assign(&text_of(&head[index]), settings, pin) {
             Ok(mapping) => {
                 file.header_row = index;
-                let headers = text_of(&grid[index]);
-                let (rows, rejects) =
-                    split_rows(&file, &headers, &mapping, grid.into_iter().skip(index + 1));
-                let rows_read = rows.len() + rejects.len();
                 return Ok(LoadedTable {
                     file,
-                    headers,
+                    headers: text_of(&head[index]),
                     mapping,
-                    rows,
-                    rejects,
-                    rows_read,
+                    rejects: Vec::new(),
+                    rows_read: 0,
+                    stamp,
                 });
             }
             Err(e) => {
@@ -261,18 +270,56 @@ fn table_of(
     Err(first_error.unwrap_or_default())
 }
 
+/// Reads a table's rows below its header, handing the kept ones to `each` in file order, a
+/// chunk of about `chunk_rows` at a time; rejected rows are kept in the table and every row is
+/// counted. An error when the file changed since its head was read.
+pub fn read_rows(
+    table: &mut LoadedTable,
+    chunk_rows: usize,
+    mut each: impl FnMut(Vec<DataRow>),
+) -> Result<(), IngestError> {
+    let path = table.file.path.clone();
+    let error = |message: String| IngestError {
+        file: path.display().to_string(),
+        message,
+    };
+    let bytes = std::fs::read(&path).map_err(|e| error(format!("cannot read: {e}")))?;
+    if file_stamp(&path).ok() != Some(table.stamp) {
+        return Err(error(
+            "the file changed while it was being read; run again".into(),
+        ));
+    }
+    let skip = table.file.header_row + 1;
+    let mut next_row = 1u32;
+    let mut split = |rows: Vec<Vec<Cell>>| {
+        let (kept, rejects) =
+            split_rows(&table.file, &table.headers, &table.mapping, next_row, rows);
+        next_row += (kept.len() + rejects.len()) as u32;
+        table.rows_read += kept.len() + rejects.len();
+        table.rejects.extend(rejects);
+        each(kept);
+    };
+    match &table.file.sheet {
+        Some(sheet) => grid::sheet_rows(&path, sheet, skip, chunk_rows, &mut split),
+        None => grid::csv_rows(&bytes, skip, chunk_rows, &mut split),
+    }
+    .map_err(error)
+}
+
+/// Rows numbered from `first` (1-based data rows) into kept rows, by field, and rejects.
 fn split_rows(
     file: &InputFile,
     headers: &[String],
     mapping: &Mapping,
-    rows: impl Iterator<Item = Vec<Cell>>,
+    first: u32,
+    rows: Vec<Vec<Cell>>,
 ) -> (Vec<DataRow>, Vec<Reject>) {
     let mut kept = Vec::new();
     let mut rejects = Vec::new();
-    for (index, mut cells) in rows.enumerate() {
+    for (index, mut cells) in rows.into_iter().enumerate() {
         let row = RowRef {
             file: file.id,
-            row: index as u32 + 1,
+            row: first + index as u32,
         };
         let reject = |column: String, reason: &'static str, detail: String| Reject {
             row,

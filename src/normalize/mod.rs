@@ -16,7 +16,7 @@ use std::collections::BTreeMap;
 use rayon::prelude::*;
 
 use crate::config::{Settings, Source};
-use crate::ingest::{column_name, DataRow, LoadedTable};
+use crate::ingest::{self, column_name, DataRow, IngestError, LoadedTable};
 use crate::model::{
     Cell, CellOrigin, CountyRef, FieldKind, FileId, IdSource, Record, Reject, RowRef, Value,
 };
@@ -50,47 +50,62 @@ pub fn canonical_word(kind: FieldKind, raw: &str) -> String {
     }
 }
 
-/// Normalizes every table in parallel; records come out in file and row order. The tables'
-/// raw rows are consumed as they are normalized, so their cells are freed as records grow.
-pub fn run(tables: &mut [LoadedTable], settings: &Settings, regions: &Regions) -> Normalized {
-    let parts: Vec<Normalized> = tables
-        .par_iter_mut()
-        .map(|table| {
-            normalize_table(
-                table,
-                &settings.sources[table.mapping.source],
-                table.mapping.source,
-                regions,
-            )
-        })
-        .collect();
+/// Rows a chunk holds while a table is read: the tables are read one at a time and each chunk
+/// normalized in parallel, so memory holds the records and one chunk of raw cells. Set by
+/// `RECON_CHUNK_ROWS` (the same records come out whatever its value).
+fn chunk_rows() -> usize {
+    std::env::var("RECON_CHUNK_ROWS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(65_536)
+}
+
+/// Reads and normalizes every table, in file and row order; returns the records, the rows
+/// rejected here (ingest's rejects stay in their tables) and the seconds spent normalizing
+/// (the rest of the time went to reading).
+pub fn run(
+    tables: &mut [LoadedTable],
+    settings: &Settings,
+    regions: &Regions,
+) -> Result<(Normalized, f64), IngestError> {
     let mut all = Normalized {
         records: Vec::new(),
         rejects: Vec::new(),
         quality: Quality::new(),
     };
-    for part in parts {
-        all.records.extend(part.records);
-        all.rejects.extend(part.rejects);
-        for (key, n) in part.quality {
-            *all.quality.entry(key).or_default() += n;
-        }
+    let mut normalizing = std::time::Duration::ZERO;
+    let chunk = chunk_rows();
+    for table in tables.iter_mut() {
+        let source_id = table.mapping.source;
+        let source = &settings.sources[source_id];
+        let columns = column_names(table);
+        let file = table.file.id;
+        ingest::read_rows(table, chunk, |rows| {
+            let start = std::time::Instant::now();
+            let done: Vec<(Result<Record, Reject>, Vec<(usize, &'static str)>)> = rows
+                .par_iter()
+                .map(|data| normalize_data_row(file, data, source, source_id, regions))
+                .collect();
+            for (record, defects) in done {
+                for (field, defect) in defects {
+                    *all.quality
+                        .entry((file, columns[field].clone(), defect))
+                        .or_default() += 1;
+                }
+                match record {
+                    Ok(record) => all.records.push(record),
+                    Err(reject) => all.rejects.push(reject),
+                }
+            }
+            normalizing += start.elapsed();
+        })?;
     }
-    all
+    Ok((all, normalizing.as_secs_f64()))
 }
 
-fn normalize_table(
-    table: &mut LoadedTable,
-    source: &Source,
-    source_id: usize,
-    regions: &Regions,
-) -> Normalized {
-    let mut out = Normalized {
-        records: Vec::new(),
-        rejects: Vec::new(),
-        quality: Quality::new(),
-    };
-    let columns: Vec<String> = table
+/// Each field's column as the quality report names it (`B 身份证号`).
+fn column_names(table: &LoadedTable) -> Vec<String> {
+    table
         .mapping
         .fields
         .iter()
@@ -98,22 +113,25 @@ fn normalize_table(
             m.as_ref()
                 .map_or(String::new(), |(c, _)| column_name(&table.headers, *c))
         })
-        .collect();
-    for data in std::mem::take(&mut table.rows) {
-        let row = RowRef {
-            file: table.file.id,
-            row: data.row,
-        };
-        let mut defects: Vec<(usize, &'static str)> = Vec::new();
-        let record = normalize_row(row, &data, source, source_id, regions, &mut defects);
-        for (field, defect) in defects {
-            *out.quality
-                .entry((row.file, columns[field].clone(), defect))
-                .or_default() += 1;
-        }
-        match record {
-            Ok(record) => out.records.push(record),
-            Err(reason) => out.rejects.push(Reject {
+        .collect()
+}
+
+/// One data row: its record or the reject, and the defects found on the way.
+fn normalize_data_row(
+    file: FileId,
+    data: &DataRow,
+    source: &Source,
+    source_id: usize,
+    regions: &Regions,
+) -> (Result<Record, Reject>, Vec<(usize, &'static str)>) {
+    let row = RowRef {
+        file,
+        row: data.row,
+    };
+    let mut defects = Vec::new();
+    let record =
+        normalize_row(row, data, source, source_id, regions, &mut defects).map_err(|reason| {
+            Reject {
                 row,
                 column: String::new(),
                 reason,
@@ -123,10 +141,9 @@ fn normalize_table(
                         "the row has neither a name nor an ID, certificate or student number".into()
                     }
                 },
-            }),
-        }
-    }
-    out
+            }
+        });
+    (record, defects)
 }
 
 /// One row -> one record, or the reason it cannot be a person row.
