@@ -249,13 +249,18 @@ fn table_of(
         return Err("the file has no header row (it is blank)".into());
     };
     let mut first_error = None;
-    for index in first..head.len().min(first + MAX_TITLE_ROWS) {
-        match headers::assign(&text_of(&head[index]), settings, pin) {
+    for (index, row) in head
+        .iter()
+        .enumerate()
+        .take(first + MAX_TITLE_ROWS)
+        .skip(first)
+    {
+        match headers::assign(&text_of(row), settings, pin) {
             Ok(mapping) => {
                 file.header_row = index;
                 return Ok(LoadedTable {
                     file,
-                    headers: text_of(&head[index]),
+                    headers: text_of(row),
                     mapping,
                     rejects: Vec::new(),
                     rows_read: 0,

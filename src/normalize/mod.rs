@@ -82,7 +82,7 @@ pub fn run(
         let file = table.file.id;
         ingest::read_rows(table, chunk, |rows| {
             let start = std::time::Instant::now();
-            let done: Vec<(Result<Record, Reject>, Vec<(usize, &'static str)>)> = rows
+            let done: Vec<RowOutcome> = rows
                 .par_iter()
                 .map(|data| normalize_data_row(file, data, source, source_id, regions))
                 .collect();
@@ -116,6 +116,9 @@ fn column_names(table: &LoadedTable) -> Vec<String> {
         .collect()
 }
 
+/// A row's record or reject, and the defects (field, code) found on the way.
+type RowOutcome = (Result<Record, Reject>, Vec<(usize, &'static str)>);
+
 /// One data row: its record or the reject, and the defects found on the way.
 fn normalize_data_row(
     file: FileId,
@@ -123,7 +126,7 @@ fn normalize_data_row(
     source: &Source,
     source_id: usize,
     regions: &Regions,
-) -> (Result<Record, Reject>, Vec<(usize, &'static str)>) {
+) -> RowOutcome {
     let row = RowRef {
         file,
         row: data.row,
