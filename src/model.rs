@@ -1,11 +1,17 @@
 //! The shared vocabulary of every stage: where a row came from, what a cell holds once
-//! normalized, what a person record is, and why a row was rejected.
+//! normalized, what a person record is, and why a row was rejected. A province holds tens of
+//! millions of rows, so records are compact: texts are interned `Word`s, IDs hold no heap,
+//! counties point into the reference data, and values sit in one arena, only for the fields
+//! the config reads.
+
+use std::collections::HashMap;
+use std::hash::BuildHasherDefault;
 
 use chrono::NaiveDate;
 
 use crate::config::SourceId;
 use crate::normalize::id_number::IdNumber;
-use crate::normalize::name::Name;
+use crate::normalize::region::County;
 
 /// How a field's cells are read and normalized.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -73,15 +79,84 @@ pub enum CellOrigin {
     Date,
 }
 
-/// A normalized field value.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+/// A text of the run, interned: equal texts share one `Word`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Word(u32);
+
+/// A fast hash for short texts (names, words): a word at a time, multiply and rotate. Not for
+/// keys an adversary picks; here every key is the run's own data.
+#[derive(Default)]
+pub struct FastHasher(u64);
+
+impl std::hash::Hasher for FastHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(word))
+                .wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+        }
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+pub type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<FastHasher>>;
+
+/// The run's interned texts. `Word::default()` is the empty text.
+#[derive(Debug)]
+pub struct Words {
+    texts: Vec<Box<str>>,
+    index: FastMap<Box<str>, u32>,
+}
+
+impl Default for Words {
+    fn default() -> Words {
+        let mut words = Words {
+            texts: Vec::new(),
+            index: FastMap::default(),
+        };
+        words.intern("");
+        words
+    }
+}
+
+impl Words {
+    pub fn intern(&mut self, text: &str) -> Word {
+        if let Some(&n) = self.index.get(text) {
+            return Word(n);
+        }
+        let n = self.texts.len() as u32;
+        self.texts.push(text.into());
+        self.index.insert(text.into(), n);
+        Word(n)
+    }
+
+    pub fn text(&self, word: Word) -> &str {
+        &self.texts[word.0 as usize]
+    }
+
+    pub fn get(&self, text: &str) -> Option<Word> {
+        self.index.get(text).map(|&n| Word(n))
+    }
+
+    /// Takes in another table's words: what each of its words is here.
+    pub fn absorb(&mut self, other: &Words) -> Vec<Word> {
+        other.texts.iter().map(|t| self.intern(t)).collect()
+    }
+}
+
+/// A normalized field value: 8 bytes, its text interned.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Value {
     #[default]
     Empty,
-    Text(String),
+    Text(Word),
     Date(NaiveDate),
     /// Present but not understood (a date cell saying `长期`): never equal to any word.
-    Unparsed(String),
+    Unparsed(Word),
 }
 
 impl Value {
@@ -89,9 +164,9 @@ impl Value {
         matches!(self, Value::Empty)
     }
 
-    pub fn text(&self) -> Option<&str> {
+    pub fn text(&self) -> Option<Word> {
         match self {
-            Value::Text(t) => Some(t),
+            Value::Text(t) => Some(*t),
             _ => None,
         }
     }
@@ -101,6 +176,21 @@ impl Value {
             Value::Date(d) => Some(*d),
             _ => None,
         }
+    }
+
+    /// The same value, its word renumbered by `map` (words of another table).
+    pub fn renumbered(self, map: &[Word]) -> Value {
+        match self {
+            Value::Text(w) => Value::Text(map[w.0 as usize]),
+            Value::Unparsed(w) => Value::Unparsed(map[w.0 as usize]),
+            other => other,
+        }
+    }
+}
+
+impl Word {
+    pub fn renumbered(self, map: &[Word]) -> Word {
+        map[self.0 as usize]
     }
 }
 
@@ -127,7 +217,7 @@ impl IdSource {
     }
 }
 
-/// A normalized person row of one source.
+/// A normalized person row of one source. Its field values are in `Records`.
 #[derive(Clone, Debug)]
 pub struct Record {
     pub row: RowRef,
@@ -136,18 +226,118 @@ pub struct Record {
     pub id_source: IdSource,
     /// The ID was a 15-digit legacy ID, upgraded.
     pub id_legacy: bool,
-    pub name: Name,
+    /// The name had traditional characters, made simplified.
+    pub name_traditional: bool,
+    /// The normalized name (`·` kept); the empty word when blank.
+    pub name: Word,
     /// The responsible county: the row's county column, else the ID's region code.
-    pub county: Option<CountyRef>,
+    pub county: Option<&'static County>,
     pub birth_date: Option<NaiveDate>,
-    /// Normalized values, indexed like the source's fields.
-    pub values: Vec<Value>,
+    /// Where the record's stored values start in `Records`.
+    pub values: u32,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct CountyRef {
-    pub code: String,
-    pub name: String,
+/// Every record of a run, with their values and the words they use. Only the fields the
+/// config reads are stored (`stored[source][field]` is the field's slot); the others read as
+/// empty.
+#[derive(Debug, Default)]
+pub struct Records {
+    list: Vec<Record>,
+    values: Vec<Value>,
+    pub words: Words,
+    stored: Vec<Vec<Option<u8>>>,
+}
+
+impl Records {
+    /// An empty set of records storing, per source, the fields marked true.
+    pub fn new(stored: &[Vec<bool>]) -> Records {
+        let slots = stored
+            .iter()
+            .map(|fields| {
+                let mut next = 0u8;
+                fields
+                    .iter()
+                    .map(|&keep| {
+                        keep.then(|| {
+                            next += 1;
+                            next - 1
+                        })
+                    })
+                    .collect()
+            })
+            .collect();
+        Records {
+            stored: slots,
+            ..Records::default()
+        }
+    }
+
+    /// Adds a record with its values (one per source field, in the source's order).
+    pub fn push(&mut self, mut record: Record, values: &[Value]) {
+        record.values = self.values.len() as u32;
+        let slots = &self.stored[record.source];
+        self.values.extend(
+            values
+                .iter()
+                .zip(slots)
+                .filter(|(_, slot)| slot.is_some())
+                .map(|(v, _)| *v),
+        );
+        self.list.push(record);
+    }
+
+    /// Field `field` of a record (empty when the config reads no such field).
+    pub fn value(&self, record: &Record, field: usize) -> Value {
+        match self.stored[record.source].get(field).copied().flatten() {
+            Some(slot) => self.values[record.values as usize + slot as usize],
+            None => Value::Empty,
+        }
+    }
+
+    pub fn text(&self, word: Word) -> &str {
+        self.words.text(word)
+    }
+
+    /// A record's name as normalized (`·` kept).
+    pub fn name(&self, record: &Record) -> &str {
+        self.words.text(record.name)
+    }
+
+    /// A record's name without middle dots, so `阿依古丽·买买提` and `阿依古丽买买提` agree.
+    pub fn name_key(&self, record: &Record) -> String {
+        self.name(record).chars().filter(|c| *c != '·').collect()
+    }
+
+    pub fn len(&self) -> usize {
+        self.list.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.list.is_empty()
+    }
+
+    pub fn iter(&self) -> std::slice::Iter<'_, Record> {
+        self.list.iter()
+    }
+
+    pub fn as_slice(&self) -> &[Record] {
+        &self.list
+    }
+}
+
+impl<'a> IntoIterator for &'a Records {
+    type Item = &'a Record;
+    type IntoIter = std::slice::Iter<'a, Record>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.list.iter()
+    }
+}
+
+impl std::ops::Index<usize> for Records {
+    type Output = Record;
+    fn index(&self, index: usize) -> &Record {
+        &self.list[index]
+    }
 }
 
 /// An input row that could not be used, with the reason. Counted, never dropped silently.

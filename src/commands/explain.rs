@@ -9,7 +9,7 @@ use super::{print, ExitStatus, Failure};
 use crate::config::Settings;
 use crate::link::model::Model;
 use crate::mask::{mask_id, mask_name};
-use crate::model::Record;
+use crate::model::{Record, Records};
 use crate::normalize::region::Regions;
 use crate::{ingest, link, normalize};
 
@@ -34,7 +34,7 @@ pub fn run(args: &ExplainArgs) -> Result<ExitStatus, Failure> {
         Failure::BadInput(lines.join("\n"))
     })?;
     let names: Vec<String> = tables.iter().map(|t| t.file.name.clone()).collect();
-    let records = normalize::run(&mut tables, &settings, &Regions::bundled())
+    let records = normalize::run(&mut tables, &settings, Regions::bundled())
         .map_err(|e| Failure::BadInput(e.to_string()))?
         .0
         .records;
@@ -97,13 +97,13 @@ fn unchanged_inputs(manifest: &serde_json::Value) -> Result<Vec<PathBuf>, Failur
 
 fn explanation(
     linkage: &link::Linkage,
-    records: &[Record],
+    records: &Records,
     names: &[String],
     settings: &Settings,
     index: usize,
     args: &ExplainArgs,
 ) -> String {
-    let describe = |i: usize| row_line(&records[i], names, settings, args.full);
+    let describe = |i: usize| row_line(&records[i], records, names, settings, args.full);
     let person = linkage.linked(index);
     let mut text = format!(
         "{}\n  person {} · {} row(s) · placed by: {}\n",
@@ -143,16 +143,22 @@ fn explanation(
 }
 
 /// A row as a line: file and row, source, name and ID (masked unless `full`), county.
-fn row_line(record: &Record, names: &[String], settings: &Settings, full: bool) -> String {
+fn row_line(
+    record: &Record,
+    records: &Records,
+    names: &[String],
+    settings: &Settings,
+    full: bool,
+) -> String {
     let id = match record.id.valid() {
         Some(id) if full => id.to_string(),
         Some(id) => mask_id(id),
         None => record.id.state().to_string(),
     };
     let name = if full {
-        record.name.text.clone()
+        records.name(record).to_string()
     } else {
-        mask_name(&record.name.text)
+        mask_name(records.name(record))
     };
     let county = record
         .county

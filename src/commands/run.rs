@@ -62,7 +62,7 @@ fn job(
     let regions = Regions::bundled();
     let (mut normalized, normalizing) = progress
         .stage("normalize", || {
-            normalize::run(&mut tables, &config.settings, &regions)
+            normalize::run(&mut tables, &config.settings, regions)
         })
         .map_err(|e| ingest_failure(vec![e]))?;
     progress.split_reading("ingest", "normalize", normalizing);
@@ -158,7 +158,7 @@ fn apply_ledger<'l>(
                     .county
                     .as_ref()
                     .map_or(String::new(), |c| c.code.clone()),
-                name: record.name.key(),
+                name: result.records.name_key(record),
             }
         })
         .collect();

@@ -139,6 +139,53 @@ impl Source {
 }
 
 impl Settings {
+    /// Per source, per field: whether any part of the config reads the field's values (a
+    /// condition, an active window, a death's date, a duplicate check, the linker). Records
+    /// keep only those.
+    pub fn fields_read(&self) -> Vec<Vec<bool>> {
+        let mut read: Vec<Vec<bool>> = self
+            .sources
+            .iter()
+            .map(|s| vec![false; s.fields.len()])
+            .collect();
+        for (id, source) in self.sources.iter().enumerate() {
+            mark_conditions(&source.active, id, &mut read);
+            for field in [source.active_from, source.active_until]
+                .into_iter()
+                .flatten()
+            {
+                read[id][field] = true;
+            }
+            for (f, field) in source.fields.iter().enumerate() {
+                let linked = self.link.features.iter().any(|x| x.name == field.name);
+                let distinct = self.link.distinct_rows_in.iter().any(|d| {
+                    d.source == source.key && d.per.as_deref() == Some(field.name.as_str())
+                });
+                read[id][f] |= linked || distinct;
+            }
+        }
+        for death in &self.deaths {
+            mark_conditions(&death.conditions, death.source, &mut read);
+            if let Some(field) = death.date {
+                read[death.source][field] = true;
+            }
+        }
+        for rule in &self.rules {
+            mark_conditions(&rule.when, rule.subject, &mut read);
+            match &rule.check {
+                Check::Requires { source, conditions } | Check::Forbids { source, conditions } => {
+                    mark_conditions(conditions, *source, &mut read)
+                }
+                Check::Duplicate { field, conditions } => {
+                    read[rule.subject][*field] = true;
+                    mark_conditions(conditions, rule.subject, &mut read);
+                }
+                Check::Always => {}
+            }
+        }
+        read
+    }
+
     pub fn source(&self, key: &str) -> Option<SourceId> {
         self.sources.iter().position(|s| s.key == key)
     }
@@ -284,6 +331,23 @@ fn resolve_link(
         }
     }
     Ok(link)
+}
+
+/// Marks the fields `conditions` (on rows of `source`) read, through linked conditions too.
+fn mark_conditions(conditions: &[Condition], source: SourceId, read: &mut [Vec<bool>]) {
+    for condition in conditions {
+        match condition {
+            Condition::FieldIn { field, .. }
+            | Condition::FieldEmpty { field, .. }
+            | Condition::FieldIsAsOfYear { field } => read[source][*field] = true,
+            Condition::Linked {
+                source: other,
+                conditions,
+                ..
+            } => mark_conditions(conditions, *other, read),
+            Condition::Active(_) | Condition::Age { .. } | Condition::Living(_) => {}
+        }
+    }
 }
 
 fn resolve_field(

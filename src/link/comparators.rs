@@ -372,7 +372,7 @@ mod tests {
             side: 0,
             source: 0,
         };
-        builder.push(origin, &[Value::Name(&normalized)]);
+        builder.push(origin, &[Value::Name(&normalized.text, false)]);
         match builder.finish().columns.remove(0) {
             super::super::table::Column::Name(mut n) => n.entries.remove(1),
             _ => unreachable!(),
@@ -522,7 +522,7 @@ mod tests {
             let mut bytes = ID.as_bytes().to_vec();
             bytes[pos] = b'0' + (bytes[pos] - b'0' + delta) % 10;
             let typo = IdValue::new(&IdNumber::Invalid {
-                digits: String::from_utf8(bytes).unwrap(),
+                digits: String::from_utf8(bytes).unwrap().into(),
                 defect: crate::normalize::id_number::IdDefect::CheckCharacter,
             }, false);
             prop_assert!(id_test(LevelTest::OneSubstitution, &id(ID), &typo));

@@ -13,8 +13,8 @@ use crate::config::link::{ListColumn, ListsSettings, LIST_NAMES};
 use crate::ingest::encoding;
 use crate::model::{Cell, CellOrigin, FieldKind};
 use crate::normalize::id_number::{self, IdNumber, IdRepair};
-use crate::normalize::name::{normalize_name, Name};
-use crate::normalize::normalize_value;
+use crate::normalize::name::{normalize_name, Name, NameRepair};
+use crate::normalize::{normalize_value, Cleaned};
 
 /// The rows of the lists and what names them in the outputs.
 pub struct Lists {
@@ -242,12 +242,10 @@ fn normalized(column: &ListColumn, text: &str) -> Owned {
                 origin: CellOrigin::Text,
             };
             match normalize_value(kind, &cell) {
-                crate::model::Value::Date(d) => Owned::Date(Some(d)),
+                Cleaned::Date(d) => Owned::Date(Some(d)),
                 _ if kind == FieldKind::Date => Owned::Date(None),
-                crate::model::Value::Text(t) | crate::model::Value::Unparsed(t) => {
-                    Owned::Word(Some(t))
-                }
-                crate::model::Value::Empty => Owned::Word(None),
+                Cleaned::Text(t) | Cleaned::Unparsed(t) => Owned::Word(Some(t)),
+                Cleaned::Empty => Owned::Word(None),
             }
         }
     }
@@ -256,7 +254,9 @@ fn normalized(column: &ListColumn, text: &str) -> Owned {
 fn as_value(owned: &Owned) -> Value<'_> {
     match owned {
         Owned::Id(id, legacy) => Value::Id(id, *legacy),
-        Owned::Name(name) => Value::Name(name),
+        Owned::Name(name) => {
+            Value::Name(&name.text, name.repairs.contains(&NameRepair::Traditional))
+        }
         Owned::Date(date) => Value::Date(*date, false),
         Owned::Word(word) => Value::Word(word.as_deref(), false),
     }

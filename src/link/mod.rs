@@ -31,7 +31,7 @@ use sha2::{Digest, Sha256};
 
 use crate::config::link::LinkSettings;
 use crate::config::{Settings, SourceId};
-use crate::model::{IdSource, Record};
+use crate::model::{IdSource, Record, Records};
 use blocking::Keys;
 use comparison::Comparer;
 use engine::{Decision, Joined, LinkCounts, LinkRequest, PairOutcome};
@@ -267,7 +267,7 @@ impl Linkage {
 /// Links the job's records. `file_names` name each file for the keys of rows no ID places;
 /// `model` is a saved model to use instead of training one.
 pub fn link(
-    records: &[Record],
+    records: &Records,
     file_names: &[String],
     settings: &Settings,
     model: Option<Model>,
@@ -354,7 +354,7 @@ fn review_pairs(pairs: &[PairOutcome], person_of: &[usize]) -> Vec<PairOutcome> 
 
 /// A person's key: from its valid ID when it has one, else from its first row.
 fn cluster_key(
-    records: &[Record],
+    records: &Records,
     rows: &[u32],
     joined: &[Joined],
     file_names: &[String],

@@ -9,8 +9,9 @@ use super::table::{LinkTable, Origin, TableBuilder, Value, NO_GROUP};
 use crate::config::link::Feature;
 use crate::config::{Settings, Source};
 use crate::model::Value as Cell;
-use crate::model::{FieldKind, Record};
+use crate::model::{FieldKind, Record, Records};
 use crate::normalize::id_number::{self, IdNumber};
+use crate::normalize::name::NameRepair;
 use crate::normalize::name::{normalize_name, Name};
 
 /// Where a source's rows get one feature's value.
@@ -43,7 +44,7 @@ enum Owned {
     Name(Name),
 }
 
-pub fn table(records: &[Record], settings: &Settings) -> LinkTable {
+pub fn table(records: &Records, settings: &Settings) -> LinkTable {
     let features = &settings.link.features;
     let readers: Vec<Vec<Reader>> = settings
         .sources
@@ -55,11 +56,14 @@ pub fn table(records: &[Record], settings: &Settings) -> LinkTable {
     let groups = distinct_groups(records, settings);
     for (record, group) in records.iter().zip(groups) {
         let readers = &readers[record.source];
-        let owned: Vec<Option<Owned>> = readers.iter().map(|r| owned_value(*r, record)).collect();
+        let owned: Vec<Option<Owned>> = readers
+            .iter()
+            .map(|r| owned_value(*r, record, records))
+            .collect();
         let values: Vec<Value> = readers
             .iter()
             .zip(&owned)
-            .map(|(r, o)| value(*r, record, o.as_ref()))
+            .map(|(r, o)| value(*r, record, records, o.as_ref()))
             .collect();
         let origin = Origin {
             group,
@@ -73,7 +77,7 @@ pub fn table(records: &[Record], settings: &Settings) -> LinkTable {
 
 /// Per record: its group of distinct rows (a file of a `distinct_rows_in` source, and the
 /// value of its `per` field), or `NO_GROUP`.
-fn distinct_groups(records: &[Record], settings: &Settings) -> Vec<u32> {
+fn distinct_groups(records: &Records, settings: &Settings) -> Vec<u32> {
     let rule_of: Vec<Option<Option<usize>>> = settings
         .sources
         .iter()
@@ -92,8 +96,8 @@ fn distinct_groups(records: &[Record], settings: &Settings) -> Vec<u32> {
         .map(|record| match rule_of[record.source] {
             None => NO_GROUP,
             Some(per) => {
-                let value = per.map_or(String::new(), |f| match &record.values[f] {
-                    Cell::Text(t) | Cell::Unparsed(t) => t.clone(),
+                let value = per.map_or(String::new(), |f| match records.value(record, f) {
+                    Cell::Text(t) | Cell::Unparsed(t) => records.text(t).to_string(),
                     Cell::Date(d) => d.to_string(),
                     Cell::Empty => String::new(),
                 });
@@ -104,12 +108,12 @@ fn distinct_groups(records: &[Record], settings: &Settings) -> Vec<u32> {
         .collect()
 }
 
-fn owned_value(reader: Reader, record: &Record) -> Option<Owned> {
+fn owned_value(reader: Reader, record: &Record, records: &Records) -> Option<Owned> {
     let Reader::Field(field, kind) = reader else {
         return None;
     };
-    let text = match &record.values[field] {
-        Cell::Text(t) | Cell::Unparsed(t) => t,
+    let text = match records.value(record, field) {
+        Cell::Text(t) | Cell::Unparsed(t) => records.text(t),
         _ => return None,
     };
     match kind {
@@ -121,24 +125,32 @@ fn owned_value(reader: Reader, record: &Record) -> Option<Owned> {
     }
 }
 
-fn value<'a>(reader: Reader, record: &'a Record, owned: Option<&'a Owned>) -> Value<'a> {
+fn value<'a>(
+    reader: Reader,
+    record: &'a Record,
+    records: &'a Records,
+    owned: Option<&'a Owned>,
+) -> Value<'a> {
+    let text = |field: usize| records.value(record, field).text().map(|w| records.text(w));
     match reader {
         Reader::Id => Value::Id(&record.id, record.id_legacy),
-        Reader::Name => Value::Name(&record.name),
-        Reader::BirthDate(field) => match field.and_then(|f| record.values[f].date()) {
+        Reader::Name => Value::Name(records.name(record), record.name_traditional),
+        Reader::BirthDate(field) => match field.and_then(|f| records.value(record, f).date()) {
             Some(date) => Value::Date(Some(date), false),
             None => Value::Date(record.birth_date, true),
         },
-        Reader::Sex(field) => match field.and_then(|f| record.values[f].text()) {
+        Reader::Sex(field) => match field.and_then(text) {
             Some(sex) => Value::Word(Some(sex), false),
             None => Value::Word(record.id.valid().and_then(id_number::sex), true),
         },
-        Reader::County => Value::Word(record.county.as_ref().map(|c| c.code.as_str()), false),
+        Reader::County => Value::Word(record.county.map(|c| c.code.as_str()), false),
         Reader::Field(field, kind) => match (owned, kind) {
             (Some(Owned::Id(id)), _) => Value::Id(id, false),
-            (Some(Owned::Name(name)), _) => Value::Name(name),
-            (None, FieldKind::Date) => Value::Date(record.values[field].date(), false),
-            (None, _) => Value::Word(record.values[field].text(), false),
+            (Some(Owned::Name(name)), _) => {
+                Value::Name(&name.text, name.repairs.contains(&NameRepair::Traditional))
+            }
+            (None, FieldKind::Date) => Value::Date(records.value(record, field).date(), false),
+            (None, _) => Value::Word(text(field), false),
         },
         Reader::Missing => Value::Missing,
     }

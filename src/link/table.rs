@@ -3,15 +3,12 @@
 //! analysed once: its characters, `·`-separated parts and pinyin), dates are days. Built from
 //! normalized records for the job, or from CSV columns for `recon link`.
 
-use std::collections::HashMap;
-
 use chrono::{Datelike, NaiveDate};
 use pinyin::ToPinyinMulti;
 use rayon::prelude::*;
 
 use crate::config::link::{Feature, FeatureKind};
 use crate::normalize::id_number::IdNumber;
-use crate::normalize::name::{Name, NameRepair};
 
 /// An ID's digits and what they are worth.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -287,34 +284,15 @@ pub fn day_to_date(day: i32) -> Option<NaiveDate> {
 /// One row's value of one feature, as handed to the builder.
 pub enum Value<'a> {
     Id(&'a IdNumber, bool),
-    Name(&'a Name),
+    /// A name as normalized, and whether it had traditional characters.
+    Name(&'a str, bool),
     Date(Option<NaiveDate>, bool),
     Word(Option<&'a str>, bool),
     /// The row's source has no such field.
     Missing,
 }
 
-/// A fast hash for interning short strings (names, words): a word at a time, multiply and
-/// rotate. Not for keys an adversary picks; here every key is the run's own data.
-#[derive(Default)]
-pub struct FastHasher(u64);
-
-impl std::hash::Hasher for FastHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        for chunk in bytes.chunks(8) {
-            let mut word = [0u8; 8];
-            word[..chunk.len()].copy_from_slice(chunk);
-            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(word))
-                .wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
-        }
-    }
-
-    fn finish(&self) -> u64 {
-        self.0
-    }
-}
-
-type Interned = HashMap<String, u32, std::hash::BuildHasherDefault<FastHasher>>;
+type Interned = crate::model::FastMap<String, u32>;
 
 /// Builds a `LinkTable` row by row, interning names and words.
 pub struct TableBuilder {
@@ -366,19 +344,17 @@ impl TableBuilder {
         {
             match (column, value) {
                 (Column::Id(ids), Value::Id(id, legacy)) => ids.push(IdValue::new(id, *legacy)),
-                (Column::Name(names), Value::Name(name)) => {
+                (Column::Name(names), Value::Name(name, traditional)) => {
                     let key = if name.is_empty() {
                         0
                     } else {
-                        intern(interned, &mut names.entries, &name.text, |t| NameEntry {
+                        intern(interned, &mut names.entries, name, |t| NameEntry {
                             text: t.to_string(),
                             ..NameEntry::default()
                         })
                     };
                     names.values.push(key);
-                    names
-                        .traditional
-                        .push(name.repairs.contains(&NameRepair::Traditional));
+                    names.traditional.push(*traditional);
                 }
                 (Column::Date(dates), Value::Date(date, from_id)) => {
                     dates.days.push(date.map_or(NO_DATE, date_to_day));

@@ -9,21 +9,75 @@ const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
 const CHECK_CHARS: [u8; 11] = *b"10X98765432";
 
 /// What an ID cell turned out to be.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum IdNumber {
     Missing,
     /// 18 characters, a real birth date and a matching check character.
-    Valid(String),
+    Valid(IdText),
     /// Looks like an ID but fails: a typo, a wrong length. Kept for reports, never linked.
     Invalid {
-        digits: String,
+        digits: IdText,
         defect: IdDefect,
     },
     /// Excel kept only 15 significant digits (number cell or scientific notation): the
     /// surviving leading digits are kept, the tail is unknown.
     Damaged {
-        prefix: String,
+        prefix: IdText,
     },
+}
+
+/// An ID's characters, held without a heap allocation (a province holds tens of millions):
+/// up to 24 bytes, a longer value cut at a character boundary (it is invalid anyway).
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct IdText {
+    bytes: [u8; 24],
+    len: u8,
+}
+
+impl IdText {
+    pub fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.bytes[..self.len as usize]).unwrap_or("")
+    }
+}
+
+impl From<&str> for IdText {
+    fn from(text: &str) -> IdText {
+        let mut end = text.len().min(24);
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        let mut bytes = [0; 24];
+        bytes[..end].copy_from_slice(&text.as_bytes()[..end]);
+        IdText {
+            bytes,
+            len: end as u8,
+        }
+    }
+}
+
+impl From<String> for IdText {
+    fn from(text: String) -> IdText {
+        IdText::from(text.as_str())
+    }
+}
+
+impl std::ops::Deref for IdText {
+    type Target = str;
+    fn deref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl std::fmt::Display for IdText {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::fmt::Debug for IdText {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:?}", self.as_str())
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -51,7 +105,7 @@ pub struct ParsedId {
 impl IdNumber {
     pub fn valid(&self) -> Option<&str> {
         match self {
-            IdNumber::Valid(id) => Some(id),
+            IdNumber::Valid(id) => Some(id.as_str()),
             _ => None,
         }
     }
@@ -144,7 +198,9 @@ pub fn parse_id(raw: &str, from_number_cell: bool) -> ParsedId {
     }
     if let Some(prefix) = scientific_mantissa(&cleaned) {
         return ParsedId {
-            id: IdNumber::Damaged { prefix },
+            id: IdNumber::Damaged {
+                prefix: prefix.into(),
+            },
             repairs,
         };
     }
@@ -152,7 +208,7 @@ pub fn parse_id(raw: &str, from_number_cell: bool) -> ParsedId {
     if from_number_cell && digits.len() > 15 && digits.bytes().all(|b| b.is_ascii_digit()) {
         return ParsedId {
             id: IdNumber::Damaged {
-                prefix: digits[..15].to_string(),
+                prefix: digits[..15].into(),
             },
             repairs,
         };
@@ -192,9 +248,9 @@ fn classify18(text: String) -> IdNumber {
         None
     };
     match defect {
-        None => IdNumber::Valid(text),
+        None => IdNumber::Valid(text.into()),
         Some(defect) => IdNumber::Invalid {
-            digits: text,
+            digits: text.into(),
             defect,
         },
     }
@@ -273,7 +329,7 @@ mod tests {
             format!("{} {}", &id[..6], &id[6..]),
         ] {
             let parsed = parse_id(&raw, false);
-            assert_eq!(parsed.id, IdNumber::Valid(id.clone()), "{raw}");
+            assert_eq!(parsed.id, IdNumber::Valid(id.as_str().into()), "{raw}");
             assert_eq!(parsed.repairs, vec![IdRepair::Cosmetic]);
         }
     }
@@ -283,7 +339,7 @@ mod tests {
         let id18 = make_id(422101, "19650412", 213);
         let id15 = format!("{}{}", &id18[..6], &id18[8..17]);
         let parsed = parse_id(&id15, false);
-        assert_eq!(parsed.id, IdNumber::Valid(id18));
+        assert_eq!(parsed.id, IdNumber::Valid(id18.into()));
         assert_eq!(parsed.repairs, vec![IdRepair::Legacy15]);
         // A 15-digit number fits in a float exactly: a number cell does not damage it.
         assert!(parse_id(&id15, true).id.valid().is_some());
@@ -329,7 +385,7 @@ mod tests {
     proptest! {
         #[test]
         fn every_generated_id_is_valid(id in arb_id()) {
-            prop_assert_eq!(parse_id(&id, false).id, IdNumber::Valid(id));
+            prop_assert_eq!(parse_id(&id, false).id, IdNumber::Valid(id.into()));
         }
 
         #[test]
@@ -343,7 +399,7 @@ mod tests {
         #[test]
         fn cosmetic_noise_never_changes_the_id(id in arb_id(), pad in "[ \t']{0,3}", lower in any::<bool>()) {
             let raw = format!("{pad}{}{pad}", if lower { id.to_lowercase() } else { id.clone() });
-            prop_assert_eq!(parse_id(&raw, false).id, IdNumber::Valid(id));
+            prop_assert_eq!(parse_id(&raw, false).id, IdNumber::Valid(id.into()));
         }
 
         #[test]

@@ -18,7 +18,7 @@ use rayon::prelude::*;
 use crate::config::{Settings, Source};
 use crate::ingest::{self, column_name, DataRow, IngestError, LoadedTable};
 use crate::model::{
-    Cell, CellOrigin, CountyRef, FieldKind, FileId, IdSource, Record, Reject, RowRef, Value,
+    Cell, CellOrigin, FieldKind, FileId, IdSource, Record, Records, Reject, RowRef, Value, Words,
 };
 use id_number::{IdNumber, ParsedId};
 use region::{CountyProblem, Regions};
@@ -31,9 +31,30 @@ const SUMMARY_ROW_NAMES: [&str; 4] = ["合计", "总计", "小计", "共计"];
 pub type Quality = BTreeMap<(FileId, String, &'static str), u64>;
 
 pub struct Normalized {
-    pub records: Vec<Record>,
+    pub records: Records,
     pub rejects: Vec<Reject>,
     pub quality: Quality,
+}
+
+/// A cell's value once cleaned, before its text is interned.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Cleaned {
+    Empty,
+    Text(String),
+    Date(chrono::NaiveDate),
+    /// Present but not understood (a date cell saying `长期`).
+    Unparsed(String),
+}
+
+impl Cleaned {
+    fn interned(self, words: &mut Words) -> Value {
+        match self {
+            Cleaned::Empty => Value::Empty,
+            Cleaned::Text(t) => Value::Text(words.intern(&t)),
+            Cleaned::Date(d) => Value::Date(d),
+            Cleaned::Unparsed(t) => Value::Unparsed(words.intern(&t)),
+        }
+    }
 }
 
 /// A vocabulary word in the canonical form cells of `kind` are put in.
@@ -45,7 +66,7 @@ pub fn canonical_word(kind: FieldKind, raw: &str) -> String {
             origin: CellOrigin::Text,
         },
     ) {
-        Value::Text(t) => t,
+        Cleaned::Text(t) => t,
         _ => clean_word(raw),
     }
 }
@@ -66,10 +87,10 @@ fn chunk_rows() -> usize {
 pub fn run(
     tables: &mut [LoadedTable],
     settings: &Settings,
-    regions: &Regions,
+    regions: &'static Regions,
 ) -> Result<(Normalized, f64), IngestError> {
     let mut all = Normalized {
-        records: Vec::new(),
+        records: Records::new(&settings.fields_read()),
         rejects: Vec::new(),
         quality: Quality::new(),
     };
@@ -82,19 +103,36 @@ pub fn run(
         let file = table.file.id;
         ingest::read_rows(table, chunk, |rows| {
             let start = std::time::Instant::now();
-            let done: Vec<RowOutcome> = rows
-                .par_iter()
-                .map(|data| normalize_data_row(file, data, source, source_id, regions))
+            let parts: Vec<(Words, Vec<RowOutcome>)> = rows
+                .par_chunks(1024)
+                .map(|rows| {
+                    let mut words = Words::default();
+                    let done = rows
+                        .iter()
+                        .map(|data| {
+                            normalize_data_row(file, data, source, source_id, regions, &mut words)
+                        })
+                        .collect();
+                    (words, done)
+                })
                 .collect();
-            for (record, defects) in done {
-                for (field, defect) in defects {
-                    *all.quality
-                        .entry((file, columns[field].clone(), defect))
-                        .or_default() += 1;
-                }
-                match record {
-                    Ok(record) => all.records.push(record),
-                    Err(reject) => all.rejects.push(reject),
+            for (words, done) in parts {
+                let map = all.records.words.absorb(&words);
+                for (outcome, defects) in done {
+                    for (field, defect) in defects {
+                        *all.quality
+                            .entry((file, columns[field].clone(), defect))
+                            .or_default() += 1;
+                    }
+                    match outcome {
+                        Ok((mut record, values)) => {
+                            record.name = record.name.renumbered(&map);
+                            let values: Vec<Value> =
+                                values.into_iter().map(|v| v.renumbered(&map)).collect();
+                            all.records.push(record, &values);
+                        }
+                        Err(reject) => all.rejects.push(reject),
+                    }
                 }
             }
             normalizing += start.elapsed();
@@ -116,8 +154,12 @@ fn column_names(table: &LoadedTable) -> Vec<String> {
         .collect()
 }
 
-/// A row's record or reject, and the defects (field, code) found on the way.
-type RowOutcome = (Result<Record, Reject>, Vec<(usize, &'static str)>);
+/// A row's record and its values (or its reject), and the defects (field, code) found on the
+/// way; words are those of the chunk's own table.
+type RowOutcome = (
+    Result<(Record, Vec<Value>), Reject>,
+    Vec<(usize, &'static str)>,
+);
 
 /// One data row: its record or the reject, and the defects found on the way.
 fn normalize_data_row(
@@ -125,39 +167,38 @@ fn normalize_data_row(
     data: &DataRow,
     source: &Source,
     source_id: usize,
-    regions: &Regions,
+    regions: &'static Regions,
+    words: &mut Words,
 ) -> RowOutcome {
     let row = RowRef {
         file,
         row: data.row,
     };
     let mut defects = Vec::new();
-    let record =
-        normalize_row(row, data, source, source_id, regions, &mut defects).map_err(|reason| {
-            Reject {
-                row,
-                column: String::new(),
-                reason,
-                detail: match reason {
-                    "summary_row" => "a totals row (合计), not a person".into(),
-                    _ => {
-                        "the row has neither a name nor an ID, certificate or student number".into()
-                    }
-                },
-            }
-        });
+    let record = normalize_row(row, data, source, source_id, regions, words, &mut defects).map_err(
+        |reason| Reject {
+            row,
+            column: String::new(),
+            reason,
+            detail: match reason {
+                "summary_row" => "a totals row (合计), not a person".into(),
+                _ => "the row has neither a name nor an ID, certificate or student number".into(),
+            },
+        },
+    );
     (record, defects)
 }
 
-/// One row -> one record, or the reason it cannot be a person row.
+/// One row -> one record and its values, or the reason it cannot be a person row.
 fn normalize_row(
     row: RowRef,
     data: &DataRow,
     source: &Source,
     source_id: usize,
-    regions: &Regions,
+    regions: &'static Regions,
+    words: &mut Words,
     defects: &mut Vec<(usize, &'static str)>,
-) -> Result<Record, &'static str> {
+) -> Result<(Record, Vec<Value>), &'static str> {
     let mut values: Vec<Value> = Vec::with_capacity(source.fields.len());
     let mut name = name::Name::default();
     let mut ids: Vec<(IdSource, ParsedId, usize)> = Vec::new();
@@ -190,23 +231,25 @@ fn normalize_row(
             }
             FieldKind::County | FieldKind::CountyCode => {}
             kind => {
-                value = normalize_value(kind, cell);
-                if matches!(value, Value::Unparsed(_)) {
+                let cleaned = normalize_value(kind, cell);
+                if matches!(cleaned, Cleaned::Unparsed(_)) {
                     defects.push((index, unparsed_code(kind)));
                 }
+                value = cleaned.interned(words);
             }
         }
         values.push(value);
     }
-    fill_from_certificate(source, &mut values, &derived);
+    fill_from_certificate(source, &mut values, &derived, words);
     let (mut id, mut id_source, id_legacy) = choose_id(&ids, defects);
-    if let Some(head) = own_household_head(source, &values).filter(|_| id.valid().is_none()) {
+    if let Some(head) = own_household_head(source, &values, words).filter(|_| id.valid().is_none())
+    {
         defects.extend(
             source
                 .field("household_head_id")
                 .map(|f| (f, "id_from_household_head")),
         );
-        (id, id_source) = (IdNumber::Valid(head), IdSource::HouseholdHead);
+        (id, id_source) = (IdNumber::Valid(head.into()), IdSource::HouseholdHead);
     }
     if name.is_empty() && id == IdNumber::Missing {
         return Err("no_identity");
@@ -223,25 +266,27 @@ fn normalize_row(
     }
     .or_else(|| source.field("birth_date").and_then(|f| values[f].date()));
     let county = resolve_county(source, data, &id, regions, defects);
-    Ok(Record {
+    let record = Record {
         row,
         source: source_id,
         id,
         id_source,
         id_legacy,
-        name,
+        name_traditional: name.repairs.contains(&name::NameRepair::Traditional),
+        name: words.intern(&name.text),
         county,
         birth_date,
-        values,
-    })
+        values: 0,
+    };
+    Ok((record, values))
 }
 
 /// A household head's own row (与户主关系 本人) whose ID cell is unusable carries its ID in
 /// the 户主身份证号 column.
-fn own_household_head(source: &Source, values: &[Value]) -> Option<String> {
+fn own_household_head(source: &Source, values: &[Value], words: &Words) -> Option<String> {
     const HEAD_ITSELF: [&str; 3] = ["本人", "户主", "户主本人"];
-    let relation = values[source.field("relation")?].text()?;
-    let head = values[source.field("household_head_id")?].text()?;
+    let relation = words.text(values[source.field("relation")?].text()?);
+    let head = words.text(values[source.field("household_head_id")?].text()?);
     HEAD_ITSELF.contains(&relation).then(|| head.to_string())
 }
 
@@ -274,7 +319,7 @@ fn choose_id(
                 .unwrap_or(chosen);
             defects.push((column.2, "id_differs_from_certificate_or_student_number"));
         }
-        return (chosen.1.id.clone(), chosen.0, legacy(&chosen.1));
+        return (chosen.1.id, chosen.0, legacy(&chosen.1));
     }
     let own = ids
         .iter()
@@ -285,7 +330,7 @@ fn choose_id(
             if parsed.id == IdNumber::Missing {
                 defects.push((*field, "id_missing"));
             }
-            (parsed.id.clone(), IdSource::None, false)
+            (parsed.id, IdSource::None, false)
         }
         None => (IdNumber::Missing, IdSource::None, false),
     }
@@ -296,11 +341,12 @@ fn fill_from_certificate(
     source: &Source,
     values: &mut [Value],
     derived: &[(FieldKind, &'static str)],
+    words: &mut Words,
 ) {
     for (kind, word) in derived {
         if let Some(field) = source.field_of_kind(*kind) {
             if values[field].is_empty() {
-                values[field] = Value::Text(word.to_string());
+                values[field] = Value::Text(words.intern(word));
             }
         }
     }
@@ -311,17 +357,13 @@ fn resolve_county(
     source: &Source,
     data: &DataRow,
     id: &IdNumber,
-    regions: &Regions,
+    regions: &'static Regions,
     defects: &mut Vec<(usize, &'static str)>,
-) -> Option<CountyRef> {
+) -> Option<&'static region::County> {
     let id_region = match id {
         IdNumber::Valid(v) => Some(&v[..6]),
         IdNumber::Damaged { prefix } if prefix.len() >= 6 => Some(&prefix[..6]),
         _ => None,
-    };
-    let as_ref = |c: &region::County| CountyRef {
-        code: c.code.clone(),
-        name: c.name.clone(),
     };
     for kind in [FieldKind::CountyCode, FieldKind::County] {
         let Some(field) = source.field_of_kind(kind) else {
@@ -331,12 +373,12 @@ fn resolve_county(
             continue;
         }
         match regions.resolve(&data.cells[field].text, id_region) {
-            Ok(county) => return Some(as_ref(county)),
+            Ok(county) => return Some(county),
             Err(CountyProblem::Unknown) => defects.push((field, "county_unknown")),
             Err(CountyProblem::Ambiguous) => defects.push((field, "county_ambiguous")),
         }
     }
-    let from_id = id_region.and_then(|r| regions.by_code(r)).map(as_ref);
+    let from_id = id_region.and_then(|r| regions.by_code(r));
     if let Some(field) = source
         .field_of_kind(FieldKind::County)
         .or(source.field_of_kind(FieldKind::CountyCode))
@@ -366,19 +408,19 @@ fn unparsed_code(kind: FieldKind) -> &'static str {
 }
 
 /// A cell of a value kind (not name, ID or county) -> its canonical value.
-pub fn normalize_value(kind: FieldKind, cell: &Cell) -> Value {
+pub fn normalize_value(kind: FieldKind, cell: &Cell) -> Cleaned {
     let word = clean_word(cell.text.trim_start().trim_start_matches('\''));
     if word.is_empty() {
-        return Value::Empty;
+        return Cleaned::Empty;
     }
     let known = |v: Option<&str>| {
-        v.map_or(Value::Unparsed(word.clone()), |v| {
-            Value::Text(v.to_string())
+        v.map_or(Cleaned::Unparsed(word.clone()), |v| {
+            Cleaned::Text(v.to_string())
         })
     };
     match kind {
         FieldKind::Date => {
-            date::parse_date(&word).map_or(Value::Unparsed(word.clone()), Value::Date)
+            date::parse_date(&word).map_or(Cleaned::Unparsed(word.clone()), Cleaned::Date)
         }
         FieldKind::Year => known(parse_year(&word)),
         FieldKind::Grade => known(certificate::normalize_grade(&word)),
@@ -398,7 +440,7 @@ pub fn normalize_value(kind: FieldKind, cell: &Cell) -> Value {
                 .id
                 .valid(),
         ),
-        _ => Value::Text(word),
+        _ => Cleaned::Text(word),
     }
 }
 
@@ -426,11 +468,11 @@ mod tests {
     fn ticks_and_crosses_are_yes_and_no() {
         assert_eq!(
             normalize_value(FieldKind::YesNo, &text("√")),
-            Value::Text("是".into())
+            Cleaned::Text("是".into())
         );
         assert_eq!(
             normalize_value(FieldKind::YesNo, &text("×")),
-            Value::Text("否".into())
+            Cleaned::Text("否".into())
         );
     }
 
@@ -438,25 +480,28 @@ mod tests {
     fn values() {
         assert_eq!(
             normalize_value(FieldKind::Year, &text("2020年度")),
-            Value::Text("2020".into())
+            Cleaned::Text("2020".into())
         );
         assert_eq!(
             normalize_value(FieldKind::YesNo, &text("Y")),
-            Value::Text("是".into())
+            Cleaned::Text("是".into())
         );
         assert_eq!(
             normalize_value(FieldKind::Grade, &text("2级")),
-            Value::Text("二级".into())
+            Cleaned::Text("二级".into())
         );
         assert_eq!(
             normalize_value(FieldKind::Date, &text("长期")),
-            Value::Unparsed("长期".into())
+            Cleaned::Unparsed("长期".into())
         );
         assert_eq!(
             normalize_value(FieldKind::Text, &text(" 農村低保 ")),
-            Value::Text("农村低保".into())
+            Cleaned::Text("农村低保".into())
         );
-        assert_eq!(normalize_value(FieldKind::Text, &text("  ")), Value::Empty);
+        assert_eq!(
+            normalize_value(FieldKind::Text, &text("  ")),
+            Cleaned::Empty
+        );
         assert_eq!(canonical_word(FieldKind::Grade, "1"), "一级");
     }
 }

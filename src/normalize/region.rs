@@ -50,8 +50,13 @@ fn short_name(name: &str) -> Option<&str> {
 }
 
 impl Regions {
-    /// The reference data compiled into the binary.
-    pub fn bundled() -> Regions {
+    /// The reference data compiled into the binary, read once: records point into it.
+    pub fn bundled() -> &'static Regions {
+        static REGIONS: std::sync::OnceLock<Regions> = std::sync::OnceLock::new();
+        REGIONS.get_or_init(Regions::read)
+    }
+
+    fn read() -> Regions {
         let names = |text| -> HashMap<String, String> {
             csv_rows(text)
                 .map(|r| (r[0].clone(), r[1].clone()))

@@ -115,7 +115,7 @@ pub fn gap_rows(result: &RunResult) -> Vec<GapRow> {
                 source_file: result.file_name(record.row.file).to_string(),
                 source_row: record.row.row,
                 person_key,
-                name: record.name.text.clone(),
+                name: result.records.name(record).to_string(),
                 id_number: shown_id(&record.id, result.full_ids),
                 detail: gap.detail.clone(),
                 status: ledger_item.map_or(String::new(), |(status, _)| status.clone()),

@@ -17,7 +17,7 @@ use crate::config::{LoadedConfig, Settings};
 use crate::ingest::LoadedTable;
 use crate::ledger::RunLedger;
 use crate::link::Linkage;
-use crate::model::{Record, Reject};
+use crate::model::{Records, Reject};
 use crate::normalize::Quality;
 use crate::rules::Evaluation;
 pub use gap_list::{gap_rows, GapRow};
@@ -30,7 +30,7 @@ const COMPLETE_MARKER: &str = ".complete";
 pub struct RunResult<'a> {
     pub config: &'a LoadedConfig,
     pub tables: &'a [LoadedTable],
-    pub records: &'a [Record],
+    pub records: &'a Records,
     pub rejects: &'a [Reject],
     pub quality: &'a Quality,
     pub linkage: &'a Linkage,

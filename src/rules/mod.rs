@@ -12,7 +12,7 @@ use rayon::prelude::*;
 
 use crate::config::{Check, Condition, Rule, Settings};
 use crate::link::{Linkage, NearMiss, Undecided};
-use crate::model::{Record, Value};
+use crate::model::{Record, Records, Value};
 
 /// One finding: a rule and the subject row it flags.
 #[derive(Clone, Debug, PartialEq)]
@@ -56,9 +56,11 @@ struct PersonFacts {
 
 struct Context<'a> {
     settings: &'a Settings,
-    records: &'a [Record],
+    records: &'a Records,
     linkage: &'a Linkage,
     as_of: NaiveDate,
+    /// The as-of year as a word of the run, when any row holds it.
+    as_of_year: Option<crate::model::Word>,
     persons: Vec<PersonFacts>,
     active: Vec<bool>,
 }
@@ -66,7 +68,7 @@ struct Context<'a> {
 /// Evaluates the rules `rules_run` (indices into the catalogue) as of `as_of`.
 pub fn evaluate(
     settings: &Settings,
-    records: &[Record],
+    records: &Records,
     linkage: &Linkage,
     as_of: NaiveDate,
     rules_run: &[usize],
@@ -76,10 +78,15 @@ pub fn evaluate(
         records,
         linkage,
         as_of,
+        as_of_year: records.words.get(&as_of.year().to_string()),
         persons: Vec::new(),
         active: Vec::new(),
     };
-    let active: Vec<bool> = records.par_iter().map(|r| context.is_active(r)).collect();
+    let active: Vec<bool> = records
+        .as_slice()
+        .par_iter()
+        .map(|r| context.is_active(r))
+        .collect();
     let mut active_rows = BTreeMap::new();
     for (record, _) in records.iter().zip(&active).filter(|(_, a)| **a) {
         *active_rows
@@ -144,8 +151,8 @@ impl Context<'_> {
     fn is_active(&self, record: &Record) -> bool {
         let source = &self.settings.sources[record.source];
         let within = |field: Option<usize>, inside: fn(NaiveDate, NaiveDate) -> bool| {
-            field.is_none_or(|f| match &record.values[f] {
-                Value::Date(d) => inside(*d, self.as_of),
+            field.is_none_or(|f| match self.records.value(record, f) {
+                Value::Date(d) => inside(d, self.as_of),
                 _ => true,
             })
         };
@@ -172,7 +179,7 @@ impl Context<'_> {
             })
             .map(|d| Death {
                 record: index,
-                date: d.date.and_then(|f| record.values[f].date()),
+                date: d.date.and_then(|f| self.records.value(record, f).date()),
             })
             .find(|d| d.date.is_none_or(|date| date <= self.as_of))
     }
@@ -207,14 +214,17 @@ impl Context<'_> {
                 field,
                 words,
                 negate,
-            } => match &record.values[*field] {
-                Value::Text(t) => words.contains(t) != *negate,
+            } => match self.records.value(record, *field) {
+                Value::Text(t) => words.iter().any(|w| w == self.records.text(t)) != *negate,
                 Value::Empty => false,
                 Value::Date(_) | Value::Unparsed(_) => *negate,
             },
-            Condition::FieldEmpty { field, empty } => record.values[*field].is_empty() == *empty,
+            Condition::FieldEmpty { field, empty } => {
+                self.records.value(record, *field).is_empty() == *empty
+            }
             Condition::FieldIsAsOfYear { field } => {
-                record.values[*field].text() == Some(&self.as_of.year().to_string())
+                let year = self.records.value(record, *field).text();
+                year.is_some() && year == self.as_of_year
             }
             _ => false,
         }
@@ -247,11 +257,11 @@ impl Context<'_> {
                 )
             }
             Check::Duplicate { field, conditions } => {
-                let value = &self.records[index].values[*field];
+                let value = self.records.value(&self.records[index], *field);
                 let other = self.linkage.linked(index).iter().copied().find(|&r| {
                     r != index
                         && self.records[r].source == rule.subject
-                        && self.records[r].values[*field] == *value
+                        && self.records.value(&self.records[r], *field) == value
                         && self.all_hold(conditions, r)
                 })?;
                 (

@@ -172,7 +172,7 @@ pub fn generate(options: &SynthOptions) -> Result<SynthSummary, String> {
             &household,
             index,
             options,
-            &regions,
+            regions,
             &mut summary,
         )?;
     }
