@@ -95,7 +95,12 @@ fn ledger_items(wd: &Workdir) -> Vec<(String, String, String)> {
     assert_eq!(list.code, 0, "{}", list.stderr);
     let names: BTreeMap<String, String> = PEOPLE
         .iter()
-        .map(|(n, _)| (recon::link::person_key(&id_of(n)), n.to_string()))
+        .map(|(n, _)| {
+            (
+                recon::link::PersonKey::of_id(&id_of(n)).to_string(),
+                n.to_string(),
+            )
+        })
         .collect();
     let mut reader = csv::Reader::from_reader(list.stdout.as_bytes());
     let mut items: Vec<_> = reader
@@ -319,7 +324,7 @@ fn a_ledger_of_the_first_schema_version_is_migrated() {
                  PRAGMA user_version = 1;",
             )
             .unwrap();
-        let key = recon::link::person_key(&id_of("乙"));
+        let key = recon::link::PersonKey::of_id(&id_of("乙")).to_string();
         connection
             .execute(
                 "INSERT INTO items (key, rule_id, county_code, person_key, status, first_seen, last_seen) VALUES (?1, 'MED-01', '420325', ?2, 'new', '2020-06-01', '2020-06-01')",
@@ -363,7 +368,7 @@ fn county_notes_persist_and_the_ledger_exports_per_county() {
     let wd = Workdir::new();
     night_files(&wd, true, false, &[]);
     run_night(&wd, "2020-06-30");
-    let key = format!("MED-01:{}", recon::link::person_key(&id_of("丁")));
+    let key = format!("MED-01:{}", recon::link::PersonKey::of_id(&id_of("丁")));
     let noted = wd.recon(&[
         "ledger",
         "note",

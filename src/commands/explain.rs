@@ -110,13 +110,13 @@ fn explanation(
         describe(index),
         linkage.key_of(index),
         person.len(),
-        linkage.evidence[index]
+        linkage.evidence(index, &records[index])
     );
-    for &other in person.iter().filter(|&&o| o != index) {
+    for other in person.iter().map(|&o| o as usize).filter(|&o| o != index) {
         text.push_str(&format!(
             "    {} · placed by: {}\n",
             describe(other),
-            linkage.evidence[other]
+            linkage.evidence(other, &records[other])
         ));
     }
     let candidates = linkage.candidates(index);
@@ -126,7 +126,7 @@ fn explanation(
         candidates.len()
     ));
     for (rank, (other, probability)) in candidates.iter().take(args.candidates).enumerate() {
-        let same = if linkage.person_of[*other] == linkage.person_of[index] {
+        let same = if linkage.person_of(*other) == linkage.person_of(index) {
             "same person"
         } else {
             "another person"

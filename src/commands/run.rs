@@ -354,7 +354,7 @@ fn summary(result: &RunResult, out: &Path) -> String {
         "  {} rows used, {} rejected (rejects.csv), {} persons\n\nGaps by rule and county ({} in all)\n",
         result.records.len(),
         result.rejects.len(),
-        result.linkage.persons.len(),
+        result.linkage.persons(),
         result.evaluation.gaps.len()
     ));
     for &rule in &result.rules_run {

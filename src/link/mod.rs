@@ -40,13 +40,15 @@ use predict::Scorer;
 use table::LinkTable;
 
 /// Which records are the same person, and what the linker knows of every pair it weighed.
+/// Compact, as a province has tens of millions of rows: each person's records sit in one
+/// array, its key is 9 bytes, and how each row was placed is a small enum.
 pub struct Linkage {
-    /// Record index -> person index.
-    pub person_of: Vec<usize>,
-    pub persons: Vec<Person>,
-    /// Record index -> why it belongs to its person (`id`, `certificate`, `probable:0.982`,
-    /// `unlinked:missing`…).
-    pub evidence: Vec<String>,
+    person_of: Vec<u32>,
+    /// Every person's records, person after person: person p's are `members[starts[p]..starts[p + 1]]`.
+    members: Vec<u32>,
+    starts: Vec<u32>,
+    keys: Vec<PersonKey>,
+    joined: Vec<Joined>,
     /// Pairs for a person to decide: the best pair between two persons, in the review band.
     pub review: Vec<PairOutcome>,
     pub model: Model,
@@ -55,16 +57,42 @@ pub struct Linkage {
     settings: LinkSettings,
     suspect: Vec<bool>,
     scorer: Scorer,
-    /// Record index -> review pairs it is part of (indices into `review`).
+    /// Person -> review pairs they are part of (indices into `review`).
     review_of_person: HashMap<usize, Vec<usize>>,
-    sources: Vec<SourceId>,
 }
 
-pub struct Person {
-    /// Stable across runs for the same ID; never the ID itself.
-    pub key: String,
-    /// Record indices, in input order.
-    pub records: Vec<usize>,
+/// A person's stable key: `P` + 16 hex digits of a hash of their valid ID (the same every
+/// night, never the ID itself), or `R` + a hash of the file and row of their first row.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct PersonKey {
+    kind: u8,
+    hash: [u8; 8],
+}
+
+impl PersonKey {
+    fn of(kind: u8, text: &str) -> PersonKey {
+        let digest = Sha256::digest(text.as_bytes());
+        let mut hash = [0; 8];
+        hash.copy_from_slice(&digest[..8]);
+        PersonKey { kind, hash }
+    }
+
+    /// The key of the person whose valid ID this is.
+    pub fn of_id(id: &str) -> PersonKey {
+        PersonKey::of(b'P', &format!("recon-person-v1:{id}"))
+    }
+
+    /// The key of a person no valid ID places, by their first row.
+    fn of_row(file: &str, row: u32) -> PersonKey {
+        PersonKey::of(b'R', &format!("recon-row-v1:{file}#{row}"))
+    }
+}
+
+impl std::fmt::Display for PersonKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.kind as char)?;
+        self.hash.iter().try_for_each(|b| write!(f, "{b:02x}"))
+    }
 }
 
 /// The closest row that was not accepted as the same person, for a gap row to show.
@@ -85,18 +113,58 @@ pub struct Undecided {
 }
 
 impl Linkage {
-    /// The records of the person that record `index` belongs to (itself included).
-    pub fn linked(&self, index: usize) -> &[usize] {
-        &self.persons[self.person_of[index]].records
+    /// The records of the person that record `index` belongs to (itself included), in input
+    /// order.
+    pub fn linked(&self, index: usize) -> &[u32] {
+        self.members_of(self.person_of(index))
     }
 
-    pub fn key_of(&self, index: usize) -> &str {
-        &self.persons[self.person_of[index]].key
+    /// Person `person`'s records, in input order.
+    pub fn members_of(&self, person: usize) -> &[u32] {
+        &self.members[self.starts[person] as usize..self.starts[person + 1] as usize]
+    }
+
+    /// The person record `index` belongs to.
+    pub fn person_of(&self, index: usize) -> usize {
+        self.person_of[index] as usize
+    }
+
+    pub fn persons(&self) -> usize {
+        self.keys.len()
+    }
+
+    /// The records of every person, person after person.
+    pub fn each_person(&self) -> impl Iterator<Item = &[u32]> {
+        (0..self.persons()).map(|p| self.members_of(p))
+    }
+
+    pub fn key_of(&self, index: usize) -> PersonKey {
+        self.keys[self.person_of(index)]
+    }
+
+    /// How record `index` came to its person (`id`, `certificate`, `probable:0.982`,
+    /// `unlinked:missing`, `unlinked:id_of_another_person`…).
+    pub fn evidence(&self, index: usize, record: &Record) -> String {
+        let suspect = self.suspect[index];
+        let note = if suspect { ";id_of_another_person" } else { "" };
+        match self.joined[index] {
+            Joined::Anchor => record.id_source.code().to_string(),
+            Joined::Probable(p) => format!("probable:{p:.3}{note}"),
+            Joined::Alone if suspect => "unlinked:id_of_another_person".to_string(),
+            Joined::Alone => match record.id_source {
+                IdSource::None => format!("unlinked:{}", record.id.state()),
+                source => source.code().to_string(),
+            },
+        }
     }
 
     /// Whether record `index` carries a valid ID that was found to be another person's.
     pub fn id_is_another_persons(&self, index: usize) -> bool {
         self.suspect[index]
+    }
+
+    fn source_of(&self, index: usize) -> SourceId {
+        usize::from(self.table.source[index])
     }
 
     fn comparer(&self) -> Comparer<'_> {
@@ -109,18 +177,18 @@ impl Linkage {
 
     /// A review-band row of `source` that may be the person of record `index`.
     pub fn undecided(&self, index: usize, source: SourceId) -> Option<Undecided> {
-        let person = self.person_of[index];
+        let person = self.person_of(index);
         self.review_of_person
             .get(&person)?
             .iter()
             .map(|&k| &self.review[k])
             .filter_map(|pair| {
-                let other = if self.person_of[pair.a as usize] == person {
+                let other = if self.person_of(pair.a as usize) == person {
                     pair.b
                 } else {
                     pair.a
                 };
-                (self.sources[other as usize] == source).then_some(Undecided {
+                (self.source_of(other as usize) == source).then_some(Undecided {
                     record: other as usize,
                     probability: f64::from(pair.probability),
                 })
@@ -140,7 +208,7 @@ impl Linkage {
         let mut best: Vec<Option<(f64, usize)>> = vec![None; requests.len()];
         for (q, row) in self.blocked_with(&records) {
             let (record, source) = requests[q];
-            if self.person_of[row] == self.person_of[record] || self.sources[row] != source {
+            if self.person_of(row) == self.person_of(record) || self.source_of(row) != source {
                 continue;
             }
             let p = self.scorer.score(&comparer, record, row).probability();
@@ -215,9 +283,9 @@ impl Linkage {
         let comparer = self.comparer();
         let levels = comparer.levels(a, b);
         let what = explain::reason(&comparer, &levels, a, b, true);
-        let (pa, pb) = (self.person_of[a], self.person_of[b]);
+        let (pa, pb) = (self.person_of(a), self.person_of(b));
         let reviewed = self.review.iter().find(|p| {
-            let (x, y) = (self.person_of[p.a as usize], self.person_of[p.b as usize]);
+            let (x, y) = (self.person_of(p.a as usize), self.person_of(p.b as usize));
             (x, y) == (pa, pb) || (x, y) == (pb, pa)
         });
         let decision = match (pa == pb, reviewed) {
@@ -273,7 +341,6 @@ pub fn link(
     model: Option<Model>,
 ) -> Result<Linkage, String> {
     let table = records::table(records, settings);
-    let sources: Vec<SourceId> = records.iter().map(|r| r.source).collect();
     let outcome = engine::link(LinkRequest {
         table: &table,
         settings: &settings.link,
@@ -281,27 +348,24 @@ pub fn link(
         model,
         keep_anchor_pairs: false,
     })?;
-    let persons: Vec<Person> = outcome
+    let (mut members, mut starts) = (Vec::with_capacity(records.len()), Vec::new());
+    for rows in &outcome.clusters {
+        starts.push(members.len() as u32);
+        members.extend_from_slice(rows);
+    }
+    starts.push(members.len() as u32);
+    let keys = outcome
         .clusters
         .iter()
-        .map(|rows| Person {
-            key: cluster_key(records, rows, &outcome.joined, file_names),
-            records: rows.iter().map(|&r| r as usize).collect(),
-        })
+        .map(|rows| cluster_key(records, rows, &outcome.joined, file_names))
         .collect();
-    let person_of: Vec<usize> = outcome.cluster_of.iter().map(|&c| c as usize).collect();
-    let evidence = records
-        .iter()
-        .zip(&outcome.joined)
-        .zip(&outcome.suspect)
-        .map(|((record, joined), suspect)| evidence(record, *joined, *suspect))
-        .collect();
+    let person_of = outcome.cluster_of;
     let review = review_pairs(&outcome.pairs, &person_of);
     let mut review_of_person: HashMap<usize, Vec<usize>> = HashMap::new();
     for (k, pair) in review.iter().enumerate() {
         for row in [pair.a, pair.b] {
             review_of_person
-                .entry(person_of[row as usize])
+                .entry(person_of[row as usize] as usize)
                 .or_default()
                 .push(k);
         }
@@ -313,12 +377,14 @@ pub fn link(
             suspect: &outcome.suspect,
         },
         &outcome.model,
-        &outcome.cluster_of,
+        &person_of,
     );
     Ok(Linkage {
         person_of,
-        persons,
-        evidence,
+        members,
+        starts,
+        keys,
+        joined: outcome.joined,
         review,
         model: outcome.model,
         counts: outcome.counts,
@@ -327,13 +393,12 @@ pub fn link(
         suspect: outcome.suspect,
         scorer,
         review_of_person,
-        sources,
     })
 }
 
 /// The review band, one pair (the most probable) between any two persons.
-fn review_pairs(pairs: &[PairOutcome], person_of: &[usize]) -> Vec<PairOutcome> {
-    let mut best: BTreeMap<(usize, usize), PairOutcome> = BTreeMap::new();
+fn review_pairs(pairs: &[PairOutcome], person_of: &[u32]) -> Vec<PairOutcome> {
+    let mut best: BTreeMap<(u32, u32), PairOutcome> = BTreeMap::new();
     for pair in pairs
         .iter()
         .filter(|p| matches!(p.decision, Decision::Review(_)))
@@ -358,49 +423,18 @@ fn cluster_key(
     rows: &[u32],
     joined: &[Joined],
     file_names: &[String],
-) -> String {
+) -> PersonKey {
     let anchor = rows
         .iter()
         .find(|&&r| joined[r as usize] == Joined::Anchor)
         .and_then(|&r| records[r as usize].id.valid());
     match anchor {
-        Some(id) => person_key(id),
+        Some(id) => PersonKey::of_id(id),
         None => {
             let first = &records[rows[0] as usize];
-            unlinked_key(&format!(
-                "{}#{}",
-                file_names[first.row.file as usize], first.row.row
-            ))
+            PersonKey::of_row(&file_names[first.row.file as usize], first.row.row)
         }
     }
-}
-
-fn evidence(record: &Record, joined: Joined, suspect: bool) -> String {
-    let note = if suspect { ";id_of_another_person" } else { "" };
-    match joined {
-        Joined::Anchor => record.id_source.code().to_string(),
-        Joined::Probable(p) => format!("probable:{p:.3}{note}"),
-        Joined::Alone if suspect => "unlinked:id_of_another_person".to_string(),
-        Joined::Alone => match record.id_source {
-            IdSource::None => format!("unlinked:{}", record.id.state()),
-            source => source.code().to_string(),
-        },
-    }
-}
-
-fn short_hash(text: &str) -> String {
-    let digest = Sha256::digest(text.as_bytes());
-    digest[..8].iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// `P` + 16 hex digits of a hash of the ID: the same person gets the same key every night.
-pub fn person_key(id: &str) -> String {
-    format!("P{}", short_hash(&format!("recon-person-v1:{id}")))
-}
-
-/// `R` + a hash of the file and row: a person no valid ID places.
-fn unlinked_key(row_name: &str) -> String {
-    format!("R{}", short_hash(&format!("recon-row-v1:{row_name}")))
 }
 
 #[cfg(test)]
@@ -409,10 +443,14 @@ mod tests {
 
     #[test]
     fn keys_are_stable_and_hide_the_id() {
-        let key = person_key("11010519491231002X");
-        assert_eq!(key, person_key("11010519491231002X"));
-        assert_ne!(key, person_key("110105194912310037"));
+        let key = PersonKey::of_id("11010519491231002X").to_string();
+        assert_eq!(key, PersonKey::of_id("11010519491231002X").to_string());
+        assert_ne!(key, PersonKey::of_id("110105194912310037").to_string());
         assert_eq!(key.len(), 17);
-        assert!(!key.contains("19491231"));
+        assert!(key.starts_with('P') && !key.contains("19491231"));
+        // The same key as earlier versions gave, so ledgers keep their items.
+        let digest = Sha256::digest(b"recon-person-v1:11010519491231002X");
+        let hex: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(key, format!("P{hex}"));
     }
 }

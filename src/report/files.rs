@@ -100,20 +100,28 @@ fn ledger_columns(result: &RunResult, rule_id: &str, county: &str) -> Vec<String
 /// Every data row read: the person it was linked to and why, or (for a rejected row) no
 /// person and `rejected:<reason>`. Sorted by file and row.
 pub fn write_links(path: &Path, result: &RunResult) -> Result<(), ReportError> {
-    let linked = result.records.iter().enumerate().map(|(i, r)| {
-        (
-            r.row,
-            result.person_key(i).to_string(),
-            result.linkage.evidence[i].clone(),
-        )
+    let mut rejects: Vec<_> = result.rejects.iter().collect();
+    rejects.sort_by_key(|r| r.row);
+    let mut rejects = rejects.into_iter().peekable();
+    let mut records = result.records.iter().enumerate().peekable();
+    // Records and rejects are each in (file, row) order: merged as they are written, so the
+    // list of every row is never held in memory.
+    let rows = std::iter::from_fn(|| {
+        let next_reject = rejects.peek().map(|r| r.row);
+        match (records.peek(), next_reject) {
+            (Some((_, record)), Some(row)) if row < record.row => rejects.next().map(reject_line),
+            (Some(_), _) => records.next().map(|(i, record)| {
+                (
+                    record.row,
+                    result.person_key(i),
+                    result.linkage.evidence(i, record),
+                )
+            }),
+            (None, Some(_)) => rejects.next().map(reject_line),
+            (None, None) => None,
+        }
     });
-    let rejected = result
-        .rejects
-        .iter()
-        .map(|r| (r.row, String::new(), format!("rejected:{}", r.reason)));
-    let mut rows: Vec<_> = linked.chain(rejected).collect();
-    rows.sort();
-    let rows = rows.into_iter().map(|(row, key, evidence)| {
+    let lines = rows.map(|(row, key, evidence)| {
         [
             result.file_name(row.file).to_string(),
             row.row.to_string(),
@@ -122,7 +130,15 @@ pub fn write_links(path: &Path, result: &RunResult) -> Result<(), ReportError> {
         ]
     });
     let header = ["source_file", "source_row", "person_key", "evidence"];
-    write_csv_rows(path, csv_writer(path, &header, false)?, rows)
+    write_csv_rows(path, csv_writer(path, &header, false)?, lines)
+}
+
+fn reject_line(reject: &crate::model::Reject) -> (crate::model::RowRef, String, String) {
+    (
+        reject.row,
+        String::new(),
+        format!("rejected:{}", reject.reason),
+    )
 }
 
 /// Candidate links for a person to decide: the most probable pair between two persons that
@@ -138,8 +154,8 @@ pub fn write_review(path: &Path, result: &RunResult) -> Result<(), ReportError> 
             rb.row.to_string(),
             format!("{:.4}", pair.probability),
             result.linkage.pair_reason(pair),
-            result.person_key(a).to_string(),
-            result.person_key(b).to_string(),
+            result.person_key(a),
+            result.person_key(b),
         ]
     });
     let header = [

@@ -96,7 +96,7 @@ pub fn gap_rows(result: &RunResult) -> Vec<GapRow> {
             let record = &result.records[gap.record];
             let evidence = gap.evidence.map(|e| &result.records[e]);
             let nearest = gap.nearest.as_ref();
-            let person_key = result.person_key(gap.record).to_string();
+            let person_key = result.person_key(gap.record);
             let item = crate::ledger::item_key(&rule.id, &person_key);
             let ledger_item = result.ledger.and_then(|l| l.items.get(&item));
             let note = result.ledger.and_then(|l| l.notes.get(&item));

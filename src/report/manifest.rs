@@ -92,7 +92,7 @@ pub fn counts_json(result: &RunResult) -> Result<serde_json::Value, String> {
         "rows_read": accounts.iter().map(|a| a.read).sum::<usize>(),
         "rows_used": accounts.iter().map(|a| a.used).sum::<usize>(),
         "rows_rejected": accounts.iter().map(|a| a.rejected).sum::<usize>(),
-        "persons": result.linkage.persons.len(),
+        "persons": result.linkage.persons(),
         "gaps": result.evaluation.gaps.len(),
         "gaps_by_rule": gaps_by_rule,
     }))

@@ -55,11 +55,12 @@ impl RunResult<'_> {
     }
 
     /// The stable key of record `index`'s person: the ledger's, where it keeps an older key.
-    pub fn person_key(&self, index: usize) -> &str {
-        let key = self.linkage.key_of(index);
-        self.ledger
-            .and_then(|l| l.person_keys.get(key))
-            .map_or(key, String::as_str)
+    pub fn person_key(&self, index: usize) -> String {
+        let key = self.linkage.key_of(index).to_string();
+        match self.ledger.and_then(|l| l.person_keys.get(&key)) {
+            Some(kept) => kept.clone(),
+            None => key,
+        }
     }
 }
 

@@ -93,7 +93,7 @@ pub fn evaluate(
             .entry((record.source, county_code(record)))
             .or_insert(0) += 1;
     }
-    let persons = (0..linkage.persons.len())
+    let persons = (0..linkage.persons())
         .into_par_iter()
         .map(|p| context.person_facts(p))
         .collect();
@@ -162,9 +162,11 @@ impl Context<'_> {
     }
 
     fn person_facts(&self, person: usize) -> PersonFacts {
-        let rows = &self.linkage.persons[person].records;
-        let birth_date = rows.iter().find_map(|&r| self.records[r].birth_date);
-        let death = rows.iter().find_map(|&r| self.death_of(r));
+        let rows = self.linkage.members_of(person);
+        let birth_date = rows
+            .iter()
+            .find_map(|&r| self.records[r as usize].birth_date);
+        let death = rows.iter().find_map(|&r| self.death_of(r as usize));
         PersonFacts { death, birth_date }
     }
 
@@ -190,7 +192,7 @@ impl Context<'_> {
 
     /// A condition on one row and its person.
     fn holds(&self, condition: &Condition, index: usize) -> bool {
-        let person = &self.persons[self.linkage.person_of[index]];
+        let person = &self.persons[self.linkage.person_of(index)];
         match condition {
             Condition::Active(want) => self.active[index] == *want,
             Condition::Living(want) => person.death.is_none() == *want,
@@ -234,7 +236,7 @@ impl Context<'_> {
         self.linkage
             .linked(index)
             .iter()
-            .copied()
+            .map(|&r| r as usize)
             .find(|&r| self.records[r].source == source && self.all_hold(conditions, r))
     }
 
@@ -258,7 +260,8 @@ impl Context<'_> {
             }
             Check::Duplicate { field, conditions } => {
                 let value = self.records.value(&self.records[index], *field);
-                let other = self.linkage.linked(index).iter().copied().find(|&r| {
+                let mut linked = self.linkage.linked(index).iter().map(|&r| r as usize);
+                let other = linked.find(|&r| {
                     r != index
                         && self.records[r].source == rule.subject
                         && self.records.value(&self.records[r], *field) == value
@@ -270,7 +273,7 @@ impl Context<'_> {
                 )
             }
             Check::Always => {
-                let death = self.persons[self.linkage.person_of[index]].death;
+                let death = self.persons[self.linkage.person_of(index)].death;
                 let date = death
                     .and_then(|d| d.date)
                     .map_or("日期不详".into(), |d| d.to_string());
@@ -304,7 +307,7 @@ impl Context<'_> {
             .linkage
             .linked(index)
             .iter()
-            .filter(|&&r| self.records[r].source == source)
+            .filter(|&&r| self.records[r as usize].source == source)
             .count();
         match linked {
             0 => format!("未找到{label}中{wanted}的记录：该来源无此人记录"),
