@@ -68,7 +68,7 @@ impl Progress {
 }
 
 /// The process's resident memory now and at its peak, in MiB (Linux; 0 elsewhere).
-fn memory_mib() -> (u64, u64) {
+pub(crate) fn memory_mib() -> (u64, u64) {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
     let field = |name: &str| {
         status

@@ -102,7 +102,7 @@ fn write_outputs(out: &Path, lists: &Lists, outcome: &LinkOutcome) -> Result<(),
         [
             list_name(lists, row).to_string(),
             lists.ids[row].clone(),
-            outcome.cluster_of[row].to_string(),
+            outcome.clusters.cluster_of[row].to_string(),
         ]
     });
     write_csv_rows(
@@ -140,7 +140,10 @@ fn summary(lists: &Lists, outcome: &LinkOutcome, read: f64, link: f64, out: &Pat
         .iter()
         .filter(|p| matches!(p.decision, Decision::Review(_)))
         .count();
-    let persons = outcome.clusters.iter().filter(|c| c.len() > 1).count();
+    let clusters = &outcome.clusters;
+    let persons = (0..clusters.len())
+        .filter(|&c| clusters.rows(c).len() > 1)
+        .count();
     let counts = &outcome.counts;
     format!(
         "rows: {} left, {} right ({} rejected, rejects.csv)\n\

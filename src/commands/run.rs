@@ -191,10 +191,10 @@ fn apply_ledger<'l>(
 /// Items close when their gap is gone; when a county has no input row at all tonight, its
 /// exports probably did not arrive, and the operator should know before trusting the closures.
 fn warn_of_missing_counties(result: &RunResult, night: &RunLedger) {
-    let present: std::collections::BTreeSet<String> =
+    let present: std::collections::HashSet<&str> =
         result.records.iter().map(rules::county_code).collect();
     for ((rule, county), diff) in &night.diff {
-        if diff.closed > 0 && !present.contains(county) {
+        if diff.closed > 0 && !present.contains(county.as_str()) {
             tracing::warn!(rule = %rule, county = %county, closed = diff.closed, "items closed in a county with no input rows tonight: check that its exports arrived");
         }
     }

@@ -157,7 +157,9 @@ impl Settings {
                 read[id][field] = true;
             }
             for (f, field) in source.fields.iter().enumerate() {
-                let linked = self.link.features.iter().any(|x| x.name == field.name);
+                // The linker reads a record's ID, name and county, not their cells.
+                let identity = matches!(field.name.as_str(), "id_number" | "name" | "county");
+                let linked = !identity && self.link.features.iter().any(|x| x.name == field.name);
                 let distinct = self.link.distinct_rows_in.iter().any(|d| {
                     d.source == source.key && d.per.as_deref() == Some(field.name.as_str())
                 });

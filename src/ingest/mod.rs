@@ -36,6 +36,8 @@ pub struct InputFile {
     pub encoding: Option<&'static str>,
     pub sheet: Option<String>,
     pub size: u64,
+    /// At least as many as the file's rows, near it: room to reserve before reading them.
+    pub rows_at_most: usize,
     pub sha256: String,
     /// 0-based index of the header row among the file's rows (titles may stand above it).
     pub header_row: usize,
@@ -196,6 +198,11 @@ pub fn load_file(path: &Path, settings: &Settings) -> Result<Vec<LoadedTable>, I
     }
     let several_sheets = head.parts.len() > 1;
     let sha256 = format!("{:x}", Sha256::digest(&bytes));
+    // A CSV row ends at a line break; a spreadsheet row takes at least 8 zipped bytes.
+    let rows_at_most = match format {
+        "csv" => bytes.iter().filter(|&&b| b == b'\n').count() + 1,
+        _ => bytes.len() / 8,
+    };
     let pin = settings.pins.iter().find(|p| glob_matches(&p.name, &bare));
     head.parts
         .into_iter()
@@ -212,6 +219,7 @@ pub fn load_file(path: &Path, settings: &Settings) -> Result<Vec<LoadedTable>, I
                 encoding: head.encoding.map(|e| e.label()),
                 sheet: part.sheet,
                 size: bytes.len() as u64,
+                rows_at_most,
                 sha256: sha256.clone(),
                 header_row: 0,
             };

@@ -144,14 +144,15 @@ pub fn pair_count(
 }
 
 /// Visits the blocks in parallel chunks; `visit` gets each block's rows (ascending) and
-/// appends results; the results of all blocks come back in block order.
+/// appends results; the results come back in block order, a vector a chunk of blocks (not
+/// copied into one: for a province they are large).
 pub fn visit_blocks<T: Send>(
     keys: &[(u64, u32)],
     ranges: &[Range<usize>],
     visit: impl Fn(&[u32], &mut Vec<T>) + Sync,
-) -> Vec<T> {
+) -> Vec<Vec<T>> {
     const BLOCKS_PER_CHUNK: usize = 2048;
-    let chunks: Vec<Vec<T>> = ranges
+    ranges
         .par_chunks(BLOCKS_PER_CHUNK)
         .map(|chunk| {
             let (mut out, mut rows) = (Vec::new(), Vec::new());
@@ -162,8 +163,7 @@ pub fn visit_blocks<T: Send>(
             }
             out
         })
-        .collect();
-    chunks.into_iter().flatten().collect()
+        .collect()
 }
 
 #[cfg(test)]

@@ -120,22 +120,62 @@ impl<'a> Clusters<'a> {
         self.next.swap(root as usize, child as usize);
     }
 
-    /// Row -> cluster number, clusters numbered by their first row; and each cluster's rows.
-    pub fn numbered(&mut self) -> (Vec<u32>, Vec<Vec<u32>>) {
+    /// Row -> cluster number, clusters numbered by their first row; and the clusters' rows,
+    /// cluster after cluster (cluster c's are `members[starts[c]..starts[c + 1]]`).
+    pub fn numbered(&mut self) -> Numbered {
         let rows = self.parent.len();
         let mut number = vec![NONE; rows];
-        let mut groups: Vec<Vec<u32>> = Vec::new();
         let mut cluster_of = Vec::with_capacity(rows);
+        let mut sizes: Vec<u32> = Vec::new();
         for row in 0..rows as u32 {
             let root = self.find(row) as usize;
             if number[root] == NONE {
-                number[root] = groups.len() as u32;
-                groups.push(Vec::new());
+                number[root] = sizes.len() as u32;
+                sizes.push(0);
             }
-            groups[number[root] as usize].push(row);
+            sizes[number[root] as usize] += 1;
             cluster_of.push(number[root]);
         }
-        (cluster_of, groups)
+        drop(number);
+        let mut starts = Vec::with_capacity(sizes.len() + 1);
+        let mut total = 0;
+        for size in &sizes {
+            starts.push(total);
+            total += size;
+        }
+        starts.push(total);
+        let mut next = starts.clone();
+        let mut members = vec![0u32; rows];
+        for (row, &cluster) in cluster_of.iter().enumerate() {
+            members[next[cluster as usize] as usize] = row as u32;
+            next[cluster as usize] += 1;
+        }
+        Numbered {
+            cluster_of,
+            members,
+            starts,
+        }
+    }
+}
+
+/// Clusters numbered by their first row.
+pub struct Numbered {
+    pub cluster_of: Vec<u32>,
+    pub members: Vec<u32>,
+    pub starts: Vec<u32>,
+}
+
+impl Numbered {
+    pub fn len(&self) -> usize {
+        self.starts.len() - 1
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    pub fn rows(&self, cluster: usize) -> &[u32] {
+        &self.members[self.starts[cluster] as usize..self.starts[cluster + 1] as usize]
     }
 }
 

@@ -365,7 +365,7 @@ mod tests {
             name: "name".into(),
             kind: crate::config::link::FeatureKind::Name,
         };
-        let mut builder = TableBuilder::new(&[feature], vec!["test".into()]);
+        let mut builder = TableBuilder::new(&[feature], vec!["test".into()], 1);
         let normalized = crate::normalize::name::normalize_name(text);
         let origin = Origin {
             group: 0,

@@ -16,7 +16,7 @@ use rayon::prelude::*;
 
 use super::blocking::{self, Keys};
 use super::calibrate;
-use super::cluster::{self, Candidate, Clusters, Thresholds};
+use super::cluster::{self, Candidate, Clusters, Numbered, Thresholds};
 use super::comparison::Comparer;
 use super::model::{AffinityTable, LinkType, Model};
 use super::predict::Scorer;
@@ -94,9 +94,9 @@ pub struct LinkCounts {
 pub struct LinkOutcome {
     pub model: Model,
     pub suspect: Vec<bool>,
-    /// Row -> cluster, numbered in the order of each cluster's first row.
-    pub cluster_of: Vec<u32>,
-    pub clusters: Vec<Vec<u32>>,
+    /// Row -> cluster (numbered in the order of each cluster's first row), and each cluster's
+    /// rows.
+    pub clusters: Numbered,
     pub joined: Vec<Joined>,
     /// Scored pairs at or above the review threshold, in (a, b) order.
     pub pairs: Vec<PairOutcome>,
@@ -111,9 +111,10 @@ pub fn link(mut request: LinkRequest) -> Result<LinkOutcome, String> {
     };
     let mut clock = Instant::now();
     let mut lap = |counts: &mut LinkCounts, phase: &str| {
-        counts
-            .seconds
-            .push((phase.to_string(), clock.elapsed().as_secs_f64()));
+        let seconds = clock.elapsed().as_secs_f64();
+        let (rss_mib, peak_mib) = crate::progress::memory_mib();
+        tracing::debug!(phase, seconds, rss_mib, peak_mib, "link phase done");
+        counts.seconds.push((phase.to_string(), seconds));
         clock = Instant::now();
     };
     let no_suspects = vec![false; table.len()];
@@ -188,7 +189,7 @@ pub fn link(mut request: LinkRequest) -> Result<LinkOutcome, String> {
         settings.review,
     ));
     pairs.sort_by_key(|p| (p.a, p.b));
-    let (cluster_of, groups) = clusters.numbered();
+    let numbered = clusters.numbered();
     let joined: Vec<Joined> = (0..table.len())
         .map(|r| match (anchored[r], decided.joined_at[r]) {
             (true, _) => Joined::Anchor,
@@ -201,8 +202,7 @@ pub fn link(mut request: LinkRequest) -> Result<LinkOutcome, String> {
     Ok(LinkOutcome {
         model,
         suspect,
-        cluster_of,
-        clusters: groups,
+        clusters: numbered,
         joined,
         pairs,
         counts,
@@ -285,11 +285,12 @@ fn find_anchors(request: &LinkRequest, keep_all: bool) -> Anchors {
         suspect: &no_suspects,
     };
     let link_only = request.link_type == LinkType::LinkOnly;
-    let items: Vec<AnchorItem> = blocking::visit_blocks(&keys, &ranges, |rows, out| {
+    let items = blocking::visit_blocks(&keys, &ranges, |rows, out| {
         split_group(rows, &comparer, keep_all, out);
     });
+    drop(keys);
     let (mut edges, mut pairs) = (Vec::new(), Vec::new());
-    for item in items {
+    for item in items.into_iter().flatten() {
         match item {
             AnchorItem::Suspect(row) => suspect[row as usize] = true,
             AnchorItem::Edge(a, b) => edges.push((a, b)),
@@ -459,4 +460,7 @@ pub(super) fn candidate_pairs(
             }
         }
     })
+    .into_iter()
+    .flatten()
+    .collect()
 }

@@ -38,7 +38,7 @@ pub fn read(paths: &[&Path], settings: &ListsSettings) -> Result<Lists, String> 
         2 => LIST_NAMES.iter().map(|s| s.to_string()).collect(),
         _ => vec![LIST_NAMES[0].to_string()],
     };
-    let mut builder = TableBuilder::new(&settings.link.features, names);
+    let mut builder = TableBuilder::new(&settings.link.features, names, 0);
     let (mut ids, mut rejects) = (Vec::new(), Vec::new());
     for (side, path) in paths.iter().enumerate() {
         let mut read = Read {

@@ -205,14 +205,21 @@ impl Linkage {
     pub fn nearest_non_matches(&self, requests: &[(usize, SourceId)]) -> Vec<Option<NearMiss>> {
         let comparer = self.comparer();
         let records: Vec<usize> = requests.iter().map(|(r, _)| *r).collect();
-        let mut best: Vec<Option<(f64, usize)>> = vec![None; requests.len()];
-        for (q, row) in self.blocked_with(&records) {
+        let scored = self.blocked_with(&records, |q, row| {
             let (record, source) = requests[q];
-            if self.person_of(row) == self.person_of(record) || self.source_of(row) != source {
-                continue;
-            }
-            let p = self.scorer.score(&comparer, record, row).probability();
-            if best[q].is_none_or(|(bp, _)| p > bp) {
+            let other = self.person_of(row) != self.person_of(record);
+            (other && self.source_of(row) == source).then(|| {
+                (
+                    q,
+                    row,
+                    self.scorer.score(&comparer, record, row).probability(),
+                )
+            })
+        });
+        // The most probable row; of equals, the first.
+        let mut best: Vec<Option<(f64, usize)>> = vec![None; requests.len()];
+        for (q, row, p) in scored {
+            if best[q].is_none_or(|(bp, br)| p > bp || (p == bp && row < br)) {
                 best[q] = Some((p, row));
             }
         }
@@ -230,24 +237,27 @@ impl Linkage {
     /// pair's match probability.
     pub fn candidates(&self, index: usize) -> Vec<(usize, f64)> {
         let comparer = self.comparer();
-        let mut found: Vec<(usize, f64)> = self
-            .blocked_with(&[index])
-            .into_iter()
-            .map(|(_, row)| (row, self.scorer.score(&comparer, index, row).probability()))
-            .collect();
+        let mut found = self.blocked_with(&[index], |_, row| {
+            Some((row, self.scorer.score(&comparer, index, row).probability()))
+        });
         found.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        found.dedup_by_key(|(row, _)| *row);
         found
     }
 
-    /// (request, row) for every row other than the request's record that shares a key of any
-    /// blocking rule with it; each pair once, in order.
-    fn blocked_with(&self, records: &[usize]) -> Vec<(usize, usize)> {
+    /// `visit(request, row)` for every row other than the request's record that shares a key
+    /// of a blocking rule with it (once per rule that pairs them), keeping what it returns.
+    fn blocked_with<T: Send>(
+        &self,
+        records: &[usize],
+        visit: impl Fn(usize, usize) -> Option<T> + Sync,
+    ) -> Vec<T> {
         let keys = Keys {
             table: &self.table,
             settings: &self.settings,
             suspect: &self.suspect,
         };
-        let mut pairs = Vec::new();
+        let mut found = Vec::new();
         for rule in &self.settings.blocking {
             let mut wanted: HashMap<u64, Vec<usize>> = HashMap::new();
             for (q, record) in records.iter().enumerate() {
@@ -255,21 +265,20 @@ impl Linkage {
                     wanted.entry(key).or_default().push(q);
                 }
             }
-            let found: Vec<(usize, usize)> = (0..self.table.len())
+            let visit = &visit;
+            let of_rule: Vec<T> = (0..self.table.len())
                 .into_par_iter()
                 .flat_map_iter(|row| {
                     let hits = keys.key(rule, row).and_then(|k| wanted.get(&k));
                     hits.into_iter()
                         .flatten()
                         .filter(move |&&q| records[q] != row)
-                        .map(move |&q| (q, row))
+                        .filter_map(move |&q| visit(q, row))
                 })
                 .collect();
-            pairs.extend(found);
+            found.extend(of_rule);
         }
-        pairs.sort_unstable();
-        pairs.dedup();
-        pairs
+        found
     }
 
     /// The match-weight waterfall of a pair, as a text table (values masked unless `full`).
@@ -348,18 +357,11 @@ pub fn link(
         model,
         keep_anchor_pairs: false,
     })?;
-    let (mut members, mut starts) = (Vec::with_capacity(records.len()), Vec::new());
-    for rows in &outcome.clusters {
-        starts.push(members.len() as u32);
-        members.extend_from_slice(rows);
-    }
-    starts.push(members.len() as u32);
-    let keys = outcome
-        .clusters
-        .iter()
-        .map(|rows| cluster_key(records, rows, &outcome.joined, file_names))
+    let clusters = outcome.clusters;
+    let keys = (0..clusters.len())
+        .map(|c| cluster_key(records, clusters.rows(c), &outcome.joined, file_names))
         .collect();
-    let person_of = outcome.cluster_of;
+    let (person_of, members, starts) = (clusters.cluster_of, clusters.members, clusters.starts);
     let review = review_pairs(&outcome.pairs, &person_of);
     let mut review_of_person: HashMap<usize, Vec<usize>> = HashMap::new();
     for (k, pair) in review.iter().enumerate() {

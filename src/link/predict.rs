@@ -4,8 +4,6 @@
 //! linked, not rows, optionally within the value of another field (a name's frequency in its
 //! county).
 
-use std::collections::HashMap;
-
 use rayon::prelude::*;
 
 use super::blocking::hash_bytes;
@@ -13,6 +11,7 @@ use super::comparison::{Comparer, Levels};
 use super::model::{probability, Model, Weights};
 use super::table::{Column, LinkTable, NO_DATE};
 use crate::config::link::{LevelTest, Tf};
+use crate::model::FastMap;
 
 /// A scored pair.
 #[derive(Clone, Copy, Debug)]
@@ -57,6 +56,7 @@ impl Scorer {
     /// Weights of `model`, with term frequencies counted on the comparer's table among the
     /// persons `person` (a row's person so far) names.
     pub fn new(comparer: &Comparer, model: &Model, person: &[u32]) -> Scorer {
+        let by_person = rows_by_person(person);
         let tf = comparer
             .settings
             .comparisons
@@ -74,7 +74,7 @@ impl Scorer {
                 };
                 Some(tf_column(
                     comparer.table,
-                    person,
+                    (&by_person, person),
                     comparison.feature,
                     within,
                     exact_level,
@@ -154,62 +154,63 @@ fn same_value(table: &LinkTable, feature: usize, i: usize, j: usize) -> bool {
     a.is_some() && a == value_key(table, feature, j)
 }
 
-/// Per key: how many different persons (`person` of each row) have it.
-fn persons_by<K: Ord + std::hash::Hash + Copy + Send + Sync>(
-    keys: &[Option<K>],
+/// Rows ordered so that each person's rows are together.
+fn rows_by_person(person: &[u32]) -> Vec<u32> {
+    let mut rows: Vec<u32> = (0..person.len() as u32).collect();
+    rows.par_sort_unstable_by_key(|&r| person[r as usize]);
+    rows
+}
+
+/// Per key: how many persons have it, each person counted once however many of its rows do.
+fn persons_by(
+    by_person: &[u32],
     person: &[u32],
-) -> HashMap<K, u32> {
-    let mut items: Vec<(K, u32)> = keys
-        .par_iter()
-        .zip(person)
-        .filter_map(|(k, p)| Some(((*k)?, *p)))
+    key: impl Fn(usize) -> Option<u64> + Sync,
+) -> FastMap<u64, u32> {
+    let mut keys: Vec<u64> = by_person
+        .par_chunk_by(|a, b| person[*a as usize] == person[*b as usize])
+        .flat_map_iter(|rows| {
+            let mut keys: Vec<u64> = rows.iter().filter_map(|&r| key(r as usize)).collect();
+            keys.sort_unstable();
+            keys.dedup();
+            keys
+        })
         .collect();
-    items.par_sort_unstable();
-    items.dedup();
-    let mut counts = HashMap::new();
-    for (key, _) in items {
-        *counts.entry(key).or_insert(0) += 1;
-    }
-    counts
+    keys.par_sort_unstable();
+    keys.chunk_by(|a, b| a == b)
+        .map(|run| (run[0], run.len() as u32))
+        .collect()
 }
 
 /// Term frequencies among persons, not rows: a person listed by four departments is one
 /// bearer of the name.
 fn tf_column(
     table: &LinkTable,
-    person: &[u32],
+    (by_person, person): (&[u32], &[u32]),
     feature: usize,
     within: Option<usize>,
     exact_level: usize,
     u_exact: f64,
 ) -> TfColumn {
-    let rows = table.len();
-    let values: Vec<Option<u64>> = (0..rows)
+    let persons = by_person
+        .chunk_by(|a, b| person[*a as usize] == person[*b as usize])
+        .count()
+        .max(1) as f32;
+    let value = |r: usize| value_key(table, feature, r);
+    let counts = persons_by(by_person, person, value);
+    let share = (0..table.len())
         .into_par_iter()
-        .map(|r| value_key(table, feature, r))
-        .collect();
-    let counts = persons_by(&values, person);
-    let persons = persons_by(&vec![Some(()); rows], person)[&()].max(1);
-    let share = values
-        .par_iter()
-        .map(|v| v.map_or(1.0, |v| counts[&v] as f32 / persons as f32))
+        .map(|r| value(r).map_or(1.0, |v| counts[&v] as f32 / persons))
         .collect();
     let within = within.map(|by| {
-        let groups: Vec<Option<u64>> = (0..rows)
+        let group = |r: usize| value_key(table, by, r);
+        let pair = |r: usize| Some(hash_pair(value(r)?, group(r)?));
+        let pair_counts = persons_by(by_person, person, pair);
+        let group_counts = persons_by(by_person, person, group);
+        let shares = (0..table.len())
             .into_par_iter()
-            .map(|r| value_key(table, by, r))
-            .collect();
-        let pairs: Vec<Option<(u64, u64)>> = values
-            .iter()
-            .zip(&groups)
-            .map(|(v, g)| Some(((*v)?, (*g)?)))
-            .collect();
-        let (pair_counts, group_counts) = (persons_by(&pairs, person), persons_by(&groups, person));
-        let shares = pairs
-            .par_iter()
-            .zip(&groups)
-            .map(|(pair, group)| match (pair, group) {
-                (Some(p), Some(g)) => pair_counts[p] as f32 / group_counts[g] as f32,
+            .map(|r| match (pair(r), group(r)) {
+                (Some(p), Some(g)) => pair_counts[&p] as f32 / group_counts[&g] as f32,
                 _ => 1.0,
             })
             .collect();
@@ -221,4 +222,11 @@ fn tf_column(
         share,
         within,
     }
+}
+
+fn hash_pair(a: u64, b: u64) -> u64 {
+    let mut bytes = [0; 16];
+    bytes[..8].copy_from_slice(&a.to_le_bytes());
+    bytes[8..].copy_from_slice(&b.to_le_bytes());
+    hash_bytes(&bytes)
 }

@@ -52,7 +52,7 @@ pub fn table(records: &Records, settings: &Settings) -> LinkTable {
         .map(|s| features.iter().map(|f| reader(s, f)).collect())
         .collect();
     let names = settings.sources.iter().map(|s| s.key.clone()).collect();
-    let mut builder = TableBuilder::new(features, names);
+    let mut builder = TableBuilder::new(features, names, records.len());
     let groups = distinct_groups(records, settings);
     for (record, group) in records.iter().zip(groups) {
         let readers = &readers[record.source];

@@ -301,19 +301,26 @@ pub struct TableBuilder {
 }
 
 impl TableBuilder {
-    pub fn new(features: &[Feature], source_names: Vec<String>) -> TableBuilder {
+    /// A builder for about `rows` rows (room reserved at once, so no column copies itself as
+    /// it grows).
+    pub fn new(features: &[Feature], source_names: Vec<String>, rows: usize) -> TableBuilder {
         let columns = features
             .iter()
             .map(|f| match f.kind {
-                FeatureKind::Id => Column::Id(Vec::new()),
+                FeatureKind::Id => Column::Id(Vec::with_capacity(rows)),
                 FeatureKind::Name => Column::Name(NameColumn {
+                    values: Vec::with_capacity(rows),
+                    traditional: Vec::with_capacity(rows),
                     entries: vec![NameEntry::default()],
-                    ..NameColumn::default()
                 }),
-                FeatureKind::Date => Column::Date(DateColumn::default()),
+                FeatureKind::Date => Column::Date(DateColumn {
+                    days: Vec::with_capacity(rows),
+                    from_id: Vec::with_capacity(rows),
+                }),
                 FeatureKind::County | FeatureKind::Text => Column::Words(WordColumn {
+                    values: Vec::with_capacity(rows),
+                    from_id: Vec::with_capacity(rows),
                     words: vec![String::new()],
-                    ..WordColumn::default()
                 }),
             })
             .collect();
@@ -321,9 +328,9 @@ impl TableBuilder {
             table: LinkTable {
                 features: features.to_vec(),
                 columns,
-                group: Vec::new(),
-                side: Vec::new(),
-                source: Vec::new(),
+                group: Vec::with_capacity(rows),
+                side: Vec::with_capacity(rows),
+                source: Vec::with_capacity(rows),
                 source_names,
             },
             interned: vec![Interned::default(); features.len()],

@@ -108,15 +108,18 @@ fn possible_pairs(table: &super::table::LinkTable, link_only: bool) -> f64 {
     .max(1.0)
 }
 
-/// Rows sorted by a rule's keys, sorted once a rule however often training needs them.
+/// Rows sorted by the keys of the rule training last asked for: asked again (the prior's rule
+/// is usually an EM session's), they are not sorted twice; another rule's replace them.
 #[derive(Default)]
-struct SortedKeys(std::collections::HashMap<String, Vec<(u64, u32)>>);
+struct SortedKeys(Option<(String, Vec<(u64, u32)>)>);
 
 impl SortedKeys {
     fn get(&mut self, keys: &Keys, rule: &BlockingRule) -> &[(u64, u32)] {
-        self.0
-            .entry(rule.text.clone())
-            .or_insert_with(|| keys.sorted(rule))
+        if self.0.as_ref().is_none_or(|(text, _)| *text != rule.text) {
+            self.0 = None;
+            self.0 = Some((rule.text.clone(), keys.sorted(rule)));
+        }
+        self.0.as_ref().map_or(&[], |(_, sorted)| sorted)
     }
 }
 
@@ -281,7 +284,7 @@ fn session_patterns(
         });
     }
     let side = &comparer.table.side;
-    let patterns: Vec<Levels> = blocking::visit_blocks(sorted, &ranges, |rows, out| {
+    let patterns = blocking::visit_blocks(sorted, &ranges, |rows, out| {
         for (a, &i) in rows.iter().enumerate() {
             for &j in &rows[a + 1..] {
                 if !link_only || side[i as usize] != side[j as usize] {
@@ -291,7 +294,7 @@ fn session_patterns(
         }
     });
     let mut counts: HashMap<Levels, u64> = HashMap::new();
-    for levels in patterns {
+    for levels in patterns.into_iter().flatten() {
         *counts.entry(levels).or_insert(0) += 1;
     }
     let mut histogram: Vec<(Levels, u64)> = counts.into_iter().collect();

@@ -96,6 +96,13 @@ pub fn run(
     };
     let mut normalizing = std::time::Duration::ZERO;
     let chunk = chunk_rows();
+    let most_values = settings
+        .fields_read()
+        .iter()
+        .map(|f| f.iter().filter(|r| **r).count())
+        .max();
+    let rows = tables.iter().map(|t| t.file.rows_at_most).sum();
+    all.records.reserve(rows, most_values.unwrap_or(0));
     for table in tables.iter_mut() {
         let source_id = table.mapping.source;
         let source = &settings.sources[source_id];

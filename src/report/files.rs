@@ -10,18 +10,8 @@ use super::{csv_writer, write_csv_rows, ReportError, RunResult};
 /// that appears in any input row.
 pub fn write_summary(path: &Path, result: &RunResult) -> Result<(), ReportError> {
     let settings = result.settings();
-    let mut counties: BTreeMap<String, String> = result
-        .records
-        .iter()
-        .map(|r| {
-            r.county
-                .as_ref()
-                .map_or((String::new(), "未知区县".into()), |c| {
-                    (c.code.clone(), c.name.clone())
-                })
-        })
-        .collect();
-    if counties.is_empty() {
+    let mut counties = super::counties_seen(result.records);
+    if result.records.iter().any(|r| r.county.is_none()) || counties.is_empty() {
         counties.insert(String::new(), "未知区县".into());
     }
     let mut gaps: BTreeMap<(usize, &str), u64> = BTreeMap::new();

@@ -64,6 +64,20 @@ impl RunResult<'_> {
     }
 }
 
+/// Every county the records hold (code -> name), each looked up once however many rows name it.
+pub fn counties_seen(
+    records: &crate::model::Records,
+) -> std::collections::BTreeMap<String, String> {
+    let mut seen: std::collections::HashSet<&str> = std::collections::HashSet::new();
+    let mut counties = std::collections::BTreeMap::new();
+    for county in records.iter().filter_map(|r| r.county) {
+        if seen.insert(county.code.as_str()) {
+            counties.insert(county.code.clone(), county.name.clone());
+        }
+    }
+    counties
+}
+
 #[derive(Debug, thiserror::Error)]
 #[error("{path}: {message}")]
 pub struct ReportError {

@@ -74,16 +74,14 @@ pub struct LedgerData {
 /// The numbers of this run.
 pub fn morning_data(result: &RunResult) -> MorningData {
     let settings = result.settings();
-    let counties: BTreeMap<String, String> = result
-        .records
-        .iter()
-        .filter_map(|r| r.county.as_ref())
-        .map(|c| (c.code.clone(), c.name.clone()))
-        .collect();
+    let counties = super::counties_seen(result.records);
     let mut gaps: BTreeMap<(usize, String), u64> = BTreeMap::new();
     for gap in &result.evaluation.gaps {
         *gaps
-            .entry((gap.rule, county_code(&result.records[gap.record])))
+            .entry((
+                gap.rule,
+                county_code(&result.records[gap.record]).to_string(),
+            ))
             .or_default() += 1;
     }
     let mut cells = Vec::new();
@@ -137,15 +135,15 @@ pub fn morning_data(result: &RunResult) -> MorningData {
 }
 
 fn quality_cells(result: &RunResult) -> Vec<QualityCell> {
-    let mut cells: BTreeMap<(String, String), QualityCell> = BTreeMap::new();
+    let mut cells: BTreeMap<(&str, &str), QualityCell> = BTreeMap::new();
     for record in result.records {
-        let source = result.settings().sources[record.source].label.clone();
+        let source = result.settings().sources[record.source].label.as_str();
         let county = county_code(record);
         let cell = cells
-            .entry((source.clone(), county.clone()))
+            .entry((source, county))
             .or_insert_with(|| QualityCell {
-                source,
-                county_code: county,
+                source: source.to_string(),
+                county_code: county.to_string(),
                 ..QualityCell::default()
             });
         cell.rows += 1;

@@ -90,7 +90,7 @@ pub fn evaluate(
     let mut active_rows = BTreeMap::new();
     for (record, _) in records.iter().zip(&active).filter(|(_, a)| **a) {
         *active_rows
-            .entry((record.source, county_code(record)))
+            .entry((record.source, county_code(record).to_string()))
             .or_insert(0) += 1;
     }
     let persons = (0..linkage.persons())
@@ -102,17 +102,26 @@ pub fn evaluate(
     let mut subjects = BTreeMap::new();
     for &rule_index in rules_run {
         let rule = &settings.rules[rule_index];
-        let results: Vec<(usize, Option<Gap>)> = (0..records.len())
+        let subjects_of_rule: Vec<u32> = (0..records.len() as u32)
             .into_par_iter()
-            .filter(|&i| records[i].source == rule.subject && context.all_hold(&rule.when, i))
-            .map(|i| (i, context.check(rule_index, rule, i)))
+            .filter(|&i| {
+                records[i as usize].source == rule.subject
+                    && context.all_hold(&rule.when, i as usize)
+            })
             .collect();
-        for (subject, gap) in results {
+        for &subject in &subjects_of_rule {
             *subjects
-                .entry((rule_index, county_code(&records[subject])))
+                .entry((
+                    rule_index,
+                    county_code(&records[subject as usize]).to_string(),
+                ))
                 .or_insert(0) += 1;
-            gaps.extend(gap);
         }
+        let found: Vec<Gap> = subjects_of_rule
+            .par_iter()
+            .filter_map(|&i| context.check(rule_index, rule, i as usize))
+            .collect();
+        gaps.extend(found);
     }
     add_nearest_non_matches(settings, linkage, &mut gaps);
     Evaluation {
@@ -140,11 +149,8 @@ fn add_nearest_non_matches(settings: &Settings, linkage: &Linkage, gaps: &mut [G
 }
 
 /// The responsible county's code, empty when unknown.
-pub fn county_code(record: &Record) -> String {
-    record
-        .county
-        .as_ref()
-        .map_or(String::new(), |c| c.code.clone())
+pub fn county_code(record: &Record) -> &'static str {
+    record.county.map_or("", |c| c.code.as_str())
 }
 
 impl Context<'_> {
