@@ -8,6 +8,7 @@ use std::ops::Range;
 
 use rayon::prelude::*;
 
+use super::comparison::is_suspect;
 use super::table::{Column, IdState, LinkTable, NO_DATE};
 use crate::config::link::{BlockingRule, KeyPart, KeyTransform, LinkSettings};
 
@@ -34,11 +35,12 @@ pub fn hash_bytes(bytes: &[u8]) -> u64 {
 
 impl Keys<'_> {
     fn part(&self, part: &KeyPart, row: usize) -> Option<u64> {
-        let ignored = |from_id: &[bool]| self.suspect[row] && from_id[row];
+        let suspect = is_suspect(self.suspect, row);
+        let ignored = |from_id: &[bool]| suspect && from_id[row];
         match (&self.table.columns[part.feature], part.transform) {
             (Column::Id(ids), transform) => {
                 let id = &ids[row];
-                if self.settings.exclusive_id == Some(part.feature) && self.suspect[row] {
+                if self.settings.exclusive_id == Some(part.feature) && suspect {
                     return None;
                 }
                 match transform {

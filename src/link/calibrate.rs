@@ -15,7 +15,7 @@
 use std::collections::BTreeMap;
 
 use super::cluster::Clusters;
-use super::comparison::Comparer;
+use super::comparison::{is_suspect, Comparer};
 use super::engine::candidate_pairs;
 use super::model::{AffinityTable, SourceAffinity};
 use super::predict::Scorer;
@@ -93,11 +93,10 @@ fn candidates_of_sample(
             *a && Rng::for_item(seed, 13, r as u64).next_u64() % anchored_rows.max(1) < SAMPLE
         })
         .collect();
-    let hidden: Vec<bool> = comparer
-        .suspect
+    let hidden: Vec<bool> = sampled
         .iter()
-        .zip(&sampled)
-        .map(|(s, h)| *s || *h)
+        .enumerate()
+        .map(|(r, h)| *h || is_suspect(comparer.suspect, r))
         .collect();
     let masked = Comparer {
         suspect: &hidden,

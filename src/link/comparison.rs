@@ -28,8 +28,13 @@ pub struct Comparer<'a> {
     pub table: &'a LinkTable,
     pub settings: &'a LinkSettings,
     /// Rows whose exclusive ID was found to be another person's: that ID, and the values read
-    /// from it (birth date, sex), are ignored.
+    /// from it (birth date, sex), are ignored. Empty when no row is.
     pub suspect: &'a [bool],
+}
+
+/// Whether `row` is among `suspect` (empty: no row is).
+pub fn is_suspect(suspect: &[bool], row: usize) -> bool {
+    suspect.get(row).copied().unwrap_or(false)
 }
 
 impl Comparer<'_> {
@@ -59,7 +64,7 @@ impl Comparer<'_> {
     }
 
     fn ignored(&self, row: usize, from_id: &[bool]) -> bool {
-        self.suspect[row] && from_id[row]
+        is_suspect(self.suspect, row) && from_id[row]
     }
 
     fn level(&self, comparison: &Comparison, i: usize, j: usize) -> u8 {
@@ -67,8 +72,9 @@ impl Comparer<'_> {
         match &self.table.columns[comparison.feature] {
             Column::Id(ids) => {
                 let exclusive = self.settings.exclusive_id == Some(comparison.feature);
-                let unusable =
-                    |r: usize| ids[r].state == IdState::Missing || (exclusive && self.suspect[r]);
+                let unusable = |r: usize| {
+                    ids[r].state == IdState::Missing || (exclusive && is_suspect(self.suspect, r))
+                };
                 if unusable(i) || unusable(j) {
                     return NULL_LEVEL;
                 }

@@ -117,11 +117,10 @@ pub fn link(mut request: LinkRequest) -> Result<LinkOutcome, String> {
         counts.seconds.push((phase.to_string(), seconds));
         clock = Instant::now();
     };
-    let no_suspects = vec![false; table.len()];
     let plain = Comparer {
         table,
         settings,
-        suspect: &no_suspects,
+        suspect: &[],
     };
     let given = request.model.take();
     let trained = given.is_none();
@@ -278,11 +277,10 @@ fn find_anchors(request: &LinkRequest, keep_all: bool) -> Anchors {
         .collect();
     keys.par_sort_unstable();
     let ranges = blocking::blocks(&keys);
-    let no_suspects = vec![false; table.len()];
     let comparer = Comparer {
         table,
         settings,
-        suspect: &no_suspects,
+        suspect: &[],
     };
     let link_only = request.link_type == LinkType::LinkOnly;
     let items = blocking::visit_blocks(&keys, &ranges, |rows, out| {

@@ -308,10 +308,9 @@ impl Linkage {
     /// What agrees and differs in a pair, and what was decided.
     pub fn pair_reason(&self, pair: &PairOutcome) -> String {
         // A vetoed pair is told as found: the same ID under another name.
-        let plain = vec![false; self.suspect.len()];
         let comparer = match pair.decision {
             Decision::Review(engine::ReviewReason::Vetoed) => Comparer {
-                suspect: &plain,
+                suspect: &[],
                 ..self.comparer()
             },
             _ => self.comparer(),
