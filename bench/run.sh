@@ -1,35 +1,84 @@
 #!/usr/bin/env bash
 # Speed and memory of the whole job on synthetic provinces (not part of CI). Builds the release
-# binary, generates a realistic world per size with `recon synth`, runs the job over it under
-# /usr/bin/time, and prints per size: data rows, wall time and peak RSS of the run, time per
-# stage (from run.json), rows per second, and the ratio of each size's wall time to the first
-# size's. Sizes are registry persons; a world has about 29 data rows per registry person.
+# binary and the read floor (bench/readfloor, a minimal polars + calamine program that reads the
+# same files as text), then per size: generates a realistic world with `recon synth`, times the
+# read floor, runs the job under /usr/bin/time with JSON logs, and prints wall time, peak RSS,
+# rows per second, bytes of memory per row, the run over the read floor, and per stage its
+# seconds and the peak RSS when it ended. Ends with each size over the first: rows, wall time,
+# peak memory. Sizes are registry persons; a world has about 29 data rows per registry person.
 #
-#     bash bench/run.sh                 # SIZES="100000 300000"
+#     bash bench/run.sh                              # SIZES="100000 300000 1000000"
 #     SIZES="20000 100000" bash bench/run.sh
+#     SAME_LISTS=1 bash bench/run.sh                 # also rerun the largest world 4,096 rows at
+#                                                    # a time and compare the gap lists
+#
+# Needs about 2.5 GB of disk a million persons (the world is deleted after its size) and 8 GiB
+# of memory at a million. WORK picks the scratch folder.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-sizes=${SIZES:-"100000 300000"}
+sizes=${SIZES:-"100000 300000 1000000"}
 work=${WORK:-$(mktemp -d)}
 cargo build --release -q
-bin=./target/release/recon
-printf '%-9s %10s %8s %9s %9s %8s %9s %8s %8s %8s %8s %7s\n' persons rows wall_s peak_MiB rows/s ingest normalize link rules ledger report+ ratio
-first=""
+cargo build --release -q --manifest-path bench/readfloor/Cargo.toml
+bin=$PWD/target/release/recon
+floor=$PWD/bench/readfloor/target/release/readfloor
+echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs);" \
+  "commit $(git rev-parse --short HEAD); $(date -u +%F); scratch $work"
+summary=$work/summary.tsv
+: >"$summary"
+last=""
 for n in $sizes; do
   world="$work/world_$n"
   rm -rf "$world"
   $bin synth --persons "$n" --seed 1 --noise realistic --out "$world" >/dev/null
-  /usr/bin/time -f '%e %M' -o "$world/time" $bin run -q --as-of 2020-06-30 --out "$world/out" "$world/data"
-  read -r wall kb <"$world/time"
-  python3 - "$world/out/run.json" "$n" "$wall" "$kb" "${first:-$wall}" <<'PY'
+  bytes=$(du -sb "$world/data" | cut -f1)
+  floor_s=$($floor "$world/data" | awk '{print $4}')
+  /usr/bin/time -f '%e %M' -o "$world/time" \
+    $bin --log-format json run --as-of 2020-06-30 --out "$world/out" "$world/data" 2>"$world/log.jsonl" >/dev/null
+  python3 - "$world" "$n" "$bytes" "$floor_s" "$summary" <<'PY'
 import json, sys
-run = json.load(open(sys.argv[1]))
-n, wall, kb, first = sys.argv[2], float(sys.argv[3]), int(sys.argv[4]), float(sys.argv[5])
-t, rows = run["timings_seconds"], run["counts"]["rows_read"]
-stage = lambda s: f"{t.get(s, 0):8.2f}"
-rest = wall - sum(t.values())  # the report stage, start-up and exit: run.json is written before they end
-print(f"{n:<9} {rows:>10} {wall:8.1f} {kb/1024:9.0f} {rows/wall:9.0f} {stage('ingest')} {t.get('normalize', 0):9.2f} {stage('link')} {stage('rules')} {stage('ledger')} {rest:8.2f} {wall/first:7.2f}")
+world, n, data_bytes, floor, summary = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4]), sys.argv[5]
+wall, kb = open(f"{world}/time").read().split()
+wall, peak = float(wall), int(kb) / 1024
+run = json.load(open(f"{world}/out/run.json"))
+rows = run["counts"]["rows_read"]
+done = {}
+for line in open(f"{world}/log.jsonl"):
+    event = json.loads(line)
+    if event.get("message") == "stage done":
+        done[event["stage"]] = event
+# Rows are read while they are normalized: run.json splits that time into reading (ingest)
+# and normalizing; the log's peak after "normalize" covers both.
+t = run["timings_seconds"]
+seconds = {"ingest": t["ingest"], "normalize": t["normalize"]}
+seconds.update({s: done[s]["seconds"] for s in ("link", "rules", "report")})
+stages = ["ingest", "normalize", "link", "rules", "report"]
+print(f"{n:,} persons: {rows:,} rows, {data_bytes / 1e6:,.0f} MB of CSV/XLSX")
+print(f"  read floor  {floor:8.1f} s")
+print(f"  recon run   {wall:8.1f} s   peak {peak:,.0f} MiB   {rows / wall:,.0f} rows/s   "
+      f"{peak * 2**20 / rows:.0f} bytes/row   {wall / floor:.1f}x the read floor")
+print("  stage       " + "".join(f"{s:>11}" for s in stages))
+print("  seconds     " + "".join(f"{seconds[s]:11.1f}" for s in stages))
+print("  peak MiB    " + "".join(f"{done[s]['peak_mib']:11,}" for s in stages))
+with open(summary, "a") as out:
+    out.write(f"{n}\t{rows}\t{wall}\t{peak}\t{floor}\n")
 PY
-  first=${first:-$wall}
-  rm -rf "$world"
+  last=$world
+  [ "$n" = "${sizes##* }" ] || rm -rf "$world"
 done
+python3 - "$summary" <<'PY'
+import sys
+sizes = [line.split("\t") for line in open(sys.argv[1])]
+n0, rows0, wall0, peak0, _ = map(float, sizes[0])
+print(f"each size over {int(n0):,} persons:")
+for n, rows, wall, peak, floor in (map(float, s) for s in sizes[1:]):
+    print(f"  {int(n):>9,}: rows {rows / rows0:5.1f}x   wall {wall / wall0:5.1f}x   peak memory {peak / peak0:5.1f}x")
+PY
+if [ -n "${SAME_LISTS:-}" ]; then
+  RECON_CHUNK_ROWS=4096 $bin run -q --as-of 2020-06-30 --out "$last/out_small" "$last/data"
+  for f in gaps.csv links.csv review.csv rejects.csv; do
+    cmp -s "$last/out/$f" "$last/out_small/$f" && echo "  $f: the same when read 4,096 rows at a time" \
+      || echo "  $f: DIFFERS when read 4,096 rows at a time"
+  done
+fi
+rm -rf "$last"

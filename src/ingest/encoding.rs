@@ -2,6 +2,8 @@
 //! (a superset of GBK). Valid UTF-8 is never decoded as anything else; bytes that are neither
 //! are an error, as is binary content.
 
+use std::borrow::Cow;
+
 use encoding_rs::{GB18030, UTF_16BE, UTF_16LE};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -23,14 +25,14 @@ impl TextEncoding {
     }
 }
 
-/// Decodes a CSV file's bytes, or says why they are not text.
-pub fn decode(bytes: &[u8]) -> Result<(String, TextEncoding), String> {
+/// Decodes a CSV file's bytes (UTF-8 is borrowed, not copied), or says why they are not text.
+pub fn decode(bytes: &[u8]) -> Result<(Cow<'_, str>, TextEncoding), String> {
     if bytes.is_empty() {
         return Err("the file is empty (0 bytes)".into());
     }
     if let Some(rest) = bytes.strip_prefix(b"\xEF\xBB\xBF") {
         return std::str::from_utf8(rest)
-            .map(|s| (s.to_string(), TextEncoding::Utf8Bom))
+            .map(|s| (Cow::Borrowed(s), TextEncoding::Utf8Bom))
             .map_err(|e| {
                 format!(
                     "starts with a UTF-8 BOM but is not UTF-8 (byte {})",
@@ -42,7 +44,7 @@ pub fn decode(bytes: &[u8]) -> Result<(String, TextEncoding), String> {
         if let Some(rest) = bytes.strip_prefix(bom) {
             let (text, had_errors) = encoding.decode_without_bom_handling(rest);
             return match had_errors {
-                false => Ok((text.into_owned(), TextEncoding::Utf16)),
+                false => Ok((text, TextEncoding::Utf16)),
                 true => Err("starts with a UTF-16 BOM but is not UTF-16".into()),
             };
         }
@@ -52,9 +54,9 @@ pub fn decode(bytes: &[u8]) -> Result<(String, TextEncoding), String> {
     }
     let gb18030 = || GB18030.decode_without_bom_handling_and_without_replacement(bytes);
     let (text, encoding) = match std::str::from_utf8(bytes) {
-        Ok(text) if !is_gbk_in_disguise(text) => (text.to_string(), TextEncoding::Utf8),
+        Ok(text) if !is_gbk_in_disguise(text) => (Cow::Borrowed(text), TextEncoding::Utf8),
         _ => match gb18030() {
-            Some(text) => (text.into_owned(), TextEncoding::Gb18030),
+            Some(text) => (text, TextEncoding::Gb18030),
             None => return Err("neither UTF-8 nor GBK/GB18030 text".into()),
         },
     };
@@ -68,10 +70,11 @@ pub fn decode(bytes: &[u8]) -> Result<(String, TextEncoding), String> {
 /// Such text has two-byte UTF-8 letters and no Chinese at all; Chinese exports always have
 /// Chinese headers, so valid UTF-8 that holds any CJK character is always read as UTF-8.
 fn is_gbk_in_disguise(text: &str) -> bool {
-    let has_two_byte = text.chars().any(|c| ('\u{80}'..'\u{800}').contains(&c));
-    let has_cjk = text.chars().any(|c| c >= '\u{2E80}');
-    has_two_byte
-        && !has_cjk
+    // CJK first: an export's header has it, so its 1 GB of rows are not scanned.
+    let has_cjk = || text.chars().any(|c| c >= '\u{2E80}');
+    let has_two_byte = || text.chars().any(|c| ('\u{80}'..'\u{800}').contains(&c));
+    !has_cjk()
+        && has_two_byte()
         && GB18030
             .decode_without_bom_handling_and_without_replacement(text.as_bytes())
             .is_some_and(|g| g.chars().any(|c| c >= '\u{4E00}'))
@@ -98,15 +101,11 @@ mod tests {
         let text = "姓名,身份证号\n张三,1\n";
         assert_eq!(decode(text.as_bytes()).unwrap().1, TextEncoding::Utf8);
         let bom = [b"\xEF\xBB\xBF".as_slice(), text.as_bytes()].concat();
-        assert_eq!(
-            decode(&bom).unwrap(),
-            (text.to_string(), TextEncoding::Utf8Bom)
-        );
+        let (decoded, encoding) = decode(&bom).unwrap();
+        assert_eq!((decoded.as_ref(), encoding), (text, TextEncoding::Utf8Bom));
         let (gbk, _, _) = encoding_rs::GBK.encode(text);
-        assert_eq!(
-            decode(&gbk).unwrap(),
-            (text.to_string(), TextEncoding::Gb18030)
-        );
+        let (decoded, encoding) = decode(&gbk).unwrap();
+        assert_eq!((decoded.as_ref(), encoding), (text, TextEncoding::Gb18030));
         assert!(decode(b"").unwrap_err().contains("empty"));
         assert!(decode(b"PK\x03\x04\x00\x00")
             .unwrap_err()
@@ -121,7 +120,7 @@ mod tests {
             let text = format!("{head}{rest}");
             let (decoded, encoding) = decode(text.as_bytes()).unwrap();
             proptest::prop_assert_eq!(encoding, TextEncoding::Utf8);
-            proptest::prop_assert_eq!(decoded, text);
+            proptest::prop_assert_eq!(decoded.as_ref(), text.as_str());
         }
 
         /// Chinese text written as GB18030 comes back unchanged.
@@ -129,7 +128,7 @@ mod tests {
         fn gb18030_round_trips(text in "[\u{4e00}-\u{9fa5},\n0-9]{1,100}") {
             let (bytes, _, _) = GB18030.encode(&text);
             let (decoded, _) = decode(&bytes).unwrap();
-            proptest::prop_assert_eq!(decoded, text);
+            proptest::prop_assert_eq!(decoded.as_ref(), text.as_str());
         }
 
         #[test]
@@ -143,10 +142,8 @@ mod tests {
         let text = "姓名\t身份证号\n张三\t1\n";
         let mut bytes = vec![0xFF, 0xFE];
         bytes.extend(text.encode_utf16().flat_map(u16::to_le_bytes));
-        assert_eq!(
-            decode(&bytes).unwrap(),
-            (text.to_string(), TextEncoding::Utf16)
-        );
+        let (decoded, encoding) = decode(&bytes).unwrap();
+        assert_eq!((decoded.as_ref(), encoding), (text, TextEncoding::Utf16));
     }
 
     #[test]

@@ -92,14 +92,6 @@ impl Keys<'_> {
             })
     }
 
-    /// Whether rows `i` and `j` agree on a rule (both keyed, and equally).
-    pub fn agree(&self, rule: &BlockingRule, i: usize, j: usize) -> bool {
-        match (self.key(rule, i), self.key(rule, j)) {
-            (Some(a), Some(b)) => a == b,
-            _ => false,
-        }
-    }
-
     /// Every keyed row as (key, row), sorted: runs of equal keys are the blocks.
     pub fn sorted(&self, rule: &BlockingRule) -> Vec<(u64, u32)> {
         let mut keys: Vec<(u64, u32)> = (0..self.table.len())

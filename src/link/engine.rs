@@ -160,16 +160,16 @@ pub fn link(mut request: LinkRequest) -> Result<LinkOutcome, String> {
     }
     let mut candidates = Vec::new();
     for rule in 0..settings.blocking.len() {
-        let pairs = candidate_pairs(&comparer, &scorer, rule, &anchored, link_only);
+        let chunks = candidate_pairs(&comparer, &scorer, rule, &anchored, link_only);
+        let found: usize = chunks.iter().map(Vec::len).sum();
         counts
             .pairs_per_rule
-            .push((settings.blocking[rule].text.clone(), pairs.len() as u64));
-        candidates.extend(pairs.into_iter().map(|(a, b, weight, vetoed)| Candidate {
-            a,
-            b,
-            weight,
-            vetoed,
-        }));
+            .push((settings.blocking[rule].text.clone(), found as u64));
+        // Grown once, and each chunk freed as it is copied: a province has tens of millions.
+        candidates.reserve_exact(found);
+        for chunk in chunks {
+            candidates.extend(chunk);
+        }
     }
     counts.pairs_scored = candidates.len() as u64;
     lap(&mut counts, "candidates");
@@ -407,14 +407,15 @@ fn score_anchor_pairs(
 }
 
 /// Phase 2 for one blocking rule: scored pairs with at least one loose row (every pair when
-/// there is no exclusive ID), not produced by an earlier rule, above the candidate floor.
+/// there is no exclusive ID), not produced by an earlier rule, above the candidate floor; in
+/// block order, a vector a chunk of blocks.
 pub(super) fn candidate_pairs(
     comparer: &Comparer,
     scorer: &Scorer,
     rule: usize,
     anchored: &[bool],
     link_only: bool,
-) -> Vec<(u32, u32, f64, bool)> {
+) -> Vec<Vec<Candidate>> {
     let settings = comparer.settings;
     let keys = Keys {
         table: comparer.table,
@@ -426,8 +427,20 @@ pub(super) fn candidate_pairs(
     let side = &comparer.table.side;
     let earlier = &settings.blocking[..rule];
     blocking::visit_blocks(&sorted, &ranges, |rows, out| {
-        let mut consider = |i: u32, j: u32| {
-            let (i, j) = (i.min(j), i.max(j));
+        if rows.iter().all(|&r| anchored[r as usize]) {
+            return;
+        }
+        // Each row's keys under the earlier rules, computed once a block rather than once a pair.
+        let earlier_keys: Vec<Option<u64>> = rows
+            .iter()
+            .flat_map(|&r| {
+                let keys = &keys;
+                earlier.iter().map(move |rule| keys.key(rule, r as usize))
+            })
+            .collect();
+        let keys_of = |a: usize| &earlier_keys[a * earlier.len()..(a + 1) * earlier.len()];
+        let mut consider = |a: usize, b: usize| {
+            let (i, j) = (rows[a].min(rows[b]), rows[a].max(rows[b]));
             if link_only && side[i as usize] == side[j as usize] {
                 return;
             }
@@ -435,15 +448,21 @@ pub(super) fn candidate_pairs(
             if group != NO_GROUP && group == comparer.table.group[j as usize] {
                 return;
             }
-            if earlier
+            let paired_earlier = keys_of(a)
                 .iter()
-                .any(|r| keys.agree(r, i as usize, j as usize))
-            {
+                .zip(keys_of(b))
+                .any(|(x, y)| x.is_some() && x == y);
+            if paired_earlier {
                 return;
             }
             let s = scorer.score(comparer, i as usize, j as usize);
             if s.probability() >= CANDIDATE_FLOOR {
-                out.push((i, j, s.weight, comparer.is_vetoed(&s.levels)));
+                out.push(Candidate {
+                    a: i,
+                    b: j,
+                    weight: s.weight,
+                    vetoed: comparer.is_vetoed(&s.levels),
+                });
             }
         };
         for (a, &i) in rows.iter().enumerate() {
@@ -453,12 +472,9 @@ pub(super) fn candidate_pairs(
             for (b, &j) in rows.iter().enumerate() {
                 // A loose row pairs with every row; two loose rows once.
                 if b != a && (anchored[j as usize] || b > a) {
-                    consider(i, j);
+                    consider(a, b);
                 }
             }
         }
     })
-    .into_iter()
-    .flatten()
-    .collect()
 }

@@ -71,7 +71,6 @@ fn read_list(
     let shown = path.display();
     let bytes = std::fs::read(path).map_err(|e| format!("{shown}: {e}"))?;
     let (text, _) = encoding::decode(&bytes).map_err(|e| format!("{shown}: {e}"))?;
-    drop(bytes);
     let header_end = record_end(text.as_bytes(), 0);
     let headers = csv::Reader::from_reader(&text.as_bytes()[..header_end])
         .headers()

@@ -205,24 +205,27 @@ impl Linkage {
     pub fn nearest_non_matches(&self, requests: &[(usize, SourceId)]) -> Vec<Option<NearMiss>> {
         let comparer = self.comparer();
         let records: Vec<usize> = requests.iter().map(|(r, _)| *r).collect();
-        let scored = self.blocked_with(&records, |q, row| {
-            let (record, source) = requests[q];
-            let other = self.person_of(row) != self.person_of(record);
-            (other && self.source_of(row) == source).then(|| {
-                (
-                    q,
-                    row,
-                    self.scorer.score(&comparer, record, row).probability(),
-                )
-            })
-        });
         // The most probable row; of equals, the first.
         let mut best: Vec<Option<(f64, usize)>> = vec![None; requests.len()];
-        for (q, row, p) in scored {
-            if best[q].is_none_or(|(bp, br)| p > bp || (p == bp && row < br)) {
-                best[q] = Some((p, row));
-            }
-        }
+        self.blocked_with(
+            &records,
+            |q, row| {
+                let (record, source) = requests[q];
+                let other = self.person_of(row) != self.person_of(record);
+                (other && self.source_of(row) == source).then(|| {
+                    (
+                        q,
+                        row,
+                        self.scorer.score(&comparer, record, row).probability(),
+                    )
+                })
+            },
+            |(q, row, p)| {
+                if best[q].is_none_or(|(bp, br)| p > bp || (p == bp && row < br)) {
+                    best[q] = Some((p, row));
+                }
+            },
+        );
         records
             .iter()
             .zip(best)
@@ -237,27 +240,34 @@ impl Linkage {
     /// pair's match probability.
     pub fn candidates(&self, index: usize) -> Vec<(usize, f64)> {
         let comparer = self.comparer();
-        let mut found = self.blocked_with(&[index], |_, row| {
-            Some((row, self.scorer.score(&comparer, index, row).probability()))
-        });
+        let mut found = Vec::new();
+        self.blocked_with(
+            &[index],
+            |_, row| Some((row, self.scorer.score(&comparer, index, row).probability())),
+            |hit| found.push(hit),
+        );
         found.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
         found.dedup_by_key(|(row, _)| *row);
         found
     }
 
     /// `visit(request, row)` for every row other than the request's record that shares a key
-    /// of a blocking rule with it (once per rule that pairs them), keeping what it returns.
+    /// of a blocking rule with it (once per rule that pairs them), handing what it returns to
+    /// `absorb` in row order. Rows are visited a slice at a time, so only one slice's results
+    /// are held at once.
     fn blocked_with<T: Send>(
         &self,
         records: &[usize],
         visit: impl Fn(usize, usize) -> Option<T> + Sync,
-    ) -> Vec<T> {
+        mut absorb: impl FnMut(T),
+    ) {
+        const ROWS_PER_SLICE: usize = 1 << 20;
         let keys = Keys {
             table: &self.table,
             settings: &self.settings,
             suspect: &self.suspect,
         };
-        let mut found = Vec::new();
+        let visit = &visit;
         for rule in &self.settings.blocking {
             let mut wanted: HashMap<u64, Vec<usize>> = HashMap::new();
             for (q, record) in records.iter().enumerate() {
@@ -265,20 +275,21 @@ impl Linkage {
                     wanted.entry(key).or_default().push(q);
                 }
             }
-            let visit = &visit;
-            let of_rule: Vec<T> = (0..self.table.len())
-                .into_par_iter()
-                .flat_map_iter(|row| {
-                    let hits = keys.key(rule, row).and_then(|k| wanted.get(&k));
-                    hits.into_iter()
-                        .flatten()
-                        .filter(move |&&q| records[q] != row)
-                        .filter_map(move |&q| visit(q, row))
-                })
-                .collect();
-            found.extend(of_rule);
+            for start in (0..self.table.len()).step_by(ROWS_PER_SLICE) {
+                let slice = start..(start + ROWS_PER_SLICE).min(self.table.len());
+                let hits: Vec<T> = slice
+                    .into_par_iter()
+                    .flat_map_iter(|row| {
+                        let hits = keys.key(rule, row).and_then(|k| wanted.get(&k));
+                        hits.into_iter()
+                            .flatten()
+                            .filter(move |&&q| records[q] != row)
+                            .filter_map(move |&q| visit(q, row))
+                    })
+                    .collect();
+                hits.into_iter().for_each(&mut absorb);
+            }
         }
-        found
     }
 
     /// The match-weight waterfall of a pair, as a text table (values masked unless `full`).
@@ -358,6 +369,7 @@ pub fn link(
     })?;
     let clusters = outcome.clusters;
     let keys = (0..clusters.len())
+        .into_par_iter()
         .map(|c| cluster_key(records, clusters.rows(c), &outcome.joined, file_names))
         .collect();
     let (person_of, members, starts) = (clusters.cluster_of, clusters.members, clusters.starts);

@@ -3,7 +3,7 @@
 //! Aggregates only: no ID, no name. `html.rs` draws the page from them, for the province or
 //! one county, so `recon report OUT --county CODE` needs nothing but this file.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use serde::{Deserialize, Serialize};
 
@@ -135,17 +135,12 @@ pub fn morning_data(result: &RunResult) -> MorningData {
 }
 
 fn quality_cells(result: &RunResult) -> Vec<QualityCell> {
-    let mut cells: BTreeMap<(&str, &str), QualityCell> = BTreeMap::new();
+    // Counted by source number and county (a hash per row, not string comparisons in a tree),
+    // then ordered by source label and county.
+    let mut counted: HashMap<(usize, &str), QualityCell> = HashMap::new();
     for record in result.records {
-        let source = result.settings().sources[record.source].label.as_str();
         let county = county_code(record);
-        let cell = cells
-            .entry((source, county))
-            .or_insert_with(|| QualityCell {
-                source: source.to_string(),
-                county_code: county.to_string(),
-                ..QualityCell::default()
-            });
+        let cell = counted.entry((record.source, county)).or_default();
         cell.rows += 1;
         match record.id {
             IdNumber::Damaged { .. } => cell.id_damaged += 1,
@@ -153,6 +148,23 @@ fn quality_cells(result: &RunResult) -> Vec<QualityCell> {
             IdNumber::Missing => cell.id_missing += 1,
             IdNumber::Valid(_) => {}
         }
+    }
+    let mut counted: Vec<_> = counted.into_iter().collect();
+    counted.sort_unstable_by_key(|(key, _)| *key);
+    let mut cells: BTreeMap<(&str, &str), QualityCell> = BTreeMap::new();
+    for ((source, county), cell) in counted {
+        let source = result.settings().sources[source].label.as_str();
+        let merged = cells
+            .entry((source, county))
+            .or_insert_with(|| QualityCell {
+                source: source.to_string(),
+                county_code: county.to_string(),
+                ..QualityCell::default()
+            });
+        merged.rows += cell.rows;
+        merged.id_damaged += cell.id_damaged;
+        merged.id_invalid += cell.id_invalid;
+        merged.id_missing += cell.id_missing;
     }
     cells.into_values().collect()
 }
