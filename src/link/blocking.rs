@@ -59,9 +59,9 @@ impl Keys<'_> {
                 }
                 let entry = &names.entries[entry as usize];
                 match transform {
-                    KeyTransform::Pinyin => Some(hash_bytes(entry.sound.as_bytes())),
+                    KeyTransform::Pinyin => Some(entry.sound_hash),
                     KeyTransform::Surname => entry.chars.first().map(|c| u64::from(*c)),
-                    _ => Some(hash_bytes(entry.key.as_bytes())),
+                    _ => Some(entry.key_hash),
                 }
             }
             (Column::Date(dates), transform) => {

@@ -7,6 +7,7 @@ use chrono::{Datelike, NaiveDate};
 use pinyin::ToPinyinMulti;
 use rayon::prelude::*;
 
+use super::blocking::hash_bytes;
 use crate::config::link::{Feature, FeatureKind};
 use crate::normalize::id_number::IdNumber;
 
@@ -96,6 +97,9 @@ pub struct NameEntry {
     /// The first reading of each syllable joined, surnames read as surnames: a key for
     /// blocking on sound.
     pub sound: String,
+    /// Blocking hashes of `key` and `sound`, computed once a name rather than once a row.
+    pub key_hash: u64,
+    pub sound_hash: u64,
 }
 
 impl NameEntry {
@@ -117,10 +121,13 @@ impl NameEntry {
             })
             .collect::<Vec<_>>()
             .join(" ");
+        let key: String = chars.iter().collect();
         NameEntry {
             text: text.to_string(),
             parts: text.split('·').map(String::from).collect(),
-            key: chars.iter().collect(),
+            key_hash: hash_bytes(key.as_bytes()),
+            sound_hash: hash_bytes(sound.as_bytes()),
+            key,
             chars,
             syllables,
             readings,
