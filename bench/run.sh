@@ -18,6 +18,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 sizes=${SIZES:-"100000 300000 1000000"}
 work=${WORK:-$(mktemp -d)}
+mkdir -p "$work"
 cargo build --release -q
 cargo build --release -q --manifest-path bench/readfloor/Cargo.toml
 bin=$PWD/target/release/recon
