@@ -10,7 +10,7 @@
 #
 # Needs Python 3 with venv and network access to PyPI once (bench/peers/.venv, pinned in
 # bench/peers/requirements.txt); data goes to bench/peers/data (about 2 minutes and 120 MB for
-# a million persons a list, generated once).
+# a million persons a list, 38 minutes for five million, generated once).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 sizes=${SIZES:-"1000000"}
@@ -18,6 +18,7 @@ repeats=${REPEATS:-3}
 peers=bench/peers
 py=$peers/.venv/bin/python
 work=${WORK:-$(mktemp -d)}
+mkdir -p "$work"
 if [ ! -x "$py" ]; then
   python3 -m venv "$peers/.venv"
   "$peers/.venv/bin/pip" install -q -r "$peers/requirements.txt"

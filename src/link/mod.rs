@@ -247,13 +247,14 @@ impl Linkage {
             |hit| found.push(hit),
         );
         found.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        found.dedup_by_key(|(row, _)| *row);
         found
     }
 
     /// `visit(request, row)` for every row other than the request's record that shares a key
-    /// of a blocking rule with it (once a pair: the first rule that pairs them), handing what it
-    /// returns to `absorb` in row order. Rows are visited a slice at a time, so only one slice's
-    /// results are held at once.
+    /// of a blocking rule with it (once per rule that pairs them), handing what it returns to
+    /// `absorb` in row order. Rows are visited a slice at a time, so only one slice's results
+    /// are held at once.
     fn blocked_with<T: Send>(
         &self,
         records: &[usize],
@@ -266,22 +267,12 @@ impl Linkage {
             settings: &self.settings,
             suspect: &self.suspect,
         };
-        let rules = &self.settings.blocking;
-        let request_keys: Vec<Vec<Option<u64>>> = rules
-            .iter()
-            .map(|rule| records.iter().map(|r| keys.key(rule, *r)).collect())
-            .collect();
-        let paired_earlier = |rule: usize, q: usize, row: usize| {
-            (0..rule).any(|e| {
-                request_keys[e][q].is_some_and(|key| keys.key(&rules[e], row) == Some(key))
-            })
-        };
-        let (visit, paired_earlier) = (&visit, &paired_earlier);
-        for (k, rule) in rules.iter().enumerate() {
+        let visit = &visit;
+        for rule in &self.settings.blocking {
             let mut wanted: HashMap<u64, Vec<usize>> = HashMap::new();
-            for (q, key) in request_keys[k].iter().enumerate() {
-                if let Some(key) = key {
-                    wanted.entry(*key).or_default().push(q);
+            for (q, record) in records.iter().enumerate() {
+                if let Some(key) = keys.key(rule, *record) {
+                    wanted.entry(key).or_default().push(q);
                 }
             }
             for start in (0..self.table.len()).step_by(ROWS_PER_SLICE) {
@@ -289,10 +280,10 @@ impl Linkage {
                 let hits: Vec<T> = slice
                     .into_par_iter()
                     .flat_map_iter(|row| {
-                        let hits = keys.key(rule, row).and_then(|key| wanted.get(&key));
+                        let hits = keys.key(rule, row).and_then(|k| wanted.get(&k));
                         hits.into_iter()
                             .flatten()
-                            .filter(move |&&q| records[q] != row && !paired_earlier(k, q, row))
+                            .filter(move |&&q| records[q] != row)
                             .filter_map(move |&q| visit(q, row))
                     })
                     .collect();
