@@ -70,7 +70,7 @@ pub fn decode(bytes: &[u8]) -> Result<(Cow<'_, str>, TextEncoding), String> {
 /// Such text has two-byte UTF-8 letters and no Chinese at all; Chinese exports always have
 /// Chinese headers, so valid UTF-8 that holds any CJK character is always read as UTF-8.
 fn is_gbk_in_disguise(text: &str) -> bool {
-    // CJK first: an export's header has it, so its 1 GB of rows are not scanned.
+    // CJK first: an export's header has it, so its rows are not scanned.
     let has_cjk = || text.chars().any(|c| c >= '\u{2E80}');
     let has_two_byte = || text.chars().any(|c| ('\u{80}'..'\u{800}').contains(&c));
     !has_cjk()

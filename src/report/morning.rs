@@ -135,12 +135,18 @@ pub fn morning_data(result: &RunResult) -> MorningData {
 }
 
 fn quality_cells(result: &RunResult) -> Vec<QualityCell> {
-    // Counted by source number and county (a hash per row, not string comparisons in a tree),
-    // then ordered by source label and county.
-    let mut counted: HashMap<(usize, &str), QualityCell> = HashMap::new();
+    // A hash per row, not string comparisons in a tree; ordered by source label and county.
+    let mut cells: HashMap<(&str, &str), QualityCell> = HashMap::new();
     for record in result.records {
+        let source = result.settings().sources[record.source].label.as_str();
         let county = county_code(record);
-        let cell = counted.entry((record.source, county)).or_default();
+        let cell = cells
+            .entry((source, county))
+            .or_insert_with(|| QualityCell {
+                source: source.to_string(),
+                county_code: county.to_string(),
+                ..QualityCell::default()
+            });
         cell.rows += 1;
         match record.id {
             IdNumber::Damaged { .. } => cell.id_damaged += 1,
@@ -149,24 +155,9 @@ fn quality_cells(result: &RunResult) -> Vec<QualityCell> {
             IdNumber::Valid(_) => {}
         }
     }
-    let mut counted: Vec<_> = counted.into_iter().collect();
-    counted.sort_unstable_by_key(|(key, _)| *key);
-    let mut cells: BTreeMap<(&str, &str), QualityCell> = BTreeMap::new();
-    for ((source, county), cell) in counted {
-        let source = result.settings().sources[source].label.as_str();
-        let merged = cells
-            .entry((source, county))
-            .or_insert_with(|| QualityCell {
-                source: source.to_string(),
-                county_code: county.to_string(),
-                ..QualityCell::default()
-            });
-        merged.rows += cell.rows;
-        merged.id_damaged += cell.id_damaged;
-        merged.id_invalid += cell.id_invalid;
-        merged.id_missing += cell.id_missing;
-    }
-    cells.into_values().collect()
+    let mut cells: Vec<_> = cells.into_iter().collect();
+    cells.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    cells.into_iter().map(|(_, cell)| cell).collect()
 }
 
 fn source_rejects(result: &RunResult) -> Vec<SourceRejects> {
