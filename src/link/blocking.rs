@@ -4,6 +4,8 @@
 //! are visited in parallel in fixed chunks and their results concatenated in order, so the
 //! pairs come out the same whatever the thread count.
 
+use std::collections::HashSet;
+use std::hash::BuildHasherDefault;
 use std::ops::Range;
 
 use rayon::prelude::*;
@@ -11,6 +13,7 @@ use rayon::prelude::*;
 use super::comparison::is_suspect;
 use super::table::{Column, IdState, LinkTable, NO_DATE};
 use crate::config::link::{BlockingRule, KeyPart, KeyTransform, LinkSettings};
+use crate::model::FastHasher;
 
 /// What a key may read: the table, and the rows whose exclusive ID (and what was read from
 /// it) must be ignored.
@@ -94,9 +97,32 @@ impl Keys<'_> {
 
     /// Every keyed row as (key, row), sorted: runs of equal keys are the blocks.
     pub fn sorted(&self, rule: &BlockingRule) -> Vec<(u64, u32)> {
+        self.sorted_where(rule, |_| true)
+    }
+
+    /// The keyed rows of the blocks with at least one row not `anchored`, sorted: all that a
+    /// pass pairing only such rows visits. When anchored rows are few, every keyed row.
+    pub fn sorted_with_loose(&self, rule: &BlockingRule, anchored: &[bool]) -> Vec<(u64, u32)> {
+        let loose = anchored.iter().filter(|a| !**a).count();
+        if loose > self.table.len() / 4 {
+            return self.sorted(rule);
+        }
+        let loose_keys: HashSet<u64, BuildHasherDefault<FastHasher>> = (0..self.table.len())
+            .into_par_iter()
+            .filter(|&row| !anchored[row])
+            .filter_map(|row| self.key(rule, row))
+            .collect();
+        self.sorted_where(rule, |key| loose_keys.contains(&key))
+    }
+
+    fn sorted_where(
+        &self,
+        rule: &BlockingRule,
+        keep: impl Fn(u64) -> bool + Sync,
+    ) -> Vec<(u64, u32)> {
         let mut keys: Vec<(u64, u32)> = (0..self.table.len())
             .into_par_iter()
-            .filter_map(|row| Some((self.key(rule, row)?, row as u32)))
+            .filter_map(|row| Some((self.key(rule, row).filter(|k| keep(*k))?, row as u32)))
             .collect();
         keys.par_sort_unstable();
         keys

@@ -4,7 +4,7 @@
 //! odds share the probability (a row matching two namesakes equally is linked to neither), and
 //! links are taken best first.
 
-use std::collections::BTreeMap;
+use rayon::prelude::*;
 
 use super::engine::{Decision, PairOutcome, ReviewReason};
 use super::model::{probability, AffinityTable};
@@ -281,39 +281,40 @@ fn competing_probabilities(
     thresholds: &Thresholds,
 ) -> Vec<f64> {
     let factor = thresholds.cluster_odds_factor;
-    // (loose row, other row's cluster) -> best odds.
-    let mut best: BTreeMap<(u32, u32), f64> = BTreeMap::new();
-    let mut views: Vec<Vec<(u32, u32)>> = Vec::with_capacity(candidates.len());
-    for c in candidates {
-        let mut view = Vec::new();
+    // Each loose row of a candidate sees the other row's cluster: (row, cluster, odds,
+    // candidate). Sorted, a row's views are together, and within them each cluster's.
+    let mut views: Vec<(u32, u32, f64, u32)> = Vec::with_capacity(candidates.len());
+    for (k, c) in candidates.iter().enumerate() {
         for (row, other) in [(c.a, c.b), (c.b, c.a)] {
-            if anchored[row as usize] {
+            if anchored[row as usize] || c.vetoed {
                 continue;
             }
             let (own, target) = (clusters.find(row), clusters.find(other));
-            if !c.vetoed && clusters.feasible(own, target) {
+            if clusters.feasible(own, target) {
                 let source = clusters.table.source[row as usize];
                 let affinity = thresholds
                     .affinity
                     .factor(source, clusters.sources_without(target, row));
-                let entry = best.entry((row, target)).or_insert(0.0);
-                *entry = entry.max(odds(c.weight) * affinity);
-                view.push((row, target));
+                views.push((row, target, odds(c.weight) * affinity, k as u32));
             }
         }
-        views.push(view);
     }
-    let mut total: BTreeMap<u32, f64> = BTreeMap::new();
-    for ((row, _), o) in &best {
-        *total.entry(*row).or_insert(0.0) += o;
+    views.par_sort_unstable_by_key(|v| (v.0, v.1));
+    let mut competing: Vec<Option<f64>> = vec![None; candidates.len()];
+    for row_views in views.chunk_by(|x, y| x.0 == y.0) {
+        // A person's odds are its best pair's; the row's total sums the persons in order.
+        let persons: Vec<(&[(u32, u32, f64, u32)], f64)> = row_views
+            .chunk_by(|x, y| x.1 == y.1)
+            .map(|person| (person, person.iter().fold(0.0, |m, v| v.2.max(m))))
+            .collect();
+        let total = persons.iter().fold(0.0, |t, (_, best)| t + best);
+        for (person, best) in persons {
+            let p = factor * best / (1.0 + factor * total);
+            for view in person {
+                let shared = &mut competing[view.3 as usize];
+                *shared = Some(shared.map_or(p, |m| m.min(p)));
+            }
+        }
     }
-    views
-        .iter()
-        .map(|view| {
-            view.iter()
-                .map(|key| factor * best[key] / (1.0 + factor * total[&key.0]))
-                .fold(None, |m: Option<f64>, p| Some(m.map_or(p, |m| m.min(p))))
-                .unwrap_or(0.0)
-        })
-        .collect()
+    competing.into_iter().map(|p| p.unwrap_or(0.0)).collect()
 }

@@ -422,7 +422,7 @@ pub(super) fn candidate_pairs(
         settings,
         suspect: comparer.suspect,
     };
-    let sorted = keys.sorted(&settings.blocking[rule]);
+    let sorted = keys.sorted_with_loose(&settings.blocking[rule], anchored);
     let ranges = blocking::blocks(&sorted);
     let side = &comparer.table.side;
     let earlier = &settings.blocking[..rule];
