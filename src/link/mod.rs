@@ -31,7 +31,7 @@ use sha2::{Digest, Sha256};
 
 use crate::config::link::LinkSettings;
 use crate::config::{Settings, SourceId};
-use crate::model::{IdSource, Record, Records};
+use crate::model::{FastMap, IdSource, Record, Records};
 use blocking::Keys;
 use comparison::Comparer;
 use engine::{Decision, Joined, LinkCounts, LinkRequest, PairOutcome};
@@ -204,15 +204,15 @@ impl Linkage {
     /// blocking candidates that is another person, with its probability and the reason.
     pub fn nearest_non_matches(&self, requests: &[(usize, SourceId)]) -> Vec<Option<NearMiss>> {
         let comparer = self.comparer();
-        let records: Vec<usize> = requests.iter().map(|(r, _)| *r).collect();
+        let (records, sources): (Vec<usize>, Vec<SourceId>) = requests.iter().copied().unzip();
         // The most probable row; of equals, the first.
         let mut best: Vec<Option<(f64, usize)>> = vec![None; requests.len()];
         self.blocked_with(
             &records,
+            Some(&sources),
             |q, row| {
-                let (record, source) = requests[q];
-                let other = self.person_of(row) != self.person_of(record);
-                (other && self.source_of(row) == source).then(|| {
+                let record = records[q];
+                (self.person_of(row) != self.person_of(record)).then(|| {
                     (
                         q,
                         row,
@@ -243,6 +243,7 @@ impl Linkage {
         let mut found = Vec::new();
         self.blocked_with(
             &[index],
+            None,
             |_, row| Some((row, self.scorer.score(&comparer, index, row).probability())),
             |hit| found.push(hit),
         );
@@ -252,12 +253,13 @@ impl Linkage {
     }
 
     /// `visit(request, row)` for every row other than the request's record that shares a key
-    /// of a blocking rule with it (once per rule that pairs them), handing what it returns to
-    /// `absorb` in row order. Rows are visited a slice at a time, so only one slice's results
-    /// are held at once.
+    /// of a blocking rule with it (once per rule that pairs them) and, when `sources` are
+    /// given, is of the request's source; what it returns goes to `absorb` in row order. Rows
+    /// are visited a slice at a time, so only one slice's results are held at once.
     fn blocked_with<T: Send>(
         &self,
         records: &[usize],
+        sources: Option<&[SourceId]>,
         visit: impl Fn(usize, usize) -> Option<T> + Sync,
         mut absorb: impl FnMut(T),
     ) {
@@ -269,10 +271,11 @@ impl Linkage {
         };
         let visit = &visit;
         for rule in &self.settings.blocking {
-            let mut wanted: HashMap<u64, Vec<usize>> = HashMap::new();
+            let mut wanted: FastMap<(u64, Option<SourceId>), Vec<usize>> = FastMap::default();
             for (q, record) in records.iter().enumerate() {
                 if let Some(key) = keys.key(rule, *record) {
-                    wanted.entry(key).or_default().push(q);
+                    let source = sources.map(|s| s[q]);
+                    wanted.entry((key, source)).or_default().push(q);
                 }
             }
             for start in (0..self.table.len()).step_by(ROWS_PER_SLICE) {
@@ -280,7 +283,8 @@ impl Linkage {
                 let hits: Vec<T> = slice
                     .into_par_iter()
                     .flat_map_iter(|row| {
-                        let hits = keys.key(rule, row).and_then(|k| wanted.get(&k));
+                        let source = sources.map(|_| self.source_of(row));
+                        let hits = keys.key(rule, row).and_then(|k| wanted.get(&(k, source)));
                         hits.into_iter()
                             .flatten()
                             .filter(move |&&q| records[q] != row)
