@@ -187,7 +187,8 @@ pub fn link(mut request: LinkRequest) -> Result<LinkOutcome, String> {
         &scorer,
         settings.review,
     ));
-    pairs.sort_by_key(|p| (p.a, p.b));
+    // Stable: a suspect's pair may come both as a candidate and as a pair of its ID.
+    pairs.par_sort_by_key(|p| (p.a, p.b));
     let numbered = clusters.numbered();
     let joined: Vec<Joined> = (0..table.len())
         .map(|r| match (anchored[r], decided.joined_at[r]) {

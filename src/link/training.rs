@@ -108,18 +108,21 @@ fn possible_pairs(table: &super::table::LinkTable, link_only: bool) -> f64 {
     .max(1.0)
 }
 
-/// Rows sorted by the keys of the rule training last asked for: asked again (the prior's rule
-/// is usually an EM session's), they are not sorted twice; another rule's replace them.
+/// Rows sorted by the keys of each rule training asked for, kept until training ends: the
+/// prior's rule is usually an EM session's too, and is not sorted twice.
 #[derive(Default)]
-struct SortedKeys(Option<(String, Vec<(u64, u32)>)>);
+struct SortedKeys(Vec<(String, Vec<(u64, u32)>)>);
 
 impl SortedKeys {
     fn get(&mut self, keys: &Keys, rule: &BlockingRule) -> &[(u64, u32)] {
-        if self.0.as_ref().is_none_or(|(text, _)| *text != rule.text) {
-            self.0 = None;
-            self.0 = Some((rule.text.clone(), keys.sorted(rule)));
-        }
-        self.0.as_ref().map_or(&[], |(_, sorted)| sorted)
+        let at = match self.0.iter().position(|(text, _)| *text == rule.text) {
+            Some(at) => at,
+            None => {
+                self.0.push((rule.text.clone(), keys.sorted(rule)));
+                self.0.len() - 1
+            }
+        };
+        &self.0[at].1
     }
 }
 
