@@ -60,11 +60,13 @@ impl Keys<'_> {
                 if entry == 0 {
                     return None;
                 }
-                let entry = &names.entries[entry as usize];
+                let hashes = &names.hashes[entry as usize];
                 match transform {
-                    KeyTransform::Pinyin => Some(entry.sound_hash),
-                    KeyTransform::Surname => entry.chars.first().map(|c| u64::from(*c)),
-                    _ => Some(entry.key_hash),
+                    KeyTransform::Pinyin => Some(hashes.sound),
+                    KeyTransform::Surname => {
+                        names.entries[entry as usize].chars.first().map(|c| u64::from(*c))
+                    }
+                    _ => Some(hashes.key),
                 }
             }
             (Column::Date(dates), transform) => {

@@ -142,7 +142,7 @@ fn value_key(table: &LinkTable, feature: usize, row: usize) -> Option<u64> {
         Column::Id(ids) => ids[row].is_whole().then(|| hash_bytes(ids[row].digits())),
         Column::Name(names) => {
             let entry = names.values[row];
-            (entry != 0).then(|| names.entries[entry as usize].key_hash)
+            (entry != 0).then(|| names.hashes[entry as usize].key)
         }
         Column::Date(dates) => (dates.days[row] != NO_DATE).then_some(dates.days[row] as u64),
         Column::Words(words) => (words.values[row] != 0).then_some(u64::from(words.values[row])),

@@ -97,9 +97,6 @@ pub struct NameEntry {
     /// The first reading of each syllable joined, surnames read as surnames: a key for
     /// blocking on sound.
     pub sound: String,
-    /// Blocking hashes of `key` and `sound`, computed once a name rather than once a row.
-    pub key_hash: u64,
-    pub sound_hash: u64,
 }
 
 impl NameEntry {
@@ -125,8 +122,6 @@ impl NameEntry {
         NameEntry {
             text: text.to_string(),
             parts: text.split('·').map(String::from).collect(),
-            key_hash: hash_bytes(key.as_bytes()),
-            sound_hash: hash_bytes(sound.as_bytes()),
             key,
             chars,
             syllables,
@@ -202,6 +197,17 @@ pub struct NameColumn {
     /// The row's name had traditional characters made simplified.
     pub traditional: Vec<bool>,
     pub entries: Vec<NameEntry>,
+    /// Per entry, the hashes blocking and term frequencies read: computed once a name, and
+    /// kept apart from the entries so that reading them for every row stays in cache.
+    pub hashes: Vec<NameHashes>,
+}
+
+#[derive(Clone, Copy, Debug, Default)]
+pub struct NameHashes {
+    /// Of the entry's `key`.
+    pub key: u64,
+    /// Of the entry's `sound`.
+    pub sound: u64,
 }
 
 pub const NO_DATE: i32 = i32::MIN;
@@ -319,6 +325,7 @@ impl TableBuilder {
                     values: Vec::with_capacity(rows),
                     traditional: Vec::with_capacity(rows),
                     entries: vec![NameEntry::default()],
+                    hashes: Vec::new(),
                 }),
                 FeatureKind::Date => Column::Date(DateColumn {
                     days: Vec::with_capacity(rows),
@@ -397,6 +404,14 @@ impl TableBuilder {
                     .collect();
                 names.entries.truncate(1);
                 names.entries.extend(analysed);
+                names.hashes = names
+                    .entries
+                    .iter()
+                    .map(|e| NameHashes {
+                        key: hash_bytes(e.key.as_bytes()),
+                        sound: hash_bytes(e.sound.as_bytes()),
+                    })
+                    .collect();
             }
         }
         self.table
