@@ -63,9 +63,10 @@ impl Keys<'_> {
                 let hashes = &names.hashes[entry as usize];
                 match transform {
                     KeyTransform::Pinyin => Some(hashes.sound),
-                    KeyTransform::Surname => {
-                        names.entries[entry as usize].chars.first().map(|c| u64::from(*c))
-                    }
+                    KeyTransform::Surname => names.entries[entry as usize]
+                        .chars
+                        .first()
+                        .map(|c| u64::from(*c)),
                     _ => Some(hashes.key),
                 }
             }

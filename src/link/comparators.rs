@@ -69,7 +69,7 @@ pub fn name_test(
         LevelTest::Exact => same_name(a, b),
         LevelTest::Traditional => traditional && same_name(a, b),
         LevelTest::Wildcard => wildcard_equal(&a.chars, &b.chars),
-        LevelTest::Homophone => !homophone_pairs(a, b).is_none_or(|p| p.is_empty()),
+        LevelTest::Homophone => sound_alike(a, b),
         LevelTest::MinorityPart => minority_parts_agree(a, b),
         LevelTest::Else => true,
         other => similarity.holds(other),
@@ -93,21 +93,38 @@ fn wildcard_equal(a: &[char], b: &[char]) -> bool {
 /// The syllables that differ but sound alike (晓/小, yan/䶮), when every other syllable is
 /// equal; `None` when the names do not sound the same.
 pub fn homophone_pairs<'a>(a: &'a NameEntry, b: &'a NameEntry) -> Option<Vec<(&'a str, &'a str)>> {
-    if a.syllables.len() != b.syllables.len() {
-        return None;
-    }
     let mut pairs = Vec::new();
-    for (i, (x, y)) in a.syllables.iter().zip(&b.syllables).enumerate() {
-        if x == y {
-            continue;
-        }
-        let (rx, ry) = (&a.readings[i], &b.readings[i]);
-        if !rx.iter().any(|r| ry.contains(r)) {
+    for i in differing_syllables(a, b)? {
+        if !read_alike(a, b, i) {
             return None;
         }
-        pairs.push((x.as_str(), y.as_str()));
+        pairs.push((a.syllables[i].as_str(), b.syllables[i].as_str()));
     }
     Some(pairs)
+}
+
+/// Whether `homophone_pairs` finds at least one pair, without collecting them (a level test
+/// runs once a scored pair).
+fn sound_alike(a: &NameEntry, b: &NameEntry) -> bool {
+    differing_syllables(a, b).is_some_and(|mut differing| {
+        differing
+            .next()
+            .is_some_and(|first| read_alike(a, b, first) && differing.all(|i| read_alike(a, b, i)))
+    })
+}
+
+/// The positions of the syllables that differ; `None` when the counts differ.
+fn differing_syllables<'a>(
+    a: &'a NameEntry,
+    b: &'a NameEntry,
+) -> Option<impl Iterator<Item = usize> + 'a> {
+    (a.syllables.len() == b.syllables.len())
+        .then(|| (0..a.syllables.len()).filter(|&i| a.syllables[i] != b.syllables[i]))
+}
+
+/// Whether syllable `i` of both names has a reading in common.
+fn read_alike(a: &NameEntry, b: &NameEntry, i: usize) -> bool {
+    a.readings[i].iter().any(|r| b.readings[i].contains(r))
 }
 
 /// Minority names (艾力·吐尔逊): the parts of the name with fewer parts are all among the
@@ -446,6 +463,10 @@ mod tests {
         assert!(nt(LevelTest::Homophone, &name("王yan"), &name("王䶮")));
         assert!(!nt(LevelTest::Homophone, &a, &name("王建明")));
         assert!(!nt(LevelTest::Homophone, &a, &a));
+        // Every differing syllable must sound alike, and the syllable counts agree.
+        assert!(!nt(LevelTest::Homophone, &a, &name("王小建")));
+        assert!(!nt(LevelTest::Homophone, &name("王晓"), &a));
+        assert!(nt(LevelTest::Homophone, &a, &name("汪小明")));
         assert!(nt(LevelTest::Exact, &name("張偉"), &name("张伟")));
         assert!(nt(LevelTest::Wildcard, &name("李?明"), &name("李䶮明")));
         assert!(!nt(LevelTest::Wildcard, &name("李?明"), &name("王䶮明")));

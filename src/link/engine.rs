@@ -160,8 +160,14 @@ pub fn link(mut request: LinkRequest) -> Result<LinkOutcome, String> {
     }
     let mut candidates = Vec::new();
     for rule in 0..settings.blocking.len() {
+        let started = Instant::now();
         let chunks = candidate_pairs(&comparer, &scorer, rule, &anchored, link_only);
         let found: usize = chunks.iter().map(Vec::len).sum();
+        let (text, seconds) = (
+            &settings.blocking[rule].text,
+            started.elapsed().as_secs_f64(),
+        );
+        tracing::debug!(rule = text, pairs = found, seconds, "blocking rule done");
         counts
             .pairs_per_rule
             .push((settings.blocking[rule].text.clone(), found as u64));
@@ -425,13 +431,14 @@ pub(super) fn candidate_pairs(
     };
     let sorted = keys.sorted_with_loose(&settings.blocking[rule], anchored);
     let ranges = blocking::blocks(&sorted);
-    let side = &comparer.table.side;
+    let table = comparer.table;
     let earlier = &settings.blocking[..rule];
     blocking::visit_blocks(&sorted, &ranges, |rows, out| {
         if rows.iter().all(|&r| anchored[r as usize]) {
             return;
         }
-        // Each row's keys under the earlier rules, computed once a block rather than once a pair.
+        // Each row's keys under the earlier rules and its group, gathered once a block rather
+        // than read once a pair.
         let earlier_keys: Vec<Option<u64>> = rows
             .iter()
             .flat_map(|&r| {
@@ -440,20 +447,17 @@ pub(super) fn candidate_pairs(
             })
             .collect();
         let keys_of = |a: usize| &earlier_keys[a * earlier.len()..(a + 1) * earlier.len()];
+        let groups: Vec<u32> = rows.iter().map(|&r| table.group[r as usize]).collect();
         let mut consider = |a: usize, b: usize| {
-            let (i, j) = (rows[a].min(rows[b]), rows[a].max(rows[b]));
-            if link_only && side[i as usize] == side[j as usize] {
-                return;
-            }
-            let group = comparer.table.group[i as usize];
-            if group != NO_GROUP && group == comparer.table.group[j as usize] {
-                return;
-            }
             let paired_earlier = keys_of(a)
                 .iter()
                 .zip(keys_of(b))
                 .any(|(x, y)| x.is_some() && x == y);
-            if paired_earlier {
+            if paired_earlier || (groups[a] != NO_GROUP && groups[a] == groups[b]) {
+                return;
+            }
+            let (i, j) = (rows[a].min(rows[b]), rows[a].max(rows[b]));
+            if link_only && table.side[i as usize] == table.side[j as usize] {
                 return;
             }
             let s = scorer.score(comparer, i as usize, j as usize);
