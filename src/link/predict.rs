@@ -154,10 +154,22 @@ fn same_value(table: &LinkTable, feature: usize, i: usize, j: usize) -> bool {
     a.is_some() && a == value_key(table, feature, j)
 }
 
-/// Rows ordered so that each person's rows are together.
+/// Rows ordered so that each person's rows are together: a counting sort, as person numbers
+/// are small (a row of the person), which reads `person` in order rather than at random.
 fn rows_by_person(person: &[u32]) -> Vec<u32> {
-    let mut rows: Vec<u32> = (0..person.len() as u32).collect();
-    rows.par_sort_unstable_by_key(|&r| person[r as usize]);
+    let persons = person.iter().max().map_or(0, |p| *p as usize + 1);
+    let mut next = vec![0u32; persons + 1];
+    for &p in person {
+        next[p as usize + 1] += 1;
+    }
+    for p in 1..next.len() {
+        next[p] += next[p - 1];
+    }
+    let mut rows = vec![0u32; person.len()];
+    for (row, &p) in person.iter().enumerate() {
+        rows[next[p as usize] as usize] = row as u32;
+        next[p as usize] += 1;
+    }
     rows
 }
 
@@ -229,4 +241,22 @@ fn hash_pair(a: u64, b: u64) -> u64 {
     bytes[..8].copy_from_slice(&a.to_le_bytes());
     bytes[8..].copy_from_slice(&b.to_le_bytes());
     hash_bytes(&bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn rows_by_person_groups_every_row_once(person in prop::collection::vec(0u32..50, 0..200)) {
+            let rows = rows_by_person(&person);
+            let mut seen = rows.clone();
+            seen.sort_unstable();
+            prop_assert_eq!(seen, (0..person.len() as u32).collect::<Vec<_>>());
+            let persons: Vec<u32> = rows.iter().map(|&r| person[r as usize]).collect();
+            prop_assert!(persons.windows(2).all(|w| w[0] <= w[1]));
+        }
+    }
 }
