@@ -270,6 +270,14 @@ pub fn decide(
     Decided { pairs, joined_at }
 }
 
+/// A loose row of a candidate pair, seeing the other row's cluster with the pair's odds.
+struct View {
+    row: u32,
+    cluster: u32,
+    odds: f64,
+    candidate: u32,
+}
+
 /// Per candidate: the probability that its loose row belongs to the other row's person, when
 /// every person matching that row competes for it: K·odds(person) / (1 + K·Σ odds of all
 /// persons that could be it). Persons it cannot join (two IDs, two rows of a group of distinct
@@ -281,9 +289,8 @@ fn competing_probabilities(
     thresholds: &Thresholds,
 ) -> Vec<f64> {
     let factor = thresholds.cluster_odds_factor;
-    // Each loose row of a candidate sees the other row's cluster: (row, cluster, odds,
-    // candidate). Sorted, a row's views are together, and within them each cluster's.
-    let mut views: Vec<(u32, u32, f64, u32)> = Vec::with_capacity(candidates.len());
+    // Sorted, a row's views are together, and within them each cluster's.
+    let mut views: Vec<View> = Vec::with_capacity(candidates.len());
     for (k, c) in candidates.iter().enumerate() {
         for (row, other) in [(c.a, c.b), (c.b, c.a)] {
             if anchored[row as usize] || c.vetoed {
@@ -295,23 +302,28 @@ fn competing_probabilities(
                 let affinity = thresholds
                     .affinity
                     .factor(source, clusters.sources_without(target, row));
-                views.push((row, target, odds(c.weight) * affinity, k as u32));
+                views.push(View {
+                    row,
+                    cluster: target,
+                    odds: odds(c.weight) * affinity,
+                    candidate: k as u32,
+                });
             }
         }
     }
-    views.par_sort_unstable_by_key(|v| (v.0, v.1));
+    views.par_sort_unstable_by_key(|v| (v.row, v.cluster));
     let mut competing: Vec<Option<f64>> = vec![None; candidates.len()];
-    for row_views in views.chunk_by(|x, y| x.0 == y.0) {
+    for row_views in views.chunk_by(|x, y| x.row == y.row) {
         // A person's odds are its best pair's; the row's total sums the persons in order.
-        let persons: Vec<(&[(u32, u32, f64, u32)], f64)> = row_views
-            .chunk_by(|x, y| x.1 == y.1)
-            .map(|person| (person, person.iter().fold(0.0, |m, v| v.2.max(m))))
+        let persons: Vec<(&[View], f64)> = row_views
+            .chunk_by(|x, y| x.cluster == y.cluster)
+            .map(|person| (person, person.iter().fold(0.0, |m, v| v.odds.max(m))))
             .collect();
         let total = persons.iter().fold(0.0, |t, (_, best)| t + best);
         for (person, best) in persons {
             let p = factor * best / (1.0 + factor * total);
             for view in person {
-                let shared = &mut competing[view.3 as usize];
+                let shared = &mut competing[view.candidate as usize];
                 *shared = Some(shared.map_or(p, |m| m.min(p)));
             }
         }
