@@ -248,14 +248,14 @@ impl Linkage {
             |hit| found.push(hit),
         );
         found.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-        found.dedup_by_key(|(row, _)| *row);
         found
     }
 
     /// `visit(request, row)` for every row other than the request's record that shares a key
-    /// of a blocking rule with it (once per rule that pairs them) and, when `sources` are
-    /// given, is of the request's source; what it returns goes to `absorb` in row order. Rows
-    /// are visited a slice at a time, so only one slice's results are held at once.
+    /// of a blocking rule with it (once a pair: under the first rule that pairs them) and,
+    /// when `sources` are given, is of the request's source; what it returns goes to `absorb`
+    /// in row order. Rows are visited a slice at a time, so only one slice's results are held
+    /// at once.
     fn blocked_with<T: Send>(
         &self,
         records: &[usize],
@@ -269,11 +269,18 @@ impl Linkage {
             settings: &self.settings,
             suspect: &self.suspect,
         };
+        let rules = &self.settings.blocking;
+        // Each request's key under each rule, rule after rule.
+        let request_keys: Vec<Option<u64>> = rules
+            .iter()
+            .flat_map(|rule| records.iter().map(|r| keys.key(rule, *r)))
+            .collect();
+        let request_key = |rule: usize, q: usize| request_keys[rule * records.len() + q];
         let visit = &visit;
-        for rule in &self.settings.blocking {
+        for (k, rule) in rules.iter().enumerate() {
             let mut wanted: FastMap<(u64, Option<SourceId>), Vec<usize>> = FastMap::default();
-            for (q, record) in records.iter().enumerate() {
-                if let Some(key) = keys.key(rule, *record) {
+            for q in 0..records.len() {
+                if let Some(key) = request_key(k, q) {
                     let source = sources.map(|s| s[q]);
                     wanted.entry((key, source)).or_default().push(q);
                 }
@@ -284,10 +291,23 @@ impl Linkage {
                     .into_par_iter()
                     .flat_map_iter(|row| {
                         let source = sources.map(|_| self.source_of(row));
-                        let hits = keys.key(rule, row).and_then(|k| wanted.get(&(k, source)));
+                        let hits = keys
+                            .key(rule, row)
+                            .and_then(|key| wanted.get(&(key, source)));
+                        // The row's keys under the earlier rules, once a row that has requests.
+                        let earlier: Vec<Option<u64>> = match hits {
+                            Some(_) => rules[..k].iter().map(|e| keys.key(e, row)).collect(),
+                            None => Vec::new(),
+                        };
                         hits.into_iter()
                             .flatten()
-                            .filter(move |&&q| records[q] != row)
+                            .filter(move |&&q| {
+                                let paired_earlier = earlier
+                                    .iter()
+                                    .enumerate()
+                                    .any(|(e, key)| key.is_some() && *key == request_key(e, q));
+                                records[q] != row && !paired_earlier
+                            })
                             .filter_map(move |&q| visit(q, row))
                     })
                     .collect();

@@ -143,9 +143,12 @@ fn add_nearest_non_matches(settings: &Settings, linkage: &Linkage, gaps: &mut [G
         })
         .collect();
     let asked: Vec<(usize, usize)> = requests.iter().map(|(_, r, s)| (*r, *s)).collect();
+    let started = std::time::Instant::now();
     for ((g, _, _), nearest) in requests.iter().zip(linkage.nearest_non_matches(&asked)) {
         gaps[*g].nearest = nearest;
     }
+    let seconds = started.elapsed().as_secs_f64();
+    tracing::debug!(requests = asked.len(), seconds, "nearest non-matches found");
 }
 
 /// The responsible county's code, empty when unknown.
