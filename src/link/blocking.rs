@@ -104,7 +104,8 @@ impl Keys<'_> {
     }
 
     /// The keyed rows of the blocks with at least one row not `anchored`, sorted: all that a
-    /// pass pairing only such rows visits. When anchored rows are few, every keyed row.
+    /// pass pairing only such rows visits. When over a quarter of the rows are loose, every
+    /// keyed row (filtering would keep most of them anyway).
     pub fn sorted_with_loose(&self, rule: &BlockingRule, anchored: &[bool]) -> Vec<(u64, u32)> {
         let loose = anchored.iter().filter(|a| !**a).count();
         if loose > self.table.len() / 4 {
