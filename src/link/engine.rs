@@ -168,9 +168,7 @@ pub fn link(mut request: LinkRequest) -> Result<LinkOutcome, String> {
             started.elapsed().as_secs_f64(),
         );
         tracing::debug!(rule = text, pairs = found, seconds, "blocking rule done");
-        counts
-            .pairs_per_rule
-            .push((settings.blocking[rule].text.clone(), found as u64));
+        counts.pairs_per_rule.push((text.clone(), found as u64));
         // Grown once, and each chunk freed as it is copied: a province has tens of millions.
         candidates.reserve_exact(found);
         for chunk in chunks {
