@@ -133,6 +133,34 @@ impl Keys<'_> {
     }
 }
 
+/// The first rule before rule `k` that keys every field rule `k` keys, whole or the same way:
+/// rows agreeing on its key agree on rule `k`'s, so within a block of rule `k` the rows sharing
+/// its key were all paired by it already, and a pass over the block can skip them together.
+pub fn refining_rule(rules: &[BlockingRule], k: usize) -> Option<usize> {
+    rules[..k].iter().position(|earlier| {
+        rules[k].parts.iter().all(|part| {
+            earlier.parts.iter().any(|e| {
+                e.feature == part.feature
+                    && (e.transform == KeyTransform::Value || e.transform == part.transform)
+            })
+        })
+    })
+}
+
+/// An entry with its key under a rule (`None`: the rule gives it none).
+pub type Keyed<T> = (Option<u64>, T);
+
+/// The entries of `sorted` (in key order) but the run whose key is `key`, as the slices before
+/// and after it; all of them for no key.
+pub fn outside_run<T>(sorted: &[Keyed<T>], key: Option<u64>) -> (&[Keyed<T>], &[Keyed<T>]) {
+    if key.is_none() {
+        return (sorted, &[]);
+    }
+    let start = sorted.partition_point(|(k, _)| *k < key);
+    let end = start + sorted[start..].partition_point(|(k, _)| *k == key);
+    (&sorted[..start], &sorted[end..])
+}
+
 /// The runs of two or more equal keys.
 pub fn blocks(keys: &[(u64, u32)]) -> Vec<Range<usize>> {
     let mut ranges = Vec::new();
@@ -199,6 +227,44 @@ mod tests {
         let keys = vec![(1, 0), (1, 3), (2, 1), (5, 2), (5, 4), (5, 5)];
         assert_eq!(blocks(&keys), vec![0..2, 3..6]);
         assert!(blocks(&[]).is_empty());
+    }
+
+    #[test]
+    fn a_rule_is_refined_by_an_earlier_rule_keying_its_fields_whole() {
+        let rules = crate::config::load(None).unwrap().settings.link.blocking;
+        let texts: Vec<&str> = rules.iter().map(|r| r.text.as_str()).collect();
+        let refined: Vec<Option<&str>> = (0..rules.len())
+            .map(|k| refining_rule(&rules, k).map(|j| texts[j]))
+            .collect();
+        let expected = [
+            None,                  // id_number
+            None,                  // name & birth_date
+            None,                  // name & county: birth_date is not county
+            Some("name & county"), // name.pinyin & county
+            Some("id_number"),     // id_number.first14
+            None,                  // name & start_date
+        ];
+        assert_eq!(texts[3], "name.pinyin & county");
+        assert_eq!(refined, expected);
+    }
+
+    #[test]
+    fn outside_run_skips_exactly_the_keys_run() {
+        let sorted = [
+            (None, 0),
+            (Some(1), 1),
+            (Some(3), 2),
+            (Some(3), 3),
+            (Some(7), 4),
+        ];
+        let rest = |key| {
+            let (before, after) = outside_run(&sorted, key);
+            before.iter().chain(after).map(|e| e.1).collect::<Vec<_>>()
+        };
+        assert_eq!(rest(Some(3)), vec![0, 1, 4]);
+        assert_eq!(rest(Some(2)), vec![0, 1, 2, 3, 4]);
+        assert_eq!(rest(None), vec![0, 1, 2, 3, 4]);
+        assert_eq!(rest(Some(7)), vec![0, 1, 2, 3]);
     }
 
     #[test]

@@ -431,6 +431,7 @@ pub(super) fn candidate_pairs(
     let ranges = blocking::blocks(&sorted);
     let table = comparer.table;
     let earlier = &settings.blocking[..rule];
+    let refining = blocking::refining_rule(&settings.blocking, rule);
     blocking::visit_blocks(&sorted, &ranges, |rows, out| {
         if rows.iter().all(|&r| anchored[r as usize]) {
             return;
@@ -446,38 +447,49 @@ pub(super) fn candidate_pairs(
             .collect();
         let keys_of = |a: usize| &earlier_keys[a * earlier.len()..(a + 1) * earlier.len()];
         let groups: Vec<u32> = rows.iter().map(|&r| table.group[r as usize]).collect();
-        let mut consider = |a: usize, b: usize| {
+        let consider = |a: usize, b: usize| {
             let paired_earlier = keys_of(a)
                 .iter()
                 .zip(keys_of(b))
                 .any(|(x, y)| x.is_some() && x == y);
             if paired_earlier || (groups[a] != NO_GROUP && groups[a] == groups[b]) {
-                return;
+                return None;
             }
             let (i, j) = (rows[a].min(rows[b]), rows[a].max(rows[b]));
             if link_only && table.side[i as usize] == table.side[j as usize] {
-                return;
+                return None;
             }
             let s = scorer.score(comparer, i as usize, j as usize);
-            if s.probability() >= CANDIDATE_FLOOR {
-                out.push(Candidate {
-                    a: i,
-                    b: j,
-                    weight: s.weight,
-                    vetoed: comparer.is_vetoed(&s.levels),
-                });
-            }
+            (s.probability() >= CANDIDATE_FLOOR).then(|| Candidate {
+                a: i,
+                b: j,
+                weight: s.weight,
+                vetoed: comparer.is_vetoed(&s.levels),
+            })
         };
+        // The block's rows in order of their key under the refining rule (if any): a row's
+        // run of equal keys was paired by that rule, and is skipped at once.
+        let refined_key = |a: usize| refining.and_then(|j| keys_of(a)[j]);
+        let mut by_refined: Vec<blocking::Keyed<usize>> =
+            (0..rows.len()).map(|a| (refined_key(a), a)).collect();
+        if refining.is_some() {
+            by_refined.sort_unstable();
+        }
+        let mut found = Vec::new();
         for (a, &i) in rows.iter().enumerate() {
             if anchored[i as usize] {
                 continue;
             }
-            for (b, &j) in rows.iter().enumerate() {
+            let (before, after) = blocking::outside_run(&by_refined, refined_key(a));
+            for &(_, b) in before.iter().chain(after) {
                 // A loose row pairs with every row; two loose rows once.
-                if b != a && (anchored[j as usize] || b > a) {
-                    consider(a, b);
+                if b != a && (anchored[rows[b] as usize] || b > a) {
+                    found.extend(consider(a, b).map(|c| (a, b, c)));
                 }
             }
         }
+        // In the order of the rows in the block, as if every pair had been tried in turn.
+        found.sort_unstable_by_key(|(a, b, _)| (*a, *b));
+        out.extend(found.into_iter().map(|(_, _, c)| c));
     })
 }

@@ -32,7 +32,7 @@ use sha2::{Digest, Sha256};
 use crate::config::link::LinkSettings;
 use crate::config::{Settings, SourceId};
 use crate::model::{FastMap, IdSource, Record, Records};
-use blocking::Keys;
+use blocking::{Keyed, Keys};
 use comparison::Comparer;
 use engine::{Decision, Joined, LinkCounts, LinkRequest, PairOutcome};
 use model::{LinkType, Model};
@@ -278,12 +278,20 @@ impl Linkage {
         let request_key = |rule: usize, q: usize| request_keys[rule * records.len() + q];
         let visit = &visit;
         for (k, rule) in rules.iter().enumerate() {
-            let mut wanted: FastMap<(u64, Option<SourceId>), Vec<usize>> = FastMap::default();
+            // Per key and source, the requests, in order of their key under the refining rule:
+            // a row skips at once those it shares that key with (it was paired with them).
+            let refining = blocking::refining_rule(rules, k);
+            let mut wanted: FastMap<(u64, Option<SourceId>), Vec<Keyed<usize>>> =
+                FastMap::default();
             for q in 0..records.len() {
                 if let Some(key) = request_key(k, q) {
                     let source = sources.map(|s| s[q]);
-                    wanted.entry((key, source)).or_default().push(q);
+                    let refined = refining.and_then(|j| request_key(j, q));
+                    wanted.entry((key, source)).or_default().push((refined, q));
                 }
+            }
+            if refining.is_some() {
+                wanted.values_mut().for_each(|list| list.sort_unstable());
             }
             for start in (0..self.table.len()).step_by(ROWS_PER_SLICE) {
                 let slice = start..(start + ROWS_PER_SLICE).min(self.table.len());
@@ -291,24 +299,29 @@ impl Linkage {
                     .into_par_iter()
                     .flat_map_iter(|row| {
                         let source = sources.map(|_| self.source_of(row));
-                        let hits = keys
+                        let Some(list) = keys
                             .key(rule, row)
-                            .and_then(|key| wanted.get(&(key, source)));
-                        // The row's keys under the earlier rules, once a row that has requests.
-                        let earlier: Vec<Option<u64>> = match hits {
-                            Some(_) => rules[..k].iter().map(|e| keys.key(e, row)).collect(),
-                            None => Vec::new(),
+                            .and_then(|key| wanted.get(&(key, source)))
+                        else {
+                            return Vec::new();
                         };
-                        hits.into_iter()
-                            .flatten()
-                            .filter(move |&&q| {
+                        // The row's keys under the earlier rules, once a row that has requests.
+                        let earlier: Vec<Option<u64>> =
+                            rules[..k].iter().map(|e| keys.key(e, row)).collect();
+                        let (before, after) =
+                            blocking::outside_run(list, refining.and_then(|j| earlier[j]));
+                        before
+                            .iter()
+                            .chain(after)
+                            .filter(|&&(_, q)| {
                                 let paired_earlier = earlier
                                     .iter()
                                     .enumerate()
                                     .any(|(e, key)| key.is_some() && *key == request_key(e, q));
                                 records[q] != row && !paired_earlier
                             })
-                            .filter_map(move |&q| visit(q, row))
+                            .filter_map(|&(_, q)| visit(q, row))
+                            .collect()
                     })
                     .collect();
                 hits.into_iter().for_each(&mut absorb);
