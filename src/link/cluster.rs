@@ -208,15 +208,17 @@ pub struct Thresholds {
     pub affinity: AffinityTable,
 }
 
-/// Decides every candidate pair, linking best first.
+/// Decides every candidate pair, linking best first. `persons` holds each row's cluster (its
+/// root) as `clusters` stand before deciding.
 pub fn decide(
     clusters: &mut Clusters,
+    persons: &[u32],
     candidates: &[Candidate],
     anchored: &[bool],
     thresholds: &Thresholds,
 ) -> Decided {
     let (accept, review) = (thresholds.accept, thresholds.review);
-    let competing = competing_probabilities(clusters, candidates, anchored, thresholds);
+    let competing = competing_probabilities(clusters, persons, candidates, anchored, thresholds);
     let mut order: Vec<usize> = (0..candidates.len())
         .filter(|&k| competing[k] >= accept)
         .collect();
@@ -235,12 +237,16 @@ pub fn decide(
             }
         }
     }
+    let roots: Vec<u32> = (0..anchored.len() as u32)
+        .map(|r| clusters.find(r))
+        .collect();
+    let clusters = &*clusters;
     let pairs = candidates
-        .iter()
+        .par_iter()
         .zip(&competing)
         .filter_map(|(c, &shared)| {
             let p = probability(c.weight);
-            let (ra, rb) = (clusters.find(c.a), clusters.find(c.b));
+            let (ra, rb) = (roots[c.a as usize], roots[c.b as usize]);
             // The pair's probability were no other person competing for the row.
             let factor = thresholds.cluster_odds_factor * odds(c.weight);
             let alone = p.max(factor / (1.0 + factor));
@@ -270,7 +276,8 @@ pub fn decide(
     Decided { pairs, joined_at }
 }
 
-/// A loose row of a candidate pair, seeing the other row's cluster with the pair's odds.
+/// A loose row of a candidate pair, seeing the other row's cluster with the pair's odds (then
+/// its share of the row; NaN for a person the row cannot join).
 struct View {
     row: u32,
     cluster: u32,
@@ -283,50 +290,63 @@ struct View {
 /// persons that could be it). Persons it cannot join (two IDs, two rows of a group of distinct
 /// persons) and vetoed pairs do not compete. For two loose rows the smaller view counts.
 fn competing_probabilities(
-    clusters: &mut Clusters,
+    clusters: &Clusters,
+    persons: &[u32],
     candidates: &[Candidate],
     anchored: &[bool],
     thresholds: &Thresholds,
 ) -> Vec<f64> {
     let factor = thresholds.cluster_odds_factor;
-    // Sorted, a row's views are together, and within them each cluster's.
-    let mut views: Vec<View> = Vec::with_capacity(candidates.len());
-    for (k, c) in candidates.iter().enumerate() {
-        for (row, other) in [(c.a, c.b), (c.b, c.a)] {
-            if anchored[row as usize] || c.vetoed {
-                continue;
-            }
-            let (own, target) = (clusters.find(row), clusters.find(other));
-            if clusters.feasible(own, target) {
-                let source = clusters.table.source[row as usize];
-                let affinity = thresholds
-                    .affinity
-                    .factor(source, clusters.sources_without(target, row));
-                views.push(View {
+    // Sorted, a row's views are together, and within them each person's.
+    let mut views: Vec<View> = candidates
+        .par_iter()
+        .enumerate()
+        .filter(|(_, c)| !c.vetoed)
+        .flat_map_iter(|(k, c)| {
+            [(c.a, c.b), (c.b, c.a)]
+                .into_iter()
+                .filter(|(row, _)| !anchored[*row as usize])
+                .map(move |(row, other)| View {
                     row,
-                    cluster: target,
-                    odds: odds(c.weight) * affinity,
+                    cluster: persons[other as usize],
+                    odds: odds(c.weight),
                     candidate: k as u32,
-                });
-            }
-        }
-    }
+                })
+        })
+        .collect();
     views.par_sort_unstable_by_key(|v| (v.row, v.cluster));
-    let mut competing: Vec<Option<f64>> = vec![None; candidates.len()];
-    for row_views in views.chunk_by(|x, y| x.row == y.row) {
-        // A person's odds are its best pair's; the row's total sums the persons in order.
-        let persons: Vec<(&[View], f64)> = row_views
-            .chunk_by(|x, y| x.cluster == y.cluster)
-            .map(|person| (person, person.iter().fold(0.0, |m, v| v.odds.max(m))))
-            .collect();
-        let total = persons.iter().fold(0.0, |t, (_, best)| t + best);
-        for (person, best) in persons {
-            let p = factor * best / (1.0 + factor * total);
-            for view in person {
-                let shared = &mut competing[view.candidate as usize];
-                *shared = Some(shared.map_or(p, |m| m.min(p)));
+    // Per row, each candidate's share (written over its odds); a person counts once however
+    // many of its rows match.
+    views
+        .par_chunk_by_mut(|x, y| x.row == y.row)
+        .for_each(|row_views| {
+            let row = row_views[0].row;
+            let (own, source) = (persons[row as usize], clusters.table.source[row as usize]);
+            // A person's odds are its best pair's; the row's total sums the persons in order.
+            let mut total = 0.0;
+            for person in row_views.chunk_by_mut(|x, y| x.cluster == y.cluster) {
+                let target = person[0].cluster;
+                let best = match clusters.feasible(own, target) {
+                    true => {
+                        let sources = clusters.sources_without(target, row);
+                        let affinity = thresholds.affinity.factor(source, sources);
+                        person.iter().fold(0.0, |m: f64, v| v.odds.max(m)) * affinity
+                    }
+                    false => f64::NAN,
+                };
+                person.iter_mut().for_each(|v| v.odds = best);
+                if !best.is_nan() {
+                    total += best;
+                }
             }
-        }
+            for view in row_views {
+                view.odds = factor * view.odds / (1.0 + factor * total);
+            }
+        });
+    let mut competing: Vec<Option<f64>> = vec![None; candidates.len()];
+    for view in views.iter().filter(|v| !v.odds.is_nan()) {
+        let shared = &mut competing[view.candidate as usize];
+        *shared = Some(shared.map_or(view.odds, |m| m.min(view.odds)));
     }
     competing.into_iter().map(|p| p.unwrap_or(0.0)).collect()
 }

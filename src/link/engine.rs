@@ -183,7 +183,7 @@ pub fn link(mut request: LinkRequest) -> Result<LinkOutcome, String> {
         cluster_odds_factor: model.cluster_odds_factor,
         affinity: AffinityTable::new(&model.source_affinity, &table.source_names),
     };
-    let decided = cluster::decide(&mut clusters, &candidates, &anchored, &thresholds);
+    let decided = cluster::decide(&mut clusters, &persons, &candidates, &anchored, &thresholds);
     let mut pairs = decided.pairs;
     pairs.extend(score_anchor_pairs(
         &anchors.pairs,
