@@ -276,56 +276,59 @@ impl Linkage {
             .flat_map(|rule| records.iter().map(|r| keys.key(rule, *r)))
             .collect();
         let request_key = |rule: usize, q: usize| request_keys[rule * records.len() + q];
-        let visit = &visit;
-        for (k, rule) in rules.iter().enumerate() {
-            // Per key and source, the requests, in order of their key under the refining rule:
-            // a row skips at once those it shares that key with (it was paired with them).
-            let refining = blocking::refining_rule(rules, k);
-            let mut wanted: FastMap<(u64, Option<SourceId>), Vec<Keyed<usize>>> =
-                FastMap::default();
-            for q in 0..records.len() {
-                if let Some(key) = request_key(k, q) {
-                    let source = sources.map(|s| s[q]);
-                    let refined = refining.and_then(|j| request_key(j, q));
-                    wanted.entry((key, source)).or_default().push((refined, q));
+        // Per rule, per key and source, the requests, in order of their key under the rule
+        // refining it: a row skips at once those it shares that key with (already paired).
+        let wanted: Vec<(Option<usize>, RequestLists)> = (0..rules.len())
+            .map(|k| {
+                let refining = blocking::refining_rule(rules, k);
+                let mut lists = RequestLists::default();
+                for q in 0..records.len() {
+                    if let Some(key) = request_key(k, q) {
+                        let source = sources.map(|s| s[q]);
+                        let refined = refining.and_then(|j| request_key(j, q));
+                        lists.entry((key, source)).or_default().push((refined, q));
+                    }
                 }
+                if refining.is_some() {
+                    lists.values_mut().for_each(|list| list.sort_unstable());
+                }
+                (refining, lists)
+            })
+            .collect();
+        let visit = &visit;
+        // Each row's keys under every rule, computed together: the rules read the same columns.
+        let row_hits = |row_keys: &mut Vec<Option<u64>>, row: usize| {
+            row_keys.clear();
+            row_keys.extend(rules.iter().map(|rule| keys.key(rule, row)));
+            let source = sources.map(|_| self.source_of(row));
+            let mut found = Vec::new();
+            for (k, (refining, lists)) in wanted.iter().enumerate() {
+                let Some(list) = row_keys[k].and_then(|key| lists.get(&(key, source))) else {
+                    continue;
+                };
+                let (before, after) =
+                    blocking::outside_run(list, refining.and_then(|j| row_keys[j]));
+                let paired_earlier = |q: usize| {
+                    (0..k).any(|e| row_keys[e].is_some() && row_keys[e] == request_key(e, q))
+                };
+                found.extend(
+                    before
+                        .iter()
+                        .chain(after)
+                        .filter(|&&(_, q)| records[q] != row && !paired_earlier(q))
+                        .filter_map(|&(_, q)| visit(q, row)),
+                );
             }
-            if refining.is_some() {
-                wanted.values_mut().for_each(|list| list.sort_unstable());
-            }
-            for start in (0..self.table.len()).step_by(ROWS_PER_SLICE) {
-                let slice = start..(start + ROWS_PER_SLICE).min(self.table.len());
-                let hits: Vec<T> = slice
-                    .into_par_iter()
-                    .flat_map_iter(|row| {
-                        let source = sources.map(|_| self.source_of(row));
-                        let Some(list) = keys
-                            .key(rule, row)
-                            .and_then(|key| wanted.get(&(key, source)))
-                        else {
-                            return Vec::new();
-                        };
-                        // The row's keys under the earlier rules, once a row that has requests.
-                        let earlier: Vec<Option<u64>> =
-                            rules[..k].iter().map(|e| keys.key(e, row)).collect();
-                        let (before, after) =
-                            blocking::outside_run(list, refining.and_then(|j| earlier[j]));
-                        before
-                            .iter()
-                            .chain(after)
-                            .filter(|&&(_, q)| {
-                                let paired_earlier = earlier
-                                    .iter()
-                                    .enumerate()
-                                    .any(|(e, key)| key.is_some() && *key == request_key(e, q));
-                                records[q] != row && !paired_earlier
-                            })
-                            .filter_map(|&(_, q)| visit(q, row))
-                            .collect()
-                    })
-                    .collect();
-                hits.into_iter().for_each(&mut absorb);
-            }
+            found
+        };
+        for start in (0..self.table.len()).step_by(ROWS_PER_SLICE) {
+            let slice = start..(start + ROWS_PER_SLICE).min(self.table.len());
+            let hits: Vec<T> = slice
+                .into_par_iter()
+                .map_init(Vec::new, row_hits)
+                .flatten_iter()
+                .collect();
+            hits.into_iter().for_each(&mut absorb);
         }
     }
 
@@ -387,6 +390,9 @@ impl Linkage {
         }
     }
 }
+
+/// Requests by (key, source), each with its key under the refining rule.
+type RequestLists = FastMap<(u64, Option<SourceId>), Vec<Keyed<usize>>>;
 
 /// Links the job's records. `file_names` name each file for the keys of rows no ID places;
 /// `model` is a saved model to use instead of training one.
