@@ -343,10 +343,14 @@ fn competing_probabilities(
                 view.odds = factor * view.odds / (1.0 + factor * total);
             }
         });
-    let mut competing: Vec<Option<f64>> = vec![None; candidates.len()];
-    for view in views.iter().filter(|v| !v.odds.is_nan()) {
+    // NaN until a view counts: `min` keeps the other number.
+    let mut competing = vec![f64::NAN; candidates.len()];
+    for view in &views {
         let shared = &mut competing[view.candidate as usize];
-        *shared = Some(shared.map_or(view.odds, |m| m.min(view.odds)));
+        *shared = shared.min(view.odds);
     }
-    competing.into_iter().map(|p| p.unwrap_or(0.0)).collect()
+    for shared in competing.iter_mut().filter(|p| p.is_nan()) {
+        *shared = 0.0;
+    }
+    competing
 }

@@ -436,13 +436,27 @@ pub(super) fn candidate_pairs(
         if rows.iter().all(|&r| anchored[r as usize]) {
             return;
         }
+        // Each row's key under the refining rule (if any): a row's run of equal keys was paired
+        // by that rule, and is skipped at once.
+        let refined: Vec<Option<u64>> = rows
+            .iter()
+            .map(|&r| refining.and_then(|j| keys.key(&earlier[j], r as usize)))
+            .collect();
+        // When every loose row has one refined key, the anchored rows sharing it meet no loose
+        // row outside its run, and their other keys are never read.
+        let loose = |a: &usize| !anchored[rows[*a] as usize];
+        let mut loose_refined = (0..rows.len()).filter(loose).map(|a| refined[a]);
+        let first = loose_refined.next().flatten();
+        let only = first.filter(|_| loose_refined.all(|key| key == first));
+        let needed = |a: usize| only.is_none() || loose(&a) || refined[a] != only;
         // Each row's keys under the earlier rules and its group, gathered once a block rather
         // than read once a pair.
-        let earlier_keys: Vec<Option<u64>> = rows
-            .iter()
-            .flat_map(|&r| {
-                let keys = &keys;
-                earlier.iter().map(move |rule| keys.key(rule, r as usize))
+        let earlier_keys: Vec<Option<u64>> = (0..rows.len())
+            .flat_map(|a| {
+                let (keys, row, needed) = (&keys, rows[a] as usize, needed(a));
+                earlier
+                    .iter()
+                    .map(move |rule| needed.then(|| keys.key(rule, row)).flatten())
             })
             .collect();
         let keys_of = |a: usize| &earlier_keys[a * earlier.len()..(a + 1) * earlier.len()];
@@ -467,11 +481,8 @@ pub(super) fn candidate_pairs(
                 vetoed: comparer.is_vetoed(&s.levels),
             })
         };
-        // The block's rows in order of their key under the refining rule (if any): a row's
-        // run of equal keys was paired by that rule, and is skipped at once.
-        let refined_key = |a: usize| refining.and_then(|j| keys_of(a)[j]);
         let mut by_refined: Vec<blocking::Keyed<usize>> =
-            (0..rows.len()).map(|a| (refined_key(a), a)).collect();
+            (0..rows.len()).map(|a| (refined[a], a)).collect();
         if refining.is_some() {
             by_refined.sort_unstable();
         }
@@ -480,7 +491,7 @@ pub(super) fn candidate_pairs(
             if anchored[i as usize] {
                 continue;
             }
-            let (before, after) = blocking::outside_run(&by_refined, refined_key(a));
+            let (before, after) = blocking::outside_run(&by_refined, refined[a]);
             for &(_, b) in before.iter().chain(after) {
                 // A loose row pairs with every row; two loose rows once.
                 if b != a && (anchored[rows[b] as usize] || b > a) {
