@@ -453,10 +453,15 @@ pub(super) fn candidate_pairs(
         // than read once a pair.
         let earlier_keys: Vec<Option<u64>> = (0..rows.len())
             .flat_map(|a| {
-                let (keys, row, needed) = (&keys, rows[a] as usize, needed(a));
+                let (keys, row, needed, refined) = (&keys, rows[a] as usize, needed(a), &refined);
                 earlier
                     .iter()
-                    .map(move |rule| needed.then(|| keys.key(rule, row)).flatten())
+                    .enumerate()
+                    .map(move |(e, rule)| match needed {
+                        false => None,
+                        true if refining == Some(e) => refined[a],
+                        true => keys.key(rule, row),
+                    })
             })
             .collect();
         let keys_of = |a: usize| &earlier_keys[a * earlier.len()..(a + 1) * earlier.len()];
