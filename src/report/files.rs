@@ -4,7 +4,9 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use super::{csv_writer, write_csv_rows, ReportError, RunResult};
+use rayon::prelude::*;
+
+use super::{csv_writer, report_error, write_csv_rows, ReportError, RunResult};
 
 /// Rule x county: subject rows, gaps and the share covered, zeros included for every county
 /// that appears in any input row.
@@ -90,16 +92,58 @@ fn ledger_columns(result: &RunResult, rule_id: &str, county: &str) -> Vec<String
 /// Every data row read: the person it was linked to and why, or (for a rejected row) no
 /// person and `rejected:<reason>`. Sorted by file and row.
 pub fn write_links(path: &Path, result: &RunResult) -> Result<(), ReportError> {
+    /// Rows formatted at once, in parallel slices: memory holds one batch of lines, not the
+    /// list of every row.
+    const BATCH: usize = 1 << 18;
+    const SLICE: usize = 1 << 12;
     let mut rejects: Vec<_> = result.rejects.iter().collect();
     rejects.sort_by_key(|r| r.row);
-    let mut rejects = rejects.into_iter().peekable();
-    let mut records = result.records.iter().enumerate().peekable();
-    // Records and rejects are each in (file, row) order: merged as they are written, so the
-    // list of every row is never held in memory.
+    let records = result.records.as_slice();
+    // The rejects that come before record `at` (every reject after the last record).
+    let rejects_before = |at: usize| match records.get(at) {
+        Some(record) => rejects.partition_point(|r| r.row < record.row),
+        None => rejects.len(),
+    };
+    let header = ["source_file", "source_row", "person_key", "evidence"];
+    let io_error = |e: std::io::Error| report_error(path, e);
+    let header_written = csv_writer(path, &header, false)?.into_inner();
+    let mut file = std::io::BufWriter::new(header_written.map_err(|e| io_error(e.into_error()))?);
+    let starts: Vec<usize> = (0..records.len().max(1)).step_by(SLICE).collect();
+    for batch in starts.chunks(BATCH / SLICE) {
+        let slices: Vec<Vec<u8>> = batch
+            .par_iter()
+            .map(|&start| {
+                let end = (start + SLICE).min(records.len());
+                let first_reject = if start == 0 { 0 } else { rejects_before(start) };
+                links_lines(
+                    result,
+                    start..end,
+                    &rejects[first_reject..rejects_before(end)],
+                )
+            })
+            .collect::<Result<_, _>>()
+            .map_err(|e| report_error(path, e))?;
+        for bytes in slices {
+            std::io::Write::write_all(&mut file, &bytes).map_err(io_error)?;
+        }
+    }
+    std::io::Write::flush(&mut file).map_err(io_error)
+}
+
+/// The lines of records `range` and of `rejects`, merged in (file, row) order.
+fn links_lines(
+    result: &RunResult,
+    range: std::ops::Range<usize>,
+    rejects: &[&crate::model::Reject],
+) -> Result<Vec<u8>, csv::Error> {
+    let mut rejects = rejects.iter().peekable();
+    let mut records = range.map(|i| (i, &result.records[i])).peekable();
     let rows = std::iter::from_fn(|| {
         let next_reject = rejects.peek().map(|r| r.row);
         match (records.peek(), next_reject) {
-            (Some((_, record)), Some(row)) if row < record.row => rejects.next().map(reject_line),
+            (Some((_, record)), Some(row)) if row < record.row => {
+                rejects.next().map(|r| reject_line(r))
+            }
             (Some(_), _) => records.next().map(|(i, record)| {
                 (
                     record.row,
@@ -107,20 +151,16 @@ pub fn write_links(path: &Path, result: &RunResult) -> Result<(), ReportError> {
                     result.linkage.evidence(i, record),
                 )
             }),
-            (None, Some(_)) => rejects.next().map(reject_line),
+            (None, Some(_)) => rejects.next().map(|r| reject_line(r)),
             (None, None) => None,
         }
     });
-    let lines = rows.map(|(row, key, evidence)| {
-        [
-            result.file_name(row.file).to_string(),
-            row.row.to_string(),
-            key,
-            evidence,
-        ]
-    });
-    let header = ["source_file", "source_row", "person_key", "evidence"];
-    write_csv_rows(path, csv_writer(path, &header, false)?, lines)
+    let mut lines = csv::Writer::from_writer(Vec::new());
+    for (row, key, evidence) in rows {
+        let file = result.file_name(row.file);
+        lines.write_record([file, &row.row.to_string(), &key, &evidence])?;
+    }
+    lines.into_inner().map_err(|e| e.into_error().into())
 }
 
 fn reject_line(reject: &crate::model::Reject) -> (crate::model::RowRef, String, String) {

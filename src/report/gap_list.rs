@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use chrono::{Datelike, NaiveDate};
+use rayon::prelude::*;
 use rust_xlsxwriter::{DocProperties, ExcelDateTime, Format, Workbook};
 
 use super::{create_private_dir, csv_writer, report_error, write_csv_rows, ReportError, RunResult};
@@ -269,7 +270,8 @@ pub fn write_county_lists(
             result.settings().sources[s].label.clone()
         })
     };
-    for ((code, name), gaps) in by_county {
+    let by_county: Vec<_> = by_county.into_iter().collect();
+    by_county.par_iter().try_for_each(|((code, name), gaps)| {
         let stem = format!(
             "{}_{}",
             if code.is_empty() { "unknown" } else { code },
@@ -282,9 +284,8 @@ pub fn write_county_lists(
         let csv_path = dir.join(format!("{stem}.csv"));
         let writer = csv_writer(&csv_path, &COUNTY_HEADER, true)?;
         write_csv_rows(&csv_path, writer, cells.iter().map(|(_, c)| c))?;
-        write_county_workbook(&dir.join(format!("{stem}.xlsx")), &cells, result.as_of)?;
-    }
-    Ok(())
+        write_county_workbook(&dir.join(format!("{stem}.xlsx")), &cells, result.as_of)
+    })
 }
 
 /// One sheet per rule, every cell written as a string so Excel keeps IDs as text. The

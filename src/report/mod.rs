@@ -12,6 +12,7 @@ pub mod morning;
 use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
+use rayon::prelude::*;
 
 use crate::config::{LoadedConfig, Settings};
 use crate::ingest::LoadedTable;
@@ -125,17 +126,22 @@ pub fn publish(out: &Path) -> Result<(), ReportError> {
 
 fn write_into(result: &RunResult, dir: &Path) -> Result<(), ReportError> {
     let rows = gap_rows(result);
-    gap_list::write_gaps_csv(&dir.join("gaps.csv"), &rows)?;
-    gap_list::write_county_lists(&dir.join("counties"), result, &rows)?;
-    files::write_summary(&dir.join("summary.csv"), result)?;
-    files::write_links(&dir.join("links.csv"), result)?;
-    files::write_review(&dir.join("review.csv"), result)?;
-    write_text(&dir.join("model.json"), &result.linkage.model.to_json())?;
-    files::write_rejects(&dir.join("rejects.csv"), result)?;
-    files::write_quality(&dir.join("quality.csv"), result)?;
     let morning = morning::morning_data(result);
-    write_report_json(&dir.join("report.json"), &morning)?;
-    write_text(&dir.join("report.html"), &html::render(&morning, None))?;
+    // The files are independent: written side by side, the county lists among them.
+    type Write<'a> = &'a (dyn Fn() -> Result<(), ReportError> + Sync);
+    let writes: [Write; 10] = [
+        &|| gap_list::write_gaps_csv(&dir.join("gaps.csv"), &rows),
+        &|| gap_list::write_county_lists(&dir.join("counties"), result, &rows),
+        &|| files::write_summary(&dir.join("summary.csv"), result),
+        &|| files::write_links(&dir.join("links.csv"), result),
+        &|| files::write_review(&dir.join("review.csv"), result),
+        &|| write_text(&dir.join("model.json"), &result.linkage.model.to_json()),
+        &|| files::write_rejects(&dir.join("rejects.csv"), result),
+        &|| files::write_quality(&dir.join("quality.csv"), result),
+        &|| write_report_json(&dir.join("report.json"), &morning),
+        &|| write_text(&dir.join("report.html"), &html::render(&morning, None)),
+    ];
+    writes.par_iter().try_for_each(|write| write())?;
     manifest::write_manifest(&dir.join("run.json"), result)
 }
 
