@@ -90,8 +90,14 @@ impl PersonKey {
 
 impl std::fmt::Display for PersonKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}", self.kind as char)?;
-        self.hash.iter().try_for_each(|b| write!(f, "{b:02x}"))
+        // One write of the 17 characters: the report writes a key for every row.
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        let mut text = [self.kind; 17];
+        for (k, b) in self.hash.iter().enumerate() {
+            text[1 + 2 * k] = HEX[usize::from(b >> 4)];
+            text[2 + 2 * k] = HEX[usize::from(b & 15)];
+        }
+        f.write_str(std::str::from_utf8(&text).map_err(|_| std::fmt::Error)?)
     }
 }
 

@@ -3,13 +3,14 @@
 //! or sex read from the ID is marked so, to be ignored when the ID turns out to be another
 //! person's. Any other feature is the source field of that name.
 
-use std::collections::HashMap;
+use chrono::NaiveDate;
+use rayon::prelude::*;
 
-use super::table::{LinkTable, Origin, TableBuilder, Value, NO_GROUP};
+use super::table::{ColumnBuilder, LinkTable, Origins, Value, NO_GROUP};
 use crate::config::link::Feature;
 use crate::config::{Settings, Source};
 use crate::model::Value as Cell;
-use crate::model::{FieldKind, Record, Records};
+use crate::model::{FastMap, FieldKind, Record, Records, Word};
 use crate::normalize::id_number::{self, IdNumber};
 use crate::normalize::name::NameRepair;
 use crate::normalize::name::{normalize_name, Name};
@@ -52,27 +53,32 @@ pub fn table(records: &Records, settings: &Settings) -> LinkTable {
         .map(|s| features.iter().map(|f| reader(s, f)).collect())
         .collect();
     let names = settings.sources.iter().map(|s| s.key.clone()).collect();
-    let mut builder = TableBuilder::new(features, names, records.len());
-    let groups = distinct_groups(records, settings);
-    for (record, group) in records.iter().zip(groups) {
-        let readers = &readers[record.source];
-        let owned: Vec<Option<Owned>> = readers
-            .iter()
-            .map(|r| owned_value(*r, record, records))
-            .collect();
-        let values: Vec<Value> = readers
-            .iter()
-            .zip(&owned)
-            .map(|(r, o)| value(*r, record, records, o.as_ref()))
-            .collect();
-        let origin = Origin {
-            group,
-            side: 0,
-            source: record.source as u8,
-        };
-        builder.push(origin, &values);
-    }
-    builder.finish()
+    // Each feature's column is read on its own, the columns side by side (each interns its
+    // own values in row order), and the rows' groups beside them.
+    let (columns, group) = rayon::join(
+        || {
+            features
+                .par_iter()
+                .enumerate()
+                .map(|(f, feature)| {
+                    let mut column = ColumnBuilder::new(feature, records.len());
+                    for record in records.iter() {
+                        let reader = readers[record.source][f];
+                        let owned = owned_value(reader, record, records);
+                        column.push(&value(reader, record, records, owned.as_ref()));
+                    }
+                    column.finish()
+                })
+                .collect()
+        },
+        || distinct_groups(records, settings),
+    );
+    let origins = Origins {
+        group,
+        side: vec![0; records.len()],
+        source: records.iter().map(|r| r.source as u8).collect(),
+    };
+    LinkTable::new(features, names, origins, columns)
 }
 
 /// Per record: its group of distinct rows (a file of a `distinct_rows_in` source, and the
@@ -90,19 +96,22 @@ fn distinct_groups(records: &Records, settings: &Settings) -> Vec<u32> {
             Some(rule.per.as_deref().and_then(|f| s.field(f)))
         })
         .collect();
-    let mut numbers: HashMap<(u32, String), u32> = HashMap::new();
+    // A group is a file and a value of its `per` field: a word (read or not understood, the
+    // same text either way) or a date.
+    let mut numbers: FastMap<(u32, Option<Word>, Option<NaiveDate>), u32> = FastMap::default();
     records
         .iter()
         .map(|record| match rule_of[record.source] {
             None => NO_GROUP,
             Some(per) => {
-                let value = per.map_or(String::new(), |f| match records.value(record, f) {
-                    Cell::Text(t) | Cell::Unparsed(t) => records.text(t).to_string(),
-                    Cell::Date(d) => d.to_string(),
-                    Cell::Empty => String::new(),
-                });
+                let value = per.map_or(Cell::Empty, |f| records.value(record, f));
+                let key = match value {
+                    Cell::Text(t) | Cell::Unparsed(t) => (record.row.file, Some(t), None),
+                    Cell::Date(d) => (record.row.file, None, Some(d)),
+                    Cell::Empty => (record.row.file, None, None),
+                };
                 let next = numbers.len() as u32;
-                *numbers.entry((record.row.file, value)).or_insert(next)
+                *numbers.entry(key).or_insert(next)
             }
         })
         .collect()

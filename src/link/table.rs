@@ -307,114 +307,160 @@ pub enum Value<'a> {
 
 type Interned = crate::model::FastMap<String, u32>;
 
-/// Builds a `LinkTable` row by row, interning names and words.
+/// Builds one column of a `LinkTable` value by value, interning names and words.
+pub struct ColumnBuilder {
+    column: Column,
+    interned: Interned,
+}
+
+impl ColumnBuilder {
+    /// A builder for about `rows` values (room reserved at once, so the column never copies
+    /// itself as it grows).
+    pub fn new(feature: &Feature, rows: usize) -> ColumnBuilder {
+        let column = match feature.kind {
+            FeatureKind::Id => Column::Id(Vec::with_capacity(rows)),
+            FeatureKind::Name => Column::Name(NameColumn {
+                values: Vec::with_capacity(rows),
+                traditional: Vec::with_capacity(rows),
+                entries: vec![NameEntry::default()],
+                hashes: Vec::new(),
+            }),
+            FeatureKind::Date => Column::Date(DateColumn {
+                days: Vec::with_capacity(rows),
+                from_id: Vec::with_capacity(rows),
+            }),
+            FeatureKind::County | FeatureKind::Text => Column::Words(WordColumn {
+                values: Vec::with_capacity(rows),
+                from_id: Vec::with_capacity(rows),
+                words: vec![String::new()],
+            }),
+        };
+        ColumnBuilder {
+            column,
+            interned: Interned::default(),
+        }
+    }
+
+    /// Adds the next row's value.
+    pub fn push(&mut self, value: &Value) {
+        let interned = &mut self.interned;
+        match (&mut self.column, value) {
+            (Column::Id(ids), Value::Id(id, legacy)) => ids.push(IdValue::new(id, *legacy)),
+            (Column::Name(names), Value::Name(name, traditional)) => {
+                let key = if name.is_empty() {
+                    0
+                } else {
+                    intern(interned, &mut names.entries, name, |t| NameEntry {
+                        text: t.to_string(),
+                        ..NameEntry::default()
+                    })
+                };
+                names.values.push(key);
+                names.traditional.push(*traditional);
+            }
+            (Column::Date(dates), Value::Date(date, from_id)) => {
+                dates.days.push(date.map_or(NO_DATE, date_to_day));
+                dates.from_id.push(*from_id && date.is_some());
+            }
+            (Column::Words(words), Value::Word(word, from_id)) => {
+                let key = match word.filter(|w| !w.is_empty()) {
+                    None => 0,
+                    Some(w) => intern(interned, &mut words.words, w, str::to_string),
+                };
+                words.values.push(key);
+                words.from_id.push(*from_id && key != 0);
+            }
+            (column, _) => push_missing(column),
+        }
+    }
+
+    /// The column, with every distinct name analysed (in parallel).
+    pub fn finish(mut self) -> Column {
+        if let Column::Name(names) = &mut self.column {
+            let analysed: Vec<NameEntry> = names.entries[1..]
+                .par_iter()
+                .map(|e| NameEntry::new(&e.text))
+                .collect();
+            names.entries.truncate(1);
+            names.entries.extend(analysed);
+            names.hashes = names
+                .entries
+                .iter()
+                .map(|e| NameHashes {
+                    key: hash_bytes(e.key.as_bytes()),
+                    sound: hash_bytes(e.sound.as_bytes()),
+                })
+                .collect();
+        }
+        self.column
+    }
+}
+
+/// Where each row comes from, for a table built column by column.
+#[derive(Default)]
+pub struct Origins {
+    pub group: Vec<u32>,
+    pub side: Vec<u8>,
+    pub source: Vec<u8>,
+}
+
+/// Builds a `LinkTable` row by row.
 pub struct TableBuilder {
-    table: LinkTable,
-    interned: Vec<Interned>,
+    features: Vec<Feature>,
+    source_names: Vec<String>,
+    origins: Origins,
+    columns: Vec<ColumnBuilder>,
 }
 
 impl TableBuilder {
-    /// A builder for about `rows` rows (room reserved at once, so no column copies itself as
-    /// it grows).
     pub fn new(features: &[Feature], source_names: Vec<String>, rows: usize) -> TableBuilder {
-        let columns = features
-            .iter()
-            .map(|f| match f.kind {
-                FeatureKind::Id => Column::Id(Vec::with_capacity(rows)),
-                FeatureKind::Name => Column::Name(NameColumn {
-                    values: Vec::with_capacity(rows),
-                    traditional: Vec::with_capacity(rows),
-                    entries: vec![NameEntry::default()],
-                    hashes: Vec::new(),
-                }),
-                FeatureKind::Date => Column::Date(DateColumn {
-                    days: Vec::with_capacity(rows),
-                    from_id: Vec::with_capacity(rows),
-                }),
-                FeatureKind::County | FeatureKind::Text => Column::Words(WordColumn {
-                    values: Vec::with_capacity(rows),
-                    from_id: Vec::with_capacity(rows),
-                    words: vec![String::new()],
-                }),
-            })
-            .collect();
         TableBuilder {
-            table: LinkTable {
-                features: features.to_vec(),
-                columns,
-                group: Vec::with_capacity(rows),
-                side: Vec::with_capacity(rows),
-                source: Vec::with_capacity(rows),
-                source_names,
-            },
-            interned: vec![Interned::default(); features.len()],
+            features: features.to_vec(),
+            source_names,
+            origins: Origins::default(),
+            columns: features
+                .iter()
+                .map(|f| ColumnBuilder::new(f, rows))
+                .collect(),
         }
     }
 
     /// Adds a row; `values` holds one value per feature, in the features' order.
     pub fn push(&mut self, origin: Origin, values: &[Value]) {
-        self.table.group.push(origin.group);
-        self.table.side.push(origin.side);
-        self.table.source.push(origin.source);
-        for ((column, interned), value) in self
-            .table
-            .columns
-            .iter_mut()
-            .zip(&mut self.interned)
-            .zip(values)
-        {
-            match (column, value) {
-                (Column::Id(ids), Value::Id(id, legacy)) => ids.push(IdValue::new(id, *legacy)),
-                (Column::Name(names), Value::Name(name, traditional)) => {
-                    let key = if name.is_empty() {
-                        0
-                    } else {
-                        intern(interned, &mut names.entries, name, |t| NameEntry {
-                            text: t.to_string(),
-                            ..NameEntry::default()
-                        })
-                    };
-                    names.values.push(key);
-                    names.traditional.push(*traditional);
-                }
-                (Column::Date(dates), Value::Date(date, from_id)) => {
-                    dates.days.push(date.map_or(NO_DATE, date_to_day));
-                    dates.from_id.push(*from_id && date.is_some());
-                }
-                (Column::Words(words), Value::Word(word, from_id)) => {
-                    let key = match word.filter(|w| !w.is_empty()) {
-                        None => 0,
-                        Some(w) => intern(interned, &mut words.words, w, str::to_string),
-                    };
-                    words.values.push(key);
-                    words.from_id.push(*from_id && key != 0);
-                }
-                (column, _) => push_missing(column),
-            }
+        self.origins.group.push(origin.group);
+        self.origins.side.push(origin.side);
+        self.origins.source.push(origin.source);
+        for (column, value) in self.columns.iter_mut().zip(values) {
+            column.push(value);
         }
     }
 
-    /// The table, with every distinct name analysed (in parallel).
-    pub fn finish(mut self) -> LinkTable {
-        for column in &mut self.table.columns {
-            if let Column::Name(names) = column {
-                let analysed: Vec<NameEntry> = names.entries[1..]
-                    .par_iter()
-                    .map(|e| NameEntry::new(&e.text))
-                    .collect();
-                names.entries.truncate(1);
-                names.entries.extend(analysed);
-                names.hashes = names
-                    .entries
-                    .iter()
-                    .map(|e| NameHashes {
-                        key: hash_bytes(e.key.as_bytes()),
-                        sound: hash_bytes(e.sound.as_bytes()),
-                    })
-                    .collect();
-            }
+    pub fn finish(self) -> LinkTable {
+        let columns = self
+            .columns
+            .into_iter()
+            .map(ColumnBuilder::finish)
+            .collect();
+        LinkTable::new(&self.features, self.source_names, self.origins, columns)
+    }
+}
+
+impl LinkTable {
+    /// A table of finished columns, one per feature in order, and the rows' origins.
+    pub fn new(
+        features: &[Feature],
+        source_names: Vec<String>,
+        origins: Origins,
+        columns: Vec<Column>,
+    ) -> LinkTable {
+        LinkTable {
+            features: features.to_vec(),
+            columns,
+            group: origins.group,
+            side: origins.side,
+            source: origins.source,
+            source_names,
         }
-        self.table
     }
 }
 
