@@ -12,7 +12,7 @@ use rayon::prelude::*;
 
 use crate::config::{Check, Condition, Rule, Settings};
 use crate::link::{Linkage, NearMiss, Undecided};
-use crate::model::{Record, Records, Value};
+use crate::model::{FastMap, Record, Records, Value};
 
 /// One finding: a rule and the subject row it flags.
 #[derive(Clone, Debug, PartialEq)]
@@ -87,10 +87,10 @@ pub fn evaluate(
         .par_iter()
         .map(|r| context.is_active(r))
         .collect();
-    let mut active_rows = BTreeMap::new();
+    let mut active_rows = Tally::default();
     for (record, _) in records.iter().zip(&active).filter(|(_, a)| **a) {
         *active_rows
-            .entry((record.source, county_code(record).to_string()))
+            .entry((record.source, county_code(record)))
             .or_insert(0) += 1;
     }
     let persons = (0..linkage.persons())
@@ -98,24 +98,23 @@ pub fn evaluate(
         .map(|p| context.person_facts(p))
         .collect();
     (context.active, context.persons) = (active, persons);
+    // Each rule reads only its subject source's rows.
+    let mut rows_of_source: Vec<Vec<u32>> = vec![Vec::new(); settings.sources.len()];
+    for (i, record) in records.iter().enumerate() {
+        rows_of_source[record.source].push(i as u32);
+    }
     let mut gaps = Vec::new();
-    let mut subjects = BTreeMap::new();
+    let mut subjects = Tally::default();
     for &rule_index in rules_run {
         let rule = &settings.rules[rule_index];
-        let subjects_of_rule: Vec<u32> = (0..records.len() as u32)
-            .into_par_iter()
-            .filter(|&i| {
-                records[i as usize].source == rule.subject
-                    && context.all_hold(&rule.when, i as usize)
-            })
+        let subjects_of_rule: Vec<u32> = rows_of_source[rule.subject]
+            .par_iter()
+            .copied()
+            .filter(|&i| context.all_hold(&rule.when, i as usize))
             .collect();
         for &subject in &subjects_of_rule {
-            *subjects
-                .entry((
-                    rule_index,
-                    county_code(&records[subject as usize]).to_string(),
-                ))
-                .or_insert(0) += 1;
+            let county = county_code(&records[subject as usize]);
+            *subjects.entry((rule_index, county)).or_insert(0) += 1;
         }
         let found: Vec<Gap> = subjects_of_rule
             .par_iter()
@@ -126,8 +125,8 @@ pub fn evaluate(
     add_nearest_non_matches(settings, linkage, &mut gaps);
     Evaluation {
         gaps,
-        subjects,
-        active_rows,
+        subjects: by_county(subjects),
+        active_rows: by_county(active_rows),
     }
 }
 
@@ -142,13 +141,28 @@ fn add_nearest_non_matches(settings: &Settings, linkage: &Linkage, gaps: &mut [G
             _ => None,
         })
         .collect();
-    let asked: Vec<(usize, usize)> = requests.iter().map(|(_, r, s)| (*r, *s)).collect();
+    // Several rules may ask for the same row's nearest row of one source: looked up once.
+    let mut asked: Vec<(usize, usize)> = requests.iter().map(|(_, r, s)| (*r, *s)).collect();
+    asked.sort_unstable();
+    asked.dedup();
     let started = std::time::Instant::now();
-    for ((g, _, _), nearest) in requests.iter().zip(linkage.nearest_non_matches(&asked)) {
-        gaps[*g].nearest = nearest;
+    let found = linkage.nearest_non_matches(&asked);
+    for (g, record, source) in requests {
+        let k = asked.partition_point(|&q| q < (record, source));
+        gaps[g].nearest = found[k].clone();
     }
     let seconds = started.elapsed().as_secs_f64();
     tracing::debug!(requests = asked.len(), seconds, "nearest non-matches found");
+}
+
+/// Counts per (rule or source, county code), as they are counted.
+type Tally = FastMap<(usize, &'static str), u64>;
+
+fn by_county(tally: Tally) -> BTreeMap<(usize, String), u64> {
+    tally
+        .into_iter()
+        .map(|((index, county), n)| ((index, county.to_string()), n))
+        .collect()
 }
 
 /// The responsible county's code, empty when unknown.
