@@ -18,7 +18,8 @@ use rayon::prelude::*;
 use crate::config::{Settings, Source};
 use crate::ingest::{self, column_name, DataRow, IngestError, LoadedTable};
 use crate::model::{
-    Cell, CellOrigin, FieldKind, FileId, IdSource, Record, Records, Reject, RowRef, Value, Words,
+    Cell, CellOrigin, FastMap, FieldKind, FileId, IdSource, Record, Records, Reject, RowRef, Value,
+    Words,
 };
 use id_number::{IdNumber, ParsedId};
 use region::{CountyProblem, Regions};
@@ -113,14 +114,14 @@ pub fn run(
             let parts: Vec<(Words, Vec<RowOutcome>)> = rows
                 .par_chunks(1024)
                 .map(|rows| {
-                    let mut words = Words::default();
+                    let mut cells = SeenCells::default();
                     let done = rows
                         .iter()
                         .map(|data| {
-                            normalize_data_row(file, data, source, source_id, regions, &mut words)
+                            normalize_data_row(file, data, source, source_id, regions, &mut cells)
                         })
                         .collect();
-                    (words, done)
+                    (cells.words, done)
                 })
                 .collect();
             for (words, done) in parts {
@@ -175,14 +176,14 @@ fn normalize_data_row(
     source: &Source,
     source_id: usize,
     regions: &'static Regions,
-    words: &mut Words,
+    cells: &mut SeenCells,
 ) -> RowOutcome {
     let row = RowRef {
         file,
         row: data.row,
     };
     let mut defects = Vec::new();
-    let record = normalize_row(row, data, source, source_id, regions, words, &mut defects).map_err(
+    let record = normalize_row(row, data, source, source_id, regions, cells, &mut defects).map_err(
         |reason| Reject {
             row,
             column: String::new(),
@@ -203,7 +204,7 @@ fn normalize_row(
     source: &Source,
     source_id: usize,
     regions: &'static Regions,
-    words: &mut Words,
+    cells: &mut SeenCells,
     defects: &mut Vec<(usize, &'static str)>,
 ) -> Result<(Record, Vec<Value>), &'static str> {
     let mut values: Vec<Value> = Vec::with_capacity(source.fields.len());
@@ -238,15 +239,15 @@ fn normalize_row(
             }
             FieldKind::County | FieldKind::CountyCode => {}
             kind => {
-                let cleaned = normalize_value(kind, cell);
-                if matches!(cleaned, Cleaned::Unparsed(_)) {
+                value = cells.value(index, kind, cell);
+                if matches!(value, Value::Unparsed(_)) {
                     defects.push((index, unparsed_code(kind)));
                 }
-                value = cleaned.interned(words);
             }
         }
         values.push(value);
     }
+    let words = &mut cells.words;
     fill_from_certificate(source, &mut values, &derived, words);
     let (mut id, mut id_source, id_legacy) = choose_id(&ids, defects);
     if let Some(head) = own_household_head(source, &values, words).filter(|_| id.valid().is_none())
@@ -359,6 +360,38 @@ fn fill_from_certificate(
     }
 }
 
+/// A chunk's words, and per field the cells already normalized in the chunk: a column of
+/// statuses or programs repeats a few values, each cleaned once. A field stops being
+/// remembered at `SEEN_PER_FIELD` values (dates, free text).
+#[derive(Default)]
+struct SeenCells {
+    words: Words,
+    seen: Vec<FastMap<Box<str>, Value>>,
+}
+
+const SEEN_PER_FIELD: usize = 64;
+
+impl SeenCells {
+    /// Cell `cell` of field `field` (of a value kind), normalized and interned.
+    fn value(&mut self, field: usize, kind: FieldKind, cell: &Cell) -> Value {
+        // An ID cell's value depends on its origin too (a number loses digits).
+        if kind == FieldKind::Id {
+            return normalize_value(kind, cell).interned(&mut self.words);
+        }
+        if self.seen.len() <= field {
+            self.seen.resize_with(field + 1, FastMap::default);
+        }
+        if let Some(&value) = self.seen[field].get(cell.text.as_str()) {
+            return value;
+        }
+        let value = normalize_value(kind, cell).interned(&mut self.words);
+        if self.seen[field].len() < SEEN_PER_FIELD {
+            self.seen[field].insert(cell.text.as_str().into(), value);
+        }
+        value
+    }
+}
+
 /// The row's county column (code first, then name), else the region code of its ID.
 fn resolve_county(
     source: &Source,
@@ -468,6 +501,28 @@ mod tests {
         Cell {
             text: t.into(),
             origin: CellOrigin::Text,
+        }
+    }
+
+    proptest::proptest! {
+        /// A remembered cell is the cell normalized afresh, before and after the field stops
+        /// being remembered.
+        #[test]
+        fn seen_cells_are_normalized_as_new(
+            cells in proptest::collection::vec(("[是否男女√×]|2020年度|20[0-9]{2}-0[1-9]-1[0-9]|长期| 在保", 0..3usize), 0..300)
+        ) {
+            let kinds = [FieldKind::YesNo, FieldKind::Date, FieldKind::Text];
+            let mut seen = SeenCells::default();
+            for (raw, field) in cells {
+                let cell = text(&raw);
+                let value = seen.value(field, kinds[field], &cell);
+                let mut fresh = Words::default();
+                let expected = normalize_value(kinds[field], &cell).interned(&mut fresh);
+                let as_text = |v: Value, words: &Words| v.text().map(|w| words.text(w).to_string());
+                proptest::prop_assert_eq!(value.date(), expected.date());
+                proptest::prop_assert_eq!(matches!(value, Value::Unparsed(_)), matches!(expected, Value::Unparsed(_)));
+                proptest::prop_assert_eq!(as_text(value, &seen.words), as_text(expected, &fresh));
+            }
         }
     }
 
