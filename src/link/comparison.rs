@@ -122,15 +122,24 @@ impl Comparer<'_> {
         }
     }
 
-    /// Whether a veto level of any comparison holds for rows `i` and `j` (compared only when
-    /// some comparison has a veto).
+    /// Whether a veto level of any comparison holds for rows `i` and `j`: only the comparisons
+    /// with vetoes are compared (and, for one implied by another, that one), as `levels`
+    /// would (configs reject a comparison implied by an implied one).
     pub fn vetoes(&self, i: usize, j: usize) -> bool {
-        let any = self
-            .settings
-            .comparisons
+        let comparisons = &self.settings.comparisons;
+        comparisons
             .iter()
-            .any(|c| c.vetoes.contains(&true));
-        any && self.is_vetoed(&self.levels(i, j))
+            .filter(|c| c.vetoes.contains(&true))
+            .any(|comparison| {
+                let implied = comparison
+                    .implied_by
+                    .is_some_and(|by| self.level(&comparisons[by], i, j) != NULL_LEVEL);
+                let level = match implied {
+                    true => NULL_LEVEL,
+                    false => self.level(comparison, i, j),
+                };
+                level != NULL_LEVEL && comparison.vetoes[usize::from(level)]
+            })
     }
 
     /// Whether a veto level of any comparison holds for the pair.
@@ -140,5 +149,83 @@ impl Comparer<'_> {
             .iter()
             .enumerate()
             .any(|(c, comparison)| levels.get(c).is_some_and(|l| comparison.vetoes[l]))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::link::FeatureKind;
+    use crate::link::table::{Origin, TableBuilder, Value};
+    use crate::normalize::id_number::parse_id;
+    use chrono::NaiveDate;
+    use proptest::prelude::*;
+
+    const IDS: [&str; 5] = [
+        "11010519491231002X",
+        "110105194912310037",
+        "11010519491231003",
+        "420682198604140031",
+        "",
+    ];
+    const NAMES: [&str; 4] = ["王小明", "王小名", "李四", ""];
+
+    /// A table of `rows` (ID, name, date, word picks) under `settings`' features.
+    fn table(settings: &LinkSettings, rows: &[(usize, usize, u32, bool)]) -> LinkTable {
+        let mut builder = TableBuilder::new(&settings.features, vec!["s".into()], rows.len());
+        for &(id, name, day, word) in rows {
+            let id = parse_id(IDS[id], false).id;
+            let date = NaiveDate::from_ymd_opt(2000, 1, 1 + day);
+            let values: Vec<Value> = settings
+                .features
+                .iter()
+                .map(|f| match f.kind {
+                    FeatureKind::Id => Value::Id(&id, false),
+                    FeatureKind::Name => Value::Name(NAMES[name], false),
+                    FeatureKind::Date => Value::Date(date, day % 2 == 0),
+                    FeatureKind::County | FeatureKind::Text => {
+                        Value::Word(word.then_some("420682"), false)
+                    }
+                })
+                .collect();
+            let origin = Origin {
+                group: 0,
+                side: 0,
+                source: 0,
+            };
+            builder.push(origin, &values);
+        }
+        builder.finish()
+    }
+
+    proptest! {
+        /// Checking only the comparisons with vetoes finds what the whole comparison vector
+        /// finds, with a veto on a comparison implied by the ID too.
+        #[test]
+        fn vetoes_agree_with_the_comparison_vector(
+            rows in prop::collection::vec((0..5usize, 0..4usize, 0..3u32, any::<bool>()), 2..8),
+            implied_veto in any::<bool>(),
+        ) {
+            let mut config = crate::config::DEFAULT_CONFIG.to_string();
+            if implied_veto {
+                config = config.replace(
+                    "levels = [\"exact\", \"levenshtein <= 1\", \"else\"]\nimplied_by",
+                    "levels = [\"exact\", \"levenshtein <= 1\", \"else\"]\nvetoes = [\"else\"]\nimplied_by",
+                );
+            }
+            let settings = crate::config::Settings::from_toml(&config).unwrap().link;
+            let table = table(&settings, &rows);
+            for suspect in [vec![], vec![true; rows.len()]] {
+                let comparer = Comparer { table: &table, settings: &settings, suspect: &suspect };
+                for i in 0..rows.len() {
+                    for j in 0..rows.len() {
+                        prop_assert_eq!(
+                            comparer.vetoes(i, j),
+                            comparer.is_vetoed(&comparer.levels(i, j))
+                        );
+                    }
+                }
+            }
+        }
     }
 }
