@@ -67,7 +67,9 @@ pub struct RowRef {
 /// in it has lost digits) or a date cell (then the text is already `YYYY-MM-DD`).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Cell {
-    pub text: String,
+    /// Inline up to 24 bytes (an ID, a name, a date, a status word), so reading a row
+    /// allocates for its long cells only.
+    pub text: compact_str::CompactString,
     pub origin: CellOrigin,
 }
 

@@ -65,7 +65,7 @@ fn cells_of(record: &csv::StringRecord) -> Vec<Cell> {
     record
         .iter()
         .map(|f| Cell {
-            text: f.to_string(),
+            text: f.into(),
             origin: CellOrigin::Text,
         })
         .collect()
@@ -191,13 +191,13 @@ pub fn sheet_rows(
 
 fn cell_of(data: &Data) -> Cell {
     let number = |text: String| Cell {
-        text,
+        text: text.into(),
         origin: CellOrigin::Number,
     };
     match data {
         Data::Empty => Cell::default(),
         Data::String(s) => Cell {
-            text: s.clone(),
+            text: s.as_str().into(),
             origin: CellOrigin::Text,
         },
         Data::Int(i) => number(i.to_string()),
@@ -208,17 +208,17 @@ fn cell_of(data: &Data) -> Cell {
         },
         Data::DateTime(dt) => match from_excel_serial(dt.as_f64()) {
             Some(date) => Cell {
-                text: date.format("%Y-%m-%d").to_string(),
+                text: compact_str::format_compact!("{}", date.format("%Y-%m-%d")),
                 origin: CellOrigin::Date,
             },
             None => number(float_text(dt.as_f64())),
         },
         Data::DateTimeIso(s) | Data::DurationIso(s) => Cell {
-            text: s.clone(),
+            text: s.as_str().into(),
             origin: CellOrigin::Date,
         },
         Data::Error(e) => Cell {
-            text: format!("#{e:?}"),
+            text: compact_str::format_compact!("#{e:?}"),
             origin: CellOrigin::Text,
         },
     }

@@ -237,7 +237,7 @@ fn normalized(column: &ListColumn, text: &str) -> Owned {
         FieldKind::Name => Owned::Name(normalize_name(text)),
         kind => {
             let cell = Cell {
-                text: text.to_string(),
+                text: text.into(),
                 origin: CellOrigin::Text,
             };
             match normalize_value(kind, &cell) {

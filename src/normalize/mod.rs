@@ -63,7 +63,7 @@ pub fn canonical_word(kind: FieldKind, raw: &str) -> String {
     match normalize_value(
         kind,
         &Cell {
-            text: raw.to_string(),
+            text: raw.into(),
             origin: CellOrigin::Text,
         },
     ) {
