@@ -357,10 +357,9 @@ fn split_rows(
             rejects.push(reject(String::new(), "ragged_row", detail));
             continue;
         }
-        if let Some(column) = cells
-            .iter()
-            .position(|c| c.text.chars().count() > MAX_FIELD_CHARS)
-        {
+        if let Some(column) = cells.iter().position(|c| {
+            c.text.len() > MAX_FIELD_CHARS && c.text.chars().count() > MAX_FIELD_CHARS
+        }) {
             let detail = format!(
                 "{} characters in one cell",
                 cells[column].text.chars().count()
