@@ -179,14 +179,24 @@ fn persons_by(
     person: &[u32],
     key: impl Fn(usize) -> Option<u64> + Sync,
 ) -> FastMap<u64, u32> {
+    // Each person's distinct keys, appended to one vector a rayon job (no vector a person).
     let mut keys: Vec<u64> = by_person
         .par_chunk_by(|a, b| person[*a as usize] == person[*b as usize])
-        .flat_map_iter(|rows| {
-            let mut keys: Vec<u64> = rows.iter().filter_map(|&r| key(r as usize)).collect();
-            keys.sort_unstable();
-            keys.dedup();
+        .fold(Vec::new, |mut keys, rows| {
+            let start = keys.len();
+            keys.extend(rows.iter().filter_map(|&r| key(r as usize)));
+            keys[start..].sort_unstable();
+            let mut end = start;
+            for at in start..keys.len() {
+                if at == start || keys[at] != keys[end - 1] {
+                    keys[end] = keys[at];
+                    end += 1;
+                }
+            }
+            keys.truncate(end);
             keys
         })
+        .flatten_iter()
         .collect();
     keys.par_sort_unstable();
     keys.chunk_by(|a, b| a == b)
@@ -257,6 +267,25 @@ mod tests {
             prop_assert_eq!(seen, (0..person.len() as u32).collect::<Vec<_>>());
             let persons: Vec<u32> = rows.iter().map(|&r| person[r as usize]).collect();
             prop_assert!(persons.windows(2).all(|w| w[0] <= w[1]));
+        }
+
+        #[test]
+        fn persons_by_counts_each_person_once_a_key(
+            rows in prop::collection::vec((0u32..20, prop::option::of(0u64..6)), 0..200)
+        ) {
+            let person: Vec<u32> = rows.iter().map(|r| r.0).collect();
+            let counts = persons_by(&rows_by_person(&person), &person, |r| rows[r].1);
+            let mut expected: std::collections::HashMap<u64, std::collections::HashSet<u32>> =
+                Default::default();
+            for &(p, key) in &rows {
+                if let Some(key) = key {
+                    expected.entry(key).or_default().insert(p);
+                }
+            }
+            prop_assert_eq!(counts.len(), expected.len());
+            for (key, bearers) in expected {
+                prop_assert_eq!(counts[&key] as usize, bearers.len());
+            }
         }
     }
 }
