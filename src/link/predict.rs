@@ -275,7 +275,7 @@ mod tests {
         ) {
             let person: Vec<u32> = rows.iter().map(|r| r.0).collect();
             let counts = persons_by(&rows_by_person(&person), &person, |r| rows[r].1);
-            let mut expected: std::collections::HashMap<u64, std::collections::HashSet<u32>> =
+            let mut expected: std::collections::BTreeMap<u64, std::collections::BTreeSet<u32>> =
                 Default::default();
             for &(p, key) in &rows {
                 if let Some(key) = key {
