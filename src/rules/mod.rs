@@ -98,18 +98,23 @@ pub fn evaluate(
         .map(|p| context.person_facts(p))
         .collect();
     (context.active, context.persons) = (active, persons);
-    // Each rule reads only its subject source's rows.
-    let mut rows_of_source: Vec<Vec<u32>> = vec![Vec::new(); settings.sources.len()];
+    // Each rule reads only its subject source's rows: runs of rows, as a file is one source.
+    let mut runs_of_source: Vec<Vec<std::ops::Range<u32>>> =
+        vec![Vec::new(); settings.sources.len()];
     for (i, record) in records.iter().enumerate() {
-        rows_of_source[record.source].push(i as u32);
+        let runs = &mut runs_of_source[record.source];
+        match runs.last_mut().filter(|run| run.end == i as u32) {
+            Some(run) => run.end += 1,
+            None => runs.push(i as u32..i as u32 + 1),
+        }
     }
     let mut gaps = Vec::new();
     let mut subjects = Tally::default();
     for &rule_index in rules_run {
         let rule = &settings.rules[rule_index];
-        let subjects_of_rule: Vec<u32> = rows_of_source[rule.subject]
+        let subjects_of_rule: Vec<u32> = runs_of_source[rule.subject]
             .par_iter()
-            .copied()
+            .flat_map(|run| run.clone().into_par_iter())
             .filter(|&i| context.all_hold(&rule.when, i as usize))
             .collect();
         for &subject in &subjects_of_rule {
