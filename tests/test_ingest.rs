@@ -294,6 +294,76 @@ fn every_sheet_of_a_workbook_is_read_under_its_own_name() {
     assert_eq!(sheets, ["残联", "医保"]);
 }
 
+/// A sheet as clerks leave them: column A empty, a title in B1, a blank row, the header, a
+/// blank row between the data, trailing cells left empty, a note right of the header. Rows
+/// and columns are named as Excel shows them.
+#[test]
+fn a_sheet_that_does_not_start_at_a1_is_read_where_its_cells_are() {
+    let wd = Workdir::new();
+    let (dpf, ins) = poor_person_rows("张三", 11);
+    let (dpf2, _) = poor_person_rows("李四", 13);
+    let (dpf3, ins3) = poor_person_rows("王五", 15);
+    let number = format!("#{}", id(15));
+    fn shifted(cells: Vec<&str>) -> Vec<&str> {
+        [vec![""], cells].concat()
+    }
+    let rows = vec![
+        shifted(vec!["2020年参保名单"]),
+        vec![],
+        shifted(INSURANCE_HEADER.to_vec()),
+        shifted(vec![&ins[0], &ins[1], &ins[2], &ins[3]]),
+        vec![],
+        shifted(vec![
+            "王五",
+            &number,
+            &ins3[2],
+            &ins3[3],
+            "",
+            "",
+            "备注：号码待核",
+        ]),
+    ];
+    wd.write_xlsx("in/insurance.xlsx", &rows);
+    wd.write_csv(
+        "in/dpf.csv",
+        &[DPF_HEADER.to_vec(), strs(&dpf), strs(&dpf2), strs(&dpf3)],
+    );
+    wd.run_ok(&["in"]);
+    // 张三 is enrolled; 李四 is not; 王五's ID was typed into a number cell, so it places him
+    // nowhere.
+    assert_eq!(
+        wd.gaps()
+            .into_iter()
+            .filter(|g| g.0 == "MED-01")
+            .collect::<Vec<_>>(),
+        vec![
+            ("MED-01".into(), "dpf.csv".into(), 2),
+            ("MED-01".into(), "dpf.csv".into(), 3)
+        ]
+    );
+    let rejects = wd.csv_rows("out/rejects.csv");
+    assert_eq!(rejects.len(), 1, "{rejects:?}");
+    assert_eq!(
+        (
+            rejects[0]["source_file"].as_str(),
+            rejects[0]["source_row"].as_str()
+        ),
+        ("insurance.xlsx", "2")
+    );
+    assert_eq!(rejects[0]["reason"], "empty_row");
+    let quality = wd.read("out/quality.csv");
+    assert!(
+        quality.contains("insurance.xlsx,C 证件号码,damaged_excel,1"),
+        "{quality}"
+    );
+    let manifest: serde_json::Value = serde_json::from_str(&wd.read("out/run.json")).unwrap();
+    let sheet = &manifest["inputs"][1];
+    assert_eq!(
+        (sheet["rows_read"].as_u64(), sheet["rows_used"].as_u64()),
+        (Some(3), Some(2))
+    );
+}
+
 #[test]
 fn a_file_that_fits_two_sources_equally_is_ambiguous() {
     let wd = Workdir::new();

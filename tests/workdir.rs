@@ -83,7 +83,7 @@ impl Workdir {
     }
 
     /// An XLSX file; a cell starting with `#` is written as a number (as a clerk typing an
-    /// ID into a number cell would), everything else as text.
+    /// ID into a number cell would), an empty one is left blank, everything else as text.
     pub fn write_xlsx(&self, relative: &str, rows: &[Vec<&str>]) -> PathBuf {
         self.write_xlsx_sheets(relative, &[("Sheet1", rows)])
     }
@@ -96,7 +96,7 @@ impl Workdir {
             let sheet = workbook.add_worksheet();
             sheet.set_name(*name).unwrap();
             for (r, row) in rows.iter().enumerate() {
-                for (c, cell) in row.iter().enumerate() {
+                for (c, cell) in row.iter().enumerate().filter(|(_, cell)| !cell.is_empty()) {
                     match cell.strip_prefix('#') {
                         Some(number) => sheet
                             .write_number(r as u32, c as u16, number.parse::<f64>().unwrap())

@@ -4,10 +4,12 @@
 //! chunks, so a whole file is never held as cells. CSV text is cut into pieces of whole records
 //! and parsed in parallel.
 
-use std::ops::Range;
+use std::fs::File;
+use std::io::BufReader;
+use std::ops::{ControlFlow, Range};
 use std::path::Path;
 
-use calamine::{Data, Reader};
+use calamine::{Data, DataRef, Reader, Sheets};
 use rayon::prelude::*;
 
 use super::encoding::{decode, TextEncoding};
@@ -134,28 +136,30 @@ pub fn split_records(text: &[u8], start: usize, piece_bytes: usize) -> Vec<Range
 }
 
 /// Every sheet of an XLSX/XLS workbook that holds at least one non-empty cell, with its first
-/// rows (up to the first non-blank one and `more` after it).
+/// rows (up to the first non-blank one and `more` after it). An XLSX sheet is streamed, so only
+/// those rows are parsed.
 pub fn workbook_head(path: &Path, more: usize) -> Result<FileHead, String> {
-    let mut workbook =
-        calamine::open_workbook_auto(path).map_err(|e| format!("unreadable spreadsheet: {e}"))?;
+    let mut workbook = open_workbook(path)?;
     let mut parts = Vec::new();
     for name in workbook.sheet_names() {
-        let range = workbook
-            .worksheet_range(&name)
-            .map_err(|e| format!("sheet {name}: {e}"))?;
-        let blank = |row: &[Data]| row.iter().all(|c| cell_of(c).text.trim().is_empty());
-        let Some(first) = range.rows().position(|r| !blank(r)) else {
-            continue;
-        };
-        let rows = range
-            .rows()
-            .take(first + more + 1)
-            .map(|row| row.iter().map(cell_of).collect())
-            .collect();
-        parts.push(Head {
-            sheet: Some(name),
-            rows,
-        });
+        let mut rows: Vec<Vec<Cell>> = Vec::new();
+        let mut first = None;
+        each_sheet_row(&mut workbook, &name, |row| {
+            if first.is_none() && !is_blank(&row) {
+                first = Some(rows.len());
+            }
+            rows.push(row);
+            match first.is_some_and(|first| rows.len() > first + more) {
+                true => ControlFlow::Break(()),
+                false => ControlFlow::Continue(()),
+            }
+        })?;
+        if first.is_some() {
+            parts.push(Head {
+                sheet: Some(name),
+                rows,
+            });
+        }
     }
     Ok(FileHead {
         parts,
@@ -163,7 +167,17 @@ pub fn workbook_head(path: &Path, more: usize) -> Result<FileHead, String> {
     })
 }
 
-/// A sheet's rows after the first `skip`, handed to `each` in chunks of `chunk_rows`.
+fn open_workbook(path: &Path) -> Result<Sheets<BufReader<File>>, String> {
+    calamine::open_workbook_auto(path).map_err(|e| format!("unreadable spreadsheet: {e}"))
+}
+
+fn is_blank(row: &[Cell]) -> bool {
+    row.iter().all(|c| c.text.trim().is_empty())
+}
+
+/// A sheet's rows after the first `skip`, handed to `each` in chunks of `chunk_rows`. The
+/// sheet is parsed on a thread of its own while `each` works on the chunk before (parsing a
+/// sheet is sequential; `each` has the rayon pool).
 pub fn sheet_rows(
     path: &Path,
     sheet: &str,
@@ -171,22 +185,178 @@ pub fn sheet_rows(
     chunk_rows: usize,
     mut each: impl FnMut(Vec<Vec<Cell>>),
 ) -> Result<(), String> {
-    let mut workbook =
-        calamine::open_workbook_auto(path).map_err(|e| format!("unreadable spreadsheet: {e}"))?;
+    let chunk_rows = chunk_rows.max(1);
+    let (sender, receiver) = std::sync::mpsc::sync_channel::<Vec<Vec<Cell>>>(2);
+    std::thread::scope(|scope| {
+        let parser = scope.spawn(move || {
+            let mut workbook = open_workbook(path)?;
+            let (mut chunk, mut seen) = (Vec::with_capacity(chunk_rows), 0);
+            each_sheet_row(&mut workbook, sheet, |row| {
+                seen += 1;
+                if seen > skip {
+                    chunk.push(row);
+                }
+                if chunk.len() < chunk_rows {
+                    return ControlFlow::Continue(());
+                }
+                match sender.send(std::mem::replace(
+                    &mut chunk,
+                    Vec::with_capacity(chunk_rows),
+                )) {
+                    Ok(()) => ControlFlow::Continue(()),
+                    // The reader stopped listening: nothing more is wanted.
+                    Err(_) => ControlFlow::Break(()),
+                }
+            })?;
+            if !chunk.is_empty() {
+                let _ = sender.send(chunk);
+            }
+            Ok::<(), String>(())
+        });
+        receiver.into_iter().for_each(&mut each);
+        parser
+            .join()
+            .unwrap_or_else(|_| Err(format!("sheet {sheet}: the reader stopped")))
+    })
+}
+
+/// Every row of a sheet, from its first row (sheet row 1, column A) to its last with a value,
+/// blank rows included, each cell at its column; `each` may stop early. An XLSX sheet is
+/// streamed (Excel writes rows in order and calls a file with rows out of order damaged, so
+/// such a sheet is an error); other workbooks are read whole.
+fn each_sheet_row(
+    workbook: &mut Sheets<BufReader<File>>,
+    sheet: &str,
+    mut each: impl FnMut(Vec<Cell>) -> ControlFlow<()>,
+) -> Result<(), String> {
+    let error = |e: &dyn std::fmt::Display| format!("sheet {sheet}: {e}");
+    let Sheets::Xlsx(xlsx) = workbook else {
+        return whole_sheet_rows(workbook, sheet, each);
+    };
+    let mut cells = xlsx.worksheet_cells_reader(sheet).map_err(|e| error(&e))?;
+    let mut rows = SheetRows::default();
+    while let Some(cell) = cells.next_cell().map_err(|e| error(&e))? {
+        if matches!(cell.get_value(), DataRef::Empty) {
+            continue;
+        }
+        let (row, column) = cell.get_position();
+        if rows.is_behind(row) {
+            let message = format!(
+                "row {} comes after row {}: the sheet's rows are out of order (open and save it again in Excel or WPS)",
+                row + 1,
+                rows.next
+            );
+            return Err(error(&message));
+        }
+        if rows
+            .place(row, column, cell_of_ref(cell.get_value()), &mut each)
+            .is_break()
+        {
+            return Ok(());
+        }
+    }
+    let _ = rows.flush(&mut each);
+    Ok(())
+}
+
+/// A sheet read whole, its rows placed as `each_sheet_row` places them.
+fn whole_sheet_rows(
+    workbook: &mut Sheets<BufReader<File>>,
+    sheet: &str,
+    mut each: impl FnMut(Vec<Cell>) -> ControlFlow<()>,
+) -> Result<(), String> {
     let range = workbook
         .worksheet_range(sheet)
         .map_err(|e| format!("sheet {sheet}: {e}"))?;
-    let mut chunk = Vec::with_capacity(chunk_rows);
-    for row in range.rows().skip(skip) {
-        chunk.push(row.iter().map(cell_of).collect());
-        if chunk.len() == chunk_rows.max(1) {
-            each(std::mem::take(&mut chunk));
+    let Some((first_row, first_column)) = range.start() else {
+        return Ok(());
+    };
+    let blank_rows = (0..first_row).map(|_| Vec::new());
+    let rows = range.rows().map(|row| {
+        let mut cells = vec![Cell::default(); first_column as usize];
+        cells.extend(row.iter().map(cell_of));
+        cells
+    });
+    for row in blank_rows.chain(rows) {
+        if each(row).is_break() {
+            break;
         }
     }
-    if !chunk.is_empty() {
-        each(chunk);
-    }
     Ok(())
+}
+
+/// Rows built from a stream of cells in row order: each row is handed on when a cell of a
+/// later row comes, with the blank rows between.
+#[derive(Default)]
+struct SheetRows {
+    /// The row being filled (sheet row 1 is 0), and its cells.
+    current: Option<(u32, Vec<Cell>)>,
+    /// The index of the next row to hand on.
+    next: u32,
+}
+
+impl SheetRows {
+    /// Whether a cell of `row` comes too late: its row was handed on already.
+    fn is_behind(&self, row: u32) -> bool {
+        match &self.current {
+            Some((at, _)) => row < *at,
+            None => row < self.next,
+        }
+    }
+
+    fn place(
+        &mut self,
+        row: u32,
+        column: u32,
+        cell: Cell,
+        each: &mut impl FnMut(Vec<Cell>) -> ControlFlow<()>,
+    ) -> ControlFlow<()> {
+        if self.current.as_ref().is_some_and(|(at, _)| *at != row) {
+            self.flush(each)?;
+        }
+        if self.current.is_none() {
+            while self.next < row {
+                self.next += 1;
+                each(Vec::new())?;
+            }
+            self.current = Some((row, Vec::new()));
+        }
+        let cells = &mut self.current.as_mut().expect("a row being filled").1;
+        let column = column as usize;
+        if cells.len() <= column {
+            cells.resize(column + 1, Cell::default());
+        }
+        cells[column] = cell;
+        ControlFlow::Continue(())
+    }
+
+    /// Hands on the row being filled.
+    fn flush(&mut self, each: &mut impl FnMut(Vec<Cell>) -> ControlFlow<()>) -> ControlFlow<()> {
+        match self.current.take() {
+            Some((row, cells)) => {
+                self.next = row + 1;
+                each(cells)
+            }
+            None => ControlFlow::Continue(()),
+        }
+    }
+}
+
+/// A streamed cell: shared strings are borrowed until here, so only the cell's own text is
+/// copied.
+fn cell_of_ref(data: &DataRef) -> Cell {
+    match data {
+        DataRef::SharedString(s) => text_cell(s),
+        DataRef::String(s) => text_cell(s),
+        other => cell_of(&Data::from(other.clone())),
+    }
+}
+
+fn text_cell(text: &str) -> Cell {
+    Cell {
+        text: text.into(),
+        origin: CellOrigin::Text,
+    }
 }
 
 fn cell_of(data: &Data) -> Cell {
@@ -196,10 +366,7 @@ fn cell_of(data: &Data) -> Cell {
     };
     match data {
         Data::Empty => Cell::default(),
-        Data::String(s) => Cell {
-            text: s.as_str().into(),
-            origin: CellOrigin::Text,
-        },
+        Data::String(s) => text_cell(s),
         Data::Int(i) => number(i.to_string()),
         Data::Float(f) => number(float_text(*f)),
         Data::Bool(b) => Cell {
@@ -235,7 +402,69 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
+    /// Rows as `SheetRows` hands them on, as texts, for cells given in stream order.
+    fn streamed(cells: &[(u32, u32, String)], stop_after: usize) -> Result<Vec<Vec<String>>, u32> {
+        let mut rows = SheetRows::default();
+        let mut out = Vec::new();
+        let mut each = |row: Vec<Cell>| {
+            out.push(row.iter().map(|c| c.text.to_string()).collect::<Vec<_>>());
+            match out.len() >= stop_after {
+                true => ControlFlow::Break(()),
+                false => ControlFlow::Continue(()),
+            }
+        };
+        for (row, column, text) in cells {
+            if rows.is_behind(*row) {
+                return Err(*row);
+            }
+            if rows
+                .place(*row, *column, text_cell(text), &mut each)
+                .is_break()
+            {
+                return Ok(out);
+            }
+        }
+        let _ = rows.flush(&mut each);
+        Ok(out)
+    }
+
+    #[test]
+    fn a_row_of_an_earlier_row_is_out_of_order() {
+        let cells = [(3, 0, "a".into()), (1, 0, "b".into())];
+        assert_eq!(streamed(&cells, usize::MAX), Err(1));
+        let cells = [(1, 2, "a".into()), (1, 0, "b".into())];
+        assert_eq!(
+            streamed(&cells, usize::MAX).unwrap(),
+            vec![vec![], vec!["b".to_string(), String::new(), "a".into()]]
+        );
+    }
+
     proptest! {
+        /// Cells streamed row after row, in any column order within a row, make the rows of
+        /// the grid they fill, from sheet row 1 to the last row with a value, blank rows and
+        /// leading blank cells included; stopping after `stop` rows gives exactly those first.
+        #[test]
+        fn streamed_cells_make_the_grid(
+            grid in proptest::collection::btree_map((0u32..12, 0u32..6), "[a-c]{1,2}", 0..30),
+            shuffle in any::<u64>(),
+            stop in 1usize..15,
+        ) {
+            let mut cells: Vec<(u32, u32, String)> =
+                grid.iter().map(|(&(r, c), t)| (r, c, t.clone())).collect();
+            // Shuffle columns within each row; rows stay in order.
+            cells.sort_by_key(|&(r, c, _)| (r, (u64::from(c) ^ shuffle).wrapping_mul(0x9E37_79B9_7F4A_7C15)));
+            let last_row = grid.keys().map(|&(r, _)| r + 1).max().unwrap_or(0);
+            let expected: Vec<Vec<String>> = (0..last_row)
+                .map(|r| {
+                    let width = grid.keys().filter(|&&(row, _)| row == r).map(|&(_, c)| c + 1).max().unwrap_or(0);
+                    (0..width).map(|c| grid.get(&(r, c)).cloned().unwrap_or_default()).collect()
+                })
+                .collect();
+            prop_assert_eq!(streamed(&cells, usize::MAX).unwrap(), expected.clone());
+            let first: Vec<Vec<String>> = expected.into_iter().take(stop).collect();
+            prop_assert_eq!(streamed(&cells, stop).unwrap(), first);
+        }
+
         /// However the text is cut, the pieces hold the same records as the whole, quoted line
         /// breaks included.
         #[test]

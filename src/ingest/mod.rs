@@ -348,10 +348,16 @@ fn split_rows(
             ));
             continue;
         }
-        let extra_is_blank = cells
-            .iter()
-            .skip(headers.len())
-            .all(|c| c.text.trim().is_empty());
+        // A sheet is a grid: a row ends at its last value, and a value right of the header
+        // is in a column no header names.
+        if file.sheet.is_some() && cells.len() < headers.len() {
+            cells.resize(headers.len(), Cell::default());
+        }
+        let extra_is_blank = file.sheet.is_some()
+            || cells
+                .iter()
+                .skip(headers.len())
+                .all(|c| c.text.trim().is_empty());
         if cells.len() < headers.len() || !extra_is_blank {
             let detail = format!("{} fields, the header has {}", cells.len(), headers.len());
             rejects.push(reject(String::new(), "ragged_row", detail));
