@@ -57,6 +57,11 @@ impl Comparer<'_> {
         levels
     }
 
+    /// The level of comparison `c` alone, whatever the comparison implying it says.
+    pub fn level_of(&self, c: usize, i: usize, j: usize) -> u8 {
+        self.level(&self.settings.comparisons[c], i, j)
+    }
+
     fn first_level(&self, comparison: &Comparison, mut holds: impl FnMut(usize) -> bool) -> u8 {
         (0..comparison.levels.len())
             .find(|&l| holds(l))
@@ -153,7 +158,7 @@ impl Comparer<'_> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::config::link::FeatureKind;
     use crate::link::table::{Origin, TableBuilder, Value};
@@ -171,7 +176,7 @@ mod tests {
     const NAMES: [&str; 4] = ["王小明", "王小名", "李四", ""];
 
     /// A table of `rows` (ID, name, date, word picks) under `settings`' features.
-    fn table(settings: &LinkSettings, rows: &[(usize, usize, u32, bool)]) -> LinkTable {
+    pub(crate) fn table(settings: &LinkSettings, rows: &[(usize, usize, u32, bool)]) -> LinkTable {
         let mut builder = TableBuilder::new(&settings.features, vec!["s".into()], rows.len());
         for &(id, name, day, word) in rows {
             let id = parse_id(IDS[id], false).id;

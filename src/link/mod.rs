@@ -211,33 +211,47 @@ impl Linkage {
     pub fn nearest_non_matches(&self, requests: &[(usize, SourceId)]) -> Vec<Option<NearMiss>> {
         let comparer = self.comparer();
         let (records, sources): (Vec<usize>, Vec<SourceId>) = requests.iter().copied().unzip();
-        // The most probable row; of equals, the first.
-        let mut best: Vec<Option<(f64, usize)>> = vec![None; requests.len()];
-        self.blocked_with(
-            &records,
-            Some(&sources),
-            |q, row| {
+        let comparisons = self.settings.comparisons.len();
+        let ceilings: Vec<f64> = records
+            .par_iter()
+            .flat_map_iter(|&r| self.scorer.ceiling(&comparer, r))
+            .collect();
+        // The most probable row; of equals, the first: a request's rows come in row order, so
+        // a row that cannot beat the best so far need not be scored whole.
+        let mut best: Vec<Option<Best>> = vec![None; requests.len()];
+        self.blocked_rows(&records, Some(&sources), |found| {
+            best.par_iter_mut().enumerate().for_each(|(q, best)| {
                 let record = records[q];
-                (self.person_of(row) != self.person_of(record)).then(|| {
-                    (
-                        q,
-                        row,
-                        self.scorer.score(&comparer, record, row).probability(),
-                    )
-                })
-            },
-            |(q, row, p)| {
-                if best[q].is_none_or(|(bp, br)| p > bp || (p == bp && row < br)) {
-                    best[q] = Some((p, row));
+                let ceiling = &ceilings[q * comparisons..(q + 1) * comparisons];
+                for &row in found.rows(q) {
+                    let row = row as usize;
+                    if self.person_of(row) == self.person_of(record) {
+                        continue;
+                    }
+                    let floor = best.map(|b| b.weight);
+                    let Some(scored) = self
+                        .scorer
+                        .score_above(&comparer, ceiling, record, row, floor)
+                    else {
+                        continue;
+                    };
+                    let probability = scored.probability();
+                    if best.is_none_or(|b| probability > b.probability) {
+                        *best = Some(Best {
+                            weight: scored.weight,
+                            probability,
+                            row,
+                        });
+                    }
                 }
-            },
-        );
+            });
+        });
         records
             .iter()
             .zip(best)
             .map(|(record, found)| {
-                let (p, row) = found?;
-                Some(self.near_miss(&comparer, *record, row, p))
+                let found = found?;
+                Some(self.near_miss(&comparer, *record, found.row, found.probability))
             })
             .collect()
     }
@@ -247,27 +261,25 @@ impl Linkage {
     pub fn candidates(&self, index: usize) -> Vec<(usize, f64)> {
         let comparer = self.comparer();
         let mut found = Vec::new();
-        self.blocked_with(
-            &[index],
-            None,
-            |_, row| Some((row, self.scorer.score(&comparer, index, row).probability())),
-            |hit| found.push(hit),
-        );
+        self.blocked_rows(&[index], None, |slice| {
+            found.extend(slice.rows(0).iter().map(|&row| {
+                let row = row as usize;
+                (row, self.scorer.score(&comparer, index, row).probability())
+            }));
+        });
         found.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
         found
     }
 
-    /// `visit(request, row)` for every row other than the request's record that shares a key
-    /// of a blocking rule with it (once a pair: under the first rule that pairs them) and,
-    /// when `sources` are given, is of the request's source; what it returns goes to `absorb`
-    /// in row order. Rows are visited a slice at a time, so only one slice's results are held
-    /// at once.
-    fn blocked_with<T: Send>(
+    /// Every row other than a request's record that shares a key of a blocking rule with it
+    /// (once, however many rules pair them) and, when `sources` are given, is of the
+    /// request's source: handed to `each` a slice of the table at a time, in row order, as
+    /// each request's rows in that slice. Only one slice's rows are held at once.
+    fn blocked_rows(
         &self,
         records: &[usize],
         sources: Option<&[SourceId]>,
-        visit: impl Fn(usize, usize) -> Option<T> + Sync,
-        mut absorb: impl FnMut(T),
+        mut each: impl FnMut(&RequestRows),
     ) {
         const ROWS_PER_SLICE: usize = 1 << 20;
         let keys = Keys {
@@ -301,40 +313,33 @@ impl Linkage {
                 (refining, lists)
             })
             .collect();
-        let visit = &visit;
         // Each row's keys under every rule, computed together: the rules read the same columns.
-        let row_hits = |row_keys: &mut Vec<Option<u64>>, row: usize| {
+        let row_hits = |(row_keys, asked): &mut (Vec<Option<u64>>, Vec<u32>), row: usize| {
             row_keys.clear();
             row_keys.extend(rules.iter().map(|rule| keys.key(rule, row)));
             let source = sources.map(|_| self.source_of(row));
-            let mut found = Vec::new();
+            asked.clear();
             for (k, (refining, lists)) in wanted.iter().enumerate() {
                 let Some(list) = row_keys[k].and_then(|key| lists.get(&(key, source))) else {
                     continue;
                 };
                 let (before, after) =
                     blocking::outside_run(list, refining.and_then(|j| row_keys[j]));
-                let paired_earlier = |q: usize| {
-                    (0..k).any(|e| row_keys[e].is_some() && row_keys[e] == request_key(e, q))
-                };
-                found.extend(
-                    before
-                        .iter()
-                        .chain(after)
-                        .filter(|&&(_, q)| records[q] != row && !paired_earlier(q))
-                        .filter_map(|&(_, q)| visit(q, row)),
-                );
+                let others = before.iter().chain(after).map(|&(_, q)| q);
+                asked.extend(others.filter(|&q| records[q] != row).map(|q| q as u32));
             }
-            found
+            asked.sort_unstable();
+            asked.dedup();
+            asked.iter().map(|&q| (q, row as u32)).collect::<Vec<_>>()
         };
         for start in (0..self.table.len()).step_by(ROWS_PER_SLICE) {
             let slice = start..(start + ROWS_PER_SLICE).min(self.table.len());
-            let hits: Vec<T> = slice
+            let hits: Vec<(u32, u32)> = slice
                 .into_par_iter()
-                .map_init(Vec::new, row_hits)
+                .map_init(<(Vec<_>, Vec<_>)>::default, row_hits)
                 .flatten_iter()
                 .collect();
-            hits.into_iter().for_each(&mut absorb);
+            each(&RequestRows::of(&hits, records.len()));
         }
     }
 
@@ -399,6 +404,46 @@ impl Linkage {
 
 /// Requests by (key, source), each with its key under the refining rule.
 type RequestLists = FastMap<(u64, Option<SourceId>), Vec<Keyed<usize>>>;
+
+/// The best row found so far for a nearest-non-match request.
+#[derive(Clone, Copy)]
+struct Best {
+    weight: f64,
+    probability: f64,
+    row: usize,
+}
+
+/// Each request's rows of one slice of the table, ascending: request q's are
+/// `rows[starts[q]..starts[q + 1]]`.
+struct RequestRows {
+    starts: Vec<u32>,
+    rows: Vec<u32>,
+}
+
+impl RequestRows {
+    /// (request, row) hits in row order, grouped by request (a counting sort: rows keep
+    /// their order).
+    fn of(hits: &[(u32, u32)], requests: usize) -> RequestRows {
+        let mut starts = vec![0u32; requests + 1];
+        for &(q, _) in hits {
+            starts[q as usize + 1] += 1;
+        }
+        for q in 1..starts.len() {
+            starts[q] += starts[q - 1];
+        }
+        let mut next = starts.clone();
+        let mut rows = vec![0u32; hits.len()];
+        for &(q, row) in hits {
+            rows[next[q as usize] as usize] = row;
+            next[q as usize] += 1;
+        }
+        RequestRows { starts, rows }
+    }
+
+    fn rows(&self, q: usize) -> &[u32] {
+        &self.rows[self.starts[q] as usize..self.starts[q + 1] as usize]
+    }
+}
 
 /// Links the job's records. `file_names` name each file for the keys of rows no ID places;
 /// `model` is a saved model to use instead of training one.

@@ -7,7 +7,7 @@
 use rayon::prelude::*;
 
 use super::blocking::hash_bytes;
-use super::comparison::{Comparer, Levels};
+use super::comparison::{Comparer, Levels, MAX_COMPARISONS, NULL_LEVEL};
 use super::model::{probability, Model, Weights};
 use super::table::{Column, LinkTable, NO_DATE};
 use crate::config::link::{LevelTest, Tf};
@@ -40,7 +40,14 @@ pub struct Step {
 pub struct Scorer {
     weights: Weights,
     tf: Vec<Option<TfColumn>>,
+    /// The comparisons in the order `score_above` evaluates them: the cheap ones (words,
+    /// dates) first, then IDs, then names, each implied comparison right after its implier.
+    order: Vec<usize>,
 }
+
+/// Two match weights closer than this are equal for `score_above`: the first pair found
+/// stays the best.
+pub const EQUAL_WEIGHTS: f64 = 1e-9;
 
 struct TfColumn {
     exact_level: usize,
@@ -85,18 +92,96 @@ impl Scorer {
         Scorer {
             weights: model.weights(),
             tf,
+            order: evaluation_order(comparer),
         }
     }
 
     pub fn score(&self, comparer: &Comparer, i: usize, j: usize) -> Scored {
         let levels = comparer.levels(i, j);
+        Scored {
+            levels,
+            weight: self.weight(comparer.table, &levels, i, j),
+        }
+    }
+
+    /// The weight of a comparison vector, summed in the comparisons' order.
+    fn weight(&self, table: &LinkTable, levels: &Levels, i: usize, j: usize) -> f64 {
         let mut weight = self.weights.prior;
         for (c, level_weights) in self.weights.levels.iter().enumerate() {
             if let Some(level) = levels.get(c) {
-                weight += level_weights[level] + self.tf_adjustment(comparer.table, c, level, i, j);
+                weight += level_weights[level] + self.tf_adjustment(table, c, level, i, j);
             }
         }
-        Scored { levels, weight }
+        weight
+    }
+
+    /// The most each comparison can add to the weight of a pair with row `i` (the null level
+    /// adds nothing): `score_above`'s ceiling for row `i`'s pairs.
+    pub fn ceiling(&self, comparer: &Comparer, i: usize) -> Vec<f64> {
+        let table = comparer.table;
+        (0..self.weights.levels.len())
+            .map(|c| {
+                let most_tf = self.tf[c].as_ref().map(|tf| {
+                    let within = tf.within.as_ref().map_or(tf.share[i], |(_, w)| w[i]);
+                    let floor = 1.0 / table.len().max(1) as f64;
+                    [within, tf.share[i]]
+                        .map(|share| (tf.u_exact / f64::from(share).max(floor)).log2())
+                        .into_iter()
+                        .fold(f64::NEG_INFINITY, f64::max)
+                });
+                self.weights.levels[c]
+                    .iter()
+                    .enumerate()
+                    .map(|(l, w)| match &self.tf[c] {
+                        Some(tf) if tf.exact_level == l => w + most_tf.unwrap_or(0.0),
+                        _ => *w,
+                    })
+                    .fold(0.0, f64::max)
+            })
+            .collect()
+    }
+
+    /// The pair's score as `score` gives it, unless its weight cannot exceed `floor` by more
+    /// than `EQUAL_WEIGHTS` (then `None`): comparisons are evaluated in `order`, and the pair
+    /// is dropped once the weight so far and the most the rest can add (`ceiling` of row `i`)
+    /// fall short. With no floor, every pair is scored.
+    pub fn score_above(
+        &self,
+        comparer: &Comparer,
+        ceiling: &[f64],
+        i: usize,
+        j: usize,
+        floor: Option<f64>,
+    ) -> Option<Scored> {
+        let Some(floor) = floor else {
+            return Some(self.score(comparer, i, j));
+        };
+        let comparisons = &comparer.settings.comparisons;
+        let mut levels = Levels([NULL_LEVEL; MAX_COMPARISONS]);
+        let mut known = self.weights.prior;
+        let mut rest: f64 = ceiling.iter().sum();
+        for &c in &self.order {
+            rest -= ceiling[c];
+            let implied = comparisons[c]
+                .implied_by
+                .is_some_and(|by| levels.0[by] != NULL_LEVEL);
+            if !implied {
+                let level = comparer.level_of(c, i, j);
+                levels.0[c] = level;
+                if level != NULL_LEVEL {
+                    let level = usize::from(level);
+                    known += self.weights.levels[c][level]
+                        + self.tf_adjustment(comparer.table, c, level, i, j);
+                }
+            }
+            if known + rest <= floor + EQUAL_WEIGHTS {
+                return None;
+            }
+        }
+        Some(Scored {
+            levels,
+            weight: self.weight(comparer.table, &levels, i, j),
+        })
     }
 
     pub fn prior_weight(&self) -> f64 {
@@ -134,6 +219,29 @@ impl Scorer {
         let floor = 1.0 / table.len().max(1) as f64;
         (tf.u_exact / f64::from(share).max(floor)).log2()
     }
+}
+
+/// Comparisons cheapest first: words and dates, then IDs, then names; a comparison implied by
+/// another right after it.
+fn evaluation_order(comparer: &Comparer) -> Vec<usize> {
+    let comparisons = &comparer.settings.comparisons;
+    let cost = |c: usize| match &comparer.table.columns[comparisons[c].feature] {
+        Column::Words(_) | Column::Date(_) => 0,
+        Column::Id(_) => 1,
+        Column::Name(_) => 2,
+    };
+    let mut independent: Vec<usize> = (0..comparisons.len())
+        .filter(|&c| comparisons[c].implied_by.is_none())
+        .collect();
+    independent.sort_by_key(|&c| cost(c));
+    independent
+        .into_iter()
+        .flat_map(|c| {
+            let implied =
+                (0..comparisons.len()).filter(move |&d| comparisons[d].implied_by == Some(c));
+            std::iter::once(c).chain(implied)
+        })
+        .collect()
 }
 
 /// A row's value of a feature as a number to count by (`None` when blank).
@@ -259,6 +367,43 @@ mod tests {
     use proptest::prelude::*;
 
     proptest! {
+        /// `score_above` scores a pair exactly as `score` does, and drops it only when its
+        /// weight does not exceed the floor by more than `EQUAL_WEIGHTS`.
+        #[test]
+        fn a_pair_is_dropped_only_when_it_cannot_exceed_the_floor(
+            rows in prop::collection::vec((0..5usize, 0..4usize, 0..3u32, any::<bool>()), 2..8),
+            m in prop::collection::vec(0.001f64..1.0, 1..40),
+            floor in -40.0f64..30.0,
+        ) {
+            use crate::link::comparison::tests::table;
+            use crate::link::model::LinkType;
+            let settings = crate::config::load(None).unwrap().settings.link;
+            let table = table(&settings, &rows);
+            let comparer = Comparer { table: &table, settings: &settings, suspect: &[] };
+            let mut model = crate::link::training::train(&comparer, LinkType::DedupeOnly);
+            let levels = model.comparisons.iter_mut().flat_map(|c| c.comparison_levels.iter_mut());
+            for (level, m) in levels.zip(m.iter().cycle()) {
+                level.m_probability = *m;
+            }
+            let persons: Vec<u32> = (0..rows.len() as u32).collect();
+            let scorer = Scorer::new(&comparer, &model, &persons);
+            for i in 0..rows.len() {
+                let ceiling = scorer.ceiling(&comparer, i);
+                for j in (0..rows.len()).filter(|&j| j != i) {
+                    let whole = scorer.score(&comparer, i, j);
+                    match scorer.score_above(&comparer, &ceiling, i, j, Some(floor)) {
+                        Some(scored) => {
+                            prop_assert_eq!(scored.levels, whole.levels);
+                            prop_assert_eq!(scored.weight, whole.weight);
+                        }
+                        None => prop_assert!(whole.weight <= floor + EQUAL_WEIGHTS * 2.0),
+                    }
+                    let unbounded = scorer.score_above(&comparer, &ceiling, i, j, None);
+                    prop_assert_eq!(unbounded.map(|s| s.weight), Some(whole.weight));
+                }
+            }
+        }
+
         #[test]
         fn rows_by_person_groups_every_row_once(person in prop::collection::vec(0u32..50, 0..200)) {
             let rows = rows_by_person(&person);
