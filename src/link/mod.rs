@@ -219,33 +219,20 @@ impl Linkage {
         // The most probable row; of equals, the first: a request's rows come in row order, so
         // a row that cannot beat the best so far need not be scored whole.
         let mut best: Vec<Option<Best>> = vec![None; requests.len()];
+        let (mut pairs, mut scored) = (0, 0);
         self.blocked_rows(&records, Some(&sources), |found| {
-            best.par_iter_mut().enumerate().for_each(|(q, best)| {
-                let record = records[q];
-                let ceiling = &ceilings[q * comparisons..(q + 1) * comparisons];
-                for &row in found.rows(q) {
-                    let row = row as usize;
-                    if self.person_of(row) == self.person_of(record) {
-                        continue;
-                    }
-                    let floor = best.map(|b| b.weight);
-                    let Some(scored) = self
-                        .scorer
-                        .score_above(&comparer, ceiling, record, row, floor)
-                    else {
-                        continue;
-                    };
-                    let probability = scored.probability();
-                    if best.is_none_or(|b| probability > b.probability) {
-                        *best = Some(Best {
-                            weight: scored.weight,
-                            probability,
-                            row,
-                        });
-                    }
-                }
-            });
+            pairs += found.rows.len();
+            scored += best
+                .par_iter_mut()
+                .enumerate()
+                .map(|(q, best)| {
+                    let ceiling = &ceilings[q * comparisons..(q + 1) * comparisons];
+                    self.best_other_person(&comparer, records[q], found.rows(q), ceiling, best)
+                })
+                .sum::<usize>();
         });
+        let requests = requests.len();
+        tracing::debug!(requests, pairs, scored, "nearest non-match pairs");
         records
             .iter()
             .zip(best)
@@ -256,25 +243,67 @@ impl Linkage {
             .collect()
     }
 
+    /// Updates `best` with the most probable of `rows` (ascending, after the row `best` came
+    /// from) that is another person than `record`; of equals, the first. A row that cannot
+    /// beat the best so far is not scored whole. Returns how many were.
+    fn best_other_person(
+        &self,
+        comparer: &Comparer,
+        record: usize,
+        rows: &[u32],
+        ceiling: &[f64],
+        best: &mut Option<Best>,
+    ) -> usize {
+        let mut scored = 0;
+        for (k, &row) in rows.iter().enumerate() {
+            let row = row as usize;
+            let repeated = k > 0 && rows[k - 1] as usize == row;
+            if repeated || self.person_of(row) == self.person_of(record) {
+                continue;
+            }
+            let floor = best.map(|b| b.weight);
+            let Some(pair) = self
+                .scorer
+                .score_above(comparer, ceiling, record, row, floor)
+            else {
+                continue;
+            };
+            scored += 1;
+            let probability = pair.probability();
+            if best.is_none_or(|b| probability > b.probability) {
+                *best = Some(Best {
+                    weight: pair.weight,
+                    probability,
+                    row,
+                });
+            }
+        }
+        scored
+    }
+
     /// Every row sharing a blocking key with record `index`, most probable first, with the
     /// pair's match probability.
     pub fn candidates(&self, index: usize) -> Vec<(usize, f64)> {
         let comparer = self.comparer();
         let mut found = Vec::new();
         self.blocked_rows(&[index], None, |slice| {
-            found.extend(slice.rows(0).iter().map(|&row| {
-                let row = row as usize;
-                (row, self.scorer.score(&comparer, index, row).probability())
-            }));
+            let mut rows: Vec<usize> = slice.rows(0).iter().map(|&r| r as usize).collect();
+            rows.dedup();
+            found.extend(
+                rows.into_iter()
+                    .filter(|&row| row != index)
+                    .map(|row| (row, self.scorer.score(&comparer, index, row).probability())),
+            );
         });
         found.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
         found
     }
 
-    /// Every row other than a request's record that shares a key of a blocking rule with it
-    /// (once, however many rules pair them) and, when `sources` are given, is of the
-    /// request's source: handed to `each` a slice of the table at a time, in row order, as
-    /// each request's rows in that slice. Only one slice's rows are held at once.
+    /// Every row that shares a key of a blocking rule with a request's record (the record
+    /// itself too) and, when `sources` are given, is of the request's source: handed to `each`
+    /// a slice of the table at a time, in row order, as each request's rows in that slice (a
+    /// row paired by several rules comes that many times in a row). Only one slice's rows are
+    /// held at once.
     fn blocked_rows(
         &self,
         records: &[usize],
@@ -314,29 +343,31 @@ impl Linkage {
             })
             .collect();
         // Each row's keys under every rule, computed together: the rules read the same columns.
-        let row_hits = |(row_keys, asked): &mut (Vec<Option<u64>>, Vec<u32>), row: usize| {
+        let row_hits = |row_keys: &mut Vec<Option<u64>>, row: usize| {
             row_keys.clear();
             row_keys.extend(rules.iter().map(|rule| keys.key(rule, row)));
             let source = sources.map(|_| self.source_of(row));
-            asked.clear();
+            let mut hits = Vec::new();
             for (k, (refining, lists)) in wanted.iter().enumerate() {
                 let Some(list) = row_keys[k].and_then(|key| lists.get(&(key, source))) else {
                     continue;
                 };
                 let (before, after) =
                     blocking::outside_run(list, refining.and_then(|j| row_keys[j]));
-                let others = before.iter().chain(after).map(|&(_, q)| q);
-                asked.extend(others.filter(|&q| records[q] != row).map(|q| q as u32));
+                hits.extend(
+                    before
+                        .iter()
+                        .chain(after)
+                        .map(|&(_, q)| (q as u32, row as u32)),
+                );
             }
-            asked.sort_unstable();
-            asked.dedup();
-            asked.iter().map(|&q| (q, row as u32)).collect::<Vec<_>>()
+            hits
         };
         for start in (0..self.table.len()).step_by(ROWS_PER_SLICE) {
             let slice = start..(start + ROWS_PER_SLICE).min(self.table.len());
             let hits: Vec<(u32, u32)> = slice
                 .into_par_iter()
-                .map_init(<(Vec<_>, Vec<_>)>::default, row_hits)
+                .map_init(Vec::new, row_hits)
                 .flatten_iter()
                 .collect();
             each(&RequestRows::of(&hits, records.len()));

@@ -67,7 +67,7 @@ impl Scorer {
         let tf = comparer
             .settings
             .comparisons
-            .iter()
+            .par_iter()
             .enumerate()
             .map(|(c, comparison)| {
                 let exact_level = comparison
@@ -281,35 +281,129 @@ fn rows_by_person(person: &[u32]) -> Vec<u32> {
     rows
 }
 
-/// Per key: how many persons have it, each person counted once however many of its rows do.
-fn persons_by(
+/// No value (a blank cell) among `dense_values`' numbers.
+const NO_VALUE: u32 = u32::MAX;
+
+/// Each row's value of a feature as a small number (`NO_VALUE` when blank), equal values
+/// (by `value_key`) sharing one, so that counting them is indexing an array; and how many
+/// numbers there are.
+fn dense_values(table: &LinkTable, feature: usize) -> (Vec<u32>, usize) {
+    fn numbered(keys: impl Iterator<Item = Option<u64>>) -> (Vec<u32>, usize) {
+        let mut numbers: FastMap<u64, u32> = FastMap::default();
+        let values = keys
+            .map(|key| {
+                key.map_or(NO_VALUE, |key| {
+                    let next = numbers.len() as u32;
+                    *numbers.entry(key).or_insert(next)
+                })
+            })
+            .collect();
+        (values, numbers.len())
+    }
+    match &table.columns[feature] {
+        Column::Words(words) => {
+            let values = words.values.iter();
+            let values = values.map(|&v| if v == 0 { NO_VALUE } else { v }).collect();
+            (values, words.words.len())
+        }
+        Column::Name(names) => {
+            // Entries are numbered by their key, then rows by their entry.
+            let keys = names.hashes.iter().enumerate();
+            let (of_entry, count) = numbered(keys.map(|(e, h)| (e != 0).then_some(h.key)));
+            let values = names.values.par_iter().map(|&e| of_entry[e as usize]);
+            (values.collect(), count)
+        }
+        Column::Date(dates) => {
+            let first = dates.days.iter().filter(|&&d| d != NO_DATE).min().copied();
+            let last = dates.days.iter().filter(|&&d| d != NO_DATE).max().copied();
+            let count = first.zip(last).map_or(0, |(a, b)| (b - a) as usize + 1);
+            let day = |d: i32| match d == NO_DATE {
+                true => NO_VALUE,
+                false => (d - first.unwrap_or(0)) as u32,
+            };
+            (dates.days.iter().map(|&d| day(d)).collect(), count)
+        }
+        Column::Id(_) => numbered((0..table.len()).map(|r| value_key(table, feature, r))),
+    }
+}
+
+/// Per value: how many persons have it, each person counted once however many of its rows
+/// do. `rows` come person after person.
+fn persons_per_value(rows: &[u32], person: &[u32], values: &[u32], count: usize) -> Vec<u32> {
+    let mut persons = vec![0u32; count];
+    let mut last = vec![u32::MAX; count];
+    for &row in rows {
+        let value = values[row as usize];
+        if value != NO_VALUE && last[value as usize] != person[row as usize] {
+            last[value as usize] = person[row as usize];
+            persons[value as usize] += 1;
+        }
+    }
+    persons
+}
+
+/// Per row: the share of the persons with its value of `groups` who also have its value, or
+/// 1 when either is blank. Persons are counted as `persons_per_value` counts them, group by
+/// group: `by_person` rows are dealt into their groups (in order, so each group's rows still
+/// come person after person).
+fn shares_within(
     by_person: &[u32],
     person: &[u32],
-    key: impl Fn(usize) -> Option<u64> + Sync,
-) -> FastMap<u64, u32> {
-    // Each person's distinct keys, appended to one vector a rayon job (no vector a person).
-    let mut keys: Vec<u64> = by_person
-        .par_chunk_by(|a, b| person[*a as usize] == person[*b as usize])
-        .fold(Vec::new, |mut keys, rows| {
-            let start = keys.len();
-            keys.extend(rows.iter().filter_map(|&r| key(r as usize)));
-            keys[start..].sort_unstable();
-            let mut end = start;
-            for at in start..keys.len() {
-                if at == start || keys[at] != keys[end - 1] {
-                    keys[end] = keys[at];
-                    end += 1;
-                }
+    (values, value_count): (&[u32], usize),
+    (groups, group_count): (&[u32], usize),
+) -> Vec<f32> {
+    let mut starts = vec![0usize; group_count + 1];
+    for &row in by_person {
+        if groups[row as usize] != NO_VALUE {
+            starts[groups[row as usize] as usize + 1] += 1;
+        }
+    }
+    for g in 1..starts.len() {
+        starts[g] += starts[g - 1];
+    }
+    let mut grouped = vec![0u32; starts[group_count]];
+    let mut next = starts.clone();
+    for &row in by_person {
+        let group = groups[row as usize];
+        if group != NO_VALUE {
+            grouped[next[group as usize]] = row;
+            next[group as usize] += 1;
+        }
+    }
+    let mut shares = vec![1.0f32; person.len()];
+    let mut in_group = vec![0u32; value_count];
+    let mut last = vec![u32::MAX; value_count];
+    for g in 0..group_count {
+        let rows = &grouped[starts[g]..starts[g + 1]];
+        let mut group_persons = 0u32;
+        let mut previous = u32::MAX;
+        for &row in rows {
+            let (value, who) = (values[row as usize], person[row as usize]);
+            if who != previous {
+                group_persons += 1;
+                previous = who;
             }
-            keys.truncate(end);
-            keys
-        })
-        .flatten_iter()
-        .collect();
-    keys.par_sort_unstable();
-    keys.chunk_by(|a, b| a == b)
-        .map(|run| (run[0], run.len() as u32))
-        .collect()
+            if value != NO_VALUE && last[value as usize] != who {
+                last[value as usize] = who;
+                in_group[value as usize] += 1;
+            }
+        }
+        for &row in rows {
+            let value = values[row as usize];
+            if value != NO_VALUE {
+                shares[row as usize] = in_group[value as usize] as f32 / group_persons as f32;
+            }
+        }
+        // Reset what this group counted; a person's rows in the next group count afresh.
+        for &row in rows {
+            let value = values[row as usize];
+            if value != NO_VALUE {
+                in_group[value as usize] = 0;
+                last[value as usize] = u32::MAX;
+            }
+        }
+    }
+    shares
 }
 
 /// Term frequencies among persons, not rows: a person listed by four departments is one
@@ -326,24 +420,18 @@ fn tf_column(
         .chunk_by(|a, b| person[*a as usize] == person[*b as usize])
         .count()
         .max(1) as f32;
-    let value = |r: usize| value_key(table, feature, r);
-    let counts = persons_by(by_person, person, value);
-    let share = (0..table.len())
-        .into_par_iter()
-        .map(|r| value(r).map_or(1.0, |v| counts[&v] as f32 / persons))
+    let (values, count) = dense_values(table, feature);
+    let counts = persons_per_value(by_person, person, &values, count);
+    let share = values
+        .par_iter()
+        .map(|&v| match v {
+            NO_VALUE => 1.0,
+            v => counts[v as usize] as f32 / persons,
+        })
         .collect();
     let within = within.map(|by| {
-        let group = |r: usize| value_key(table, by, r);
-        let pair = |r: usize| Some(hash_pair(value(r)?, group(r)?));
-        let pair_counts = persons_by(by_person, person, pair);
-        let group_counts = persons_by(by_person, person, group);
-        let shares = (0..table.len())
-            .into_par_iter()
-            .map(|r| match (pair(r), group(r)) {
-                (Some(p), Some(g)) => pair_counts[&p] as f32 / group_counts[&g] as f32,
-                _ => 1.0,
-            })
-            .collect();
+        let groups = dense_values(table, by);
+        let shares = shares_within(by_person, person, (&values, count), (&groups.0, groups.1));
         (by, shares)
     });
     TfColumn {
@@ -352,13 +440,6 @@ fn tf_column(
         share,
         within,
     }
-}
-
-fn hash_pair(a: u64, b: u64) -> u64 {
-    let mut bytes = [0; 16];
-    bytes[..8].copy_from_slice(&a.to_le_bytes());
-    bytes[8..].copy_from_slice(&b.to_le_bytes());
-    hash_bytes(&bytes)
 }
 
 #[cfg(test)]
@@ -414,22 +495,45 @@ mod tests {
             prop_assert!(persons.windows(2).all(|w| w[0] <= w[1]));
         }
 
+        /// Persons per value, and per row the share of its group's persons with its value,
+        /// against sets of persons counted naively.
         #[test]
-        fn persons_by_counts_each_person_once_a_key(
-            rows in prop::collection::vec((0u32..20, prop::option::of(0u64..6)), 0..200)
+        fn each_person_counts_once_a_value_and_a_group(
+            rows in prop::collection::vec(
+                (0u32..20, prop::option::of(0u32..6), prop::option::of(0u32..3)),
+                0..200,
+            )
         ) {
+            use std::collections::{BTreeMap, BTreeSet};
             let person: Vec<u32> = rows.iter().map(|r| r.0).collect();
-            let counts = persons_by(&rows_by_person(&person), &person, |r| rows[r].1);
-            let mut expected: std::collections::BTreeMap<u64, std::collections::BTreeSet<u32>> =
-                Default::default();
-            for &(p, key) in &rows {
-                if let Some(key) = key {
-                    expected.entry(key).or_default().insert(p);
+            let values: Vec<u32> = rows.iter().map(|r| r.1.unwrap_or(NO_VALUE)).collect();
+            let groups: Vec<u32> = rows.iter().map(|r| r.2.unwrap_or(NO_VALUE)).collect();
+            let by_person = rows_by_person(&person);
+            let counts = persons_per_value(&by_person, &person, &values, 6);
+            let shares = shares_within(&by_person, &person, (&values, 6), (&groups, 3));
+            let mut bearers: BTreeMap<u32, BTreeSet<u32>> = BTreeMap::new();
+            let mut in_group: BTreeMap<u32, BTreeSet<u32>> = BTreeMap::new();
+            let mut in_pair: BTreeMap<(u32, u32), BTreeSet<u32>> = BTreeMap::new();
+            for &(p, value, group) in &rows {
+                if let Some(v) = value {
+                    bearers.entry(v).or_default().insert(p);
+                }
+                if let Some(g) = group {
+                    in_group.entry(g).or_default().insert(p);
+                }
+                if let (Some(v), Some(g)) = (value, group) {
+                    in_pair.entry((v, g)).or_default().insert(p);
                 }
             }
-            prop_assert_eq!(counts.len(), expected.len());
-            for (key, bearers) in expected {
-                prop_assert_eq!(counts[&key] as usize, bearers.len());
+            for v in 0..6 {
+                prop_assert_eq!(counts[v as usize] as usize, bearers.get(&v).map_or(0, |b| b.len()));
+            }
+            for (r, &(_, value, group)) in rows.iter().enumerate() {
+                let expected = match (value, group) {
+                    (Some(v), Some(g)) => in_pair[&(v, g)].len() as f32 / in_group[&g].len() as f32,
+                    _ => 1.0,
+                };
+                prop_assert_eq!(shares[r], expected);
             }
         }
     }
