@@ -136,6 +136,14 @@ impl Words {
         Word(n)
     }
 
+    pub fn len(&self) -> usize {
+        self.texts.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.texts.is_empty()
+    }
+
     pub fn text(&self, word: Word) -> &str {
         &self.texts[word.0 as usize]
     }
@@ -193,6 +201,11 @@ impl Value {
 impl Word {
     pub fn renumbered(self, map: &[Word]) -> Word {
         map[self.0 as usize]
+    }
+
+    /// Its number among the run's words (below `Words::len`).
+    pub fn number(self) -> usize {
+        self.0 as usize
     }
 }
 

@@ -65,7 +65,8 @@ pub fn table(records: &Records, settings: &Settings) -> LinkTable {
                     for record in records.iter() {
                         let reader = readers[record.source][f];
                         let owned = owned_value(reader, record, records);
-                        column.push(&value(reader, record, records, owned.as_ref()));
+                        let value = value(reader, record, records, owned.as_ref());
+                        column.push_word(word_of(reader, record, records, &owned), &value);
                     }
                     column.finish()
                 })
@@ -115,6 +116,22 @@ fn distinct_groups(records: &Records, settings: &Settings) -> Vec<u32> {
             }
         })
         .collect()
+}
+
+/// The run's word a value's text is, when it is one: a name, or a field's word read as it is.
+fn word_of(
+    reader: Reader,
+    record: &Record,
+    records: &Records,
+    owned: &Option<Owned>,
+) -> Option<usize> {
+    match (reader, owned) {
+        (Reader::Name, _) => Some(record.name.number()),
+        (Reader::Field(field, kind), None) if kind != FieldKind::Date => {
+            records.value(record, field).text().map(Word::number)
+        }
+        _ => None,
+    }
 }
 
 fn owned_value(reader: Reader, record: &Record, records: &Records) -> Option<Owned> {

@@ -311,7 +311,12 @@ type Interned = crate::model::FastMap<String, u32>;
 pub struct ColumnBuilder {
     column: Column,
     interned: Interned,
+    /// Per word of the run, its key in this column once seen (`UNSEEN` before): a word's text
+    /// is interned once, not once a row.
+    by_word: Vec<u32>,
 }
+
+const UNSEEN: u32 = u32::MAX;
 
 impl ColumnBuilder {
     /// A builder for about `rows` values (room reserved at once, so the column never copies
@@ -338,6 +343,43 @@ impl ColumnBuilder {
         ColumnBuilder {
             column,
             interned: Interned::default(),
+            by_word: Vec::new(),
+        }
+    }
+
+    /// Adds the next row's value, a name or word whose text is the run's word number `word`
+    /// (`None`: any other value).
+    pub fn push_word(&mut self, word: Option<usize>, value: &Value) {
+        let known = word
+            .and_then(|w| self.by_word.get(w).copied())
+            .filter(|&key| key != UNSEEN);
+        match (&mut self.column, value, known) {
+            (Column::Name(names), Value::Name(_, traditional), Some(key)) => {
+                names.values.push(key);
+                names.traditional.push(*traditional);
+            }
+            (Column::Words(words), Value::Word(_, from_id), Some(key)) => {
+                words.values.push(key);
+                words.from_id.push(*from_id && key != 0);
+            }
+            _ => {
+                self.push(value);
+                if let (Some(word), Some(key)) = (word, self.last_key()) {
+                    if self.by_word.len() <= word {
+                        self.by_word.resize(word + 1, UNSEEN);
+                    }
+                    self.by_word[word] = key;
+                }
+            }
+        }
+    }
+
+    /// The key of the last name or word pushed.
+    fn last_key(&self) -> Option<u32> {
+        match &self.column {
+            Column::Name(names) => names.values.last().copied(),
+            Column::Words(words) => words.values.last().copied(),
+            _ => None,
         }
     }
 
