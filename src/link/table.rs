@@ -543,6 +543,36 @@ fn push_missing(column: &mut Column) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// A column built from run word numbers is the column built from the texts.
+        #[test]
+        fn words_found_by_number_are_the_words_interned(
+            rows in prop::collection::vec((0usize..6, any::<bool>(), any::<bool>()), 0..60),
+            kind in prop::sample::select(vec![FeatureKind::Name, FeatureKind::Text]),
+        ) {
+            const TEXTS: [&str; 6] = ["", "王小明", "李四", "王小明 ", "张三", "在读"];
+            let feature = Feature { name: "f".into(), kind };
+            let (mut by_text, mut by_number) =
+                (ColumnBuilder::new(&feature, rows.len()), ColumnBuilder::new(&feature, rows.len()));
+            for &(word, flag, known) in &rows {
+                let value = match kind {
+                    FeatureKind::Name => Value::Name(TEXTS[word], flag),
+                    _ => Value::Word(Some(TEXTS[word]), flag),
+                };
+                by_text.push(&value);
+                by_number.push_word(known.then_some(word), &value);
+            }
+            let described = |column: Column| match column {
+                Column::Name(n) => format!("{:?} {:?} {:?}", n.values, n.traditional,
+                    n.entries.iter().map(|e| e.text.clone()).collect::<Vec<_>>()),
+                Column::Words(w) => format!("{:?} {:?} {:?}", w.values, w.from_id, w.words),
+                _ => unreachable!(),
+            };
+            prop_assert_eq!(described(by_number.finish()), described(by_text.finish()));
+        }
+    }
 
     #[test]
     fn names_are_analysed_once() {
