@@ -301,6 +301,9 @@ fn write_county_workbook(
         ExcelDateTime::from_ymd(as_of.year() as u16, as_of.month() as u8, as_of.day() as u8)
             .map_err(error)?;
     workbook.set_properties(&DocProperties::new().set_creation_datetime(&created));
+    // The fastest compression: a province's lists are written every night, and the files
+    // are small either way.
+    workbook.set_zip_compression_level(1);
     let bold = Format::new().set_bold();
     let mut by_rule: BTreeMap<&str, Vec<&Vec<String>>> = BTreeMap::new();
     for (rule, row) in cells {
