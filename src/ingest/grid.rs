@@ -32,9 +32,12 @@ pub fn csv_head(bytes: &[u8], more: usize) -> Result<FileHead, String> {
     let (text, encoding) = decode(bytes)?;
     let mut rows = Vec::new();
     let mut first_nonblank = None;
-    for (index, record) in csv_reader(&text, text.as_bytes()).records().enumerate() {
-        let record = record.map_err(|e| format!("CSV line {}: {e}", index + 1))?;
-        let row = cells_of(&record);
+    let mut reader = csv_reader(&text, text.as_bytes());
+    let mut record = csv::ByteRecord::new();
+    while let Some(row) = next_row(&mut reader, &mut record)
+        .map_err(|e| format!("CSV line {}: {e}", rows.len() + 1))?
+    {
+        let index = rows.len();
         if first_nonblank.is_none() && row.iter().any(|c| !c.text.trim().is_empty()) {
             first_nonblank = Some(index);
         }
@@ -63,14 +66,20 @@ fn csv_reader<'t>(text: &str, bytes: &'t [u8]) -> csv::Reader<&'t [u8]> {
         .from_reader(bytes)
 }
 
-fn cells_of(record: &csv::StringRecord) -> Vec<Cell> {
-    record
-        .iter()
-        .map(|f| Cell {
-            text: f.into(),
-            origin: CellOrigin::Text,
-        })
-        .collect()
+/// The next record's fields as cells, read into `record` (reused, so reading a row allocates
+/// only its cells); `None` at the end. The text is UTF-8 (it was decoded whole), so each
+/// record is, which `simdutf8` confirms quickly; each field is a slice of it.
+fn next_row(
+    reader: &mut csv::Reader<&[u8]>,
+    record: &mut csv::ByteRecord,
+) -> Result<Option<Vec<Cell>>, String> {
+    if !reader.read_byte_record(record).map_err(|e| e.to_string())? {
+        return Ok(None);
+    }
+    let text = simdutf8::basic::from_utf8(record.as_slice())
+        .map_err(|_| "a field is not UTF-8 text".to_string())?;
+    let fields = (0..record.len()).filter_map(|i| record.range(i));
+    Ok(Some(fields.map(|range| text_cell(&text[range])).collect()))
 }
 
 /// A CSV's rows after the first `skip`, handed to `each` in order, a window of parsed pieces at
@@ -83,11 +92,11 @@ pub fn csv_rows(
 ) -> Result<(), String> {
     let (text, _) = decode(bytes)?;
     let mut reader = csv_reader(&text, text.as_bytes());
-    let mut record = csv::StringRecord::new();
+    let mut record = csv::ByteRecord::new();
     for index in 0..skip {
-        if !reader
-            .read_record(&mut record)
+        if next_row(&mut reader, &mut record)
             .map_err(|e| format!("CSV line {}: {e}", index + 1))?
+            .is_none()
         {
             return Ok(());
         }
@@ -99,11 +108,15 @@ pub fn csv_rows(
         let parsed: Vec<Result<Vec<Vec<Cell>>, String>> = group
             .par_iter()
             .map(|piece| {
-                let part = &text[piece.clone()];
-                csv_reader(&text, part.as_bytes())
-                    .records()
-                    .map(|r| r.map(|r| cells_of(&r)).map_err(|e| format!("CSV: {e}")))
-                    .collect()
+                let mut reader = csv_reader(&text, text[piece.clone()].as_bytes());
+                let mut record = csv::ByteRecord::new();
+                let mut rows = Vec::new();
+                while let Some(row) =
+                    next_row(&mut reader, &mut record).map_err(|e| format!("CSV: {e}"))?
+                {
+                    rows.push(row);
+                }
+                Ok(rows)
             })
             .collect();
         for rows in parsed {
