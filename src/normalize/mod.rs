@@ -84,7 +84,8 @@ fn chunk_rows() -> usize {
 
 /// Reads and normalizes every table, in file and row order; returns the records, the rows
 /// rejected here (ingest's rejects stay in their tables) and the seconds spent normalizing
-/// (the rest of the time went to reading).
+/// (the rest of the time went to reading). Each chunk is normalized in parallel, then merged
+/// into the records (in order, on a thread of its own) while the next chunk is read.
 pub fn run(
     tables: &mut [LoadedTable],
     settings: &Settings,
@@ -95,8 +96,6 @@ pub fn run(
         rejects: Vec::new(),
         quality: Quality::new(),
     };
-    let mut normalizing = std::time::Duration::ZERO;
-    let chunk = chunk_rows();
     let most_values = settings
         .fields_read()
         .iter()
@@ -104,49 +103,124 @@ pub fn run(
         .max();
     let rows = tables.iter().map(|t| t.file.rows_at_most).sum();
     all.records.reserve(rows, most_values.unwrap_or(0));
+    let (sender, receiver) = std::sync::mpsc::sync_channel::<NormalizedChunk>(2);
+    std::thread::scope(|scope| {
+        let merger = scope.spawn(move || {
+            receiver
+                .into_iter()
+                .for_each(|chunk| chunk.merge_into(&mut all));
+            all
+        });
+        let normalizing = read_and_normalize(tables, settings, regions, &sender);
+        drop(sender);
+        let all = merger
+            .join()
+            .expect("the merge of normalized rows does not panic");
+        normalizing.map(|seconds| (all, seconds))
+    })
+}
+
+/// Each table's chunks of rows, normalized and handed to `merger`; the seconds spent
+/// normalizing.
+fn read_and_normalize(
+    tables: &mut [LoadedTable],
+    settings: &Settings,
+    regions: &'static Regions,
+    merger: &std::sync::mpsc::SyncSender<NormalizedChunk>,
+) -> Result<f64, IngestError> {
+    let mut normalizing = std::time::Duration::ZERO;
+    let chunk = chunk_rows();
     for table in tables.iter_mut() {
         let source_id = table.mapping.source;
         let source = &settings.sources[source_id];
-        let columns = column_names(table);
+        let columns = std::sync::Arc::new(column_names(table));
         let file = table.file.id;
         ingest::read_rows(table, chunk, |rows| {
             let start = std::time::Instant::now();
-            let parts: Vec<(Words, Vec<RowOutcome>)> = rows
+            let parts = rows
                 .par_chunks(1024)
                 .map(|rows| {
                     let mut cells = SeenCells::default();
+                    let mut defects = Vec::new();
                     let done = rows
                         .iter()
                         .map(|data| {
-                            normalize_data_row(file, data, source, source_id, regions, &mut cells)
+                            let row = RowRef {
+                                file,
+                                row: data.row,
+                            };
+                            normalize_row(
+                                row,
+                                data,
+                                source,
+                                source_id,
+                                regions,
+                                &mut cells,
+                                &mut defects,
+                            )
+                            .map_err(|reason| reject_of(row, reason))
                         })
                         .collect();
-                    (cells.words, done)
+                    defects.sort_unstable();
+                    let tally = defects
+                        .chunk_by(|a, b| a == b)
+                        .map(|d| (d[0], d.len() as u64));
+                    (cells.words, done, tally.collect())
                 })
                 .collect();
-            for (words, done) in parts {
-                let map = all.records.words.absorb(&words);
-                for (outcome, defects) in done {
-                    for (field, defect) in defects {
-                        *all.quality
-                            .entry((file, columns[field].clone(), defect))
-                            .or_default() += 1;
-                    }
-                    match outcome {
-                        Ok((mut record, values)) => {
-                            record.name = record.name.renumbered(&map);
-                            let values: Vec<Value> =
-                                values.into_iter().map(|v| v.renumbered(&map)).collect();
-                            all.records.push(record, &values);
-                        }
-                        Err(reject) => all.rejects.push(reject),
-                    }
-                }
-            }
+            let chunk = NormalizedChunk {
+                file,
+                columns: columns.clone(),
+                parts,
+                rows,
+            };
+            // The merger ends only when this sender is dropped, so it is there to receive.
+            let _ = merger.send(chunk);
             normalizing += start.elapsed();
         })?;
     }
-    Ok((all, normalizing.as_secs_f64()))
+    Ok(normalizing.as_secs_f64())
+}
+
+/// A chunk of one table's rows, normalized: per part of the chunk, its words, each row's
+/// record and values (or its reject) and the defects found, counted by (field, code). The raw
+/// rows come along to be freed off the reading thread.
+struct NormalizedChunk {
+    file: FileId,
+    columns: std::sync::Arc<Vec<String>>,
+    parts: Vec<NormalizedPart>,
+    rows: Vec<DataRow>,
+}
+
+type NormalizedPart = (
+    Words,
+    Vec<Result<(Record, Vec<Value>), Reject>>,
+    Vec<((usize, &'static str), u64)>,
+);
+
+impl NormalizedChunk {
+    /// The chunk's records, rejects and defects added to `all`, its words renumbered.
+    fn merge_into(self, all: &mut Normalized) {
+        for (words, done, defects) in self.parts {
+            let map = all.records.words.absorb(&words);
+            for ((field, defect), n) in defects {
+                let column = self.columns[field].clone();
+                *all.quality.entry((self.file, column, defect)).or_default() += n;
+            }
+            for outcome in done {
+                match outcome {
+                    Ok((mut record, values)) => {
+                        record.name = record.name.renumbered(&map);
+                        let values: Vec<Value> =
+                            values.into_iter().map(|v| v.renumbered(&map)).collect();
+                        all.records.push(record, &values);
+                    }
+                    Err(reject) => all.rejects.push(reject),
+                }
+            }
+        }
+        drop(self.rows);
+    }
 }
 
 /// Each field's column as the quality report names it (`B 身份证号`).
@@ -162,39 +236,17 @@ fn column_names(table: &LoadedTable) -> Vec<String> {
         .collect()
 }
 
-/// A row's record and its values (or its reject), and the defects (field, code) found on the
-/// way; words are those of the chunk's own table.
-type RowOutcome = (
-    Result<(Record, Vec<Value>), Reject>,
-    Vec<(usize, &'static str)>,
-);
-
-/// One data row: its record or the reject, and the defects found on the way.
-fn normalize_data_row(
-    file: FileId,
-    data: &DataRow,
-    source: &Source,
-    source_id: usize,
-    regions: &'static Regions,
-    cells: &mut SeenCells,
-) -> RowOutcome {
-    let row = RowRef {
-        file,
-        row: data.row,
-    };
-    let mut defects = Vec::new();
-    let record = normalize_row(row, data, source, source_id, regions, cells, &mut defects).map_err(
-        |reason| Reject {
-            row,
-            column: String::new(),
-            reason,
-            detail: match reason {
-                "summary_row" => "a totals row (合计), not a person".into(),
-                _ => "the row has neither a name nor an ID, certificate or student number".into(),
-            },
+/// The reject of a row that cannot be a person row, for `normalize_row`'s reason.
+fn reject_of(row: RowRef, reason: &'static str) -> Reject {
+    Reject {
+        row,
+        column: String::new(),
+        reason,
+        detail: match reason {
+            "summary_row" => "a totals row (合计), not a person".into(),
+            _ => "the row has neither a name nor an ID, certificate or student number".into(),
         },
-    );
-    (record, defects)
+    }
 }
 
 /// One row -> one record and its values, or the reason it cannot be a person row.
