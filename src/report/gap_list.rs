@@ -309,9 +309,25 @@ fn write_county_workbook(
     for (rule, row) in cells {
         by_rule.entry(rule).or_default().push(row);
     }
+    // Rows go to a temporary file beside the list as they are written (its strings inline),
+    // so a county's workbook is never held whole.
+    if let Some(dir) = path.parent() {
+        workbook.set_tempdir(dir).map_err(error)?;
+    }
     for (rule, rows) in by_rule {
-        let sheet = workbook.add_worksheet();
+        let sheet = workbook
+            .add_worksheet_with_constant_memory()
+            .map_err(error)?;
         sheet.set_name(rule).map_err(error)?;
+        sheet.set_freeze_panes(1, 0).map_err(error)?;
+        for (col, width) in [
+            10, 28, 10, 12, 10, 22, 16, 24, 6, 48, 10, 12, 24, 24, 40, 18,
+        ]
+        .iter()
+        .enumerate()
+        {
+            sheet.set_column_width(col as u16, *width).map_err(error)?;
+        }
         for (col, header) in COUNTY_HEADER.iter().enumerate() {
             sheet
                 .write_string_with_format(0, col as u16, *header, &bold)
@@ -323,15 +339,6 @@ fn write_county_workbook(
                     .write_string(r as u32 + 1, col as u16, cell)
                     .map_err(error)?;
             }
-        }
-        sheet.set_freeze_panes(1, 0).map_err(error)?;
-        for (col, width) in [
-            10, 28, 10, 12, 10, 22, 16, 24, 6, 48, 10, 12, 24, 24, 40, 18,
-        ]
-        .iter()
-        .enumerate()
-        {
-            sheet.set_column_width(col as u16, *width).map_err(error)?;
         }
     }
     let buffer = workbook.save_to_buffer().map_err(error)?;
