@@ -20,7 +20,7 @@ pub fn run(args: &InspectArgs) -> Result<ExitStatus, Failure> {
     for path in &files {
         let counted = ingest::load_file(path, settings).and_then(|mut tables| {
             for table in &mut tables {
-                ingest::read_rows(table, 65_536, drop)?;
+                ingest::read_rows(table, 65_536, None, drop)?;
             }
             Ok(tables)
         });

@@ -198,39 +198,53 @@ pub fn sheet_rows(
     chunk_rows: usize,
     mut each: impl FnMut(Vec<Vec<Cell>>),
 ) -> Result<(), String> {
-    let chunk_rows = chunk_rows.max(1);
     let (sender, receiver) = std::sync::mpsc::sync_channel::<Vec<Vec<Cell>>>(2);
     std::thread::scope(|scope| {
         let parser = scope.spawn(move || {
-            let mut workbook = open_workbook(path)?;
-            let (mut chunk, mut seen) = (Vec::with_capacity(chunk_rows), 0);
-            each_sheet_row(&mut workbook, sheet, |row| {
-                seen += 1;
-                if seen > skip {
-                    chunk.push(row);
-                }
-                if chunk.len() < chunk_rows {
-                    return ControlFlow::Continue(());
-                }
-                match sender.send(std::mem::replace(
-                    &mut chunk,
-                    Vec::with_capacity(chunk_rows),
-                )) {
-                    Ok(()) => ControlFlow::Continue(()),
-                    // The reader stopped listening: nothing more is wanted.
-                    Err(_) => ControlFlow::Break(()),
-                }
-            })?;
-            if !chunk.is_empty() {
-                let _ = sender.send(chunk);
-            }
-            Ok::<(), String>(())
+            parse_sheet(path, sheet, skip, chunk_rows, |chunk| {
+                sender.send(chunk).is_ok()
+            })
         });
         receiver.into_iter().for_each(&mut each);
         parser
             .join()
             .unwrap_or_else(|_| Err(format!("sheet {sheet}: the reader stopped")))
     })
+}
+
+/// Parses a sheet's rows after the first `skip`, handing them to `send` in chunks of
+/// `chunk_rows`, until `send` says it wants no more (false).
+pub fn parse_sheet(
+    path: &Path,
+    sheet: &str,
+    skip: usize,
+    chunk_rows: usize,
+    mut send: impl FnMut(Vec<Vec<Cell>>) -> bool,
+) -> Result<(), String> {
+    let chunk_rows = chunk_rows.max(1);
+    let mut workbook = open_workbook(path)?;
+    let (mut chunk, mut seen) = (Vec::with_capacity(chunk_rows), 0);
+    let mut wanted = true;
+    each_sheet_row(&mut workbook, sheet, |row| {
+        seen += 1;
+        if seen > skip {
+            chunk.push(row);
+        }
+        if chunk.len() == chunk_rows {
+            wanted = send(std::mem::replace(
+                &mut chunk,
+                Vec::with_capacity(chunk_rows),
+            ));
+        }
+        match wanted {
+            true => ControlFlow::Continue(()),
+            false => ControlFlow::Break(()),
+        }
+    })?;
+    if wanted && !chunk.is_empty() {
+        send(chunk);
+    }
+    Ok(())
 }
 
 /// Every row of a sheet, from its first row (sheet row 1, column A) to its last with a value,

@@ -283,12 +283,68 @@ fn table_of(
     Err(first_error.unwrap_or_default())
 }
 
+/// What a thread parsing sheets ahead sends, sheet after sheet: each sheet's rows in chunks,
+/// then how its parsing ended.
+enum SheetPart {
+    Rows(Vec<Vec<Cell>>),
+    End(Result<(), String>),
+}
+
+/// The sheets of a run's tables parsed ahead, in table order, on a thread of their own: while
+/// the tables before a sheet are read (a province's CSVs take both cores), its rows wait in
+/// memory, up to `CHUNKS_AHEAD` chunks in all. Parsing a sheet is sequential, so a sheet
+/// parsed only when its turn came would leave one core idle.
+pub struct SheetsAhead {
+    parts: std::sync::mpsc::Receiver<SheetPart>,
+}
+
+const CHUNKS_AHEAD: usize = 32;
+
+impl SheetsAhead {
+    pub fn start(tables: &[LoadedTable], chunk_rows: usize) -> SheetsAhead {
+        let sheets: Vec<(PathBuf, String, usize)> = tables
+            .iter()
+            .filter_map(|t| {
+                Some((
+                    t.file.path.clone(),
+                    t.file.sheet.clone()?,
+                    t.file.header_row + 1,
+                ))
+            })
+            .collect();
+        let (sender, parts) = std::sync::mpsc::sync_channel(CHUNKS_AHEAD);
+        std::thread::spawn(move || {
+            for (path, sheet, skip) in sheets {
+                let mut send = |rows| sender.send(SheetPart::Rows(rows)).is_ok();
+                let outcome = grid::parse_sheet(&path, &sheet, skip, chunk_rows, &mut send);
+                if sender.send(SheetPart::End(outcome)).is_err() {
+                    return;
+                }
+            }
+        });
+        SheetsAhead { parts }
+    }
+
+    /// The next sheet's rows, handed to `each`.
+    fn next_sheet(&self, mut each: impl FnMut(Vec<Vec<Cell>>)) -> Result<(), String> {
+        loop {
+            match self.parts.recv() {
+                Ok(SheetPart::Rows(rows)) => each(rows),
+                Ok(SheetPart::End(outcome)) => return outcome,
+                Err(_) => return Err("the sheet reader stopped".into()),
+            }
+        }
+    }
+}
+
 /// Reads a table's rows below its header, handing the kept ones to `each` in file order, a
 /// chunk of about `chunk_rows` at a time; rejected rows are kept in the table and every row is
-/// counted. An error when the file changed since its head was read.
+/// counted. A sheet's rows come from `ahead` when it parses the run's sheets (each table read
+/// in turn), else are parsed here. An error when the file changed since its head was read.
 pub fn read_rows(
     table: &mut LoadedTable,
     chunk_rows: usize,
+    ahead: Option<&SheetsAhead>,
     mut each: impl FnMut(Vec<DataRow>),
 ) -> Result<(), IngestError> {
     let path = table.file.path.clone();
@@ -296,7 +352,6 @@ pub fn read_rows(
         file: path.display().to_string(),
         message,
     };
-    let bytes = std::fs::read(&path).map_err(|e| error(format!("cannot read: {e}")))?;
     if file_stamp(&path).ok() != Some(table.stamp) {
         return Err(error(
             "the file changed while it was being read; run again".into(),
@@ -312,9 +367,13 @@ pub fn read_rows(
         table.rejects.extend(rejects);
         each(kept);
     };
-    match &table.file.sheet {
-        Some(sheet) => grid::sheet_rows(&path, sheet, skip, chunk_rows, &mut split),
-        None => grid::csv_rows(&bytes, skip, chunk_rows, &mut split),
+    match (&table.file.sheet, ahead) {
+        (Some(_), Some(ahead)) => ahead.next_sheet(&mut split),
+        (Some(sheet), None) => grid::sheet_rows(&path, sheet, skip, chunk_rows, &mut split),
+        (None, _) => {
+            let bytes = std::fs::read(&path).map_err(|e| error(format!("cannot read: {e}")))?;
+            grid::csv_rows(&bytes, skip, chunk_rows, &mut split)
+        }
     }
     .map_err(error)
 }

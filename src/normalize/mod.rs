@@ -130,12 +130,13 @@ fn read_and_normalize(
 ) -> Result<f64, IngestError> {
     let mut normalizing = std::time::Duration::ZERO;
     let chunk = chunk_rows();
+    let ahead = ingest::SheetsAhead::start(tables, chunk);
     for table in tables.iter_mut() {
         let source_id = table.mapping.source;
         let source = &settings.sources[source_id];
         let columns = std::sync::Arc::new(column_names(table));
         let file = table.file.id;
-        ingest::read_rows(table, chunk, |rows| {
+        ingest::read_rows(table, chunk, Some(&ahead), |rows| {
             let start = std::time::Instant::now();
             let parts = rows
                 .par_chunks(1024)
