@@ -323,43 +323,30 @@ impl Linkage {
             .flat_map(|rule| records.iter().map(|r| keys.key(rule, *r)))
             .collect();
         let request_key = |rule: usize, q: usize| request_keys[rule * records.len() + q];
-        // Per rule, per key and source, the requests, in order of their key under the rule
-        // refining it: a row skips at once those it shares that key with (already paired).
-        let wanted: Vec<(Option<usize>, RequestLists)> = (0..rules.len())
+        let source_of_request = |q: usize| sources.map_or(ANY_SOURCE, |s| s[q] as u8);
+        let wanted: Vec<RequestLists> = (0..rules.len())
             .map(|k| {
                 let refining = blocking::refining_rule(rules, k);
-                let mut lists = RequestLists::default();
-                for q in 0..records.len() {
-                    if let Some(key) = request_key(k, q) {
-                        let source = sources.map(|s| s[q]);
-                        let refined = refining.and_then(|j| request_key(j, q));
-                        lists.entry((key, source)).or_default().push((refined, q));
-                    }
-                }
-                if refining.is_some() {
-                    lists.values_mut().for_each(|list| list.sort_unstable());
-                }
-                (refining, lists)
+                let requests = (0..records.len()).filter_map(|q| {
+                    let refined = refining.and_then(|j| request_key(j, q));
+                    Some((request_key(k, q)?, source_of_request(q), refined, q as u32))
+                });
+                RequestLists::of(refining, requests.collect())
             })
             .collect();
         // Each row's keys under every rule, computed together: the rules read the same columns.
         let row_hits = |row_keys: &mut Vec<Option<u64>>, row: usize| {
             row_keys.clear();
             row_keys.extend(rules.iter().map(|rule| keys.key(rule, row)));
-            let source = sources.map(|_| self.source_of(row));
+            let source = sources.map_or(ANY_SOURCE, |_| self.table.source[row]);
             let mut hits = Vec::new();
-            for (k, (refining, lists)) in wanted.iter().enumerate() {
-                let Some(list) = row_keys[k].and_then(|key| lists.get(&(key, source))) else {
+            for (k, lists) in wanted.iter().enumerate() {
+                let Some(list) = row_keys[k].and_then(|key| lists.get(key, source)) else {
                     continue;
                 };
                 let (before, after) =
-                    blocking::outside_run(list, refining.and_then(|j| row_keys[j]));
-                hits.extend(
-                    before
-                        .iter()
-                        .chain(after)
-                        .map(|&(_, q)| (q as u32, row as u32)),
-                );
+                    blocking::outside_run(list, lists.refining.and_then(|j| row_keys[j]));
+                hits.extend(before.iter().chain(after).map(|&(_, q)| (q, row as u32)));
             }
             hits
         };
@@ -433,8 +420,41 @@ impl Linkage {
     }
 }
 
-/// Requests by (key, source), each with its key under the refining rule.
-type RequestLists = FastMap<(u64, Option<SourceId>), Vec<Keyed<usize>>>;
+/// The source of a request that takes rows of any source.
+const ANY_SOURCE: u8 = u8::MAX;
+
+/// One blocking rule's requests by (key, source), each list in order of the requests' keys
+/// under the rule refining it (then of the requests), so that a row skips at once those it
+/// shares that key with (already paired). The lists lie end to end in one vector.
+struct RequestLists {
+    refining: Option<usize>,
+    ranges: FastMap<(u64, u8), (u32, u32)>,
+    entries: Vec<Keyed<u32>>,
+}
+
+impl RequestLists {
+    /// From (key, source, key under the refining rule, request) of every request with a key.
+    fn of(refining: Option<usize>, mut requests: Vec<(u64, u8, Option<u64>, u32)>) -> Self {
+        requests.sort_unstable();
+        let mut ranges = FastMap::default();
+        let mut entries = Vec::with_capacity(requests.len());
+        for list in requests.chunk_by(|a, b| (a.0, a.1) == (b.0, b.1)) {
+            let range = (entries.len() as u32, list.len() as u32);
+            ranges.insert((list[0].0, list[0].1), range);
+            entries.extend(list.iter().map(|&(_, _, refined, q)| (refined, q)));
+        }
+        RequestLists {
+            refining,
+            ranges,
+            entries,
+        }
+    }
+
+    fn get(&self, key: u64, source: u8) -> Option<&[Keyed<u32>]> {
+        let &(start, len) = self.ranges.get(&(key, source))?;
+        Some(&self.entries[start as usize..(start + len) as usize])
+    }
+}
 
 /// The best row found so far for a nearest-non-match request.
 #[derive(Clone, Copy)]
