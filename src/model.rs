@@ -5,7 +5,7 @@
 //! the config reads.
 
 use std::collections::HashMap;
-use std::hash::BuildHasherDefault;
+use std::hash::{BuildHasher, BuildHasherDefault};
 
 use chrono::NaiveDate;
 
@@ -107,33 +107,58 @@ impl std::hash::Hasher for FastHasher {
 
 pub type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<FastHasher>>;
 
-/// The run's interned texts. `Word::default()` is the empty text.
+/// The run's interned texts. `Word::default()` is the empty text. Each text is stored once,
+/// with its hash: the index holds word numbers, and a chunk's words are absorbed into the
+/// run's by the hashes computed when the chunk interned them.
 #[derive(Debug)]
 pub struct Words {
     texts: Vec<Box<str>>,
-    index: FastMap<Box<str>, u32>,
+    hashes: Vec<u64>,
+    index: hashbrown::HashTable<u32>,
 }
 
 impl Default for Words {
     fn default() -> Words {
         let mut words = Words {
             texts: Vec::new(),
-            index: FastMap::default(),
+            hashes: Vec::new(),
+            index: hashbrown::HashTable::new(),
         };
         words.intern("");
         words
     }
 }
 
+fn text_hash(text: &str) -> u64 {
+    BuildHasherDefault::<FastHasher>::default().hash_one(text)
+}
+
 impl Words {
     pub fn intern(&mut self, text: &str) -> Word {
-        if let Some(&n) = self.index.get(text) {
-            return Word(n);
+        self.intern_hashed(text, text_hash(text))
+    }
+
+    fn intern_hashed(&mut self, text: &str, hash: u64) -> Word {
+        let Words {
+            texts,
+            hashes,
+            index,
+        } = self;
+        let entry = index.entry(
+            hash,
+            |&n| *texts[n as usize] == *text,
+            |&n| hashes[n as usize],
+        );
+        match entry {
+            hashbrown::hash_table::Entry::Occupied(found) => Word(*found.get()),
+            hashbrown::hash_table::Entry::Vacant(vacant) => {
+                let n = texts.len() as u32;
+                texts.push(text.into());
+                hashes.push(hash);
+                vacant.insert(n);
+                Word(n)
+            }
         }
-        let n = self.texts.len() as u32;
-        self.texts.push(text.into());
-        self.index.insert(text.into(), n);
-        Word(n)
     }
 
     pub fn len(&self) -> usize {
@@ -149,12 +174,19 @@ impl Words {
     }
 
     pub fn get(&self, text: &str) -> Option<Word> {
-        self.index.get(text).map(|&n| Word(n))
+        self.index
+            .find(text_hash(text), |&n| *self.texts[n as usize] == *text)
+            .map(|&n| Word(n))
     }
 
     /// Takes in another table's words: what each of its words is here.
     pub fn absorb(&mut self, other: &Words) -> Vec<Word> {
-        other.texts.iter().map(|t| self.intern(t)).collect()
+        other
+            .texts
+            .iter()
+            .zip(&other.hashes)
+            .map(|(text, &hash)| self.intern_hashed(text, hash))
+            .collect()
     }
 }
 
@@ -398,6 +430,29 @@ mod tests {
             for value in [Value::Empty, Value::Text(Word(word)), Value::Unparsed(Word(word)), Value::Date(date)] {
                 prop_assert_eq!(Value::from(PackedValue::from(value)), value);
             }
+        }
+
+        #[test]
+        fn absorbed_words_keep_their_texts_and_equal_texts_one_word(
+            run in prop::collection::vec("[a-c]{0,3}|[甲乙]{1,2}", 0..40),
+            chunk in prop::collection::vec("[a-c]{0,3}|[甲乙]{1,2}", 0..40),
+        ) {
+            let mut words = Words::default();
+            let interned: Vec<Word> = run.iter().map(|t| words.intern(t)).collect();
+            let mut part = Words::default();
+            let in_part: Vec<Word> = chunk.iter().map(|t| part.intern(t)).collect();
+            let map = words.absorb(&part);
+            for (text, word) in run.iter().zip(&interned) {
+                prop_assert_eq!(words.text(*word), text.as_str());
+                prop_assert_eq!(words.get(text), Some(*word));
+            }
+            for (text, word) in chunk.iter().zip(&in_part) {
+                let absorbed = word.renumbered(&map);
+                prop_assert_eq!(words.text(absorbed), text.as_str());
+                prop_assert_eq!(words.intern(text), absorbed);
+            }
+            let distinct: std::collections::HashSet<&String> = run.iter().chain(&chunk).collect();
+            prop_assert_eq!(words.len(), 1 + distinct.iter().filter(|t| !t.is_empty()).count());
         }
     }
 }
