@@ -58,7 +58,7 @@ fn describe(table: &LoadedTable, settings: &Settings) -> String {
     let source = &settings.sources[table.mapping.source];
     let mut text = format!("{}\n  format: {}", file.path.display(), file.format);
     if let Some(encoding) = file.encoding {
-        text.push_str(&format!(", encoding: {encoding}"));
+        text.push_str(&format!(", encoding: {}", encoding.label()));
     }
     if let Some(sheet) = &file.sheet {
         text.push_str(&format!(", sheet: {sheet}"));

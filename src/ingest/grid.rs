@@ -1,18 +1,18 @@
 //! Readers that turn a CSV or spreadsheet file into rows of cells: every cell as text, with its
 //! origin (text, number, date) kept so that later stages know an ID was in a number cell. A
 //! file is read twice: its head (the first rows, to find and map the header), then its rows in
-//! chunks, so a whole file is never held as cells. CSV text is cut into pieces of whole records
-//! and parsed in parallel.
+//! chunks, so a whole file is never held, as bytes, text or cells. CSV text comes a chunk of
+//! whole records at a time, cut into pieces that are parsed in parallel.
 
 use std::fs::File;
-use std::io::BufReader;
+use std::io::{BufReader, Read};
 use std::ops::{ControlFlow, Range};
 use std::path::Path;
 
 use calamine::{Data, DataRef, Reader, Sheets};
 use rayon::prelude::*;
 
-use super::encoding::{decode, TextEncoding};
+use super::encoding::{text_chunks, TextEncoding};
 use crate::model::{Cell, CellOrigin};
 use crate::normalize::date::from_excel_serial;
 
@@ -27,38 +27,53 @@ pub struct FileHead {
     pub encoding: Option<TextEncoding>,
 }
 
-/// A CSV's head: rows up to the first non-blank one and `more` after it.
-pub fn csv_head(bytes: &[u8], more: usize) -> Result<FileHead, String> {
-    let (text, encoding) = decode(bytes)?;
+/// A CSV's head, read from `input` (whose encoding `survey` found): rows up to the first
+/// non-blank one and `more` after it. Only the text those rows are in is read.
+pub fn csv_head(input: impl Read, encoding: TextEncoding, more: usize) -> Result<FileHead, String> {
     let mut rows = Vec::new();
-    let mut first_nonblank = None;
-    let mut reader = csv_reader(&text, text.as_bytes());
-    let mut record = csv::ByteRecord::new();
-    while let Some(row) = next_row(&mut reader, &mut record)
-        .map_err(|e| format!("CSV line {}: {e}", rows.len() + 1))?
-    {
-        let index = rows.len();
-        if first_nonblank.is_none() && row.iter().any(|c| !c.text.trim().is_empty()) {
-            first_nonblank = Some(index);
+    let (mut first_nonblank, mut delimiter, mut failure) = (None, None, None);
+    text_chunks(input, encoding, |text| {
+        let delimiter = *delimiter.get_or_insert_with(|| delimiter_of(text));
+        let mut reader = csv_reader(delimiter, text.as_bytes());
+        let mut record = csv::ByteRecord::new();
+        loop {
+            let row = match next_row(&mut reader, &mut record) {
+                Ok(Some(row)) => row,
+                Ok(None) => return ControlFlow::Continue(()),
+                Err(e) => {
+                    failure = Some(format!("CSV line {}: {e}", rows.len() + 1));
+                    return ControlFlow::Break(());
+                }
+            };
+            let index = rows.len();
+            if first_nonblank.is_none() && row.iter().any(|c| !c.text.trim().is_empty()) {
+                first_nonblank = Some(index);
+            }
+            rows.push(row);
+            if first_nonblank.is_some_and(|first| index >= first + more) {
+                return ControlFlow::Break(());
+            }
         }
-        rows.push(row);
-        if first_nonblank.is_some_and(|first| index >= first + more) {
-            break;
-        }
+    })?;
+    match failure {
+        Some(failure) => Err(failure),
+        None => Ok(FileHead {
+            parts: vec![Head { sheet: None, rows }],
+            encoding: Some(encoding),
+        }),
     }
-    Ok(FileHead {
-        parts: vec![Head { sheet: None, rows }],
-        encoding: Some(encoding),
-    })
 }
 
 /// The delimiter: a tab when the first line has tabs and no commas.
-fn csv_reader<'t>(text: &str, bytes: &'t [u8]) -> csv::Reader<&'t [u8]> {
+fn delimiter_of(text: &str) -> u8 {
     let first_line = text.lines().next().unwrap_or("");
-    let delimiter = match first_line.contains('\t') && !first_line.contains(',') {
+    match first_line.contains('\t') && !first_line.contains(',') {
         true => b'\t',
         false => b',',
-    };
+    }
+}
+
+fn csv_reader(delimiter: u8, bytes: &[u8]) -> csv::Reader<&[u8]> {
     csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
@@ -67,8 +82,8 @@ fn csv_reader<'t>(text: &str, bytes: &'t [u8]) -> csv::Reader<&'t [u8]> {
 }
 
 /// The next record's fields as cells, read into `record` (reused, so reading a row allocates
-/// only its cells); `None` at the end. The text is UTF-8 (it was decoded whole), so each
-/// record is, which `simdutf8` confirms quickly; each field is a slice of it.
+/// only its cells); `None` at the end. The text is UTF-8 (it was decoded), so each record is,
+/// which `simdutf8` confirms quickly; each field is a slice of it.
 fn next_row(
     reader: &mut csv::Reader<&[u8]>,
     record: &mut csv::ByteRecord,
@@ -82,48 +97,65 @@ fn next_row(
     Ok(Some(fields.map(|range| text_cell(&text[range])).collect()))
 }
 
-/// A CSV's rows after the first `skip`, handed to `each` in order, a window of parsed pieces at
-/// a time; a piece holds about `piece_rows` rows.
+/// A CSV's rows after the first `skip`, read from `input` (whose encoding `survey` found) a
+/// chunk of text at a time, handed to `each` in order, a window of parsed pieces at a time; a
+/// piece holds about `piece_rows` rows.
 pub fn csv_rows(
-    bytes: &[u8],
+    input: impl Read,
+    encoding: TextEncoding,
     skip: usize,
     piece_rows: usize,
     mut each: impl FnMut(Vec<Vec<Cell>>),
 ) -> Result<(), String> {
-    let (text, _) = decode(bytes)?;
-    let mut reader = csv_reader(&text, text.as_bytes());
-    let mut record = csv::ByteRecord::new();
-    for index in 0..skip {
-        if next_row(&mut reader, &mut record)
-            .map_err(|e| format!("CSV line {}: {e}", index + 1))?
-            .is_none()
-        {
-            return Ok(());
-        }
-    }
-    let start = reader.position().byte() as usize;
-    let pieces = split_records(text.as_bytes(), start, piece_rows.max(1) * 64);
     let window = rayon::current_num_threads() * 4;
-    for group in pieces.chunks(window) {
-        let parsed: Vec<Result<Vec<Vec<Cell>>, String>> = group
-            .par_iter()
-            .map(|piece| {
-                let mut reader = csv_reader(&text, text[piece.clone()].as_bytes());
-                let mut record = csv::ByteRecord::new();
-                let mut rows = Vec::new();
-                while let Some(row) =
-                    next_row(&mut reader, &mut record).map_err(|e| format!("CSV: {e}"))?
-                {
-                    rows.push(row);
+    let (mut delimiter, mut to_skip, mut failure) = (None, skip, None);
+    text_chunks(input, encoding, |text| {
+        let delimiter = *delimiter.get_or_insert_with(|| delimiter_of(text));
+        let mut start = 0;
+        if to_skip > 0 {
+            let mut reader = csv_reader(delimiter, text.as_bytes());
+            let mut record = csv::ByteRecord::new();
+            while to_skip > 0 {
+                match next_row(&mut reader, &mut record) {
+                    Ok(Some(_)) => to_skip -= 1,
+                    Ok(None) => break,
+                    Err(e) => {
+                        failure = Some(format!("CSV line {}: {e}", skip - to_skip + 1));
+                        return ControlFlow::Break(());
+                    }
                 }
-                Ok(rows)
-            })
-            .collect();
-        for rows in parsed {
-            each(rows?);
+            }
+            start = reader.position().byte() as usize;
         }
-    }
-    Ok(())
+        let pieces = split_records(text.as_bytes(), start, piece_rows.max(1) * 64);
+        for group in pieces.chunks(window) {
+            let parsed: Vec<Result<Vec<Vec<Cell>>, String>> = group
+                .par_iter()
+                .map(|piece| {
+                    let mut reader = csv_reader(delimiter, text[piece.clone()].as_bytes());
+                    let mut record = csv::ByteRecord::new();
+                    let mut rows = Vec::new();
+                    while let Some(row) =
+                        next_row(&mut reader, &mut record).map_err(|e| format!("CSV: {e}"))?
+                    {
+                        rows.push(row);
+                    }
+                    Ok(rows)
+                })
+                .collect();
+            for rows in parsed {
+                match rows {
+                    Ok(rows) => each(rows),
+                    Err(e) => {
+                        failure = Some(e);
+                        return ControlFlow::Break(());
+                    }
+                }
+            }
+        }
+        ControlFlow::Continue(())
+    })?;
+    failure.map_or(Ok(()), Err)
 }
 
 /// Ranges of whole records of about `piece_bytes` each, from `start` to the end: a piece ends at
@@ -506,14 +538,14 @@ mod tests {
                     false => format!("{a},x\n"),
                 })
                 .collect();
-            let whole: Vec<Vec<String>> = csv_reader(&text, text.as_bytes())
+            let whole: Vec<Vec<String>> = csv_reader(delimiter_of(&text), text.as_bytes())
                 .records()
                 .map(|r| r.unwrap().iter().map(String::from).collect())
                 .collect();
             let mut pieced = Vec::new();
             for piece in split_records(text.as_bytes(), 0, size) {
                 let part = &text[piece];
-                for r in csv_reader(&text, part.as_bytes()).records() {
+                for r in csv_reader(delimiter_of(&text), part.as_bytes()).records() {
                     pieced.push(r.unwrap().iter().map(String::from).collect::<Vec<_>>());
                 }
             }

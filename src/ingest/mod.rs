@@ -1,5 +1,6 @@
 //! Ingest: input paths in, tables of raw cells out, each assigned to a source with its column
-//! mapping. `load` reads every file's head (encoding, sheet, header row, source and columns),
+//! mapping. `load` reads every file through once, a block at a time (checksum, encoding), and
+//! its head (sheet, header row, source and columns),
 //! all at once so every unusable file is reported together; `read_rows` then reads one table's
 //! rows in chunks, so no table is ever held whole. Every data row is either kept or rejected
 //! with its reason, and counted. A file that cannot be read or assigned is an error naming the
@@ -9,6 +10,7 @@ pub mod encoding;
 mod grid;
 pub mod headers;
 
+use std::fs::File;
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
@@ -18,6 +20,7 @@ use crate::config::options::FilePin;
 use crate::config::Settings;
 use crate::model::{Cell, FileId, Reject, RowRef};
 use crate::normalize::glob_matches;
+use encoding::TextEncoding;
 pub use headers::{column_letter, Mapping, MatchedBy};
 
 /// Cells longer than this are not a value any department field holds.
@@ -33,7 +36,7 @@ pub struct InputFile {
     /// The bare file name (with `[sheet]` when a workbook has several data sheets).
     pub name: String,
     pub format: &'static str,
-    pub encoding: Option<&'static str>,
+    pub encoding: Option<TextEncoding>,
     pub sheet: Option<String>,
     pub size: u64,
     /// At least as many as the file's rows, near it: room to reserve before reading them.
@@ -185,24 +188,31 @@ pub fn load_file(path: &Path, settings: &Settings) -> Result<Vec<LoadedTable>, I
         file: path.display().to_string(),
         message,
     };
-    let bytes = std::fs::read(path).map_err(|e| error(format!("cannot read: {e}")))?;
     let stamp = file_stamp(path).map_err(|e| error(format!("cannot read: {e}")))?;
     let format = format_of(path).unwrap_or("csv");
-    let head = match format {
-        "csv" => grid::csv_head(&bytes, MAX_TITLE_ROWS),
-        _ => grid::workbook_head(path, MAX_TITLE_ROWS),
+    let mut sha256 = Sha256::new();
+    let (head, rows_at_most) = match format {
+        "csv" => {
+            encoding::survey(|| File::open(path), |block| sha256.update(block)).and_then(|survey| {
+                let file = File::open(path).map_err(|e| format!("cannot read: {e}"))?;
+                let head = grid::csv_head(file, survey.encoding, MAX_TITLE_ROWS)?;
+                // A CSV row ends at a line feed.
+                Ok((head, survey.line_feeds + 1))
+            })
+        }
+        _ => File::open(path)
+            .and_then(|mut file| std::io::copy(&mut file, &mut sha256))
+            .map_err(|e| format!("cannot read: {e}"))
+            .and_then(|_| grid::workbook_head(path, MAX_TITLE_ROWS))
+            // A spreadsheet row takes at least 8 zipped bytes.
+            .map(|head| (head, stamp.0 as usize / 8)),
     }
     .map_err(error)?;
     if head.parts.is_empty() {
         return Err(error("the workbook has no sheet with data".into()));
     }
     let several_sheets = head.parts.len() > 1;
-    let sha256 = format!("{:x}", Sha256::digest(&bytes));
-    // A CSV row ends at a line break; a spreadsheet row takes at least 8 zipped bytes.
-    let rows_at_most = match format {
-        "csv" => bytes.iter().filter(|&&b| b == b'\n').count() + 1,
-        _ => bytes.len() / 8,
-    };
+    let sha256 = format!("{:x}", sha256.finalize());
     let pin = settings.pins.iter().find(|p| glob_matches(&p.name, &bare));
     head.parts
         .into_iter()
@@ -216,9 +226,9 @@ pub fn load_file(path: &Path, settings: &Settings) -> Result<Vec<LoadedTable>, I
                 path: path.to_path_buf(),
                 name: name.clone(),
                 format,
-                encoding: head.encoding.map(|e| e.label()),
+                encoding: head.encoding,
                 sheet: part.sheet,
-                size: bytes.len() as u64,
+                size: stamp.0,
                 rows_at_most,
                 sha256: sha256.clone(),
                 header_row: 0,
@@ -371,8 +381,9 @@ pub fn read_rows(
         (Some(_), Some(ahead)) => ahead.next_sheet(&mut split),
         (Some(sheet), None) => grid::sheet_rows(&path, sheet, skip, chunk_rows, &mut split),
         (None, _) => {
-            let bytes = std::fs::read(&path).map_err(|e| error(format!("cannot read: {e}")))?;
-            grid::csv_rows(&bytes, skip, chunk_rows, &mut split)
+            let file = File::open(&path).map_err(|e| error(format!("cannot read: {e}")))?;
+            let encoding = table.file.encoding.unwrap_or(TextEncoding::Utf8);
+            grid::csv_rows(file, encoding, skip, chunk_rows, &mut split)
         }
     }
     .map_err(error)

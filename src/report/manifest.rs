@@ -59,7 +59,7 @@ pub fn inputs_json(result: &RunResult) -> Result<serde_json::Value, String> {
                 "path": t.file.path.display().to_string(),
                 "absolute_path": t.file.path.canonicalize().unwrap_or(t.file.path.clone()).display().to_string(),
                 "format": t.file.format,
-                "encoding": t.file.encoding,
+                "encoding": t.file.encoding.map(|e| e.label()),
                 "sheet": t.file.sheet,
                 "size": t.file.size,
                 "sha256": t.file.sha256,
