@@ -262,6 +262,97 @@ fn each_defect_links_its_case_and_not_its_near_miss() {
     assert!(son["evidence"].contains("id_of_another_person"), "{son:?}");
 }
 
+/// An ID carried by more rows than one person has is a placeholder, whether it passes its check
+/// or not: its rows are neither joined nor listed for review together, the log names it
+/// masked, run.json counts it, and a row of it still links to its person by name and county.
+#[test]
+fn a_placeholder_id_joins_nobody() {
+    let wd = Workdir::new();
+    let synth = wd.recon(&[
+        "synth",
+        "--persons",
+        "300",
+        "--seed",
+        "11",
+        "--noise",
+        "clean",
+        "--out",
+        "world",
+    ]);
+    assert_eq!(synth.code, 0, "{}", synth.stderr);
+    let zeros = "000000000000000000";
+    let clerk = make_id(FX, "19700101", 1);
+    let given = "翊珩彧琮璟霁昶珏䶮峰";
+    let names: Vec<String> = (0..270)
+        .map(|k| {
+            let pick = |d: usize| given.chars().nth(d % 10).unwrap();
+            format!("诸葛{}{}{}", pick(k / 100), pick(k / 10), pick(k))
+        })
+        .collect();
+    let owner = person("司马翊峰", "19860303", 43);
+    wd.write_csv(
+        DPF,
+        &[
+            vec![
+                "姓名",
+                "公民身份号码",
+                "残疾类别",
+                "残疾等级",
+                "所属区县",
+                "证件状态",
+            ],
+            vec![owner.name, &owner.id, "肢体", "二级", "房县", "正常"],
+        ],
+    );
+    let mut insurance = vec![vec!["姓名", "证件号码", "参保年度", "参保状态", "参保地"]];
+    for (k, name) in names.iter().enumerate() {
+        let id = if k < 150 { zeros } else { clerk.as_str() };
+        insurance.push(vec![name, id, "2020", "正常参保", FX]);
+    }
+    insurance.push(vec![owner.name, zeros, "2020", "正常参保", FX]);
+    wd.write_csv(INSURANCE, &insurance);
+    let run = wd.run_ok(&["-q", "world/data", DPF, INSURANCE]);
+    assert!(run.stderr.contains("placeholders"), "{}", run.stderr);
+    assert!(run.stderr.contains("000000********0000"), "{}", run.stderr);
+    assert!(!run.stderr.contains(zeros) && !run.stderr.contains(&clerk));
+    let json: serde_json::Value = serde_json::from_str(&wd.read("out/run.json")).unwrap();
+    let counts = &json["linker"]["counts"];
+    assert_eq!(
+        (
+            counts["placeholder_ids"].as_u64(),
+            counts["placeholder_rows"].as_u64()
+        ),
+        (Some(2), Some(271))
+    );
+    let links = wd.csv_rows("out/links.csv");
+    let rows: Vec<_> = links
+        .iter()
+        .filter(|r| r["source_file"] == INSURANCE)
+        .collect();
+    assert_eq!(rows.len(), 271);
+    let keys: std::collections::BTreeSet<&str> =
+        rows.iter().map(|r| r["person_key"].as_str()).collect();
+    assert_eq!(keys.len(), 271, "rows of a placeholder were joined");
+    let owner_key = &links.iter().find(|r| r["source_file"] == DPF).unwrap()["person_key"];
+    let owners_row = rows.last().unwrap();
+    assert_eq!(
+        &owners_row["person_key"],
+        owner_key,
+        "{}",
+        wd.recon(&["explain", "out", INSURANCE, "271", "--full"])
+            .stdout
+    );
+    assert!(
+        owners_row["evidence"].ends_with(";id_placeholder"),
+        "{}",
+        owners_row["evidence"]
+    );
+    assert!(rows[..270]
+        .iter()
+        .all(|r| r["evidence"] == "unlinked:id_placeholder"));
+    assert!(wd.csv_rows("out/review.csv").is_empty());
+}
+
 #[test]
 fn the_output_is_the_same_whatever_the_thread_count() {
     let one = run_cases("1");

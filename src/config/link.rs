@@ -22,6 +22,11 @@ pub struct LinkOptions {
     /// are never the same person, and rows sharing one are linked unless a veto splits them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub exclusive_id: Option<String>,
+    /// More rows than one person has: an exclusive ID carried by more rows than this is a
+    /// placeholder (all zeros, a clerk's own number), and its rows are linked as if they had
+    /// no ID.
+    #[serde(default = "default_max_rows_per_id")]
+    pub max_rows_per_id: usize,
     /// Sources whose rows within one file (and one value of `per`) are each a different
     /// person: one registry row, one enrollment a year.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -100,6 +105,10 @@ pub struct TrainingOptions {
     pub prior_rule: Option<BlockingOptions>,
     #[serde(default = "default_prior_recall")]
     pub prior_recall: f64,
+}
+
+fn default_max_rows_per_id() -> usize {
+    100
 }
 
 fn default_u_pairs() -> u64 {
@@ -327,6 +336,7 @@ pub struct LinkSettings {
     pub accept: f64,
     pub review: f64,
     pub exclusive_id: Option<usize>,
+    pub max_rows_per_id: usize,
     /// As written; the job resolves sources and fields.
     pub distinct_rows_in: Vec<DistinctRows>,
     pub model: Option<String>,
@@ -380,6 +390,7 @@ impl LinkSettings {
             accept: options.accept,
             review: options.review,
             exclusive_id,
+            max_rows_per_id: options.max_rows_per_id,
             distinct_rows_in: options.distinct_rows_in.clone(),
             model: options.model.clone(),
             training,

@@ -83,6 +83,9 @@ pub struct LinkCounts {
     pub rows: u64,
     pub anchored_rows: u64,
     pub suspect_rows: u64,
+    /// Exclusive IDs carried by more rows than one person has, and their rows.
+    pub placeholder_ids: u64,
+    pub placeholder_rows: u64,
     pub loose_rows: u64,
     pub pairs_scored: u64,
     pub pairs_per_rule: Vec<(String, u64)>,
@@ -93,7 +96,10 @@ pub struct LinkCounts {
 
 pub struct LinkOutcome {
     pub model: Model,
+    /// Rows whose exclusive ID is ignored: another person's, or a placeholder.
     pub suspect: Vec<bool>,
+    /// Rows whose exclusive ID is a placeholder.
+    pub placeholder: Vec<bool>,
     /// Row -> cluster (numbered in the order of each cluster's first row), and each cluster's
     /// rows.
     pub clusters: Numbered,
@@ -117,10 +123,15 @@ pub fn link(mut request: LinkRequest) -> Result<LinkOutcome, String> {
         counts.seconds.push((phase.to_string(), seconds));
         clock = Instant::now();
     };
-    let plain = Comparer {
+    let anchors = find_anchors(&request, request.keep_anchor_pairs);
+    counts.placeholder_ids = anchors.placeholder_ids;
+    counts.placeholder_rows = anchors.placeholder.iter().filter(|p| **p).count() as u64;
+    lap(&mut counts, "anchors");
+    // Trained as if placeholder rows had no ID (the same as `plain` when none has).
+    let without_placeholders = Comparer {
         table,
         settings,
-        suspect: &[],
+        suspect: &anchors.placeholder,
     };
     let given = request.model.take();
     let trained = given.is_none();
@@ -129,10 +140,9 @@ pub fn link(mut request: LinkRequest) -> Result<LinkOutcome, String> {
             model.check_fits(settings, request.link_type)?;
             model
         }
-        None => training::train(&plain, request.link_type),
+        None => training::train(&without_placeholders, request.link_type),
     };
     lap(&mut counts, "train");
-    let anchors = find_anchors(&request, request.keep_anchor_pairs);
     let suspect = anchors.suspect;
     let comparer = Comparer {
         table,
@@ -149,7 +159,7 @@ pub fn link(mut request: LinkRequest) -> Result<LinkOutcome, String> {
     }
     let persons: Vec<u32> = (0..table.len() as u32).map(|r| clusters.find(r)).collect();
     let scorer = Scorer::new(&comparer, &model, &persons);
-    lap(&mut counts, "anchors");
+    lap(&mut counts, "frequencies");
     let link_only = request.link_type == LinkType::LinkOnly;
     if trained {
         let calibration =
@@ -187,7 +197,7 @@ pub fn link(mut request: LinkRequest) -> Result<LinkOutcome, String> {
     let mut pairs = decided.pairs;
     pairs.extend(score_anchor_pairs(
         &anchors.pairs,
-        &plain,
+        &without_placeholders,
         &scorer,
         settings.review,
     ));
@@ -206,6 +216,7 @@ pub fn link(mut request: LinkRequest) -> Result<LinkOutcome, String> {
     Ok(LinkOutcome {
         model,
         suspect,
+        placeholder: anchors.placeholder,
         clusters: numbered,
         joined,
         pairs,
@@ -248,6 +259,9 @@ fn count_outcome(
 
 struct Anchors {
     suspect: Vec<bool>,
+    /// Rows whose ID is a placeholder (suspects too), and how many IDs are.
+    placeholder: Vec<bool>,
+    placeholder_ids: u64,
     /// Rows to join: each anchored row with the next of its group.
     edges: Vec<(u32, u32)>,
     /// Pairs of one ID to report (scored once the model's frequencies are known).
@@ -263,13 +277,18 @@ struct AnchorPair {
 }
 
 /// Phase 1: rows sharing a valid exclusive ID, split where a veto holds. Keeps the pairs
-/// that were vetoed, and with `keep_all` every pair.
+/// that were vetoed, and with `keep_all` every pair. An ID (valid or not) carried by more
+/// than `max_rows_per_id` rows is a placeholder: its rows are suspects, never grouped (a
+/// group of thousands would be compared pair by pair, and its rows are different people).
 fn find_anchors(request: &LinkRequest, keep_all: bool) -> Anchors {
     let (table, settings) = (request.table, request.settings);
     let mut suspect = vec![false; table.len()];
+    let mut placeholder = vec![false; table.len()];
     let Some(feature) = settings.exclusive_id else {
         return Anchors {
             suspect,
+            placeholder,
+            placeholder_ids: 0,
             edges: Vec::new(),
             pairs: Vec::new(),
         };
@@ -277,7 +296,7 @@ fn find_anchors(request: &LinkRequest, keep_all: bool) -> Anchors {
     let ids = table.ids(feature);
     let mut keys: Vec<(u64, u32)> = (0..table.len())
         .into_par_iter()
-        .filter(|&r| ids[r].is_valid())
+        .filter(|&r| ids[r].is_whole())
         .map(|r| (blocking::hash_bytes(ids[r].digits()), r as u32))
         .collect();
     keys.par_sort_unstable();
@@ -288,14 +307,38 @@ fn find_anchors(request: &LinkRequest, keep_all: bool) -> Anchors {
         suspect: &[],
     };
     let link_only = request.link_type == LinkType::LinkOnly;
+    let too_many = |rows: usize| rows > settings.max_rows_per_id;
     let items = blocking::visit_blocks(&keys, &ranges, |rows, out| {
-        split_group(rows, &comparer, keep_all, out);
+        if too_many(rows.len()) {
+            out.extend(rows.iter().map(|&row| AnchorItem::Placeholder(row)));
+        } else if ids[rows[0] as usize].is_valid() {
+            split_group(rows, &comparer, keep_all, out);
+        }
     });
+    let placeholders = ranges.iter().filter(|r| too_many(r.len()));
+    let (placeholder_ids, most) = placeholders.fold((0, None), |(n, most), r| {
+        let largest = most.filter(|m: &&std::ops::Range<usize>| m.len() >= r.len());
+        (n + 1, largest.or(Some(r)))
+    });
+    if let Some(most) = most {
+        let id = ids[keys[most.start].1 as usize].text();
+        tracing::warn!(
+            ids = placeholder_ids,
+            most_rows = most.len(),
+            largest = %crate::mask::mask_id(id),
+            "ID numbers carried by more than {} rows each are placeholders, not identities: their rows are linked as if they had no ID",
+            settings.max_rows_per_id
+        );
+    }
     drop(keys);
     let (mut edges, mut pairs) = (Vec::new(), Vec::new());
     for item in items.into_iter().flatten() {
         match item {
             AnchorItem::Suspect(row) => suspect[row as usize] = true,
+            AnchorItem::Placeholder(row) => {
+                suspect[row as usize] = true;
+                placeholder[row as usize] = true;
+            }
             AnchorItem::Edge(a, b) => edges.push((a, b)),
             AnchorItem::Pair(pair) => {
                 let side = &table.side;
@@ -307,6 +350,8 @@ fn find_anchors(request: &LinkRequest, keep_all: bool) -> Anchors {
     }
     Anchors {
         suspect,
+        placeholder,
+        placeholder_ids,
         edges,
         pairs,
     }
@@ -318,6 +363,8 @@ enum AnchorItem {
     Edge(u32, u32),
     /// A row whose ID is another person's.
     Suspect(u32),
+    /// A row whose ID is a placeholder.
+    Placeholder(u32),
     Pair(AnchorPair),
 }
 

@@ -55,10 +55,31 @@ pub struct Linkage {
     pub counts: LinkCounts,
     table: LinkTable,
     settings: LinkSettings,
+    /// Rows whose ID is ignored (another person's, or a placeholder), and those of them whose
+    /// ID is a placeholder.
     suspect: Vec<bool>,
+    placeholder: Vec<bool>,
     scorer: Scorer,
     /// Person -> review pairs they are part of (indices into `review`).
     review_of_person: HashMap<usize, Vec<usize>>,
+}
+
+/// Why a row's ID was not used to link it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum IdDoubt {
+    /// A valid ID whose other rows are a different person (a relative's, say).
+    AnotherPersons,
+    /// An ID carried by more rows than one person has (all zeros, a clerk's own number).
+    Placeholder,
+}
+
+impl IdDoubt {
+    pub fn code(self) -> &'static str {
+        match self {
+            IdDoubt::AnotherPersons => "id_of_another_person",
+            IdDoubt::Placeholder => "id_placeholder",
+        }
+    }
 }
 
 /// A person's stable key: `P` + 16 hex digits of a hash of their valid ID (the same every
@@ -149,24 +170,30 @@ impl Linkage {
     }
 
     /// How record `index` came to its person (`id`, `certificate`, `probable:0.982`,
-    /// `unlinked:missing`, `unlinked:id_of_another_person`…).
+    /// `unlinked:missing`, `unlinked:id_of_another_person`, `unlinked:id_placeholder`…).
     pub fn evidence(&self, index: usize, record: &Record) -> String {
-        let suspect = self.suspect[index];
-        let note = if suspect { ";id_of_another_person" } else { "" };
+        let doubt = self.id_doubt(index);
         match self.joined[index] {
             Joined::Anchor => record.id_source.code().to_string(),
-            Joined::Probable(p) => format!("probable:{p:.3}{note}"),
-            Joined::Alone if suspect => "unlinked:id_of_another_person".to_string(),
-            Joined::Alone => match record.id_source {
-                IdSource::None => format!("unlinked:{}", record.id.state()),
-                source => source.code().to_string(),
+            Joined::Probable(p) => match doubt {
+                Some(doubt) => format!("probable:{p:.3};{}", doubt.code()),
+                None => format!("probable:{p:.3}"),
+            },
+            Joined::Alone => match (doubt, record.id_source) {
+                (Some(doubt), _) => format!("unlinked:{}", doubt.code()),
+                (None, IdSource::None) => format!("unlinked:{}", record.id.state()),
+                (None, source) => source.code().to_string(),
             },
         }
     }
 
-    /// Whether record `index` carries a valid ID that was found to be another person's.
-    pub fn id_is_another_persons(&self, index: usize) -> bool {
-        self.suspect[index]
+    /// Why record `index`'s ID was not used to link it, when it was ignored.
+    pub fn id_doubt(&self, index: usize) -> Option<IdDoubt> {
+        match (self.placeholder[index], self.suspect[index]) {
+            (true, _) => Some(IdDoubt::Placeholder),
+            (false, true) => Some(IdDoubt::AnotherPersons),
+            (false, false) => None,
+        }
     }
 
     fn source_of(&self, index: usize) -> SourceId {
@@ -549,6 +576,7 @@ pub fn link(
         table,
         settings: settings.link.clone(),
         suspect: outcome.suspect,
+        placeholder: outcome.placeholder,
         scorer,
         review_of_person,
     })

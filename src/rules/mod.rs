@@ -11,7 +11,7 @@ use chrono::{Datelike, NaiveDate};
 use rayon::prelude::*;
 
 use crate::config::{Check, Condition, Rule, Settings};
-use crate::link::{Linkage, NearMiss, Undecided};
+use crate::link::{IdDoubt, Linkage, NearMiss, Undecided};
 use crate::model::{FastMap, Record, Records, Value};
 
 /// One finding: a rule and the subject row it flags.
@@ -348,10 +348,13 @@ impl Context<'_> {
     fn with_link_warning(&self, detail: String, index: usize) -> String {
         let record = &self.records[index];
         let alone = self.linkage.linked(index).len() == 1;
-        let problem = match (record.id.valid(), self.linkage.id_is_another_persons(index)) {
-            (Some(_), false) => return detail,
-            (Some(_), true) => "本行身份证号疑为他人（如家人）的号码".to_string(),
-            (None, _) => format!("本行身份证号不可用（{}）", record.id.state()),
+        let problem = match (self.linkage.id_doubt(index), record.id.valid()) {
+            (Some(IdDoubt::Placeholder), _) => "本行身份证号为多行共用的占位号码".to_string(),
+            (Some(IdDoubt::AnotherPersons), _) => {
+                "本行身份证号疑为他人（如家人）的号码".to_string()
+            }
+            (None, Some(_)) => return detail,
+            (None, None) => format!("本行身份证号不可用（{}）", record.id.state()),
         };
         match alone {
             true => format!("{detail}；注意：{problem}，未能与其他部门记录关联"),
