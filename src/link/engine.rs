@@ -489,49 +489,16 @@ pub(super) fn candidate_pairs(
             .iter()
             .map(|&r| refining.and_then(|j| keys.key(&earlier[j], r as usize)))
             .collect();
-        // When every loose row has one refined key, the anchored rows sharing it meet no loose
-        // row outside its run, and their other keys are never read.
-        let loose = |a: &usize| !anchored[rows[*a] as usize];
-        let mut loose_refined = (0..rows.len()).filter(loose).map(|a| refined[a]);
-        let first = loose_refined.next().flatten();
-        let only = first.filter(|_| loose_refined.all(|key| key == first));
-        let needed = |a: usize| only.is_none() || loose(&a) || refined[a] != only;
-        // Each row's keys under the earlier rules and its group, gathered once a block rather
-        // than read once a pair.
-        let earlier_keys: Vec<Option<u64>> = (0..rows.len())
-            .flat_map(|a| {
-                let (keys, row, needed, refined) = (&keys, rows[a] as usize, needed(a), &refined);
-                earlier
-                    .iter()
-                    .enumerate()
-                    .map(move |(e, rule)| match needed {
-                        false => None,
-                        true if refining == Some(e) => refined[a],
-                        true => keys.key(rule, row),
-                    })
-            })
-            .collect();
-        let keys_of = |a: usize| &earlier_keys[a * earlier.len()..(a + 1) * earlier.len()];
         let groups: Vec<u32> = rows.iter().map(|&r| table.group[r as usize]).collect();
-        let consider = |a: usize, b: usize| {
-            let paired_earlier = keys_of(a)
-                .iter()
-                .zip(keys_of(b))
-                .any(|(x, y)| x.is_some() && x == y);
-            if paired_earlier || (groups[a] != NO_GROUP && groups[a] == groups[b]) {
-                return None;
-            }
-            let (i, j) = (rows[a].min(rows[b]), rows[a].max(rows[b]));
-            if link_only && table.side[i as usize] == table.side[j as usize] {
-                return None;
-            }
-            let s = scorer.score(comparer, i as usize, j as usize);
-            (s.probability() >= CANDIDATE_FLOOR).then(|| Candidate {
-                a: i,
-                b: j,
-                weight: s.weight,
-                vetoed: comparer.is_vetoed(&s.levels),
-            })
+        // Each row's keys under the earlier rules, read when a pair first needs them: most rows
+        // of a block meet one loose row, often of their own group, and need none.
+        let key_of = |b: usize, e: usize| match refining == Some(e) {
+            true => refined[b],
+            false => keys.key(&earlier[e], rows[b] as usize),
+        };
+        let mut earlier_keys: Vec<Option<Option<u64>>> = vec![None; rows.len() * earlier.len()];
+        let mut earlier_key = |b: usize, e: usize| {
+            *earlier_keys[b * earlier.len() + e].get_or_insert_with(|| key_of(b, e))
         };
         let mut by_refined: Vec<blocking::Keyed<usize>> =
             (0..rows.len()).map(|a| (refined[a], a)).collect();
@@ -539,15 +506,42 @@ pub(super) fn candidate_pairs(
             by_refined.sort_unstable();
         }
         let mut found = Vec::new();
+        let mut own = Vec::with_capacity(earlier.len());
         for (a, &i) in rows.iter().enumerate() {
             if anchored[i as usize] {
                 continue;
             }
+            own.clear();
+            own.extend((0..earlier.len()).map(|e| earlier_key(a, e)));
             let (before, after) = blocking::outside_run(&by_refined, refined[a]);
             for &(_, b) in before.iter().chain(after) {
-                // A loose row pairs with every row; two loose rows once.
-                if b != a && (anchored[rows[b] as usize] || b > a) {
-                    found.extend(consider(a, b).map(|c| (a, b, c)));
+                // A loose row pairs with every row (but of its own group); two loose rows once.
+                let loose_pair = !anchored[rows[b] as usize];
+                if b == a
+                    || (loose_pair && b < a)
+                    || (groups[a] != NO_GROUP && groups[a] == groups[b])
+                {
+                    continue;
+                }
+                let (i, j) = (rows[a].min(rows[b]), rows[a].max(rows[b]));
+                if link_only && table.side[i as usize] == table.side[j as usize] {
+                    continue;
+                }
+                let paired_earlier =
+                    (0..earlier.len()).any(|e| own[e].is_some() && earlier_key(b, e) == own[e]);
+                if paired_earlier {
+                    continue;
+                }
+                let s = scorer.score(comparer, i as usize, j as usize);
+                if s.probability() >= CANDIDATE_FLOOR {
+                    let vetoed = comparer.is_vetoed(&s.levels);
+                    let candidate = Candidate {
+                        a: i,
+                        b: j,
+                        weight: s.weight,
+                        vetoed,
+                    };
+                    found.push((a, b, candidate));
                 }
             }
         }
