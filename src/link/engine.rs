@@ -168,22 +168,23 @@ pub fn link(mut request: LinkRequest) -> Result<LinkOutcome, String> {
         model.source_affinity = calibration.source_affinity;
         lap(&mut counts, "calibrate");
     }
-    let mut candidates = Vec::new();
+    let mut chunks = Vec::new();
     for rule in 0..settings.blocking.len() {
         let started = Instant::now();
-        let chunks = candidate_pairs(&comparer, &scorer, rule, &anchored, link_only);
-        let found: usize = chunks.iter().map(Vec::len).sum();
+        let found = candidate_pairs(&comparer, &scorer, rule, &anchored, link_only);
+        let pairs: usize = found.iter().map(Vec::len).sum();
         let (text, seconds) = (
             &settings.blocking[rule].text,
             started.elapsed().as_secs_f64(),
         );
-        tracing::debug!(rule = text, pairs = found, seconds, "blocking rule done");
-        counts.pairs_per_rule.push((text.clone(), found as u64));
-        // Grown once, and each chunk freed as it is copied: a province has tens of millions.
-        candidates.reserve_exact(found);
-        for chunk in chunks {
-            candidates.extend(chunk);
-        }
+        tracing::debug!(rule = text, pairs, seconds, "blocking rule done");
+        counts.pairs_per_rule.push((text.clone(), pairs as u64));
+        chunks.extend(found);
+    }
+    // Made once at its size, each chunk freed as it is copied: a province has tens of millions.
+    let mut candidates = Vec::with_capacity(chunks.iter().map(Vec::len).sum());
+    for chunk in chunks {
+        candidates.extend(chunk);
     }
     counts.pairs_scored = candidates.len() as u64;
     lap(&mut counts, "candidates");
