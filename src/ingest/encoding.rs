@@ -134,11 +134,39 @@ pub fn decode(bytes: &[u8]) -> Result<(Cow<'_, str>, TextEncoding), String> {
 /// A CSV file's text, read from `input` a block at a time and decoded as `encoding` (which
 /// `survey` found), handed to `each` in chunks of whole records until it breaks: a chunk ends
 /// at a line feed outside quotes, or at the end of the text, so a quoted field with line
-/// breaks stays whole.
+/// breaks stays whole. The file is read and decoded on a thread of its own, a chunk ahead of
+/// `each`, which parses on the rayon pool.
 pub fn text_chunks(
-    input: impl Read,
+    input: impl Read + Send,
     encoding: TextEncoding,
     mut each: impl FnMut(&str) -> ControlFlow<()>,
+) -> Result<(), String> {
+    let (sender, chunks) = std::sync::mpsc::sync_channel::<String>(1);
+    std::thread::scope(|scope| {
+        let reader = scope.spawn(move || {
+            decoded_chunks(input, encoding, |chunk| match sender.send(chunk) {
+                Ok(()) => ControlFlow::Continue(()),
+                Err(_) => ControlFlow::Break(()),
+            })
+        });
+        for chunk in chunks.iter() {
+            if each(&chunk).is_break() {
+                break;
+            }
+        }
+        // The reader stops at its next chunk once nobody receives them.
+        drop(chunks);
+        reader
+            .join()
+            .unwrap_or_else(|_| Err("the file reader stopped".into()))
+    })
+}
+
+/// `text_chunks`' chunks, made where they are read.
+fn decoded_chunks(
+    input: impl Read,
+    encoding: TextEncoding,
+    mut each: impl FnMut(String) -> ControlFlow<()>,
 ) -> Result<(), String> {
     let mut decoder: Option<BlockDecoder> = None;
     let (mut pending, mut cut) = (String::new(), RecordCut::default());
@@ -164,10 +192,13 @@ pub fn text_chunks(
         if end == 0 {
             return ControlFlow::Continue(());
         }
-        let flow = each(&pending[..end]);
-        pending.drain(..end);
+        // The text after the cut starts the next chunk, in a buffer of the chunks' size.
+        let mut next = String::with_capacity(CHUNK_BYTES + 2 * BLOCK_BYTES);
+        next.push_str(&pending[end..]);
+        let mut chunk = std::mem::replace(&mut pending, next);
+        chunk.truncate(end);
         cut.moved(end);
-        flow
+        each(chunk)
     })?;
     match malformed_at {
         Some(at) => Err(format!(
@@ -190,11 +221,19 @@ struct RecordCut {
 
 impl RecordCut {
     fn scan(&mut self, text: &[u8]) {
-        for (i, &b) in text.iter().enumerate().skip(self.scanned) {
-            match b {
-                b'"' => self.quoted = !self.quoted,
-                b'\n' if !self.quoted => self.at = i + 1,
-                _ => {}
+        let new = &text[self.scanned..];
+        // Most text has no quotes: its last line feed is the cut.
+        if !self.quoted && memchr::memchr(b'"', new).is_none() {
+            if let Some(last) = memchr::memrchr(b'\n', new) {
+                self.at = self.scanned + last + 1;
+            }
+        } else {
+            for i in memchr::memchr2_iter(b'"', b'\n', new) {
+                match new[i] {
+                    b'"' => self.quoted = !self.quoted,
+                    _ if !self.quoted => self.at = self.scanned + i + 1,
+                    _ => {}
+                }
             }
         }
         self.scanned = text.len();

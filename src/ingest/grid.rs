@@ -29,7 +29,11 @@ pub struct FileHead {
 
 /// A CSV's head, read from `input` (whose encoding `survey` found): rows up to the first
 /// non-blank one and `more` after it. Only the text those rows are in is read.
-pub fn csv_head(input: impl Read, encoding: TextEncoding, more: usize) -> Result<FileHead, String> {
+pub fn csv_head(
+    input: impl Read + Send,
+    encoding: TextEncoding,
+    more: usize,
+) -> Result<FileHead, String> {
     let mut rows = Vec::new();
     let (mut first_nonblank, mut delimiter, mut failure) = (None, None, None);
     text_chunks(input, encoding, |text| {
@@ -101,7 +105,7 @@ fn next_row(
 /// chunk of text at a time, handed to `each` in order, a window of parsed pieces at a time; a
 /// piece holds about `piece_rows` rows.
 pub fn csv_rows(
-    input: impl Read,
+    input: impl Read + Send,
     encoding: TextEncoding,
     skip: usize,
     piece_rows: usize,
@@ -166,7 +170,7 @@ pub fn split_records(text: &[u8], start: usize, piece_bytes: usize) -> Vec<Range
     let mut piece_start = start;
     while at < text.len() {
         let end = (piece_start + piece_bytes).min(text.len());
-        quoted ^= text[at..end].iter().filter(|&&b| b == b'"').count() % 2 == 1;
+        quoted ^= memchr::memchr_iter(b'"', &text[at..end]).count() % 2 == 1;
         at = end;
         while at < text.len() && (quoted || text[at - 1] != b'\n') {
             if text[at] == b'"' {

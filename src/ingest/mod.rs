@@ -1,10 +1,9 @@
 //! Ingest: input paths in, tables of raw cells out, each assigned to a source with its column
 //! mapping. `load` reads every file through once, a block at a time (checksum, encoding), and
-//! its head (sheet, header row, source and columns),
-//! all at once so every unusable file is reported together; `read_rows` then reads one table's
-//! rows in chunks, so no table is ever held whole. Every data row is either kept or rejected
-//! with its reason, and counted. A file that cannot be read or assigned is an error naming the
-//! file; ingest never interprets values.
+//! its head (sheet, header row, source and columns), all files at once so every unusable file
+//! is reported together; `read_rows` then reads one table's rows in chunks, so no file is ever
+//! held whole. Every data row is either kept or rejected with its reason, and counted. A file
+//! that cannot be read or assigned is an error naming the file; ingest never interprets values.
 
 pub mod encoding;
 mod grid;
