@@ -123,15 +123,21 @@ pub fn link(mut request: LinkRequest) -> Result<LinkOutcome, String> {
         counts.seconds.push((phase.to_string(), seconds));
         clock = Instant::now();
     };
-    let anchors = find_anchors(&request, request.keep_anchor_pairs);
-    counts.placeholder_ids = anchors.placeholder_ids;
-    counts.placeholder_rows = anchors.placeholder.iter().filter(|p| **p).count() as u64;
+    let Anchors {
+        suspect,
+        placeholder,
+        placeholder_ids,
+        edges,
+        pairs: anchor_pairs,
+    } = find_anchors(&request, request.keep_anchor_pairs);
+    counts.placeholder_ids = placeholder_ids;
+    counts.placeholder_rows = placeholder.iter().filter(|p| **p).count() as u64;
     lap(&mut counts, "anchors");
     // Trained as if placeholder rows had no ID (the same as `plain` when none has).
     let without_placeholders = Comparer {
         table,
         settings,
-        suspect: &anchors.placeholder,
+        suspect: &placeholder,
     };
     let given = request.model.take();
     let trained = given.is_none();
@@ -143,7 +149,6 @@ pub fn link(mut request: LinkRequest) -> Result<LinkOutcome, String> {
         None => training::train(&without_placeholders, request.link_type),
     };
     lap(&mut counts, "train");
-    let suspect = anchors.suspect;
     let comparer = Comparer {
         table,
         settings,
@@ -154,8 +159,8 @@ pub fn link(mut request: LinkRequest) -> Result<LinkOutcome, String> {
     for row in (0..table.len()).filter(|&r| suspect[r]) {
         clusters.forget_id(row as u32);
     }
-    for (a, b) in &anchors.edges {
-        clusters.union(*a, *b);
+    for (a, b) in edges {
+        clusters.union(a, b);
     }
     let persons: Vec<u32> = (0..table.len() as u32).map(|r| clusters.find(r)).collect();
     let scorer = Scorer::new(&comparer, &model, &persons);
@@ -187,6 +192,14 @@ pub fn link(mut request: LinkRequest) -> Result<LinkOutcome, String> {
         candidates.extend(chunk);
     }
     counts.pairs_scored = candidates.len() as u64;
+    let anchor_pairs = score_anchor_pairs(
+        &anchor_pairs,
+        &without_placeholders,
+        &scorer,
+        settings.review,
+    );
+    // Deciding holds the run's peak: the term frequencies are not needed any more.
+    drop(scorer);
     lap(&mut counts, "candidates");
     let thresholds = Thresholds {
         accept: settings.accept,
@@ -196,12 +209,7 @@ pub fn link(mut request: LinkRequest) -> Result<LinkOutcome, String> {
     };
     let decided = cluster::decide(&mut clusters, &persons, &candidates, &anchored, &thresholds);
     let mut pairs = decided.pairs;
-    pairs.extend(score_anchor_pairs(
-        &anchors.pairs,
-        &without_placeholders,
-        &scorer,
-        settings.review,
-    ));
+    pairs.extend(anchor_pairs);
     // Stable: a suspect's pair may come both as a candidate and as a pair of its ID.
     pairs.par_sort_by_key(|p| (p.a, p.b));
     let numbered = clusters.numbered();
@@ -217,7 +225,7 @@ pub fn link(mut request: LinkRequest) -> Result<LinkOutcome, String> {
     Ok(LinkOutcome {
         model,
         suspect,
-        placeholder: anchors.placeholder,
+        placeholder,
         clusters: numbered,
         joined,
         pairs,
