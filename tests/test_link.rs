@@ -302,6 +302,7 @@ fn a_placeholder_id_joins_nobody() {
                 "证件状态",
             ],
             vec![owner.name, &owner.id, "肢体", "二级", "房县", "正常"],
+            vec!["欧阳珩彧", &clerk, "视力", "一级", "房县", "正常"],
         ],
     );
     let mut insurance = vec![vec!["姓名", "证件号码", "参保年度", "参保状态", "参保地"]];
@@ -322,7 +323,7 @@ fn a_placeholder_id_joins_nobody() {
             counts["placeholder_ids"].as_u64(),
             counts["placeholder_rows"].as_u64()
         ),
-        (Some(2), Some(271))
+        (Some(2), Some(272))
     );
     let links = wd.csv_rows("out/links.csv");
     let rows: Vec<_> = links
@@ -351,6 +352,14 @@ fn a_placeholder_id_joins_nobody() {
         .iter()
         .all(|r| r["evidence"] == "unlinked:id_placeholder"));
     assert!(wd.csv_rows("out/review.csv").is_empty());
+    // The registry row carrying the clerk's number is a gap (no care subsidy) that says why
+    // its ID could not link it.
+    let gaps = wd.csv_rows("out/gaps.csv");
+    let gap = gaps
+        .iter()
+        .find(|g| g["source_file"] == DPF && g["source_row"] == "2")
+        .expect("a gap on the registry row with a placeholder ID");
+    assert!(gap["detail"].contains("占位号码"), "{}", gap["detail"]);
 }
 
 #[test]

@@ -2,7 +2,8 @@
 //!
 //! 1. **Anchors.** With an exclusive ID, rows sharing a valid ID are one person unless a veto
 //!    level separates them (the same ID under another name: a relative's ID). The largest
-//!    agreeing group keeps the ID; the other rows become *suspects* whose ID is ignored.
+//!    agreeing group keeps the ID; the other rows become *suspects* whose ID is ignored. An
+//!    ID carried by more rows than one person has is a placeholder: all its rows are suspects.
 //! 2. **Candidates.** Every blocking rule proposes pairs; with an exclusive ID only pairs with
 //!    a *loose* row (no valid ID of its own, or a suspect) are scored, since two anchored rows
 //!    are decided by their IDs. Pairs are scored with the Fellegi-Sunter model.
@@ -133,7 +134,7 @@ pub fn link(mut request: LinkRequest) -> Result<LinkOutcome, String> {
     counts.placeholder_ids = placeholder_ids;
     counts.placeholder_rows = placeholder.iter().filter(|p| **p).count() as u64;
     lap(&mut counts, "anchors");
-    // Trained as if placeholder rows had no ID (the same as `plain` when none has).
+    // Trained as if placeholder rows had no ID; with none, every row's ID counts.
     let without_placeholders = Comparer {
         table,
         settings,
