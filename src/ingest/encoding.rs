@@ -10,6 +10,8 @@ use std::ops::ControlFlow;
 
 use encoding_rs::{Decoder, DecoderResult, Encoding, GB18030, UTF_16BE, UTF_16LE, UTF_8};
 
+use super::quoting::Quoting;
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TextEncoding {
     Utf8,
@@ -212,9 +214,9 @@ fn decoded_chunks(
 /// Where text may be cut between records: after its last line feed outside quotes.
 #[derive(Default)]
 struct RecordCut {
-    /// Bytes scanned so far, and whether a quote is open after them.
+    /// Bytes read so far, and the quoting after them.
     scanned: usize,
-    quoted: bool,
+    quoting: Quoting,
     /// Just after the last line feed outside quotes among them (0: none).
     at: usize,
 }
@@ -223,20 +225,18 @@ impl RecordCut {
     fn scan(&mut self, text: &[u8]) {
         let new = &text[self.scanned..];
         // Most text has no quotes: its last line feed is the cut.
-        if !self.quoted && memchr::memchr(b'"', new).is_none() {
+        if !self.quoting.is_quoted() && memchr::memchr(b'"', new).is_none() {
             if let Some(last) = memchr::memrchr(b'\n', new) {
                 self.at = self.scanned + last + 1;
             }
-        } else {
-            for i in memchr::memchr2_iter(b'"', b'\n', new) {
-                match new[i] {
-                    b'"' => self.quoted = !self.quoted,
-                    _ if !self.quoted => self.at = self.scanned + i + 1,
-                    _ => {}
-                }
-            }
+            self.scanned = text.len();
+            return;
         }
-        self.scanned = text.len();
+        let at = &mut self.at;
+        self.scanned = self.quoting.read(text, self.scanned, false, |end| {
+            *at = end;
+            ControlFlow::Continue(())
+        });
     }
 
     /// The first `n` bytes were handed on.
@@ -459,7 +459,9 @@ mod tests {
         /// each hold whole records (quoted line breaks included), and its line feeds counted.
         #[test]
         fn chunks_are_the_text_in_whole_records(
-            fields in proptest::collection::vec(("[\u{4e00}-\u{4e10}a,]{0,5}", "[\u{4e00}a\n,]{0,4}", proptest::prelude::any::<bool>()), 1..20),
+            // Quotes anywhere in the unquoted text: stray (`a"b`) or opening a field that never
+            // closes; inside quoted fields, escaped quotes and line breaks.
+            fields in proptest::collection::vec(("[\u{4e00}-\u{4e10}a,\"]{0,5}", "(\"\"|[\u{4e00}a\n,]){0,4}", proptest::prelude::any::<bool>()), 1..20),
             pick in 0u8..4,
         ) {
             let text: String = std::iter::once("姓名,备注\n".to_string())
@@ -558,6 +560,20 @@ mod tests {
             .iter()
             .filter(|c| c.is_control() && !matches!(c, '\r' | '\n' | '\t'));
         (control.count() * 100 <= first.len()).then_some(encoding)
+    }
+
+    /// A stray quote inside a field (`5"`) is a character: the line feeds after it still cut.
+    #[test]
+    fn a_stray_quote_hides_no_line_feed() {
+        let text = "身高,备注\n".to_string() + &"5\"3,a\"b\"\"c\n".repeat(20);
+        let mut chunks = 0;
+        text_chunks(text.as_bytes(), TextEncoding::Utf8, |chunk| {
+            assert!(chunk.ends_with('\n'));
+            chunks += 1;
+            ControlFlow::Continue(())
+        })
+        .unwrap();
+        assert!(chunks > 10, "{chunks} chunks");
     }
 
     #[test]

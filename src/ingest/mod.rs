@@ -8,6 +8,7 @@
 pub mod encoding;
 mod grid;
 pub mod headers;
+mod quoting;
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
