@@ -248,6 +248,41 @@ fn ragged_rows_huge_fields_and_blank_rows_are_rejected_and_counted() {
     );
 }
 
+/// A quote inside an unquoted field (`5"`) is a character, as the csv crate reads it: a quoted
+/// field with a line break further down stays whole however finely the file is cut into pieces
+/// to parse (`RECON_CHUNK_ROWS=1`: pieces of 64 bytes), and every row is used.
+#[test]
+fn a_stray_quote_breaks_no_row() {
+    let wd = Workdir::new();
+    let mut text = DPF_HEADER.join(",") + ",备注\n";
+    for seq in 0..40 {
+        let (row, _) = poor_person_rows(
+            &format!("张{}", char::from_u32(0x4e00 + seq).unwrap()),
+            11 + 2 * seq,
+        );
+        let note = match seq % 4 {
+            0 => "身高5\"3".to_string(),
+            1 => "\"住址：房县\n城关镇\"".to_string(),
+            2 => "\"他说\"\"好\"\"\"".to_string(),
+            _ => String::new(),
+        };
+        text.push_str(&format!("{},{note}\n", row.join(",")));
+    }
+    wd.write_bytes("in/dpf.csv", text.as_bytes());
+    for chunk_rows in ["1", "65536"] {
+        let run = wd.recon_env(
+            &["run", "--as-of", "2020-06-30", "--out", "out", "in"],
+            ("RECON_CHUNK_ROWS", chunk_rows),
+        );
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        assert!(
+            run.stdout.contains("40 rows used, 0 rejected"),
+            "{}",
+            run.stdout
+        );
+    }
+}
+
 #[test]
 fn mixed_encodings_in_one_folder_and_a_pinned_file() {
     let wd = Workdir::new();
