@@ -64,8 +64,9 @@ fn substituted(id: &str, at: usize) -> String {
     String::from_utf8(b).unwrap()
 }
 
-/// The registry rows (1-based, in this order) and the insurance rows that test them.
-fn run_cases(threads: &str) -> Cases {
+/// A work folder holding a small clean synthetic province in `world/` (its people train the
+/// model).
+fn with_province() -> Workdir {
     let wd = Workdir::new();
     let synth = wd.recon(&[
         "synth",
@@ -79,6 +80,12 @@ fn run_cases(threads: &str) -> Cases {
         "world",
     ]);
     assert_eq!(synth.code, 0, "{}", synth.stderr);
+    wd
+}
+
+/// The registry rows (1-based, in this order) and the insurance rows that test them.
+fn run_cases(threads: &str) -> Cases {
+    let wd = with_province();
     let p = [
         person("诸葛翊峰", "19800101", 11), // 1 one digit substituted
         person("诸葛珩", "19810202", 13),   // 2 two digits swapped
@@ -267,19 +274,7 @@ fn each_defect_links_its_case_and_not_its_near_miss() {
 /// masked, run.json counts it, and a row of it still links to its person by name and county.
 #[test]
 fn a_placeholder_id_joins_nobody() {
-    let wd = Workdir::new();
-    let synth = wd.recon(&[
-        "synth",
-        "--persons",
-        "300",
-        "--seed",
-        "11",
-        "--noise",
-        "clean",
-        "--out",
-        "world",
-    ]);
-    assert_eq!(synth.code, 0, "{}", synth.stderr);
+    let wd = with_province();
     let zeros = "000000000000000000";
     let clerk = make_id(FX, "19700101", 1);
     let given = "翊珩彧琮璟霁昶珏䶮峰";
