@@ -48,6 +48,14 @@ impl Cases {
 }
 
 const DPF: &str = "cases_dpf.csv";
+const REGISTRY_HEADER: [&str; 6] = [
+    "姓名",
+    "公民身份号码",
+    "残疾类别",
+    "残疾等级",
+    "所属区县",
+    "证件状态",
+];
 const INSURANCE: &str = "cases_insurance.csv";
 const CIVIL: &str = "cases_civil.csv";
 
@@ -104,14 +112,7 @@ fn run_cases(threads: &str) -> Cases {
         person("端木琮", "19550115", 39),   // 15 in one county, two people
         person("诸葛霁", "19850220", 41),   // 16 a one-digit typo under another name
     ];
-    let mut dpf = vec![vec![
-        "姓名",
-        "公民身份号码",
-        "残疾类别",
-        "残疾等级",
-        "所属区县",
-        "证件状态",
-    ]];
+    let mut dpf = vec![REGISTRY_HEADER.to_vec()];
     for x in &p {
         dpf.push(vec![x.name, &x.id, "肢体", "二级", "房县", "正常"]);
     }
@@ -288,14 +289,7 @@ fn a_placeholder_id_joins_nobody() {
     wd.write_csv(
         DPF,
         &[
-            vec![
-                "姓名",
-                "公民身份号码",
-                "残疾类别",
-                "残疾等级",
-                "所属区县",
-                "证件状态",
-            ],
+            REGISTRY_HEADER.to_vec(),
             vec![owner.name, &owner.id, "肢体", "二级", "房县", "正常"],
             vec!["欧阳珩彧", &clerk, "视力", "一级", "房县", "正常"],
         ],
