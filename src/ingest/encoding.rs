@@ -82,7 +82,7 @@ pub fn survey<R: Read>(
         })?;
         Ok(facts)
     };
-    let survey = |encoding| Survey {
+    let found = |encoding| Survey {
         encoding,
         line_feeds,
     };
@@ -96,7 +96,7 @@ pub fn survey<R: Read>(
                 at + 3
             ))
         }
-        (Some(encoding), None) => return Ok(survey(encoding)),
+        (Some(encoding), None) => return Ok(found(encoding)),
         _ if nul => return Err("binary content (NUL bytes): not a CSV text file".into()),
         (None, None) if facts.cjk || !facts.two_byte => (TextEncoding::Utf8, facts),
         // A short GBK text can happen to be valid UTF-8 (`苹` is `C6 BB`, which UTF-8 reads as
@@ -113,7 +113,7 @@ pub fn survey<R: Read>(
     };
     match text.control * 100 > text.sampled {
         true => Err("binary content (control characters): not a CSV text file".into()),
-        false => Ok(survey(encoding)),
+        false => Ok(found(encoding)),
     }
 }
 
