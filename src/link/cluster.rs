@@ -20,6 +20,21 @@ pub struct Clusters<'a> {
     id_row: Vec<u32>,
     /// The members of a cluster form a ring: `next` walks it.
     next: Vec<u32>,
+    /// Per root: the groups of its rows as bits (`group_bit`), so that two clusters sharing no
+    /// group are told apart without walking their rings.
+    group_bits: Vec<u32>,
+}
+
+/// The bit every group past the mask's first 31 shares: two clusters both with one must
+/// have their groups compared row by row.
+const FAR_GROUPS: u32 = 1 << 31;
+
+fn group_bit(group: u32) -> u32 {
+    match group {
+        NO_GROUP => 0,
+        g if g < 31 => 1 << g,
+        _ => FAR_GROUPS,
+    }
 }
 
 impl<'a> Clusters<'a> {
@@ -40,6 +55,7 @@ impl<'a> Clusters<'a> {
             parent: (0..rows).collect(),
             id_row,
             next: (0..rows).collect(),
+            group_bits: table.group.iter().map(|&g| group_bit(g)).collect(),
         }
     }
 
@@ -82,8 +98,17 @@ impl<'a> Clusters<'a> {
                 return false;
             }
         }
+        match self.group_bits[a as usize] & self.group_bits[b as usize] {
+            0 => true,
+            FAR_GROUPS => !self.share_a_group(a, b),
+            _ => false,
+        }
+    }
+
+    /// Whether a row of cluster `a` and one of cluster `b` are in one group.
+    fn share_a_group(&self, a: u32, b: u32) -> bool {
         let groups = &self.table.group;
-        !self.members(a).any(|x| {
+        self.members(a).any(|x| {
             let group = groups[x as usize];
             group != NO_GROUP && self.members(b).any(|y| groups[y as usize] == group)
         })
@@ -114,6 +139,7 @@ impl<'a> Clusters<'a> {
         }
         let (root, child) = (ra.min(rb), ra.max(rb));
         self.parent[child as usize] = root;
+        self.group_bits[root as usize] |= self.group_bits[child as usize];
         if self.id_row[root as usize] == NONE {
             self.id_row[root as usize] = self.id_row[child as usize];
         }
@@ -353,4 +379,56 @@ fn competing_probabilities(
         *shared = 0.0;
     }
     competing
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::link::table::{Origin, TableBuilder, Value};
+    use proptest::prelude::*;
+
+    /// A table of rows with nothing but their groups.
+    fn grouped(groups: &[u32]) -> LinkTable {
+        let settings = crate::config::load(None).unwrap().settings.link;
+        let mut builder = TableBuilder::new(&settings.features, vec!["s".into()], groups.len());
+        let values: Vec<Value> = settings.features.iter().map(|_| Value::Missing).collect();
+        for &group in groups {
+            let origin = Origin {
+                group,
+                side: 0,
+                source: 0,
+            };
+            builder.push(origin, &values);
+        }
+        builder.finish()
+    }
+
+    proptest! {
+        /// Two clusters may be one person exactly when no group holds a row of each, with
+        /// groups past the bit mask's reach too.
+        #[test]
+        fn clusters_sharing_a_group_are_infeasible(
+            groups in prop::collection::vec(prop_oneof![Just(NO_GROUP), 0u32..4, 28u32..40], 2..40),
+            unions in prop::collection::vec((0usize..40, 0usize..40), 0..30),
+        ) {
+            let table = grouped(&groups);
+            let mut clusters = Clusters::new(&table, None);
+            let rows = groups.len();
+            for (a, b) in unions {
+                clusters.union((a % rows) as u32, (b % rows) as u32);
+            }
+            let roots: Vec<u32> = (0..rows as u32).map(|r| clusters.find(r)).collect();
+            for a in 0..rows {
+                for b in 0..rows {
+                    let (ra, rb) = (roots[a], roots[b]);
+                    let shared = (0..rows).any(|x| {
+                        (0..rows).any(|y| {
+                            roots[x] == ra && roots[y] == rb && groups[x] != NO_GROUP && groups[x] == groups[y]
+                        })
+                    });
+                    prop_assert_eq!(clusters.feasible(ra, rb), !shared);
+                }
+            }
+        }
+    }
 }
