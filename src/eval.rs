@@ -2,13 +2,15 @@
 //! truth (`expected_gaps.csv`, `records.csv`). Gaps match when rule, subject file and subject
 //! row agree; linkage is scored on pairs of rows. Every error is tallied by the noise tags of
 //! the rows involved, so the next improvement is obvious. Reads output files only.
+//!
+//! A province's truth has tens of millions of rows: each row, person key and noise text is
+//! numbered once, and the rows of a person are found by sorting numbers, so that a million
+//! registry persons are scored in a few GB.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use serde::Serialize;
-
-type RowKey = (String, u32);
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct Scores {
@@ -50,15 +52,135 @@ pub struct Evaluation {
     pub errors: BTreeMap<String, BTreeMap<String, u64>>,
 }
 
-/// The truth of a world: every data row's true person and noise, and the expected gaps.
-struct Truth {
-    person: BTreeMap<RowKey, String>,
-    noise: HashMap<RowKey, Vec<String>>,
-    rows_of: HashMap<String, Vec<RowKey>>,
-    gaps: BTreeSet<(String, RowKey)>,
+/// A row, a person or a noise text no file names.
+const NONE: u32 = u32::MAX;
+
+/// Texts numbered in the order first seen, kept for the tie-breaks that compare them.
+#[derive(Default)]
+struct Numbered {
+    numbers: BTreeMap<String, u32>,
 }
 
-fn read_rows(path: &Path, columns: &[&str]) -> Result<Vec<Vec<String>>, String> {
+impl Numbered {
+    fn number(&mut self, text: &str) -> u32 {
+        if let Some(&n) = self.numbers.get(text) {
+            return n;
+        }
+        let n = self.numbers.len() as u32;
+        self.numbers.insert(text.to_string(), n);
+        n
+    }
+
+    /// The texts in number order.
+    fn texts(self) -> Vec<String> {
+        let mut texts = vec![String::new(); self.numbers.len()];
+        for (text, n) in self.numbers {
+            texts[n as usize] = text;
+        }
+        texts
+    }
+}
+
+/// Data rows numbered as first seen, by file and 1-based row.
+#[derive(Default)]
+struct Rows {
+    files: Numbered,
+    /// Per file, per row: the row's number, or `NONE`.
+    numbers: Vec<Vec<u32>>,
+    count: u32,
+}
+
+impl Rows {
+    fn number(&mut self, file: &str, row: &str, path: &Path) -> Result<u32, String> {
+        let row: usize = row
+            .parse()
+            .map_err(|_| format!("{}: source_row `{row}` is not a number", path.display()))?;
+        let file = self.files.number(file) as usize;
+        if file == self.numbers.len() {
+            self.numbers.push(Vec::new());
+        }
+        let numbers = &mut self.numbers[file];
+        if numbers.len() <= row {
+            numbers.resize(row + 1, NONE);
+        }
+        if numbers[row] == NONE {
+            numbers[row] = self.count;
+            self.count += 1;
+        }
+        Ok(numbers[row])
+    }
+}
+
+/// Per row (by number) a value, `NONE` where nothing is known.
+fn set(values: &mut Vec<u32>, row: u32, value: u32) {
+    if values.len() <= row as usize {
+        values.resize(row as usize + 1, NONE);
+    }
+    values[row as usize] = value;
+}
+
+/// The rows of each value of `of` (a person, a key), as `rows[starts[v]..starts[v + 1]]`.
+struct Members {
+    starts: Vec<u32>,
+    rows: Vec<u32>,
+}
+
+impl Members {
+    fn of(of: &[u32], values: usize) -> Members {
+        let mut starts = vec![0u32; values + 1];
+        for &v in of.iter().filter(|v| **v != NONE) {
+            starts[v as usize + 1] += 1;
+        }
+        for v in 1..starts.len() {
+            starts[v] += starts[v - 1];
+        }
+        let mut next = starts.clone();
+        let mut rows = vec![0u32; starts[values] as usize];
+        for (row, &v) in of.iter().enumerate().filter(|(_, v)| **v != NONE) {
+            rows[next[v as usize] as usize] = row as u32;
+            next[v as usize] += 1;
+        }
+        Members { starts, rows }
+    }
+
+    fn get(&self, value: u32) -> &[u32] {
+        match value {
+            NONE => &[],
+            v => &self.rows[self.starts[v as usize] as usize..self.starts[v as usize + 1] as usize],
+        }
+    }
+}
+
+/// The truth of a world, and the run's person keys, by row number.
+struct Scored {
+    /// Per row: its true person, its noise text, the run's person key.
+    person: Vec<u32>,
+    noise: Vec<u32>,
+    key: Vec<u32>,
+    persons: Vec<String>,
+    keys: Vec<String>,
+    /// Per noise text: its tags.
+    tags: Vec<Vec<String>>,
+    expected: BTreeSet<(String, u32)>,
+    found: BTreeSet<(String, u32)>,
+}
+
+impl Scored {
+    fn tags_of(&self, row: u32) -> &[String] {
+        known(&self.noise, row).map_or(&[], |n| &self.tags[n as usize])
+    }
+}
+
+/// A row's value among `values`, when known.
+fn known(values: &[u32], row: u32) -> Option<u32> {
+    values.get(row as usize).copied().filter(|v| *v != NONE)
+}
+
+fn read_rows(
+    path: &Path,
+    columns: &[&str],
+    mut each: impl FnMut(&[&str]) -> Result<(), String>,
+) -> Result<(), String> {
     let mut reader =
         csv::Reader::from_path(path).map_err(|e| format!("{}: {e}", path.display()))?;
     let headers = reader
@@ -74,126 +196,114 @@ fn read_rows(path: &Path, columns: &[&str]) -> Result<Vec<Vec<String>>, String> 
                 .ok_or_else(|| format!("{}: no column `{c}`", path.display()))
         })
         .collect::<Result<_, _>>()?;
-    reader
-        .records()
-        .enumerate()
-        .map(|(n, r)| {
-            let r = r.map_err(|e| format!("{} row {}: {e}", path.display(), n + 1))?;
-            Ok(index
-                .iter()
-                .map(|&i| r.get(i).unwrap_or("").to_string())
-                .collect())
-        })
-        .collect()
+    let mut record = csv::StringRecord::new();
+    let mut n = 0;
+    loop {
+        n += 1;
+        match reader.read_record(&mut record) {
+            Ok(false) => return Ok(()),
+            Ok(true) => {
+                let values: Vec<&str> =
+                    index.iter().map(|&i| record.get(i).unwrap_or("")).collect();
+                each(&values)?;
+            }
+            Err(e) => return Err(format!("{} row {n}: {e}", path.display())),
+        }
+    }
 }
 
-fn row_key(file: &str, row: &str, path: &Path) -> Result<RowKey, String> {
-    let number = row
-        .parse()
-        .map_err(|_| format!("{}: source_row `{row}` is not a number", path.display()))?;
-    Ok((file.to_string(), number))
-}
-
-fn read_truth(dir: &Path) -> Result<Truth, String> {
-    let mut truth = Truth {
-        person: BTreeMap::new(),
-        noise: HashMap::new(),
-        rows_of: HashMap::new(),
-        gaps: BTreeSet::new(),
-    };
-    let records = dir.join("records.csv");
-    for r in read_rows(
+fn read(truth_dir: &Path, run_out: &Path) -> Result<Scored, String> {
+    let mut rows = Rows::default();
+    let (mut persons, mut keys, mut noises) = (
+        Numbered::default(),
+        Numbered::default(),
+        Numbered::default(),
+    );
+    let (mut person, mut noise, mut key) = (Vec::new(), Vec::new(), Vec::new());
+    let records = truth_dir.join("records.csv");
+    read_rows(
         &records,
         &["source_file", "source_row", "person_key", "noise"],
-    )? {
-        let key = row_key(&r[0], &r[1], &records)?;
-        truth
-            .rows_of
-            .entry(r[2].clone())
-            .or_default()
-            .push(key.clone());
-        truth.noise.insert(
-            key.clone(),
-            r[3].split(';')
+        |r| {
+            let row = rows.number(r[0], r[1], &records)?;
+            set(&mut person, row, persons.number(r[2]));
+            set(&mut noise, row, noises.number(r[3]));
+            Ok(())
+        },
+    )?;
+    let gaps = |path: &Path, rows: &mut Rows| -> Result<BTreeSet<(String, u32)>, String> {
+        let mut gaps = BTreeSet::new();
+        read_rows(path, &["rule_id", "source_file", "source_row"], |r| {
+            gaps.insert((r[0].to_string(), rows.number(r[1], r[2], path)?));
+            Ok(())
+        })?;
+        Ok(gaps)
+    };
+    let expected = gaps(&truth_dir.join("expected_gaps.csv"), &mut rows)?;
+    let found = gaps(&run_out.join("gaps.csv"), &mut rows)?;
+    let links = run_out.join("links.csv");
+    read_rows(&links, &["source_file", "source_row", "person_key"], |r| {
+        if !r[2].is_empty() {
+            let row = rows.number(r[0], r[1], &links)?;
+            set(&mut key, row, keys.number(r[2]));
+        }
+        Ok(())
+    })?;
+    let tags = noises
+        .texts()
+        .iter()
+        .map(|t| {
+            t.split(';')
                 .filter(|t| !t.is_empty())
                 .map(String::from)
-                .collect(),
-        );
-        truth.person.insert(key, r[2].clone());
-    }
-    let expected = dir.join("expected_gaps.csv");
-    for r in read_rows(&expected, &["rule_id", "source_file", "source_row"])? {
-        truth
-            .gaps
-            .insert((r[0].clone(), row_key(&r[1], &r[2], &expected)?));
-    }
-    Ok(truth)
+                .collect()
+        })
+        .collect();
+    Ok(Scored {
+        person,
+        noise,
+        key,
+        persons: persons.texts(),
+        keys: keys.texts(),
+        tags,
+        expected,
+        found,
+    })
 }
 
 /// Scores the run in `run_out` against the truth in `truth_dir`.
 pub fn evaluate(truth_dir: &Path, run_out: &Path) -> Result<Evaluation, String> {
-    let truth = read_truth(truth_dir)?;
-    let gaps_path = run_out.join("gaps.csv");
-    let found: BTreeSet<(String, RowKey)> =
-        read_rows(&gaps_path, &["rule_id", "source_file", "source_row"])?
-            .into_iter()
-            .map(|r| Ok((r[0].clone(), row_key(&r[1], &r[2], &gaps_path)?)))
-            .collect::<Result<_, String>>()?;
-    let links_path = run_out.join("links.csv");
-    let links: BTreeMap<RowKey, String> =
-        read_rows(&links_path, &["source_file", "source_row", "person_key"])?
-            .into_iter()
-            .filter(|r| !r[2].is_empty())
-            .map(|r| Ok((row_key(&r[0], &r[1], &links_path)?, r[2].clone())))
-            .collect::<Result<_, String>>()?;
-    let mut rows_of: HashMap<String, Vec<RowKey>> = HashMap::new();
-    for (row, key) in &links {
-        rows_of.entry(key.clone()).or_default().push(row.clone());
-    }
-    let links = Links {
-        key_of: links,
-        rows_of,
-    };
+    let scored = read(truth_dir, run_out)?;
     let mut evaluation = Evaluation::default();
-    score_gaps(&truth, &found, &links, &mut evaluation);
-    score_linkage(&truth, &links.key_of, &mut evaluation);
+    score_gaps(&scored, &mut evaluation);
+    score_linkage(&scored, &mut evaluation);
     Ok(evaluation)
 }
 
-fn score_gaps(
-    truth: &Truth,
-    found: &BTreeSet<(String, RowKey)>,
-    links: &Links,
-    evaluation: &mut Evaluation,
-) {
-    let rules: BTreeSet<&String> = truth
-        .gaps
+fn score_gaps(scored: &Scored, evaluation: &mut Evaluation) {
+    let of_person = Members::of(&scored.person, scored.persons.len());
+    let of_key = Members::of(&scored.key, scored.keys.len());
+    let rules: BTreeSet<&String> = scored
+        .expected
         .iter()
-        .chain(found)
+        .chain(&scored.found)
         .map(|(rule, _)| rule)
         .collect();
     let (mut tp, mut fp, mut fn_) = (0, 0, 0);
     for rule in rules {
-        let of_rule = |set: &BTreeSet<(String, RowKey)>| -> BTreeSet<RowKey> {
+        let of_rule = |set: &BTreeSet<(String, u32)>| -> BTreeSet<u32> {
             set.iter()
                 .filter(|(r, _)| r == rule)
-                .map(|(_, k)| k.clone())
+                .map(|(_, row)| *row)
                 .collect()
         };
-        let (want, got) = (of_rule(&truth.gaps), of_rule(found));
-        for row in got.difference(&want) {
-            tally(
-                evaluation,
-                "gap_false_positive",
-                &involved_noise(truth, links, row),
-            );
+        let (want, got) = (of_rule(&scored.expected), of_rule(&scored.found));
+        let involved = |row: u32| involved_noise(scored, (&of_person, &of_key), row);
+        for &row in got.difference(&want) {
+            tally(evaluation, "gap_false_positive", &involved(row));
         }
-        for row in want.difference(&got) {
-            tally(
-                evaluation,
-                "gap_false_negative",
-                &involved_noise(truth, links, row),
-            );
+        for &row in want.difference(&got) {
+            tally(evaluation, "gap_false_negative", &involved(row));
         }
         let hits = want.intersection(&got).count() as u64;
         let scores = Scores::from_counts(hits, got.len() as u64 - hits, want.len() as u64 - hits);
@@ -207,34 +317,22 @@ fn score_gaps(
     evaluation.overall = Scores::from_counts(tp, fp, fn_);
 }
 
-/// The noise of a row and of the other rows of its true person: what may have caused an error.
-/// The run's person keys, both ways.
-struct Links {
-    key_of: BTreeMap<RowKey, String>,
-    rows_of: HashMap<String, Vec<RowKey>>,
-}
-
 /// The noise of the rows that may have caused an error about `row`: the rows of its true
 /// person, and the rows the run linked to it (a relative's ID brings another person's rows).
-fn involved_noise(truth: &Truth, links: &Links, row: &RowKey) -> Vec<String> {
-    let own = truth
-        .person
-        .get(row)
-        .and_then(|p| truth.rows_of.get(p))
-        .into_iter()
-        .flatten();
-    let linked = links
-        .key_of
-        .get(row)
-        .and_then(|k| links.rows_of.get(k))
-        .into_iter()
-        .flatten();
-    let tags: BTreeSet<String> = own
+fn involved_noise(
+    scored: &Scored,
+    (of_person, of_key): (&Members, &Members),
+    row: u32,
+) -> Vec<String> {
+    let own = of_person.get(known(&scored.person, row).unwrap_or(NONE));
+    let linked = of_key.get(known(&scored.key, row).unwrap_or(NONE));
+    let tags: BTreeSet<&String> = own
+        .iter()
         .chain(linked)
-        .chain([row])
-        .flat_map(|r| truth.noise.get(r).cloned().unwrap_or_default())
+        .chain([&row])
+        .flat_map(|&r| scored.tags_of(r))
         .collect();
-    tags.into_iter().collect()
+    tags.into_iter().cloned().collect()
 }
 
 fn tally(evaluation: &mut Evaluation, kind: &str, tags: &[String]) {
@@ -252,64 +350,62 @@ fn pairs(n: u64) -> u64 {
 }
 
 /// Pairwise precision and recall of the run's person keys over the rows both sides know.
-fn score_linkage(truth: &Truth, links: &BTreeMap<RowKey, String>, evaluation: &mut Evaluation) {
-    let mut by_truth: BTreeMap<&str, BTreeMap<&str, Vec<&RowKey>>> = BTreeMap::new();
-    let mut by_key: BTreeMap<&str, BTreeMap<&str, Vec<&RowKey>>> = BTreeMap::new();
-    for (row, person) in &truth.person {
-        if let Some(key) = links.get(row) {
-            by_truth
-                .entry(person)
-                .or_default()
-                .entry(key)
-                .or_default()
-                .push(row);
-            by_key
-                .entry(key)
-                .or_default()
-                .entry(person)
-                .or_default()
-                .push(row);
-        }
-    }
-    let size =
-        |parts: &BTreeMap<&str, Vec<&RowKey>>| parts.values().map(|v| v.len() as u64).sum::<u64>();
-    let true_pairs: u64 = by_truth.values().map(|p| pairs(size(p))).sum();
-    let found_pairs: u64 = by_key.values().map(|p| pairs(size(p))).sum();
-    let hits: u64 = by_truth
-        .values()
-        .flat_map(|p| p.values())
-        .map(|rows| pairs(rows.len() as u64))
-        .sum();
-    evaluation.linkage = Scores::from_counts(hits, found_pairs - hits, true_pairs - hits);
-    for (kind, groups) in [("link_missed", &by_truth), ("link_false", &by_key)] {
-        for parts in groups.values().filter(|p| p.len() > 1) {
+fn score_linkage(scored: &Scored, evaluation: &mut Evaluation) {
+    // (true person, run key, row) of every row both know.
+    let mut known: Vec<(u32, u32, u32)> = (0..scored.person.len() as u32)
+        .filter_map(|row| Some((known(&scored.person, row)?, known(&scored.key, row)?, row)))
+        .collect();
+    let noisy = |rows: &[(u32, u32, u32)]| {
+        rows.iter()
+            .filter(|(_, _, row)| !scored.tags_of(*row).is_empty())
+            .count()
+    };
+    let (mut true_pairs, mut found_pairs, mut hits) = (0, 0, 0);
+    // By true person, each split into the run's keys, then by key split into true persons.
+    for (kind, names) in [
+        ("link_missed", &scored.keys),
+        ("link_false", &scored.persons),
+    ] {
+        known.sort_unstable();
+        for group in known.chunk_by(|a, b| a.0 == b.0) {
+            let parts: Vec<&[(u32, u32, u32)]> = group.chunk_by(|a, b| a.1 == b.1).collect();
+            match kind {
+                "link_missed" => {
+                    true_pairs += pairs(group.len() as u64);
+                    hits += parts.iter().map(|p| pairs(p.len() as u64)).sum::<u64>();
+                }
+                _ => found_pairs += pairs(group.len() as u64),
+            }
+            if parts.len() < 2 {
+                continue;
+            }
             // The core is the largest part, and among equals the one with the fewest noisy
             // rows: the rows outside it are the ones that went astray.
-            let noisy = |rows: &Vec<&RowKey>| {
-                rows.iter()
-                    .filter(|r| truth.noise.get(**r).is_some_and(|t| !t.is_empty()))
-                    .count()
-            };
             let core = parts
                 .iter()
-                .max_by_key(|(key, rows)| {
+                .max_by_key(|p| {
                     (
-                        rows.len(),
-                        std::cmp::Reverse(noisy(rows)),
-                        std::cmp::Reverse(**key),
+                        p.len(),
+                        std::cmp::Reverse(noisy(p)),
+                        std::cmp::Reverse(&names[p[0].1 as usize]),
                     )
                 })
-                .map(|(key, _)| *key);
-            for row in parts
+                .map(|p| p[0].1);
+            for &(_, _, row) in parts
                 .iter()
-                .filter(|(key, _)| Some(**key) != core)
-                .flat_map(|(_, rows)| rows)
+                .filter(|p| Some(p[0].1) != core)
+                .copied()
+                .flatten()
             {
-                let tags = truth.noise.get(*row).cloned().unwrap_or_default();
-                tally(evaluation, kind, &tags);
+                tally(evaluation, kind, scored.tags_of(row));
             }
         }
+        // The next pass groups by key: the two numbers swap places.
+        for entry in &mut known {
+            *entry = (entry.1, entry.0, entry.2);
+        }
     }
+    evaluation.linkage = Scores::from_counts(hits, found_pairs - hits, true_pairs - hits);
 }
 
 /// The figures as a table for the terminal.
@@ -354,5 +450,32 @@ mod tests {
         assert!((s.f1 - 0.888_888).abs() < 1e-5);
         assert_eq!(Scores::from_counts(0, 0, 0).f1, 1.0);
         assert_eq!((pairs(0), pairs(1), pairs(4)), (0, 0, 6));
+    }
+
+    #[test]
+    fn rows_are_numbered_once_by_file_and_row() {
+        let mut rows = Rows::default();
+        let path = Path::new("records.csv");
+        let first = rows.number("a.csv", "7", path).unwrap();
+        let other = rows.number("b.csv", "7", path).unwrap();
+        assert_eq!((first, other), (0, 1));
+        assert_eq!(rows.number("a.csv", "7", path), Ok(0));
+        assert!(rows.number("a.csv", "x", path).unwrap_err().contains("`x`"));
+    }
+
+    proptest::proptest! {
+        /// Each value's members are exactly the rows with that value, in row order.
+        #[test]
+        fn members_are_the_rows_of_each_value(
+            of in proptest::collection::vec(proptest::option::of(0u32..6), 0..60)
+        ) {
+            let of: Vec<u32> = of.into_iter().map(|v| v.unwrap_or(NONE)).collect();
+            let members = Members::of(&of, 6);
+            for value in 0..6u32 {
+                let rows: Vec<u32> = (0..of.len() as u32).filter(|&r| of[r as usize] == value).collect();
+                proptest::prop_assert_eq!(members.get(value), &rows[..]);
+            }
+            proptest::prop_assert!(members.get(NONE).is_empty());
+        }
     }
 }
