@@ -4,8 +4,9 @@
 # same files as text), then per size: generates a realistic world with `recon synth`, times the
 # read floor, runs the job under /usr/bin/time with JSON logs, and prints wall time, peak RSS,
 # rows per second, bytes of memory per row, the run over the read floor, and per stage its
-# seconds and the peak RSS when it ended. Ends with each size over the first: rows, wall time,
-# peak memory. Sizes are registry persons; a world has about 29 data rows per registry person.
+# seconds and the peak RSS when it ended, then the run's accuracy against the world's truth
+# (`recon eval`, after the timing). Ends with each size over the first: rows, wall time, peak
+# memory. Sizes are registry persons; a world has about 29 data rows per registry person.
 #
 #     bash bench/run.sh                              # SIZES="100000 300000 1000000"
 #     SIZES="20000 100000" bash bench/run.sh
@@ -36,6 +37,7 @@ for n in $sizes; do
   floor_s=$($floor "$world/data" | awk '{print $4}')
   /usr/bin/time -f '%e %M' -o "$world/time" \
     $bin --log-format json run --as-of 2020-06-30 --out "$world/out" "$world/data" 2>"$world/log.jsonl" >/dev/null
+  $bin eval --truth "$world/truth" --json "$world/eval.json" "$world/out" >/dev/null
   python3 - "$world" "$n" "$bytes" "$floor_s" "$summary" <<'PY'
 import json, sys
 world, n, data_bytes, floor, summary = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4]), sys.argv[5]
@@ -61,6 +63,10 @@ print(f"  recon run   {wall:8.1f} s   peak {peak:,.0f} MiB   {rows / wall:,.0f} 
 print("  stage       " + "".join(f"{s:>11}" for s in stages))
 print("  seconds     " + "".join(f"{seconds[s]:11.1f}" for s in stages))
 print("  peak MiB    " + "".join(f"{done[s]['peak_mib']:11,}" for s in stages))
+scores = json.load(open(f"{world}/eval.json"))
+gaps, linkage = scores["overall"], scores["linkage"]
+print(f"  accuracy    gaps P {gaps['precision']:.4f} R {gaps['recall']:.4f} F1 {gaps['f1']:.4f}   "
+      f"linkage P {linkage['precision']:.4f} R {linkage['recall']:.4f} F1 {linkage['f1']:.4f}")
 with open(summary, "a") as out:
     out.write(f"{n}\t{rows}\t{wall}\t{peak}\t{floor}\n")
 PY
