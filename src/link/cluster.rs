@@ -384,23 +384,15 @@ fn competing_probabilities(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::link::table::{Origin, TableBuilder, Value};
     use proptest::prelude::*;
 
-    /// A table of rows with nothing but their groups.
+    /// A table of rows with nothing but their groups (no ID, no name).
     fn grouped(groups: &[u32]) -> LinkTable {
         let settings = crate::config::load(None).unwrap().settings.link;
-        let mut builder = TableBuilder::new(&settings.features, vec!["s".into()], groups.len());
-        let values: Vec<Value> = settings.features.iter().map(|_| Value::Missing).collect();
-        for &group in groups {
-            let origin = Origin {
-                group,
-                side: 0,
-                source: 0,
-            };
-            builder.push(origin, &values);
-        }
-        builder.finish()
+        let blank = vec![(4, 3, 0, false); groups.len()];
+        let mut table = crate::link::comparison::tests::table(&settings, &blank);
+        table.group = groups.to_vec();
+        table
     }
 
     proptest! {
