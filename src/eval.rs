@@ -81,7 +81,7 @@ impl Numbered {
     }
 }
 
-/// Data rows numbered as first seen, by file and 1-based row.
+/// Data rows numbered as first seen, by file and row.
 #[derive(Default)]
 struct Rows {
     files: Numbered,
