@@ -69,10 +69,13 @@ impl RunResult<'_> {
 pub fn counties_seen(
     records: &crate::model::Records,
 ) -> std::collections::BTreeMap<String, String> {
-    let mut seen: std::collections::HashSet<&str> = std::collections::HashSet::new();
+    // Counties are the reference table's own: one is told from another by its address, not by
+    // hashing its code again for each of tens of millions of rows.
+    let mut seen: crate::model::FastMap<*const crate::normalize::region::County, ()> =
+        crate::model::FastMap::default();
     let mut counties = std::collections::BTreeMap::new();
     for county in records.iter().filter_map(|r| r.county) {
-        if seen.insert(county.code.as_str()) {
+        if seen.insert(county, ()).is_none() {
             counties.insert(county.code.clone(), county.name.clone());
         }
     }
