@@ -493,8 +493,8 @@ pub(super) fn candidate_pairs(
         if rows.iter().all(|&r| anchored[r as usize]) {
             return;
         }
-        // Each row's key under the refining rule (if any): a row's run of equal keys was paired
-        // by that rule, and is skipped at once.
+        // Each row's key under the refining rule (if any): rows sharing it were paired by that
+        // rule, and are told so without the other earlier rules' keys.
         let refined: Vec<Option<u64>> = rows
             .iter()
             .map(|&r| refining.and_then(|j| keys.key(&earlier[j], r as usize)))
@@ -510,26 +510,27 @@ pub(super) fn candidate_pairs(
         let mut earlier_key = |b: usize, e: usize| {
             *earlier_keys[b * earlier.len() + e].get_or_insert_with(|| key_of(b, e))
         };
-        let mut by_refined: Vec<blocking::Keyed<usize>> =
-            (0..rows.len()).map(|a| (refined[a], a)).collect();
-        if refining.is_some() {
-            by_refined.sort_unstable();
-        }
+        // The loose rows with their keys under the earlier rules.
+        let loose: Vec<usize> = (0..rows.len())
+            .filter(|&a| !anchored[rows[a] as usize])
+            .collect();
+        let own: Vec<Option<u64>> = loose
+            .iter()
+            .flat_map(|&a| (0..earlier.len()).map(move |e| (a, e)))
+            .map(|(a, e)| earlier_key(a, e))
+            .collect();
         let mut found = Vec::new();
-        let mut own = Vec::with_capacity(earlier.len());
-        for (a, &i) in rows.iter().enumerate() {
-            if anchored[i as usize] {
-                continue;
-            }
-            own.clear();
-            own.extend((0..earlier.len()).map(|e| earlier_key(a, e)));
-            let (before, after) = blocking::outside_run(&by_refined, refined[a]);
-            for &(_, b) in before.iter().chain(after) {
-                // A loose row pairs with every row (but of its own group); two loose rows once.
-                let loose_pair = !anchored[rows[b] as usize];
+        // Each row meets every loose row in turn, so that its cells are read from memory once
+        // a block, not once a loose row.
+        for (b, &j) in rows.iter().enumerate() {
+            let loose_pair = !anchored[j as usize];
+            for (l, &a) in loose.iter().enumerate() {
+                // A loose row pairs with every row (but of its own group and of its run of the
+                // refining rule's key); two loose rows once.
                 if b == a
                     || (loose_pair && b < a)
                     || (groups[a] != NO_GROUP && groups[a] == groups[b])
+                    || (refined[a].is_some() && refined[a] == refined[b])
                 {
                     continue;
                 }
@@ -537,6 +538,7 @@ pub(super) fn candidate_pairs(
                 if link_only && table.side[i as usize] == table.side[j as usize] {
                     continue;
                 }
+                let own = &own[l * earlier.len()..(l + 1) * earlier.len()];
                 let paired_earlier =
                     (0..earlier.len()).any(|e| own[e].is_some() && earlier_key(b, e) == own[e]);
                 if paired_earlier {
@@ -559,4 +561,70 @@ pub(super) fn candidate_pairs(
         found.sort_unstable_by_key(|(a, b, _)| (*a, *b));
         out.extend(found.into_iter().map(|(_, _, c)| c));
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::link::comparison::tests::table;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Each rule's candidates are the pairs counted naively: sharing the rule's key and no
+        /// earlier rule's, not both anchored, not of one group, across the sides when linking
+        /// two lists, at or above the floor; each once.
+        #[test]
+        fn candidates_are_the_naively_counted_pairs(
+            rows in prop::collection::vec((
+                (0..5usize, 0..4usize, 0..3u32, any::<bool>()),
+                prop_oneof![Just(NO_GROUP), 0u32..3],
+                any::<bool>(),
+                0u8..2,
+            ), 2..24),
+            link_only in any::<bool>(),
+        ) {
+            let settings = crate::config::load(None).unwrap().settings.link;
+            let cells: Vec<_> = rows.iter().map(|r| r.0).collect();
+            let mut table = table(&settings, &cells);
+            table.group = rows.iter().map(|r| r.1).collect();
+            table.side = rows.iter().map(|r| r.3).collect();
+            let anchored: Vec<bool> = rows.iter().map(|r| r.2).collect();
+            let comparer = Comparer { table: &table, settings: &settings, suspect: &[] };
+            let model = training::train(&comparer, LinkType::DedupeOnly);
+            let persons: Vec<u32> = (0..rows.len() as u32).collect();
+            let scorer = Scorer::new(&comparer, &model, &persons);
+            let keys = Keys { table: &table, settings: &settings, suspect: &[] };
+            let key = |rule: usize, row: usize| keys.key(&settings.blocking[rule], row);
+            for rule in 0..settings.blocking.len() {
+                let mut found: Vec<(u32, u32)> =
+                    candidate_pairs(&comparer, &scorer, rule, &anchored, link_only)
+                        .concat()
+                        .iter()
+                        .map(|c| (c.a, c.b))
+                        .collect();
+                found.sort_unstable();
+                let shared = |e: usize, i: usize, j: usize| {
+                    key(e, i).is_some() && key(e, i) == key(e, j)
+                };
+                let mut expected = Vec::new();
+                for j in 0..rows.len() {
+                    for i in 0..j {
+                        let (group, side) = (&table.group, &table.side);
+                        let excluded = (0..rule).any(|e| shared(e, i, j))
+                            || (anchored[i] && anchored[j])
+                            || (group[i] != NO_GROUP && group[i] == group[j])
+                            || (link_only && side[i] == side[j]);
+                        if shared(rule, i, j)
+                            && !excluded
+                            && scorer.score(&comparer, i, j).probability() >= CANDIDATE_FLOOR
+                        {
+                            expected.push((i as u32, j as u32));
+                        }
+                    }
+                }
+                expected.sort_unstable();
+                prop_assert_eq!(found, expected, "rule {}", rule);
+            }
+        }
+    }
 }
