@@ -304,12 +304,11 @@ fn find_anchors(request: &LinkRequest, keep_all: bool) -> Anchors {
         };
     };
     let ids = table.ids(feature);
-    let mut keys: Vec<(u64, u32)> = (0..table.len())
-        .into_par_iter()
-        .filter(|&r| ids[r].is_whole())
-        .map(|r| (blocking::hash_bytes(ids[r].digits()), r as u32))
-        .collect();
-    keys.par_sort_unstable();
+    let keys = blocking::sorted_keys(table.len(), |r| {
+        ids[r]
+            .is_whole()
+            .then(|| blocking::hash_bytes(ids[r].digits()))
+    });
     let ranges = blocking::blocks(&keys);
     let comparer = Comparer {
         table,

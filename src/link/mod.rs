@@ -24,8 +24,6 @@ pub mod records;
 pub mod table;
 pub mod training;
 
-use std::collections::{BTreeMap, HashMap};
-
 use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 
@@ -61,7 +59,7 @@ pub struct Linkage {
     placeholder: Vec<bool>,
     scorer: Scorer,
     /// Person -> review pairs they are part of (indices into `review`).
-    review_of_person: HashMap<usize, Vec<usize>>,
+    review_of_person: FastMap<usize, Vec<usize>>,
 }
 
 /// Why a row's ID was not used to link it.
@@ -546,7 +544,7 @@ pub fn link(
         .collect();
     let (person_of, members, starts) = (clusters.cluster_of, clusters.members, clusters.starts);
     let review = review_pairs(&outcome.pairs, &person_of);
-    let mut review_of_person: HashMap<usize, Vec<usize>> = HashMap::new();
+    let mut review_of_person: FastMap<usize, Vec<usize>> = FastMap::default();
     for (k, pair) in review.iter().enumerate() {
         for row in [pair.a, pair.b] {
             review_of_person
@@ -582,24 +580,26 @@ pub fn link(
     })
 }
 
-/// The review band, one pair (the most probable) between any two persons.
+/// The review band, one pair (the most probable, of equals the first) between any two persons.
 fn review_pairs(pairs: &[PairOutcome], person_of: &[u32]) -> Vec<PairOutcome> {
-    let mut best: BTreeMap<(u32, u32), PairOutcome> = BTreeMap::new();
-    for pair in pairs
+    let persons = |p: &PairOutcome| {
+        let (x, y) = (person_of[p.a as usize], person_of[p.b as usize]);
+        (x.min(y), x.max(y))
+    };
+    // Sorted by persons, most probable first, then in pair order: each run's first is kept.
+    let mut band: Vec<(usize, &PairOutcome)> = pairs
         .iter()
-        .filter(|p| matches!(p.decision, Decision::Review(_)))
-    {
-        let (x, y) = (person_of[pair.a as usize], person_of[pair.b as usize]);
-        let key = (x.min(y), x.max(y));
-        let keep = best
-            .get(&key)
-            .is_none_or(|b| pair.probability > b.probability);
-        if keep {
-            best.insert(key, *pair);
-        }
-    }
-    let mut review: Vec<PairOutcome> = best.into_values().collect();
-    review.sort_by_key(|p| (p.a, p.b));
+        .enumerate()
+        .filter(|(_, p)| matches!(p.decision, Decision::Review(_)))
+        .collect();
+    band.par_sort_unstable_by(|(i, p), (j, q)| {
+        (persons(p).cmp(&persons(q)))
+            .then(q.probability.total_cmp(&p.probability))
+            .then(i.cmp(j))
+    });
+    band.dedup_by(|later, first| persons(later.1) == persons(first.1));
+    let mut review: Vec<PairOutcome> = band.into_iter().map(|(_, p)| *p).collect();
+    review.par_sort_unstable_by_key(|p| (p.a, p.b));
     review
 }
 
@@ -626,6 +626,45 @@ fn cluster_key(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        /// Of each two persons' review pairs, the one kept is the most probable, of equals
+        /// the first; the kept pairs come in row order.
+        #[test]
+        fn review_keeps_each_two_persons_most_probable_pair(
+            person_of in proptest::collection::vec(0u32..6, 12),
+            pairs in proptest::collection::vec((0u32..12, 0u32..12, 0u8..4, proptest::bool::ANY), 0..60)
+        ) {
+            let pairs: Vec<PairOutcome> = pairs
+                .into_iter()
+                .map(|(a, b, p, review)| PairOutcome {
+                    a,
+                    b,
+                    weight: 0.0,
+                    probability: f32::from(p) / 4.0,
+                    competing: 0.0,
+                    decision: match review {
+                        true => Decision::Review(engine::ReviewReason::BelowAccept),
+                        false => Decision::NotLinked,
+                    },
+                })
+                .collect();
+            let mut expected: Vec<PairOutcome> = Vec::new();
+            for pair in pairs.iter().filter(|p| p.decision != Decision::NotLinked) {
+                let persons = |p: &PairOutcome| {
+                    let (x, y) = (person_of[p.a as usize], person_of[p.b as usize]);
+                    (x.min(y), x.max(y))
+                };
+                match expected.iter_mut().find(|e| persons(e) == persons(pair)) {
+                    Some(kept) if pair.probability > kept.probability => *kept = *pair,
+                    Some(_) => {}
+                    None => expected.push(*pair),
+                }
+            }
+            expected.sort_by_key(|p| (p.a, p.b));
+            proptest::prop_assert_eq!(review_pairs(&pairs, &person_of), expected);
+        }
+    }
 
     #[test]
     fn keys_are_stable_and_hide_the_id() {

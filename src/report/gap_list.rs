@@ -91,7 +91,7 @@ pub fn gap_rows(result: &RunResult) -> Vec<GapRow> {
     let mut rows: Vec<GapRow> = result
         .evaluation
         .gaps
-        .iter()
+        .par_iter()
         .map(|gap| {
             let rule = &settings.rules[gap.rule];
             let record = &result.records[gap.record];
@@ -144,7 +144,8 @@ pub fn gap_rows(result: &RunResult) -> Vec<GapRow> {
             }
         })
         .collect();
-    rows.sort();
+    // Rows that compare equal are the same text, so an unstable sort writes the same file.
+    rows.par_sort_unstable();
     rows
 }
 

@@ -3,7 +3,7 @@
 //! Aggregates only: no ID, no name. `html.rs` draws the page from them, for the province or
 //! one county, so `recon report OUT --county CODE` needs nothing but this file.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
@@ -11,7 +11,9 @@ use super::RunResult;
 use crate::config::options::ReportOptions;
 use crate::config::RuleKind;
 use crate::ledger::NightCounts;
+use crate::model::FastMap;
 use crate::normalize::id_number::IdNumber;
+use crate::normalize::region::County;
 use crate::rules::county_code;
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -135,11 +137,41 @@ pub fn morning_data(result: &RunResult) -> MorningData {
 }
 
 fn quality_cells(result: &RunResult) -> Vec<QualityCell> {
-    // A hash per row, not string comparisons in a tree; ordered by source label and county.
-    let mut cells: HashMap<(&str, &str), QualityCell> = HashMap::new();
-    for record in result.records {
-        let source = result.settings().sources[record.source].label.as_str();
-        let county = county_code(record);
+    let sources = &result.settings().sources;
+    tally_quality(
+        result.records.iter().map(|r| (r.source, r.county, &r.id)),
+        |source| sources[source].label.as_str(),
+    )
+}
+
+/// Rows, and IDs damaged, invalid and missing, per source label and county code, from each
+/// row's (source, county, ID). Counted by source and the county's address (not by hashing two
+/// strings for each of tens of millions of rows), then gathered by label and code.
+fn tally_quality<'a>(
+    rows: impl Iterator<Item = (usize, Option<&'static County>, &'a IdNumber)>,
+    label: impl Fn(usize) -> &'a str,
+) -> Vec<QualityCell> {
+    let mut index: FastMap<(usize, *const County), usize> = FastMap::default();
+    let mut counted: Vec<(usize, &str, QualityCell)> = Vec::new();
+    for (source, county, id) in rows {
+        let address = county.map_or(std::ptr::null(), |c| c as *const County);
+        let at = *index.entry((source, address)).or_insert_with(|| {
+            let code = county.map_or("", |c| c.code.as_str());
+            counted.push((source, code, QualityCell::default()));
+            counted.len() - 1
+        });
+        let cell = &mut counted[at].2;
+        cell.rows += 1;
+        match id {
+            IdNumber::Damaged { .. } => cell.id_damaged += 1,
+            IdNumber::Invalid { .. } => cell.id_invalid += 1,
+            IdNumber::Missing => cell.id_missing += 1,
+            IdNumber::Valid(_) => {}
+        }
+    }
+    let mut cells: BTreeMap<(&str, &str), QualityCell> = BTreeMap::new();
+    for (source, county, counts) in counted {
+        let source = label(source);
         let cell = cells
             .entry((source, county))
             .or_insert_with(|| QualityCell {
@@ -147,17 +179,12 @@ fn quality_cells(result: &RunResult) -> Vec<QualityCell> {
                 county_code: county.to_string(),
                 ..QualityCell::default()
             });
-        cell.rows += 1;
-        match record.id {
-            IdNumber::Damaged { .. } => cell.id_damaged += 1,
-            IdNumber::Invalid { .. } => cell.id_invalid += 1,
-            IdNumber::Missing => cell.id_missing += 1,
-            IdNumber::Valid(_) => {}
-        }
+        cell.rows += counts.rows;
+        cell.id_damaged += counts.id_damaged;
+        cell.id_invalid += counts.id_invalid;
+        cell.id_missing += counts.id_missing;
     }
-    let mut cells: Vec<_> = cells.into_iter().collect();
-    cells.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-    cells.into_iter().map(|(_, cell)| cell).collect()
+    cells.into_values().collect()
 }
 
 fn source_rejects(result: &RunResult) -> Vec<SourceRejects> {
@@ -336,6 +363,45 @@ pub(crate) fn test_data(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        /// Each (source label, county code) cell counts its rows and ID states, two sources of
+        /// one label in one cell, cells in label and code order.
+        #[test]
+        fn quality_is_counted_per_source_label_and_county(
+            rows in proptest::collection::vec((0usize..3, 0usize..3, 0u8..4), 0..200)
+        ) {
+            let labels = ["甲", "乙", "甲"];
+            let counties: Vec<&'static County> = ["1", "2"]
+                .iter()
+                .map(|code| &*Box::leak(Box::new(County { code: code.to_string(), name: String::new(), context: Vec::new() })))
+                .collect();
+            let ids = [
+                IdNumber::Missing,
+                IdNumber::Damaged { prefix: "420325196".into() },
+                IdNumber::Invalid { digits: "420325196".into(), defect: crate::normalize::id_number::IdDefect::CheckCharacter },
+                IdNumber::Valid("420325196003150127".into()),
+            ];
+            let mut expected: BTreeMap<(String, String), [u64; 4]> = BTreeMap::new();
+            for &(source, county, id) in &rows {
+                let code = counties.get(county).map_or("", |c| c.code.as_str());
+                let n = expected.entry((labels[source].to_string(), code.to_string())).or_default();
+                n[0] += 1;
+                if id < 3 {
+                    n[[3, 1, 2][id as usize]] += 1;
+                }
+            }
+            let cells = tally_quality(
+                rows.iter().map(|&(s, c, id)| (s, counties.get(c).copied(), &ids[id as usize])),
+                |s| labels[s],
+            );
+            let found: Vec<((String, String), [u64; 4])> = cells
+                .into_iter()
+                .map(|c| ((c.source, c.county_code), [c.rows, c.id_damaged, c.id_invalid, c.id_missing]))
+                .collect();
+            proptest::prop_assert_eq!(found, expected.into_iter().collect::<Vec<_>>());
+        }
+    }
 
     fn data(cells: &[(&str, &str, u64, u64)]) -> MorningData {
         let counties = [
