@@ -163,7 +163,10 @@ pub fn link(mut request: LinkRequest) -> Result<LinkOutcome, String> {
     for (a, b) in edges {
         clusters.union(a, b);
     }
-    let persons: Vec<u32> = (0..table.len() as u32).map(|r| clusters.find(r)).collect();
+    let persons: Vec<u32> = (0..table.len() as u32)
+        .into_par_iter()
+        .map(|r| clusters.root(r))
+        .collect();
     let scorer = Scorer::new(&comparer, &model, &persons);
     lap(&mut counts, "frequencies");
     let link_only = request.link_type == LinkType::LinkOnly;
@@ -239,7 +242,7 @@ fn anchored_rows(table: &LinkTable, settings: &LinkSettings, suspect: &[bool]) -
     match settings.exclusive_id {
         Some(f) => table
             .ids(f)
-            .iter()
+            .par_iter()
             .zip(suspect)
             .map(|(id, s)| id.is_valid() && !s)
             .collect(),
