@@ -9,10 +9,14 @@ use rayon::prelude::*;
 use super::{csv_writer, report_error, write_csv_rows, ReportError, RunResult};
 
 /// Rule x county: subject rows, gaps and the share covered, zeros included for every county
-/// that appears in any input row.
-pub fn write_summary(path: &Path, result: &RunResult) -> Result<(), ReportError> {
+/// that appears in any input row (`counties_seen`, code -> name).
+pub fn write_summary(
+    path: &Path,
+    result: &RunResult,
+    counties_seen: &BTreeMap<String, String>,
+) -> Result<(), ReportError> {
     let settings = result.settings();
-    let mut counties = super::counties_seen(result.records);
+    let mut counties = counties_seen.clone();
     if result.records.iter().any(|r| r.county.is_none()) || counties.is_empty() {
         counties.insert(String::new(), "未知区县".into());
     }

@@ -135,7 +135,7 @@ fn write_into(result: &RunResult, dir: &Path) -> Result<(), ReportError> {
     let writes: [Write; 10] = [
         &|| gap_list::write_gaps_csv(&dir.join("gaps.csv"), &rows),
         &|| gap_list::write_county_lists(&dir.join("counties"), result, &rows),
-        &|| files::write_summary(&dir.join("summary.csv"), result),
+        &|| files::write_summary(&dir.join("summary.csv"), result, &morning.counties),
         &|| files::write_links(&dir.join("links.csv"), result),
         &|| files::write_review(&dir.join("review.csv"), result),
         &|| write_text(&dir.join("model.json"), &result.linkage.model.to_json()),
