@@ -4,9 +4,8 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use rayon::prelude::*;
-
-use super::{csv_writer, report_error, write_csv_rows, ReportError, RunResult};
+use super::{csv_lines, csv_writer, write_csv_in_batches, write_csv_rows, ReportError, RunResult};
+use crate::link::engine::PairOutcome;
 
 /// Rule x county: subject rows, gaps and the share covered, zeros included for every county
 /// that appears in any input row (`counties_seen`, code -> name).
@@ -96,10 +95,6 @@ fn ledger_columns(result: &RunResult, rule_id: &str, county: &str) -> Vec<String
 /// Every data row read: the person it was linked to and why, or (for a rejected row) no
 /// person and `rejected:<reason>`. Sorted by file and row.
 pub fn write_links(path: &Path, result: &RunResult) -> Result<(), ReportError> {
-    /// Rows formatted at once, in parallel slices: memory holds one batch of lines, not the
-    /// list of every row.
-    const BATCH: usize = 1 << 18;
-    const SLICE: usize = 1 << 12;
     let mut rejects: Vec<_> = result.rejects.iter().collect();
     rejects.sort_by_key(|r| r.row);
     let records = result.records.as_slice();
@@ -109,29 +104,15 @@ pub fn write_links(path: &Path, result: &RunResult) -> Result<(), ReportError> {
         None => rejects.len(),
     };
     let header = ["source_file", "source_row", "person_key", "evidence"];
-    let io_error = |e: std::io::Error| report_error(path, e);
-    let header_written = csv_writer(path, &header, false)?.into_inner();
-    let mut file = std::io::BufWriter::new(header_written.map_err(|e| io_error(e.into_error()))?);
-    let starts: Vec<usize> = (0..records.len().max(1)).step_by(SLICE).collect();
-    for batch in starts.chunks(BATCH / SLICE) {
-        let slices: Vec<Vec<u8>> = batch
-            .par_iter()
-            .map(|&start| {
-                let end = (start + SLICE).min(records.len());
-                let first_reject = if start == 0 { 0 } else { rejects_before(start) };
-                links_lines(
-                    result,
-                    start..end,
-                    &rejects[first_reject..rejects_before(end)],
-                )
-            })
-            .collect::<Result<_, _>>()
-            .map_err(|e| report_error(path, e))?;
-        for bytes in slices {
-            std::io::Write::write_all(&mut file, &bytes).map_err(io_error)?;
-        }
-    }
-    std::io::Write::flush(&mut file).map_err(io_error)
+    let writer = csv_writer(path, &header, false)?;
+    write_csv_in_batches(path, writer, records.len(), |range| {
+        let first_reject = match range.start {
+            0 => 0,
+            start => rejects_before(start),
+        };
+        let last_reject = rejects_before(range.end);
+        links_lines(result, range, &rejects[first_reject..last_reject])
+    })
 }
 
 /// The lines of records `range` and of `rejects`, merged in (file, row) order.
@@ -159,12 +140,10 @@ fn links_lines(
             (None, None) => None,
         }
     });
-    let mut lines = csv::Writer::from_writer(Vec::new());
-    for (row, key, evidence) in rows {
-        let file = result.file_name(row.file);
-        lines.write_record([file, &row.row.to_string(), &key, &evidence])?;
-    }
-    lines.into_inner().map_err(|e| e.into_error().into())
+    csv_lines(rows.map(|(row, key, evidence)| {
+        let file = result.file_name(row.file).to_string();
+        [file, row.row.to_string(), key, evidence]
+    }))
 }
 
 fn reject_line(reject: &crate::model::Reject) -> (crate::model::RowRef, String, String) {
@@ -178,7 +157,8 @@ fn reject_line(reject: &crate::model::Reject) -> (crate::model::RowRef, String, 
 /// Candidate links for a person to decide: the most probable pair between two persons that
 /// was not linked but reached the review threshold, with what agrees and why it was not linked.
 pub fn write_review(path: &Path, result: &RunResult) -> Result<(), ReportError> {
-    let rows = result.linkage.review.iter().map(|pair| {
+    let review = &result.linkage.review;
+    let row = |pair: &PairOutcome| {
         let (a, b) = (pair.a as usize, pair.b as usize);
         let (ra, rb) = (&result.records[a].row, &result.records[b].row);
         [
@@ -191,7 +171,7 @@ pub fn write_review(path: &Path, result: &RunResult) -> Result<(), ReportError> 
             result.person_key(a),
             result.person_key(b),
         ]
-    });
+    };
     let header = [
         "source_file",
         "source_row",
@@ -202,7 +182,10 @@ pub fn write_review(path: &Path, result: &RunResult) -> Result<(), ReportError> 
         "source_person_key",
         "candidate_person_key",
     ];
-    write_csv_rows(path, csv_writer(path, &header, false)?, rows)
+    let writer = csv_writer(path, &header, false)?;
+    write_csv_in_batches(path, writer, review.len(), |range| {
+        csv_lines(review[range].iter().map(row))
+    })
 }
 
 pub fn write_rejects(path: &Path, result: &RunResult) -> Result<(), ReportError> {

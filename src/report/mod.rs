@@ -131,20 +131,37 @@ fn write_into(result: &RunResult, dir: &Path) -> Result<(), ReportError> {
     let rows = gap_rows(result);
     let morning = morning::morning_data(result);
     // The files are independent: written side by side, the county lists among them.
-    type Write<'a> = &'a (dyn Fn() -> Result<(), ReportError> + Sync);
+    type Write<'a> = (
+        &'a str,
+        &'a (dyn Fn(&Path) -> Result<(), ReportError> + Sync),
+    );
     let writes: [Write; 10] = [
-        &|| gap_list::write_gaps_csv(&dir.join("gaps.csv"), &rows),
-        &|| gap_list::write_county_lists(&dir.join("counties"), result, &rows),
-        &|| files::write_summary(&dir.join("summary.csv"), result, &morning.counties),
-        &|| files::write_links(&dir.join("links.csv"), result),
-        &|| files::write_review(&dir.join("review.csv"), result),
-        &|| write_text(&dir.join("model.json"), &result.linkage.model.to_json()),
-        &|| files::write_rejects(&dir.join("rejects.csv"), result),
-        &|| files::write_quality(&dir.join("quality.csv"), result),
-        &|| write_report_json(&dir.join("report.json"), &morning),
-        &|| write_text(&dir.join("report.html"), &html::render(&morning, None)),
+        ("gaps.csv", &|path| gap_list::write_gaps_csv(path, &rows)),
+        ("counties", &|path| {
+            gap_list::write_county_lists(path, result, &rows)
+        }),
+        ("summary.csv", &|path| {
+            files::write_summary(path, result, &morning.counties)
+        }),
+        ("links.csv", &|path| files::write_links(path, result)),
+        ("review.csv", &|path| files::write_review(path, result)),
+        ("model.json", &|path| {
+            write_text(path, &result.linkage.model.to_json())
+        }),
+        ("rejects.csv", &|path| files::write_rejects(path, result)),
+        ("quality.csv", &|path| files::write_quality(path, result)),
+        ("report.json", &|path| write_report_json(path, &morning)),
+        ("report.html", &|path| {
+            write_text(path, &html::render(&morning, None))
+        }),
     ];
-    writes.par_iter().try_for_each(|write| write())?;
+    writes.par_iter().try_for_each(|(name, write)| {
+        let started = std::time::Instant::now();
+        write(&dir.join(name))?;
+        let seconds = started.elapsed().as_secs_f64();
+        tracing::debug!(output = name, seconds, "output written");
+        Ok(())
+    })?;
     manifest::write_manifest(&dir.join("run.json"), result)
 }
 
@@ -262,6 +279,48 @@ pub fn csv_writer(
         .write_record(header)
         .map_err(|e| report_error(path, e))?;
     Ok(writer)
+}
+
+/// Writes the CSV lines of `count` items after `writer`'s header: formatted a slice of items at
+/// a time on every core (`lines` gives a range's bytes; it is called at least once, for a file
+/// whose lines are not all items'), written in order, so memory holds one batch of lines, not
+/// the file.
+pub fn write_csv_in_batches(
+    path: &Path,
+    writer: csv::Writer<std::fs::File>,
+    count: usize,
+    lines: impl Fn(std::ops::Range<usize>) -> Result<Vec<u8>, csv::Error> + Sync,
+) -> Result<(), ReportError> {
+    const BATCH: usize = 1 << 18;
+    const SLICE: usize = 1 << 12;
+    let io_error = |e: std::io::Error| report_error(path, e);
+    let header_written = writer.into_inner().map_err(|e| io_error(e.into_error()))?;
+    let mut file = std::io::BufWriter::new(header_written);
+    let starts: Vec<usize> = (0..count.max(1)).step_by(SLICE).collect();
+    for batch in starts.chunks(BATCH / SLICE) {
+        let slices: Vec<Vec<u8>> = batch
+            .par_iter()
+            .map(|&start| lines(start..(start + SLICE).min(count)))
+            .collect::<Result<_, _>>()
+            .map_err(|e| report_error(path, e))?;
+        for bytes in slices {
+            std::io::Write::write_all(&mut file, &bytes).map_err(io_error)?;
+        }
+    }
+    std::io::Write::flush(&mut file).map_err(io_error)
+}
+
+/// The bytes of CSV records.
+pub fn csv_lines<R>(rows: impl IntoIterator<Item = R>) -> Result<Vec<u8>, csv::Error>
+where
+    R: IntoIterator,
+    R::Item: AsRef<[u8]>,
+{
+    let mut lines = csv::Writer::from_writer(Vec::new());
+    for row in rows {
+        lines.write_record(row)?;
+    }
+    lines.into_inner().map_err(|e| e.into_error().into())
 }
 
 /// Writes rows and flushes, naming the file on failure.
