@@ -41,12 +41,10 @@ impl<'a> Clusters<'a> {
     pub fn new(table: &'a LinkTable, exclusive: Option<usize>) -> Clusters<'a> {
         let rows = table.len() as u32;
         // Built in parallel: for a province, each is over a hundred megabytes of fresh memory.
-        let id_row = match exclusive {
-            Some(f) => table
-                .ids(f)
-                .par_iter()
-                .enumerate()
-                .map(|(r, id)| if id.is_valid() { r as u32 } else { NONE })
+        let id_row = match exclusive.and_then(|f| table.ids(f)) {
+            Some(ids) => (0..rows)
+                .into_par_iter()
+                .map(|r| if ids[r as usize].is_valid() { r } else { NONE })
                 .collect(),
             None => vec![NONE; rows as usize],
         };
@@ -95,12 +93,11 @@ impl<'a> Clusters<'a> {
 
     /// Whether two clusters (roots) may be one person.
     pub fn feasible(&self, a: u32, b: u32) -> bool {
-        if let (Some(f), false, false) = (
-            self.exclusive,
+        if let (Some(ids), false, false) = (
+            self.exclusive.and_then(|f| self.table.ids(f)),
             self.id_row[a as usize] == NONE,
             self.id_row[b as usize] == NONE,
         ) {
-            let ids = self.table.ids(f);
             if ids[self.id_row[a as usize] as usize].digits()
                 != ids[self.id_row[b as usize] as usize].digits()
             {
@@ -272,10 +269,11 @@ pub fn decide(
             }
         }
     }
-    let roots: Vec<u32> = (0..anchored.len() as u32)
-        .map(|r| clusters.find(r))
-        .collect();
     let clusters = &*clusters;
+    let roots: Vec<u32> = (0..anchored.len() as u32)
+        .into_par_iter()
+        .map(|r| clusters.root(r))
+        .collect();
     let pairs = candidates
         .par_iter()
         .zip(&competing)

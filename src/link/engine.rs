@@ -118,9 +118,7 @@ pub fn link(mut request: LinkRequest) -> Result<LinkOutcome, String> {
     };
     let mut clock = Instant::now();
     let mut lap = |counts: &mut LinkCounts, phase: &str| {
-        let seconds = clock.elapsed().as_secs_f64();
-        let (rss_mib, peak_mib) = crate::progress::memory_mib();
-        tracing::debug!(phase, seconds, rss_mib, peak_mib, "link phase done");
+        let seconds = log_phase(phase, clock);
         counts.seconds.push((phase.to_string(), seconds));
         clock = Instant::now();
     };
@@ -237,14 +235,21 @@ pub fn link(mut request: LinkRequest) -> Result<LinkOutcome, String> {
     })
 }
 
+/// Logs a phase of the link stage begun at `started` (with the memory held then); returns its
+/// seconds.
+pub(super) fn log_phase(phase: &str, started: Instant) -> f64 {
+    let seconds = started.elapsed().as_secs_f64();
+    let (rss_mib, peak_mib) = crate::progress::memory_mib();
+    tracing::debug!(phase, seconds, rss_mib, peak_mib, "link phase done");
+    seconds
+}
+
 /// Rows with a valid exclusive ID that is their own.
 fn anchored_rows(table: &LinkTable, settings: &LinkSettings, suspect: &[bool]) -> Vec<bool> {
-    match settings.exclusive_id {
-        Some(f) => table
-            .ids(f)
-            .par_iter()
-            .zip(suspect)
-            .map(|(id, s)| id.is_valid() && !s)
+    match settings.exclusive_id.and_then(|f| table.ids(f)) {
+        Some(ids) => (0..table.len())
+            .into_par_iter()
+            .map(|r| ids[r].is_valid() && !suspect[r])
             .collect(),
         None => vec![false; table.len()],
     }
@@ -297,7 +302,7 @@ fn find_anchors(request: &LinkRequest, keep_all: bool) -> Anchors {
     let (table, settings) = (request.table, request.settings);
     let mut suspect = vec![false; table.len()];
     let mut placeholder = vec![false; table.len()];
-    let Some(feature) = settings.exclusive_id else {
+    let Some(ids) = settings.exclusive_id.and_then(|f| table.ids(f)) else {
         return Anchors {
             suspect,
             placeholder,
@@ -306,7 +311,6 @@ fn find_anchors(request: &LinkRequest, keep_all: bool) -> Anchors {
             pairs: Vec::new(),
         };
     };
-    let ids = table.ids(feature);
     let keys = blocking::sorted_keys(table.len(), |r| {
         ids[r]
             .is_whole()

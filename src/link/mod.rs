@@ -24,6 +24,8 @@ pub mod records;
 pub mod table;
 pub mod training;
 
+use std::time::Instant;
+
 use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 
@@ -529,7 +531,9 @@ pub fn link(
     settings: &Settings,
     model: Option<Model>,
 ) -> Result<Linkage, String> {
+    let started = Instant::now();
     let table = records::table(records, settings);
+    engine::log_phase("table", started);
     let outcome = engine::link(LinkRequest {
         table: &table,
         settings: &settings.link,
@@ -537,6 +541,7 @@ pub fn link(
         model,
         keep_anchor_pairs: false,
     })?;
+    let started = Instant::now();
     let clusters = outcome.clusters;
     let keys = (0..clusters.len())
         .into_par_iter()
@@ -553,6 +558,8 @@ pub fn link(
                 .push(k);
         }
     }
+    engine::log_phase("persons", started);
+    let started = Instant::now();
     let scorer = Scorer::new(
         &Comparer {
             table: &table,
@@ -562,6 +569,7 @@ pub fn link(
         &outcome.model,
         &person_of,
     );
+    engine::log_phase("final frequencies", started);
     Ok(Linkage {
         person_of,
         members,

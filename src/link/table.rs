@@ -183,11 +183,64 @@ fn surname_reading(c: char) -> Option<&'static str> {
 
 #[derive(Debug)]
 pub enum Column {
-    Id(Vec<IdValue>),
+    Id(IdColumn),
     Name(NameColumn),
     Date(DateColumn),
     /// Text and county codes, interned.
     Words(WordColumn),
+}
+
+/// An ID column. Where most rows have no ID of the field (a household head's ID is civil
+/// affairs' alone), each row keeps its number among the IDs present: 4 bytes a row, not an
+/// ID's 20.
+#[derive(Debug)]
+pub enum IdColumn {
+    Dense(Vec<IdValue>),
+    Sparse {
+        /// Per row: its ID's index in `present`; 0, a missing ID, for a row without one.
+        of_row: Vec<u32>,
+        present: Vec<IdValue>,
+    },
+}
+
+impl IdColumn {
+    /// Room for `rows` rows, of which `filled` may hold an ID: sparse when under half do.
+    fn with_capacity(rows: usize, filled: usize) -> IdColumn {
+        match filled < rows / 2 {
+            true => IdColumn::Sparse {
+                of_row: Vec::with_capacity(rows),
+                present: vec![IdValue::MISSING],
+            },
+            false => IdColumn::Dense(Vec::with_capacity(rows)),
+        }
+    }
+
+    fn push(&mut self, id: IdValue) {
+        match self {
+            IdColumn::Dense(ids) => ids.push(id),
+            IdColumn::Sparse { of_row, present } => {
+                let at = match id.state {
+                    IdState::Missing => 0,
+                    _ => {
+                        present.push(id);
+                        present.len() - 1
+                    }
+                };
+                of_row.push(at as u32);
+            }
+        }
+    }
+}
+
+impl std::ops::Index<usize> for IdColumn {
+    type Output = IdValue;
+
+    fn index(&self, row: usize) -> &IdValue {
+        match self {
+            IdColumn::Dense(ids) => &ids[row],
+            IdColumn::Sparse { of_row, present } => &present[of_row[row] as usize],
+        }
+    }
 }
 
 #[derive(Debug, Default)]
@@ -262,10 +315,11 @@ impl LinkTable {
         self.side.is_empty()
     }
 
-    pub fn ids(&self, feature: usize) -> &[IdValue] {
+    /// The ID column of `feature` (`None` for a feature of another kind).
+    pub fn ids(&self, feature: usize) -> Option<&IdColumn> {
         match &self.columns[feature] {
-            Column::Id(values) => values,
-            _ => &[],
+            Column::Id(ids) => Some(ids),
+            _ => None,
         }
     }
 
@@ -320,10 +374,10 @@ const UNSEEN: u32 = u32::MAX;
 
 impl ColumnBuilder {
     /// A builder for about `rows` values (room reserved at once, so the column never copies
-    /// itself as it grows).
-    pub fn new(feature: &Feature, rows: usize) -> ColumnBuilder {
+    /// itself as it grows), of which `filled` may be other than missing.
+    pub fn new(feature: &Feature, rows: usize, filled: usize) -> ColumnBuilder {
         let column = match feature.kind {
-            FeatureKind::Id => Column::Id(Vec::with_capacity(rows)),
+            FeatureKind::Id => Column::Id(IdColumn::with_capacity(rows, filled)),
             FeatureKind::Name => Column::Name(NameColumn {
                 values: Vec::with_capacity(rows),
                 traditional: Vec::with_capacity(rows),
@@ -462,7 +516,7 @@ impl TableBuilder {
             origins: Origins::default(),
             columns: features
                 .iter()
-                .map(|f| ColumnBuilder::new(f, rows))
+                .map(|f| ColumnBuilder::new(f, rows, rows))
                 .collect(),
         }
     }
@@ -555,7 +609,7 @@ mod tests {
             const TEXTS: [&str; 6] = ["", "王小明", "李四", "王小明 ", "张三", "在读"];
             let feature = Feature { name: "f".into(), kind };
             let (mut by_text, mut by_number) =
-                (ColumnBuilder::new(&feature, rows.len()), ColumnBuilder::new(&feature, rows.len()));
+                (ColumnBuilder::new(&feature, rows.len(), rows.len()), ColumnBuilder::new(&feature, rows.len(), rows.len()));
             for &(word, flag, known) in &rows {
                 let value = match kind {
                     FeatureKind::Name => Value::Name(TEXTS[word], flag),
@@ -586,6 +640,33 @@ mod tests {
         let pinyin = NameEntry::new("王yan");
         assert_eq!(pinyin.syllables, vec!["王", "yan"]);
         assert_eq!(pinyin.sound, NameEntry::new("王䶮").sound);
+    }
+
+    proptest! {
+        /// A sparse ID column reads every row as a dense one holds it.
+        #[test]
+        fn sparse_ids_read_as_dense(ids in prop::collection::vec(prop::option::of("[0-9]{6,18}"), 0..40)) {
+            let values: Vec<IdValue> = ids
+                .iter()
+                .map(|id| match id {
+                    Some(text) if text.len() == 18 => IdNumber::Valid(text.clone().into()),
+                    Some(text) => IdNumber::Damaged { prefix: text.clone().into() },
+                    None => IdNumber::Missing,
+                })
+                .map(|id| IdValue::new(&id, false))
+                .collect();
+            let (mut dense, mut sparse) = (IdColumn::with_capacity(40, 40), IdColumn::with_capacity(40, 0));
+            assert!(matches!(dense, IdColumn::Dense(_)));
+            assert!(matches!(sparse, IdColumn::Sparse { .. }));
+            for value in &values {
+                dense.push(*value);
+                sparse.push(*value);
+            }
+            for (row, value) in values.iter().enumerate() {
+                prop_assert_eq!(&dense[row], value);
+                prop_assert_eq!(&sparse[row], value);
+            }
+        }
     }
 
     #[test]

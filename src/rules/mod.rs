@@ -87,12 +87,14 @@ pub fn evaluate(
         .par_iter()
         .map(|r| context.is_active(r))
         .collect();
-    let mut active_rows = Tally::default();
-    for (record, _) in records.iter().zip(&active).filter(|(_, a)| **a) {
-        *active_rows
-            .entry((record.source, county_code(record)))
-            .or_insert(0) += 1;
-    }
+    let active_rows = tally(
+        records
+            .as_slice()
+            .par_iter()
+            .zip(&active)
+            .filter(|(_, a)| **a)
+            .map(|(record, _)| (record.source, county_code(record))),
+    );
     let persons = (0..linkage.persons())
         .into_par_iter()
         .map(|p| context.person_facts(p))
@@ -117,10 +119,12 @@ pub fn evaluate(
             .flat_map(|run| run.clone().into_par_iter())
             .filter(|&i| context.all_hold(&rule.when, i as usize))
             .collect();
-        for &subject in &subjects_of_rule {
-            let county = county_code(&records[subject as usize]);
-            *subjects.entry((rule_index, county)).or_insert(0) += 1;
-        }
+        let counted = tally(
+            subjects_of_rule
+                .par_iter()
+                .map(|&subject| (rule_index, county_code(&records[subject as usize]))),
+        );
+        add_counts(&mut subjects, counted);
         let found: Vec<Gap> = subjects_of_rule
             .par_iter()
             .filter_map(|&i| context.check(rule_index, rule, i as usize))
@@ -162,6 +166,26 @@ fn add_nearest_non_matches(settings: &Settings, linkage: &Linkage, gaps: &mut [G
 
 /// Counts per (rule or source, county code), as they are counted.
 type Tally = FastMap<(usize, &'static str), u64>;
+
+/// Counts of each (rule or source, county code) that `items` yields, counted on every core.
+fn tally(items: impl ParallelIterator<Item = (usize, &'static str)>) -> Tally {
+    items
+        .fold(Tally::default, |mut counts, key| {
+            *counts.entry(key).or_insert(0) += 1;
+            counts
+        })
+        .reduce(Tally::default, |mut all, part| {
+            add_counts(&mut all, part);
+            all
+        })
+}
+
+#[expect(clippy::iter_over_hash_type, reason = "sums, the same in any order")]
+fn add_counts(all: &mut Tally, part: Tally) {
+    for (key, n) in part {
+        *all.entry(key).or_insert(0) += n;
+    }
+}
 
 fn by_county(tally: Tally) -> BTreeMap<(usize, String), u64> {
     tally
