@@ -22,7 +22,7 @@ use crate::model::{
     Words,
 };
 use id_number::{IdNumber, ParsedId};
-use region::{CountyProblem, Regions};
+use region::{County, CountyProblem, Regions};
 pub use text::{clean_header, clean_word, glob_matches};
 
 /// What a totals row at the foot of a sheet says where a name would be.
@@ -210,10 +210,9 @@ impl NormalizedChunk {
             }
             for outcome in done {
                 match outcome {
-                    Ok((mut record, values)) => {
+                    Ok((mut record, mut values)) => {
                         record.name = record.name.renumbered(&map);
-                        let values: Vec<Value> =
-                            values.into_iter().map(|v| v.renumbered(&map)).collect();
+                        values.iter_mut().for_each(|v| *v = v.renumbered(&map));
                         all.records.push(record, &values);
                     }
                     Err(reject) => all.rejects.push(reject),
@@ -303,8 +302,11 @@ fn normalize_row(
     let words = &mut cells.words;
     fill_from_certificate(source, &mut values, &derived, words);
     let (mut id, mut id_source, id_legacy) = choose_id(&ids, defects);
-    if let Some(head) = own_household_head(source, &values, words).filter(|_| id.valid().is_none())
-    {
+    let head = match id.valid() {
+        Some(_) => None,
+        None => own_household_head(source, &values, words),
+    };
+    if let Some(head) = head {
         defects.extend(
             source
                 .field("household_head_id")
@@ -315,7 +317,7 @@ fn normalize_row(
     if name.is_empty() && id == IdNumber::Missing {
         return Err("no_identity");
     }
-    if SUMMARY_ROW_NAMES.contains(&name.text.as_str()) && id == IdNumber::Missing {
+    if id == IdNumber::Missing && SUMMARY_ROW_NAMES.contains(&name.text.as_str()) {
         return Err("summary_row");
     }
     let birth_date = match &id {
@@ -326,7 +328,7 @@ fn normalize_row(
         _ => None,
     }
     .or_else(|| source.field("birth_date").and_then(|f| values[f].date()));
-    let county = resolve_county(source, data, &id, regions, defects);
+    let county = resolve_county(source, data, &id, (regions, &mut cells.counties), defects);
     let record = Record {
         row,
         source: source_id,
@@ -420,6 +422,42 @@ fn fill_from_certificate(
 struct SeenCells {
     words: Words,
     seen: Vec<FastMap<Box<str>, Value>>,
+    /// For the county code column and the county column.
+    counties: [LastCounty; 2],
+}
+
+/// The county cell of a column resolved last: a file's rows of one county come together, so
+/// most rows resolve the cell of the row before them again.
+#[derive(Default)]
+struct LastCounty {
+    cell: String,
+    /// The ID region it was resolved with, when the cell named several counties (the region
+    /// may have chosen one); `None` when any region gives the same answer.
+    tie_region: Option<Option<String>>,
+    found: Option<Result<&'static County, CountyProblem>>,
+}
+
+impl LastCounty {
+    fn resolve(
+        &mut self,
+        regions: &'static Regions,
+        cell: &str,
+        id_region: Option<&str>,
+    ) -> Result<&'static County, CountyProblem> {
+        let same_region = match &self.tie_region {
+            None => true,
+            Some(region) => region.as_deref() == id_region,
+        };
+        if let Some(found) = self.found.filter(|_| same_region && self.cell == cell) {
+            return found;
+        }
+        let (found, tie) = regions.resolve_noting_ties(cell, id_region);
+        self.cell.clear();
+        self.cell.push_str(cell);
+        self.tie_region = tie.then(|| id_region.map(str::to_string));
+        self.found = Some(found);
+        found
+    }
 }
 
 const SEEN_PER_FIELD: usize = 64;
@@ -450,7 +488,7 @@ fn resolve_county(
     source: &Source,
     data: &DataRow,
     id: &IdNumber,
-    regions: &'static Regions,
+    (regions, memos): (&'static Regions, &mut [LastCounty; 2]),
     defects: &mut Vec<(usize, &'static str)>,
 ) -> Option<&'static region::County> {
     let id_region = match id {
@@ -458,14 +496,17 @@ fn resolve_county(
         IdNumber::Damaged { prefix } if prefix.len() >= 6 => Some(&prefix[..6]),
         _ => None,
     };
-    for kind in [FieldKind::CountyCode, FieldKind::County] {
+    for (kind, last) in [FieldKind::CountyCode, FieldKind::County]
+        .into_iter()
+        .zip(memos)
+    {
         let Some(field) = source.field_of_kind(kind) else {
             continue;
         };
         if data.cells[field].text.trim().is_empty() {
             continue;
         }
-        match regions.resolve(&data.cells[field].text, id_region) {
+        match last.resolve(regions, &data.cells[field].text, id_region) {
             Ok(county) => return Some(county),
             Err(CountyProblem::Unknown) => defects.push((field, "county_unknown")),
             Err(CountyProblem::Ambiguous) => defects.push((field, "county_ambiguous")),
@@ -575,6 +616,28 @@ mod tests {
                 proptest::prop_assert_eq!(value.date(), expected.date());
                 proptest::prop_assert_eq!(matches!(value, Value::Unparsed(_)), matches!(expected, Value::Unparsed(_)));
                 proptest::prop_assert_eq!(as_text(value, &seen.words), as_text(expected, &fresh));
+            }
+        }
+    }
+
+    proptest::proptest! {
+        /// The remembered county is the cell resolved afresh, for names that several counties
+        /// share too (where the ID's region chooses).
+        #[test]
+        fn the_last_county_is_resolved_as_new(
+            cells in proptest::collection::vec((0..6usize, 0..4usize), 0..60)
+        ) {
+            const CELLS: [&str; 6] = ["420682", "老河口市", "鼓楼区", "南京市鼓楼区", "不存在县", ""];
+            const REGIONS: [Option<&str>; 4] = [None, Some("350102"), Some("320106"), Some("420682")];
+            let regions = Regions::bundled();
+            let mut last = LastCounty::default();
+            for (cell, region) in cells {
+                let (cell, region) = (CELLS[cell], REGIONS[region]);
+                let code = |found: Result<&County, CountyProblem>| found.map(|c| c.code.clone());
+                proptest::prop_assert_eq!(
+                    code(last.resolve(regions, cell, region)),
+                    code(regions.resolve(cell, region))
+                );
             }
         }
     }

@@ -140,17 +140,30 @@ impl Regions {
     /// Resolves a county cell: a code, a name, or both. `id_region` (the ID's first six
     /// digits) only breaks ties between counties that share a name.
     pub fn resolve(&self, cell: &str, id_region: Option<&str>) -> Result<&County, CountyProblem> {
+        self.resolve_noting_ties(cell, id_region).0
+    }
+
+    /// `resolve`, and whether the cell named several counties (then `id_region` may have
+    /// chosen; otherwise any region gives the same answer).
+    pub fn resolve_noting_ties(
+        &self,
+        cell: &str,
+        id_region: Option<&str>,
+    ) -> (Result<&County, CountyProblem>, bool) {
         let text = clean_word(cell);
         let digits: String = text.chars().take_while(char::is_ascii_digit).collect();
         if digits.len() == 6 || digits.len() == 9 || digits.len() == 12 {
-            return self.by_code(&digits[..6]).ok_or(CountyProblem::Unknown);
+            return (
+                self.by_code(&digits[..6]).ok_or(CountyProblem::Unknown),
+                false,
+            );
         }
         let name_part = &text[digits.len()..];
         let candidates = self.name_candidates(name_part);
         match candidates.as_slice() {
-            [] => Err(CountyProblem::Unknown),
-            [one] => Ok(&self.counties[*one]),
-            many => self.disambiguate(many, name_part, id_region),
+            [] => (Err(CountyProblem::Unknown), false),
+            [one] => (Ok(&self.counties[*one]), false),
+            many => (self.disambiguate(many, name_part, id_region), true),
         }
     }
 
