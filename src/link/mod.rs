@@ -24,6 +24,7 @@ pub mod records;
 pub mod table;
 pub mod training;
 
+use std::borrow::Cow;
 use std::time::Instant;
 
 use rayon::prelude::*;
@@ -109,16 +110,31 @@ impl PersonKey {
     }
 }
 
-impl std::fmt::Display for PersonKey {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        // One write of the 17 characters: the report writes a key for every row.
+impl PersonKey {
+    /// The key's 17 characters, made without allocating: the report writes one for every row.
+    pub fn text(&self) -> KeyText {
         const HEX: &[u8; 16] = b"0123456789abcdef";
         let mut text = [self.kind; 17];
         for (k, b) in self.hash.iter().enumerate() {
             text[1 + 2 * k] = HEX[usize::from(b >> 4)];
             text[2 + 2 * k] = HEX[usize::from(b & 15)];
         }
-        f.write_str(std::str::from_utf8(&text).map_err(|_| std::fmt::Error)?)
+        KeyText(text)
+    }
+}
+
+/// A person key as text (ASCII: a letter and sixteen hex digits).
+pub struct KeyText([u8; 17]);
+
+impl KeyText {
+    pub fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.0).unwrap_or_default()
+    }
+}
+
+impl std::fmt::Display for PersonKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.text().as_str())
     }
 }
 
@@ -171,18 +187,18 @@ impl Linkage {
 
     /// How record `index` came to its person (`id`, `certificate`, `probable:0.982`,
     /// `unlinked:missing`, `unlinked:id_of_another_person`, `unlinked:id_placeholder`…).
-    pub fn evidence(&self, index: usize, record: &Record) -> String {
+    pub fn evidence(&self, index: usize, record: &Record) -> Cow<'static, str> {
         let doubt = self.id_doubt(index);
         match self.joined[index] {
-            Joined::Anchor => record.id_source.code().to_string(),
+            Joined::Anchor => record.id_source.code().into(),
             Joined::Probable(p) => match doubt {
-                Some(doubt) => format!("probable:{p:.3};{}", doubt.code()),
-                None => format!("probable:{p:.3}"),
+                Some(doubt) => format!("probable:{p:.3};{}", doubt.code()).into(),
+                None => format!("probable:{p:.3}").into(),
             },
             Joined::Alone => match (doubt, record.id_source) {
-                (Some(doubt), _) => format!("unlinked:{}", doubt.code()),
-                (None, IdSource::None) => format!("unlinked:{}", record.id.state()),
-                (None, source) => source.code().to_string(),
+                (Some(doubt), _) => format!("unlinked:{}", doubt.code()).into(),
+                (None, IdSource::None) => format!("unlinked:{}", record.id.state()).into(),
+                (None, source) => source.code().into(),
             },
         }
     }

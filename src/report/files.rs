@@ -6,6 +6,7 @@ use std::path::Path;
 
 use super::{csv_lines, csv_writer, write_csv_in_batches, write_csv_rows, ReportError, RunResult};
 use crate::link::engine::PairOutcome;
+use crate::model::RowRef;
 
 /// Rule x county: subject rows, gaps and the share covered, zeros included for every county
 /// that appears in any input row (`counties_seen`, code -> name).
@@ -115,43 +116,44 @@ pub fn write_links(path: &Path, result: &RunResult) -> Result<(), ReportError> {
     })
 }
 
-/// The lines of records `range` and of `rejects`, merged in (file, row) order.
+/// The lines of records `range` and of `rejects`, merged in (file, row) order, written field by
+/// field: a province has tens of millions, and a line allocates only for a probable link.
 fn links_lines(
     result: &RunResult,
     range: std::ops::Range<usize>,
     rejects: &[&crate::model::Reject],
 ) -> Result<Vec<u8>, csv::Error> {
+    let mut lines = csv::Writer::from_writer(Vec::new());
+    let mut line = |row: RowRef, key: &str, evidence: &str| -> Result<(), csv::Error> {
+        let mut number = [0u8; 10];
+        lines.write_field(result.file_name(row.file))?;
+        lines.write_field(decimal(row.row, &mut number))?;
+        lines.write_field(key)?;
+        lines.write_field(evidence)?;
+        lines.write_record(None::<&[u8]>)
+    };
     let mut rejects = rejects.iter().peekable();
-    let mut records = range.map(|i| (i, &result.records[i])).peekable();
-    let rows = std::iter::from_fn(|| {
-        let next_reject = rejects.peek().map(|r| r.row);
-        match (records.peek(), next_reject) {
-            (Some((_, record)), Some(row)) if row < record.row => {
-                rejects.next().map(|r| reject_line(r))
-            }
-            (Some(_), _) => records.next().map(|(i, record)| {
-                (
-                    record.row,
-                    result.person_key(i),
-                    result.linkage.evidence(i, record),
-                )
-            }),
-            (None, Some(_)) => rejects.next().map(|r| reject_line(r)),
-            (None, None) => None,
+    for i in range {
+        let record = &result.records[i];
+        while let Some(reject) = rejects.next_if(|r| r.row < record.row) {
+            line(reject.row, "", &format!("rejected:{}", reject.reason))?;
         }
-    });
-    csv_lines(rows.map(|(row, key, evidence)| {
-        let file = result.file_name(row.file).to_string();
-        [file, row.row.to_string(), key, evidence]
-    }))
+        let evidence = result.linkage.evidence(i, record);
+        result.show_person_key(i, |key| line(record.row, key, &evidence))?;
+    }
+    for reject in rejects {
+        line(reject.row, "", &format!("rejected:{}", reject.reason))?;
+    }
+    lines.into_inner().map_err(|e| e.into_error().into())
 }
 
-fn reject_line(reject: &crate::model::Reject) -> (crate::model::RowRef, String, String) {
-    (
-        reject.row,
-        String::new(),
-        format!("rejected:{}", reject.reason),
-    )
+/// `n` in decimal, written into `buffer`.
+fn decimal(n: u32, buffer: &mut [u8; 10]) -> &[u8] {
+    let mut rest = &mut buffer[..];
+    // Ten digits hold any u32.
+    let _ = std::io::Write::write_fmt(&mut rest, format_args!("{n}"));
+    let written = 10 - rest.len();
+    &buffer[..written]
 }
 
 /// Candidate links for a person to decide: the most probable pair between two persons that

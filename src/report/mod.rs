@@ -57,10 +57,16 @@ impl RunResult<'_> {
 
     /// The stable key of record `index`'s person: the ledger's, where it keeps an older key.
     pub fn person_key(&self, index: usize) -> String {
-        let key = self.linkage.key_of(index).to_string();
-        match self.ledger.and_then(|l| l.person_keys.get(&key)) {
-            Some(kept) => kept.clone(),
-            None => key,
+        self.show_person_key(index, str::to_string)
+    }
+
+    /// `person_key`, handed to `show` without allocating (`links.csv` has one a row).
+    pub fn show_person_key<R>(&self, index: usize, show: impl FnOnce(&str) -> R) -> R {
+        let text = self.linkage.key_of(index).text();
+        let key = text.as_str();
+        match self.ledger.and_then(|l| l.person_keys.get(key)) {
+            Some(kept) => show(kept),
+            None => show(key),
         }
     }
 }
