@@ -7,9 +7,12 @@
 # seconds and the peak RSS when it ended, then the run's accuracy against the world's truth
 # (`recon eval`, after the timing). Ends with each size over the first: rows, wall time, peak
 # memory. Sizes are registry persons; a world has about 29 data rows per registry person.
+# Each size is run REPEATS times (default 1) and its median run reported; the first size, which
+# every ratio divides by, at least three times (a lone first run was often the slowest).
 #
 #     bash bench/run.sh                              # SIZES="100000 300000 1000000"
 #     SIZES="20000 100000" bash bench/run.sh
+#     REPEATS=3 bash bench/run.sh                    # the median of three runs of every size
 #     SAME_LISTS=1 bash bench/run.sh                 # also rerun the largest world 4,096 rows at
 #                                                    # a time and compare the gap lists
 #
@@ -29,18 +32,31 @@ echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB, $(grep 
 summary=$work/summary.tsv
 : >"$summary"
 last=""
+first_size=${sizes%% *}
 for n in $sizes; do
   world="$work/world_$n"
   rm -rf "$world"
   $bin synth --persons "$n" --seed 1 --noise realistic --out "$world" >/dev/null
   bytes=$(du -sb "$world/data" | cut -f1)
   floor_s=$($floor "$world/data" | awk '{print $4}')
-  /usr/bin/time -f '%e %M' -o "$world/time" \
-    $bin --log-format json run --as-of 2020-06-30 --out "$world/out" "$world/data" 2>"$world/log.jsonl" >/dev/null
+  repeats=${REPEATS:-1}
+  [ "$n" != "$first_size" ] || [ "$repeats" -ge 3 ] || repeats=3
+  for r in $(seq "$repeats"); do
+    /usr/bin/time -f '%e %M' -o "$world/time_$r" \
+      $bin --log-format json run --as-of 2020-06-30 --out "$world/out_$r" "$world/data" 2>"$world/log_$r.jsonl" >/dev/null
+  done
+  # The median run (by wall time) becomes out/, time and log.jsonl; the others are removed.
+  median=$(for r in $(seq "$repeats"); do echo "$(cut -d' ' -f1 "$world/time_$r") $r"; done | sort -n | awk '{r[NR] = $2} END {print r[int((NR + 1) / 2)]}')
+  walls=$(for r in $(seq "$repeats"); do cut -d' ' -f1 "$world/time_$r"; done | paste -sd/ | sed 's|/| / |g')
+  mv "$world/out_$median" "$world/out"
+  mv "$world/time_$median" "$world/time"
+  mv "$world/log_$median.jsonl" "$world/log.jsonl"
+  rm -rf "$world"/out_* "$world"/time_* "$world"/log_*.jsonl
   $bin eval --truth "$world/truth" --json "$world/eval.json" "$world/out" >/dev/null
-  python3 - "$world" "$n" "$bytes" "$floor_s" "$summary" <<'PY'
+  python3 - "$world" "$n" "$bytes" "$floor_s" "$summary" "$repeats" "$walls" <<'PY'
 import json, sys
 world, n, data_bytes, floor, summary = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4]), sys.argv[5]
+repeats, walls = int(sys.argv[6]), sys.argv[7]
 wall, kb = open(f"{world}/time").read().split()
 wall, peak = float(wall), int(kb) / 1024
 run = json.load(open(f"{world}/out/run.json"))
@@ -60,6 +76,8 @@ print(f"{n:,} persons: {rows:,} rows, {data_bytes / 1e6:,.0f} MB of CSV/XLSX")
 print(f"  read floor  {floor:8.1f} s")
 print(f"  recon run   {wall:8.1f} s   peak {peak:,.0f} MiB   {rows / wall:,.0f} rows/s   "
       f"{peak * 2**20 / rows:.0f} bytes/row   {wall / floor:.1f}x the read floor")
+if repeats > 1:
+    print(f"  median of {repeats} runs: {walls} s (the figures here are the median run's)")
 print("  stage       " + "".join(f"{s:>11}" for s in stages))
 print("  seconds     " + "".join(f"{seconds[s]:11.1f}" for s in stages))
 print("  peak MiB    " + "".join(f"{done[s]['peak_mib']:11,}" for s in stages))
