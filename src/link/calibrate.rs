@@ -105,13 +105,13 @@ fn candidates_of_sample(
     let not_sampled: Vec<bool> = sampled.iter().map(|s| !s).collect();
     let mut best: BTreeMap<(u32, u32), f64> = BTreeMap::new();
     for rule in 0..settings.blocking.len() {
-        let chunks = candidate_pairs(&masked, scorer, rule, &not_sampled, link_only);
+        let found = candidate_pairs(&masked, scorer, rule, &not_sampled, link_only);
         for Candidate {
             a: i,
             b: j,
             weight,
             vetoed,
-        } in chunks.into_iter().flatten()
+        } in found.chunks.into_iter().flatten()
         {
             for (row, other) in [(i, j), (j, i)] {
                 if !sampled[row as usize] || vetoed {

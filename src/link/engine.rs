@@ -11,6 +11,7 @@
 //!    odds share the probability. Links are taken best first, never joining two different
 //!    valid IDs or two rows of a file whose rows are all different people.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
 use rayon::prelude::*;
@@ -179,14 +180,15 @@ pub fn link(mut request: LinkRequest) -> Result<LinkOutcome, String> {
     for rule in 0..settings.blocking.len() {
         let started = Instant::now();
         let found = candidate_pairs(&comparer, &scorer, rule, &anchored, link_only);
-        let pairs: usize = found.iter().map(Vec::len).sum();
-        let (text, seconds) = (
+        let pairs: usize = found.chunks.iter().map(Vec::len).sum();
+        let (text, scored, seconds) = (
             &settings.blocking[rule].text,
+            found.scored,
             started.elapsed().as_secs_f64(),
         );
-        tracing::debug!(rule = text, pairs, seconds, "blocking rule done");
+        tracing::debug!(rule = text, pairs, scored, seconds, "blocking rule done");
         counts.pairs_per_rule.push((text.clone(), pairs as u64));
-        chunks.extend(found);
+        chunks.extend(found.chunks);
     }
     // Made once at its size, each chunk freed as it is copied: a province has tens of millions.
     let mut candidates = Vec::with_capacity(chunks.iter().map(Vec::len).sum());
@@ -474,16 +476,23 @@ fn score_anchor_pairs(
         .collect()
 }
 
+/// One blocking rule's candidates, and how many pairs were scored to find them (the namesakes
+/// a loose row meets grow with the square of a county's size).
+pub(super) struct RuleCandidates {
+    /// In block order, a vector a chunk of blocks.
+    pub chunks: Vec<Vec<Candidate>>,
+    pub scored: u64,
+}
+
 /// Phase 2 for one blocking rule: scored pairs with at least one loose row (every pair when
-/// there is no exclusive ID), not produced by an earlier rule, above the candidate floor; in
-/// block order, a vector a chunk of blocks.
+/// there is no exclusive ID), not produced by an earlier rule, above the candidate floor.
 pub(super) fn candidate_pairs(
     comparer: &Comparer,
     scorer: &Scorer,
     rule: usize,
     anchored: &[bool],
     link_only: bool,
-) -> Vec<Vec<Candidate>> {
+) -> RuleCandidates {
     let settings = comparer.settings;
     let keys = Keys {
         table: comparer.table,
@@ -495,7 +504,8 @@ pub(super) fn candidate_pairs(
     let table = comparer.table;
     let earlier = &settings.blocking[..rule];
     let refining = blocking::refining_rule(&settings.blocking, rule);
-    blocking::visit_blocks(&sorted, &ranges, |rows, out| {
+    let scored = AtomicU64::new(0);
+    let chunks = blocking::visit_blocks(&sorted, &ranges, |rows, out| {
         if rows.iter().all(|&r| anchored[r as usize]) {
             return;
         }
@@ -525,7 +535,7 @@ pub(super) fn candidate_pairs(
             .flat_map(|&a| (0..earlier.len()).map(move |e| (a, e)))
             .map(|(a, e)| earlier_key(a, e))
             .collect();
-        let mut found = Vec::new();
+        let (mut found, mut scored_here) = (Vec::new(), 0);
         // Each row meets every loose row in turn, so that its cells are read from memory once
         // a block, not once a loose row.
         for (b, &j) in rows.iter().enumerate() {
@@ -551,6 +561,7 @@ pub(super) fn candidate_pairs(
                     continue;
                 }
                 let s = scorer.score(comparer, i as usize, j as usize);
+                scored_here += 1;
                 if s.probability() >= CANDIDATE_FLOOR {
                     let vetoed = comparer.is_vetoed(&s.levels);
                     let candidate = Candidate {
@@ -566,7 +577,12 @@ pub(super) fn candidate_pairs(
         // In the order of the rows in the block, as if every pair had been tried in turn.
         found.sort_unstable_by_key(|(a, b, _)| (*a, *b));
         out.extend(found.into_iter().map(|(_, _, c)| c));
-    })
+        scored.fetch_add(scored_here, Ordering::Relaxed);
+    });
+    RuleCandidates {
+        chunks,
+        scored: scored.into_inner(),
+    }
 }
 
 #[cfg(test)]
@@ -602,17 +618,14 @@ mod tests {
             let keys = Keys { table: &table, settings: &settings, suspect: &[] };
             let key = |rule: usize, row: usize| keys.key(&settings.blocking[rule], row);
             for rule in 0..settings.blocking.len() {
+                let candidates = candidate_pairs(&comparer, &scorer, rule, &anchored, link_only);
                 let mut found: Vec<(u32, u32)> =
-                    candidate_pairs(&comparer, &scorer, rule, &anchored, link_only)
-                        .concat()
-                        .iter()
-                        .map(|c| (c.a, c.b))
-                        .collect();
+                    candidates.chunks.concat().iter().map(|c| (c.a, c.b)).collect();
                 found.sort_unstable();
                 let shared = |e: usize, i: usize, j: usize| {
                     key(e, i).is_some() && key(e, i) == key(e, j)
                 };
-                let mut expected = Vec::new();
+                let (mut expected, mut considered) = (Vec::new(), 0);
                 for j in 0..rows.len() {
                     for i in 0..j {
                         let (group, side) = (&table.group, &table.side);
@@ -620,16 +633,18 @@ mod tests {
                             || (anchored[i] && anchored[j])
                             || (group[i] != NO_GROUP && group[i] == group[j])
                             || (link_only && side[i] == side[j]);
-                        if shared(rule, i, j)
-                            && !excluded
-                            && scorer.score(&comparer, i, j).probability() >= CANDIDATE_FLOOR
-                        {
+                        if !shared(rule, i, j) || excluded {
+                            continue;
+                        }
+                        considered += 1;
+                        if scorer.score(&comparer, i, j).probability() >= CANDIDATE_FLOOR {
                             expected.push((i as u32, j as u32));
                         }
                     }
                 }
                 expected.sort_unstable();
                 prop_assert_eq!(found, expected, "rule {}", rule);
+                prop_assert_eq!(candidates.scored, considered, "rule {}", rule);
             }
         }
     }
