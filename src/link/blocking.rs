@@ -103,17 +103,17 @@ impl Keys<'_> {
         self.sorted_where(rule, |_| true)
     }
 
-    /// The keyed rows of the blocks with at least one row not `anchored`, sorted: all that a
+    /// The keyed rows of the blocks with at least one row not `settled`, sorted: all that a
     /// pass pairing only such rows visits. When over a quarter of the rows are loose, every
     /// keyed row (filtering would keep most of them anyway).
-    pub fn sorted_with_loose(&self, rule: &BlockingRule, anchored: &[bool]) -> Vec<(u64, u32)> {
-        let loose = anchored.iter().filter(|a| !**a).count();
+    pub fn sorted_with_loose(&self, rule: &BlockingRule, settled: &[bool]) -> Vec<(u64, u32)> {
+        let loose = settled.iter().filter(|a| !**a).count();
         if loose > self.table.len() / 4 {
             return self.sorted(rule);
         }
         let loose_keys: HashSet<u64, BuildHasherDefault<FastHasher>> = (0..self.table.len())
             .into_par_iter()
-            .filter(|&row| !anchored[row])
+            .filter(|&row| !settled[row])
             .filter_map(|row| self.key(rule, row))
             .collect();
         self.sorted_where(rule, |key| loose_keys.contains(&key))

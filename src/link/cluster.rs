@@ -240,6 +240,23 @@ pub struct Thresholds {
     pub affinity: AffinityTable,
 }
 
+impl Thresholds {
+    /// Whether a pair of a loose row of `source` weighing at most `weight` may be linked or
+    /// listed for review: alone its probability reaches the review threshold, or with the most
+    /// the affinity of a person's sources could add it reaches the accept one when no other
+    /// person competes. `decide` lists a pair only then, and links a row only by such a pair.
+    pub fn may_decide(&self, weight: f64, source: u8) -> bool {
+        let with_affinity = self.cluster_odds_factor * odds(weight) * self.affinity.most(source);
+        self.alone(weight) >= self.review || with_affinity / (1.0 + with_affinity) >= self.accept
+    }
+
+    /// A pair's probability were no other person competing for its loose row.
+    fn alone(&self, weight: f64) -> f64 {
+        let factor = self.cluster_odds_factor * odds(weight);
+        probability(weight).max(factor / (1.0 + factor))
+    }
+}
+
 /// Decides every candidate pair, linking best first. `persons` holds each row's cluster (its
 /// root) as `clusters` stand before deciding.
 pub fn decide(
@@ -278,11 +295,8 @@ pub fn decide(
         .par_iter()
         .zip(&competing)
         .filter_map(|(c, &shared)| {
-            let p = probability(c.weight);
             let (ra, rb) = (roots[c.a as usize], roots[c.b as usize]);
-            // The pair's probability were no other person competing for the row.
-            let factor = thresholds.cluster_odds_factor * odds(c.weight);
-            let alone = p.max(factor / (1.0 + factor));
+            let alone = thresholds.alone(c.weight);
             let decision = if ra == rb {
                 Decision::Linked
             } else if alone < review {
@@ -300,7 +314,7 @@ pub fn decide(
                 a: c.a,
                 b: c.b,
                 weight: c.weight as f32,
-                probability: p as f32,
+                probability: probability(c.weight) as f32,
                 competing: shared as f32,
                 decision,
             })

@@ -57,6 +57,21 @@ impl Comparer<'_> {
         levels
     }
 
+    /// Whether `row` has a value comparison `c` can read: without one, the comparison is null
+    /// whatever the other row (as `level` decides).
+    pub fn has_value(&self, c: usize, row: usize) -> bool {
+        match &self.table.columns[self.settings.comparisons[c].feature] {
+            Column::Id(ids) => {
+                let exclusive =
+                    self.settings.exclusive_id == Some(self.settings.comparisons[c].feature);
+                ids[row].state != IdState::Missing && !(exclusive && is_suspect(self.suspect, row))
+            }
+            Column::Name(names) => names.values[row] != 0,
+            Column::Date(dates) => dates.days[row] != NO_DATE && !self.ignored(row, &dates.from_id),
+            Column::Words(words) => words.values[row] != 0 && !self.ignored(row, &words.from_id),
+        }
+    }
+
     /// The level of comparison `c` alone, whatever the comparison implying it says.
     pub fn level_of(&self, c: usize, i: usize, j: usize) -> u8 {
         self.level(&self.settings.comparisons[c], i, j)
@@ -204,6 +219,26 @@ pub(crate) mod tests {
     }
 
     proptest! {
+        /// A row without a value `has_value` can read is compared null with every row.
+        #[test]
+        fn a_comparison_without_a_value_is_null(
+            rows in prop::collection::vec((0..5usize, 0..4usize, 0..3u32, any::<bool>()), 1..8),
+            suspect in prop::collection::vec(any::<bool>(), 8),
+        ) {
+            let settings = crate::config::load(None).unwrap().settings.link;
+            let table = table(&settings, &rows);
+            let suspect = &suspect[..rows.len()];
+            let comparer = Comparer { table: &table, settings: &settings, suspect };
+            for c in 0..settings.comparisons.len() {
+                for i in (0..rows.len()).filter(|&i| !comparer.has_value(c, i)) {
+                    for j in 0..rows.len() {
+                        prop_assert_eq!(comparer.level_of(c, i, j), NULL_LEVEL);
+                        prop_assert_eq!(comparer.level_of(c, j, i), NULL_LEVEL);
+                    }
+                }
+            }
+        }
+
         /// Checking only the comparisons with vetoes finds what the whole comparison vector
         /// finds, with a veto on a comparison implied by the ID too.
         #[test]

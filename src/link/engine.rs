@@ -6,7 +6,9 @@
 //!    ID carried by more rows than one person has is a placeholder: all its rows are suspects.
 //! 2. **Candidates.** Every blocking rule proposes pairs; with an exclusive ID only pairs with
 //!    a *loose* row (no valid ID of its own, or a suspect) are scored, since two anchored rows
-//!    are decided by their IDs. Pairs are scored with the Fellegi-Sunter model.
+//!    are decided by their IDs. Pairs are scored with the Fellegi-Sunter model. Nor are the
+//!    pairs of an anchored row with a loose row no pair can link or list for review however
+//!    well it matches (a common name and nothing else): such pairs decide nothing.
 //! 3. **Clusters.** A row belongs to one person: when several persons match a loose row, their
 //!    odds share the probability. Links are taken best first, never joining two different
 //!    valid IDs or two rows of a file whose rows are all different people.
@@ -176,10 +178,20 @@ pub fn link(mut request: LinkRequest) -> Result<LinkOutcome, String> {
         model.source_affinity = calibration.source_affinity;
         lap(&mut counts, "calibrate");
     }
+    let thresholds = Thresholds {
+        accept: settings.accept,
+        review: settings.review,
+        cluster_odds_factor: model.cluster_odds_factor,
+        affinity: AffinityTable::new(&model.source_affinity, &table.source_names),
+    };
+    let settled = settled_rows(&comparer, &scorer, &anchored, &thresholds);
+    let loose = anchored.iter().filter(|a| !**a).count();
+    let unsettled = settled.iter().filter(|s| !**s).count();
+    tracing::debug!(loose, unsettled, "loose rows that a pair may decide");
     let mut chunks = Vec::new();
     for rule in 0..settings.blocking.len() {
         let started = Instant::now();
-        let found = candidate_pairs(&comparer, &scorer, rule, &anchored, link_only);
+        let found = candidate_pairs(&comparer, &scorer, rule, &settled, link_only);
         let pairs: usize = found.chunks.iter().map(Vec::len).sum();
         let (text, scored, seconds) = (
             &settings.blocking[rule].text,
@@ -205,12 +217,6 @@ pub fn link(mut request: LinkRequest) -> Result<LinkOutcome, String> {
     // Deciding holds the run's peak: the term frequencies are not needed any more.
     drop(scorer);
     lap(&mut counts, "candidates");
-    let thresholds = Thresholds {
-        accept: settings.accept,
-        review: settings.review,
-        cluster_odds_factor: model.cluster_odds_factor,
-        affinity: AffinityTable::new(&model.source_affinity, &table.source_names),
-    };
     let decided = cluster::decide(&mut clusters, &persons, &candidates, &anchored, &thresholds);
     let mut pairs = decided.pairs;
     pairs.extend(anchor_pairs);
@@ -255,6 +261,31 @@ fn anchored_rows(table: &LinkTable, settings: &LinkSettings, suspect: &[bool]) -
             .collect(),
         None => vec![false; table.len()],
     }
+}
+
+/// Rows whose pairs need not be scored unless the other row is unsettled: the anchored, and
+/// the loose rows that no pair can link or list for review (`Thresholds::may_decide`) however
+/// well the other row matches, such as a row with a common name and nothing else. A pair of
+/// two settled rows changes nothing `decide` writes: it only adds to the loose rows' competing
+/// odds, and a settled row's competing share decides nothing.
+fn settled_rows(
+    comparer: &Comparer,
+    scorer: &Scorer,
+    anchored: &[bool],
+    thresholds: &Thresholds,
+) -> Vec<bool> {
+    // A margin over the bound for rounding: a pair's weight is summed in another order.
+    const ROUNDING: f64 = 1e-6;
+    let source = &comparer.table.source;
+    (0..anchored.len())
+        .into_par_iter()
+        .map(|r| {
+            anchored[r] || {
+                let most = scorer.most_weight(comparer, r) + ROUNDING;
+                !thresholds.may_decide(most, source[r])
+            }
+        })
+        .collect()
 }
 
 fn count_outcome(
@@ -484,13 +515,14 @@ pub(super) struct RuleCandidates {
     pub scored: u64,
 }
 
-/// Phase 2 for one blocking rule: scored pairs with at least one loose row (every pair when
-/// there is no exclusive ID), not produced by an earlier rule, above the candidate floor.
+/// Phase 2 for one blocking rule: scored pairs with at least one row not `settled` (every
+/// pair when no row is), not produced by an earlier rule, above the candidate floor. (Here a
+/// row not settled is called loose.)
 pub(super) fn candidate_pairs(
     comparer: &Comparer,
     scorer: &Scorer,
     rule: usize,
-    anchored: &[bool],
+    settled: &[bool],
     link_only: bool,
 ) -> RuleCandidates {
     let settings = comparer.settings;
@@ -499,14 +531,14 @@ pub(super) fn candidate_pairs(
         settings,
         suspect: comparer.suspect,
     };
-    let sorted = keys.sorted_with_loose(&settings.blocking[rule], anchored);
+    let sorted = keys.sorted_with_loose(&settings.blocking[rule], settled);
     let ranges = blocking::blocks(&sorted);
     let table = comparer.table;
     let earlier = &settings.blocking[..rule];
     let refining = blocking::refining_rule(&settings.blocking, rule);
     let scored = AtomicU64::new(0);
     let chunks = blocking::visit_blocks(&sorted, &ranges, |rows, out| {
-        if rows.iter().all(|&r| anchored[r as usize]) {
+        if rows.iter().all(|&r| settled[r as usize]) {
             return;
         }
         // Each row's key under the refining rule (if any): rows sharing it were paired by that
@@ -528,7 +560,7 @@ pub(super) fn candidate_pairs(
         };
         // The loose rows with their keys under the earlier rules.
         let loose: Vec<usize> = (0..rows.len())
-            .filter(|&a| !anchored[rows[a] as usize])
+            .filter(|&a| !settled[rows[a] as usize])
             .collect();
         let own: Vec<Option<u64>> = loose
             .iter()
@@ -539,7 +571,7 @@ pub(super) fn candidate_pairs(
         // Each row meets every loose row in turn, so that its cells are read from memory once
         // a block, not once a loose row.
         for (b, &j) in rows.iter().enumerate() {
-            let loose_pair = !anchored[j as usize];
+            let loose_pair = !settled[j as usize];
             for (l, &a) in loose.iter().enumerate() {
                 // A loose row pairs with every row (but of its own group and of its run of the
                 // refining rule's key); two loose rows once.
@@ -646,6 +678,49 @@ mod tests {
                 prop_assert_eq!(found, expected, "rule {}", rule);
                 prop_assert_eq!(candidates.scored, considered, "rule {}", rule);
             }
+        }
+
+        /// Leaving the pairs of two settled rows unscored decides every pair and row as
+        /// scoring them would.
+        #[test]
+        fn pairs_of_settled_rows_decide_nothing(
+            rows in prop::collection::vec((
+                (0..5usize, 0..4usize, 0..3u32, any::<bool>()),
+                prop_oneof![Just(NO_GROUP), 0u32..3],
+                any::<bool>(),
+            ), 2..24),
+            m in prop::collection::vec(0.001f64..1.0, 1..40),
+            prior_power in -4.0f64..-0.3,
+            odds_factor_power in -3.0f64..3.0,
+        ) {
+            let settings = crate::config::load(None).unwrap().settings.link;
+            let cells: Vec<_> = rows.iter().map(|r| r.0).collect();
+            let mut table = table(&settings, &cells);
+            table.group = rows.iter().map(|r| r.1).collect();
+            let anchored: Vec<bool> = rows.iter().map(|r| r.2).collect();
+            let comparer = Comparer { table: &table, settings: &settings, suspect: &[] };
+            // Weights of every sign, so that pairs are linked, listed and left.
+            let mut model = crate::link::predict::tests::model_with_m(&comparer, &m);
+            model.probability_two_random_records_match = 10f64.powf(prior_power);
+            let persons: Vec<u32> = (0..rows.len() as u32).collect();
+            let scorer = Scorer::new(&comparer, &model, &persons);
+            let thresholds = Thresholds {
+                accept: settings.accept,
+                review: settings.review,
+                cluster_odds_factor: 10f64.powf(odds_factor_power),
+                affinity: AffinityTable::new(&model.source_affinity, &table.source_names),
+            };
+            let settled = settled_rows(&comparer, &scorer, &anchored, &thresholds);
+            let decided = |paired_unless: &[bool]| {
+                let candidates: Vec<Candidate> = (0..settings.blocking.len())
+                    .flat_map(|rule| candidate_pairs(&comparer, &scorer, rule, paired_unless, false).chunks)
+                    .flatten()
+                    .collect();
+                let mut clusters = Clusters::new(&table, settings.exclusive_id);
+                let decided = cluster::decide(&mut clusters, &persons, &candidates, &anchored, &thresholds);
+                (decided.pairs, decided.joined_at)
+            };
+            prop_assert_eq!(decided(&settled), decided(&anchored));
         }
     }
 }

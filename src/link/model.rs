@@ -71,6 +71,15 @@ impl AffinityTable {
         AffinityTable { ratios }
     }
 
+    /// The largest `factor` of a row of `source`, whatever the person's sources.
+    pub fn most(&self, source: u8) -> f64 {
+        self.ratios.get(source as usize).map_or(1.0, |row| {
+            row.iter()
+                .map(|(present, absent)| present.max(*absent))
+                .product()
+        })
+    }
+
     /// The product of the ratios for a row of `source` and a person whose rows come from the
     /// sources in `mask` (bit s set for source s).
     pub fn factor(&self, source: u8, mask: u32) -> f64 {

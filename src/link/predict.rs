@@ -141,6 +141,17 @@ impl Scorer {
             .collect()
     }
 
+    /// The most any pair with row `i` can weigh: the prior and the ceiling of each comparison
+    /// `i` has a value of. (An exact level's term frequency is the value's, so the ceiling of
+    /// `i` bounds its pairs in either order.)
+    pub fn most_weight(&self, comparer: &Comparer, i: usize) -> f64 {
+        self.ceiling(comparer, i)
+            .into_iter()
+            .enumerate()
+            .filter(|&(c, _)| comparer.has_value(c, i))
+            .fold(self.weights.prior, |weight, (_, most)| weight + most)
+    }
+
     /// The pair's score as `score` gives it, unless its weight cannot exceed `floor` by more
     /// than `EQUAL_WEIGHTS` (then `None`): comparisons are evaluated in `order`, and the pair
     /// is dropped once the weight so far and the most the rest can add (`ceiling` of row `i`)
@@ -443,9 +454,24 @@ fn tf_column(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
+    use crate::link::model::LinkType;
     use proptest::prelude::*;
+
+    /// A model trained on the comparer's table, its m probabilities replaced by `m` (cycled),
+    /// so that pairs of every weight come up.
+    pub(crate) fn model_with_m(comparer: &Comparer, m: &[f64]) -> Model {
+        let mut model = crate::link::training::train(comparer, LinkType::DedupeOnly);
+        let levels = model
+            .comparisons
+            .iter_mut()
+            .flat_map(|c| c.comparison_levels.iter_mut());
+        for (level, m) in levels.zip(m.iter().cycle()) {
+            level.m_probability = *m;
+        }
+        model
+    }
 
     proptest! {
         /// `score_above` scores a pair exactly as `score` does, and drops it only when its
@@ -457,15 +483,10 @@ mod tests {
             floor in -40.0f64..30.0,
         ) {
             use crate::link::comparison::tests::table;
-            use crate::link::model::LinkType;
             let settings = crate::config::load(None).unwrap().settings.link;
             let table = table(&settings, &rows);
             let comparer = Comparer { table: &table, settings: &settings, suspect: &[] };
-            let mut model = crate::link::training::train(&comparer, LinkType::DedupeOnly);
-            let levels = model.comparisons.iter_mut().flat_map(|c| c.comparison_levels.iter_mut());
-            for (level, m) in levels.zip(m.iter().cycle()) {
-                level.m_probability = *m;
-            }
+            let model = model_with_m(&comparer, &m);
             let persons: Vec<u32> = (0..rows.len() as u32).collect();
             let scorer = Scorer::new(&comparer, &model, &persons);
             for i in 0..rows.len() {
@@ -481,6 +502,30 @@ mod tests {
                     }
                     let unbounded = scorer.score_above(&comparer, &ceiling, i, j, None);
                     prop_assert_eq!(unbounded.map(|s| s.weight), Some(whole.weight));
+                }
+            }
+        }
+
+        /// No pair weighs more than `most_weight` of either of its rows.
+        #[test]
+        fn no_pair_weighs_more_than_the_most_of_its_rows(
+            rows in prop::collection::vec((0..5usize, 0..4usize, 0..3u32, any::<bool>()), 2..8),
+            m in prop::collection::vec(0.001f64..1.0, 1..40),
+            suspect in prop::collection::vec(any::<bool>(), 8),
+        ) {
+            use crate::link::comparison::tests::table;
+            let settings = crate::config::load(None).unwrap().settings.link;
+            let table = table(&settings, &rows);
+            let suspect = &suspect[..rows.len()];
+            let comparer = Comparer { table: &table, settings: &settings, suspect };
+            let model = model_with_m(&comparer, &m);
+            let persons: Vec<u32> = (0..rows.len() as u32).collect();
+            let scorer = Scorer::new(&comparer, &model, &persons);
+            for i in 0..rows.len() {
+                let most = scorer.most_weight(&comparer, i);
+                for j in (0..rows.len()).filter(|&j| j != i) {
+                    prop_assert!(scorer.score(&comparer, i, j).weight <= most + 1e-9);
+                    prop_assert!(scorer.score(&comparer, j, i).weight <= most + 1e-9);
                 }
             }
         }
