@@ -106,6 +106,7 @@ impl std::hash::Hasher for FastHasher {
 }
 
 pub type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<FastHasher>>;
+pub type FastSet<K> = std::collections::HashSet<K, BuildHasherDefault<FastHasher>>;
 
 /// The run's interned texts. `Word::default()` is the empty text. Each text is stored once,
 /// with its hash: the index holds word numbers, and a chunk's words are absorbed into the

@@ -190,7 +190,8 @@ pub(crate) mod tests {
     ];
     const NAMES: [&str; 4] = ["王小明", "王小名", "李四", ""];
 
-    /// A table of `rows` (ID, name, date, word picks) under `settings`' features.
+    /// A table of `rows` (ID, name, date, word picks) under `settings`' features; the names of
+    /// the third day's rows were written in traditional characters.
     pub(crate) fn table(settings: &LinkSettings, rows: &[(usize, usize, u32, bool)]) -> LinkTable {
         let mut builder = TableBuilder::new(&settings.features, vec!["s".into()], rows.len());
         for &(id, name, day, word) in rows {
@@ -201,7 +202,7 @@ pub(crate) mod tests {
                 .iter()
                 .map(|f| match f.kind {
                     FeatureKind::Id => Value::Id(&id, false),
-                    FeatureKind::Name => Value::Name(NAMES[name], false),
+                    FeatureKind::Name => Value::Name(NAMES[name], day == 2),
                     FeatureKind::Date => Value::Date(date, day % 2 == 0),
                     FeatureKind::County | FeatureKind::Text => {
                         Value::Word(word.then_some("420682"), false)

@@ -689,7 +689,7 @@ mod tests {
                 prop_oneof![Just(NO_GROUP), 0u32..3],
                 any::<bool>(),
             ), 2..24),
-            m in prop::collection::vec(0.001f64..1.0, 1..40),
+            mu in prop::collection::vec((0.001f64..1.0, 0.000001f64..1.0), 1..40),
             prior_power in -4.0f64..-0.3,
             odds_factor_power in -3.0f64..3.0,
         ) {
@@ -700,7 +700,7 @@ mod tests {
             let anchored: Vec<bool> = rows.iter().map(|r| r.2).collect();
             let comparer = Comparer { table: &table, settings: &settings, suspect: &[] };
             // Weights of every sign, so that pairs are linked, listed and left.
-            let mut model = crate::link::predict::tests::model_with_m(&comparer, &m);
+            let mut model = crate::link::predict::tests::model_with(&comparer, &mu);
             model.probability_two_random_records_match = 10f64.powf(prior_power);
             let persons: Vec<u32> = (0..rows.len() as u32).collect();
             let scorer = Scorer::new(&comparer, &model, &persons);

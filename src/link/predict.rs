@@ -11,7 +11,7 @@ use super::comparison::{Comparer, Levels, MAX_COMPARISONS, NULL_LEVEL};
 use super::model::{probability, Model, Weights};
 use super::table::{Column, LinkTable, NO_DATE};
 use crate::config::link::{LevelTest, Tf};
-use crate::model::FastMap;
+use crate::model::{FastMap, FastSet};
 
 /// A scored pair.
 #[derive(Clone, Copy, Debug)]
@@ -43,6 +43,9 @@ pub struct Scorer {
     /// The comparisons in the order `score_above` evaluates them: the cheap ones (words,
     /// dates) first, then IDs, then names, each implied comparison right after its implier.
     order: Vec<usize>,
+    /// Per comparison of names with a traditional level: the names (`NameHashes::key`) some
+    /// row wrote in traditional characters. Only a pair with one of them can meet that level.
+    traditional: Vec<Option<FastSet<u64>>>,
 }
 
 /// Two match weights closer than this are equal for `score_above`: the first pair found
@@ -89,10 +92,44 @@ impl Scorer {
                 ))
             })
             .collect();
+        let traditional = comparer
+            .settings
+            .comparisons
+            .iter()
+            .map(
+                |comparison| match &comparer.table.columns[comparison.feature] {
+                    Column::Name(names)
+                        if comparison
+                            .levels
+                            .iter()
+                            .any(|l| l.test == LevelTest::Traditional) =>
+                    {
+                        Some(names.traditional_keys())
+                    }
+                    _ => None,
+                },
+            )
+            .collect();
         Scorer {
             weights: model.weights(),
             tf,
             order: evaluation_order(comparer),
+            traditional,
+        }
+    }
+
+    /// Whether some pair with row `i` may meet level `l` of comparison `c`.
+    fn reachable(&self, comparer: &Comparer, c: usize, l: usize, i: usize) -> bool {
+        let test = comparer.settings.comparisons[c].levels[l].test;
+        match (
+            &self.traditional[c],
+            &comparer.table.columns[comparer.settings.comparisons[c].feature],
+        ) {
+            (Some(written), Column::Name(names)) if test == LevelTest::Traditional => {
+                let entry = names.values[i] as usize;
+                names.traditional[i] || written.contains(&names.hashes[entry].key)
+            }
+            _ => true,
         }
     }
 
@@ -132,6 +169,7 @@ impl Scorer {
                 self.weights.levels[c]
                     .iter()
                     .enumerate()
+                    .filter(|&(l, _)| self.reachable(comparer, c, l, i))
                     .map(|(l, w)| match &self.tf[c] {
                         Some(tf) if tf.exact_level == l => w + most_tf.unwrap_or(0.0),
                         _ => *w,
@@ -459,16 +497,16 @@ pub(crate) mod tests {
     use crate::link::model::LinkType;
     use proptest::prelude::*;
 
-    /// A model trained on the comparer's table, its m probabilities replaced by `m` (cycled),
-    /// so that pairs of every weight come up.
-    pub(crate) fn model_with_m(comparer: &Comparer, m: &[f64]) -> Model {
+    /// A model trained on the comparer's table, its m and u probabilities replaced by `mu`
+    /// (cycled), so that pairs of every weight come up, and any level may weigh the most.
+    pub(crate) fn model_with(comparer: &Comparer, mu: &[(f64, f64)]) -> Model {
         let mut model = crate::link::training::train(comparer, LinkType::DedupeOnly);
         let levels = model
             .comparisons
             .iter_mut()
             .flat_map(|c| c.comparison_levels.iter_mut());
-        for (level, m) in levels.zip(m.iter().cycle()) {
-            level.m_probability = *m;
+        for (level, (m, u)) in levels.zip(mu.iter().cycle()) {
+            (level.m_probability, level.u_probability) = (*m, *u);
         }
         model
     }
@@ -479,14 +517,14 @@ pub(crate) mod tests {
         #[test]
         fn a_pair_is_dropped_only_when_it_cannot_exceed_the_floor(
             rows in prop::collection::vec((0..5usize, 0..4usize, 0..3u32, any::<bool>()), 2..8),
-            m in prop::collection::vec(0.001f64..1.0, 1..40),
+            mu in prop::collection::vec((0.001f64..1.0, 0.000001f64..1.0), 1..40),
             floor in -40.0f64..30.0,
         ) {
             use crate::link::comparison::tests::table;
             let settings = crate::config::load(None).unwrap().settings.link;
             let table = table(&settings, &rows);
             let comparer = Comparer { table: &table, settings: &settings, suspect: &[] };
-            let model = model_with_m(&comparer, &m);
+            let model = model_with(&comparer, &mu);
             let persons: Vec<u32> = (0..rows.len() as u32).collect();
             let scorer = Scorer::new(&comparer, &model, &persons);
             for i in 0..rows.len() {
@@ -510,7 +548,7 @@ pub(crate) mod tests {
         #[test]
         fn no_pair_weighs_more_than_the_most_of_its_rows(
             rows in prop::collection::vec((0..5usize, 0..4usize, 0..3u32, any::<bool>()), 2..8),
-            m in prop::collection::vec(0.001f64..1.0, 1..40),
+            mu in prop::collection::vec((0.001f64..1.0, 0.000001f64..1.0), 1..40),
             suspect in prop::collection::vec(any::<bool>(), 8),
         ) {
             use crate::link::comparison::tests::table;
@@ -518,7 +556,7 @@ pub(crate) mod tests {
             let table = table(&settings, &rows);
             let suspect = &suspect[..rows.len()];
             let comparer = Comparer { table: &table, settings: &settings, suspect };
-            let model = model_with_m(&comparer, &m);
+            let model = model_with(&comparer, &mu);
             let persons: Vec<u32> = (0..rows.len() as u32).collect();
             let scorer = Scorer::new(&comparer, &model, &persons);
             for i in 0..rows.len() {

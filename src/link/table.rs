@@ -255,6 +255,18 @@ pub struct NameColumn {
     pub hashes: Vec<NameHashes>,
 }
 
+impl NameColumn {
+    /// The keys (`NameHashes::key`) of the names some row had in traditional characters.
+    pub fn traditional_keys(&self) -> crate::model::FastSet<u64> {
+        self.values
+            .par_iter()
+            .zip(&self.traditional)
+            .filter(|(_, traditional)| **traditional)
+            .map(|(&entry, _)| self.hashes[entry as usize].key)
+            .collect()
+    }
+}
+
 #[derive(Clone, Copy, Debug, Default)]
 pub struct NameHashes {
     /// Of the entry's `key`.
