@@ -96,11 +96,14 @@ fn job(
         .flat_map(|t| t.rejects.iter().cloned())
         .collect();
     rejects.append(&mut normalized.rejects);
+    let accounts = report::account_rows(&tables, &normalized.records, &rejects)
+        .map_err(|e| Failure::Internal(format!("row accounting failed: {e}")))?;
     let mut result = RunResult {
         config,
         tables: &tables,
         records: &normalized.records,
         rejects: &rejects,
+        accounts,
         quality: &normalized.quality,
         linkage: &linkage,
         evaluation: &evaluation,
@@ -113,8 +116,6 @@ fn job(
         timings: Vec::new(),
         ledger: None,
     };
-    report::account_rows(&result)
-        .map_err(|e| Failure::Internal(format!("row accounting failed: {e}")))?;
     let pending = match ledger {
         Some(ledger) => Some(progress.stage("ledger", || apply_ledger(ledger, &result))?),
         None => None,
@@ -168,13 +169,7 @@ fn apply_ledger<'l>(
         .map(|&r| result.settings().rules[r].id.clone())
         .collect();
     let (inputs, counts) = (report::inputs_json(result), report::counts_json(result));
-    let record = run_record(
-        result.config,
-        result.as_of,
-        rules,
-        inputs.unwrap_or_default(),
-        counts.unwrap_or_default(),
-    );
+    let record = run_record(result.config, result.as_of, rules, inputs, counts);
     let pending = ledger.apply(&gaps, &record)?;
     warn_of_missing_counties(result, &pending.result);
     let diff = pending.result.diff.values();

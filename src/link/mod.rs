@@ -277,7 +277,7 @@ impl Linkage {
         let requests = requests.len();
         tracing::debug!(requests, pairs, scored, "nearest non-match pairs");
         records
-            .iter()
+            .par_iter()
             .zip(best)
             .map(|(record, found)| {
                 let found = found?;

@@ -22,7 +22,7 @@ use crate::model::{Records, Reject};
 use crate::normalize::Quality;
 use crate::rules::Evaluation;
 pub use gap_list::{gap_rows, GapRow};
-pub use manifest::{account_rows, counts_json, inputs_json};
+pub use manifest::{account_rows, counts_json, inputs_json, FileAccount};
 
 /// The marker a finished staging folder holds: the ledger run it belongs to (0 without one).
 const COMPLETE_MARKER: &str = ".complete";
@@ -33,6 +33,8 @@ pub struct RunResult<'a> {
     pub tables: &'a [LoadedTable],
     pub records: &'a Records,
     pub rejects: &'a [Reject],
+    /// Per input table: rows read, used and rejected (`account_rows`, checked to add up).
+    pub accounts: Vec<FileAccount>,
     pub quality: &'a Quality,
     pub linkage: &'a Linkage,
     pub evaluation: &'a Evaluation,
