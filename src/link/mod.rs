@@ -372,7 +372,7 @@ impl Linkage {
                 let refining = blocking::refining_rule(rules, k);
                 let requests = (0..records.len()).filter_map(|q| {
                     let refined = refining.and_then(|j| request_key(j, q));
-                    Some((request_key(k, q)?, source_of_request(q), refined, q as u32))
+                    Some((source_of_request(q), request_key(k, q)?, refined, q as u32))
                 });
                 RequestLists::of(refining, requests.collect())
             })
@@ -466,24 +466,28 @@ impl Linkage {
 /// The source of a request that takes rows of any source.
 const ANY_SOURCE: u8 = u8::MAX;
 
-/// One blocking rule's requests by (key, source), each list in order of the requests' keys
+/// One blocking rule's requests by source and key, each list in order of the requests' keys
 /// under the rule refining it (then of the requests), so that a row skips at once those it
-/// shares that key with (already paired). The lists lie end to end in one vector.
+/// shares that key with (already paired). The lists lie end to end in one vector, a source's
+/// together; each source has a map of its own, so that a row's lookups meet only the keys of
+/// its source's requests (a province's insurance rows are most rows, its insurance requests a
+/// fifth of the requests).
 struct RequestLists {
     refining: Option<usize>,
-    ranges: FastMap<(u64, u8), (u32, u32)>,
+    ranges: Vec<FastMap<u64, (u32, u32)>>,
     entries: Vec<Keyed<u32>>,
 }
 
 impl RequestLists {
-    /// From (key, source, key under the refining rule, request) of every request with a key.
-    fn of(refining: Option<usize>, mut requests: Vec<(u64, u8, Option<u64>, u32)>) -> Self {
+    /// From (source, key, key under the refining rule, request) of every request with a key.
+    fn of(refining: Option<usize>, mut requests: Vec<(u8, u64, Option<u64>, u32)>) -> Self {
         requests.sort_unstable();
-        let mut ranges = FastMap::default();
+        let sources = requests.last().map_or(0, |r| usize::from(r.0) + 1);
+        let mut ranges = vec![FastMap::default(); sources];
         let mut entries = Vec::with_capacity(requests.len());
         for list in requests.chunk_by(|a, b| (a.0, a.1) == (b.0, b.1)) {
             let range = (entries.len() as u32, list.len() as u32);
-            ranges.insert((list[0].0, list[0].1), range);
+            ranges[usize::from(list[0].0)].insert(list[0].1, range);
             entries.extend(list.iter().map(|&(_, _, refined, q)| (refined, q)));
         }
         RequestLists {
@@ -494,7 +498,7 @@ impl RequestLists {
     }
 
     fn get(&self, key: u64, source: u8) -> Option<&[Keyed<u32>]> {
-        let &(start, len) = self.ranges.get(&(key, source))?;
+        let &(start, len) = self.ranges.get(usize::from(source))?.get(&key)?;
         Some(&self.entries[start as usize..(start + len) as usize])
     }
 }
@@ -650,6 +654,65 @@ fn cluster_key(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The nearest non-match search (one pass over the rows for all requests, rows dropped
+    /// once they cannot beat the best so far) finds for each (row, source) what reading all
+    /// of the row's candidates finds: the most probable row of that source that is another
+    /// person, of equals the first.
+    #[test]
+    fn a_nearest_non_match_is_the_best_candidate_of_another_person() {
+        let world = tempfile::tempdir().unwrap();
+        crate::synth::generate(&crate::synth::SynthOptions {
+            persons: 1500,
+            seed: 11,
+            noise: crate::synth::NoiseLevel::Realistic,
+            as_of: chrono::NaiveDate::from_ymd_opt(2020, 6, 30).unwrap(),
+            out: world.path().to_path_buf(),
+        })
+        .unwrap();
+        let config = crate::config::load(None).unwrap();
+        let settings = &config.settings;
+        let files = crate::ingest::discover(&[world.path().join("data")], None).unwrap();
+        let mut tables = crate::ingest::load(&files, settings).unwrap();
+        let names: Vec<String> = tables.iter().map(|t| t.file.name.clone()).collect();
+        let regions = crate::normalize::region::Regions::bundled();
+        let records = crate::normalize::run(&mut tables, settings, regions)
+            .unwrap()
+            .0
+            .records;
+        let linkage = link(&records, &names, settings, None).unwrap();
+        // Rows whose name another person of their county also has, so that most requests
+        // find someone.
+        let mut named: Vec<((usize, &str), usize)> = (records.iter().enumerate())
+            .filter(|(_, r)| r.name.number() != 0)
+            .map(|(row, r)| ((r.name.number(), r.county.map_or("", |c| &c.code)), row))
+            .collect();
+        named.sort_unstable();
+        let mut shared: Vec<usize> = named
+            .chunk_by(|a, b| a.0 == b.0)
+            .filter(|rows| {
+                let first = linkage.person_of(rows[0].1);
+                rows.iter().any(|&(_, row)| linkage.person_of(row) != first)
+            })
+            .map(|rows| rows[0].1)
+            .take(60)
+            .collect();
+        shared.sort_unstable();
+        let requests: Vec<(usize, SourceId)> = (shared.into_iter())
+            .flat_map(|row| (0..settings.sources.len()).map(move |source| (row, source)))
+            .collect();
+        let found = linkage.nearest_non_matches(&requests);
+        for (&(record, source), found) in requests.iter().zip(&found) {
+            let expected = linkage.candidates(record).into_iter().find(|&(row, _)| {
+                records[row].source == source && linkage.person_of(row) != linkage.person_of(record)
+            });
+            let found = found.as_ref().map(|n| (n.record, n.score));
+            let expected = expected.map(|(row, p)| (row, (p * 10_000.0).round() / 10_000.0));
+            assert_eq!(found, expected, "row {record}, source {source}");
+        }
+        let some = found.iter().filter(|f| f.is_some()).count();
+        assert!(some >= 60, "{some} of {}", requests.len());
+    }
 
     proptest::proptest! {
         /// Of each two persons' review pairs, the one kept is the most probable, of equals
