@@ -70,7 +70,7 @@ fn inspect_shows_mappings_and_writes_a_config_that_reproduces_the_run() {
         "source: civil",
         "A 救助对象姓名 -> name (alias)",
         "(alias)",
-        "J 所在区县 -> county (pattern *区县*)",
+        "J 所在区县 -> county (words 县)",
         "unmapped columns: A 序号",
     ] {
         assert!(out.contains(expected), "inspect lacks `{expected}`:\n{out}");

@@ -10,6 +10,8 @@ use serde::{Deserialize, Serialize};
 #[serde(deny_unknown_fields)]
 pub struct Options {
     pub version: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub headers: Option<HeaderOptions>,
     /// Fields every source has (name, ID, county…).
     #[serde(default)]
     pub fields: BTreeMap<String, FieldOptions>,
@@ -41,10 +43,22 @@ pub struct FieldOptions {
     pub kind: String,
     #[serde(default)]
     pub aliases: Vec<String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub patterns: Vec<String>,
+    /// Alternatives of key words, space-separated, that must all appear in a header.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub words: Vec<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub exclude: Vec<String>,
+}
+
+/// How headers are read beyond each field's own words.
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct HeaderOptions {
+    /// Words that qualify a header without changing what it holds (参保, 人员, 当前…).
+    #[serde(default)]
+    pub qualifiers: Vec<String>,
 }
 
 fn text_kind() -> String {

@@ -25,6 +25,8 @@ pub struct Settings {
     pub deaths: Vec<DeathRule>,
     pub rules: Vec<Rule>,
     pub pins: Vec<FilePin>,
+    /// Header qualifiers (参保, 人员…), cleaned, longest first.
+    pub qualifiers: Vec<String>,
     pub link: LinkSettings,
     /// The authoring form, kept to write configs back out (`inspect --write-config`).
     pub options: Options,
@@ -48,6 +50,8 @@ pub struct Field {
     pub kind: FieldKind,
     pub aliases: Vec<String>,
     pub patterns: Vec<String>,
+    /// Alternatives, each a set of key words that must all appear in a header.
+    pub words: Vec<Vec<String>>,
     pub exclude: Vec<String>,
     /// Declared under `[fields]` for every source rather than for this one.
     pub is_shared: bool,
@@ -287,10 +291,25 @@ impl Settings {
             deaths,
             rules,
             pins: options.files.clone(),
+            qualifiers: qualifiers(&options),
             link,
             options,
         })
     }
+}
+
+/// `[headers] qualifiers`, cleaned like headers, longest first (so 参保人 goes before 参保).
+fn qualifiers(options: &Options) -> Vec<String> {
+    let mut list: Vec<String> = options
+        .headers
+        .iter()
+        .flat_map(|h| &h.qualifiers)
+        .map(|q| crate::normalize::clean_header(q))
+        .filter(|q| !q.is_empty())
+        .collect();
+    list.sort_by(|a, b| b.chars().count().cmp(&a.chars().count()).then(a.cmp(b)));
+    list.dedup();
+    list
 }
 
 /// `[link]`, or the bundled default's when the config has none. A feature's kind is the kind
@@ -369,6 +388,11 @@ fn resolve_field(
         kind,
         aliases: clean(&field.aliases),
         patterns: clean(&field.patterns),
+        words: field
+            .words
+            .iter()
+            .map(|w| w.split_whitespace().map(crate::normalize::clean_header).collect())
+            .collect(),
         exclude: clean(&field.exclude),
         is_shared,
     })

@@ -1,9 +1,12 @@
 //! Header recognition: which source a file belongs to and which column holds which field.
-//! Exact aliases beat patterns; `exclude` keeps `户主身份证号` from ever being the person's
-//! own ID; a file pinned in the config uses its source and explicit columns first.
+//! A header matches a field by an exact alias, a pattern, or the field's key words in any
+//! order with anything around them; the strongest match wins and two columns matching one
+//! field equally well are an error naming both. `exclude` keeps `户主身份证号` from ever being
+//! the person's own ID; a file pinned in the config uses its source and explicit columns first.
 
 use crate::config::options::FilePin;
-use crate::config::{Settings, Source, SourceId};
+use crate::config::{Field, Settings, Source, SourceId};
+use super::column_name;
 use crate::normalize::{clean_header, glob_matches};
 
 /// How a header was matched to a field, shown by `inspect`.
@@ -12,6 +15,8 @@ pub enum MatchedBy {
     Pinned,
     Alias,
     Pattern(String),
+    /// The key words found (`终止+原因`).
+    Words(String),
 }
 
 impl std::fmt::Display for MatchedBy {
@@ -20,9 +25,20 @@ impl std::fmt::Display for MatchedBy {
             MatchedBy::Pinned => write!(f, "pinned in config"),
             MatchedBy::Alias => write!(f, "alias"),
             MatchedBy::Pattern(p) => write!(f, "pattern {p}"),
+            MatchedBy::Words(w) => write!(f, "words {w}"),
         }
     }
 }
+
+/// How strongly a header matches a field, strongest first: pinned, an alias (earlier aliases
+/// first), a pattern, key words (fewest other characters first).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Strength {
+    tier: u8,
+    rank: u16,
+}
+
+const PINNED: Strength = Strength { tier: 0, rank: 0 };
 
 /// A file's columns mapped onto one source's fields.
 #[derive(Clone, Debug)]
@@ -34,11 +50,13 @@ pub struct Mapping {
     pub unmapped: Vec<usize>,
 }
 
-/// What one source made of the headers: its mapping and the required fields it lacks.
+/// What one source made of the headers: its mapping, the required fields it lacks, and the
+/// first field two columns claim equally.
 struct Attempt {
     mapping: Mapping,
     missing: Vec<String>,
     specific_fields: usize,
+    ambiguity: Option<String>,
 }
 
 /// Assigns a header row to a source, or explains why it cannot.
@@ -50,30 +68,34 @@ pub fn assign(
     if headers.iter().any(|h| looks_like_id(h)) {
         return Err("the first rows hold data, not headers (a cell holds an ID number; the cells are not shown, to keep personal data out of messages). Add a header row".into());
     }
-    let cleaned: Vec<String> = headers
-        .iter()
-        .map(|h| clean_header(h).trim_matches(['*', '※']).to_string())
-        .collect();
+    let cleaned: Vec<String> = headers.iter().map(|h| cleaned_header(h)).collect();
+    let qualifiers = &settings.qualifiers;
     if let Some(pin) = pin {
         let source = settings
             .source(&pin.source)
             .ok_or_else(|| format!("pinned to unknown source `{}`", pin.source))?;
-        let attempt = attempt(source, &settings.sources[source], &cleaned, Some(pin))?;
-        return match attempt.missing.is_empty() {
-            true => Ok(attempt.mapping),
-            false => Err(format!(
+        let attempt = attempt(
+            source,
+            &settings.sources[source],
+            (headers, &cleaned),
+            qualifiers,
+            Some(pin),
+        )?;
+        if !attempt.missing.is_empty() {
+            return Err(format!(
                 "pinned to source {} but required fields are missing: {}. Headers seen: {}",
                 pin.source,
                 attempt.missing.join(", "),
                 headers.join(", ")
-            )),
-        };
+            ));
+        }
+        return attempt.ambiguity.map_or(Ok(attempt.mapping), Err);
     }
     let attempts = settings
         .sources
         .iter()
         .enumerate()
-        .map(|(id, source)| attempt(id, source, &cleaned, None))
+        .map(|(id, source)| attempt(id, source, (headers, &cleaned), qualifiers, None))
         .collect::<Result<Vec<_>, _>>()?;
     let complete: Vec<&Attempt> = attempts.iter().filter(|a| a.missing.is_empty()).collect();
     let best = complete.iter().map(|a| a.specific_fields).max();
@@ -82,7 +104,7 @@ pub fn assign(
         .filter(|a| Some(a.specific_fields) == best)
         .collect();
     match winners.as_slice() {
-        [one] => Ok(one.mapping.clone()),
+        [one] => one.ambiguity.clone().map_or(Ok(one.mapping.clone()), Err),
         [] => Err(format!(
             "cannot tell which department this file is from. Headers seen: {}. {}. Rename a column, add an alias to the config, or pin the file with a [[file]] entry",
             headers.join(", "),
@@ -100,23 +122,29 @@ pub fn assign(
     }
 }
 
+/// A header as fields are matched against: cleaned, without the marks of a required column.
+fn cleaned_header(raw: &str) -> String {
+    clean_header(raw)
+        .trim_matches(['*', '※', '★', ':'])
+        .to_string()
+}
+
+/// One possible claim of a column by a field.
+struct Claim {
+    strength: Strength,
+    column: usize,
+    field: usize,
+    how: MatchedBy,
+}
+
 fn attempt(
     id: SourceId,
     source: &Source,
-    headers: &[String],
+    (headers, cleaned): (&[String], &[String]),
+    qualifiers: &[String],
     pin: Option<&FilePin>,
 ) -> Result<Attempt, String> {
-    let mut fields: Vec<Option<(usize, MatchedBy)>> = vec![None; source.fields.len()];
-    let mut used = vec![false; headers.len()];
-    let mut claim = |fields: &mut Vec<Option<(usize, MatchedBy)>>,
-                     field: usize,
-                     column: usize,
-                     how: MatchedBy| {
-        if fields[field].is_none() && !used[column] {
-            fields[field] = Some((column, how));
-            used[column] = true;
-        }
-    };
+    let mut claims = Vec::new();
     if let Some(pin) = pin {
         for (header, field_name) in &pin.columns {
             let field = source.field(field_name).ok_or_else(|| {
@@ -125,34 +153,55 @@ fn attempt(
                     source.key
                 )
             })?;
-            let column = headers
+            let column = cleaned
                 .iter()
-                .position(|h| *h == clean_header(header))
+                .position(|h| *h == cleaned_header(header))
                 .ok_or_else(|| format!("pinned column `{header}` is not in the file"))?;
-            claim(&mut fields, field, column, MatchedBy::Pinned);
+            claims.push(Claim {
+                strength: PINNED,
+                column,
+                field,
+                how: MatchedBy::Pinned,
+            });
         }
     }
-    for header in headers {
-        if source.fields.iter().any(|f| f.aliases.contains(header)) {
-            check_duplicate(headers, header)?;
-        }
-    }
-    // Aliases beat patterns, and a header as written beats it without a trailing note such
-    // as `(必填)`.
-    let bare: Vec<String> = headers.iter().map(|h| without_note(h)).collect();
-    for (forms, by_alias) in [
-        (headers, true),
-        (&bare[..], true),
-        (headers, false),
-        (&bare[..], false),
-    ] {
-        for (column, header) in forms.iter().enumerate() {
-            for (field_index, field) in source.fields.iter().enumerate() {
-                if let Some(how) = field_match(field, header, by_alias) {
-                    claim(&mut fields, field_index, column, how);
-                }
+    for (column, header) in cleaned.iter().enumerate() {
+        for (field_index, field) in source.fields.iter().enumerate() {
+            if let Some((strength, how)) = field_match(field, header, qualifiers) {
+                claims.push(Claim {
+                    strength,
+                    column,
+                    field: field_index,
+                    how,
+                });
             }
         }
+    }
+    claims.sort_by_key(|c| (c.strength, c.column, c.field));
+    let mut fields: Vec<Option<(usize, MatchedBy)>> = vec![None; source.fields.len()];
+    let mut used = vec![false; headers.len()];
+    let mut ambiguity = None;
+    for claim in &claims {
+        if fields[claim.field].is_some() || used[claim.column] {
+            continue;
+        }
+        let rival = claims.iter().find(|o| {
+            o.field == claim.field
+                && o.column != claim.column
+                && o.strength == claim.strength
+                && o.strength != PINNED
+                && !used[o.column]
+        });
+        if let (Some(rival), None) = (rival, &ambiguity) {
+            ambiguity = Some(ambiguous(
+                headers,
+                &source.fields[claim.field].name,
+                claim.column,
+                rival.column,
+            ));
+        }
+        fields[claim.field] = Some((claim.column, claim.how.clone()));
+        used[claim.column] = true;
     }
     let missing = source
         .required
@@ -180,7 +229,20 @@ fn attempt(
         },
         missing,
         specific_fields,
+        ambiguity,
     })
+}
+
+/// Two columns that claim one field equally: not guessable.
+fn ambiguous(headers: &[String], field: &str, first: usize, second: usize) -> String {
+    let (first, second) = (first.min(second), first.max(second));
+    format!(
+        "columns {} and {} both look like field `{field}` ({}, {}): rename one, or pin the file's columns with a [[file]] entry in the config",
+        column_letter(first),
+        column_letter(second),
+        column_name(headers, first),
+        column_name(headers, second)
+    )
 }
 
 /// A cell with 15 or more digits is an ID number, never a header.
@@ -191,46 +253,93 @@ fn looks_like_id(cell: &str) -> bool {
         >= 15
 }
 
-/// How `header` matches `field`: by an alias, or (when `by_alias` is false) by a pattern.
-fn field_match(field: &crate::config::Field, header: &str, by_alias: bool) -> Option<MatchedBy> {
-    if field.exclude.iter().any(|p| glob_matches(p, header)) {
+/// How strongly a cleaned header matches `field`, if at all: each test on the header as
+/// written, then without its bracketed notes (`姓名(必填)`).
+pub fn field_match(
+    field: &Field,
+    header: &str,
+    qualifiers: &[String],
+) -> Option<(Strength, MatchedBy)> {
+    let bare = without_notes(header);
+    let forms = [header, bare.as_str()];
+    if forms
+        .iter()
+        .any(|h| field.exclude.iter().any(|p| glob_matches(p, h)))
+    {
         return None;
     }
-    match by_alias {
-        true => field
-            .aliases
+    let by_alias = forms.iter().enumerate().find_map(|(form, h)| {
+        let index = field.aliases.iter().position(|a| a == h)?;
+        let rank = (form * field.aliases.len() + index) as u16;
+        Some((Strength { tier: 1, rank }, MatchedBy::Alias))
+    });
+    let by_pattern = || {
+        forms.iter().enumerate().find_map(|(form, h)| {
+            let pattern = field.patterns.iter().find(|p| glob_matches(p, h))?;
+            let rank = form as u16;
+            Some((Strength { tier: 2, rank }, MatchedBy::Pattern(pattern.clone())))
+        })
+    };
+    let by_words = || {
+        forms
             .iter()
-            .any(|a| a == header)
-            .then_some(MatchedBy::Alias),
-        false => field
-            .patterns
-            .iter()
-            .find(|p| glob_matches(p, header))
-            .map(|p| MatchedBy::Pattern(p.clone())),
+            .flat_map(|h| field.words.iter().map(move |w| (h, w)))
+            .filter_map(|(h, words)| {
+                let rank = words_rank(h, words, qualifiers)?;
+                Some((Strength { tier: 3, rank }, MatchedBy::Words(words.join("+"))))
+            })
+            .min_by_key(|(strength, _)| *strength)
+    };
+    by_alias.or_else(by_pattern).or_else(by_words)
+}
+
+/// When every key word is in `header`: how many of its other characters are neither a
+/// qualifier nor punctuation (`参保终止原因` for 终止+原因 leaves 参保, a qualifier: 0).
+fn words_rank(header: &str, words: &[String], qualifiers: &[String]) -> Option<u16> {
+    let mut rest = header.to_string();
+    for word in words {
+        let at = rest.find(word.as_str())?;
+        rest.replace_range(at..at + word.len(), " ");
+    }
+    for qualifier in qualifiers {
+        rest = rest.replace(qualifier.as_str(), " ");
+    }
+    Some(rest.chars().filter(|c| c.is_alphabetic()).count() as u16)
+}
+
+/// A header without its bracketed notes: `身份证号码(18位)`, `【姓名】`, `金额[元]`.
+fn without_notes(header: &str) -> String {
+    let mut bare = String::with_capacity(header.len());
+    let mut depth = 0usize;
+    for c in header.chars() {
+        match c {
+            '(' | '[' | '【' | '<' | '《' | '〔' => depth += 1,
+            ')' | ']' | '】' | '>' | '》' | '〕' => depth = depth.saturating_sub(1),
+            _ if depth == 0 => bare.push(c),
+            _ => {}
+        }
+    }
+    match bare.is_empty() {
+        true => header.to_string(),
+        false => bare,
     }
 }
 
-/// `姓名(必填)` -> `姓名`: a trailing bracketed note removed.
-fn without_note(header: &str) -> String {
-    match header.strip_suffix(')').and_then(|h| h.rsplit_once('(')) {
-        Some((bare, _)) if !bare.is_empty() => bare.to_string(),
-        _ => header.to_string(),
-    }
-}
-
-/// A header that maps to a field must appear once: two `身份证号` columns are not guessable.
-fn check_duplicate(headers: &[String], header: &str) -> Result<(), String> {
-    let columns: Vec<usize> = (0..headers.len())
-        .filter(|&i| headers[i] == header)
-        .collect();
-    match columns.as_slice() {
-        [first, second, ..] => Err(format!(
-            "duplicate header `{header}` in columns {} and {}: rename one or pin the columns in the config",
-            column_letter(*first),
-            column_letter(*second)
-        )),
-        _ => Ok(()),
-    }
+/// How much a header looks like a field (0 to 1), to suggest the columns an unmapped field
+/// may be in: the best of its aliases' character-pair likeness and the share of a word set's
+/// characters the header holds.
+pub fn closeness(field: &Field, header: &str) -> f64 {
+    let header = cleaned_header(header);
+    let by_alias = field
+        .aliases
+        .iter()
+        .map(|a| strsim::sorensen_dice(a, &header));
+    let by_words = field.words.iter().map(|words| {
+        let chars: Vec<char> = words.iter().flat_map(|w| w.chars()).collect();
+        let held = chars.iter().filter(|c| header.contains(**c)).count();
+        held as f64 / chars.len().max(1) as f64 * 0.9
+    });
+    by_alias.chain(by_words).fold(0.0, f64::max)
 }
 
 /// `0` -> `A`, `27` -> `AB`: how spreadsheet users name columns.
@@ -576,8 +685,77 @@ mod tests {
         assert_eq!(field_column(&settings, &mapping, "name"), Some(0));
         assert_eq!(field_column(&settings, &mapping, "program"), Some(2));
         assert_eq!(field_column(&settings, &mapping, "county"), Some(3));
-        assert_eq!(without_note("县(市、区)"), "县");
-        assert_eq!(without_note("(备注)"), "(备注)");
+        assert_eq!(without_notes("身份证号码(18位)"), "身份证号码");
+        assert_eq!(without_notes("金额[元/月]"), "金额");
+        assert_eq!(without_notes("【姓名】"), "【姓名】", "nothing left: the header stays");
+        assert_eq!(without_notes("(备注)"), "(备注)");
+    }
+
+    /// Real-world header wordings of the four departments (tests/fixtures/headers/corpus.csv,
+    /// with where each was seen): each maps to its field in its source, or to none (`-`).
+    #[test]
+    fn the_header_corpus_maps_every_wording_to_its_field() {
+        let settings = Settings::from_toml(DEFAULT_CONFIG).unwrap();
+        let corpus = include_str!("../../tests/fixtures/headers/corpus.csv");
+        let mut wrong = Vec::new();
+        let mut wordings = 0;
+        for line in corpus.lines().skip(1) {
+            let cells: Vec<&str> = line.splitn(4, ',').collect();
+            let (source, header, expected) = (cells[0], cells[1], cells[2]);
+            let source = &settings.sources[settings.source(source).unwrap()];
+            let found = source
+                .fields
+                .iter()
+                .filter_map(|f| {
+                    let (strength, _) = field_match(f, &cleaned_header(header), &settings.qualifiers)?;
+                    Some((strength, f.name.as_str()))
+                })
+                .min();
+            let found = found.map_or("-", |(_, name)| name);
+            if found != expected {
+                wrong.push(format!("{header} ({}): {found}, expected {expected}", source.key));
+            }
+            wordings += 1;
+        }
+        assert!(wordings >= 150, "{wordings} wordings");
+        assert!(wrong.is_empty(), "{} of {wordings} wrong:\n{}", wrong.len(), wrong.join("\n"));
+    }
+
+    #[test]
+    fn key_words_match_in_any_order_with_qualifiers_between() {
+        let settings = Settings::from_toml(DEFAULT_CONFIG).unwrap();
+        let insurance = &settings.sources[settings.source("insurance").unwrap()];
+        let end_reason = &insurance.fields[insurance.field("end_reason").unwrap()];
+        let rank = |h: &str| field_match(end_reason, h, &settings.qualifiers).map(|(s, _)| s);
+        assert!(rank("终止参保原因").is_some() && rank("参保终止原因").is_some());
+        assert_eq!(rank("终止参保原因"), rank("参保终止原因"));
+        assert!(rank("终止参保原因") < rank("医保系统终止原因"), "qualifiers cost nothing, other words do");
+        assert!(rank("终止日期").is_none());
+    }
+
+    #[test]
+    fn two_columns_matching_one_field_equally_are_an_error_naming_both() {
+        let settings = Settings::from_toml(DEFAULT_CONFIG).unwrap();
+        let row = headers(&["学生姓名", "身份证件号", "学籍状态", "学校所在区县", "户籍所在区县"]);
+        let message = assign(&row, &settings, None).unwrap_err();
+        assert!(message.contains("columns D and E") && message.contains("`county`"), "{message}");
+        let preferred = headers(&["学生姓名", "身份证件号", "学籍状态", "所在区县", "户籍所在区县"]);
+        let mapping = assign(&preferred, &settings, None).unwrap();
+        assert_eq!(field_column(&settings, &mapping, "county"), Some(3));
+    }
+
+    #[test]
+    fn identifiers_are_read_in_any_source() {
+        let settings = Settings::from_toml(DEFAULT_CONFIG).unwrap();
+        let subsidy = headers(&["补贴对象姓名", "身份证号", "残疾人证号", "补贴类别", "发放状态"]);
+        let mapping = assign(&subsidy, &settings, None).unwrap();
+        assert_eq!(settings.sources[mapping.source].key, "civil");
+        assert_eq!(field_column(&settings, &mapping, "certificate_number"), Some(2));
+        let insurance = headers(&["姓名", "证件号码", "户主身份证号码", "参保年度", "参保状态"]);
+        let mapping = assign(&insurance, &settings, None).unwrap();
+        assert_eq!(settings.sources[mapping.source].key, "insurance");
+        assert_eq!(field_column(&settings, &mapping, "household_head_id"), Some(2));
+        assert_eq!(field_column(&settings, &mapping, "id_number"), Some(1));
     }
 
     #[test]
