@@ -58,6 +58,7 @@ const REGISTRY_HEADER: [&str; 6] = [
 ];
 const INSURANCE: &str = "cases_insurance.csv";
 const CIVIL: &str = "cases_civil.csv";
+const EDUCATION: &str = "cases_education.csv";
 
 /// Swaps two adjacent digits (positions `at`, `at + 1`, which differ).
 fn swapped(id: &str, at: usize) -> String {
@@ -111,6 +112,8 @@ fn run_cases(threads: &str) -> Cases {
         person("端木琮", "19550115", 37),   // 14 namesakes: the same name and birth date
         person("端木琮", "19550115", 39),   // 15 in one county, two people
         person("诸葛霁", "19850220", 41),   // 16 a one-digit typo under another name
+        person("欧阳翊", "20120303", 43),   // 17 a child whose school row has a J number
+        person("欧阳翊", "20130808", 45),   // 18 a namesake child born a year later
     ];
     let mut dpf = vec![REGISTRY_HEADER.to_vec()];
     for x in &p {
@@ -154,6 +157,22 @@ fn run_cases(threads: &str) -> Cases {
             ],
         ],
     );
+    // A school row with no ID and a `J` student number: its digits give the child's
+    // registration region and birth date (the sequence and check character are the school's).
+    let j_number = format!("J{}{}", &p[16].id[..14], "0027");
+    wd.write_csv(
+        EDUCATION,
+        &[
+            vec![
+                "学生姓名",
+                "身份证件号",
+                "全国学籍号",
+                "学籍状态",
+                "所在区县",
+            ],
+            vec!["欧阳翊", "", &j_number, "在读", "房县"],
+        ],
+    );
     let run = wd.recon_env(
         &[
             "run",
@@ -166,6 +185,7 @@ fn run_cases(threads: &str) -> Cases {
             DPF,
             INSURANCE,
             CIVIL,
+            EDUCATION,
         ],
         ("RAYON_NUM_THREADS", threads),
     );
@@ -261,6 +281,19 @@ fn each_defect_links_its_case_and_not_its_near_miss() {
                 .stdout
         );
     }
+    // The J number's birth date tells the namesake children apart.
+    assert_eq!(
+        cases.key(EDUCATION, 1),
+        cases.key(DPF, 17),
+        "a J number's birth date places the school row\n{}",
+        cases
+            .wd
+            .recon(&["explain", "out", EDUCATION, "1", "--full"])
+            .stdout
+    );
+    assert!(!gaps
+        .iter()
+        .any(|g| g["rule_id"] == "EDU-01" && g["source_file"] == DPF && g["source_row"] == "17"));
     // The relative's ID is told as such where the row goes.
     let evidence: Vec<BTreeMap<String, String>> = cases.wd.csv_rows("out/links.csv");
     let son = evidence

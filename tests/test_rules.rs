@@ -124,3 +124,207 @@ fn a_disabled_rule_is_not_run() {
     let gaps = wd.gaps();
     assert!(!gaps.is_empty() && gaps.iter().all(|g| g.0 != "MED-01"));
 }
+
+/// The default config with `extra` appended.
+fn config_with(wd: &Workdir, name: &str, extra: &str) {
+    let config = std::fs::read_to_string(repo_path("configs/default.toml")).unwrap() + extra;
+    wd.write_bytes(name, config.as_bytes());
+}
+
+const CIVIL_HEADER: [&str; 7] = [
+    "姓名",
+    "身份证号码",
+    "区县",
+    "救助类别",
+    "起始日期",
+    "终止日期",
+    "状态",
+];
+
+#[test]
+fn a_rule_with_no_check_says_what_it_flags() {
+    let wd = Workdir::new();
+    let old = make_id("420325", "19300101", 11);
+    let young = make_id("420325", "19800101", 13);
+    wd.write_csv(
+        "in/civil.csv",
+        &[
+            CIVIL_HEADER.to_vec(),
+            vec!["甲", &old, "房县", "临时救助", "2020-01-01", "", "正常"],
+            vec!["乙", &young, "房县", "临时救助", "2020-01-01", "", "正常"],
+        ],
+    );
+    config_with(
+        &wd,
+        "c.toml",
+        r#"
+[[rule]]
+id = "OLD-01"
+name = "高龄临时救助对象"
+flags = "an active 临时救助 record of a person aged 80 or more"
+basis = "审计抽查"
+kind = "audit"
+subject = "civil"
+when = [{ active = true }, { field = "program", in = ["临时救助"] }, { age_min = 80 }]
+"#,
+    );
+    wd.run_ok(&["--config", "c.toml", "--rule", "OLD-01", "in"]);
+    let gaps = wd.csv_rows("out/gaps.csv");
+    assert_eq!(gaps.len(), 1, "{gaps:?}");
+    let detail = &gaps[0]["detail"];
+    assert!(
+        detail.contains("临时救助") && detail.contains("80周岁以上") && !detail.contains("死亡"),
+        "{detail}"
+    );
+}
+
+#[test]
+fn a_county_condition_selects_that_county() {
+    let wd = Workdir::new();
+    let fx = make_id("420325", "19700101", 11);
+    let mc = make_id("421181", "19700101", 13);
+    wd.write_csv(
+        "in/dpf.csv",
+        &[
+            DPF_HEADER.to_vec(),
+            vec!["甲", &fx, "肢体", "一级", "房县", "否", "", "正常"],
+            vec!["乙", &mc, "肢体", "一级", "麻城市", "否", "", "正常"],
+        ],
+    );
+    for (county, row) in [("房县", 1), ("421181", 2)] {
+        config_with(
+            &wd,
+            "c.toml",
+            &format!(
+                r#"
+[[rule]]
+id = "LOC-02"
+name = "本县重度残疾人未享受护理补贴"
+flags = "CIV-02 for one county"
+basis = "县级核查"
+kind = "coverage"
+subject = "dpf"
+when = [{{ active = true }}, {{ field = "county", in = ["{county}"] }}, {{ field = "disability_grade", in = "severe_grades" }}]
+requires = {{ source = "civil", where = [{{ active = true }}, {{ field = "program", in = "care_subsidy" }}] }}
+"#
+            ),
+        );
+        wd.run_ok(&["--config", "c.toml", "--rule", "LOC-02", "in"]);
+        assert_eq!(
+            wd.gaps(),
+            vec![("LOC-02".to_string(), "dpf.csv".to_string(), row)],
+            "{county}"
+        );
+    }
+    config_with(
+        &wd,
+        "bad.toml",
+        "[[rule]]\nid = \"X\"\nname = \"x\"\nflags = \"x\"\nbasis = \"x\"\nkind = \"coverage\"\nsubject = \"dpf\"\nwhen = [{ field = \"county\", in = [\"鼓楼区\"] }]\n",
+    );
+    let check = wd.recon(&["check-config", "bad.toml"]);
+    assert_eq!(check.code, 2);
+    assert!(
+        check.stderr.contains("names several counties"),
+        "{}",
+        check.stderr
+    );
+}
+
+/// For a past as-of date, a certificate cancelled later was in force; one cancelled with no
+/// date is cancelled at any date.
+#[test]
+fn a_certificate_cancelled_after_the_as_of_date_was_in_force_then() {
+    let wd = Workdir::new();
+    let later = make_id("420325", "19700101", 11);
+    let undated = make_id("420325", "19700101", 13);
+    wd.write_csv(
+        "in/dpf.csv",
+        &[
+            vec![
+                "姓名",
+                "身份证号",
+                "残疾类别",
+                "残疾等级",
+                "所属区县",
+                "证件状态",
+                "注销原因",
+                "注销日期",
+            ],
+            vec![
+                "甲",
+                &later,
+                "肢体",
+                "一级",
+                "房县",
+                "注销",
+                "迁出",
+                "2020-09-01",
+            ],
+            vec!["乙", &undated, "肢体", "一级", "房县", "注销", "迁出", ""],
+        ],
+    );
+    wd.write_csv(
+        "in/civil.csv",
+        &[
+            CIVIL_HEADER.to_vec(),
+            vec![
+                "甲",
+                &later,
+                "房县",
+                "重度残疾人护理补贴",
+                "2019-01-01",
+                "",
+                "正常",
+            ],
+            vec![
+                "乙",
+                &undated,
+                "房县",
+                "重度残疾人护理补贴",
+                "2019-01-01",
+                "",
+                "正常",
+            ],
+        ],
+    );
+    let aud01 = |as_of: &str| {
+        let run = wd.recon(&[
+            "run", "--as-of", as_of, "--out", "out", "--rule", "AUD-01", "in",
+        ]);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        wd.gaps().into_iter().map(|g| g.2).collect::<Vec<u32>>()
+    };
+    assert_eq!(aud01("2020-06-30"), vec![2], "in force on 2020-06-30");
+    assert_eq!(aud01("2020-10-01"), vec![1, 2], "cancelled by 2020-10-01");
+}
+
+#[test]
+fn check_config_warns_of_conditions_no_row_can_meet() {
+    let wd = Workdir::new();
+    let config = std::fs::read_to_string(repo_path("configs/default.toml"))
+        .unwrap()
+        .replace(
+            "severe_grades = [\"一级\", \"二级\"]",
+            "severe_grades = [\"一级\", \"五级\"]",
+        )
+        .replace(
+            "{ age_min = 6, age_max = 15 }",
+            "{ age_min = 15, age_max = 6 }",
+        )
+        .replace("in = [\"因残\"]", "in = [\"因殘疾\"]");
+    wd.write_bytes("c.toml", config.as_bytes());
+    let check = wd.recon(&["check-config", "c.toml"]);
+    assert_eq!(check.code, 0, "{}", check.stderr);
+    for warning in [
+        "rule CIV-02: when[2]: `五级` is not a disability grade",
+        "rule EDU-01: when[2]: age_min 15 is above age_max 6",
+        "rule CIV-03: when[3]: `因殘疾` is in no [vocabulary] list",
+    ] {
+        assert!(check.stdout.contains(warning), "{}", check.stdout);
+    }
+    let clean = wd.recon(&[
+        "check-config",
+        &repo_path("configs/default.toml").display().to_string(),
+    ]);
+    assert!(!clean.stdout.contains("warning"), "{}", clean.stdout);
+}

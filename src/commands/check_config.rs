@@ -8,7 +8,10 @@ use crate::config;
 pub fn run(file: &Path) -> Result<ExitStatus, Failure> {
     let loaded = config::load(Some(file))?;
     let settings = &loaded.settings;
-    let mut text = format!("{}: OK\n", file.display());
+    let mut text = match settings.warnings.len() {
+        0 => format!("{}: OK\n", file.display()),
+        n => format!("{}: OK, with {n} warning(s) below\n", file.display()),
+    };
     for source in &settings.sources {
         text.push_str(&format!(
             "  source {:<10} {} ({} fields)\n",
@@ -32,6 +35,9 @@ pub fn run(file: &Path) -> Result<ExitStatus, Failure> {
     ));
     if !settings.pins.is_empty() {
         text.push_str(&format!("  {} pinned files\n", settings.pins.len()));
+    }
+    for warning in &settings.warnings {
+        text.push_str(&format!("  warning: {warning}\n"));
     }
     print(&text);
     Ok(ExitStatus::Success)

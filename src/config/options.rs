@@ -48,6 +48,9 @@ pub struct FieldOptions {
     /// Alternatives of key words, space-separated, that must all appear in a header.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub words: Vec<String>,
+    /// `[vocabulary]` lists of the values the field's cells may hold.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub values: Vec<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub exclude: Vec<String>,
 }
@@ -77,6 +80,9 @@ pub struct SourceOptions {
     pub active_from: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub active_until: Option<String>,
+    /// A date field after which a row whose status says it ended was no longer in force.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ended_by: Option<String>,
     #[serde(default)]
     pub fields: BTreeMap<String, FieldOptions>,
 }

@@ -27,6 +27,9 @@ pub struct Settings {
     pub pins: Vec<FilePin>,
     /// Header qualifiers (参保, 人员…), cleaned, longest first.
     pub qualifiers: Vec<String>,
+    /// Conditions no row can meet (a grade no certificate has, an inverted age band, a word
+    /// in no vocabulary list): shown by `check-config` and by every run.
+    pub warnings: Vec<String>,
     pub link: LinkSettings,
     /// The authoring form, kept to write configs back out (`inspect --write-config`).
     pub options: Options,
@@ -42,6 +45,9 @@ pub struct Source {
     pub active: Vec<Condition>,
     pub active_from: Option<usize>,
     pub active_until: Option<usize>,
+    /// A date field that ends a row: one whose status says it ended, dated after the as-of
+    /// date, was still in force then (a certificate cancelled later, for a past `--as-of`).
+    pub ended_by: Option<usize>,
 }
 
 #[derive(Clone, Debug)]
@@ -53,6 +59,9 @@ pub struct Field {
     /// Alternatives, each a set of key words that must all appear in a header.
     pub words: Vec<Vec<String>>,
     pub exclude: Vec<String>,
+    /// Values its cells may hold (from its `values` lists), canonical: with the words of the
+    /// conditions on it, what a run does not report as unknown.
+    pub known: Vec<String>,
     /// Declared under `[fields]` for every source rather than for this one.
     pub is_shared: bool,
 }
@@ -216,7 +225,7 @@ impl Settings {
         for (key, source) in &options.sources {
             let mut fields = Vec::new();
             for (name, field) in &options.fields {
-                fields.push(resolve_field(name, field, true)?);
+                fields.push(resolve_field(name, field, true, &options.vocabulary)?);
             }
             for (name, field) in &source.fields {
                 if options.fields.contains_key(name) {
@@ -224,7 +233,7 @@ impl Settings {
                         "source {key}: field `{name}` is already a shared field"
                     ));
                 }
-                fields.push(resolve_field(name, field, false)?);
+                fields.push(resolve_field(name, field, false, &options.vocabulary)?);
             }
             sources.push(Source {
                 key: key.clone(),
@@ -234,11 +243,13 @@ impl Settings {
                 active: Vec::new(),
                 active_from: None,
                 active_until: None,
+                ended_by: None,
             });
         }
         let resolver = Resolver {
             sources: &sources,
             vocabulary: &options.vocabulary,
+            warnings: std::cell::RefCell::default(),
         };
         let mut resolved = Vec::new();
         for (id, (key, source)) in options.sources.iter().enumerate() {
@@ -263,6 +274,7 @@ impl Settings {
                 active: resolver.conditions(id, &source.active, &format!("{place}: active"))?,
                 active_from: date_field(&source.active_from)?,
                 active_until: date_field(&source.active_until)?,
+                ended_by: date_field(&source.ended_by)?,
                 ..fields.clone()
             });
         }
@@ -292,9 +304,24 @@ impl Settings {
             rules,
             pins: options.files.clone(),
             qualifiers: qualifiers(&options),
+            warnings: resolver.warnings.take(),
             link,
             options,
         })
+    }
+}
+
+/// A county named in a condition, as its code: rows are compared by the county they resolve to.
+fn county_code(word: &str, place: &str) -> Result<String, ConfigError> {
+    use crate::normalize::region::{CountyProblem, Regions};
+    match Regions::bundled().resolve(word, None) {
+        Ok(county) => Ok(county.code.clone()),
+        Err(CountyProblem::Unknown) => {
+            err(format!("{place}: `{word}` is not a county name or code"))
+        }
+        Err(CountyProblem::Ambiguous) => err(format!(
+            "{place}: `{word}` names several counties: give its 6-digit code"
+        )),
     }
 }
 
@@ -375,6 +402,7 @@ fn resolve_field(
     name: &str,
     field: &super::options::FieldOptions,
     is_shared: bool,
+    vocabulary: &BTreeMap<String, Vec<String>>,
 ) -> Result<Field, ConfigError> {
     let kind = FieldKind::parse(&field.kind)
         .ok_or_else(|| ConfigError(format!("field `{name}`: unknown kind `{}`", field.kind)))?;
@@ -391,9 +419,26 @@ fn resolve_field(
         words: field
             .words
             .iter()
-            .map(|w| w.split_whitespace().map(crate::normalize::clean_header).collect())
+            .map(|w| {
+                w.split_whitespace()
+                    .map(crate::normalize::clean_header)
+                    .collect()
+            })
             .collect(),
         exclude: clean(&field.exclude),
+        known: field
+            .values
+            .iter()
+            .map(|list| {
+                vocabulary.get(list).ok_or_else(|| {
+                    ConfigError(format!("field `{name}`: no vocabulary list named `{list}`"))
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?
+            .into_iter()
+            .flatten()
+            .map(|w| canonical_word(kind, w))
+            .collect(),
         is_shared,
     })
 }
@@ -465,6 +510,7 @@ fn resolve_rules(options: &Options, resolver: &Resolver) -> Result<Vec<Rule>, Co
 struct Resolver<'a> {
     sources: &'a [Source],
     vocabulary: &'a BTreeMap<String, Vec<String>>,
+    warnings: std::cell::RefCell<Vec<String>>,
 }
 
 impl Resolver<'_> {
@@ -493,6 +539,9 @@ impl Resolver<'_> {
         })
     }
 
+    /// A condition's words in the form cells of `kind` take: county names and codes become
+    /// county codes (an unknown or ambiguous county is an error), and a word no cell of the
+    /// field can hold is a warning.
     fn words(
         &self,
         words: &Words,
@@ -505,7 +554,55 @@ impl Resolver<'_> {
                 ConfigError(format!("{place}: no vocabulary list named `{name}`"))
             })?,
         };
+        if matches!(kind, FieldKind::County | FieldKind::CountyCode) {
+            return list.iter().map(|w| county_code(w, place)).collect();
+        }
+        for word in list {
+            if let Some(problem) = self.unmeetable(word, kind, words) {
+                self.warnings
+                    .borrow_mut()
+                    .push(format!("{place}: `{word}` {problem}: no row can hold it"));
+            }
+        }
         Ok(list.iter().map(|w| canonical_word(kind, w)).collect())
+    }
+
+    /// Why no cell can equal `word`, if none can: a word outside a closed kind's values, or a
+    /// literal word in no `[vocabulary]` list (a typo, most likely).
+    fn unmeetable(&self, word: &str, kind: FieldKind, words: &Words) -> Option<String> {
+        let cell = crate::model::Cell {
+            text: word.into(),
+            origin: crate::model::CellOrigin::Text,
+        };
+        let understood = matches!(
+            crate::normalize::normalize_value(kind, &cell),
+            crate::normalize::Cleaned::Text(_)
+        );
+        let closed = match kind {
+            FieldKind::Grade => Some("a disability grade (一级 to 四级)"),
+            FieldKind::Category => {
+                Some("a disability category (视力 听力 言语 肢体 智力 精神 多重)")
+            }
+            FieldKind::YesNo => Some("是 or 否"),
+            FieldKind::Sex => Some("男 or 女"),
+            FieldKind::Year => Some("a year"),
+            _ => None,
+        };
+        match kind {
+            _ if closed.is_some() && !understood => {
+                Some(format!("is not {}", closed.unwrap_or_default()))
+            }
+            FieldKind::Text if matches!(words, Words::List(_)) => {
+                let canonical = canonical_word(kind, word);
+                let known = self
+                    .vocabulary
+                    .values()
+                    .flatten()
+                    .any(|w| canonical_word(kind, w) == canonical);
+                (!known).then(|| "is in no [vocabulary] list (a typo?)".to_string())
+            }
+            _ => None,
+        }
     }
 
     fn conditions(
@@ -612,10 +709,19 @@ impl Resolver<'_> {
                     ..
                 },
             ) => linked(l, true)?,
-            (None, _) => Condition::Age {
-                min: c.age_min,
-                max: c.age_max,
-            },
+            (None, _) => {
+                if let (Some(min), Some(max)) = (c.age_min, c.age_max) {
+                    if min > max {
+                        self.warnings.borrow_mut().push(format!(
+                            "{place}: age_min {min} is above age_max {max}: no row can meet this condition"
+                        ));
+                    }
+                }
+                Condition::Age {
+                    min: c.age_min,
+                    max: c.age_max,
+                }
+            }
         })
     }
 }

@@ -4,9 +4,9 @@
 //! field equally well are an error naming both. `exclude` keeps `户主身份证号` from ever being
 //! the person's own ID; a file pinned in the config uses its source and explicit columns first.
 
+use super::column_name;
 use crate::config::options::FilePin;
 use crate::config::{Field, Settings, Source, SourceId};
-use super::column_name;
 use crate::normalize::{clean_header, glob_matches};
 
 /// How a header was matched to a field, shown by `inspect`.
@@ -277,7 +277,10 @@ pub fn field_match(
         forms.iter().enumerate().find_map(|(form, h)| {
             let pattern = field.patterns.iter().find(|p| glob_matches(p, h))?;
             let rank = form as u16;
-            Some((Strength { tier: 2, rank }, MatchedBy::Pattern(pattern.clone())))
+            Some((
+                Strength { tier: 2, rank },
+                MatchedBy::Pattern(pattern.clone()),
+            ))
         })
     };
     let by_words = || {
@@ -286,7 +289,10 @@ pub fn field_match(
             .flat_map(|h| field.words.iter().map(move |w| (h, w)))
             .filter_map(|(h, words)| {
                 let rank = words_rank(h, words, qualifiers)?;
-                Some((Strength { tier: 3, rank }, MatchedBy::Words(words.join("+"))))
+                Some((
+                    Strength { tier: 3, rank },
+                    MatchedBy::Words(words.join("+")),
+                ))
             })
             .min_by_key(|(strength, _)| *strength)
     };
@@ -687,7 +693,11 @@ mod tests {
         assert_eq!(field_column(&settings, &mapping, "county"), Some(3));
         assert_eq!(without_notes("身份证号码(18位)"), "身份证号码");
         assert_eq!(without_notes("金额[元/月]"), "金额");
-        assert_eq!(without_notes("【姓名】"), "【姓名】", "nothing left: the header stays");
+        assert_eq!(
+            without_notes("【姓名】"),
+            "【姓名】",
+            "nothing left: the header stays"
+        );
         assert_eq!(without_notes("(备注)"), "(备注)");
     }
 
@@ -707,18 +717,27 @@ mod tests {
                 .fields
                 .iter()
                 .filter_map(|f| {
-                    let (strength, _) = field_match(f, &cleaned_header(header), &settings.qualifiers)?;
+                    let (strength, _) =
+                        field_match(f, &cleaned_header(header), &settings.qualifiers)?;
                     Some((strength, f.name.as_str()))
                 })
                 .min();
             let found = found.map_or("-", |(_, name)| name);
             if found != expected {
-                wrong.push(format!("{header} ({}): {found}, expected {expected}", source.key));
+                wrong.push(format!(
+                    "{header} ({}): {found}, expected {expected}",
+                    source.key
+                ));
             }
             wordings += 1;
         }
         assert!(wordings >= 150, "{wordings} wordings");
-        assert!(wrong.is_empty(), "{} of {wordings} wrong:\n{}", wrong.len(), wrong.join("\n"));
+        assert!(
+            wrong.is_empty(),
+            "{} of {wordings} wrong:\n{}",
+            wrong.len(),
+            wrong.join("\n")
+        );
     }
 
     #[test]
@@ -729,17 +748,35 @@ mod tests {
         let rank = |h: &str| field_match(end_reason, h, &settings.qualifiers).map(|(s, _)| s);
         assert!(rank("终止参保原因").is_some() && rank("参保终止原因").is_some());
         assert_eq!(rank("终止参保原因"), rank("参保终止原因"));
-        assert!(rank("终止参保原因") < rank("医保系统终止原因"), "qualifiers cost nothing, other words do");
+        assert!(
+            rank("终止参保原因") < rank("医保系统终止原因"),
+            "qualifiers cost nothing, other words do"
+        );
         assert!(rank("终止日期").is_none());
     }
 
     #[test]
     fn two_columns_matching_one_field_equally_are_an_error_naming_both() {
         let settings = Settings::from_toml(DEFAULT_CONFIG).unwrap();
-        let row = headers(&["学生姓名", "身份证件号", "学籍状态", "学校所在区县", "户籍所在区县"]);
+        let row = headers(&[
+            "学生姓名",
+            "身份证件号",
+            "学籍状态",
+            "学校所在区县",
+            "户籍所在区县",
+        ]);
         let message = assign(&row, &settings, None).unwrap_err();
-        assert!(message.contains("columns D and E") && message.contains("`county`"), "{message}");
-        let preferred = headers(&["学生姓名", "身份证件号", "学籍状态", "所在区县", "户籍所在区县"]);
+        assert!(
+            message.contains("columns D and E") && message.contains("`county`"),
+            "{message}"
+        );
+        let preferred = headers(&[
+            "学生姓名",
+            "身份证件号",
+            "学籍状态",
+            "所在区县",
+            "户籍所在区县",
+        ]);
         let mapping = assign(&preferred, &settings, None).unwrap();
         assert_eq!(field_column(&settings, &mapping, "county"), Some(3));
     }
@@ -747,14 +784,26 @@ mod tests {
     #[test]
     fn identifiers_are_read_in_any_source() {
         let settings = Settings::from_toml(DEFAULT_CONFIG).unwrap();
-        let subsidy = headers(&["补贴对象姓名", "身份证号", "残疾人证号", "补贴类别", "发放状态"]);
+        let subsidy = headers(&[
+            "补贴对象姓名",
+            "身份证号",
+            "残疾人证号",
+            "补贴类别",
+            "发放状态",
+        ]);
         let mapping = assign(&subsidy, &settings, None).unwrap();
         assert_eq!(settings.sources[mapping.source].key, "civil");
-        assert_eq!(field_column(&settings, &mapping, "certificate_number"), Some(2));
+        assert_eq!(
+            field_column(&settings, &mapping, "certificate_number"),
+            Some(2)
+        );
         let insurance = headers(&["姓名", "证件号码", "户主身份证号码", "参保年度", "参保状态"]);
         let mapping = assign(&insurance, &settings, None).unwrap();
         assert_eq!(settings.sources[mapping.source].key, "insurance");
-        assert_eq!(field_column(&settings, &mapping, "household_head_id"), Some(2));
+        assert_eq!(
+            field_column(&settings, &mapping, "household_head_id"),
+            Some(2)
+        );
         assert_eq!(field_column(&settings, &mapping, "id_number"), Some(1));
     }
 

@@ -263,6 +263,7 @@ fn normalize_row(
     let mut name = name::Name::default();
     let mut ids: Vec<(IdSource, ParsedId, usize)> = Vec::new();
     let mut derived: Vec<(FieldKind, &'static str)> = Vec::new();
+    let mut registration = None;
     for (index, (field, cell)) in source.fields.iter().zip(&data.cells).enumerate() {
         let mut value = Value::Empty;
         match field.kind {
@@ -288,6 +289,8 @@ fn normalize_row(
                 if let Some(parsed) = student_number::id_from_student_number(&cell.text) {
                     ids.push((IdSource::StudentNumber, parsed, index));
                 }
+                registration =
+                    registration.or_else(|| student_number::registration_of_j_number(&cell.text));
             }
             FieldKind::County | FieldKind::CountyCode => {}
             kind => {
@@ -327,8 +330,20 @@ fn normalize_row(
         }
         _ => None,
     }
-    .or_else(|| source.field("birth_date").and_then(|f| values[f].date()));
-    let county = resolve_county(source, data, &id, (regions, &mut cells.counties), defects);
+    .or_else(|| source.field("birth_date").and_then(|f| values[f].date()))
+    .or(registration.as_ref().map(|r| r.birth_date));
+    let id_region = match &id {
+        IdNumber::Valid(v) => Some(&v[..6]),
+        IdNumber::Damaged { prefix } if prefix.len() >= 6 => Some(&prefix[..6]),
+        _ => registration.as_ref().map(|r| r.region.as_str()),
+    };
+    let county = resolve_county(
+        source,
+        data,
+        id_region,
+        (regions, &mut cells.counties),
+        defects,
+    );
     let record = Record {
         row,
         source: source_id,
@@ -483,19 +498,15 @@ impl SeenCells {
     }
 }
 
-/// The row's county column (code first, then name), else the region code of its ID.
+/// The row's county column (code first, then name), else the region code of its ID (or of
+/// its `J` student number).
 fn resolve_county(
     source: &Source,
     data: &DataRow,
-    id: &IdNumber,
+    id_region: Option<&str>,
     (regions, memos): (&'static Regions, &mut [LastCounty; 2]),
     defects: &mut Vec<(usize, &'static str)>,
 ) -> Option<&'static region::County> {
-    let id_region = match id {
-        IdNumber::Valid(v) => Some(&v[..6]),
-        IdNumber::Damaged { prefix } if prefix.len() >= 6 => Some(&prefix[..6]),
-        _ => None,
-    };
     for (kind, last) in [FieldKind::CountyCode, FieldKind::County]
         .into_iter()
         .zip(memos)
@@ -560,8 +571,11 @@ pub fn normalize_value(kind: FieldKind, cell: &Cell) -> Cleaned {
         FieldKind::Grade => known(certificate::normalize_grade(&word)),
         FieldKind::Category => known(certificate::normalize_category(&word)),
         FieldKind::YesNo => known(match word.to_ascii_lowercase().as_str() {
-            "是" | "y" | "yes" | "1" | "true" | "有" | "√" => Some("是"),
-            "否" | "n" | "no" | "0" | "false" | "无" | "×" | "✗" => Some("否"),
+            "是" | "y" | "yes" | "1" | "true" | "有" | "√" | "已享受" | "享受" | "已资助" => {
+                Some("是")
+            }
+            "否" | "n" | "no" | "0" | "false" | "无" | "×" | "✗" | "未享受" | "不享受"
+            | "未资助" => Some("否"),
             _ => None,
         }),
         FieldKind::Sex => known(match word.to_ascii_lowercase().as_str() {

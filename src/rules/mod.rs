@@ -12,7 +12,7 @@ use rayon::prelude::*;
 
 use crate::config::{Check, Condition, Rule, Settings};
 use crate::link::{IdDoubt, Linkage, NearMiss, Undecided};
-use crate::model::{FastMap, Record, Records, Value};
+use crate::model::{FastMap, FieldKind, Record, Records, Value};
 
 /// One finding: a rule and the subject row it flags.
 #[derive(Clone, Debug, PartialEq)]
@@ -208,7 +208,11 @@ impl Context<'_> {
                 _ => true,
             })
         };
-        source.active.iter().all(|c| self.holds_on_row(c, record))
+        let ended_later = source
+            .ended_by
+            .and_then(|f| self.records.value(record, f).date())
+            .is_some_and(|end| end > self.as_of);
+        (ended_later || source.active.iter().all(|c| self.holds_on_row(c, record)))
             && within(source.active_from, |start, as_of| start <= as_of)
             && within(source.active_until, |end, as_of| as_of <= end)
     }
@@ -263,7 +267,24 @@ impl Context<'_> {
 
     /// A condition on a row's own values (the only kind source `active` and deaths use).
     fn holds_on_row(&self, condition: &Condition, record: &Record) -> bool {
+        let is_county = |field: usize| {
+            matches!(
+                self.settings.sources[record.source].fields[field].kind,
+                FieldKind::County | FieldKind::CountyCode
+            )
+        };
         match condition {
+            // A county is compared as the county the row resolved to, by code.
+            Condition::FieldIn {
+                field,
+                words,
+                negate,
+            } if is_county(*field) => record
+                .county
+                .is_some_and(|c| words.contains(&c.code) != *negate),
+            Condition::FieldEmpty { field, empty } if is_county(*field) => {
+                record.county.is_none() == *empty
+            }
             Condition::FieldIn {
                 field,
                 words,
@@ -324,16 +345,7 @@ impl Context<'_> {
                     Some(other),
                 )
             }
-            Check::Always => {
-                let death = self.persons[self.linkage.person_of(index)].death;
-                let date = death
-                    .and_then(|d| d.date)
-                    .map_or("日期不详".into(), |d| d.to_string());
-                (
-                    format!("此人已死亡（{date}，见相关记录）"),
-                    death.map(|d| d.record),
-                )
-            }
+            Check::Always => self.what_holds(rule, index),
         };
         let detail = self.with_link_warning(detail, index);
         let read = match &rule.check {
@@ -349,6 +361,35 @@ impl Context<'_> {
             nearest: None,
             undecided: read.and_then(|source| self.linkage.undecided(index, source)),
         })
+    }
+
+    /// A rule with no check flags every subject: the detail says what the subject is, with the
+    /// death that makes it one (its date and row) when the rule asks for the deceased.
+    fn what_holds(&self, rule: &Rule, index: usize) -> (String, Option<usize>) {
+        let death = self.persons[self.linkage.person_of(index)].death;
+        let parts: Vec<String> = rule
+            .when
+            .iter()
+            .map(|condition| match condition {
+                Condition::Living(false) => {
+                    let date = death
+                        .and_then(|d| d.date)
+                        .map_or("日期不详".into(), |d| d.to_string());
+                    format!("此人已死亡（{date}，见相关记录）")
+                }
+                _ => describe::describe(
+                    self.settings,
+                    rule.subject,
+                    std::slice::from_ref(condition),
+                    self.as_of,
+                ),
+            })
+            .collect();
+        let evidence = death
+            .filter(|_| rule.when.contains(&Condition::Living(false)))
+            .map(|d| d.record);
+        let label = &self.settings.sources[rule.subject].label;
+        (format!("{label}记录：{}", parts.join("，")), evidence)
     }
 
     /// What a `requires` check looked for, where, and what it found instead.
