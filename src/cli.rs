@@ -12,7 +12,8 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 ///
 /// Exit codes: 0 success (gaps are a normal result), 2 bad input or config (nothing written),
 /// 3 another run is writing the same output folder, 1 internal error, 4 gaps found (only with
-/// `run --fail-on-gaps`).
+/// `run --fail-on-gaps`), 5 partial: with a ledger, an input the last nights had is missing,
+/// and the items that depend on it were not checked (neither opened nor closed).
 #[derive(Debug, Parser)]
 #[command(name = "recon", version, max_term_width = 100)]
 pub struct Cli {
@@ -173,6 +174,16 @@ pub struct RunArgs {
     /// Exit with code 4 when any gap is found (for scripts and audits).
     #[arg(long)]
     pub fail_on_gaps: bool,
+    /// Any input warning (a rule not run, a field a rule reads that a file does not map, a
+    /// value no vocabulary knows, a condition no row can meet, an input missing against the
+    /// ledger) is a failure: exit 2, nothing written (default: `[run] strict`).
+    #[arg(long)]
+    pub strict: bool,
+    /// With a ledger: an input missing on purpose tonight (a source key such as `education`,
+    /// a county code, or `source:county`; repeatable). Its items are checked as usual and it
+    /// is no longer expected.
+    #[arg(long, value_name = "SOURCE|COUNTY")]
+    pub accept_missing: Vec<String>,
     /// No progress output, no summary, and only warnings and errors in the log.
     #[arg(long, short)]
     pub quiet: bool,

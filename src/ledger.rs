@@ -15,7 +15,7 @@ use rusqlite::{params, Connection, OptionalExtension, Transaction};
 use sha2::{Digest, Sha256};
 
 /// Schema migrations, applied in order; `PRAGMA user_version` is how many have run.
-const MIGRATIONS: [&str; 2] = [
+const MIGRATIONS: [&str; 3] = [
     // 1: runs, items and their history.
     "CREATE TABLE runs (
         id INTEGER PRIMARY KEY,
@@ -59,10 +59,144 @@ const MIGRATIONS: [&str; 2] = [
         run_id INTEGER NOT NULL
     );
     ALTER TABLE items ADD COLUMN name_hash TEXT NOT NULL DEFAULT '';",
+    // 3: the rows each source (and county) is expected to bring, and items a night could not
+    // check.
+    "CREATE TABLE expected_inputs (
+        source TEXT NOT NULL,
+        county TEXT NOT NULL,
+        rows INTEGER NOT NULL,
+        PRIMARY KEY (source, county)
+    );
+    ALTER TABLE items ADD COLUMN not_checked TEXT;",
 ];
 
 /// Statuses a county may record with `recon ledger note`.
 pub const NOTE_STATUSES: [&str; 3] = ["verified-exception", "pending", "comment"];
+
+/// Rows of a night per (source key, county code); county `""` is the source in all.
+pub type Arrivals = BTreeMap<(String, String), u64>;
+
+/// An input the ledger expected (it arrived on an earlier night) that tonight lacks.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Missing {
+    /// A source with no rows tonight.
+    Source { source: String, expected: u64 },
+    /// A county with no rows tonight in a source that has rows.
+    County {
+        source: String,
+        county: String,
+        expected: u64,
+    },
+    /// A source whose rows fell by more than the configured share.
+    Fell {
+        source: String,
+        expected: u64,
+        tonight: u64,
+    },
+}
+
+impl Missing {
+    pub fn source(&self) -> &str {
+        match self {
+            Missing::Source { source, .. }
+            | Missing::County { source, .. }
+            | Missing::Fell { source, .. } => source,
+        }
+    }
+
+    /// The county it concerns; `None` for the whole source.
+    pub fn county(&self) -> Option<&str> {
+        match self {
+            Missing::County { county, .. } => Some(county),
+            _ => None,
+        }
+    }
+
+    /// What is missing, in the words of the lists (`label` is the source's).
+    pub fn reason(&self, label: &str) -> String {
+        match self {
+            Missing::Source { expected, .. } => {
+                format!("今晚无{label}数据（此前{expected}行）")
+            }
+            Missing::County {
+                county, expected, ..
+            } => format!("今晚{label}无{county}的数据（此前{expected}行）"),
+            Missing::Fell {
+                expected, tonight, ..
+            } => format!("今晚{label}仅{tonight}行（此前{expected}行）"),
+        }
+    }
+}
+
+/// What tonight's rows lack against the expected ones: sources with none, counties with none
+/// in a source that has rows, and sources whose rows fell by more than `drop_share`. An input
+/// named in `accepted` (a source key, a county code, or `source:county`) is missing on purpose.
+pub fn missing_inputs(
+    expected: &Arrivals,
+    tonight: &Arrivals,
+    accepted: &[String],
+    drop_share: f64,
+) -> Vec<Missing> {
+    let is_accepted = |source: &str, county: &str| {
+        accepted.iter().any(|a| {
+            a == source
+                || (!county.is_empty() && (a == county || *a == format!("{source}:{county}")))
+        })
+    };
+    let rows = |source: &str, county: &str| {
+        tonight
+            .get(&(source.to_string(), county.to_string()))
+            .copied()
+            .unwrap_or(0)
+    };
+    let mut missing = Vec::new();
+    for ((source, county), &expected) in expected {
+        if expected == 0 || is_accepted(source, county) {
+            continue;
+        }
+        let now = rows(source, county);
+        match (county.is_empty(), rows(source, "")) {
+            (true, 0) => missing.push(Missing::Source {
+                source: source.clone(),
+                expected,
+            }),
+            (true, _) if (now as f64) < expected as f64 * (1.0 - drop_share) => {
+                missing.push(Missing::Fell {
+                    source: source.clone(),
+                    expected,
+                    tonight: now,
+                })
+            }
+            (false, total) if total > 0 && now == 0 => missing.push(Missing::County {
+                source: source.clone(),
+                county: county.clone(),
+                expected,
+            }),
+            _ => {}
+        }
+    }
+    missing
+}
+
+/// The rows to expect on the next night: tonight's, and the expected rows of what is missing
+/// (so a file that stays away keeps being reported until it is accepted).
+pub fn next_expected(expected: &Arrivals, tonight: &Arrivals, missing: &[Missing]) -> Arrivals {
+    let mut next = tonight.clone();
+    for m in missing {
+        for ((source, county), rows) in expected {
+            let carried = source == m.source()
+                && match m {
+                    Missing::Source { .. } => true,
+                    Missing::County { county: c, .. } => c == county,
+                    Missing::Fell { .. } => county.is_empty(),
+                };
+            if carried {
+                next.insert((source.clone(), county.clone()), *rows);
+            }
+        }
+    }
+    next
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum LedgerError {
@@ -118,6 +252,8 @@ pub struct CountyDiff {
     pub reopened: u64,
     pub closed: u64,
     pub still_open: u64,
+    /// Open items this night could not check (an input missing): kept open, flagged.
+    pub not_checked: u64,
     /// Days the oldest open item has been open.
     pub max_days_open: i64,
 }
@@ -128,6 +264,7 @@ impl std::ops::AddAssign<&CountyDiff> for CountyDiff {
         self.reopened += other.reopened;
         self.closed += other.closed;
         self.still_open += other.still_open;
+        self.not_checked += other.not_checked;
         self.max_days_open = self.max_days_open.max(other.max_days_open);
     }
 }
@@ -140,6 +277,11 @@ pub struct RunRecord {
     pub counts: serde_json::Value,
     /// The rules this run evaluated: only their items can close (`--rule` runs a subset).
     pub rules: Vec<String>,
+    /// (rule, county; `None` for every county) this night could not check, with the reason:
+    /// their items neither open nor close.
+    pub unchecked: Vec<(String, Option<String>, String)>,
+    /// The rows to expect on the next night.
+    pub expected_inputs: Arrivals,
 }
 
 /// An item as `recon ledger list` shows it.
@@ -155,6 +297,8 @@ pub struct ItemView {
     pub closed_on: String,
     pub note_status: String,
     pub note: String,
+    /// Why the last night could not check the item, if it could not.
+    pub not_checked: String,
 }
 
 pub struct Ledger {
@@ -250,6 +394,20 @@ impl Ledger {
         })
     }
 
+    /// The rows each source and county is expected to bring, from the last committed night.
+    pub fn expected_inputs(&self) -> Result<Arrivals, LedgerError> {
+        let mut statement = self
+            .connection
+            .prepare("SELECT source, county, rows FROM expected_inputs")
+            .map_err(|e| self.error(e))?;
+        let rows = statement
+            .query_map([], |r| {
+                Ok(((r.get(0)?, r.get(1)?), r.get::<_, i64>(2)? as u64))
+            })
+            .map_err(|e| self.error(e))?;
+        rows.collect::<Result<_, _>>().map_err(|e| self.error(e))
+    }
+
     /// Whether run `id` committed (its outputs may still need publishing).
     pub fn is_committed(&self, id: i64) -> Result<bool, LedgerError> {
         self.connection
@@ -304,7 +462,8 @@ impl Ledger {
     /// Every item with its latest note, sorted by county, rule and key.
     pub fn items(&self) -> Result<Vec<ItemView>, LedgerError> {
         let sql = "SELECT i.key, i.rule_id, i.county_code, i.person_key, i.status, i.first_seen, i.last_seen,
-                          coalesce(i.closed_on, ''), coalesce(n.status, ''), coalesce(n.note, '')
+                          coalesce(i.closed_on, ''), coalesce(n.status, ''), coalesce(n.note, ''),
+                          coalesce(i.not_checked, '')
                    FROM items i LEFT JOIN notes n ON n.id = (SELECT max(id) FROM notes WHERE key = i.key)
                    ORDER BY i.county_code, i.rule_id, i.key";
         let mut statement = self.connection.prepare(sql).map_err(|e| self.error(e))?;
@@ -321,6 +480,7 @@ impl Ledger {
                     closed_on: r.get(7)?,
                     note_status: r.get(8)?,
                     note: r.get(9)?,
+                    not_checked: r.get(10)?,
                 })
             })
             .map_err(|e| self.error(e))?;
@@ -460,7 +620,23 @@ fn apply_in(tx: &Transaction, gaps: &[GapItem], run: &RunRecord) -> rusqlite::Re
         result.items.insert(key.clone(), (status, first_seen));
     }
     result.notes = latest_notes(tx, &result.items)?;
+    tx.execute(
+        "UPDATE items SET not_checked = NULL WHERE not_checked IS NOT NULL",
+        [],
+    )?;
     for (key, item) in &stored {
+        if let Some(reason) = unchecked_reason(run, &item.rule_id, &item.county_code) {
+            if item.status != "closed" {
+                tx.prepare_cached("UPDATE items SET not_checked = ?2 WHERE key = ?1")?
+                    .execute(params![key, reason])?;
+                result
+                    .diff
+                    .entry((item.rule_id.clone(), item.county_code.clone()))
+                    .or_default()
+                    .not_checked += 1;
+            }
+            continue;
+        }
         if is_closing(item, run) && !tonight.contains_key(key) {
             tx.prepare_cached("UPDATE items SET status = 'closed', closed_on = ?2, closed_run = ?3 WHERE key = ?1")?.execute(params![key, as_of, run_id],
             )?;
@@ -471,6 +647,13 @@ fn apply_in(tx: &Transaction, gaps: &[GapItem], run: &RunRecord) -> rusqlite::Re
                 .or_default()
                 .closed += 1;
         }
+    }
+    tx.execute("DELETE FROM expected_inputs", [])?;
+    for ((source, county), rows) in &run.expected_inputs {
+        tx.prepare_cached(
+            "INSERT INTO expected_inputs (source, county, rows) VALUES (?1, ?2, ?3)",
+        )?
+        .execute(params![source, county, *rows as i64])?;
     }
     result.trend = trend(tx)?;
     let mut statement = tx.prepare("SELECT county_code, first_seen FROM items WHERE status != 'closed' ORDER BY county_code, key")?;
@@ -534,9 +717,20 @@ fn trend(tx: &Transaction) -> rusqlite::Result<Vec<NightCounts>> {
     Ok(nights.split_off(skip))
 }
 
-/// An item that closes when tonight's gaps lack it: open, and of a rule this run evaluated.
+/// An item that closes when tonight's gaps lack it: open, of a rule this run evaluated, in a
+/// scope this night could check.
 fn is_closing(item: &StoredItem, run: &RunRecord) -> bool {
-    item.status != "closed" && run.rules.contains(&item.rule_id)
+    item.status != "closed"
+        && run.rules.contains(&item.rule_id)
+        && unchecked_reason(run, &item.rule_id, &item.county_code).is_none()
+}
+
+/// Why this night could not check items of `rule` in `county`, if it could not.
+fn unchecked_reason<'r>(run: &'r RunRecord, rule: &str, county: &str) -> Option<&'r str> {
+    run.unchecked
+        .iter()
+        .find(|(r, c, _)| r == rule && c.as_deref().is_none_or(|c| c == county))
+        .map(|(_, _, reason)| reason.as_str())
 }
 
 /// An item seen again keeps `new` or `reopened` on a rerun of the same night; otherwise it
@@ -633,6 +827,8 @@ mod tests {
             inputs: serde_json::json!([]),
             counts: serde_json::json!({}),
             rules: vec!["MED-01".into(), "EDU-01".into()],
+            unchecked: Vec::new(),
+            expected_inputs: Arrivals::new(),
         };
         let pending = ledger.apply(gaps, &run).unwrap();
         let result = pending.result.clone();
@@ -765,6 +961,8 @@ mod tests {
             inputs: serde_json::json!([]),
             counts: serde_json::json!({}),
             rules: vec!["MED-01".into(), "EDU-01".into()],
+            unchecked: Vec::new(),
+            expected_inputs: Arrivals::new(),
         };
         assert!(matches!(
             ledger.apply(&[], &run),

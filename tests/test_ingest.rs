@@ -99,6 +99,9 @@ fn descriptive_headers_and_title_rows_need_no_config() {
             vec!["张三", &head, &pid, "困难残疾人生活补贴", "正常", "房县"],
         ],
     );
+    // A registry with another person: AUD-01 reads the registry, so it needs rows.
+    let (other, _) = poor_person_rows("李四", 15);
+    wd.write_csv("in/dpf.csv", &[DPF_HEADER.to_vec(), strs(&other)]);
     wd.run_ok(&["--rule", "AUD-01", "in"]);
     let gaps = wd.csv_rows("out/gaps.csv");
     assert_eq!(gaps.len(), 1);
@@ -195,14 +198,35 @@ fn duplicate_headers_are_an_error() {
     );
 }
 
+/// A source whose only file holds its header: read, with no rows, and the rules that read it
+/// are reported as not run, never as a flood of gaps (every poor person "uninsured").
 #[test]
 fn a_header_only_file_is_read_with_no_rows() {
     let wd = Workdir::new();
     wd.write_csv("in/insurance.csv", &[INSURANCE_HEADER.to_vec()]);
     let (dpf, _) = poor_person_rows("张三", 11);
     wd.write_csv("in/dpf.csv", &[DPF_HEADER.to_vec(), strs(&dpf)]);
-    wd.run_ok(&["in"]);
-    assert_eq!(wd.gaps(), vec![("MED-01".into(), "dpf.csv".into(), 1)]);
+    let run = wd.run_ok(&["in"]);
+    assert_eq!(wd.gaps(), vec![]);
+    assert!(
+        run.stdout
+            .contains("MED-01 not run: source insurance (医保 参保登记) has no rows tonight"),
+        "{}",
+        run.stdout
+    );
+    let manifest: serde_json::Value = serde_json::from_str(&wd.read("out/run.json")).unwrap();
+    let not_run = &manifest["input_checks"]["rules_not_run"];
+    assert!(
+        not_run
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["rule"] == "MED-01"),
+        "{not_run}"
+    );
+    let summary = wd.csv_rows("out/summary.csv");
+    let med = summary.iter().find(|r| r["rule_id"] == "MED-01").unwrap();
+    assert!(med["not_checked"].contains("本规则未运行"), "{med:?}");
 }
 
 #[test]
@@ -436,6 +460,8 @@ fn the_output_folder_is_not_read_as_input() {
     let wd = Workdir::new();
     let (dpf, _) = poor_person_rows("张三", 11);
     wd.write_csv("dpf.csv", &[DPF_HEADER.to_vec(), strs(&dpf)]);
+    let (_, other) = poor_person_rows("李四", 15);
+    wd.write_csv("insurance.csv", &[INSURANCE_HEADER.to_vec(), strs(&other)]);
     let dot = wd.path("").display().to_string();
     wd.run_ok(&[&dot]);
     wd.run_ok(&[&dot]);

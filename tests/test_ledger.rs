@@ -63,12 +63,49 @@ fn night_files(wd: &Workdir, with_d: bool, c_typo: bool, insured: &[&str]) {
             "正常",
         ]);
     }
+    let background = background_people();
+    for (name, id) in &background {
+        dpf.push(vec![name, id, "肢体", "四级", "房县", "否", "", "正常"]);
+    }
     wd.write_csv("in/dpf.csv", &dpf);
     let mut insurance = vec![INSURANCE_HEADER.to_vec()];
     for name in insured {
         insurance.push(vec![name, &ids[name], "2020", "正常参保", "建档立卡"]);
     }
+    for (name, id) in &background {
+        insurance.push(vec![name, id, "2020", "正常参保", ""]);
+    }
     wd.write_csv("in/insurance.csv", &insurance);
+    let mut civil = vec![vec![
+        "姓名",
+        "身份证号码",
+        "区县",
+        "救助类别",
+        "起始日期",
+        "终止日期",
+        "状态",
+    ]];
+    for (name, id) in &background {
+        civil.push(vec![name, id, "房县", "临时救助", "2020-01-01", "", "正常"]);
+    }
+    wd.write_csv("in/civil.csv", &civil);
+}
+
+/// Ten people of the county in every night's registry, insurance and civil-affairs files, in
+/// no rule's gaps: each department has rows every night, and one person more or less is no
+/// sharp fall.
+fn background_people() -> Vec<(String, String)> {
+    (0..10)
+        .map(|i| {
+            (
+                format!(
+                    "钱{}",
+                    ["一", "二", "三", "四", "五", "六", "七", "八", "九", "十"][i]
+                ),
+                make_id("420325", "19600101", 51 + 2 * i as u32),
+            )
+        })
+        .collect()
 }
 
 /// `recon run` for one night over `in/`, with the scenario's ledger.
@@ -338,7 +375,7 @@ fn a_ledger_of_the_first_schema_version_is_migrated() {
     let version: i64 = connection
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .unwrap();
-    assert_eq!(version, 2);
+    assert_eq!(version, 3);
     let gaps = wd.csv_rows("out/gaps.csv");
     let b = gaps
         .iter()

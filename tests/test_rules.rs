@@ -64,6 +64,19 @@ fn grade_three_registry(wd: &Workdir) {
             vec!["乙", &b, "智力", "三级", "房县", "否", "", "正常"],
         ],
     );
+    civil_of_another_person(wd);
+}
+
+/// A civil-affairs file with one person in no registry: rules that read civil affairs run.
+fn civil_of_another_person(wd: &Workdir) {
+    let c = make_id("420325", "19500101", 15);
+    wd.write_csv(
+        "in/civil.csv",
+        &[
+            CIVIL_HEADER.to_vec(),
+            vec!["丙", &c, "房县", "临时救助", "2020-01-01", "", "正常"],
+        ],
+    );
 }
 
 #[test]
@@ -191,6 +204,7 @@ fn a_county_condition_selects_that_county() {
             vec!["乙", &mc, "肢体", "一级", "麻城市", "否", "", "正常"],
         ],
     );
+    civil_of_another_person(&wd);
     for (county, row) in [("房县", 1), ("421181", 2)] {
         config_with(
             &wd,

@@ -25,6 +25,9 @@ pub enum ExitStatus {
     Locked = 3,
     /// The job ran and found gaps (only with `run --fail-on-gaps`).
     GapsFound = 4,
+    /// The job ran without an input the ledger expected: the items that depend on it were
+    /// not checked (neither opened nor closed).
+    Partial = 5,
 }
 
 /// Why a command could not finish. Messages never hold a full ID or name.

@@ -12,11 +12,12 @@ use tracing::info;
 use super::{print, ExitStatus, Failure};
 use crate::cli::RunArgs;
 use crate::config::{self, LoadedConfig};
-use crate::ledger::{CountyDiff, GapItem, Ledger, LedgerError, RunLedger, RunRecord};
+use crate::ledger::{Arrivals, CountyDiff, GapItem, Ledger, LedgerError, RunLedger, RunRecord};
 use crate::link::model::Model;
 use crate::normalize::region::Regions;
 use crate::progress::Progress;
 use crate::report::{self, RunResult};
+use crate::rules::contract::{self, Checks};
 use crate::{ingest, link, normalize, rules};
 
 pub fn run(args: &RunArgs) -> Result<ExitStatus, Failure> {
@@ -67,6 +68,14 @@ fn job(
         .map_err(|e| ingest_failure(vec![e]))?;
     progress.split_reading("ingest", "normalize", normalizing);
     crash_point("normalize");
+    let (mut checks, arrivals, expected) = check_inputs(
+        args,
+        config,
+        as_of,
+        &rules_run,
+        (&tables, &normalized.records),
+        ledger.as_deref(),
+    )?;
     let file_names: Vec<String> = tables.iter().map(|t| t.file.name.clone()).collect();
     let model_path = args.model.clone().or_else(|| config.model.clone());
     let model = model_path
@@ -80,15 +89,17 @@ fn job(
         })
         .map_err(|e| Failure::BadInput(format!("link: {e}")))?;
     crash_point("link");
-    let evaluation = progress.stage("rules", || {
+    let rules_evaluated = checks.contract.runnable(&rules_run);
+    let mut evaluation = progress.stage("rules", || {
         rules::evaluate(
             &config.settings,
             &normalized.records,
             &linkage,
             as_of,
-            &rules_run,
+            &rules_evaluated,
         )
     });
+    withhold_unchecked(&mut evaluation, &normalized.records, &mut checks);
     crash_point("rules");
 
     let mut rejects: Vec<_> = tables
@@ -107,8 +118,9 @@ fn job(
         quality: &normalized.quality,
         linkage: &linkage,
         evaluation: &evaluation,
+        checks: &checks,
         as_of,
-        rules_run,
+        rules_run: rules_evaluated,
         model_origin: model_path.map_or("trained on this run's rows".to_string(), |p| {
             p.display().to_string()
         }),
@@ -117,7 +129,10 @@ fn job(
         ledger: None,
     };
     let pending = match ledger {
-        Some(ledger) => Some(progress.stage("ledger", || apply_ledger(ledger, &result))?),
+        Some(ledger) => {
+            let next = crate::ledger::next_expected(&expected, &arrivals, &checks.missing);
+            Some(progress.stage("ledger", || apply_ledger(ledger, &result, next))?)
+        }
         None => None,
     };
     crash_point("ledger");
@@ -135,16 +150,97 @@ fn job(
     if !args.quiet {
         print(&summary(&result, &args.out));
     }
-    Ok(match args.fail_on_gaps && !evaluation.gaps.is_empty() {
-        true => ExitStatus::GapsFound,
-        false => ExitStatus::Success,
+    Ok(if !checks.missing.is_empty() {
+        ExitStatus::Partial
+    } else if args.fail_on_gaps && !evaluation.gaps.is_empty() {
+        ExitStatus::GapsFound
+    } else {
+        ExitStatus::Success
     })
+}
+
+/// Tonight's inputs against the rules' contract and, with a ledger, against the rows the last
+/// nights brought: the checks, tonight's rows and the expected ones. Each warning is logged;
+/// with `--strict` (or `[run] strict`) any of them fails the run before anything is written.
+fn check_inputs(
+    args: &RunArgs,
+    config: &LoadedConfig,
+    as_of: NaiveDate,
+    rules_run: &[usize],
+    (tables, records): (&[ingest::LoadedTable], &crate::model::Records),
+    ledger: Option<&Ledger>,
+) -> Result<(Checks, Arrivals, Arrivals), Failure> {
+    let settings = &config.settings;
+    let options = settings.options.run.clone().unwrap_or_default();
+    let contract = contract::check(settings, tables, records, as_of, rules_run);
+    let arrivals = contract::arrivals(settings, records);
+    let expected = ledger
+        .map(Ledger::expected_inputs)
+        .transpose()?
+        .unwrap_or_default();
+    if !args.accept_missing.is_empty() && ledger.is_none() {
+        return Err(Failure::BadInput(
+            "--accept-missing: only a run with a ledger expects inputs".into(),
+        ));
+    }
+    let missing = crate::ledger::missing_inputs(
+        &expected,
+        &arrivals,
+        &args.accept_missing,
+        options.row_count_drop,
+    );
+    let unchecked = contract::unchecked(settings, rules_run, &contract, &missing);
+    let checks = Checks {
+        contract,
+        missing,
+        unchecked,
+        withheld: BTreeMap::new(),
+    };
+    let lines = checks.warning_lines(settings, tables);
+    for line in &lines {
+        tracing::warn!("{line}");
+    }
+    if (args.strict || options.strict) && !lines.is_empty() {
+        return Err(Failure::BadInput(format!(
+            "--strict: {} input warning(s); nothing was written:\n{}",
+            lines.len(),
+            lines
+                .iter()
+                .map(|l| format!("  {l}"))
+                .collect::<Vec<_>>()
+                .join("\n")
+        )));
+    }
+    Ok((checks, arrivals, expected))
+}
+
+/// Gaps in a scope tonight could not check are withheld (counted, not listed): with an input
+/// missing, they would be a flood of false ones.
+fn withhold_unchecked(
+    evaluation: &mut rules::Evaluation,
+    records: &crate::model::Records,
+    checks: &mut Checks,
+) {
+    if checks.unchecked.is_empty() {
+        return;
+    }
+    let mut withheld: BTreeMap<(usize, String), u64> = BTreeMap::new();
+    evaluation.gaps.retain(|gap| {
+        let county = rules::county_code(&records[gap.record]);
+        let keep = checks.unchecked_reason(gap.rule, county).is_none();
+        if !keep {
+            *withheld.entry((gap.rule, county.to_string())).or_default() += 1;
+        }
+        keep
+    });
+    checks.withheld = withheld;
 }
 
 /// Tonight's gaps into the ledger, in a transaction the caller commits.
 fn apply_ledger<'l>(
     ledger: &'l mut Ledger,
     result: &RunResult,
+    expected_inputs: Arrivals,
 ) -> Result<crate::ledger::PendingRun<'l>, LedgerError> {
     let gaps: Vec<GapItem> = result
         .evaluation
@@ -169,7 +265,17 @@ fn apply_ledger<'l>(
         .map(|&r| result.settings().rules[r].id.clone())
         .collect();
     let (inputs, counts) = (report::inputs_json(result), report::counts_json(result));
-    let record = run_record(result.config, result.as_of, rules, inputs, counts);
+    let mut record = run_record(result.config, result.as_of, rules, inputs, counts);
+    record.unchecked = result
+        .checks
+        .unchecked
+        .iter()
+        .map(|u| {
+            let id = result.settings().rules[u.rule].id.clone();
+            (id, u.county.clone(), u.reason.clone())
+        })
+        .collect();
+    record.expected_inputs = expected_inputs;
     let pending = ledger.apply(&gaps, &record)?;
     warn_of_missing_counties(result, &pending.result);
     let diff = pending.result.diff.values();
@@ -208,6 +314,8 @@ fn run_record(
         inputs,
         counts,
         rules,
+        unchecked: Vec::new(),
+        expected_inputs: Arrivals::new(),
     }
 }
 
@@ -346,10 +454,14 @@ fn summary(result: &RunResult, out: &Path) -> String {
         ));
     }
     text.push_str(&format!(
-        "  {} rows used, {} rejected (rejects.csv), {} persons\n\nGaps by rule and county ({} in all)\n",
+        "  {} rows used, {} rejected (rejects.csv), {} persons\n",
         result.records.len(),
         result.rejects.len(),
         result.linkage.persons(),
+    ));
+    text.push_str(&warning_block(result));
+    text.push_str(&format!(
+        "\nGaps by rule and county ({} in all)\n",
         result.evaluation.gaps.len()
     ));
     for &rule in &result.rules_run {
@@ -374,6 +486,34 @@ fn summary(result: &RunResult, out: &Path) -> String {
     }
     let outputs = "gaps.csv, counties/, summary.csv, links.csv, review.csv, rejects.csv, quality.csv, report.html, model.json, run.json";
     text.push_str(&format!("\nOutputs in {}: {outputs}\n", out.display()));
+    text
+}
+
+/// The warnings about tonight's inputs, above the gaps: what may make them wrong.
+fn warning_block(result: &RunResult) -> String {
+    const SHOWN: usize = 20;
+    let lines = result
+        .checks
+        .warning_lines(result.settings(), result.tables);
+    if lines.is_empty() {
+        return String::new();
+    }
+    let mut text = format!(
+        "\nWarnings: {} about tonight's inputs; the gaps below may be wrong where they apply (run.json, report.html)\n",
+        lines.len()
+    );
+    for line in lines.iter().take(SHOWN) {
+        text.push_str(&format!("  ! {line}\n"));
+    }
+    if lines.len() > SHOWN {
+        text.push_str(&format!("  ! … {} more in run.json\n", lines.len() - SHOWN));
+    }
+    let withheld: u64 = result.checks.withheld.values().sum();
+    if withheld > 0 {
+        text.push_str(&format!(
+            "  ! {withheld} gap(s) withheld where an input is missing (summary.csv: not_checked, withheld)\n"
+        ));
+    }
     text
 }
 

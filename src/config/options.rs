@@ -28,6 +28,9 @@ pub struct Options {
     /// The ledger that carries gaps from night to night (`--ledger` overrides it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ledger: Option<LedgerOptions>,
+    /// How a run treats what it finds about its inputs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run: Option<RunOptions>,
     /// How rows are linked into persons; the bundled default's when left out.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub link: Option<super::link::LinkOptions>,
@@ -217,6 +220,32 @@ impl ReportOptions {
             weight_findings: half(),
             weight_days_open: tenth(),
             suppress_below: 0,
+        }
+    }
+}
+
+/// See `[run]` in `configs/default.toml`.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct RunOptions {
+    /// Any input warning is a failure (exit 2, nothing written), as `--strict`.
+    #[serde(default)]
+    pub strict: bool,
+    /// With a ledger: a source whose rows fell by more than this share of the last night's
+    /// is treated as partly missing.
+    #[serde(default = "fifth")]
+    pub row_count_drop: f64,
+}
+
+fn fifth() -> f64 {
+    0.2
+}
+
+impl Default for RunOptions {
+    fn default() -> RunOptions {
+        RunOptions {
+            strict: false,
+            row_count_drop: fifth(),
         }
     }
 }

@@ -9,7 +9,9 @@ use crate::link::engine::PairOutcome;
 use crate::model::RowRef;
 
 /// Rule x county: subject rows, gaps and the share covered, zeros included for every county
-/// that appears in any input row (`counties_seen`, code -> name).
+/// that appears in any input row (`counties_seen`, code -> name); with a ledger, the night's
+/// changes; and where the night could not check a rule (an input missing, the rule not run),
+/// why, and how many gaps it withheld.
 pub fn write_summary(
     path: &Path,
     result: &RunResult,
@@ -29,7 +31,7 @@ pub fn write_summary(
         *gaps.entry((gap.rule, code)).or_default() += 1;
     }
     let mut rows = Vec::new();
-    for &rule in &result.rules_run {
+    for rule in result.rules_selected() {
         for (code, name) in &counties {
             let subjects = result
                 .evaluation
@@ -53,6 +55,20 @@ pub fn write_summary(
                 rate,
             ];
             row.extend(ledger_columns(result, &r.id, code));
+            row.push(
+                result
+                    .checks
+                    .unchecked_reason(rule, code)
+                    .unwrap_or_default()
+                    .to_string(),
+            );
+            row.push(
+                result
+                    .checks
+                    .withheld
+                    .get(&(rule, code.clone()))
+                    .map_or(String::new(), u64::to_string),
+            );
             rows.push(row);
         }
     }
@@ -69,6 +85,9 @@ pub fn write_summary(
         "closed",
         "still_open",
         "max_days_open",
+        "not_checked_items",
+        "not_checked",
+        "withheld",
     ];
     write_csv_rows(path, csv_writer(path, &header, false)?, rows)
 }
@@ -76,7 +95,7 @@ pub fn write_summary(
 /// The night's ledger changes for one rule and county; blank without a ledger.
 fn ledger_columns(result: &RunResult, rule_id: &str, county: &str) -> Vec<String> {
     let Some(ledger) = result.ledger else {
-        return vec![String::new(); 5];
+        return vec![String::new(); 6];
     };
     let d = ledger
         .diff
@@ -90,6 +109,7 @@ fn ledger_columns(result: &RunResult, rule_id: &str, county: &str) -> Vec<String
         d.closed.to_string(),
         d.still_open.to_string(),
         days,
+        d.not_checked.to_string(),
     ]
 }
 

@@ -34,6 +34,7 @@ pub fn render(data: &MorningData, county: Option<&str>) -> String {
         as_of = data.as_of,
         version = data.recon_version
     );
+    page += &input_checks(&scoped);
     page += &overview(&scoped);
     page += &supervision(data, &ranking, county);
     page += &coverage(&scoped);
@@ -49,6 +50,9 @@ fn only_county(data: &MorningData, county: &str) -> MorningData {
     let mut scoped = data.clone();
     scoped.counties.retain(|code, _| code == county);
     scoped.cells.retain(|c| c.county_code == county);
+    scoped
+        .not_checked
+        .retain(|n| n.county_code.as_deref().is_none_or(|c| c == county));
     scoped.quality.retain(|q| q.county_code == county);
     if let Some(ledger) = &mut scoped.ledger {
         ledger.open_ages.retain(|(c, _)| c == county);
@@ -85,6 +89,43 @@ fn totals(data: &MorningData, rule_id: &str) -> (u64, u64) {
         .iter()
         .filter(|c| c.rule_id == rule_id)
         .fold((0, 0), |(b, g), c| (b + c.base, g + c.gaps))
+}
+
+/// What may make tonight's lists wrong, first: rules not run, fields a rule cannot see, values
+/// no vocabulary knows, inputs missing, and the rules and counties not checked.
+fn input_checks(data: &MorningData) -> String {
+    if data.warnings.is_empty() && data.not_checked.is_empty() {
+        return String::new();
+    }
+    let mut text = format!(
+        "<section class=\"warn\"><h2>输入检查：{}项警告 <span class=\"en\">Input warnings: the lists may be wrong where these apply</span></h2>",
+        data.warnings.len()
+    );
+    if !data.not_checked.is_empty() {
+        text += "<h3>今晚未核查 <span class=\"en\">not checked tonight: no item opened or closed (销号)</span></h3><table><tr><th class=\"l\">规则</th><th class=\"l\">区县</th><th class=\"l\">原因</th></tr>";
+        for n in &data.not_checked {
+            let county = n
+                .county_code
+                .as_deref()
+                .map_or("全部区县".to_string(), |c| county_name(data, c));
+            let _ = write!(
+                text,
+                "<tr><td class=\"l\">{}</td><td class=\"l\">{}</td><td class=\"l\">{}</td></tr>",
+                escape(&n.rule_id),
+                escape(&county),
+                escape(&n.reason)
+            );
+        }
+        text += "</table>";
+    }
+    if !data.warnings.is_empty() {
+        text += "<ul>";
+        for warning in &data.warnings {
+            let _ = write!(text, "<li>{}</li>", escape(warning));
+        }
+        text += "</ul>";
+    }
+    text + "</section>"
 }
 
 fn overview(data: &MorningData) -> String {
@@ -169,7 +210,7 @@ fn coverage(data: &MorningData) -> String {
         let mut cells: Vec<&RuleCell> = data
             .cells
             .iter()
-            .filter(|c| c.rule_id == rule.id && c.base > 0)
+            .filter(|c| c.rule_id == rule.id && c.base > 0 && !c.not_checked)
             .collect();
         if cells.is_empty() {
             continue;
@@ -243,6 +284,10 @@ fn rate_table(data: &MorningData) -> String {
                 .cells
                 .iter()
                 .find(|c| c.rule_id == *rule && &c.county_code == code);
+            if cell.is_some_and(|c| c.not_checked) {
+                text += "<td class=\"warn\">未核查</td>";
+                continue;
+            }
             let shown = cell.and_then(|c| shown_rate(data, c.base, c.gaps));
             let class = shown.map_or("", rate_class);
             let _ = write!(text, "<td class=\"{class}\">{}</td>", percent(shown));

@@ -133,6 +133,48 @@ fn linker_json(result: &RunResult) -> serde_json::Value {
     })
 }
 
+/// What the run found about its inputs: the contract's findings, what is missing against the
+/// ledger, the scopes not checked and the gaps withheld there.
+pub fn checks_json(result: &RunResult) -> serde_json::Value {
+    let settings = result.settings();
+    let checks = result.checks;
+    let mut value = crate::rules::contract::to_json(&checks.contract, settings, result.tables);
+    let label = |key: &str| {
+        settings
+            .source(key)
+            .map_or(key.to_string(), |s| settings.sources[s].label.clone())
+    };
+    value["inputs_missing"] = checks
+        .missing
+        .iter()
+        .map(|m| {
+            json!({
+                "source": m.source(),
+                "county": m.county(),
+                "reason": m.reason(&label(m.source())),
+            })
+        })
+        .collect();
+    value["not_checked"] = checks
+        .unchecked
+        .iter()
+        .map(|u| {
+            json!({
+                "rule": settings.rules[u.rule].id,
+                "county": u.county,
+                "reason": u.reason,
+            })
+        })
+        .collect();
+    value["gaps_withheld"] = checks
+        .withheld
+        .iter()
+        .map(|((rule, county), n)| json!({"rule": settings.rules[*rule].id, "county": county, "gaps": n}))
+        .collect();
+    value["partial"] = (!checks.missing.is_empty()).into();
+    value
+}
+
 pub fn write_manifest(path: &Path, result: &RunResult) -> Result<(), ReportError> {
     let settings = result.settings();
     let manifest = json!({
@@ -148,6 +190,7 @@ pub fn write_manifest(path: &Path, result: &RunResult) -> Result<(), ReportError
         "linker": linker_json(result),
         "ledger_run": result.ledger.map(|l| l.run_id),
         "inputs": inputs_json(result),
+        "input_checks": checks_json(result),
         "counts": counts_json(result),
         "timings_seconds": result
             .timings

@@ -20,6 +20,7 @@ use crate::ledger::RunLedger;
 use crate::link::Linkage;
 use crate::model::{Records, Reject};
 use crate::normalize::Quality;
+use crate::rules::contract::Checks;
 use crate::rules::Evaluation;
 pub use gap_list::{gap_rows, GapRow};
 pub use manifest::{account_rows, counts_json, inputs_json, FileAccount};
@@ -38,6 +39,9 @@ pub struct RunResult<'a> {
     pub quality: &'a Quality,
     pub linkage: &'a Linkage,
     pub evaluation: &'a Evaluation,
+    /// What the run found about its inputs (rules not run, blind spots, unknown values,
+    /// inputs missing against the ledger) and the gaps it withheld.
+    pub checks: &'a Checks,
     pub as_of: NaiveDate,
     pub rules_run: Vec<usize>,
     /// Where the linkage model came from: a file, or trained on the run's rows.
@@ -51,6 +55,15 @@ pub struct RunResult<'a> {
 impl RunResult<'_> {
     pub fn settings(&self) -> &Settings {
         &self.config.settings
+    }
+
+    /// The rules asked for: those run, and those not run for want of rows, in catalogue order.
+    pub fn rules_selected(&self) -> Vec<usize> {
+        let mut rules = self.rules_run.clone();
+        rules.extend(self.checks.contract.not_run.iter().map(|n| n.rule));
+        rules.sort_unstable();
+        rules.dedup();
+        rules
     }
 
     pub fn file_name(&self, file: u32) -> &str {

@@ -31,6 +31,21 @@ pub struct MorningData {
     pub review_links: u64,
     pub ledger: Option<LedgerData>,
     pub settings: ReportOptions,
+    /// Warnings about the night's inputs: rules not run, fields a rule reads that a file does
+    /// not map, values no vocabulary knows, inputs missing against the ledger.
+    #[serde(default)]
+    pub warnings: Vec<String>,
+    /// Where the night could not check a rule, and why.
+    #[serde(default)]
+    pub not_checked: Vec<NotChecked>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct NotChecked {
+    pub rule_id: String,
+    /// `None`: every county.
+    pub county_code: Option<String>,
+    pub reason: String,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -47,6 +62,9 @@ pub struct RuleCell {
     /// Coverage: subjects. Audit: active records of the rule's subject source.
     pub base: u64,
     pub gaps: u64,
+    /// The night could not check this rule in this county (its gaps were withheld).
+    #[serde(default)]
+    pub not_checked: bool,
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
@@ -103,6 +121,7 @@ pub fn morning_data(result: &RunResult) -> MorningData {
                 county_code: code.clone(),
                 base: base.copied().unwrap_or(0),
                 gaps,
+                not_checked: result.checks.unchecked_reason(rule, code).is_some(),
             });
         }
     }
@@ -133,6 +152,17 @@ pub fn morning_data(result: &RunResult) -> MorningData {
             .report
             .clone()
             .unwrap_or_else(ReportOptions::defaults),
+        warnings: result.checks.warning_lines(settings, result.tables),
+        not_checked: result
+            .checks
+            .unchecked
+            .iter()
+            .map(|u| NotChecked {
+                rule_id: settings.rules[u.rule].id.clone(),
+                county_code: u.county.clone(),
+                reason: u.reason.clone(),
+            })
+            .collect(),
     }
 }
 
@@ -350,6 +380,7 @@ pub(crate) fn test_data(
                 county_code: county.to_string(),
                 base: *base,
                 gaps: *gaps,
+                not_checked: false,
             })
             .collect(),
         quality: vec![],
@@ -357,6 +388,8 @@ pub(crate) fn test_data(
         review_links: 0,
         ledger: None,
         settings: ReportOptions::defaults(),
+        warnings: vec![],
+        not_checked: vec![],
     }
 }
 

@@ -3,6 +3,7 @@
 //! `duplicate`) as of one date. Person facts (deceased, birth date) are derived once from every
 //! linked row. This stage reads the config's resolved rules; it knows no rule by its id.
 
+pub mod contract;
 mod describe;
 
 use std::collections::BTreeMap;
@@ -59,8 +60,7 @@ struct Context<'a> {
     records: &'a Records,
     linkage: &'a Linkage,
     as_of: NaiveDate,
-    /// The as-of year as a word of the run, when any row holds it.
-    as_of_year: Option<crate::model::Word>,
+    row_test: RowTest<'a>,
     persons: Vec<PersonFacts>,
     active: Vec<bool>,
 }
@@ -78,7 +78,7 @@ pub fn evaluate(
         records,
         linkage,
         as_of,
-        as_of_year: records.words.get(&as_of.year().to_string()),
+        row_test: RowTest::new(settings, records, as_of),
         persons: Vec::new(),
         active: Vec::new(),
     };
@@ -212,7 +212,7 @@ impl Context<'_> {
             .ended_by
             .and_then(|f| self.records.value(record, f).date())
             .is_some_and(|end| end > self.as_of);
-        (ended_later || source.active.iter().all(|c| self.holds_on_row(c, record)))
+        (ended_later || source.active.iter().all(|c| self.row_test.holds(c, record)))
             && within(source.active_from, |start, as_of| start <= as_of)
             && within(source.active_until, |end, as_of| as_of <= end)
     }
@@ -233,7 +233,7 @@ impl Context<'_> {
             .iter()
             .filter(|d| {
                 d.source == record.source
-                    && d.conditions.iter().all(|c| self.holds_on_row(c, record))
+                    && d.conditions.iter().all(|c| self.row_test.holds(c, record))
             })
             .map(|d| Death {
                 record: index,
@@ -261,47 +261,7 @@ impl Context<'_> {
                 conditions,
                 negate,
             } => self.first_linked(index, *source, conditions).is_some() != *negate,
-            _ => self.holds_on_row(condition, &self.records[index]),
-        }
-    }
-
-    /// A condition on a row's own values (the only kind source `active` and deaths use).
-    fn holds_on_row(&self, condition: &Condition, record: &Record) -> bool {
-        let is_county = |field: usize| {
-            matches!(
-                self.settings.sources[record.source].fields[field].kind,
-                FieldKind::County | FieldKind::CountyCode
-            )
-        };
-        match condition {
-            // A county is compared as the county the row resolved to, by code.
-            Condition::FieldIn {
-                field,
-                words,
-                negate,
-            } if is_county(*field) => record
-                .county
-                .is_some_and(|c| words.contains(&c.code) != *negate),
-            Condition::FieldEmpty { field, empty } if is_county(*field) => {
-                record.county.is_none() == *empty
-            }
-            Condition::FieldIn {
-                field,
-                words,
-                negate,
-            } => match self.records.value(record, *field) {
-                Value::Text(t) => words.iter().any(|w| w == self.records.text(t)) != *negate,
-                Value::Empty => false,
-                Value::Date(_) | Value::Unparsed(_) => *negate,
-            },
-            Condition::FieldEmpty { field, empty } => {
-                self.records.value(record, *field).is_empty() == *empty
-            }
-            Condition::FieldIsAsOfYear { field } => {
-                let year = self.records.value(record, *field).text();
-                year.is_some() && year == self.as_of_year
-            }
-            _ => false,
+            _ => self.row_test.holds(condition, &self.records[index]),
         }
     }
 
@@ -424,6 +384,65 @@ impl Context<'_> {
         match alone {
             true => format!("{detail}；注意：{problem}，未能与其他部门记录关联"),
             false => format!("{detail}；注意：{problem}，已按姓名、区县等信息关联"),
+        }
+    }
+}
+
+/// Conditions on a row's own values, as of the run's date: what source `active` definitions
+/// and deaths are made of, and the part of a rule that needs no linked row.
+pub struct RowTest<'a> {
+    pub settings: &'a Settings,
+    pub records: &'a Records,
+    /// The as-of year as a word of the run, when any row holds it.
+    pub as_of_year: Option<crate::model::Word>,
+}
+
+impl<'a> RowTest<'a> {
+    pub fn new(settings: &'a Settings, records: &'a Records, as_of: NaiveDate) -> RowTest<'a> {
+        RowTest {
+            settings,
+            records,
+            as_of_year: records.words.get(&as_of.year().to_string()),
+        }
+    }
+
+    /// A condition on a row's own values (the only kind source `active` and deaths use).
+    pub fn holds(&self, condition: &Condition, record: &Record) -> bool {
+        let is_county = |field: usize| {
+            matches!(
+                self.settings.sources[record.source].fields[field].kind,
+                FieldKind::County | FieldKind::CountyCode
+            )
+        };
+        match condition {
+            // A county is compared as the county the row resolved to, by code.
+            Condition::FieldIn {
+                field,
+                words,
+                negate,
+            } if is_county(*field) => record
+                .county
+                .is_some_and(|c| words.contains(&c.code) != *negate),
+            Condition::FieldEmpty { field, empty } if is_county(*field) => {
+                record.county.is_none() == *empty
+            }
+            Condition::FieldIn {
+                field,
+                words,
+                negate,
+            } => match self.records.value(record, *field) {
+                Value::Text(t) => words.iter().any(|w| w == self.records.text(t)) != *negate,
+                Value::Empty => false,
+                Value::Date(_) | Value::Unparsed(_) => *negate,
+            },
+            Condition::FieldEmpty { field, empty } => {
+                self.records.value(record, *field).is_empty() == *empty
+            }
+            Condition::FieldIsAsOfYear { field } => {
+                let year = self.records.value(record, *field).text();
+                year.is_some() && year == self.as_of_year
+            }
+            _ => false,
         }
     }
 }

@@ -1,0 +1,783 @@
+//! The run's contract with its inputs, stated and checked: each rule knows the sources and
+//! fields it reads (the death signals of every source included), and tonight's files are
+//! checked against that before any gap is trusted. A rule whose source has no rows is not run;
+//! a field a rule reads that a file does not map, a death signal half read, a vocabulary value
+//! no list knows and a condition no row can meet are warnings naming the rule, the file and
+//! the column. Nothing here changes a gap; the run decides what a warning costs (`--strict`).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use rayon::prelude::*;
+
+use super::RowTest;
+use crate::config::{Check, Condition, Settings, SourceId};
+use crate::ingest::{column_name, headers, LoadedTable};
+use crate::ledger::{Arrivals, Missing};
+use crate::model::{FastMap, FastSet, FieldKind, FileId, Records, Value, Word};
+
+/// A value shown in a warning must be this common: rarer ones may be a person's data typed
+/// into the wrong column, so they are counted, not shown.
+const SHOWN_FROM_ROWS: u64 = 3;
+
+/// A field of a source.
+type SourceField = (SourceId, usize);
+
+/// What a rule reads: the sources whose rows it needs, the (source, field) pairs, and whether
+/// it asks who is living or deceased (then every source's death signals).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Reads {
+    pub sources: BTreeSet<SourceId>,
+    pub fields: BTreeSet<(SourceId, usize)>,
+    pub deaths: bool,
+}
+
+impl Reads {
+    pub fn of_rule(settings: &Settings, rule: usize) -> Reads {
+        let rule = &settings.rules[rule];
+        let mut reads = Reads::default();
+        reads.sources.insert(rule.subject);
+        reads.conditions(settings, rule.subject, &rule.when);
+        match &rule.check {
+            Check::Requires { source, conditions } | Check::Forbids { source, conditions } => {
+                reads.sources.insert(*source);
+                reads.conditions(settings, *source, conditions);
+            }
+            Check::Duplicate { field, conditions } => {
+                reads.fields.insert((rule.subject, *field));
+                reads.conditions(settings, rule.subject, conditions);
+            }
+            Check::Always => {}
+        }
+        reads
+    }
+
+    fn conditions(&mut self, settings: &Settings, source: SourceId, conditions: &[Condition]) {
+        for condition in conditions {
+            match condition {
+                Condition::FieldIn { field, .. }
+                | Condition::FieldEmpty { field, .. }
+                | Condition::FieldIsAsOfYear { field } => {
+                    self.fields.insert((source, *field));
+                }
+                Condition::Active(_) => {
+                    let definition = &settings.sources[source];
+                    self.conditions(settings, source, &definition.active);
+                    for field in [definition.active_from, definition.active_until]
+                        .into_iter()
+                        .flatten()
+                    {
+                        self.fields.insert((source, field));
+                    }
+                }
+                Condition::Living(_) => self.deaths = true,
+                Condition::Age { .. } => {}
+                Condition::Linked {
+                    source: other,
+                    conditions,
+                    ..
+                } => {
+                    self.sources.insert(*other);
+                    self.conditions(settings, *other, conditions);
+                }
+            }
+        }
+    }
+}
+
+/// A rule not run tonight, and why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NotRun {
+    pub rule: usize,
+    pub source: SourceId,
+}
+
+/// A field some rules read that a file does not map: those rules cannot see it in that
+/// file's rows.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BlindSpot {
+    pub file: FileId,
+    pub source: SourceId,
+    pub field: usize,
+    pub rules: Vec<usize>,
+    /// What the field is needed for, when it is a death signal.
+    pub death_rows: Option<u64>,
+    /// The file's unmapped columns that look most like the field (`C 终止参保原因`).
+    pub closest: Vec<String>,
+}
+
+/// Values of one column that no vocabulary list or condition knows.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UnknownValues {
+    pub file: FileId,
+    pub source: SourceId,
+    pub field: usize,
+    /// Values common enough to show, with their rows, most rows first.
+    pub shown: Vec<(String, u64)>,
+    /// Values not shown (rare, or shaped like an ID): how many, in how many rows.
+    pub hidden: (usize, u64),
+    /// The rules whose conditions read the column.
+    pub rules: Vec<usize>,
+}
+
+/// Tonight's inputs checked against what the rules read.
+#[derive(Clone, Debug, Default)]
+pub struct Contract {
+    pub not_run: Vec<NotRun>,
+    pub blind: Vec<BlindSpot>,
+    pub unknown_values: Vec<UnknownValues>,
+    /// Conditions of the config no row can meet.
+    pub config_warnings: Vec<String>,
+}
+
+impl Contract {
+    /// Whether anything was found that may make a gap list wrong.
+    pub fn has_warnings(&self) -> bool {
+        !(self.not_run.is_empty()
+            && self.blind.is_empty()
+            && self.unknown_values.is_empty()
+            && self.config_warnings.is_empty())
+    }
+
+    /// The rules of `rules_run` that are run.
+    pub fn runnable(&self, rules_run: &[usize]) -> Vec<usize> {
+        rules_run
+            .iter()
+            .copied()
+            .filter(|r| self.not_run.iter().all(|n| n.rule != *r))
+            .collect()
+    }
+}
+
+/// A rule this night cannot check, in every county (`None`) or in one, and why: its gaps are
+/// withheld and its ledger items neither open nor close.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Unchecked {
+    pub rule: usize,
+    pub county: Option<String>,
+    pub reason: String,
+}
+
+/// What the run found about its inputs: the contract, the inputs missing against the ledger's
+/// last nights, the scopes it could not check, and the gaps it withheld there.
+#[derive(Clone, Debug, Default)]
+pub struct Checks {
+    pub contract: Contract,
+    pub missing: Vec<Missing>,
+    pub unchecked: Vec<Unchecked>,
+    /// (rule, county code) -> gaps found but withheld, the scope being unchecked.
+    pub withheld: BTreeMap<(usize, String), u64>,
+}
+
+impl Checks {
+    /// Every warning, one line each: the contract's, then what is missing against the ledger.
+    pub fn warning_lines(&self, settings: &Settings, tables: &[LoadedTable]) -> Vec<String> {
+        let mut lines = warning_lines(&self.contract, settings, tables);
+        for m in &self.missing {
+            let label = settings
+                .source(m.source())
+                .map_or(m.source(), |s| settings.sources[s].label.as_str());
+            let accept = m
+                .county()
+                .map_or(m.source().to_string(), |c| format!("{}:{c}", m.source()));
+            lines.push(format!(
+                "input missing against the ledger: {}; the items that depend on it are not checked (`--accept-missing {accept}` if on purpose)",
+                m.reason(label)
+            ));
+        }
+        lines
+    }
+
+    /// Why (rule, county) is not checked tonight, if it is not.
+    pub fn unchecked_reason(&self, rule: usize, county: &str) -> Option<&str> {
+        self.unchecked
+            .iter()
+            .find(|u| u.rule == rule && u.county.as_deref().is_none_or(|c| c == county))
+            .map(|u| u.reason.as_str())
+    }
+}
+
+/// Rows per source key, in all (county `""`) and per county code.
+pub fn arrivals(settings: &Settings, records: &Records) -> Arrivals {
+    let mut rows: BTreeMap<(String, String), u64> = BTreeMap::new();
+    let mut by_source_county: FastMap<(SourceId, &str), u64> = FastMap::default();
+    for record in records {
+        *by_source_county
+            .entry((record.source, super::county_code(record)))
+            .or_default() += 1;
+    }
+    #[expect(clippy::iter_over_hash_type, reason = "gathered into a sorted map")]
+    for ((source, county), n) in by_source_county {
+        let key = &settings.sources[source].key;
+        *rows.entry((key.clone(), String::new())).or_default() += n;
+        if !county.is_empty() {
+            *rows.entry((key.clone(), county.to_string())).or_default() += n;
+        }
+    }
+    rows
+}
+
+/// The scopes this night cannot check: every county of a rule not run, every county of a rule
+/// reading a source that is missing or fell, one county of a rule reading a source whose
+/// rows of that county are missing. A rule reads a source's rows when a condition or check
+/// does, and every source that records deaths when it asks who is living.
+pub fn unchecked(
+    settings: &Settings,
+    rules_run: &[usize],
+    contract: &Contract,
+    missing: &[Missing],
+) -> Vec<Unchecked> {
+    let mut scopes: BTreeMap<(usize, Option<String>), Vec<String>> = BTreeMap::new();
+    for not_run in &contract.not_run {
+        let label = &settings.sources[not_run.source].label;
+        scopes
+            .entry((not_run.rule, None))
+            .or_default()
+            .push(format!("今晚无{label}数据，本规则未运行"));
+    }
+    for &rule in rules_run {
+        let reads = Reads::of_rule(settings, rule);
+        let reads_source = |key: &str| {
+            settings.source(key).is_some_and(|s| {
+                reads.sources.contains(&s)
+                    || reads.deaths && settings.deaths.iter().any(|d| d.source == s)
+            })
+        };
+        for m in missing.iter().filter(|m| reads_source(m.source())) {
+            let label = settings
+                .source(m.source())
+                .map_or(m.source(), |s| settings.sources[s].label.as_str());
+            let reason = m.reason(label);
+            let reasons = scopes
+                .entry((rule, m.county().map(str::to_string)))
+                .or_default();
+            if !reasons.contains(&reason) {
+                reasons.push(reason);
+            }
+        }
+    }
+    scopes
+        .into_iter()
+        .map(|((rule, county), reasons)| Unchecked {
+            rule,
+            county,
+            reason: reasons.join("；"),
+        })
+        .collect()
+}
+
+/// Checks tonight's tables and records against what the rules of `rules_run` read.
+pub fn check(
+    settings: &Settings,
+    tables: &[LoadedTable],
+    records: &Records,
+    as_of: chrono::NaiveDate,
+    rules_run: &[usize],
+) -> Contract {
+    let reads: Vec<(usize, Reads)> = rules_run
+        .iter()
+        .map(|&r| (r, Reads::of_rule(settings, r)))
+        .collect();
+    let rows = rows_per_source(records, settings.sources.len());
+    let not_run: Vec<NotRun> = reads
+        .iter()
+        .filter_map(|(rule, reads)| {
+            let source = *reads.sources.iter().find(|s| rows[**s] == 0)?;
+            Some(NotRun {
+                rule: *rule,
+                source,
+            })
+        })
+        .collect();
+    let run: Vec<&(usize, Reads)> = reads
+        .iter()
+        .filter(|(r, _)| not_run.iter().all(|n| n.rule != *r))
+        .collect();
+    let test = RowTest::new(settings, records, as_of);
+    let mut blind = fields_blind(settings, tables, &run);
+    blind.extend(deaths_blind(settings, tables, &test, &run));
+    blind.sort_by_key(|b| (b.file, b.field));
+    Contract {
+        not_run,
+        blind,
+        unknown_values: unknown_values(settings, tables, records, &run),
+        config_warnings: settings.warnings.clone(),
+    }
+}
+
+fn rows_per_source(records: &Records, sources: usize) -> Vec<u64> {
+    let mut rows = vec![0; sources];
+    for record in records {
+        rows[record.source] += 1;
+    }
+    rows
+}
+
+/// Per file, the fields of its source that a rule reads and the file does not map.
+fn fields_blind(
+    settings: &Settings,
+    tables: &[LoadedTable],
+    run: &[&(usize, Reads)],
+) -> Vec<BlindSpot> {
+    let mut blind = Vec::new();
+    for table in tables {
+        let source = table.mapping.source;
+        let mut rules_of: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+        for (rule, reads) in run {
+            for &(s, field) in &reads.fields {
+                if s == source && table.mapping.fields[field].is_none() {
+                    rules_of.entry(field).or_default().push(*rule);
+                }
+            }
+        }
+        for (field, rules) in rules_of {
+            blind.push(BlindSpot {
+                file: table.file.id,
+                source,
+                field,
+                rules,
+                death_rows: None,
+                closest: closest_columns(settings, table, field),
+            });
+        }
+    }
+    blind
+}
+
+/// Per file read by a rule that asks who is living: a death condition of its source that
+/// the file half maps while some rows meet the mapped half (a stopped enrollment with no
+/// column saying why), or, when the file can read none of its source's death conditions,
+/// every field they use.
+fn deaths_blind(
+    settings: &Settings,
+    tables: &[LoadedTable],
+    test: &RowTest,
+    run: &[&(usize, Reads)],
+) -> Vec<BlindSpot> {
+    let rules: Vec<usize> = run
+        .iter()
+        .filter(|(_, reads)| reads.deaths)
+        .map(|(rule, _)| *rule)
+        .collect();
+    if rules.is_empty() {
+        return Vec::new();
+    }
+    let mut blind: BTreeMap<(FileId, usize), (SourceId, Option<u64>)> = BTreeMap::new();
+    for table in tables {
+        let source = table.mapping.source;
+        let deaths: Vec<&crate::config::DeathRule> = settings
+            .deaths
+            .iter()
+            .filter(|d| d.source == source)
+            .collect();
+        let mapped = |f: usize| table.mapping.fields[f].is_some();
+        let mut readable = false;
+        for death in &deaths {
+            let fields: Vec<usize> = death.conditions.iter().filter_map(field_of).collect();
+            let (known, unknown): (Vec<&Condition>, Vec<&Condition>) = death
+                .conditions
+                .iter()
+                .partition(|c| field_of(c).is_none_or(mapped));
+            if unknown.is_empty() {
+                readable = true;
+                continue;
+            }
+            if known.is_empty() {
+                continue;
+            }
+            let rows = rows_meeting(test, table.file.id, &known);
+            if rows > 0 {
+                for field in fields.into_iter().filter(|f| !mapped(*f)) {
+                    blind.insert((table.file.id, field), (source, Some(rows)));
+                }
+            }
+        }
+        if !readable && !deaths.is_empty() {
+            for field in deaths
+                .iter()
+                .flat_map(|d| d.conditions.iter().filter_map(field_of))
+                .filter(|f| !mapped(*f))
+            {
+                blind
+                    .entry((table.file.id, field))
+                    .or_insert((source, None));
+            }
+        }
+    }
+    blind
+        .into_iter()
+        .map(|((file, field), (source, rows))| BlindSpot {
+            file,
+            source,
+            field,
+            rules: rules.clone(),
+            death_rows: Some(rows.unwrap_or(0)),
+            closest: closest_columns(settings, &tables[file as usize], field),
+        })
+        .collect()
+}
+
+fn field_of(condition: &Condition) -> Option<usize> {
+    match condition {
+        Condition::FieldIn { field, .. }
+        | Condition::FieldEmpty { field, .. }
+        | Condition::FieldIsAsOfYear { field } => Some(*field),
+        _ => None,
+    }
+}
+
+/// Rows of `file` meeting every condition.
+fn rows_meeting(test: &RowTest, file: FileId, conditions: &[&Condition]) -> u64 {
+    test.records
+        .as_slice()
+        .par_iter()
+        .filter(|r| r.row.file == file && conditions.iter().all(|c| test.holds(c, r)))
+        .count() as u64
+}
+
+/// The unmapped columns of `table` that look most like `field`, best first.
+fn closest_columns(settings: &Settings, table: &LoadedTable, field: usize) -> Vec<String> {
+    const AT_LEAST: f64 = 0.2;
+    let definition = &settings.sources[table.mapping.source].fields[field];
+    let mut scored: Vec<(f64, usize)> = table
+        .mapping
+        .unmapped
+        .iter()
+        .map(|&c| (headers::closeness(definition, &table.headers[c]), c))
+        .filter(|(score, _)| *score >= AT_LEAST)
+        .collect();
+    scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+    scored
+        .into_iter()
+        .take(2)
+        .map(|(_, c)| column_name(&table.headers, c))
+        .collect()
+}
+
+/// Per (source, field) a condition of a run rule (or a death the rules ask about, or a
+/// source's active definition) compares with words: the words it knows.
+fn vocabularies(
+    settings: &Settings,
+    run: &[&(usize, Reads)],
+) -> BTreeMap<(SourceId, usize), BTreeSet<String>> {
+    let mut known: BTreeMap<(SourceId, usize), BTreeSet<String>> = BTreeMap::new();
+    let mut add = |source: SourceId, conditions: &[Condition]| {
+        for condition in conditions {
+            if let Condition::FieldIn { field, words, .. } = condition {
+                known
+                    .entry((source, *field))
+                    .or_default()
+                    .extend(words.iter().cloned());
+            }
+        }
+    };
+    let read: BTreeSet<(SourceId, usize)> = run
+        .iter()
+        .flat_map(|(_, r)| r.fields.iter().copied())
+        .collect();
+    for (id, source) in settings.sources.iter().enumerate() {
+        add(id, &source.active);
+    }
+    if run.iter().any(|(_, r)| r.deaths) {
+        for death in &settings.deaths {
+            add(death.source, &death.conditions);
+        }
+    }
+    for rule in &settings.rules {
+        add(rule.subject, &rule.when);
+        collect_linked(&rule.when, &mut add);
+        match &rule.check {
+            Check::Requires { source, conditions } | Check::Forbids { source, conditions } => {
+                add(*source, conditions);
+                collect_linked(conditions, &mut add);
+            }
+            Check::Duplicate { conditions, .. } => add(rule.subject, conditions),
+            Check::Always => {}
+        }
+    }
+    let deaths_read = run.iter().any(|(_, r)| r.deaths);
+    known.retain(|(source, field), _| {
+        read.contains(&(*source, *field))
+            || deaths_read
+                && settings.deaths.iter().any(|d| {
+                    d.source == *source && d.conditions.iter().any(|c| field_of(c) == Some(*field))
+                })
+    });
+    for ((source, field), words) in &mut known {
+        words.extend(
+            settings.sources[*source].fields[*field]
+                .known
+                .iter()
+                .cloned(),
+        );
+    }
+    known
+}
+
+fn collect_linked(conditions: &[Condition], add: &mut impl FnMut(SourceId, &[Condition])) {
+    for condition in conditions {
+        if let Condition::Linked {
+            source, conditions, ..
+        } = condition
+        {
+            add(*source, conditions);
+            collect_linked(conditions, add);
+        }
+    }
+}
+
+/// Per file and column a condition compares with words: the values no list knows, with
+/// their rows (a value not understood, such as grade `五级`, counts too).
+fn unknown_values(
+    settings: &Settings,
+    tables: &[LoadedTable],
+    records: &Records,
+    run: &[&(usize, Reads)],
+) -> Vec<UnknownValues> {
+    let known = vocabularies(settings, run);
+    // A text field is checked against its words; a field of a closed kind (grade, yes/no…)
+    // holds only canonical values, or values not understood.
+    let checked: Vec<(SourceField, Option<FastSet<Word>>)> = known
+        .iter()
+        .map(|(&(source, field), words)| {
+            let is_text = settings.sources[source].fields[field].kind == FieldKind::Text;
+            let words =
+                is_text.then(|| words.iter().filter_map(|w| records.words.get(w)).collect());
+            ((source, field), words)
+        })
+        .collect();
+    type Counts = FastMap<(FileId, usize, Word), u64>;
+    let counts: Counts = records
+        .as_slice()
+        .par_iter()
+        .fold(Counts::default, |mut counts, record| {
+            for ((source, field), words) in &checked {
+                if *source != record.source {
+                    continue;
+                }
+                let word = match (records.value(record, *field), words) {
+                    (Value::Text(w), Some(words)) if !words.contains(&w) => w,
+                    (Value::Unparsed(w), _) => w,
+                    _ => continue,
+                };
+                *counts.entry((record.row.file, *field, word)).or_default() += 1;
+            }
+            counts
+        })
+        .reduce(Counts::default, |mut all, part| {
+            #[expect(clippy::iter_over_hash_type, reason = "sums, the same in any order")]
+            for (key, n) in part {
+                *all.entry(key).or_default() += n;
+            }
+            all
+        });
+    let mut by_column: BTreeMap<(FileId, usize), Vec<(String, u64)>> = BTreeMap::new();
+    #[expect(clippy::iter_over_hash_type, reason = "gathered into a sorted map")]
+    for ((file, field, word), rows) in counts {
+        by_column
+            .entry((file, field))
+            .or_default()
+            .push((records.text(word).to_string(), rows));
+    }
+    by_column
+        .into_iter()
+        .map(|((file, field), mut values)| {
+            values.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+            let source = tables[file as usize].mapping.source;
+            let (shown, hidden): (Vec<_>, Vec<_>) =
+                values.into_iter().partition(|(v, rows)| is_shown(v, *rows));
+            UnknownValues {
+                file,
+                source,
+                field,
+                shown,
+                hidden: (hidden.len(), hidden.iter().map(|(_, n)| n).sum()),
+                rules: run
+                    .iter()
+                    .filter(|(_, r)| r.fields.contains(&(source, field)))
+                    .map(|(rule, _)| *rule)
+                    .collect(),
+            }
+        })
+        .collect()
+}
+
+/// A value is shown when many rows hold it and it is not shaped like an identifier: a
+/// vocabulary word, not a person's data in the wrong column.
+fn is_shown(value: &str, rows: u64) -> bool {
+    let digits = value.chars().filter(char::is_ascii_digit).count();
+    rows >= SHOWN_FROM_ROWS && digits < 6 && value.chars().count() <= 24
+}
+
+/// One line per warning, for the terminal and the log (counts and column names, never a
+/// value a person could be recognised by).
+pub fn warning_lines(
+    contract: &Contract,
+    settings: &Settings,
+    tables: &[LoadedTable],
+) -> Vec<String> {
+    let rule_ids = |rules: &[usize]| -> String {
+        rules
+            .iter()
+            .map(|&r| settings.rules[r].id.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let field_label = |source: SourceId, field: usize| {
+        let f = &settings.sources[source].fields[field];
+        match f.aliases.first() {
+            Some(alias) => format!("{} ({alias})", f.name),
+            None => f.name.clone(),
+        }
+    };
+    let mut lines = Vec::new();
+    for not_run in &contract.not_run {
+        let source = &settings.sources[not_run.source];
+        lines.push(format!(
+            "{} not run: source {} ({}) has no rows tonight (no file, or header rows only)",
+            settings.rules[not_run.rule].id, source.key, source.label
+        ));
+    }
+    for blind in &contract.blind {
+        let file = &tables[blind.file as usize].file.name;
+        let field = field_label(blind.source, blind.field);
+        let why = match blind.death_rows {
+            Some(0) => " (no death signal of this source can be read in the file)".to_string(),
+            Some(rows) => format!(
+                " ({rows} rows meet the rest of a death condition: whether they died is unknown)"
+            ),
+            None => String::new(),
+        };
+        let closest = match blind.closest.as_slice() {
+            [] => String::new(),
+            columns => format!("; closest unmapped columns: {}", columns.join(", ")),
+        };
+        lines.push(format!(
+            "{} blind to {field} in {file}: no column maps to it{why}{closest}",
+            rule_ids(&blind.rules)
+        ));
+    }
+    for unknown in &contract.unknown_values {
+        let table = &tables[unknown.file as usize];
+        let column = table.mapping.fields[unknown.field]
+            .as_ref()
+            .map_or(String::new(), |(c, _)| column_name(&table.headers, *c));
+        let mut values: Vec<String> = unknown
+            .shown
+            .iter()
+            .map(|(v, n)| format!("`{v}` {n} rows"))
+            .collect();
+        if unknown.hidden.0 > 0 {
+            values.push(format!(
+                "{} rarer value(s) in {} rows, not shown",
+                unknown.hidden.0, unknown.hidden.1
+            ));
+        }
+        let affected = match unknown.rules.is_empty() {
+            true => "death signals".to_string(),
+            false => rule_ids(&unknown.rules),
+        };
+        lines.push(format!(
+            "{} in {}: values no vocabulary list knows: {}; may affect {affected}",
+            column,
+            table.file.name,
+            values.join(", ")
+        ));
+    }
+    lines.extend(
+        contract
+            .config_warnings
+            .iter()
+            .map(|w| format!("config: {w}")),
+    );
+    lines
+}
+
+/// The contract's findings for `run.json` and the morning report.
+pub fn to_json(
+    contract: &Contract,
+    settings: &Settings,
+    tables: &[LoadedTable],
+) -> serde_json::Value {
+    use serde_json::json;
+    let ids = |rules: &[usize]| -> Vec<&str> {
+        rules
+            .iter()
+            .map(|&r| settings.rules[r].id.as_str())
+            .collect()
+    };
+    let file = |f: FileId| tables[f as usize].file.name.clone();
+    json!({
+        "rules_not_run": contract.not_run.iter().map(|n| json!({
+            "rule": settings.rules[n.rule].id,
+            "source": settings.sources[n.source].key,
+            "reason": "no rows in this source tonight",
+        })).collect::<Vec<_>>(),
+        "blind": contract.blind.iter().map(|b| json!({
+            "file": file(b.file),
+            "source": settings.sources[b.source].key,
+            "field": settings.sources[b.source].fields[b.field].name,
+            "rules": ids(&b.rules),
+            "death_signal": b.death_rows.is_some(),
+            "rows_undecided": b.death_rows,
+            "closest_unmapped_columns": b.closest,
+        })).collect::<Vec<_>>(),
+        "unknown_values": contract.unknown_values.iter().map(|u| json!({
+            "file": file(u.file),
+            "source": settings.sources[u.source].key,
+            "field": settings.sources[u.source].fields[u.field].name,
+            "values": u.shown.iter().map(|(v, n)| json!({"value": v, "rows": n})).collect::<Vec<_>>(),
+            "values_not_shown": u.hidden.0,
+            "rows_not_shown": u.hidden.1,
+            "rules": ids(&u.rules),
+        })).collect::<Vec<_>>(),
+        "config_warnings": contract.config_warnings,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::DEFAULT_CONFIG;
+
+    fn field(settings: &Settings, source: &str, name: &str) -> (SourceId, usize) {
+        let s = settings.source(source).unwrap();
+        (s, settings.sources[s].field(name).unwrap())
+    }
+
+    #[test]
+    fn rules_say_what_they_read() {
+        let settings = Settings::from_toml(DEFAULT_CONFIG).unwrap();
+        let index = |id: &str| settings.rules.iter().position(|r| r.id == id).unwrap();
+        let med02 = Reads::of_rule(&settings, index("MED-02"));
+        assert!(med02.deaths);
+        for (source, name) in [
+            ("dpf", "certificate_status"),
+            ("dpf", "is_poor"),
+            ("insurance", "status"),
+            ("insurance", "year"),
+            ("insurance", "subsidy_type"),
+        ] {
+            assert!(
+                med02.fields.contains(&field(&settings, source, name)),
+                "{name}"
+            );
+        }
+        let aud03 = Reads::of_rule(&settings, index("AUD-03"));
+        assert!(!aud03.deaths);
+        assert_eq!(aud03.sources.len(), 1, "civil only");
+        assert!(aud03
+            .fields
+            .contains(&field(&settings, "civil", "start_date")));
+        assert!(aud03
+            .fields
+            .contains(&field(&settings, "civil", "end_date")));
+    }
+
+    #[test]
+    fn values_shown_are_common_and_not_identifiers() {
+        assert!(is_shown("暂停参保", 40));
+        assert!(!is_shown("暂停参保", 2), "rare: may be a person's data");
+        assert!(!is_shown("420325199001011234", 50));
+        assert!(!is_shown("张三 420325", 50));
+    }
+}
