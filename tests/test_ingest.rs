@@ -210,7 +210,7 @@ fn a_header_only_file_is_read_with_no_rows() {
     assert_eq!(wd.gaps(), vec![]);
     assert!(
         run.stdout
-            .contains("MED-01 not run: source insurance (医保 参保登记) has no rows tonight"),
+            .contains("MED-01 not run: source insurance (医保 参保登记) has no rows"),
         "{}",
         run.stdout
     );

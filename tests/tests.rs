@@ -4,6 +4,7 @@
 mod workdir;
 
 mod test_cli;
+mod test_contract;
 mod test_eval;
 mod test_ingest;
 mod test_ledger;

@@ -8,37 +8,55 @@ use crate::cli::InspectArgs;
 use crate::config::options::FilePin;
 use crate::config::{self, Settings};
 use crate::ingest::{self, column_name, LoadedTable};
+use crate::normalize::{self, region::Regions};
+use crate::rules::contract::{self, Contract};
 
 pub fn run(args: &InspectArgs) -> Result<ExitStatus, Failure> {
     let config = config::load(args.config.as_deref())?;
     let settings = &config.settings;
     let files =
         ingest::discover(&args.inputs, None).map_err(|e| Failure::BadInput(e.to_string()))?;
-    let mut text = String::new();
-    let mut pins = Vec::new();
-    let mut failed = 0;
+    let mut tables = Vec::new();
+    let mut errors = Vec::new();
     for path in &files {
-        let counted = ingest::load_file(path, settings).and_then(|mut tables| {
-            for table in &mut tables {
-                ingest::read_rows(table, 65_536, None, drop)?;
-            }
-            Ok(tables)
-        });
-        match counted {
-            Ok(tables) => {
-                for table in &tables {
-                    text.push_str(&describe(table, settings));
-                    pins.push(pin_of(table, settings));
-                }
-            }
-            Err(e) => {
-                failed += 1;
-                text.push_str(&format!("{}\n  ERROR: {}\n\n", path.display(), e.message));
-            }
+        match ingest::load_file(path, settings) {
+            Ok(found) => tables.extend(found),
+            Err(e) => errors.push(format!("{}\n  ERROR: {}\n\n", path.display(), e.message)),
         }
+    }
+    for (id, table) in tables.iter_mut().enumerate() {
+        table.file.id = id as u32;
+    }
+    let (normalized, _) = normalize::run(&mut tables, settings, Regions::bundled())
+        .map_err(|e| Failure::BadInput(e.to_string()))?;
+    let rules: Vec<usize> = (0..settings.rules.len())
+        .filter(|&r| settings.rules[r].enabled)
+        .collect();
+    let today = chrono::Local::now().date_naive();
+    let checked = contract::check(settings, &tables, &normalized.records, today, &rules);
+    let mut text: String = tables
+        .iter()
+        .map(|table| {
+            let warnings =
+                contract::warning_lines(&checked.of_file(table.file.id), settings, &tables);
+            describe(table, settings, &warnings)
+        })
+        .collect();
+    text.extend(errors.iter().cloned());
+    for line in contract::warning_lines(
+        &Contract {
+            not_run: checked.not_run.clone(),
+            config_warnings: checked.config_warnings.clone(),
+            ..Contract::default()
+        },
+        settings,
+        &tables,
+    ) {
+        text.push_str(&format!("warning: {line}\n"));
     }
     print(&text);
     if let Some(out) = &args.write_config {
+        let pins = tables.iter().map(|t| pin_of(t, settings)).collect();
         write_config(out, settings, pins)?;
         print(&format!(
             "wrote {}: edit it, then `recon run --config {}`\n",
@@ -46,14 +64,14 @@ pub fn run(args: &InspectArgs) -> Result<ExitStatus, Failure> {
             out.display()
         ));
     }
-    Ok(if failed > 0 {
-        ExitStatus::BadInput
-    } else {
+    Ok(if errors.is_empty() {
         ExitStatus::Success
+    } else {
+        ExitStatus::BadInput
     })
 }
 
-fn describe(table: &LoadedTable, settings: &Settings) -> String {
+fn describe(table: &LoadedTable, settings: &Settings, warnings: &[String]) -> String {
     let file = &table.file;
     let source = &settings.sources[table.mapping.source];
     let mut text = format!("{}\n  format: {}", file.path.display(), file.format);
@@ -105,9 +123,12 @@ fn describe(table: &LoadedTable, settings: &Settings) -> String {
         .collect();
     if !missing.is_empty() {
         text.push_str(&format!(
-            "  fields not found (optional): {}\n",
+            "  fields not in this file: {}\n",
             missing.join(", ")
         ));
+    }
+    for warning in warnings {
+        text.push_str(&format!("  warning: {warning}\n"));
     }
     text.push('\n');
     text

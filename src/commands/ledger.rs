@@ -10,7 +10,7 @@ use super::{print, ExitStatus, Failure};
 use crate::cli::{LedgerCommand, LedgerListArgs, ListFormat};
 use crate::ledger::{ItemView, Ledger};
 
-const LIST_HEADER: [&str; 11] = [
+const LIST_HEADER: [&str; COLUMNS] = [
     "key",
     "rule_id",
     "county_code",
@@ -22,7 +22,10 @@ const LIST_HEADER: [&str; 11] = [
     "days_open",
     "note_status",
     "note",
+    "not_checked",
 ];
+
+const COLUMNS: usize = 12;
 
 pub fn run(command: &LedgerCommand) -> Result<ExitStatus, Failure> {
     match command {
@@ -68,7 +71,7 @@ fn days_open(item: &ItemView) -> i64 {
     }
 }
 
-fn record(item: &ItemView) -> [String; 11] {
+fn record(item: &ItemView) -> [String; COLUMNS] {
     [
         item.key.clone(),
         item.rule_id.clone(),
@@ -81,6 +84,7 @@ fn record(item: &ItemView) -> [String; 11] {
         days_open(item).to_string(),
         item.note_status.clone(),
         item.note.clone(),
+        item.not_checked.clone(),
     ]
 }
 
@@ -95,7 +99,7 @@ fn list(args: &LedgerListArgs) -> Result<ExitStatus, Failure> {
             && args.status.as_ref().is_none_or(|s| &i.status == s)
             && args.min_days.is_none_or(|d| days_open(i) >= d)
     };
-    let rows: Vec<[String; 11]> = items.iter().filter(keep).map(record).collect();
+    let rows: Vec<[String; COLUMNS]> = items.iter().filter(keep).map(record).collect();
     print(&match args.format {
         ListFormat::Csv => to_csv(&rows).map_err(Failure::Internal)?,
         ListFormat::Table => to_table(&rows),
@@ -103,7 +107,7 @@ fn list(args: &LedgerListArgs) -> Result<ExitStatus, Failure> {
     Ok(ExitStatus::Success)
 }
 
-fn to_csv(rows: &[[String; 11]]) -> Result<String, String> {
+fn to_csv(rows: &[[String; COLUMNS]]) -> Result<String, String> {
     let mut writer = csv::Writer::from_writer(Vec::new());
     writer
         .write_record(LIST_HEADER)
@@ -114,14 +118,17 @@ fn to_csv(rows: &[[String; 11]]) -> Result<String, String> {
     String::from_utf8(writer.into_inner().map_err(|e| e.to_string())?).map_err(|e| e.to_string())
 }
 
-fn to_table(rows: &[[String; 11]]) -> String {
+fn to_table(rows: &[[String; COLUMNS]]) -> String {
     let mut text = format!("{} items\n", rows.len());
     for r in rows {
-        let note = if r[9].is_empty() {
+        let mut note = if r[9].is_empty() {
             String::new()
         } else {
             format!("  [{}] {}", r[9], r[10])
         };
+        if !r[11].is_empty() {
+            note.push_str(&format!("  not checked: {}", r[11]));
+        }
         text.push_str(&format!(
             "{:<8} {:<7} {:<26} {:<9} first {} last {} {:>4} days{note}\n",
             r[2], r[1], r[0], r[4], r[5], r[6], r[8]
@@ -133,7 +140,7 @@ fn to_table(rows: &[[String; 11]]) -> String {
 /// `<out>/<county code>.csv` with every item of that county, for county staff (BOM for Excel).
 fn export(ledger: &Path, out: &Path) -> Result<ExitStatus, Failure> {
     let items = open_existing(ledger)?.items()?;
-    let mut by_county: BTreeMap<&str, Vec<[String; 11]>> = BTreeMap::new();
+    let mut by_county: BTreeMap<&str, Vec<[String; COLUMNS]>> = BTreeMap::new();
     for item in &items {
         by_county
             .entry(item.county_code.as_str())

@@ -138,6 +138,25 @@ impl Contract {
             && self.config_warnings.is_empty())
     }
 
+    /// What concerns one file: its blind spots and unknown values.
+    pub fn of_file(&self, file: FileId) -> Contract {
+        Contract {
+            blind: self
+                .blind
+                .iter()
+                .filter(|b| b.file == file)
+                .cloned()
+                .collect(),
+            unknown_values: self
+                .unknown_values
+                .iter()
+                .filter(|u| u.file == file)
+                .cloned()
+                .collect(),
+            ..Contract::default()
+        }
+    }
+
     /// The rules of `rules_run` that are run.
     pub fn runnable(&self, rules_run: &[usize]) -> Vec<usize> {
         rules_run
@@ -633,7 +652,7 @@ pub fn warning_lines(
     for not_run in &contract.not_run {
         let source = &settings.sources[not_run.source];
         lines.push(format!(
-            "{} not run: source {} ({}) has no rows tonight (no file, or header rows only)",
+            "{} not run: source {} ({}) has no rows (no file, or header rows only)",
             settings.rules[not_run.rule].id, source.key, source.label
         ));
     }

@@ -1,0 +1,487 @@
+//! Never silently wrong: exports worded in ways the job has not seen, identifiers where a
+//! department does not usually put them, fields no column maps, values no vocabulary knows,
+//! and nights with an input missing. Each case either reads right or says, loudly, what it
+//! could not read; a night with an input missing closes nothing that depends on it.
+
+use crate::workdir::{make_id, Workdir};
+
+const FX: &str = "420325";
+const MC: &str = "421181";
+
+fn id(region: &str, seq: u32) -> String {
+    make_id(region, "19700101", seq)
+}
+
+const DPF_HEADER: [&str; 9] = [
+    "姓名",
+    "身份证号",
+    "残疾人证号",
+    "残疾类别",
+    "残疾等级",
+    "所属区县",
+    "是否建档立卡",
+    "致贫原因",
+    "证件状态",
+];
+const CIVIL_HEADER: [&str; 8] = [
+    "姓名",
+    "身份证号码",
+    "区县",
+    "救助类别",
+    "起始日期",
+    "终止日期",
+    "状态",
+    "停发原因",
+];
+const INSURANCE_HEADER: [&str; 8] = [
+    "姓名",
+    "证件号码",
+    "参保年度",
+    "参保状态",
+    "终止原因",
+    "终止日期",
+    "资助类别",
+    "参保地",
+];
+
+/// A registry row: grade 一级, poor (建档立卡), certificate from the ID.
+fn registry_row(name: &str, id: &str, county: &str) -> Vec<String> {
+    [
+        name,
+        id,
+        &format!("{id}41"),
+        "肢体",
+        "一级",
+        county,
+        "是",
+        "因病",
+        "正常",
+    ]
+    .map(String::from)
+    .to_vec()
+}
+
+fn insurance_row(name: &str, id: &str, county: &str) -> Vec<String> {
+    [name, id, "2020", "正常参保", "", "", "低保", county]
+        .map(String::from)
+        .to_vec()
+}
+
+fn civil_row(name: &str, id: &str, county: &str, program: &str) -> Vec<String> {
+    [name, id, county, program, "2019-01-01", "", "正常", ""]
+        .map(String::from)
+        .to_vec()
+}
+
+fn write(wd: &Workdir, file: &str, header: &[&str], rows: &[Vec<String>]) {
+    let mut all: Vec<Vec<&str>> = vec![header.to_vec()];
+    all.extend(rows.iter().map(|r| r.iter().map(String::as_str).collect()));
+    wd.write_csv(file, &all);
+}
+
+/// Counties of `people` each: registered, insured for 2020, with both subsidies and 低保 (no
+/// gap of theirs), and in each county one more person registered and poor but uninsured
+/// (MED-01) and unpaid (CIV-02).
+struct Night {
+    registry: Vec<Vec<String>>,
+    insurance: Vec<Vec<String>>,
+    civil: Vec<Vec<String>>,
+}
+
+fn night(counties: &[(&str, u32)]) -> Night {
+    let mut night = Night {
+        registry: Vec::new(),
+        insurance: Vec::new(),
+        civil: Vec::new(),
+    };
+    for (county, people) in counties {
+        for i in 0..*people {
+            let name = format!("{}{}", ["赵", "孙"][usize::from(*county == MC)], i);
+            let pid = id(county, 101 + 2 * i);
+            night.registry.push(registry_row(&name, &pid, county));
+            night.insurance.push(insurance_row(&name, &pid, county));
+            for program in ["农村低保", "困难残疾人生活补贴", "重度残疾人护理补贴"]
+            {
+                night.civil.push(civil_row(&name, &pid, county, program));
+            }
+        }
+        let gap = format!("{}缺", ["赵", "孙"][usize::from(*county == MC)]);
+        night
+            .registry
+            .push(registry_row(&gap, &id(county, 11), county));
+    }
+    night
+}
+
+fn write_night(wd: &Workdir, night: &Night) {
+    let _ = std::fs::remove_dir_all(wd.path("in"));
+    if !night.registry.is_empty() {
+        write(wd, "in/dpf.csv", &DPF_HEADER, &night.registry);
+    }
+    if !night.insurance.is_empty() {
+        write(wd, "in/insurance.csv", &INSURANCE_HEADER, &night.insurance);
+    }
+    if !night.civil.is_empty() {
+        write(wd, "in/civil.csv", &CIVIL_HEADER, &night.civil);
+    }
+}
+
+fn run_night(wd: &Workdir, as_of: &str, extra: &[&str]) -> crate::workdir::Run {
+    let mut args = vec![
+        "run",
+        "--as-of",
+        as_of,
+        "--out",
+        "out",
+        "--ledger",
+        "ledger.sqlite",
+    ];
+    args.extend_from_slice(extra);
+    args.push("in");
+    wd.recon(&args)
+}
+
+/// (rule, county, status, not_checked) of every ledger item.
+fn items(wd: &Workdir) -> Vec<(String, String, String, String)> {
+    let list = wd.recon(&[
+        "ledger",
+        "list",
+        "--ledger",
+        "ledger.sqlite",
+        "--format",
+        "csv",
+    ]);
+    assert_eq!(list.code, 0, "{}", list.stderr);
+    let mut reader = csv::Reader::from_reader(list.stdout.as_bytes());
+    let headers = reader.headers().unwrap().clone();
+    let at = |name: &str| headers.iter().position(|h| h == name).unwrap();
+    let (rule, county, status, flag) = (
+        at("rule_id"),
+        at("county_code"),
+        at("status"),
+        at("not_checked"),
+    );
+    let mut items: Vec<_> = reader
+        .records()
+        .map(|r| r.unwrap())
+        .map(|r| {
+            (
+                r[rule].to_string(),
+                r[county].to_string(),
+                r[status].to_string(),
+                r[flag].to_string(),
+            )
+        })
+        .collect();
+    items.sort();
+    items
+}
+
+fn open_items(wd: &Workdir) -> usize {
+    items(wd).iter().filter(|i| i.2 != "closed").count()
+}
+
+#[test]
+fn a_night_without_the_registry_closes_nothing_and_says_so() {
+    let wd = Workdir::new();
+    let full = night(&[(FX, 12), (MC, 12)]);
+    write_night(&wd, &full);
+    let first = run_night(&wd, "2020-06-30", &[]);
+    assert_eq!(first.code, 0, "{}", first.stderr);
+    let opened = items(&wd);
+    assert!(
+        opened.iter().any(|i| i.0 == "MED-01") && opened.iter().any(|i| i.0 == "CIV-02"),
+        "{opened:?}"
+    );
+    let before = open_items(&wd);
+    // Night 2: the registry's export did not arrive.
+    write_night(
+        &wd,
+        &Night {
+            registry: Vec::new(),
+            ..night(&[(FX, 12), (MC, 12)])
+        },
+    );
+    let second = run_night(&wd, "2020-07-01", &[]);
+    assert_eq!(
+        second.code, 5,
+        "a partial night has its own exit code\n{}",
+        second.stderr
+    );
+    assert!(
+        second.stdout.contains("0 closed (销号)")
+            && second
+                .stdout
+                .contains("input missing against the ledger: 今晚无残联 持证残疾人库数据"),
+        "{}",
+        second.stdout
+    );
+    assert_eq!(open_items(&wd), before, "no item closed");
+    assert!(
+        items(&wd)
+            .iter()
+            .all(|i| i.3.contains("今晚无残联 持证残疾人库数据")),
+        "every item is flagged: {:?}",
+        items(&wd)
+    );
+    assert!(
+        wd.gaps().iter().all(|g| g.0 != "AUD-01"),
+        "no flood of 'subsidy without a certificate'"
+    );
+    let summary = wd.csv_rows("out/summary.csv");
+    let med = summary
+        .iter()
+        .find(|r| r["rule_id"] == "MED-01" && r["county_code"] == FX)
+        .unwrap();
+    assert!(med["not_checked"].contains("今晚无残联"), "{med:?}");
+    assert_eq!(med["closed"], "0");
+    assert!(wd.read("out/report.html").contains("今晚未核查"));
+    let manifest: serde_json::Value = serde_json::from_str(&wd.read("out/run.json")).unwrap();
+    assert_eq!(manifest["input_checks"]["partial"], true);
+    // Night 3: the registry is back; what was fixed closes, the rest stays open.
+    write_night(&wd, &full);
+    let third = run_night(&wd, "2020-07-02", &[]);
+    assert_eq!(third.code, 0, "{}", third.stderr);
+    assert_eq!(open_items(&wd), before);
+    assert!(
+        items(&wd).iter().all(|i| i.3.is_empty()),
+        "{:?}",
+        items(&wd)
+    );
+}
+
+#[test]
+fn a_night_without_one_countys_rows_closes_nothing_there() {
+    let wd = Workdir::new();
+    write_night(&wd, &night(&[(FX, 12), (MC, 2)]));
+    assert_eq!(run_night(&wd, "2020-06-30", &[]).code, 0);
+    // Night 2: 麻城's insurance rows are missing (too few to be a sharp fall of the source);
+    // in 房县 the uninsured person enrolled.
+    let mut second = night(&[(FX, 12), (MC, 2)]);
+    second.insurance.retain(|r| r[7] != MC);
+    second
+        .insurance
+        .push(insurance_row("赵缺", &id(FX, 11), FX));
+    write_night(&wd, &second);
+    let run = run_night(&wd, "2020-07-01", &[]);
+    assert_eq!(run.code, 5, "{}", run.stderr);
+    let all = items(&wd);
+    let med = |county: &str| {
+        all.iter()
+            .find(|i| i.0 == "MED-01" && i.1 == county)
+            .cloned()
+            .unwrap()
+    };
+    assert_eq!(med(FX).2, "closed", "checked in 房县: {all:?}");
+    assert_ne!(med(MC).2, "closed", "not checked in 麻城: {all:?}");
+    assert!(med(MC).3.contains(MC), "{all:?}");
+    assert!(
+        wd.gaps().iter().all(|g| g.0 != "MED-01"),
+        "麻城's MED-01 gaps are withheld, not a flood"
+    );
+    // Night 3: the operator says 麻城's insurance file is gone on purpose.
+    let accepted = run_night(
+        &wd,
+        "2020-07-02",
+        &["--accept-missing", &format!("insurance:{MC}")],
+    );
+    assert_eq!(accepted.code, 0, "{}", accepted.stderr);
+    let after = run_night(&wd, "2020-07-03", &[]);
+    assert_eq!(
+        after.code, 0,
+        "accepted once, no longer expected\n{}",
+        after.stderr
+    );
+}
+
+#[test]
+fn a_night_with_a_source_halved_closes_nothing_that_reads_it() {
+    let wd = Workdir::new();
+    write_night(&wd, &night(&[(FX, 12), (MC, 12)]));
+    assert_eq!(run_night(&wd, "2020-06-30", &[]).code, 0);
+    let before = open_items(&wd);
+    let mut halved = night(&[(FX, 12), (MC, 12)]);
+    halved.insurance.truncate(12);
+    write_night(&wd, &halved);
+    let run = run_night(&wd, "2020-07-01", &[]);
+    assert_eq!(run.code, 5, "{}", run.stderr);
+    assert!(
+        run.stdout.contains("今晚医保 参保登记仅12行（此前24行）"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(open_items(&wd), before);
+    assert!(
+        items(&wd)
+            .iter()
+            .filter(|i| i.0 == "MED-01")
+            .all(|i| i.3.contains("仅12行")),
+        "{:?}",
+        items(&wd)
+    );
+    let strict = run_night(&wd, "2020-07-02", &["--strict"]);
+    assert_eq!(strict.code, 2, "{}", strict.stderr);
+    assert!(
+        strict.stderr.contains("nothing was written"),
+        "{}",
+        strict.stderr
+    );
+}
+
+/// The insurance export: a termination reason worded with a qualifier inside it.
+#[test]
+fn a_termination_reason_worded_otherwise_still_tells_a_death() {
+    let wd = Workdir::new();
+    let mut night = night(&[(FX, 12)]);
+    let dead = id(FX, 13);
+    night.registry.push(registry_row("赵殁", &dead, FX));
+    night
+        .civil
+        .push(civil_row("赵殁", &dead, FX, "重度残疾人护理补贴"));
+    write(&wd, "in/dpf.csv", &DPF_HEADER, &night.registry);
+    write(&wd, "in/civil.csv", &CIVIL_HEADER, &night.civil);
+    let mut insurance = night.insurance.clone();
+    insurance.push(
+        [
+            "赵殁",
+            &dead,
+            "2020",
+            "终止",
+            "死亡",
+            "2020-03-01",
+            "低保",
+            FX,
+        ]
+        .map(String::from)
+        .to_vec(),
+    );
+    let mut header = INSURANCE_HEADER;
+    header[4] = "终止参保原因";
+    write(&wd, "in/insurance.csv", &header, &insurance);
+    wd.run_ok(&["in"]);
+    let gaps = wd.csv_rows("out/gaps.csv");
+    let of_dead: Vec<&str> = gaps
+        .iter()
+        .filter(|g| g["name"].starts_with("赵殁"))
+        .map(|g| g["rule_id"].as_str())
+        .collect();
+    assert_eq!(
+        of_dead,
+        vec!["AUD-02"],
+        "paid after death, and not a living person's gap"
+    );
+}
+
+/// A subsidy list that carries the certificate number: a row whose ID is blank is placed by
+/// it, not a "subsidy without a certificate".
+#[test]
+fn a_certificate_number_in_a_subsidy_list_places_a_row_without_an_id() {
+    let wd = Workdir::new();
+    let night = night(&[(FX, 12)]);
+    write(&wd, "in/dpf.csv", &DPF_HEADER, &night.registry);
+    write(&wd, "in/insurance.csv", &INSURANCE_HEADER, &night.insurance);
+    let someone = id(FX, 105);
+    wd.write_csv(
+        "in/subsidies.csv",
+        &[
+            vec![
+                "补贴对象姓名",
+                "身份证号",
+                "残疾人证号",
+                "补贴类别",
+                "发放状态",
+                "起始日期",
+                "所属区县",
+            ],
+            vec![
+                "赵2",
+                "",
+                &format!("{someone}41"),
+                "重度残疾人护理补贴",
+                "正常",
+                "2019-01-01",
+                FX,
+            ],
+        ],
+    );
+    wd.run_ok(&["in"]);
+    assert!(
+        wd.gaps().iter().all(|g| g.1 != "subsidies.csv"),
+        "{:?}",
+        wd.gaps()
+    );
+    let links = wd.csv_rows("out/links.csv");
+    let row = links
+        .iter()
+        .find(|l| l["source_file"] == "subsidies.csv")
+        .unwrap();
+    assert_eq!(row["evidence"], "certificate");
+}
+
+/// A field a rule reads that no column maps: the run says which rule is blind to what, in
+/// which file, and the columns that look closest; `inspect` says it too; `--strict` refuses.
+#[test]
+fn a_field_no_column_maps_is_reported_everywhere_and_strict_refuses() {
+    let wd = Workdir::new();
+    let mut night = night(&[(FX, 12)]);
+    for row in night.insurance.iter_mut().take(3) {
+        row[3] = "终止".into();
+    }
+    write(&wd, "in/dpf.csv", &DPF_HEADER, &night.registry);
+    write(&wd, "in/civil.csv", &CIVIL_HEADER, &night.civil);
+    let mut header = INSURANCE_HEADER;
+    header[4] = "终结缘由";
+    write(&wd, "in/insurance.csv", &header, &night.insurance);
+    let run = wd.run_ok(&["in"]);
+    let warning = "blind to end_reason (终止原因) in insurance.csv: no column maps to it (3 rows meet the rest of a death condition";
+    assert!(run.stdout.contains(warning), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("closest unmapped columns: E 终结缘由"),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("AUD-02"), "{}", run.stdout);
+    assert!(wd.read("out/report.html").contains("输入检查"));
+    let manifest: serde_json::Value = serde_json::from_str(&wd.read("out/run.json")).unwrap();
+    let blind = manifest["input_checks"]["blind"].as_array().unwrap();
+    assert!(
+        blind
+            .iter()
+            .any(|b| b["field"] == "end_reason" && b["file"] == "insurance.csv"),
+        "{blind:?}"
+    );
+    let inspect = wd.recon(&["inspect", "in"]);
+    assert!(inspect.stdout.contains(warning), "{}", inspect.stdout);
+    let before = wd.read("out/gaps.csv");
+    let strict = wd.recon(&[
+        "run",
+        "--strict",
+        "--as-of",
+        "2020-06-30",
+        "--out",
+        "out",
+        "in",
+    ]);
+    assert_eq!(strict.code, 2, "{}", strict.stderr);
+    assert!(strict.stderr.contains(warning), "{}", strict.stderr);
+    assert_eq!(wd.read("out/gaps.csv"), before, "nothing written");
+}
+
+/// A status word no vocabulary list knows is counted and named, with the rules it may affect.
+#[test]
+fn a_status_word_no_vocabulary_knows_is_reported() {
+    let wd = Workdir::new();
+    let mut night = night(&[(FX, 12)]);
+    for row in night.insurance.iter_mut().take(4) {
+        row[3] = "参保中".into();
+    }
+    write(&wd, "in/dpf.csv", &DPF_HEADER, &night.registry);
+    write(&wd, "in/civil.csv", &CIVIL_HEADER, &night.civil);
+    write(&wd, "in/insurance.csv", &INSURANCE_HEADER, &night.insurance);
+    let run = wd.run_ok(&["in"]);
+    assert!(
+        run.stdout.contains("D 参保状态 in insurance.csv: values no vocabulary list knows: `参保中` 4 rows; may affect MED-01, MED-02"),
+        "{}",
+        run.stdout
+    );
+}
