@@ -238,6 +238,15 @@ fn a_night_without_the_registry_closes_nothing_and_says_so() {
     assert!(wd.read("out/report.html").contains("今晚未核查"));
     let manifest: serde_json::Value = serde_json::from_str(&wd.read("out/run.json")).unwrap();
     assert_eq!(manifest["input_checks"]["partial"], true);
+    use calamine::Reader;
+    let mut book = calamine::open_workbook_auto(wd.path("out/counties/420325_房县.xlsx")).unwrap();
+    assert_eq!(book.sheet_names()[0], "未核查");
+    let sheet = book.worksheet_range("未核查").unwrap();
+    let reasons: Vec<String> = sheet.rows().skip(1).map(|r| r[2].to_string()).collect();
+    assert!(
+        !reasons.is_empty() && reasons.iter().all(|r| r.contains("今晚无残联")),
+        "{reasons:?}"
+    );
     // Night 3: the registry is back; what was fixed closes, the rest stays open.
     write_night(&wd, &full);
     let third = run_night(&wd, "2020-07-02", &[]);

@@ -252,19 +252,24 @@ pub fn neutralise_formula(cell: &str) -> String {
     }
 }
 
-/// `counties/<code>_<name>.xlsx` and `.csv` for every county with a gap.
+/// `counties/<code>_<name>.xlsx` and `.csv` for every county with a gap or with a rule the
+/// night could not check (the workbook then opens with a sheet 未核查 saying which and why).
 pub fn write_county_lists(
     dir: &Path,
     result: &RunResult,
     rows: &[GapRow],
 ) -> Result<(), ReportError> {
     create_private_dir(dir)?;
-    let mut by_county: BTreeMap<(&str, &str), Vec<&GapRow>> = BTreeMap::new();
+    let mut by_county: BTreeMap<(String, String), Vec<&GapRow>> = BTreeMap::new();
     for row in rows {
         by_county
-            .entry((&row.county_code, &row.county_name))
+            .entry((row.county_code.clone(), row.county_name.clone()))
             .or_default()
             .push(row);
+    }
+    let unchecked = unchecked_by_county(result);
+    for county in unchecked.keys() {
+        by_county.entry(county.clone()).or_default();
     }
     let label = |key: &str| {
         result.settings().source(key).map_or(key.to_string(), |s| {
@@ -285,15 +290,64 @@ pub fn write_county_lists(
         let csv_path = dir.join(format!("{stem}.csv"));
         let writer = csv_writer(&csv_path, &COUNTY_HEADER, true)?;
         write_csv_rows(&csv_path, writer, cells.iter().map(|(_, c)| c))?;
-        write_county_workbook(&dir.join(format!("{stem}.xlsx")), &cells, result.as_of)
+        let not_checked = unchecked
+            .get(&(code.clone(), name.clone()))
+            .map_or(&[][..], Vec::as_slice);
+        write_county_workbook(
+            &dir.join(format!("{stem}.xlsx")),
+            &cells,
+            not_checked,
+            result.as_of,
+        )
     })
 }
+
+/// Per county (code, name): the rules the night could not check there, as the rows of the
+/// sheet 未核查 (rule, name, why, gaps not listed tonight).
+fn unchecked_by_county(result: &RunResult) -> BTreeMap<(String, String), Vec<Vec<String>>> {
+    let settings = result.settings();
+    let counties = super::counties_seen(result.records);
+    let mut sheets: BTreeMap<(String, String), Vec<Vec<String>>> = BTreeMap::new();
+    for unchecked in &result.checks.unchecked {
+        let rule = &settings.rules[unchecked.rule];
+        let here: Vec<(&String, &String)> = match &unchecked.county {
+            None => counties.iter().collect(),
+            Some(code) => counties.iter().filter(|(c, _)| *c == code).collect(),
+        };
+        for (code, name) in here {
+            let withheld = result
+                .checks
+                .withheld
+                .get(&(unchecked.rule, code.clone()))
+                .copied()
+                .unwrap_or(0);
+            sheets
+                .entry((code.clone(), name.clone()))
+                .or_default()
+                .push(vec![
+                    rule.id.clone(),
+                    rule.name.clone(),
+                    unchecked.reason.clone(),
+                    withheld.to_string(),
+                ]);
+        }
+    }
+    sheets
+}
+
+const NOT_CHECKED_HEADER: [&str; 4] = [
+    "规则编号",
+    "规则名称",
+    "今晚未核查的原因（台账不销号）",
+    "暂不列出的疑点数",
+];
 
 /// One sheet per rule, every cell written as a string so Excel keeps IDs as text. The
 /// workbook is dated by the as-of date, so the same run gives the same bytes.
 fn write_county_workbook(
     path: &Path,
     cells: &[(String, Vec<String>)],
+    not_checked: &[Vec<String>],
     as_of: NaiveDate,
 ) -> Result<(), ReportError> {
     let error = |e: rust_xlsxwriter::XlsxError| report_error(path, e);
@@ -314,6 +368,27 @@ fn write_county_workbook(
     // so a county's workbook is never held whole.
     if let Some(dir) = path.parent() {
         workbook.set_tempdir(dir).map_err(error)?;
+    }
+    if !not_checked.is_empty() {
+        let sheet = workbook
+            .add_worksheet_with_constant_memory()
+            .map_err(error)?;
+        sheet.set_name("未核查").map_err(error)?;
+        for (col, width) in [10, 28, 60, 16].iter().enumerate() {
+            sheet.set_column_width(col as u16, *width).map_err(error)?;
+        }
+        for (col, header) in NOT_CHECKED_HEADER.iter().enumerate() {
+            sheet
+                .write_string_with_format(0, col as u16, *header, &bold)
+                .map_err(error)?;
+        }
+        for (r, row) in not_checked.iter().enumerate() {
+            for (col, cell) in row.iter().enumerate() {
+                sheet
+                    .write_string(r as u32 + 1, col as u16, cell)
+                    .map_err(error)?;
+            }
+        }
     }
     for (rule, rows) in by_rule {
         let sheet = workbook
