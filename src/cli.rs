@@ -79,6 +79,13 @@ pub enum Command {
         /// clean, realistic, or hard (twice the realistic rates).
         #[arg(long, default_value = "realistic")]
         noise: String,
+        /// Vary the exports per seed as departments do: headers worded from the header corpus,
+        /// a certificate number in the subsidy list and the household head's ID in an insurance
+        /// export, `J` student numbers for children registered without an ID, deaths written
+        /// each department's own way, dates in several shapes, a registry file per county, a
+        /// subsidy workbook of two sheets, and title rows.
+        #[arg(long)]
+        variety: bool,
         /// The date the world is built for, YYYY-MM-DD.
         #[arg(long, value_name = "YYYY-MM-DD", default_value = "2020-06-30")]
         as_of: String,

@@ -50,6 +50,18 @@ pub struct Evaluation {
     /// Error kind (`gap_false_positive`, `gap_false_negative`, `link_missed`, `link_false`) ->
     /// noise tag of a row involved (`no_noise` when none) -> rows.
     pub errors: BTreeMap<String, BTreeMap<String, u64>>,
+    /// When the world says what each column holds (`columns.csv`): how the run read them.
+    pub columns: Option<ColumnScores>,
+}
+
+/// The world's columns against the fields the run read them as (`run.json`).
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct ColumnScores {
+    pub columns: u64,
+    /// Read as the field they hold, or (columns that hold none) read as no field.
+    pub right: u64,
+    /// `table: header held F, read as G` for every other column.
+    pub wrong: Vec<String>,
 }
 
 /// A row, a person or a noise text no file names.
@@ -277,7 +289,53 @@ pub fn evaluate(truth_dir: &Path, run_out: &Path) -> Result<Evaluation, String> 
     let mut evaluation = Evaluation::default();
     score_gaps(&scored, &mut evaluation);
     score_linkage(&scored, &mut evaluation);
+    evaluation.columns = score_columns(truth_dir, run_out)?;
     Ok(evaluation)
+}
+
+/// Each column of `truth/columns.csv` against the field `run.json` says it was read as.
+fn score_columns(truth_dir: &Path, run_out: &Path) -> Result<Option<ColumnScores>, String> {
+    let truth = truth_dir.join("columns.csv");
+    if !truth.exists() {
+        return Ok(None);
+    }
+    let manifest_path = run_out.join("run.json");
+    let manifest: serde_json::Value = std::fs::read_to_string(&manifest_path)
+        .map_err(|e| format!("{}: {e}", manifest_path.display()))
+        .and_then(|t| {
+            serde_json::from_str(&t).map_err(|e| format!("{}: {e}", manifest_path.display()))
+        })?;
+    let mut read_as: BTreeMap<(String, String), String> = BTreeMap::new();
+    for input in manifest["inputs"].as_array().into_iter().flatten() {
+        let file = input["file"].as_str().unwrap_or_default();
+        for column in input["columns"].as_array().into_iter().flatten() {
+            let header = column["header"]
+                .as_str()
+                .unwrap_or_default()
+                .trim()
+                .to_string();
+            let field = column["field"].as_str().unwrap_or("-").to_string();
+            read_as.insert((file.to_string(), header), field);
+        }
+    }
+    let mut reader =
+        csv::Reader::from_path(&truth).map_err(|e| format!("{}: {e}", truth.display()))?;
+    let mut scores = ColumnScores::default();
+    for record in reader.records() {
+        let record = record.map_err(|e| format!("{}: {e}", truth.display()))?;
+        let (table, header, field) = (&record[0], record[1].trim(), &record[2]);
+        let found = read_as
+            .get(&(table.to_string(), header.to_string()))
+            .map_or("(not read)", String::as_str);
+        scores.columns += 1;
+        match found == field {
+            true => scores.right += 1,
+            false => scores
+                .wrong
+                .push(format!("{table}: {header} held {field}, read as {found}")),
+        }
+    }
+    Ok(Some(scores))
 }
 
 fn score_gaps(scored: &Scored, evaluation: &mut Evaluation) {
@@ -429,6 +487,15 @@ pub fn table(evaluation: &Evaluation) -> String {
         "pairs", "TP", "FP", "FN", "P", "R", "F1"
     );
     text += &line("linkage", &evaluation.linkage);
+    if let Some(columns) = &evaluation.columns {
+        text += &format!(
+            "\ncolumns    {} of {} read as the field they hold (or as none)\n",
+            columns.right, columns.columns
+        );
+        for wrong in &columns.wrong {
+            text += &format!("  {wrong}\n");
+        }
+    }
     if !evaluation.errors.is_empty() {
         text += "\nErrors by the noise of the rows involved\n";
         for (kind, tags) in &evaluation.errors {

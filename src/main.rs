@@ -27,9 +27,10 @@ fn main() -> ExitCode {
             persons,
             seed,
             noise,
+            variety,
             as_of,
             out,
-        } => commands::synth::run(*persons, *seed, noise, as_of, out),
+        } => commands::synth::run(*persons, *seed, (noise, *variety), as_of, out),
         Command::Report {
             out,
             county,

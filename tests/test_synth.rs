@@ -4,17 +4,13 @@
 use crate::workdir::Workdir;
 
 fn synth(wd: &Workdir, noise: &str, out: &str) {
-    let run = wd.recon(&[
-        "synth",
-        "--persons",
-        "800",
-        "--seed",
-        "7",
-        "--noise",
-        noise,
-        "--out",
-        out,
-    ]);
+    synth_with(wd, &["--noise", noise], "7", out);
+}
+
+fn synth_with(wd: &Workdir, options: &[&str], seed: &str, out: &str) {
+    let mut args = vec!["synth", "--persons", "800", "--seed", seed, "--out", out];
+    args.extend_from_slice(options);
+    let run = wd.recon(&args);
     assert_eq!(run.code, 0, "{}", run.stderr);
 }
 
@@ -84,6 +80,62 @@ fn noisy_worlds_are_scored_and_their_errors_explained() {
         assert!(scores["recall"].as_f64().unwrap() > 0.95, "{scores}");
         assert!(scores["precision"].as_f64().unwrap() > 0.95, "{scores}");
     }
+}
+
+/// Worlds whose exports vary as departments' do (headers from the corpus, dressed and
+/// reordered, columns that hold nothing the rules read, identifiers in unusual files, `J`
+/// numbers, deaths written three ways, date shapes, a file per county, a workbook of two
+/// sheets, title rows): every column is read as the field it holds, and the lists stay right.
+#[test]
+fn varied_worlds_are_read_column_by_column_and_scored() {
+    let wd = Workdir::new();
+    for seed in ["3", "4"] {
+        let world = format!("varied{seed}");
+        synth_with(&wd, &["--variety"], seed, &world);
+        let figures = run_and_eval(&wd, &world);
+        let columns = &figures["columns"];
+        assert!(columns["columns"].as_u64().unwrap() > 100, "{columns}");
+        assert_eq!(columns["right"], columns["columns"], "{columns}");
+        let overall = &figures["overall"];
+        assert!(
+            overall["precision"].as_f64().unwrap() >= 0.99,
+            "{seed}: {overall}"
+        );
+        assert!(
+            overall["recall"].as_f64().unwrap() >= 0.99,
+            "{seed}: {overall}"
+        );
+        assert!(
+            figures["linkage"]["f1"].as_f64().unwrap() >= 0.99,
+            "{}",
+            figures["linkage"]
+        );
+    }
+    let files: Vec<String> = std::fs::read_dir(wd.path("varied3/data"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(
+        files
+            .iter()
+            .filter(|f| f.starts_with("残联_持证残疾人_"))
+            .count()
+            > 10,
+        "{files:?}"
+    );
+    assert!(
+        files.contains(&"民政_两项补贴.xlsx".to_string()),
+        "{files:?}"
+    );
+    let records = wd.read("varied3/truth/records.csv");
+    assert!(
+        records.contains("student_j_number"),
+        "J numbers are written"
+    );
+    assert!(
+        records.contains("民政_两项补贴.xlsx[护理补贴]"),
+        "sheets are tables"
+    );
 }
 
 #[test]

@@ -11,7 +11,7 @@ use crate::synth::{self, NoiseLevel, SynthOptions};
 pub fn run(
     persons: u64,
     seed: u64,
-    noise: &str,
+    (noise, variety): (&str, bool),
     as_of: &str,
     out: &Path,
 ) -> Result<ExitStatus, Failure> {
@@ -27,6 +27,7 @@ pub fn run(
         noise,
         as_of,
         out: out.to_path_buf(),
+        variety,
     };
     let summary = synth::generate(&options).map_err(Failure::Internal)?;
     print(&format!(

@@ -266,7 +266,8 @@ fn table_of(
     let Some(first) = first_nonblank else {
         return Err("the file has no header row (it is blank)".into());
     };
-    let mut first_error = None;
+    // When no row maps, the error is about the fullest row: the header, not a title above it.
+    let mut best_error: Option<(usize, String)> = None;
     for (index, row) in head
         .iter()
         .enumerate()
@@ -286,11 +287,14 @@ fn table_of(
                 });
             }
             Err(e) => {
-                first_error.get_or_insert(e);
+                let filled = row.iter().filter(|c| !c.text.trim().is_empty()).count();
+                if best_error.as_ref().is_none_or(|(most, _)| filled > *most) {
+                    best_error = Some((filled, e));
+                }
             }
         }
     }
-    Err(first_error.unwrap_or_default())
+    Err(best_error.map(|(_, e)| e).unwrap_or_default())
 }
 
 /// What a thread parsing sheets ahead sends, sheet after sheet: each sheet's rows in chunks,

@@ -671,6 +671,7 @@ mod tests {
             noise: crate::synth::NoiseLevel::Realistic,
             as_of: chrono::NaiveDate::from_ymd_opt(2020, 6, 30).unwrap(),
             out: world.path().to_path_buf(),
+            variety: false,
         })
         .unwrap();
         let config = crate::config::load(None).unwrap();

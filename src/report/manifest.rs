@@ -82,10 +82,30 @@ pub fn inputs_json(result: &RunResult) -> serde_json::Value {
                 "rows_read": a.read,
                 "rows_used": a.used,
                 "rows_rejected": a.rejected,
+                "columns": columns_json(t, settings),
             })
         })
         .collect();
     inputs.into()
+}
+
+/// Each column of a table: its header and the field it was read as (null: none).
+fn columns_json(table: &LoadedTable, settings: &crate::config::Settings) -> serde_json::Value {
+    let source = &settings.sources[table.mapping.source];
+    let field_of = |column: usize| {
+        table
+            .mapping
+            .fields
+            .iter()
+            .position(|m| m.as_ref().is_some_and(|(c, _)| *c == column))
+            .map(|f| source.fields[f].name.clone())
+    };
+    table
+        .headers
+        .iter()
+        .enumerate()
+        .map(|(c, header)| json!({"header": header, "field": field_of(c)}))
+        .collect()
 }
 
 /// Rows read, used and rejected, persons, and gaps in all and per rule.

@@ -80,6 +80,12 @@ const TRADITIONAL: [(char, char); 14] = [
     ('丽', '麗'),
 ];
 
+/// What a workbook writes for a date: a date cell, or text.
+pub enum DateCell {
+    Native(chrono::NaiveDate),
+    Text(String),
+}
+
 /// What the export writes for an ID: text, or a number cell (XLSX only).
 pub enum IdCell {
     Text(String),
@@ -156,6 +162,19 @@ impl<'a> Noisy<'a> {
         if !self.roll(DATE_NOISE) {
             return date.format(format).to_string();
         }
+        self.other_shape(date)
+    }
+
+    /// A date for a date cell, or now and then text in a shape departments type.
+    pub fn date_cell(&mut self, date: Option<chrono::NaiveDate>) -> Option<DateCell> {
+        let date = date?;
+        Some(match self.roll(DATE_NOISE) {
+            true => DateCell::Text(self.other_shape(date)),
+            false => DateCell::Native(date),
+        })
+    }
+
+    fn other_shape(&mut self, date: chrono::NaiveDate) -> String {
         self.tags.push("date_format");
         match self.rng.below(4) {
             0 => date.format("%Y/%-m/%-d").to_string(),
