@@ -380,6 +380,12 @@ impl Records {
         self.list.push(record);
     }
 
+    /// Whether records of `source` keep the values of `field` (the config reads it and a
+    /// file holds it).
+    pub fn stores(&self, source: SourceId, field: usize) -> bool {
+        self.stored[source].get(field).copied().flatten().is_some()
+    }
+
     /// Field `field` of a record (empty when the config reads no such field).
     pub fn value(&self, record: &Record, field: usize) -> Value {
         match self.stored[record.source].get(field).copied().flatten() {

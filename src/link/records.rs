@@ -27,8 +27,11 @@ enum Reader {
     Missing,
 }
 
-fn reader(source: &Source, feature: &Feature) -> Reader {
-    let field = source.field(&feature.name);
+/// How rows of source `id` read `feature`: a field no file of the source holds is missing.
+fn reader(id: usize, source: &Source, feature: &Feature, records: &Records) -> Reader {
+    let field = source
+        .field(&feature.name)
+        .filter(|&f| records.stores(id, f));
     match feature.name.as_str() {
         "id_number" => Reader::Id,
         "name" => Reader::Name,
@@ -50,7 +53,8 @@ pub fn table(records: &Records, settings: &Settings) -> LinkTable {
     let readers: Vec<Vec<Reader>> = settings
         .sources
         .iter()
-        .map(|s| features.iter().map(|f| reader(s, f)).collect())
+        .enumerate()
+        .map(|(id, s)| features.iter().map(|f| reader(id, s, f, records)).collect())
         .collect();
     let rows_of_source = rows_per_source(records, settings.sources.len());
     // Rows whose source has the feature at all.

@@ -91,13 +91,13 @@ pub fn run(
     settings: &Settings,
     regions: &'static Regions,
 ) -> Result<(Normalized, f64), IngestError> {
+    let stored = stored_fields(settings, tables);
     let mut all = Normalized {
-        records: Records::new(&settings.fields_read()),
+        records: Records::new(&stored),
         rejects: Vec::new(),
         quality: Quality::new(),
     };
-    let most_values = settings
-        .fields_read()
+    let most_values = stored
         .iter()
         .map(|f| f.iter().filter(|r| **r).count())
         .max();
@@ -118,6 +118,23 @@ pub fn run(
             .expect("the merge of normalized rows does not panic");
         normalizing.map(|seconds| (all, seconds))
     })
+}
+
+/// Per source, per field: whether records keep its values: the config reads it and some file
+/// of the source maps it (or, for a category or grade, a certificate number may fill it). A
+/// field every department has (the household head's ID) costs nothing where no file holds it.
+fn stored_fields(settings: &Settings, tables: &[LoadedTable]) -> Vec<Vec<bool>> {
+    let mut stored = settings.fields_read();
+    for (source, fields) in stored.iter_mut().enumerate() {
+        for (field, keep) in fields.iter_mut().enumerate() {
+            let kind = settings.sources[source].fields[field].kind;
+            let mapped = tables
+                .iter()
+                .any(|t| t.mapping.source == source && t.mapping.fields[field].is_some());
+            *keep &= mapped || matches!(kind, FieldKind::Category | FieldKind::Grade);
+        }
+    }
+    stored
 }
 
 /// Each table's chunks of rows, normalized and handed to `merger`; the seconds spent
