@@ -269,6 +269,17 @@ impl std::ops::AddAssign<&CountyDiff> for CountyDiff {
     }
 }
 
+/// A rule, in every county (`None`) or one, that a night could not fully check: its items do
+/// not close (an item not seen is carried, flagged with the reason); when the rule reads the
+/// missing input (`withheld`), its gaps were withheld, so its items neither open nor close.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UncheckedScope {
+    pub rule_id: String,
+    pub county: Option<String>,
+    pub reason: String,
+    pub withheld: bool,
+}
+
 /// The run's record in the `runs` table.
 pub struct RunRecord {
     pub as_of: NaiveDate,
@@ -277,9 +288,8 @@ pub struct RunRecord {
     pub counts: serde_json::Value,
     /// The rules this run evaluated: only their items can close (`--rule` runs a subset).
     pub rules: Vec<String>,
-    /// (rule, county; `None` for every county) this night could not check, with the reason:
-    /// their items neither open nor close.
-    pub unchecked: Vec<(String, Option<String>, String)>,
+    /// The scopes this night could not fully check: their items do not close.
+    pub unchecked: Vec<UncheckedScope>,
     /// The rows to expect on the next night.
     pub expected_inputs: Arrivals,
 }
@@ -625,8 +635,10 @@ fn apply_in(tx: &Transaction, gaps: &[GapItem], run: &RunRecord) -> rusqlite::Re
         [],
     )?;
     for (key, item) in &stored {
-        if let Some(reason) = unchecked_reason(run, &item.rule_id, &item.county_code) {
-            if item.status != "closed" {
+        if let Some(scope) = unchecked_scope(run, &item.rule_id, &item.county_code) {
+            let carried = scope.withheld || !tonight.contains_key(key);
+            if item.status != "closed" && carried {
+                let reason = &scope.reason;
                 tx.prepare_cached("UPDATE items SET not_checked = ?2 WHERE key = ?1")?
                     .execute(params![key, reason])?;
                 result
@@ -722,15 +734,14 @@ fn trend(tx: &Transaction) -> rusqlite::Result<Vec<NightCounts>> {
 fn is_closing(item: &StoredItem, run: &RunRecord) -> bool {
     item.status != "closed"
         && run.rules.contains(&item.rule_id)
-        && unchecked_reason(run, &item.rule_id, &item.county_code).is_none()
+        && unchecked_scope(run, &item.rule_id, &item.county_code).is_none()
 }
 
-/// Why this night could not check items of `rule` in `county`, if it could not.
-fn unchecked_reason<'r>(run: &'r RunRecord, rule: &str, county: &str) -> Option<&'r str> {
+/// The scope this night could not fully check that holds items of `rule` in `county`.
+fn unchecked_scope<'r>(run: &'r RunRecord, rule: &str, county: &str) -> Option<&'r UncheckedScope> {
     run.unchecked
         .iter()
-        .find(|(r, c, _)| r == rule && c.as_deref().is_none_or(|c| c == county))
-        .map(|(_, _, reason)| reason.as_str())
+        .find(|u| u.rule_id == rule && u.county.as_deref().is_none_or(|c| c == county))
 }
 
 /// An item seen again keeps `new` or `reopened` on a rerun of the same night; otherwise it

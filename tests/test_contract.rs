@@ -494,3 +494,44 @@ fn a_status_word_no_vocabulary_knows_is_reported() {
         run.stdout
     );
 }
+
+/// A rule that does not read the missing input still links with fewer rows that night: its
+/// gaps are listed and open items, but none of its items closes until a full night.
+#[test]
+fn a_partial_night_closes_no_item_of_any_rule() {
+    let wd = Workdir::new();
+    let tekun = |night: &mut Night| {
+        let person = night.civil[0].clone();
+        night
+            .civil
+            .push(civil_row(&person[0], &person[1], FX, "特困供养"));
+    };
+    let mut first = night(&[(FX, 12)]);
+    tekun(&mut first);
+    write_night(&wd, &first);
+    assert_eq!(run_night(&wd, "2020-06-30", &[]).code, 0);
+    let aud03 = |wd: &Workdir| {
+        items(wd)
+            .into_iter()
+            .find(|i| i.0 == "AUD-03")
+            .expect("an AUD-03 item")
+    };
+    assert_eq!(aud03(&wd).2, "new");
+    // Night 2: no insurance file, and the 特困 record has ended: AUD-03 reads no insurance,
+    // yet its item does not close on a night with fewer rows to link by.
+    write_night(
+        &wd,
+        &Night {
+            insurance: Vec::new(),
+            ..night(&[(FX, 12)])
+        },
+    );
+    assert_eq!(run_night(&wd, "2020-07-01", &[]).code, 5);
+    let carried = aud03(&wd);
+    assert_eq!(carried.2, "new", "{carried:?}");
+    assert!(carried.3.contains("今晚不销号"), "{carried:?}");
+    // Night 3: everything arrives; the item closes.
+    write_night(&wd, &night(&[(FX, 12)]));
+    assert_eq!(run_night(&wd, "2020-07-02", &[]).code, 0);
+    assert_eq!(aud03(&wd).2, "closed");
+}

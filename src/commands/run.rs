@@ -227,7 +227,7 @@ fn withhold_unchecked(
     let mut withheld: BTreeMap<(usize, String), u64> = BTreeMap::new();
     evaluation.gaps.retain(|gap| {
         let county = rules::county_code(&records[gap.record]);
-        let keep = checks.unchecked_reason(gap.rule, county).is_none();
+        let keep = checks.withheld_reason(gap.rule, county).is_none();
         if !keep {
             *withheld.entry((gap.rule, county.to_string())).or_default() += 1;
         }
@@ -270,9 +270,11 @@ fn apply_ledger<'l>(
         .checks
         .unchecked
         .iter()
-        .map(|u| {
-            let id = result.settings().rules[u.rule].id.clone();
-            (id, u.county.clone(), u.reason.clone())
+        .map(|u| crate::ledger::UncheckedScope {
+            rule_id: result.settings().rules[u.rule].id.clone(),
+            county: u.county.clone(),
+            reason: u.reason.clone(),
+            withheld: u.withheld,
         })
         .collect();
     record.expected_inputs = expected_inputs;

@@ -58,9 +58,8 @@ pub fn write_summary(
             row.push(
                 result
                     .checks
-                    .unchecked_reason(rule, code)
-                    .unwrap_or_default()
-                    .to_string(),
+                    .unchecked_scope(rule, code)
+                    .map_or(String::new(), |u| u.reason.clone()),
             );
             row.push(
                 result

@@ -121,7 +121,7 @@ pub fn morning_data(result: &RunResult) -> MorningData {
                 county_code: code.clone(),
                 base: base.copied().unwrap_or(0),
                 gaps,
-                not_checked: result.checks.unchecked_reason(rule, code).is_some(),
+                not_checked: result.checks.withheld_reason(rule, code).is_some(),
             });
         }
     }

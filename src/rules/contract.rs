@@ -167,13 +167,17 @@ impl Contract {
     }
 }
 
-/// A rule this night cannot check, in every county (`None`) or in one, and why: its gaps are
-/// withheld and its ledger items neither open nor close.
+/// A rule this night cannot fully check, in every county (`None`) or in one, and why. When it
+/// reads the missing input, its gaps are withheld and its ledger items neither open nor
+/// close; otherwise only its links are weaker (the missing rows placed people too), so its gaps
+/// are listed and open items, but none of its items closes.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Unchecked {
     pub rule: usize,
     pub county: Option<String>,
     pub reason: String,
+    /// The rule reads the missing input: its gaps are withheld.
+    pub withheld: bool,
 }
 
 /// What the run found about its inputs: the contract, the inputs missing against the ledger's
@@ -206,11 +210,17 @@ impl Checks {
         lines
     }
 
-    /// Why (rule, county) is not checked tonight, if it is not.
-    pub fn unchecked_reason(&self, rule: usize, county: &str) -> Option<&str> {
+    /// Why (rule, county) is not fully checked tonight, if it is not.
+    pub fn unchecked_scope(&self, rule: usize, county: &str) -> Option<&Unchecked> {
         self.unchecked
             .iter()
             .find(|u| u.rule == rule && u.county.as_deref().is_none_or(|c| c == county))
+    }
+
+    /// Why the gaps of (rule, county) are withheld tonight, if they are.
+    pub fn withheld_reason(&self, rule: usize, county: &str) -> Option<&str> {
+        self.unchecked_scope(rule, county)
+            .filter(|u| u.withheld)
             .map(|u| u.reason.as_str())
     }
 }
@@ -235,23 +245,25 @@ pub fn arrivals(settings: &Settings, records: &Records) -> Arrivals {
     rows
 }
 
-/// The scopes this night cannot check: every county of a rule not run, every county of a rule
-/// reading a source that is missing or fell, one county of a rule reading a source whose
-/// rows of that county are missing. A rule reads a source's rows when a condition or check
-/// does, and every source that records deaths when it asks who is living.
+/// The scopes this night cannot fully check. A rule not run, and a rule reading a source that
+/// is missing or fell, in every county; a rule reading a source whose rows of one county are
+/// missing, in that county: their gaps are withheld. Every other rule, where an input is
+/// missing, links with fewer rows: no item of it closes there. A rule reads a source's rows
+/// when a condition or check does, and every source that records deaths when it asks who is
+/// living.
 pub fn unchecked(
     settings: &Settings,
     rules_run: &[usize],
     contract: &Contract,
     missing: &[Missing],
 ) -> Vec<Unchecked> {
-    let mut scopes: BTreeMap<(usize, Option<String>), Vec<String>> = BTreeMap::new();
+    // (rule, county) -> (reasons, withheld)
+    let mut scopes: BTreeMap<(usize, Option<String>), (Vec<String>, bool)> = BTreeMap::new();
     for not_run in &contract.not_run {
         let label = &settings.sources[not_run.source].label;
-        scopes
-            .entry((not_run.rule, None))
-            .or_default()
-            .push(format!("今晚无{label}数据，本规则未运行"));
+        let scope = scopes.entry((not_run.rule, None)).or_default();
+        scope.0.push(format!("今晚无{label}数据，本规则未运行"));
+        scope.1 = true;
     }
     for &rule in rules_run {
         let reads = Reads::of_rule(settings, rule);
@@ -261,25 +273,31 @@ pub fn unchecked(
                     || reads.deaths && settings.deaths.iter().any(|d| d.source == s)
             })
         };
-        for m in missing.iter().filter(|m| reads_source(m.source())) {
+        for m in missing {
             let label = settings
                 .source(m.source())
                 .map_or(m.source(), |s| settings.sources[s].label.as_str());
-            let reason = m.reason(label);
-            let reasons = scopes
+            let reads_it = reads_source(m.source());
+            let reason = match reads_it {
+                true => m.reason(label),
+                false => format!("{}，关联依据减少，今晚不销号", m.reason(label)),
+            };
+            let scope = scopes
                 .entry((rule, m.county().map(str::to_string)))
                 .or_default();
-            if !reasons.contains(&reason) {
-                reasons.push(reason);
+            if !scope.0.contains(&reason) {
+                scope.0.push(reason);
             }
+            scope.1 |= reads_it;
         }
     }
     scopes
         .into_iter()
-        .map(|((rule, county), reasons)| Unchecked {
+        .map(|((rule, county), (reasons, withheld))| Unchecked {
             rule,
             county,
             reason: reasons.join("；"),
+            withheld,
         })
         .collect()
 }
