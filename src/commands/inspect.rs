@@ -43,16 +43,9 @@ pub fn run(args: &InspectArgs) -> Result<ExitStatus, Failure> {
         })
         .collect();
     text.extend(errors.iter().cloned());
-    for line in contract::warning_lines(
-        &Contract {
-            not_run: checked.not_run.clone(),
-            config_warnings: checked.config_warnings.clone(),
-            ..Contract::default()
-        },
-        settings,
-        &tables,
-    ) {
-        text.push_str(&format!("warning: {line}\n"));
+    text.push_str(&rules_not_run(&checked, settings));
+    for warning in &checked.config_warnings {
+        text.push_str(&format!("warning: config: {warning}\n"));
     }
     print(&text);
     if let Some(out) = &args.write_config {
@@ -69,6 +62,29 @@ pub fn run(args: &InspectArgs) -> Result<ExitStatus, Failure> {
     } else {
         ExitStatus::BadInput
     })
+}
+
+/// The rules these inputs leave without a source's rows, one line per source.
+fn rules_not_run(checked: &Contract, settings: &Settings) -> String {
+    let mut by_source: std::collections::BTreeMap<usize, Vec<&str>> = Default::default();
+    for not_run in &checked.not_run {
+        by_source
+            .entry(not_run.source)
+            .or_default()
+            .push(settings.rules[not_run.rule].id.as_str());
+    }
+    by_source
+        .into_iter()
+        .map(|(source, rules)| {
+            let source = &settings.sources[source];
+            format!(
+                "with these inputs {} would not run: no rows of {} ({})\n",
+                rules.join(", "),
+                source.key,
+                source.label
+            )
+        })
+        .collect()
 }
 
 fn describe(table: &LoadedTable, settings: &Settings, warnings: &[String]) -> String {
