@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::workdir::{make_id, repo_path, Workdir, DPF_HEADER, INSURANCE_HEADER};
+use crate::workdir::{make_id, repo_path, Workdir, CIVIL_HEADER, DPF_HEADER, INSURANCE_HEADER};
 
 const LEDGER: &str = "ledger.sqlite";
 
@@ -76,15 +76,7 @@ fn night_files(wd: &Workdir, with_d: bool, c_typo: bool, insured: &[&str]) {
         insurance.push(vec![name, id, "2020", "正常参保", ""]);
     }
     wd.write_csv("in/insurance.csv", &insurance);
-    let mut civil = vec![vec![
-        "姓名",
-        "身份证号码",
-        "区县",
-        "救助类别",
-        "起始日期",
-        "终止日期",
-        "状态",
-    ]];
+    let mut civil = vec![CIVIL_HEADER.to_vec()];
     for (name, id) in &background {
         civil.push(vec![name, id, "房县", "临时救助", "2020-01-01", "", "正常"]);
     }

@@ -1,7 +1,7 @@
 //! One fixture per rule (`tests/fixtures/rules/<ID>/`), run with that rule alone, and rules
 //! changed by editing the TOML config with no rebuild.
 
-use crate::workdir::{expected_gaps, make_id, repo_path, Workdir, DPF_HEADER};
+use crate::workdir::{expected_gaps, make_id, repo_path, Workdir, CIVIL_HEADER, DPF_HEADER};
 
 fn check_fixture(rule: &str) {
     let wd = Workdir::new();
@@ -143,16 +143,6 @@ fn config_with(wd: &Workdir, name: &str, extra: &str) {
     let config = std::fs::read_to_string(repo_path("configs/default.toml")).unwrap() + extra;
     wd.write_bytes(name, config.as_bytes());
 }
-
-const CIVIL_HEADER: [&str; 7] = [
-    "姓名",
-    "身份证号码",
-    "区县",
-    "救助类别",
-    "起始日期",
-    "终止日期",
-    "状态",
-];
 
 #[test]
 fn a_rule_with_no_check_says_what_it_flags() {

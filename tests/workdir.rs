@@ -232,3 +232,12 @@ pub const DPF_HEADER: [&str; 8] = [
     "证件状态",
 ];
 pub const INSURANCE_HEADER: [&str; 5] = ["姓名", "证件号码", "参保年度", "参保状态", "资助类别"];
+pub const CIVIL_HEADER: [&str; 7] = [
+    "姓名",
+    "身份证号码",
+    "区县",
+    "救助类别",
+    "起始日期",
+    "终止日期",
+    "状态",
+];

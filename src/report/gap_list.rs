@@ -335,6 +335,42 @@ fn unchecked_by_county(result: &RunResult) -> BTreeMap<(String, String), Vec<Vec
     sheets
 }
 
+/// A sheet of a county workbook: its name, header, column widths.
+struct Sheet<'a> {
+    name: &'a str,
+    header: &'a [&'a str],
+    widths: &'a [u16],
+    freeze_header: bool,
+}
+
+impl Sheet<'_> {
+    /// Writes the sheet, every cell as a string so Excel keeps IDs as text.
+    fn write(
+        &self,
+        workbook: &mut Workbook,
+        rows: &[&Vec<String>],
+        bold: &Format,
+    ) -> Result<(), rust_xlsxwriter::XlsxError> {
+        let sheet = workbook.add_worksheet_with_constant_memory()?;
+        sheet.set_name(self.name)?;
+        if self.freeze_header {
+            sheet.set_freeze_panes(1, 0)?;
+        }
+        for (col, width) in self.widths.iter().enumerate() {
+            sheet.set_column_width(col as u16, *width)?;
+        }
+        for (col, header) in self.header.iter().enumerate() {
+            sheet.write_string_with_format(0, col as u16, *header, bold)?;
+        }
+        for (r, row) in rows.iter().enumerate() {
+            for (col, cell) in row.iter().enumerate() {
+                sheet.write_string(r as u32 + 1, col as u16, cell)?;
+            }
+        }
+        Ok(())
+    }
+}
+
 const NOT_CHECKED_HEADER: [&str; 4] = [
     "规则编号",
     "规则名称",
@@ -370,52 +406,25 @@ fn write_county_workbook(
         workbook.set_tempdir(dir).map_err(error)?;
     }
     if !not_checked.is_empty() {
-        let sheet = workbook
-            .add_worksheet_with_constant_memory()
-            .map_err(error)?;
-        sheet.set_name("未核查").map_err(error)?;
-        for (col, width) in [10, 28, 60, 16].iter().enumerate() {
-            sheet.set_column_width(col as u16, *width).map_err(error)?;
-        }
-        for (col, header) in NOT_CHECKED_HEADER.iter().enumerate() {
-            sheet
-                .write_string_with_format(0, col as u16, *header, &bold)
-                .map_err(error)?;
-        }
-        for (r, row) in not_checked.iter().enumerate() {
-            for (col, cell) in row.iter().enumerate() {
-                sheet
-                    .write_string(r as u32 + 1, col as u16, cell)
-                    .map_err(error)?;
-            }
-        }
+        let rows: Vec<&Vec<String>> = not_checked.iter().collect();
+        let sheet = Sheet {
+            name: "未核查",
+            header: &NOT_CHECKED_HEADER,
+            widths: &[10, 28, 60, 16],
+            freeze_header: false,
+        };
+        sheet.write(&mut workbook, &rows, &bold).map_err(error)?;
     }
     for (rule, rows) in by_rule {
-        let sheet = workbook
-            .add_worksheet_with_constant_memory()
-            .map_err(error)?;
-        sheet.set_name(rule).map_err(error)?;
-        sheet.set_freeze_panes(1, 0).map_err(error)?;
-        for (col, width) in [
-            10, 28, 10, 12, 10, 22, 16, 24, 6, 48, 10, 12, 24, 24, 40, 18,
-        ]
-        .iter()
-        .enumerate()
-        {
-            sheet.set_column_width(col as u16, *width).map_err(error)?;
-        }
-        for (col, header) in COUNTY_HEADER.iter().enumerate() {
-            sheet
-                .write_string_with_format(0, col as u16, *header, &bold)
-                .map_err(error)?;
-        }
-        for (r, row) in rows.iter().enumerate() {
-            for (col, cell) in row.iter().enumerate() {
-                sheet
-                    .write_string(r as u32 + 1, col as u16, cell)
-                    .map_err(error)?;
-            }
-        }
+        let sheet = Sheet {
+            name: rule,
+            header: &COUNTY_HEADER,
+            widths: &[
+                10, 28, 10, 12, 10, 22, 16, 24, 6, 48, 10, 12, 24, 24, 40, 18,
+            ],
+            freeze_header: true,
+        };
+        sheet.write(&mut workbook, &rows, &bold).map_err(error)?;
     }
     let buffer = workbook.save_to_buffer().map_err(error)?;
     super::write_file(path, &buffer)
