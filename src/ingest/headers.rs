@@ -702,7 +702,7 @@ mod tests {
     }
 
     /// Real-world header wordings of the four departments (tests/fixtures/headers/corpus.csv,
-    /// with where each was seen): each maps to its field in its source, or to none (`-`).
+    /// with the evidence for each): each maps to its field in its source, or to none (`-`).
     #[test]
     fn the_header_corpus_maps_every_wording_to_its_field() {
         let settings = Settings::from_toml(DEFAULT_CONFIG).unwrap();
