@@ -94,7 +94,7 @@ mod tests {
         };
         assert_eq!(
             describe(&settings, *source, conditions, as_of),
-            "截至2020-06-30有效，救助类别为重度残疾人护理补贴/重度残疾人护理补助/残疾人护理补贴"
+            "截至2020-06-30有效，救助类别为重度残疾人护理补贴/重度残疾人护理补助/残疾人护理补贴/护理补贴"
         );
         let Check::Requires { source, conditions } = &settings.rule("MED-02").unwrap().check else {
             panic!()
