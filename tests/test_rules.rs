@@ -315,7 +315,7 @@ fn check_config_warns_of_conditions_no_row_can_meet() {
             "{ age_min = 6, age_max = 15 }",
             "{ age_min = 15, age_max = 6 }",
         )
-        .replace("in = [\"因残\"]", "in = [\"因殘疾\"]");
+        .replace("in = \"disability_cause\"", "in = [\"因殘疾\"]");
     wd.write_bytes("c.toml", config.as_bytes());
     let check = wd.recon(&["check-config", "c.toml"]);
     assert_eq!(check.code, 0, "{}", check.stderr);
