@@ -456,19 +456,6 @@ fn a_headerless_export_is_an_error_that_shows_no_personal_data() {
 }
 
 #[test]
-fn the_output_folder_is_not_read_as_input() {
-    let wd = Workdir::new();
-    let (dpf, _) = poor_person_rows("张三", 11);
-    wd.write_csv("dpf.csv", &[DPF_HEADER.to_vec(), strs(&dpf)]);
-    let (_, other) = poor_person_rows("李四", 15);
-    wd.write_csv("insurance.csv", &[INSURANCE_HEADER.to_vec(), strs(&other)]);
-    let dot = wd.path("").display().to_string();
-    wd.run_ok(&[&dot]);
-    wd.run_ok(&[&dot]);
-    assert_eq!(wd.gaps().len(), 1);
-}
-
-#[test]
 fn a_totals_row_is_rejected_not_taken_for_a_person() {
     let wd = Workdir::new();
     let (dpf, _) = poor_person_rows("张三", 11);

@@ -14,8 +14,7 @@ use crate::rules::contract::{self, Contract};
 pub fn run(args: &InspectArgs) -> Result<ExitStatus, Failure> {
     let config = config::load(args.config.as_deref())?;
     let settings = &config.settings;
-    let files =
-        ingest::discover(&args.inputs, None).map_err(|e| Failure::BadInput(e.to_string()))?;
+    let files = ingest::discover(&args.inputs).map_err(|e| Failure::BadInput(e.to_string()))?;
     let mut tables = Vec::new();
     let mut errors = Vec::new();
     for path in &files {

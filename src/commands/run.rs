@@ -24,6 +24,7 @@ pub fn run(args: &RunArgs) -> Result<ExitStatus, Failure> {
     let config = config::load(args.config.as_deref())?;
     let as_of = parse_as_of(args.as_of.as_deref())?;
     let rules_run = select_rules(&config, &args.rules)?;
+    report::check_output_folder(&args.out, &args.inputs).map_err(Failure::BadInput)?;
     let _output_lock = lock(&report::sibling(&args.out, "lock"), &args.out)?;
     let ledger_path = args.ledger.clone().or_else(|| config.ledger.clone());
     let (_ledger_lock, mut ledger) = match &ledger_path {
@@ -54,8 +55,7 @@ fn job(
     ledger: Option<&mut Ledger>,
 ) -> Result<ExitStatus, Failure> {
     let mut progress = Progress::new(args.quiet);
-    let files = ingest::discover(&args.inputs, Some(&args.out))
-        .map_err(|e| Failure::BadInput(e.to_string()))?;
+    let files = ingest::discover(&args.inputs).map_err(|e| Failure::BadInput(e.to_string()))?;
     let mut tables = progress
         .stage("ingest", || ingest::load(&files, &config.settings))
         .map_err(ingest_failure)?;
@@ -486,8 +486,11 @@ fn summary(result: &RunResult, out: &Path) -> String {
     if let Some(ledger) = result.ledger {
         text.push_str(&ledger_summary(ledger));
     }
-    let outputs = "gaps.csv, counties/, summary.csv, links.csv, review.csv, rejects.csv, quality.csv, report.html, model.json, run.json";
-    text.push_str(&format!("\nOutputs in {}: {outputs}\n", out.display()));
+    text.push_str(&format!(
+        "\nOutputs in {}: {}\n",
+        out.display(),
+        report::OUTPUTS.join(", ")
+    ));
     text
 }
 

@@ -82,10 +82,8 @@ pub struct IngestError {
 }
 
 /// Files named on the command line, folders scanned (recursively) for `.csv`, `.xlsx`, `.xls`;
-/// sorted so file ids are the same on every run. `skip` (the output folder) is never scanned,
-/// so `recon run .` can be run twice in the same folder.
-pub fn discover(inputs: &[PathBuf], skip: Option<&Path>) -> Result<Vec<PathBuf>, IngestError> {
-    let skip = skip.and_then(|s| s.canonicalize().ok());
+/// sorted so file ids are the same on every run.
+pub fn discover(inputs: &[PathBuf]) -> Result<Vec<PathBuf>, IngestError> {
     let mut files = Vec::new();
     for input in inputs {
         let error = |message: String| IngestError {
@@ -93,7 +91,7 @@ pub fn discover(inputs: &[PathBuf], skip: Option<&Path>) -> Result<Vec<PathBuf>,
             message,
         };
         if input.is_dir() {
-            scan_folder(input, skip.as_deref(), &mut files)
+            scan_folder(input, &mut files)
                 .map_err(|e| error(format!("cannot read folder: {e}")))?;
         } else if input.is_file() {
             files.push(input.clone());
@@ -112,7 +110,7 @@ pub fn discover(inputs: &[PathBuf], skip: Option<&Path>) -> Result<Vec<PathBuf>,
     Ok(files)
 }
 
-fn scan_folder(dir: &Path, skip: Option<&Path>, files: &mut Vec<PathBuf>) -> std::io::Result<()> {
+fn scan_folder(dir: &Path, files: &mut Vec<PathBuf>) -> std::io::Result<()> {
     for entry in std::fs::read_dir(dir)? {
         let path = entry?.path();
         let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
@@ -120,9 +118,7 @@ fn scan_folder(dir: &Path, skip: Option<&Path>, files: &mut Vec<PathBuf>) -> std
             continue;
         }
         if path.is_dir() {
-            if skip.is_none_or(|s| path.canonicalize().ok().as_deref() != Some(s)) {
-                scan_folder(&path, skip, files)?;
-            }
+            scan_folder(&path, files)?;
         } else if format_of(&path).is_some() {
             files.push(path);
         }

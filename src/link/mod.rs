@@ -676,7 +676,7 @@ mod tests {
         .unwrap();
         let config = crate::config::load(None).unwrap();
         let settings = &config.settings;
-        let files = crate::ingest::discover(&[world.path().join("data")], None).unwrap();
+        let files = crate::ingest::discover(&[world.path().join("data")]).unwrap();
         let mut tables = crate::ingest::load(&files, settings).unwrap();
         let names: Vec<String> = tables.iter().map(|t| t.file.name.clone()).collect();
         let regions = crate::normalize::region::Regions::bundled();

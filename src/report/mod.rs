@@ -28,6 +28,113 @@ pub use manifest::{account_rows, counts_json, inputs_json, FileAccount};
 /// The marker a finished staging folder holds: the ledger run it belongs to (0 without one).
 const COMPLETE_MARKER: &str = ".complete";
 
+/// The marker every output folder holds: recon wrote it, and may replace it.
+const OWNER_MARKER: &str = ".recon-output";
+
+/// What a run writes into its output folder.
+pub const OUTPUTS: [&str; 11] = [
+    "gaps.csv",
+    "counties/",
+    "summary.csv",
+    "links.csv",
+    "review.csv",
+    "rejects.csv",
+    "quality.csv",
+    "report.html",
+    "report.json",
+    "model.json",
+    "run.json",
+];
+
+/// Whether `name`, in an output folder, is something recon writes there (`recon report`'s
+/// county pages and the marker included).
+fn is_output_name(name: &str) -> bool {
+    OUTPUTS.iter().any(|o| o.trim_end_matches('/') == name)
+        || name == OWNER_MARKER
+        || name.starts_with("report_") && name.ends_with(".html")
+}
+
+/// The folder is recon's own: it holds nothing recon does not write (an empty folder
+/// included). Anything else in it is listed, by name only.
+fn foreign_entries(dir: &Path) -> Result<Vec<String>, String> {
+    let entries = std::fs::read_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let mut foreign = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(|e| format!("{}: {e}", dir.display()))?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if !is_output_name(&name) {
+            foreign.push(name);
+        }
+    }
+    foreign.sort();
+    Ok(foreign)
+}
+
+/// Refuses an output folder recon may not replace: `.` or `..`, a path that is not a folder,
+/// a folder holding files recon did not write, and one equal to, inside or above an input.
+/// A run replaces its output folder whole, so anything else in it would be lost.
+pub fn check_output_folder(out: &Path, inputs: &[PathBuf]) -> Result<(), String> {
+    let shown = out.display();
+    let named = matches!(
+        out.components().next_back(),
+        Some(std::path::Component::Normal(_))
+    );
+    if !named {
+        return Err(format!(
+            "--out {shown}: name a folder of its own (recon replaces it whole), not . or .. or /"
+        ));
+    }
+    if out.exists() && !out.is_dir() {
+        return Err(format!(
+            "--out {shown} is a file, not a folder; nothing was written"
+        ));
+    }
+    if out.is_dir() {
+        let foreign = foreign_entries(out)?;
+        if !foreign.is_empty() {
+            const SHOWN: usize = 5;
+            let more = foreign.len().saturating_sub(SHOWN);
+            let listed = foreign
+                .iter()
+                .take(SHOWN)
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(", ");
+            let more = if more > 0 {
+                format!(" and {more} more")
+            } else {
+                String::new()
+            };
+            return Err(format!(
+                "--out {shown} holds files recon did not write ({listed}{more}); a run replaces its output folder whole, so choose a new or empty folder"
+            ));
+        }
+    }
+    let out_path = absolute(out);
+    for input in inputs {
+        let input_path = absolute(input);
+        if out_path.starts_with(&input_path) || input_path.starts_with(&out_path) {
+            return Err(format!(
+                "--out {shown} is the input {} or inside or above it: outputs and department exports stay apart",
+                input.display()
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// `path` made absolute, its existing part with links resolved.
+fn absolute(path: &Path) -> PathBuf {
+    if let Ok(real) = path.canonicalize() {
+        return real;
+    }
+    let base = std::env::current_dir().unwrap_or_default().join(path);
+    match (base.parent(), base.file_name()) {
+        (Some(parent), Some(name)) => absolute(parent).join(name),
+        _ => base,
+    }
+}
+
 /// Everything a run produced, for writing.
 pub struct RunResult<'a> {
     pub config: &'a LoadedConfig,
@@ -121,14 +228,36 @@ fn report_error(path: &Path, e: impl std::fmt::Display) -> ReportError {
 /// marker that says it is complete. `publish` moves it into place.
 pub fn stage(result: &RunResult, out: &Path) -> Result<(), ReportError> {
     let staging = staging_dir(out)?;
-    let written = write_into(result, &staging);
-    if let Err(e) = written {
-        let _ = std::fs::remove_dir_all(&staging);
-        return Err(e);
-    }
+    // Removed on every way out but success: an error or a panic while writing.
+    let unfinished = RemovedUnlessKept(Some(staging.clone()));
+    write_into(result, &staging)?;
+    let owner = staging.join(OWNER_MARKER);
+    write_text(
+        &owner,
+        "recon output folder: recon replaces it whole on every run\n",
+    )?;
     let run_id = result.ledger.map_or(0, |l| l.run_id);
     let marker = staging.join(COMPLETE_MARKER);
-    std::fs::write(&marker, run_id.to_string()).map_err(|e| report_error(&marker, e))
+    std::fs::write(&marker, run_id.to_string()).map_err(|e| report_error(&marker, e))?;
+    unfinished.keep();
+    Ok(())
+}
+
+/// A folder recon made, removed when this goes out of scope unless kept.
+struct RemovedUnlessKept(Option<PathBuf>);
+
+impl RemovedUnlessKept {
+    fn keep(mut self) {
+        self.0 = None;
+    }
+}
+
+impl Drop for RemovedUnlessKept {
+    fn drop(&mut self) {
+        if let Some(dir) = &self.0 {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+    }
 }
 
 /// The ledger run of a complete staging folder left by a run that stopped before publishing.
@@ -242,6 +371,14 @@ fn staging_dir(out: &Path) -> Result<PathBuf, ReportError> {
     }
     for leftover in [&staging, &old] {
         if leftover.exists() {
+            let ours = leftover.is_dir()
+                && foreign_entries(leftover).is_ok_and(|f| f.iter().all(|n| n == COMPLETE_MARKER));
+            if !ours {
+                return Err(report_error(
+                    leftover,
+                    "is in the way of the run's staging and holds files recon did not write; move it",
+                ));
+            }
             std::fs::remove_dir_all(leftover).map_err(|e| report_error(leftover, e))?;
         }
     }

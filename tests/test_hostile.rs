@@ -1,0 +1,125 @@
+//! Careless and hostile inputs: an output folder that is not recon's, files that are not
+//! exports, malformed CSV, a folder that loops, the same export twice. Nothing recon did not
+//! make is deleted, no row is lost, nothing hangs.
+
+use crate::workdir::{make_id, Workdir, DPF_HEADER, INSURANCE_HEADER};
+
+/// A registry and an insurance file in `in/`: one poor person, uninsured (a MED-01 gap).
+fn exports(wd: &Workdir) {
+    let uninsured = make_id("420325", "19700101", 11);
+    let insured = make_id("420325", "19700101", 13);
+    wd.write_csv(
+        "in/dpf.csv",
+        &[
+            DPF_HEADER.to_vec(),
+            vec![
+                "甲", &uninsured, "肢体", "四级", "房县", "是", "因病", "正常",
+            ],
+        ],
+    );
+    wd.write_csv(
+        "in/insurance.csv",
+        &[
+            INSURANCE_HEADER.to_vec(),
+            vec!["乙", &insured, "2020", "正常参保", ""],
+        ],
+    );
+}
+
+fn run_into(wd: &Workdir, out: &str, inputs: &str) -> crate::workdir::Run {
+    wd.recon(&["run", "--as-of", "2020-06-30", "--out", out, inputs])
+}
+
+/// Every file below `dir`, relative, sorted: what must survive a refused run.
+fn files_below(wd: &Workdir, dir: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    let mut stack = vec![wd.path(dir)];
+    while let Some(folder) = stack.pop() {
+        for entry in std::fs::read_dir(&folder).unwrap() {
+            let path = entry.unwrap().path();
+            match path.is_dir() {
+                true => stack.push(path),
+                false => found.push(
+                    path.strip_prefix(wd.path(""))
+                        .unwrap()
+                        .display()
+                        .to_string(),
+                ),
+            }
+        }
+    }
+    found.sort();
+    found
+}
+
+#[test]
+fn an_output_folder_that_holds_other_files_is_refused_and_kept() {
+    let wd = Workdir::new();
+    exports(&wd);
+    wd.write_bytes("home/notes.txt", b"my notes");
+    wd.write_bytes("home/photos/a.jpg", b"jpeg");
+    let run = run_into(&wd, "home", "in");
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("home") && run.stderr.contains("notes.txt"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(
+        files_below(&wd, "home"),
+        vec!["home/notes.txt", "home/photos/a.jpg"]
+    );
+    assert_eq!(wd.read("home/notes.txt"), "my notes");
+}
+
+#[test]
+fn an_output_folder_equal_to_inside_or_above_an_input_is_refused() {
+    let wd = Workdir::new();
+    exports(&wd);
+    let before = files_below(&wd, "in");
+    for out in ["in", "in/out", "."] {
+        let run = run_into(&wd, out, "in");
+        assert_eq!(run.code, 2, "--out {out}: {}", run.stderr);
+        assert_eq!(files_below(&wd, "in"), before, "--out {out}");
+    }
+    let above = wd.recon(&["run", "--as-of", "2020-06-30", "--out", "..", "."]);
+    assert_eq!(above.code, 2, "{}", above.stderr);
+    assert_eq!(files_below(&wd, "in"), before);
+    assert!(
+        !wd.path(".out.tmp").exists() && !wd.path("..tmp").exists(),
+        "nothing left behind"
+    );
+}
+
+#[test]
+fn an_output_path_that_is_a_file_is_refused_and_kept() {
+    let wd = Workdir::new();
+    exports(&wd);
+    wd.write_bytes("report.txt", b"keep me");
+    let run = run_into(&wd, "report.txt", "in");
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert_eq!(wd.read("report.txt"), "keep me");
+    assert!(!wd.path(".report.txt.old").exists());
+    let again = run_into(&wd, "out", "in");
+    assert_eq!(
+        again.code, 0,
+        "a later run into a proper folder works\n{}",
+        again.stderr
+    );
+}
+
+#[test]
+fn recons_own_output_folder_is_replaced_and_an_empty_one_used() {
+    let wd = Workdir::new();
+    exports(&wd);
+    std::fs::create_dir_all(wd.path("empty")).unwrap();
+    for _ in 0..2 {
+        let run = run_into(&wd, "empty", "in");
+        assert_eq!(run.code, 0, "{}", run.stderr);
+    }
+    assert!(wd.exists("empty/gaps.csv") && wd.exists("empty/.recon-output"));
+    // An output folder written before the marker existed holds only recon's names.
+    std::fs::remove_file(wd.path("empty/.recon-output")).unwrap();
+    let run = run_into(&wd, "empty", "in");
+    assert_eq!(run.code, 0, "{}", run.stderr);
+}
