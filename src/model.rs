@@ -79,6 +79,8 @@ pub enum CellOrigin {
     Text,
     Number,
     Date,
+    /// Not a cell: the reader could not read this row (the text says why, as a reject code).
+    Unreadable,
 }
 
 /// A text of the run, interned: equal texts share one `Word`.

@@ -123,3 +123,41 @@ fn recons_own_output_folder_is_replaced_and_an_empty_one_used() {
     let run = run_into(&wd, "empty", "in");
     assert_eq!(run.code, 0, "{}", run.stderr);
 }
+
+/// An unterminated quote on row 3 of 32: the reader rejects that row with its number and reads
+/// the lines after it on their own, so every row is used or rejected.
+#[test]
+fn an_unterminated_quote_loses_no_row() {
+    let wd = Workdir::new();
+    let mut text = DPF_HEADER.join(",") + ",备注\n";
+    for row in 1..=32u32 {
+        let id = make_id("420325", "19700101", 100 + 2 * row);
+        let note = match row {
+            3 => "\"见附件",
+            7 => "\"住址：房县\n城关镇\"",
+            _ => "",
+        };
+        text.push_str(&format!("张{row},{id},肢体,四级,房县,否,,正常,{note}\n"));
+    }
+    wd.write_bytes("in/dpf.csv", text.as_bytes());
+    for chunk_rows in ["1", "65536"] {
+        let run = wd.recon_env(
+            &["run", "--as-of", "2020-06-30", "--out", "out", "in"],
+            ("RECON_CHUNK_ROWS", chunk_rows),
+        );
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        assert!(
+            run.stdout.contains("31 rows used, 1 rejected"),
+            "{}",
+            run.stdout
+        );
+        let rejects = wd.csv_rows("out/rejects.csv");
+        assert_eq!(rejects.len(), 1, "{rejects:?}");
+        assert_eq!(rejects[0]["source_row"], "3");
+        assert_eq!(rejects[0]["reason"], "unterminated_quote");
+        let links = wd.csv_rows("out/links.csv");
+        assert_eq!(links.len(), 32, "every row in links.csv");
+        let rows: Vec<&str> = links.iter().map(|l| l["source_row"].as_str()).collect();
+        assert_eq!(rows.last(), Some(&"32"), "rows numbered by line");
+    }
+}

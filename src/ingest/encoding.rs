@@ -140,15 +140,17 @@ pub fn decode(bytes: &[u8]) -> Result<(Cow<'_, str>, TextEncoding), String> {
 /// `each`, which parses on the rayon pool.
 pub fn text_chunks(
     input: impl Read + Send,
-    encoding: TextEncoding,
+    (encoding, quoting): (TextEncoding, Quoting),
     mut each: impl FnMut(&str) -> ControlFlow<()>,
 ) -> Result<(), String> {
     let (sender, chunks) = std::sync::mpsc::sync_channel::<String>(1);
     std::thread::scope(|scope| {
         let reader = scope.spawn(move || {
-            decoded_chunks(input, encoding, |chunk| match sender.send(chunk) {
-                Ok(()) => ControlFlow::Continue(()),
-                Err(_) => ControlFlow::Break(()),
+            decoded_chunks(input, (encoding, quoting), |chunk| {
+                match sender.send(chunk) {
+                    Ok(()) => ControlFlow::Continue(()),
+                    Err(_) => ControlFlow::Break(()),
+                }
             })
         });
         for chunk in chunks.iter() {
@@ -167,11 +169,15 @@ pub fn text_chunks(
 /// `text_chunks`' chunks, made where they are read.
 fn decoded_chunks(
     input: impl Read,
-    encoding: TextEncoding,
+    (encoding, quoting): (TextEncoding, Quoting),
     mut each: impl FnMut(String) -> ControlFlow<()>,
 ) -> Result<(), String> {
     let mut decoder: Option<BlockDecoder> = None;
-    let (mut pending, mut cut) = (String::new(), RecordCut::default());
+    let mut pending = String::new();
+    let mut cut = RecordCut {
+        quoting,
+        ..RecordCut::default()
+    };
     let mut malformed_at = None;
     read_blocks(Ok(input), |block, last| {
         let decoder = decoder.get_or_insert_with(|| match encoding {
@@ -241,7 +247,8 @@ impl RecordCut {
 
     /// The first `n` bytes were handed on.
     fn moved(&mut self, n: usize) {
-        self.scanned -= n;
+        // All of the text may go on unscanned: the last chunk, cut at its end.
+        self.scanned = self.scanned.saturating_sub(n);
         self.at = self.at.saturating_sub(n);
     }
 }
@@ -482,7 +489,7 @@ mod tests {
                     .from_reader(text.as_bytes()).records().map(Result::unwrap).collect()
             };
             let (mut whole, mut chunked) = (String::new(), Vec::new());
-            text_chunks(bytes.as_slice(), encoding, |chunk| {
+            text_chunks(bytes.as_slice(), (encoding, Quoting::default()), |chunk| {
                 whole.push_str(chunk);
                 chunked.extend(records(chunk));
                 ControlFlow::Continue(())
@@ -511,7 +518,7 @@ mod tests {
             proptest::prop_assert_eq!(found.as_ref().ok().copied(), whole_says(&bytes));
             if let Ok(encoding) = found {
                 let mut read = String::new();
-                text_chunks(bytes.as_slice(), encoding, |chunk| {
+                text_chunks(bytes.as_slice(), (encoding, Quoting::default()), |chunk| {
                     read.push_str(chunk);
                     ControlFlow::Continue(())
                 })
@@ -570,11 +577,15 @@ mod tests {
     fn a_stray_quote_hides_no_line_feed() {
         let text = "身高,备注\n".to_string() + &"5\"3,a\"b\"\"c\n".repeat(20);
         let mut chunks = 0;
-        text_chunks(text.as_bytes(), TextEncoding::Utf8, |chunk| {
-            assert!(chunk.ends_with('\n'));
-            chunks += 1;
-            ControlFlow::Continue(())
-        })
+        text_chunks(
+            text.as_bytes(),
+            (TextEncoding::Utf8, Quoting::default()),
+            |chunk| {
+                assert!(chunk.ends_with('\n'));
+                chunks += 1;
+                ControlFlow::Continue(())
+            },
+        )
         .unwrap();
         assert!(chunks > 10, "{chunks} chunks");
     }
@@ -583,10 +594,14 @@ mod tests {
     fn reading_stops_when_asked() {
         let text = "a\nb\nc\n".repeat(20);
         let mut seen = 0;
-        text_chunks(text.as_bytes(), TextEncoding::Utf8, |chunk| {
-            seen += chunk.len();
-            ControlFlow::Break(())
-        })
+        text_chunks(
+            text.as_bytes(),
+            (TextEncoding::Utf8, Quoting::default()),
+            |chunk| {
+                seen += chunk.len();
+                ControlFlow::Break(())
+            },
+        )
         .unwrap();
         assert!(seen >= CHUNK_BYTES && seen < text.len());
     }

@@ -37,7 +37,7 @@ pub fn csv_head(
 ) -> Result<FileHead, String> {
     let mut rows = Vec::new();
     let (mut first_nonblank, mut delimiter, mut failure) = (None, None, None);
-    text_chunks(input, encoding, |text| {
+    text_chunks(input, (encoding, Quoting::default()), |text| {
         let delimiter = *delimiter.get_or_insert_with(|| delimiter_of(text));
         let mut reader = csv_reader(delimiter, text.as_bytes());
         let mut record = csv::ByteRecord::new();
@@ -108,13 +108,13 @@ fn next_row(
 pub fn csv_rows(
     input: impl Read + Send,
     encoding: TextEncoding,
-    skip: usize,
+    (skip, fields): (usize, usize),
     piece_rows: usize,
     mut each: impl FnMut(Vec<Vec<Cell>>),
 ) -> Result<(), String> {
     let window = rayon::current_num_threads() * 4;
     let (mut delimiter, mut to_skip, mut failure) = (None, skip, None);
-    text_chunks(input, encoding, |text| {
+    text_chunks(input, (encoding, Quoting::recovering(fields)), |text| {
         let delimiter = *delimiter.get_or_insert_with(|| delimiter_of(text));
         let mut start = 0;
         if to_skip > 0 {
@@ -132,21 +132,12 @@ pub fn csv_rows(
             }
             start = reader.position().byte() as usize;
         }
-        let pieces = split_records(text.as_bytes(), start, piece_rows.max(1) * 64);
+        let quoting = Quoting::recovering(fields);
+        let pieces = split_records(text.as_bytes(), start, piece_rows.max(1) * 64, quoting);
         for group in pieces.chunks(window) {
             let parsed: Vec<Result<Vec<Vec<Cell>>, String>> = group
                 .par_iter()
-                .map(|piece| {
-                    let mut reader = csv_reader(delimiter, text[piece.clone()].as_bytes());
-                    let mut record = csv::ByteRecord::new();
-                    let mut rows = Vec::new();
-                    while let Some(row) =
-                        next_row(&mut reader, &mut record).map_err(|e| format!("CSV: {e}"))?
-                    {
-                        rows.push(row);
-                    }
-                    Ok(rows)
-                })
+                .map(|piece| piece_rows_of(&text[piece.clone()], delimiter, fields))
                 .collect();
             for rows in parsed {
                 match rows {
@@ -163,12 +154,67 @@ pub fn csv_rows(
     failure.map_or(Ok(()), Err)
 }
 
+/// The rows of a piece of whole records. A record that spans lines is a quoted field with line
+/// breaks (an address), unless it has another number of fields than the header, its quote
+/// never closes, or a line inside it holds half a row's delimiters: then a quote opened by
+/// mistake swallowed the rows after it, so its first line is a row the reader could not read
+/// (`unterminated_quote`) and reading starts again on the next line.
+fn piece_rows_of(text: &str, delimiter: u8, fields: usize) -> Result<Vec<Vec<Cell>>, String> {
+    let mut rows = Vec::new();
+    let mut offset = 0;
+    'from_offset: loop {
+        let rest = &text[offset..];
+        let mut reader = csv_reader(delimiter, rest.as_bytes());
+        let mut record = csv::ByteRecord::new();
+        loop {
+            let start = reader.position().byte() as usize;
+            let Some(row) = next_row(&mut reader, &mut record).map_err(|e| format!("CSV: {e}"))?
+            else {
+                return Ok(rows);
+            };
+            // The record's text, without the line breaks around it.
+            let raw = &rest[start..reader.position().byte() as usize];
+            let lead = raw.len() - raw.trim_start_matches(['\r', '\n']).len();
+            let body = raw[lead..].trim_end_matches(['\r', '\n']);
+            let line_break = body.find('\n');
+            let swallowed = |after: &str| {
+                let delimiters = |line: &str| line.bytes().filter(|b| *b == delimiter).count();
+                after
+                    .lines()
+                    .any(|line| delimiters(line) >= (fields / 2).max(2))
+            };
+            let damaged = quote_left_open(body)
+                || line_break.is_some_and(|at| row.len() != fields || swallowed(&body[at + 1..]));
+            if damaged {
+                rows.push(vec![Cell {
+                    text: "unterminated_quote".into(),
+                    origin: CellOrigin::Unreadable,
+                }]);
+                offset += start + lead + line_break.map_or(body.len(), |at| at + 1);
+                continue 'from_offset;
+            }
+            rows.push(row);
+        }
+    }
+}
+
+/// Whether a quoted field of `record` (read from its start) is still open at its end.
+fn quote_left_open(record: &str) -> bool {
+    let mut quoting = Quoting::default();
+    quoting.read(record.as_bytes(), 0, true, |_| ControlFlow::Continue(()));
+    quoting.is_quoted()
+}
+
 /// Ranges of whole records of about `piece_bytes` each, from `start` (a record's start) to the
 /// end: a piece ends at a line feed outside quotes, so a quoted field with line breaks stays
 /// whole.
-pub fn split_records(text: &[u8], start: usize, piece_bytes: usize) -> Vec<Range<usize>> {
+pub fn split_records(
+    text: &[u8],
+    start: usize,
+    piece_bytes: usize,
+    mut quoting: Quoting,
+) -> Vec<Range<usize>> {
     let mut pieces = Vec::new();
-    let mut quoting = Quoting::default();
     let mut piece_start = start;
     while piece_start < text.len() {
         let target = piece_start + piece_bytes;
@@ -545,13 +591,33 @@ mod tests {
                 .map(|r| r.unwrap().iter().map(String::from).collect())
                 .collect();
             let mut pieced = Vec::new();
-            for piece in split_records(text.as_bytes(), 0, size) {
+            for piece in split_records(text.as_bytes(), 0, size, Quoting::default()) {
                 let part = &text[piece];
                 for r in csv_reader(delimiter_of(&text), part.as_bytes()).records() {
                     pieced.push(r.unwrap().iter().map(String::from).collect::<Vec<_>>());
                 }
             }
             prop_assert_eq!(pieced, whole);
+        }
+
+        /// Lines of nine fields, some with a quote opened by mistake, a quoted comma, a quote
+        /// inside a field: read in pieces of any size, every line is one row (read, or
+        /// unreadable), so no row is ever lost.
+        #[test]
+        fn every_line_is_one_row_whatever_its_quotes(
+            lines in proptest::collection::vec(
+                proptest::collection::vec(prop_oneof!["", "[a-c]{1,3}", "\"[a-c]{1,2}", "[a-c]\"[a-c]", "\"[a-c],[a-c]\""], 9),
+                1..40,
+            ),
+            piece_rows in 1usize..8,
+            crlf in any::<bool>(),
+        ) {
+            let end = if crlf { "\r\n" } else { "\n" };
+            let text: String = lines.iter().map(|fields| fields.join(",") + end).collect();
+            let mut rows = 0;
+            csv_rows(text.as_bytes(), TextEncoding::Utf8, (0, 9), piece_rows, |part| rows += part.len())
+                .unwrap();
+            prop_assert_eq!(rows, lines.len(), "{}", text);
         }
     }
 }

@@ -18,7 +18,7 @@ use sha2::{Digest, Sha256};
 
 use crate::config::options::FilePin;
 use crate::config::Settings;
-use crate::model::{Cell, FileId, Reject, RowRef};
+use crate::model::{Cell, CellOrigin, FileId, Reject, RowRef};
 use crate::normalize::glob_matches;
 use encoding::TextEncoding;
 pub use headers::{column_letter, Mapping, MatchedBy};
@@ -383,7 +383,8 @@ pub fn read_rows(
         (None, _) => {
             let file = File::open(&path).map_err(|e| error(format!("cannot read: {e}")))?;
             let encoding = table.file.encoding.unwrap_or(TextEncoding::Utf8);
-            grid::csv_rows(file, encoding, skip, chunk_rows, &mut split)
+            let fields = table.headers.len();
+            grid::csv_rows(file, encoding, (skip, fields), chunk_rows, &mut split)
         }
     }
     .map_err(error)
@@ -410,6 +411,16 @@ fn split_rows(
             reason,
             detail,
         };
+        if let [Cell {
+            text,
+            origin: CellOrigin::Unreadable,
+        }] = cells.as_slice()
+        {
+            let detail =
+                "a quote opened in this row never closes; the rows after it were read on their own";
+            rejects.push(reject(String::new(), unreadable_code(text), detail.into()));
+            continue;
+        }
         if cells.iter().all(|c| c.text.trim().is_empty()) {
             rejects.push(reject(
                 String::new(),
@@ -462,6 +473,14 @@ fn split_rows(
         });
     }
     (kept, rejects)
+}
+
+/// The reject code an unreadable row carries.
+fn unreadable_code(code: &str) -> &'static str {
+    match code {
+        "unterminated_quote" => "unterminated_quote",
+        _ => "unreadable_row",
+    }
 }
 
 /// `B 身份证号`: the column letter and its header, as a user finds it in Excel.
