@@ -186,6 +186,10 @@ pub struct RunArgs {
     /// ledger) is a failure: exit 2, nothing written (default: `[run] strict`).
     #[arg(long)]
     pub strict: bool,
+    /// Skip, with a note, an export file whose columns are no department's (by default it
+    /// fails the run: a file nobody can place may be one the night needs).
+    #[arg(long)]
+    pub skip_unassigned: bool,
     /// With a ledger: an input missing on purpose tonight (a source key such as `education`,
     /// a county code, or `source:county`; repeatable). Its items are checked as usual and it
     /// is no longer expected.

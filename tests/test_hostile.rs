@@ -161,3 +161,86 @@ fn an_unterminated_quote_loses_no_row() {
         assert_eq!(rows.last(), Some(&"32"), "rows numbered by line");
     }
 }
+
+/// A FIFO named like an export would block a reader for ever (and the locks with it): it is
+/// refused by its type before anything reads it.
+#[test]
+fn a_fifo_or_a_device_named_like_an_export_is_refused_not_read() {
+    let wd = Workdir::new();
+    exports(&wd);
+    let fifo = wd.path("in/pipe.csv");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    std::os::unix::fs::symlink("/dev/zero", wd.path("in/zero.csv")).unwrap();
+    let started = std::time::Instant::now();
+    let run = run_into(&wd, "out", "in");
+    assert!(started.elapsed().as_secs() < 30, "no hang");
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("pipe.csv") && run.stderr.contains("not a regular file"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("zero.csv"), "{}", run.stderr);
+}
+
+/// A folder that links to itself is not followed round; the same export by two paths, or a
+/// copy of it, is read once (the copy with a warning naming both).
+#[test]
+fn a_looping_folder_and_the_same_export_twice_are_read_once() {
+    let wd = Workdir::new();
+    exports(&wd);
+    std::os::unix::fs::symlink(wd.path("in"), wd.path("in/loop")).unwrap();
+    let run = run_into(&wd, "out", "in");
+    assert_eq!(run.code, 2, "a loop is an error naming it\n{}", run.stderr);
+    assert!(run.stderr.contains("loop"), "{}", run.stderr);
+    std::fs::remove_file(wd.path("in/loop")).unwrap();
+    // A second path to the same file, and a byte-identical copy.
+    std::os::unix::fs::symlink(wd.path("in/dpf.csv"), wd.path("in/dpf_link.csv")).unwrap();
+    std::fs::copy(wd.path("in/dpf.csv"), wd.path("in/dpf_copy.csv")).unwrap();
+    let run = wd.run_ok(&["in", "in/dpf.csv"]);
+    assert_eq!(wd.gaps().len(), 1, "one person, one gap\n{}", run.stdout);
+    assert!(
+        run.stdout.contains("dpf_copy.csv") && run.stdout.contains("same bytes as"),
+        "{}",
+        run.stdout
+    );
+}
+
+/// A note beside the exports, and a workbook with an instructions sheet, do not stop the night.
+#[test]
+fn a_stray_note_and_an_instructions_sheet_are_skipped_with_a_note() {
+    let wd = Workdir::new();
+    exports(&wd);
+    wd.write_bytes(
+        "in/说明.txt",
+        "本目录为2020年数据。\n请勿外传。\n".as_bytes(),
+    );
+    let id = make_id("420325", "19700101", 15);
+    wd.write_xlsx_sheets(
+        "in/civil.xlsx",
+        &[
+            (
+                "填表说明",
+                &[vec!["请按模板填写"], vec!["身份证号请以文本格式录入"]],
+            ),
+            (
+                "救助对象",
+                &[
+                    vec!["姓名", "身份证号码", "区县", "救助类别", "起始日期", "状态"],
+                    vec!["丙", &id, "房县", "临时救助", "2020-01-01", "正常"],
+                ],
+            ),
+        ],
+    );
+    let run = wd.run_ok(&["in"]);
+    assert!(
+        run.stdout.contains("说明.txt") && run.stdout.contains("填表说明"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(wd.gaps().len(), 1);
+}

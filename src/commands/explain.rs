@@ -29,10 +29,12 @@ pub fn run(args: &ExplainArgs) -> Result<ExitStatus, Failure> {
     let settings = Settings::from_toml(config).map_err(|e| bad(args.out, &e.0))?;
     let model = Model::load(&args.out.join("model.json")).map_err(Failure::BadInput)?;
     let files = unchanged_inputs(&manifest)?;
-    let mut tables = ingest::load(&files, &settings).map_err(|errors| {
-        let lines: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
-        Failure::BadInput(lines.join("\n"))
-    })?;
+    let mut tables = ingest::load(&files, &settings, false)
+        .map_err(|errors| {
+            let lines: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
+            Failure::BadInput(lines.join("\n"))
+        })?
+        .tables;
     let names: Vec<String> = tables.iter().map(|t| t.file.name.clone()).collect();
     let records = normalize::run(&mut tables, &settings, Regions::bundled())
         .map_err(|e| Failure::BadInput(e.to_string()))?

@@ -14,12 +14,25 @@ use crate::rules::contract::{self, Contract};
 pub fn run(args: &InspectArgs) -> Result<ExitStatus, Failure> {
     let config = config::load(args.config.as_deref())?;
     let settings = &config.settings;
-    let files = ingest::discover(&args.inputs).map_err(|e| Failure::BadInput(e.to_string()))?;
+    let found = ingest::discover(&args.inputs).map_err(|errors| {
+        let lines: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
+        Failure::BadInput(lines.join("\n"))
+    })?;
     let mut tables = Vec::new();
     let mut errors = Vec::new();
-    for path in &files {
+    let mut notes = found.notes;
+    for path in &found.files {
         match ingest::load_file(path, settings) {
-            Ok(found) => tables.extend(found),
+            Ok(file) => {
+                tables.extend(file.tables);
+                notes.extend(file.notes);
+            }
+            Err(e) if e.unassigned && path.extension().is_some_and(|x| x == "txt") => {
+                notes.push(format!(
+                    "{}: skipped, no department's columns in it",
+                    path.display()
+                ));
+            }
             Err(e) => errors.push(format!("{}\n  ERROR: {}\n\n", path.display(), e.message)),
         }
     }
@@ -42,6 +55,9 @@ pub fn run(args: &InspectArgs) -> Result<ExitStatus, Failure> {
         })
         .collect();
     text.extend(errors.iter().cloned());
+    for note in &notes {
+        text.push_str(&format!("note: {note}\n"));
+    }
     text.push_str(&rules_not_run(&checked, settings));
     for warning in &checked.config_warnings {
         text.push_str(&format!("warning: config: {warning}\n"));

@@ -55,10 +55,14 @@ fn job(
     ledger: Option<&mut Ledger>,
 ) -> Result<ExitStatus, Failure> {
     let mut progress = Progress::new(args.quiet);
-    let files = ingest::discover(&args.inputs).map_err(|e| Failure::BadInput(e.to_string()))?;
-    let mut tables = progress
-        .stage("ingest", || ingest::load(&files, &config.settings))
+    let found = ingest::discover(&args.inputs).map_err(ingest_failure)?;
+    let loaded = progress
+        .stage("ingest", || {
+            ingest::load(&found.files, &config.settings, args.skip_unassigned)
+        })
         .map_err(ingest_failure)?;
+    let mut tables = loaded.tables;
+    let passed_over: Vec<String> = found.notes.into_iter().chain(loaded.notes).collect();
     crash_point("ingest");
     let regions = Regions::bundled();
     let (mut normalized, normalizing) = progress
@@ -71,9 +75,8 @@ fn job(
     let (mut checks, arrivals, expected) = check_inputs(
         args,
         config,
-        as_of,
-        &rules_run,
-        (&tables, &normalized.records),
+        (as_of, &rules_run),
+        (&tables, &normalized.records, passed_over),
         ledger.as_deref(),
     )?;
     let file_names: Vec<String> = tables.iter().map(|t| t.file.name.clone()).collect();
@@ -165,9 +168,8 @@ fn job(
 fn check_inputs(
     args: &RunArgs,
     config: &LoadedConfig,
-    as_of: NaiveDate,
-    rules_run: &[usize],
-    (tables, records): (&[ingest::LoadedTable], &crate::model::Records),
+    (as_of, rules_run): (NaiveDate, &[usize]),
+    (tables, records, passed_over): (&[ingest::LoadedTable], &crate::model::Records, Vec<String>),
     ledger: Option<&Ledger>,
 ) -> Result<(Checks, Arrivals, Arrivals), Failure> {
     let settings = &config.settings;
@@ -191,6 +193,7 @@ fn check_inputs(
     );
     let unchecked = contract::unchecked(settings, rules_run, &contract, &missing);
     let checks = Checks {
+        passed_over,
         contract,
         missing,
         unchecked,

@@ -79,51 +79,128 @@ impl LoadedTable {
 pub struct IngestError {
     pub file: String,
     pub message: String,
+    /// The file was read, but no source claims it (its columns are no department's).
+    pub unassigned: bool,
 }
 
-/// Files named on the command line, folders scanned (recursively) for `.csv`, `.xlsx`, `.xls`;
-/// sorted so file ids are the same on every run.
-pub fn discover(inputs: &[PathBuf]) -> Result<Vec<PathBuf>, IngestError> {
+fn ingest_error(file: &Path, message: String) -> IngestError {
+    IngestError {
+        file: file.display().to_string(),
+        message,
+        unassigned: false,
+    }
+}
+
+/// Export files found, and what was passed over, one note each for the run's warnings.
+#[derive(Debug, Default)]
+pub struct Found {
+    pub files: Vec<PathBuf>,
+    pub notes: Vec<String>,
+}
+
+/// Files named on the command line, folders scanned (recursively) for `.csv`, `.xlsx`, `.xls`
+/// (and `.txt`, read as CSV when a department's columns are in it); sorted so file ids are the
+/// same on every run. A file reached by two paths is taken once. Links to folders are not
+/// followed (a link back into the scan is a loop, an error naming it); anything that is not a
+/// regular file (a FIFO, a device) is refused by its type, before anything reads it.
+pub fn discover(inputs: &[PathBuf]) -> Result<Found, Vec<IngestError>> {
+    let mut found = Found::default();
     let mut files = Vec::new();
+    let mut errors = Vec::new();
     for input in inputs {
-        let error = |message: String| IngestError {
-            file: input.display().to_string(),
-            message,
+        let Ok(meta) = std::fs::metadata(input) else {
+            errors.push(ingest_error(input, "no such file or folder".into()));
+            continue;
         };
-        if input.is_dir() {
-            scan_folder(input, &mut files)
-                .map_err(|e| error(format!("cannot read folder: {e}")))?;
-        } else if input.is_file() {
-            files.push(input.clone());
+        if meta.is_dir() {
+            let root = input.canonicalize().unwrap_or_else(|_| input.clone());
+            scan_folder(input, &root, (&mut files, &mut found.notes), &mut errors);
         } else {
-            return Err(error("no such file or folder".into()));
+            match regular_file(input, &meta) {
+                Ok(()) => files.push(input.clone()),
+                Err(e) => errors.push(e),
+            }
         }
     }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    let mut seen = std::collections::BTreeSet::new();
     files.sort();
-    files.dedup();
-    if files.is_empty() {
-        return Err(IngestError {
+    for file in files {
+        let real = file.canonicalize().unwrap_or_else(|_| file.clone());
+        if seen.insert(real) {
+            found.files.push(file);
+        }
+    }
+    if found.files.is_empty() {
+        return Err(vec![IngestError {
             file: "inputs".into(),
             message: "no .csv, .xlsx or .xls files found".into(),
-        });
+            unassigned: false,
+        }]);
     }
-    Ok(files)
+    Ok(found)
 }
 
-fn scan_folder(dir: &Path, files: &mut Vec<PathBuf>) -> std::io::Result<()> {
-    for entry in std::fs::read_dir(dir)? {
-        let path = entry?.path();
+/// A regular file, or the error that refuses it by its type.
+fn regular_file(path: &Path, meta: &std::fs::Metadata) -> Result<(), IngestError> {
+    match meta.is_file() {
+        true => Ok(()),
+        false => Err(ingest_error(
+            path,
+            "not a regular file (a FIFO, a device or a socket): not read".into(),
+        )),
+    }
+}
+
+/// The export files below `dir` (of the scan of `root`), and notes on what was passed over;
+/// every file refused is an error, and the scan goes on.
+fn scan_folder(
+    dir: &Path,
+    root: &Path,
+    (files, notes): (&mut Vec<PathBuf>, &mut Vec<String>),
+    errors: &mut Vec<IngestError>,
+) {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) => return errors.push(ingest_error(dir, format!("cannot read folder: {e}"))),
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
         let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
         if name.starts_with('.') || name.starts_with("~$") {
             continue;
         }
-        if path.is_dir() {
-            scan_folder(&path, files)?;
+        let Ok(kind) = entry.file_type() else {
+            errors.push(ingest_error(&path, "cannot read its type".into()));
+            continue;
+        };
+        if kind.is_dir() {
+            scan_folder(&path, root, (files, notes), errors);
+        } else if kind.is_symlink() && path.is_dir() {
+            let target = path.canonicalize().unwrap_or_default();
+            if root.starts_with(&target) || target.starts_with(root) {
+                errors.push(ingest_error(
+                    &path,
+                    "a link to a folder of the scan itself (a loop): remove it or name the folder it links to".into(),
+                ));
+            } else {
+                notes.push(format!(
+                    "{}: a link to a folder outside the scan, not followed (name that folder as an input to read it)",
+                    path.display()
+                ));
+            }
         } else if format_of(&path).is_some() {
-            files.push(path);
+            match std::fs::metadata(&path) {
+                Ok(meta) => match regular_file(&path, &meta) {
+                    Ok(()) => files.push(path),
+                    Err(e) => errors.push(e),
+                },
+                Err(e) => errors.push(ingest_error(&path, format!("cannot read: {e}"))),
+            }
         }
     }
-    Ok(())
 }
 
 fn format_of(path: &Path) -> Option<&'static str> {
@@ -135,32 +212,85 @@ fn format_of(path: &Path) -> Option<&'static str> {
     }
 }
 
+/// Tables read, and what was passed over (a note, an instructions sheet, a copy of an
+/// export), one note each for the run's warnings.
+#[derive(Debug, Default)]
+pub struct Loaded {
+    pub tables: Vec<LoadedTable>,
+    pub notes: Vec<String>,
+}
+
 /// Reads every file in parallel and assigns each table to a source. All failing files are
-/// reported together.
-pub fn load(files: &[PathBuf], settings: &Settings) -> Result<Vec<LoadedTable>, Vec<IngestError>> {
-    let results: Vec<Result<Vec<LoadedTable>, IngestError>> = files
+/// reported together. A `.txt` no source claims is skipped with a note (a read-me beside the
+/// exports), as is any file no source claims when `skip_unassigned`; a file with the same bytes
+/// as an earlier one is read once.
+pub fn load(
+    files: &[PathBuf],
+    settings: &Settings,
+    skip_unassigned: bool,
+) -> Result<Loaded, Vec<IngestError>> {
+    let results: Vec<Result<FileTables, IngestError>> = files
         .par_iter()
         .map(|path| load_file(path, settings))
         .collect();
-    let mut tables = Vec::new();
+    let mut loaded = Loaded::default();
     let mut errors = Vec::new();
-    for result in results {
+    for (path, result) in files.iter().zip(results) {
         match result {
-            Ok(t) => tables.extend(t),
+            Ok(found) => {
+                loaded.tables.extend(found.tables);
+                loaded.notes.extend(found.notes);
+            }
+            Err(e) if e.unassigned && (skip_unassigned || is_text_file(path)) => {
+                loaded.notes.push(format!(
+                    "{}: skipped, no department's columns in it",
+                    path.display()
+                ));
+            }
             Err(e) => errors.push(e),
         }
     }
     if !errors.is_empty() {
         return Err(errors);
     }
-    disambiguate_names(&mut tables);
-    for (id, table) in tables.iter_mut().enumerate() {
+    read_copies_once(&mut loaded);
+    disambiguate_names(&mut loaded.tables);
+    for (id, table) in loaded.tables.iter_mut().enumerate() {
         table.file.id = id as FileId;
         for row in &mut table.rejects {
             row.row.file = id as FileId;
         }
     }
-    Ok(tables)
+    Ok(loaded)
+}
+
+fn is_text_file(path: &Path) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| e.eq_ignore_ascii_case("txt"))
+}
+
+/// A table with the same bytes (and sheet) as an earlier one is a copy: read once.
+fn read_copies_once(loaded: &mut Loaded) {
+    let mut first: std::collections::BTreeMap<(String, Option<String>), String> =
+        Default::default();
+    let notes = &mut loaded.notes;
+    loaded.tables.retain(|table| {
+        let key = (table.file.sha256.clone(), table.file.sheet.clone());
+        match first.get(&key) {
+            Some(earlier) => {
+                notes.push(format!(
+                    "{} has the same bytes as {earlier}: read once",
+                    table.file.path.display()
+                ));
+                false
+            }
+            None => {
+                first.insert(key, table.file.path.display().to_string());
+                true
+            }
+        }
+    });
 }
 
 /// Two inputs with the same bare name (one per county folder) are told apart by their path.
@@ -173,17 +303,22 @@ fn disambiguate_names(tables: &mut [LoadedTable]) {
     }
 }
 
-/// The tables of one file, their heads read (rows come with `read_rows`).
-pub fn load_file(path: &Path, settings: &Settings) -> Result<Vec<LoadedTable>, IngestError> {
+/// The tables of one file, and its sheets no source claims (a note each).
+pub struct FileTables {
+    pub tables: Vec<LoadedTable>,
+    pub notes: Vec<String>,
+}
+
+/// The tables of one file, their heads read (rows come with `read_rows`). A workbook's sheet
+/// no source claims (instructions, notes) is skipped with a note when another sheet is an
+/// export; a file none of whose tables a source claims is an error.
+pub fn load_file(path: &Path, settings: &Settings) -> Result<FileTables, IngestError> {
     let bare = path
         .file_name()
         .and_then(|n| n.to_str())
         .unwrap_or("?")
         .to_string();
-    let error = |message: String| IngestError {
-        file: path.display().to_string(),
-        message,
-    };
+    let error = |message: String| ingest_error(path, message);
     let stamp = file_stamp(path).map_err(|e| error(format!("cannot read: {e}")))?;
     let format = format_of(path).unwrap_or("csv");
     let mut sha256 = Sha256::new();
@@ -210,7 +345,8 @@ pub fn load_file(path: &Path, settings: &Settings) -> Result<Vec<LoadedTable>, I
     let several_sheets = head.parts.len() > 1;
     let sha256 = format!("{:x}", sha256.finalize());
     let pin = settings.pins.iter().find(|p| glob_matches(&p.name, &bare));
-    head.parts
+    let outcomes: Vec<Result<LoadedTable, IngestError>> = head
+        .parts
         .into_iter()
         .map(|part| {
             let name = match (&part.sheet, several_sheets) {
@@ -235,9 +371,26 @@ pub fn load_file(path: &Path, settings: &Settings) -> Result<Vec<LoadedTable>, I
                     false => path.display().to_string(),
                 },
                 message,
+                unassigned: true,
             })
         })
-        .collect()
+        .collect();
+    let claimed = outcomes.iter().any(Result::is_ok);
+    let mut found = FileTables {
+        tables: Vec::new(),
+        notes: Vec::new(),
+    };
+    for outcome in outcomes {
+        match outcome {
+            Ok(table) => found.tables.push(table),
+            Err(e) if claimed => found.notes.push(format!(
+                "{}: sheet skipped, no department's columns in it",
+                e.file
+            )),
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(found)
 }
 
 fn file_stamp(path: &Path) -> std::io::Result<(u64, Option<std::time::SystemTime>)> {
@@ -358,10 +511,7 @@ pub fn read_rows(
     mut each: impl FnMut(Vec<DataRow>),
 ) -> Result<(), IngestError> {
     let path = table.file.path.clone();
-    let error = |message: String| IngestError {
-        file: path.display().to_string(),
-        message,
-    };
+    let error = |message: String| ingest_error(&path, message);
     if file_stamp(&path).ok() != Some(table.stamp) {
         return Err(error(
             "the file changed while it was being read; run again".into(),

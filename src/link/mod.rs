@@ -676,8 +676,10 @@ mod tests {
         .unwrap();
         let config = crate::config::load(None).unwrap();
         let settings = &config.settings;
-        let files = crate::ingest::discover(&[world.path().join("data")]).unwrap();
-        let mut tables = crate::ingest::load(&files, settings).unwrap();
+        let files = crate::ingest::discover(&[world.path().join("data")])
+            .unwrap()
+            .files;
+        let mut tables = crate::ingest::load(&files, settings, false).unwrap().tables;
         let names: Vec<String> = tables.iter().map(|t| t.file.name.clone()).collect();
         let regions = crate::normalize::region::Regions::bundled();
         let records = crate::normalize::run(&mut tables, settings, regions)

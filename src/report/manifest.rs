@@ -191,6 +191,7 @@ pub fn checks_json(result: &RunResult) -> serde_json::Value {
         .iter()
         .map(|((rule, county), n)| json!({"rule": settings.rules[*rule].id, "county": county, "gaps": n}))
         .collect();
+    value["passed_over"] = checks.passed_over.clone().into();
     value["partial"] = (!checks.missing.is_empty()).into();
     value
 }

@@ -184,6 +184,9 @@ pub struct Unchecked {
 /// last nights, the scopes it could not check, and the gaps it withheld there.
 #[derive(Clone, Debug, Default)]
 pub struct Checks {
+    /// What reading passed over: a note beside the exports, an instructions sheet, a copy of
+    /// an export, a link not followed.
+    pub passed_over: Vec<String>,
     pub contract: Contract,
     pub missing: Vec<Missing>,
     pub unchecked: Vec<Unchecked>,
@@ -194,7 +197,8 @@ pub struct Checks {
 impl Checks {
     /// Every warning, one line each: the contract's, then what is missing against the ledger.
     pub fn warning_lines(&self, settings: &Settings, tables: &[LoadedTable]) -> Vec<String> {
-        let mut lines = warning_lines(&self.contract, settings, tables);
+        let mut lines = self.passed_over.clone();
+        lines.extend(warning_lines(&self.contract, settings, tables));
         for m in &self.missing {
             let label = settings
                 .source(m.source())
