@@ -244,3 +244,99 @@ fn a_stray_note_and_an_instructions_sheet_are_skipped_with_a_note() {
     );
     assert_eq!(wd.gaps().len(), 1);
 }
+
+/// A headerless CSV: the error says where the header should be, never what the first row holds.
+#[test]
+fn a_headerless_file_is_an_error_that_quotes_no_cell() {
+    let wd = Workdir::new();
+    wd.write_csv(
+        "in/noheader.csv",
+        &[
+            vec!["王秀英", "肢体", "一级", "房县"],
+            vec!["李桂兰", "智力", "二级", "房县"],
+        ],
+    );
+    let run = wd.recon(&["--log-format", "json", "run", "--out", "out", "in"]);
+    assert_eq!(run.code, 2);
+    for cell in ["王秀英", "肢体", "一级", "李桂兰"] {
+        assert!(!run.stderr.contains(cell), "{cell} in: {}", run.stderr);
+    }
+    assert!(run.stderr.contains("noheader.csv"), "{}", run.stderr);
+}
+
+/// Cells that would run as formulas in Excel or WPS are inert in every CSV recon writes, and a
+/// tab that made a cell inert is not stripped into a live formula; control characters in a
+/// name are removed and counted, so the row still joins its own ID.
+#[test]
+fn formula_cells_stay_inert_and_control_characters_are_removed() {
+    let wd = Workdir::new();
+    let a = make_id("420325", "19700101", 11);
+    let b = make_id("420325", "19700101", 13);
+    wd.write_csv(
+        "in/dpf.csv",
+        &[
+            DPF_HEADER.to_vec(),
+            vec![
+                "=HYPERLINK(\"http://x\")",
+                &a,
+                "肢体",
+                "四级",
+                "房县",
+                "是",
+                "因病",
+                "正常",
+            ],
+            vec!["\t=1+1", &b, "肢体", "四级", "房县", "是", "因病", "正常"],
+        ],
+    );
+    let c = make_id("420325", "19700101", 15);
+    // A workbook holds control characters a CSV reader refuses as binary content.
+    wd.write_xlsx(
+        "in/insurance.xlsx",
+        &[
+            INSURANCE_HEADER.to_vec(),
+            vec!["丙\u{7}丁", &c, "2020", "正常参保", ""],
+            vec!["丙丁", &c, "2019", "正常参保", ""],
+        ],
+    );
+    wd.run_ok(&["--ledger", "l.sqlite", "in"]);
+    let gaps = wd.read("out/gaps.csv");
+    for live in [",=HYPERLINK", ",=1+1", "\n=", ",+", ",@"] {
+        assert!(!gaps.contains(live), "{live} in gaps.csv:\n{gaps}");
+    }
+    assert!(gaps.contains("'=HYPERLINK"), "{gaps}");
+    let key = wd.csv_rows("out/gaps.csv")[0]["person_key"].clone();
+    let note = wd.recon(&[
+        "ledger",
+        "note",
+        &format!("MED-01:{key}"),
+        "--status",
+        "comment",
+        "--note",
+        "=HYPERLINK(\"http://x\")",
+        "--ledger",
+        "l.sqlite",
+    ]);
+    assert_eq!(note.code, 0, "{}", note.stderr);
+    let export = wd.recon(&[
+        "ledger", "export", "--ledger", "l.sqlite", "--out", "export",
+    ]);
+    assert_eq!(export.code, 0, "{}", export.stderr);
+    let exported = wd.read("export/420325.csv");
+    assert!(
+        !exported.contains(",=HYPERLINK") && exported.contains("'=HYPERLINK"),
+        "{exported}"
+    );
+    let quality = wd.read("out/quality.csv");
+    assert!(quality.contains("name_control_characters"), "{quality}");
+    let links = wd.csv_rows("out/links.csv");
+    let keys: Vec<&String> = links
+        .iter()
+        .filter(|l| l["source_file"] == "insurance.xlsx")
+        .map(|l| &l["person_key"])
+        .collect();
+    assert_eq!(
+        keys[0], keys[1],
+        "the row with a NUL in its name joins its own ID"
+    );
+}

@@ -169,7 +169,7 @@ fn an_unreadable_xlsx_is_an_error() {
 }
 
 #[test]
-fn a_missing_required_column_lists_the_headers_seen() {
+fn a_missing_required_column_names_the_fields_lacking() {
     let wd = Workdir::new();
     wd.write_csv(
         "in/civil.csv",
@@ -178,7 +178,11 @@ fn a_missing_required_column_lists_the_headers_seen() {
             vec!["张三", "农村低保", "正常"],
         ],
     );
-    assert_rejected_file(&wd, "civil.csv", "Headers seen: 姓名, 救助类别, 状态");
+    assert_rejected_file(
+        &wd,
+        "civil.csv",
+        "its 3 columns are no department's (civil lacks id_number",
+    );
 }
 
 #[test]

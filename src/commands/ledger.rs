@@ -113,7 +113,10 @@ fn to_csv(rows: &[[String; COLUMNS]]) -> Result<String, String> {
         .write_record(LIST_HEADER)
         .map_err(|e| e.to_string())?;
     for row in rows {
-        writer.write_record(row).map_err(|e| e.to_string())?;
+        let cells = row
+            .iter()
+            .map(|cell| crate::report::inert(cell).into_owned());
+        writer.write_record(cells).map_err(|e| e.to_string())?;
     }
     String::from_utf8(writer.into_inner().map_err(|e| e.to_string())?).map_err(|e| e.to_string())
 }

@@ -83,10 +83,9 @@ pub fn assign(
         )?;
         if !attempt.missing.is_empty() {
             return Err(format!(
-                "pinned to source {} but required fields are missing: {}. Headers seen: {}",
+                "pinned to source {} but required fields are missing: {}",
                 pin.source,
-                attempt.missing.join(", "),
-                headers.join(", ")
+                attempt.missing.join(", ")
             ));
         }
         return attempt.ambiguity.map_or(Ok(attempt.mapping), Err);
@@ -106,8 +105,8 @@ pub fn assign(
     match winners.as_slice() {
         [one] => one.ambiguity.clone().map_or(Ok(one.mapping.clone()), Err),
         [] => Err(format!(
-            "cannot tell which department this file is from. Headers seen: {}. {}. Rename a column, add an alias to the config, or pin the file with a [[file]] entry",
-            headers.join(", "),
+            "cannot tell which department this file is from: its {} columns are no department's ({}). Check that it has a header row (`recon inspect` shows how it is read); rename a column, add an alias or words to the config, or pin the file with a [[file]] entry",
+            headers.len(),
             attempts
                 .iter()
                 .map(|a| format!("{} lacks {}", settings.sources[a.mapping.source].key, a.missing.join(", ")))
@@ -115,9 +114,8 @@ pub fn assign(
                 .join("; ")
         )),
         many => Err(format!(
-            "ambiguous: the headers fit {} equally well. Headers seen: {}. Pin the file to a source with a [[file]] entry in the config",
+            "ambiguous: the headers fit {} equally well. Pin the file to a source with a [[file]] entry in the config",
             many.iter().map(|a| settings.sources[a.mapping.source].key.as_str()).collect::<Vec<_>>().join(" and "),
-            headers.join(", ")
         )),
     }
 }
@@ -413,7 +411,9 @@ mod tests {
         let settings = Settings::from_toml(DEFAULT_CONFIG).unwrap();
         let message = assign(&headers(&["a", "b"]), &settings, None).unwrap_err();
         assert!(
-            message.contains("Headers seen: a, b") && message.contains("dpf lacks"),
+            message.contains("its 2 columns")
+                && message.contains("dpf lacks")
+                && !message.contains("a, b"),
             "{message}"
         );
         let twice = headers(&["姓名", "身份证号", "身份证号", "救助类别"]);

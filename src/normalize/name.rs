@@ -19,6 +19,7 @@ pub enum NameRepair {
     Traditional,
     UnknownCharacter,
     PrivateUseCharacter,
+    ControlCharacter,
 }
 
 impl NameRepair {
@@ -30,6 +31,7 @@ impl NameRepair {
             NameRepair::Traditional => "name_traditional",
             NameRepair::UnknownCharacter => "name_unknown_character",
             NameRepair::PrivateUseCharacter => "name_private_use_character",
+            NameRepair::ControlCharacter => "name_control_characters",
         }
     }
 }
@@ -53,6 +55,10 @@ pub fn normalize_name(raw: &str) -> Name {
     for c in raw.chars() {
         if is_blank(c) {
             repairs.push(NameRepair::Spaces);
+            continue;
+        }
+        if c.is_control() {
+            repairs.push(NameRepair::ControlCharacter);
             continue;
         }
         let f = fold_width(c);

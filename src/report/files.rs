@@ -145,7 +145,7 @@ fn links_lines(
     let mut lines = csv::Writer::from_writer(Vec::new());
     let mut line = |row: RowRef, key: &str, evidence: &str| -> Result<(), csv::Error> {
         let mut number = [0u8; 10];
-        lines.write_field(result.file_name(row.file))?;
+        lines.write_field(super::inert(result.file_name(row.file)).as_bytes())?;
         lines.write_field(decimal(row.row, &mut number))?;
         lines.write_field(key)?;
         lines.write_field(evidence)?;

@@ -229,7 +229,7 @@ fn county_record(r: &GapRow, source_label: &str) -> Vec<String> {
         &r.person_key,
     ]
     .iter()
-    .map(|cell| neutralise_formula(cell))
+    .map(|cell| super::inert(cell).into_owned())
     .collect()
 }
 
@@ -240,15 +240,6 @@ fn status_word(status: &str) -> &str {
         "open" => "未销号",
         "reopened" => "再次出现",
         other => other,
-    }
-}
-
-/// A cell starting with `=`, `+`, `-` or `@` (or a tab or carriage return) would run as a
-/// formula in Excel or WPS: a leading apostrophe keeps it text.
-pub fn neutralise_formula(cell: &str) -> String {
-    match cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        true => format!("'{cell}"),
-        false => cell.to_string(),
     }
 }
 
@@ -437,12 +428,12 @@ mod tests {
     #[test]
     fn formulas_are_neutralised() {
         assert_eq!(
-            neutralise_formula("=HYPERLINK(\"x\")"),
+            crate::report::inert("=HYPERLINK(\"x\")"),
             "'=HYPERLINK(\"x\")"
         );
-        assert_eq!(neutralise_formula("-1"), "'-1");
-        assert_eq!(neutralise_formula("@SUM"), "'@SUM");
-        assert_eq!(neutralise_formula("张三"), "张三");
+        assert_eq!(crate::report::inert("-1"), "'-1");
+        assert_eq!(crate::report::inert("@SUM"), "'@SUM");
+        assert_eq!(crate::report::inert("张三"), "张三");
     }
 
     #[test]

@@ -439,6 +439,36 @@ pub fn csv_writer(
     Ok(writer)
 }
 
+/// A cell starting with `=`, `+`, `-` or `@` (or a tab or carriage return) would run as a
+/// formula in Excel or WPS: a leading apostrophe keeps it text. Every CSV and workbook cell
+/// recon writes goes through this.
+pub fn inert(cell: &str) -> std::borrow::Cow<'_, str> {
+    match cell
+        .as_bytes()
+        .first()
+        .is_some_and(|b| FORMULA_STARTS.contains(b))
+    {
+        true => format!("'{cell}").into(),
+        false => cell.into(),
+    }
+}
+
+/// The first characters that make a cell a formula.
+const FORMULA_STARTS: [u8; 6] = *b"=+-@\t\r";
+
+/// `inert` on a field's bytes.
+fn inert_bytes(field: &[u8]) -> std::borrow::Cow<'_, [u8]> {
+    match field.first() {
+        Some(b) if FORMULA_STARTS.contains(b) => {
+            let mut quoted = Vec::with_capacity(field.len() + 1);
+            quoted.push(b'\'');
+            quoted.extend_from_slice(field);
+            quoted.into()
+        }
+        _ => field.into(),
+    }
+}
+
 /// Writes the CSV lines of `count` items after `writer`'s header: formatted a slice of items at
 /// a time on every core (`lines` gives a range's bytes; it is called at least once, for a file
 /// whose lines are not all items'), written in order, so memory holds one batch of lines, not
@@ -476,7 +506,10 @@ where
 {
     let mut lines = csv::Writer::from_writer(Vec::new());
     for row in rows {
-        lines.write_record(row)?;
+        lines.write_record(
+            row.into_iter()
+                .map(|f| inert_bytes(f.as_ref()).into_owned()),
+        )?;
     }
     lines.into_inner().map_err(|e| e.into_error().into())
 }
@@ -494,7 +527,10 @@ where
 {
     for row in rows {
         writer
-            .write_record(row)
+            .write_record(
+                row.into_iter()
+                    .map(|f| inert_bytes(f.as_ref()).into_owned()),
+            )
             .map_err(|e| report_error(path, e))?;
     }
     writer.flush().map_err(|e| report_error(path, e))
