@@ -339,6 +339,10 @@ impl Ledger {
             use std::os::unix::fs::PermissionsExt;
             let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600));
         }
+        check_is_ledger(&connection).map_err(|message| LedgerError::Refused {
+            path: shown.clone(),
+            message,
+        })?;
         migrate(&mut connection).map_err(error)?;
         Ok(Ledger {
             connection,
@@ -514,6 +518,43 @@ impl PendingRun<'_> {
                 path,
                 message: e.to_string(),
             })
+    }
+}
+
+/// Refuses, before anything is written, a file that is no recon ledger: not a database or a
+/// damaged one, another application's database, or the ledger of a newer recon.
+fn check_is_ledger(connection: &Connection) -> Result<(), String> {
+    let damaged = |e: rusqlite::Error| format!("not a readable SQLite database ({e})");
+    let check: String = connection
+        .query_row("PRAGMA quick_check", [], |r| r.get(0))
+        .map_err(damaged)?;
+    if check != "ok" {
+        return Err(format!("the database is damaged ({check})"));
+    }
+    let version: i64 = connection
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .map_err(damaged)?;
+    if version > MIGRATIONS.len() as i64 {
+        return Err(format!(
+            "its schema version {version} is newer than this recon's ({}): use the recon that wrote it",
+            MIGRATIONS.len()
+        ));
+    }
+    let mut statement = connection
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+        .map_err(damaged)?;
+    let tables: Vec<String> = statement
+        .query_map([], |r| r.get(0))
+        .map_err(damaged)?
+        .collect::<Result<_, _>>()
+        .map_err(damaged)?;
+    let ours = version > 0 && tables.iter().any(|t| t == "items") || tables.is_empty();
+    match ours {
+        true => Ok(()),
+        false => Err(format!(
+            "not a recon ledger (its tables: {}); name a new file or a recon ledger",
+            tables.join(", ")
+        )),
     }
 }
 

@@ -340,3 +340,186 @@ fn formula_cells_stay_inert_and_control_characters_are_removed() {
         "the row with a NUL in its name joins its own ID"
     );
 }
+
+/// Dates that are not days, or out of any reasonable range, are bad input with a message that
+/// says so, not an internal error.
+#[test]
+fn an_as_of_that_is_no_day_is_bad_input() {
+    let wd = Workdir::new();
+    exports(&wd);
+    for (as_of, says) in [
+        ("2020-02-30", "not a day"),
+        ("0000-01-01", "between 1900 and 2100"),
+        ("2020/06/30", "YYYY-MM-DD"),
+    ] {
+        let run = wd.recon(&["run", "--as-of", as_of, "--out", "out", "in"]);
+        assert_eq!(run.code, 2, "{as_of}: {}", run.stderr);
+        assert!(run.stderr.contains(says), "{as_of}: {}", run.stderr);
+    }
+}
+
+/// Lock files are owner-only whatever the umask, and the run that holds them removes them.
+#[test]
+fn lock_files_are_owner_only_and_removed() {
+    use std::os::unix::fs::PermissionsExt;
+    let wd = Workdir::new();
+    exports(&wd);
+    let recon = env!("CARGO_BIN_EXE_recon");
+    let run = |extra: &str| {
+        std::process::Command::new("sh")
+            .arg("-c")
+            .arg(format!(
+                "umask 000; {extra} exec {recon} run -q --as-of 2020-06-30 --out out --ledger l.sqlite in"
+            ))
+            .current_dir(wd.path(""))
+            .status()
+            .unwrap()
+    };
+    assert!(run("").success());
+    assert!(
+        !wd.exists(".out.lock") && !wd.exists("l.lock"),
+        "removed by the run"
+    );
+    // A run killed while it holds them leaves them, owner-only.
+    assert!(!run("RECON_TEST_CRASH_AFTER=ingest").success());
+    for lock in [".out.lock", "l.lock"] {
+        let mode = std::fs::metadata(wd.path(lock))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o077, 0, "{lock}: {mode:o}");
+    }
+    assert!(run("").success(), "a stale lock never blocks");
+}
+
+/// A ledger is checked before the job runs: another application's database is refused before
+/// anything is written to it, a newer schema is named, a damaged file is found at once.
+#[test]
+fn a_ledger_is_checked_before_anything_runs() {
+    let wd = Workdir::new();
+    exports(&wd);
+    let other = rusqlite::Connection::open(wd.path("crm.sqlite")).unwrap();
+    other
+        .execute_batch("CREATE TABLE customers (id INTEGER, name TEXT); INSERT INTO customers VALUES (1, 'x');")
+        .unwrap();
+    drop(other);
+    let run = wd.recon(&[
+        "run",
+        "--as-of",
+        "2020-06-30",
+        "--out",
+        "out",
+        "--ledger",
+        "crm.sqlite",
+        "in",
+    ]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("not a recon ledger"), "{}", run.stderr);
+    let tables: Vec<String> = rusqlite::Connection::open(wd.path("crm.sqlite"))
+        .unwrap()
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'table'")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(|t| t.unwrap())
+        .collect();
+    assert_eq!(tables, vec!["customers".to_string()], "nothing added to it");
+    // A ledger of a newer recon.
+    let ok = wd.recon(&[
+        "run",
+        "--as-of",
+        "2020-06-30",
+        "--out",
+        "out",
+        "--ledger",
+        "l.sqlite",
+        "in",
+    ]);
+    assert_eq!(ok.code, 0, "{}", ok.stderr);
+    rusqlite::Connection::open(wd.path("l.sqlite"))
+        .unwrap()
+        .execute_batch("PRAGMA user_version = 99")
+        .unwrap();
+    let newer = wd.recon(&[
+        "run",
+        "--as-of",
+        "2020-07-01",
+        "--out",
+        "out",
+        "--ledger",
+        "l.sqlite",
+        "in",
+    ]);
+    assert_eq!(newer.code, 2, "{}", newer.stderr);
+    assert!(
+        newer.stderr.contains("99") && newer.stderr.contains("newer"),
+        "{}",
+        newer.stderr
+    );
+    // A damaged file.
+    wd.write_bytes("bad.sqlite", &[0x53; 4096]);
+    let damaged = wd.recon(&[
+        "run",
+        "--as-of",
+        "2020-06-30",
+        "--out",
+        "out",
+        "--ledger",
+        "bad.sqlite",
+        "in",
+    ]);
+    assert_eq!(damaged.code, 2, "{}", damaged.stderr);
+    assert!(
+        !damaged.stderr.contains("stage done"),
+        "refused before the job: {}",
+        damaged.stderr
+    );
+}
+
+/// A writer that panics half way (as a third-party one may on a full disk) fails the run with
+/// exit 1, leaves the previous outputs and the ledger as they were, and nothing behind.
+#[test]
+fn a_writer_that_panics_leaves_yesterday_as_it_was() {
+    let wd = Workdir::new();
+    exports(&wd);
+    let first = wd.recon(&[
+        "run",
+        "-q",
+        "--as-of",
+        "2020-06-30",
+        "--out",
+        "out",
+        "--ledger",
+        "l.sqlite",
+        "in",
+    ]);
+    assert_eq!(first.code, 0, "{}", first.stderr);
+    let before = wd.read("out/gaps.csv");
+    let run = wd.recon_env(
+        &[
+            "run",
+            "-q",
+            "--as-of",
+            "2020-07-01",
+            "--out",
+            "out",
+            "--ledger",
+            "l.sqlite",
+            "in",
+        ],
+        ("RECON_TEST_PANIC_WRITING", "1"),
+    );
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(run.stderr.contains("is the disk full"), "{}", run.stderr);
+    assert_eq!(wd.read("out/gaps.csv"), before);
+    assert!(
+        !wd.exists(".out.tmp") && !wd.exists(".out.old"),
+        "nothing left behind"
+    );
+    let list = wd.recon(&["ledger", "list", "--ledger", "l.sqlite", "--format", "csv"]);
+    assert!(
+        !list.stdout.contains("2020-07-01"),
+        "the ledger did not commit: {}",
+        list.stdout
+    );
+}

@@ -334,9 +334,10 @@ fn a_second_run_on_the_same_ledger_is_locked_out_and_told_who_holds_it() {
     assert_eq!(run.code, 3, "{}", run.stderr);
     assert!(run.stderr.contains("pid 4242"), "{}", run.stderr);
     drop(holder);
-    // The lock file of a dead process is still there, but nobody holds it: no blocking.
+    // The lock file of a dead process is still there, but nobody holds it: no blocking, and
+    // the run that takes it removes it.
     run_night(&wd, "2020-06-30");
-    assert!(wd.read("ledger.lock").starts_with("pid "));
+    assert!(!wd.exists("ledger.lock"));
 }
 
 #[test]
@@ -660,6 +661,7 @@ fn two_runs_at_once_one_waits_for_nobody_and_the_other_is_turned_away() {
         "other",
         "world/data",
     ]);
+    let holder = first.id();
     let first = first.wait_with_output().unwrap();
     assert!(first.status.success());
     assert_eq!(
@@ -668,11 +670,12 @@ fn two_runs_at_once_one_waits_for_nobody_and_the_other_is_turned_away() {
         second.stderr
     );
     assert!(
-        second.stderr.contains(&format!(
-            "pid {}",
-            wd.read("ledger.lock")[4..].split(' ').next().unwrap()
-        )),
+        second.stderr.contains(&format!("pid {holder}")),
         "{}",
         second.stderr
+    );
+    assert!(
+        !wd.exists("ledger.lock"),
+        "the holder removed its lock file"
     );
 }

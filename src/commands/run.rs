@@ -142,7 +142,17 @@ fn job(
     let night: Option<RunLedger> = pending.as_ref().map(|p| p.result.clone());
     result.ledger = night.as_ref();
     result.timings = progress.timings.clone();
-    progress.stage("report", || report::stage(&result, &args.out))?;
+    // A writer that panics (a third-party one, on a full disk) fails the run like an error:
+    // the staging folder is removed on the way out and the ledger is not committed.
+    let staged = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        progress.stage("report", || report::stage(&result, &args.out))
+    }));
+    staged.map_err(|_| {
+        Failure::Internal(format!(
+            "writing the outputs into {} failed (is the disk full?); the previous outputs are as they were",
+            args.out.display()
+        ))
+    })??;
     crash_point("report");
     if let Some(pending) = pending {
         pending.commit()?;
@@ -365,10 +375,22 @@ fn crash_point(stage: &str) {
 }
 
 fn parse_as_of(text: Option<&str>) -> Result<NaiveDate, Failure> {
-    match text {
-        None => Ok(chrono::Local::now().date_naive()),
-        Some(t) => NaiveDate::parse_from_str(t, "%Y-%m-%d")
-            .map_err(|_| Failure::BadInput(format!("--as-of {t}: expected a date as YYYY-MM-DD"))),
+    let Some(text) = text else {
+        return Ok(chrono::Local::now().date_naive());
+    };
+    let bad = |why: &str| Failure::BadInput(format!("--as-of {text}: {why}"));
+    let shape = text.len() == 10
+        && text.bytes().enumerate().all(|(i, b)| match i {
+            4 | 7 => b == b'-',
+            _ => b.is_ascii_digit(),
+        });
+    if !shape {
+        return Err(bad("expected a date as YYYY-MM-DD"));
+    }
+    let date = NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| bad("not a day"))?;
+    match (1900..=2100).contains(&chrono::Datelike::year(&date)) {
+        true => Ok(date),
+        false => Err(bad("expected a date between 1900 and 2100")),
     }
 }
 
@@ -405,36 +427,65 @@ fn ingest_failure(errors: Vec<ingest::IngestError>) -> Failure {
 
 /// One run at a time: an exclusive lock on `path`, guarding `what` (the output folder or the
 /// ledger). The holder writes its process id and start time into the lock file, so a second
-/// run can name it. The operating system releases the lock when the process ends, so a
-/// crashed run never blocks the next.
-fn lock(path: &Path, what: &Path) -> Result<File, Failure> {
+/// run can name it. The file is owner-only whatever the umask, and the holder removes it when
+/// done; the operating system releases the lock when the process ends, so a crashed run never
+/// blocks the next.
+fn lock(path: &Path, what: &Path) -> Result<HeldLock, Failure> {
+    use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
     let internal = |e: std::io::Error| Failure::Internal(format!("{}: {e}", path.display()));
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent).map_err(internal)?;
     }
-    let mut file = File::options()
-        .create(true)
-        .truncate(false)
-        .read(true)
-        .write(true)
-        .open(path)
-        .map_err(internal)?;
-    if file.try_lock().is_err() {
-        let mut holder = String::new();
-        let _ = file.read_to_string(&mut holder);
-        return Err(Failure::Locked(format!(
-            "another recon run holds {} ({}; lock file {})",
-            what.display(),
-            holder.trim(),
-            path.display()
-        )));
+    loop {
+        let mut file = File::options()
+            .create(true)
+            .truncate(false)
+            .read(true)
+            .write(true)
+            .mode(0o600)
+            .open(path)
+            .map_err(internal)?;
+        if file.try_lock().is_err() {
+            let mut holder = String::new();
+            let _ = file.read_to_string(&mut holder);
+            return Err(Failure::Locked(format!(
+                "another recon run holds {} ({}; lock file {})",
+                what.display(),
+                holder.trim(),
+                path.display()
+            )));
+        }
+        // A holder that was removing the file as we opened it leaves us a lock on a file no
+        // longer at `path`: open it again.
+        let here = std::fs::metadata(path).ok();
+        let held = file.metadata().map_err(internal)?;
+        if here.is_none_or(|m| (m.dev(), m.ino()) != (held.dev(), held.ino())) {
+            continue;
+        }
+        file.set_permissions(std::fs::Permissions::from_mode(0o600))
+            .map_err(internal)?;
+        let started = chrono::Local::now().format("%Y-%m-%dT%H:%M:%S");
+        file.set_len(0)
+            .and_then(|_| file.rewind())
+            .map_err(internal)?;
+        write!(file, "pid {} since {started}", std::process::id()).map_err(internal)?;
+        return Ok(HeldLock {
+            _file: file,
+            path: path.to_path_buf(),
+        });
     }
-    let started = chrono::Local::now().format("%Y-%m-%dT%H:%M:%S");
-    file.set_len(0)
-        .and_then(|_| file.rewind())
-        .map_err(internal)?;
-    write!(file, "pid {} since {started}", std::process::id()).map_err(internal)?;
-    Ok(file)
+}
+
+/// A lock held by this run: its file is removed, still locked, when the run is done.
+struct HeldLock {
+    _file: File,
+    path: std::path::PathBuf,
+}
+
+impl Drop for HeldLock {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
 }
 
 /// The one-screen summary: rows per source, rejects, gaps per rule and county. Counts only.

@@ -230,6 +230,11 @@ pub fn stage(result: &RunResult, out: &Path) -> Result<(), ReportError> {
     let staging = staging_dir(out)?;
     // Removed on every way out but success: an error or a panic while writing.
     let unfinished = RemovedUnlessKept(Some(staging.clone()));
+    // For tests: a writer that panics half way, as a third-party one may on a full disk.
+    if std::env::var_os("RECON_TEST_PANIC_WRITING").is_some() {
+        write_text(&staging.join("gaps.csv"), "half written")?;
+        panic!("a writer panicked (RECON_TEST_PANIC_WRITING)");
+    }
     write_into(result, &staging)?;
     let owner = staging.join(OWNER_MARKER);
     write_text(
