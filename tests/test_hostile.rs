@@ -523,3 +523,50 @@ fn a_writer_that_panics_leaves_yesterday_as_it_was() {
         list.stdout
     );
 }
+
+/// A cell in column XFD, a line of a million commas: such rows are rejected as
+/// too_many_fields without being held cell by cell, and the rows around them are read.
+#[test]
+fn rows_wider_than_any_export_are_rejected_not_held() {
+    let wd = Workdir::new();
+    exports(&wd);
+    let path = wd.path("in/wide.xlsx");
+    let mut workbook = rust_xlsxwriter::Workbook::new();
+    let sheet = workbook.add_worksheet();
+    for (c, header) in INSURANCE_HEADER.iter().enumerate() {
+        sheet.write_string(0, c as u16, *header).unwrap();
+    }
+    let id = make_id("420325", "19700101", 17);
+    for row in 1..=300u32 {
+        sheet.write_string(row, 0, "丁").unwrap();
+        sheet.write_string(row, 1, &id).unwrap();
+        sheet.write_string(row, 2, "2019").unwrap();
+        sheet.write_string(row, 3, "正常参保").unwrap();
+        if row > 1 {
+            sheet.write_string(row, 16_383, "x").unwrap();
+        }
+    }
+    workbook.save(&path).unwrap();
+    let mut text = INSURANCE_HEADER.join(",") + "\n";
+    text.push_str(&",".repeat(1_000_000));
+    text.push_str(&format!(
+        "\n戊,{},2019,正常参保,\n",
+        make_id("420325", "19700101", 19)
+    ));
+    wd.write_bytes("in/commas.csv", text.as_bytes());
+    let run = wd.run_ok(&["in"]);
+    let rejects = wd.csv_rows("out/rejects.csv");
+    let wide = |file: &str| {
+        rejects
+            .iter()
+            .filter(|r| r["source_file"] == file && r["reason"] == "too_many_fields")
+            .count()
+    };
+    assert_eq!(wide("wide.xlsx"), 299, "{}", run.stdout);
+    assert_eq!(wide("commas.csv"), 1);
+    assert!(
+        run.stdout.contains("rows used, 300 rejected"),
+        "{}",
+        run.stdout
+    );
+}

@@ -39,25 +39,26 @@ pub fn csv_head(
     let (mut first_nonblank, mut delimiter, mut failure) = (None, None, None);
     text_chunks(input, (encoding, Quoting::default()), |text| {
         let delimiter = *delimiter.get_or_insert_with(|| delimiter_of(text));
-        let mut reader = csv_reader(delimiter, text.as_bytes());
-        let mut record = csv::ByteRecord::new();
-        loop {
-            let row = match next_row(&mut reader, &mut record) {
-                Ok(Some(row)) => row,
-                Ok(None) => return ControlFlow::Continue(()),
-                Err(e) => {
-                    failure = Some(format!("CSV line {}: {e}", rows.len() + 1));
-                    return ControlFlow::Break(());
-                }
-            };
+        let read = each_row(text, delimiter, None, |row| {
             let index = rows.len();
             if first_nonblank.is_none() && row.iter().any(|c| !c.text.trim().is_empty()) {
                 first_nonblank = Some(index);
             }
             rows.push(row);
-            if first_nonblank.is_some_and(|first| index >= first + more) {
-                return ControlFlow::Break(());
+            match first_nonblank.is_some_and(|first| index >= first + more) {
+                true => ControlFlow::Break(()),
+                false => ControlFlow::Continue(()),
             }
+        });
+        match read {
+            Err(e) => {
+                failure = Some(format!("CSV line {}: {e}", rows.len() + 1));
+                ControlFlow::Break(())
+            }
+            Ok(()) if first_nonblank.is_some_and(|first| rows.len() > first + more) => {
+                ControlFlow::Break(())
+            }
+            Ok(()) => ControlFlow::Continue(()),
         }
     })?;
     match failure {
@@ -67,6 +68,18 @@ pub fn csv_head(
             encoding: Some(encoding),
         }),
     }
+}
+
+/// Fields a row may have: no department's export comes near, and a row past it (a stray cell
+/// in column XFD, a line of commas) is rejected rather than held cell by cell.
+pub const MAX_FIELDS: usize = 4096;
+
+/// A row the reader could not read, with the reject code that says why.
+fn unreadable(code: &str) -> Vec<Cell> {
+    vec![Cell {
+        text: code.into(),
+        origin: CellOrigin::Unreadable,
+    }]
 }
 
 /// The delimiter: a tab when the first line has tabs and no commas.
@@ -95,6 +108,9 @@ fn next_row(
 ) -> Result<Option<Vec<Cell>>, String> {
     if !reader.read_byte_record(record).map_err(|e| e.to_string())? {
         return Ok(None);
+    }
+    if record.len() > MAX_FIELDS {
+        return Ok(Some(unreadable("too_many_fields")));
     }
     let text = simdutf8::basic::from_utf8(record.as_slice())
         .map_err(|_| "a field is not UTF-8 text".to_string())?;
@@ -154,13 +170,29 @@ pub fn csv_rows(
     failure.map_or(Ok(()), Err)
 }
 
-/// The rows of a piece of whole records. A record that spans lines is a quoted field with line
-/// breaks (an address), unless it has another number of fields than the header, its quote
-/// never closes, or a line inside it holds half a row's delimiters: then a quote opened by
-/// mistake swallowed the rows after it, so its first line is a row the reader could not read
-/// (`unterminated_quote`) and reading starts again on the next line.
+/// The rows of a piece of whole records, in order.
 fn piece_rows_of(text: &str, delimiter: u8, fields: usize) -> Result<Vec<Vec<Cell>>, String> {
     let mut rows = Vec::new();
+    each_row(text, delimiter, Some(fields), |row| {
+        rows.push(row);
+        ControlFlow::Continue(())
+    })?;
+    Ok(rows)
+}
+
+/// Hands `each` the rows of `text` (whole records) until it breaks. A line of more fields
+/// than any export has is passed over unparsed (the CSV parser would hold every field's
+/// bounds): an unreadable row, `too_many_fields`. With `fields` (the header's), a record that
+/// spans lines is a quoted field with line breaks (an address), unless it has another number
+/// of fields, its quote never closes, or a line inside it holds half a row's delimiters: then
+/// a quote opened by mistake swallowed the rows after it, so its first line is an unreadable
+/// row (`unterminated_quote`) and reading starts again on the next line.
+fn each_row(
+    text: &str,
+    delimiter: u8,
+    fields: Option<usize>,
+    mut each: impl FnMut(Vec<Cell>) -> ControlFlow<()>,
+) -> Result<(), String> {
     let mut offset = 0;
     'from_offset: loop {
         let rest = &text[offset..];
@@ -168,34 +200,54 @@ fn piece_rows_of(text: &str, delimiter: u8, fields: usize) -> Result<Vec<Vec<Cel
         let mut record = csv::ByteRecord::new();
         loop {
             let start = reader.position().byte() as usize;
+            let line = rest[start..].split('\n').next().unwrap_or_default();
+            let too_wide = line.len() > MAX_FIELDS
+                && line.bytes().filter(|b| *b == delimiter).count() >= MAX_FIELDS;
+            if too_wide {
+                if each(unreadable("too_many_fields")).is_break() {
+                    return Ok(());
+                }
+                offset += start + line.len() + 1;
+                match offset < text.len() {
+                    true => continue 'from_offset,
+                    false => return Ok(()),
+                }
+            }
             let Some(row) = next_row(&mut reader, &mut record).map_err(|e| format!("CSV: {e}"))?
             else {
-                return Ok(rows);
+                return Ok(());
             };
-            // The record's text, without the line breaks around it.
             let raw = &rest[start..reader.position().byte() as usize];
-            let lead = raw.len() - raw.trim_start_matches(['\r', '\n']).len();
-            let body = raw[lead..].trim_end_matches(['\r', '\n']);
-            let line_break = body.find('\n');
-            let swallowed = |after: &str| {
-                let delimiters = |line: &str| line.bytes().filter(|b| *b == delimiter).count();
-                after
-                    .lines()
-                    .any(|line| delimiters(line) >= (fields / 2).max(2))
-            };
-            let damaged = quote_left_open(body)
-                || line_break.is_some_and(|at| row.len() != fields || swallowed(&body[at + 1..]));
-            if damaged {
-                rows.push(vec![Cell {
-                    text: "unterminated_quote".into(),
-                    origin: CellOrigin::Unreadable,
-                }]);
-                offset += start + lead + line_break.map_or(body.len(), |at| at + 1);
+            if let Some(restart) = fields.and_then(|f| swallowing_quote(raw, &row, f, delimiter)) {
+                if each(unreadable("unterminated_quote")).is_break() {
+                    return Ok(());
+                }
+                offset += start + restart;
                 continue 'from_offset;
             }
-            rows.push(row);
+            if each(row).is_break() {
+                return Ok(());
+            }
         }
     }
+}
+
+/// Where reading must start again (from `raw`'s start) when the record `raw` was read by a
+/// quote opened by mistake: after its first line.
+fn swallowing_quote(raw: &str, row: &[Cell], fields: usize, delimiter: u8) -> Option<usize> {
+    // The record's text, without the line breaks around it.
+    let lead = raw.len() - raw.trim_start_matches(['\r', '\n']).len();
+    let body = raw[lead..].trim_end_matches(['\r', '\n']);
+    let line_break = body.find('\n');
+    let swallowed = |after: &str| {
+        let delimiters = |line: &str| line.bytes().filter(|b| *b == delimiter).count();
+        after
+            .lines()
+            .any(|line| delimiters(line) >= (fields / 2).max(2))
+    };
+    let damaged = quote_left_open(body)
+        || line_break.is_some_and(|at| row.len() != fields || swallowed(&body[at + 1..]));
+    damaged.then(|| lead + line_break.map_or(body.len(), |at| at + 1))
 }
 
 /// Whether a quoted field of `record` (read from its start) is still open at its end.
@@ -380,8 +432,13 @@ fn whole_sheet_rows(
     };
     let blank_rows = (0..first_row).map(|_| Vec::new());
     let rows = range.rows().map(|row| {
+        let filled = row.iter().rposition(|d| !matches!(d, Data::Empty));
+        let width = first_column as usize + filled.map_or(0, |last| last + 1);
+        if width > MAX_FIELDS {
+            return unreadable("too_many_fields");
+        }
         let mut cells = vec![Cell::default(); first_column as usize];
-        cells.extend(row.iter().map(cell_of));
+        cells.extend(row.iter().take(width - first_column as usize).map(cell_of));
         cells
     });
     for row in blank_rows.chain(rows) {
@@ -396,8 +453,9 @@ fn whole_sheet_rows(
 /// later row comes, with the blank rows between.
 #[derive(Default)]
 struct SheetRows {
-    /// The row being filled (sheet row 1 is 0), and its cells.
-    current: Option<(u32, Vec<Cell>)>,
+    /// The row being filled (sheet row 1 is 0), and its cells: `None` once a cell stands past
+    /// `MAX_FIELDS` (the row is then unreadable, and its cells are not kept).
+    current: Option<(u32, Option<Vec<Cell>>)>,
     /// The index of the next row to hand on.
     next: u32,
 }
@@ -426,14 +484,19 @@ impl SheetRows {
                 self.next += 1;
                 each(Vec::new())?;
             }
-            self.current = Some((row, Vec::new()));
+            self.current = Some((row, Some(Vec::new())));
         }
         let cells = &mut self.current.as_mut().expect("a row being filled").1;
         let column = column as usize;
-        if cells.len() <= column {
-            cells.resize(column + 1, Cell::default());
+        if column >= MAX_FIELDS {
+            *cells = None;
         }
-        cells[column] = cell;
+        if let Some(cells) = cells {
+            if cells.len() <= column {
+                cells.resize(column + 1, Cell::default());
+            }
+            cells[column] = cell;
+        }
         ControlFlow::Continue(())
     }
 
@@ -442,7 +505,7 @@ impl SheetRows {
         match self.current.take() {
             Some((row, cells)) => {
                 self.next = row + 1;
-                each(cells)
+                each(cells.unwrap_or_else(|| unreadable("too_many_fields")))
             }
             None => ControlFlow::Continue(()),
         }

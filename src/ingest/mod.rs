@@ -566,9 +566,8 @@ fn split_rows(
             origin: CellOrigin::Unreadable,
         }] = cells.as_slice()
         {
-            let detail =
-                "a quote opened in this row never closes; the rows after it were read on their own";
-            rejects.push(reject(String::new(), unreadable_code(text), detail.into()));
+            let (code, detail) = unreadable_reason(text);
+            rejects.push(reject(String::new(), code, detail));
             continue;
         }
         if cells.iter().all(|c| c.text.trim().is_empty()) {
@@ -625,11 +624,18 @@ fn split_rows(
     (kept, rejects)
 }
 
-/// The reject code an unreadable row carries.
-fn unreadable_code(code: &str) -> &'static str {
+/// The reject code and detail of a row the reader could not read.
+fn unreadable_reason(code: &str) -> (&'static str, String) {
     match code {
-        "unterminated_quote" => "unterminated_quote",
-        _ => "unreadable_row",
+        "unterminated_quote" => (
+            "unterminated_quote",
+            "a quote opened in this row never closes; the rows after it were read on their own"
+                .into(),
+        ),
+        _ => (
+            "too_many_fields",
+            format!("more than {} fields", grid::MAX_FIELDS),
+        ),
     }
 }
 
