@@ -231,13 +231,24 @@ impl Checks {
 
 /// Rows per source key, in all (county `""`) and per county code.
 pub fn arrivals(settings: &Settings, records: &Records) -> Arrivals {
+    type Counts = FastMap<(SourceId, &'static str), u64>;
+    let by_source_county: Counts = records
+        .as_slice()
+        .par_iter()
+        .fold(Counts::default, |mut counts, record| {
+            *counts
+                .entry((record.source, super::county_code(record)))
+                .or_default() += 1;
+            counts
+        })
+        .reduce(Counts::default, |mut all, part| {
+            #[expect(clippy::iter_over_hash_type, reason = "sums, the same in any order")]
+            for (key, n) in part {
+                *all.entry(key).or_default() += n;
+            }
+            all
+        });
     let mut rows: BTreeMap<(String, String), u64> = BTreeMap::new();
-    let mut by_source_county: FastMap<(SourceId, &str), u64> = FastMap::default();
-    for record in records {
-        *by_source_county
-            .entry((record.source, super::county_code(record)))
-            .or_default() += 1;
-    }
     #[expect(clippy::iter_over_hash_type, reason = "gathered into a sorted map")]
     for ((source, county), n) in by_source_county {
         let key = &settings.sources[source].key;
