@@ -570,3 +570,42 @@ fn rows_wider_than_any_export_are_rejected_not_held() {
         run.stdout
     );
 }
+
+/// A file of two encodings says where each reading fails; files whose names are not UTF-8 are
+/// named by an escape that tells them apart.
+#[test]
+fn encoding_faults_are_placed_and_undecodable_names_told_apart() {
+    use std::os::unix::ffi::OsStrExt;
+    let wd = Workdir::new();
+    exports(&wd);
+    let mut mixed = "姓名,证件号码,参保年度,参保状态\n张三,".as_bytes().to_vec();
+    mixed.extend_from_slice(&encoding_rs::GBK.encode("李四,2020,正常参保\n").0);
+    mixed.extend_from_slice("王五,x,2020,正常参保\n".as_bytes());
+    wd.write_bytes("mixed/mixed.csv", &mixed);
+    let run = wd.recon(&["run", "--as-of", "2020-06-30", "--out", "out", "mixed"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("line 2"), "{}", run.stderr);
+    // Two exports whose GBK-encoded names are not UTF-8.
+    let insurance = wd.read("in/insurance.csv");
+    for name in ["医保一", "医保二"] {
+        let mut bytes = encoding_rs::GBK.encode(name).0.into_owned();
+        bytes.extend_from_slice(b".csv");
+        let path = wd.path("names").join(std::ffi::OsStr::from_bytes(&bytes));
+        std::fs::create_dir_all(wd.path("names")).unwrap();
+        std::fs::write(path, &insurance).unwrap();
+    }
+    std::fs::copy(wd.path("in/dpf.csv"), wd.path("names/dpf.csv")).unwrap();
+    // The two files are the same bytes: one is read, and the note names both apart.
+    let run = wd.run_ok(&["names"]);
+    let noted: Vec<&str> = run
+        .stdout
+        .lines()
+        .filter(|l| l.contains("same bytes"))
+        .collect();
+    assert_eq!(noted.len(), 1, "{}", run.stdout);
+    assert!(
+        noted[0].contains("\\x") && !noted[0].contains('\u{FFFD}'),
+        "{}",
+        noted[0]
+    );
+}

@@ -106,15 +106,39 @@ pub fn survey<R: Read>(
             gbk if gbk.malformed_at.is_none() && gbk.han => (TextEncoding::Gb18030, gbk),
             _ => (TextEncoding::Utf8, facts),
         },
-        (None, Some(_)) => match as_gb18030()? {
+        (None, Some(utf8_at)) => match as_gb18030()? {
             gbk if gbk.malformed_at.is_none() => (TextEncoding::Gb18030, gbk),
-            _ => return Err("neither UTF-8 nor GBK/GB18030 text".into()),
+            gbk => {
+                let place = |at: u64| -> Result<String, String> {
+                    Ok(format!("line {}, byte {}", line_of(&open, at)?, at + 1))
+                };
+                let gbk_place = gbk.malformed_at.map(place).transpose()?.unwrap_or_default();
+                return Err(format!(
+                    "neither UTF-8 (it stops being UTF-8 at {}) nor GBK/GB18030 (at {gbk_place}): lines in two encodings? Save it again in one",
+                    place(utf8_at)?
+                ));
+            }
         },
     };
     match text.control * 100 > text.sampled {
         true => Err("binary content (control characters): not a CSV text file".into()),
         false => Ok(found(encoding)),
     }
+}
+
+/// The 1-based line of byte `at` (0-based) of the file `open` opens.
+fn line_of<R: Read>(open: &impl Fn() -> std::io::Result<R>, at: u64) -> Result<u64, String> {
+    let (mut seen, mut line) = (0u64, 1u64);
+    read_blocks(open(), |block, _| {
+        let before = block.len().min((at - seen.min(at)) as usize);
+        line += block[..before].iter().filter(|&&b| b == b'\n').count() as u64;
+        seen += block.len() as u64;
+        match seen > at {
+            true => ControlFlow::Break(()),
+            false => ControlFlow::Continue(()),
+        }
+    })?;
+    Ok(line)
 }
 
 /// Decodes a CSV file's bytes in memory (UTF-8 is borrowed, not copied), or says why they are

@@ -83,9 +83,23 @@ pub struct IngestError {
     pub unassigned: bool,
 }
 
+/// A path as messages and outputs name it: a byte that is not UTF-8 (a GBK-encoded file name)
+/// is written `\xC4`, so two such names never look alike.
+pub fn shown(path: &Path) -> String {
+    use std::os::unix::ffi::OsStrExt;
+    let mut text = String::new();
+    for chunk in path.as_os_str().as_bytes().utf8_chunks() {
+        text.push_str(chunk.valid());
+        for byte in chunk.invalid() {
+            text.push_str(&format!("\\x{byte:02X}"));
+        }
+    }
+    text
+}
+
 fn ingest_error(file: &Path, message: String) -> IngestError {
     IngestError {
-        file: file.display().to_string(),
+        file: shown(file),
         message,
         unassigned: false,
     }
@@ -188,7 +202,7 @@ fn scan_folder(
             } else {
                 notes.push(format!(
                     "{}: a link to a folder outside the scan, not followed (name that folder as an input to read it)",
-                    path.display()
+                    shown(&path)
                 ));
             }
         } else if format_of(&path).is_some() {
@@ -244,7 +258,7 @@ pub fn load(
             Err(e) if e.unassigned && (skip_unassigned || is_text_file(path)) => {
                 loaded.notes.push(format!(
                     "{}: skipped, no department's columns in it",
-                    path.display()
+                    shown(path)
                 ));
             }
             Err(e) => errors.push(e),
@@ -281,12 +295,12 @@ fn read_copies_once(loaded: &mut Loaded) {
             Some(earlier) => {
                 notes.push(format!(
                     "{} has the same bytes as {earlier}: read once",
-                    table.file.path.display()
+                    shown(&table.file.path)
                 ));
                 false
             }
             None => {
-                first.insert(key, table.file.path.display().to_string());
+                first.insert(key, shown(&table.file.path));
                 true
             }
         }
@@ -298,7 +312,7 @@ fn disambiguate_names(tables: &mut [LoadedTable]) {
     let names: Vec<String> = tables.iter().map(|t| t.file.name.clone()).collect();
     for table in tables.iter_mut() {
         if names.iter().filter(|n| **n == table.file.name).count() > 1 {
-            table.file.name = table.file.path.display().to_string();
+            table.file.name = shown(&table.file.path);
         }
     }
 }
@@ -313,11 +327,7 @@ pub struct FileTables {
 /// no source claims (instructions, notes) is skipped with a note when another sheet is an
 /// export; a file none of whose tables a source claims is an error.
 pub fn load_file(path: &Path, settings: &Settings) -> Result<FileTables, IngestError> {
-    let bare = path
-        .file_name()
-        .and_then(|n| n.to_str())
-        .unwrap_or("?")
-        .to_string();
+    let bare = path.file_name().map_or("?".into(), |n| shown(Path::new(n)));
     let error = |message: String| ingest_error(path, message);
     let stamp = file_stamp(path).map_err(|e| error(format!("cannot read: {e}")))?;
     let format = format_of(path).unwrap_or("csv");
@@ -367,8 +377,8 @@ pub fn load_file(path: &Path, settings: &Settings) -> Result<FileTables, IngestE
             };
             table_of(file, part.rows, settings, pin, stamp).map_err(|message| IngestError {
                 file: match several_sheets {
-                    true => format!("{} [{}]", path.display(), name),
-                    false => path.display().to_string(),
+                    true => format!("{} [{}]", shown(path), name),
+                    false => shown(path),
                 },
                 message,
                 unassigned: true,
