@@ -356,6 +356,21 @@ fn an_as_of_that_is_no_day_is_bad_input() {
         assert_eq!(run.code, 2, "{as_of}: {}", run.stderr);
         assert!(run.stderr.contains(says), "{as_of}: {}", run.stderr);
     }
+    // An ID born in 2050 passes its check character, and is flagged.
+    let future = make_id("420325", "20500101", 21);
+    wd.write_csv(
+        "in/dpf2.csv",
+        &[
+            DPF_HEADER.to_vec(),
+            vec!["己", &future, "肢体", "四级", "房县", "否", "", "正常"],
+        ],
+    );
+    let run = wd.run_ok(&["in"]);
+    assert!(
+        run.stdout.contains("1 rows of dpf2.csv carry a valid ID whose birth date is before 1900 or after next year"),
+        "{}",
+        run.stdout
+    );
 }
 
 /// Lock files are owner-only whatever the umask, and the run that holds them removes them.

@@ -127,6 +127,9 @@ pub struct Contract {
     pub unknown_values: Vec<UnknownValues>,
     /// Conditions of the config no row can meet.
     pub config_warnings: Vec<String>,
+    /// Per file: rows whose valid ID says a birth before 1900 or after the as-of year and the
+    /// next (a typed digit that happened to pass the check character?).
+    pub implausible_births: Vec<(FileId, u64)>,
 }
 
 impl Contract {
@@ -135,7 +138,8 @@ impl Contract {
         !(self.not_run.is_empty()
             && self.blind.is_empty()
             && self.unknown_values.is_empty()
-            && self.config_warnings.is_empty())
+            && self.config_warnings.is_empty()
+            && self.implausible_births.is_empty())
     }
 
     /// What concerns one file: its blind spots and unknown values.
@@ -353,7 +357,32 @@ pub fn check(
         blind,
         unknown_values: unknown_values(settings, tables, records, &run),
         config_warnings: settings.warnings.clone(),
+        implausible_births: implausible_births(records, as_of),
     }
+}
+
+/// Per file, the rows whose valid ID gives a birth before 1900 or after the as-of year and the
+/// next.
+fn implausible_births(records: &Records, as_of: chrono::NaiveDate) -> Vec<(FileId, u64)> {
+    use chrono::Datelike;
+    let latest = as_of.year() + 1;
+    let by_file: BTreeMap<FileId, u64> = records
+        .as_slice()
+        .par_iter()
+        .filter(|r| r.id.valid().is_some())
+        .filter_map(|r| r.birth_date.map(|d| (r.row.file, d.year())))
+        .filter(|(_, year)| *year < 1900 || *year > latest)
+        .fold(BTreeMap::new, |mut counts, (file, _)| {
+            *counts.entry(file).or_default() += 1;
+            counts
+        })
+        .reduce(BTreeMap::new, |mut all, part| {
+            for (file, n) in part {
+                *all.entry(file).or_default() += n;
+            }
+            all
+        });
+    by_file.into_iter().collect()
 }
 
 fn rows_per_source(records: &Records, sources: usize) -> Vec<u64> {
@@ -743,6 +772,12 @@ pub fn warning_lines(
             .iter()
             .map(|w| format!("config: {w}")),
     );
+    for (file, rows) in &contract.implausible_births {
+        lines.push(format!(
+            "{rows} rows of {} carry a valid ID whose birth date is before 1900 or after next year: a mistyped digit that passed the check character?",
+            tables[*file as usize].file.name
+        ));
+    }
     lines
 }
 
@@ -785,6 +820,10 @@ pub fn to_json(
             "rules": ids(&u.rules),
         })).collect::<Vec<_>>(),
         "config_warnings": contract.config_warnings,
+        "implausible_birth_dates": contract.implausible_births.iter().map(|(f, n)| json!({
+            "file": file(*f),
+            "rows": n,
+        })).collect::<Vec<_>>(),
     })
 }
 
