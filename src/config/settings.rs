@@ -764,6 +764,28 @@ mod tests {
             .contains("severe"));
     }
 
+    proptest::proptest! {
+        /// Any text, and the default config with a line dropped or doubled: a config or an
+        /// error naming the mistake, never a panic.
+        #[test]
+        fn any_config_text_loads_without_panic(
+            text in proptest::prelude::any::<String>(),
+            line in 0usize..600,
+            double in proptest::prelude::any::<bool>(),
+        ) {
+            let _ = Settings::from_toml(&text);
+            let mut lines: Vec<&str> = crate::config::DEFAULT_CONFIG.lines().collect();
+            let at = line % lines.len();
+            match double {
+                true => lines.insert(at, lines[at]),
+                false => {
+                    lines.remove(at);
+                }
+            }
+            let _ = Settings::from_toml(&lines.join("\n"));
+        }
+    }
+
     #[test]
     fn grade_words_are_canonical() {
         let settings = Settings::from_toml(crate::config::DEFAULT_CONFIG).unwrap();

@@ -663,6 +663,36 @@ mod tests {
             prop_assert_eq!(pieced, whole);
         }
 
+        /// Any bytes at all, read as a CSV (its encoding found first) or as a workbook: rows or
+        /// an error, never a panic.
+        #[test]
+        fn any_bytes_read_without_panic(bytes in proptest::collection::vec(any::<u8>(), 0..3000)) {
+            if let Ok(survey) = crate::ingest::encoding::survey(|| Ok(bytes.as_slice()), |_| ()) {
+                let _ = csv_head(bytes.as_slice(), survey.encoding, 10);
+                let _ = csv_rows(bytes.as_slice(), survey.encoding, (1, 9), 7, |_| ());
+            }
+            let dir = tempfile::tempdir().unwrap();
+            for name in ["x.xlsx", "x.xls"] {
+                let path = dir.path().join(name);
+                std::fs::write(&path, &bytes).unwrap();
+                let _ = workbook_head(&path, 10);
+            }
+        }
+
+        /// A real workbook cut short anywhere: an error, never a panic.
+        #[test]
+        fn a_truncated_workbook_reads_without_panic(cut in 0usize..6000) {
+            let book = include_bytes!("../../sample_data/dpf_registry_macheng.xlsx");
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("cut.xlsx");
+            std::fs::write(&path, &book[..cut.min(book.len())]).unwrap();
+            if let Ok(head) = workbook_head(&path, 10) {
+                for part in head.parts {
+                    let _ = sheet_rows(&path, part.sheet.as_deref().unwrap_or(""), 1, 5, |_| ());
+                }
+            }
+        }
+
         /// Lines of nine fields, some with a quote opened by mistake, a quoted comma, a quote
         /// inside a field: read in pieces of any size, every line is one row (read, or
         /// unreadable), so no row is ever lost.

@@ -807,6 +807,17 @@ mod tests {
         assert_eq!(field_column(&settings, &mapping, "id_number"), Some(1));
     }
 
+    proptest::proptest! {
+        /// Any header row at all: a mapping or an explanation, never a panic.
+        #[test]
+        fn any_header_row_assigns_without_panic(
+            row in proptest::collection::vec(proptest::prelude::any::<String>(), 0..14),
+        ) {
+            let settings = Settings::from_toml(DEFAULT_CONFIG).unwrap();
+            let _ = assign(&row, &settings, None);
+        }
+    }
+
     #[test]
     fn letters() {
         assert_eq!(column_letter(0), "A");

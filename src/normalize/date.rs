@@ -112,7 +112,7 @@ mod tests {
         }
 
         #[test]
-        fn never_panics(raw in "\\PC{0,20}") {
+        fn never_panics(raw in any::<String>()) {
             let _ = parse_date(&raw);
         }
     }

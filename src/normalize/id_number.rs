@@ -388,6 +388,12 @@ mod tests {
             prop_assert_eq!(parse_id(&id, false).id, IdNumber::Valid(id.into()));
         }
 
+        /// Any text at all, from a text or a number cell: an ID state, never a panic.
+        #[test]
+        fn any_cell_parses_without_panic(raw in any::<String>(), number in any::<bool>()) {
+            let _ = parse_id(&raw, number);
+        }
+
         #[test]
         fn one_substituted_digit_is_never_valid(id in arb_id(), pos in 0usize..17, delta in 1u8..10) {
             let mut bytes = id.clone().into_bytes();

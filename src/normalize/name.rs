@@ -124,6 +124,13 @@ mod tests {
             prop_assert_eq!(&twice.text, &once.text);
         }
 
+        /// Any text at all: a name with no control character and no blank in it.
+        #[test]
+        fn any_text_makes_a_clean_name(raw in any::<String>()) {
+            let name = normalize_name(&raw);
+            prop_assert!(!name.text.chars().any(|c| c.is_control() || c.is_whitespace()), "{:?}", name.text);
+        }
+
         #[test]
         fn inserted_spaces_and_dot_variants_do_not_change_the_key(
             given in "[\u{4e00}-\u{4e5f}]{1,3}", sep in "[ ．•.·]?", pad in " {0,2}"
