@@ -26,6 +26,8 @@ mkdir -p "$work"
 cargo build --release -q
 cargo build --release -q --manifest-path bench/readfloor/Cargo.toml
 bin=$PWD/target/release/recon
+# One key secret for every run here, so lists from two runs can be compared byte for byte.
+export RECON_KEY_SECRET=${RECON_KEY_SECRET:-"bench runs only: compare lists across runs"}
 floor=$PWD/bench/readfloor/target/release/readfloor
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs);" \
   "commit $(git rev-parse --short HEAD); $(date -u +%F); scratch $work"

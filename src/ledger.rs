@@ -12,10 +12,11 @@ use std::path::Path;
 
 use chrono::NaiveDate;
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
-use sha2::{Digest, Sha256};
+
+use crate::keys::KeySecret;
 
 /// Schema migrations, applied in order; `PRAGMA user_version` is how many have run.
-const MIGRATIONS: [&str; 3] = [
+const MIGRATIONS: [&str; 4] = [
     // 1: runs, items and their history.
     "CREATE TABLE runs (
         id INTEGER PRIMARY KEY,
@@ -68,6 +69,8 @@ const MIGRATIONS: [&str; 3] = [
         PRIMARY KEY (source, county)
     );
     ALTER TABLE items ADD COLUMN not_checked TEXT;",
+    // 4: the fingerprint of the secret the person keys are made with (`Ledger::key_with`).
+    "CREATE TABLE keying (fingerprint TEXT NOT NULL, since TEXT NOT NULL);",
 ];
 
 /// Statuses a county may record with `recon ledger note`.
@@ -213,7 +216,8 @@ pub struct GapItem {
     pub rule_id: String,
     pub person_key: String,
     pub county_code: String,
-    pub name: String,
+    /// The keyed hash of the person's name (`KeySecret::name_hash`).
+    pub name_hash: String,
 }
 
 /// What this run did to the ledger, for the outputs.
@@ -320,11 +324,6 @@ pub fn item_key(rule_id: &str, person_key: &str) -> String {
     format!("{rule_id}:{person_key}")
 }
 
-fn name_hash(name: &str) -> String {
-    let digest = Sha256::digest(format!("recon-name-v1:{name}").as_bytes());
-    digest[..8].iter().map(|b| format!("{b:02x}")).collect()
-}
-
 impl Ledger {
     /// Opens (or creates) the ledger and migrates its schema to the current version.
     pub fn open(path: &Path) -> Result<Ledger, LedgerError> {
@@ -348,6 +347,49 @@ impl Ledger {
             connection,
             path: shown,
         })
+    }
+
+    /// Binds the ledger to the secret its person keys are made with. A ledger of an older
+    /// recon, whose keys and name hashes are unkeyed, has them rewritten in the keyed form once
+    /// (how many items were rewritten is returned); a ledger bound to another secret is refused,
+    /// since none of tonight's keys would meet its items.
+    pub fn key_with(&mut self, secret: &KeySecret) -> Result<usize, LedgerError> {
+        let bound: Option<String> = self
+            .connection
+            .query_row("SELECT fingerprint FROM keying", [], |r| r.get(0))
+            .optional()
+            .map_err(|e| self.error(e))?;
+        match bound {
+            Some(fingerprint) if fingerprint == secret.fingerprint() => Ok(0),
+            Some(fingerprint) => Err(LedgerError::Refused {
+                path: self.path.clone(),
+                message: format!(
+                    "its person keys were made with another secret (fingerprint {fingerprint}; \
+                     this run's is {}): give the run the key file or RECON_KEY_SECRET that goes \
+                     with this ledger, or name a new ledger",
+                    secret.fingerprint()
+                ),
+            }),
+            None => {
+                let transaction =
+                    self.connection
+                        .transaction()
+                        .map_err(|e| LedgerError::Database {
+                            path: self.path.clone(),
+                            message: e.to_string(),
+                        })?;
+                let rewritten = rewrite_unkeyed(&transaction, secret).and_then(|rewritten| {
+                    let today = chrono::Local::now().format("%Y-%m-%d").to_string();
+                    transaction.execute(
+                        "INSERT INTO keying (fingerprint, since) VALUES (?1, ?2)",
+                        params![secret.fingerprint(), today],
+                    )?;
+                    transaction.commit()?;
+                    Ok(rewritten)
+                });
+                rewritten.map_err(|e| self.error(e))
+            }
+        }
     }
 
     fn error(&self, e: rusqlite::Error) -> LedgerError {
@@ -558,6 +600,52 @@ fn check_is_ledger(connection: &Connection) -> Result<(), String> {
     }
 }
 
+/// Every person key and name hash the ledger holds, unkeyed as an older recon wrote them,
+/// rewritten in the keyed form: items, their events and notes, and person aliases.
+fn rewrite_unkeyed(tx: &Transaction, secret: &KeySecret) -> rusqlite::Result<usize> {
+    let item_key_of = |key: &str| match key.rsplit_once(':') {
+        Some((rule, person)) => item_key(rule, &secret.keyed_person_key(person)),
+        None => key.to_string(),
+    };
+    let items: Vec<(i64, String, String, String)> = tx
+        .prepare("SELECT rowid, key, person_key, name_hash FROM items")?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
+        .collect::<Result<_, _>>()?;
+    let mut update =
+        tx.prepare("UPDATE items SET key = ?2, person_key = ?3, name_hash = ?4 WHERE rowid = ?1")?;
+    for (rowid, key, person, name) in &items {
+        let (person, name) = (
+            secret.keyed_person_key(person),
+            secret.keyed_name_hash(name),
+        );
+        update.execute(params![rowid, item_key_of(key), person, name])?;
+    }
+    for table in ["events", "notes"] {
+        let keys: Vec<(i64, String)> = tx
+            .prepare(&format!("SELECT rowid, key FROM {table}"))?
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<Result<_, _>>()?;
+        let mut update = tx.prepare(&format!("UPDATE {table} SET key = ?2 WHERE rowid = ?1"))?;
+        for (rowid, key) in &keys {
+            update.execute(params![rowid, item_key_of(key)])?;
+        }
+    }
+    let aliases: Vec<(i64, String, String)> = tx
+        .prepare("SELECT rowid, alias, canonical FROM person_aliases")?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+        .collect::<Result<_, _>>()?;
+    let mut update =
+        tx.prepare("UPDATE person_aliases SET alias = ?2, canonical = ?3 WHERE rowid = ?1")?;
+    for (rowid, alias, canonical) in &aliases {
+        let (alias, canonical) = (
+            secret.keyed_person_key(alias),
+            secret.keyed_person_key(canonical),
+        );
+        update.execute(params![rowid, alias, canonical])?;
+    }
+    Ok(items.len())
+}
+
 fn migrate(connection: &mut Connection) -> rusqlite::Result<()> {
     let version: i64 = connection.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     for (index, sql) in MIGRATIONS.iter().enumerate().skip(version.max(0) as usize) {
@@ -640,7 +728,7 @@ fn apply_in(tx: &Transaction, gaps: &[GapItem], run: &RunRecord) -> rusqlite::Re
         let diff_key = (gap.rule_id.clone(), gap.county_code.clone());
         let (status, first_seen) = match stored.get(key) {
             None => {
-                tx.prepare_cached("INSERT INTO items (key, rule_id, county_code, person_key, status, first_seen, last_seen, name_hash) VALUES (?1, ?2, ?3, ?4, 'new', ?5, ?5, ?6)")?.execute(params![key, gap.rule_id, gap.county_code, person_key, as_of, name_hash(&gap.name)],
+                tx.prepare_cached("INSERT INTO items (key, rule_id, county_code, person_key, status, first_seen, last_seen, name_hash) VALUES (?1, ?2, ?3, ?4, 'new', ?5, ?5, ?6)")?.execute(params![key, gap.rule_id, gap.county_code, person_key, as_of, gap.name_hash],
                 )?;
                 event(key, "opened")?;
                 result.diff.entry(diff_key).or_default().new += 1;
@@ -840,9 +928,7 @@ fn resolve_person_keys(
         .filter(|g| !stored.contains_key(&item_key(&g.rule_id, &keys[&g.person_key])))
         .collect();
     let same = |o: &GapItem, c: &StoredItem| {
-        c.rule_id == o.rule_id
-            && c.county_code == o.county_code
-            && c.name_hash == name_hash(&o.name)
+        c.rule_id == o.rule_id && c.county_code == o.county_code && c.name_hash == o.name_hash
     };
     for open in &opening {
         let candidates: Vec<&&StoredItem> = closing.iter().filter(|c| same(open, c)).collect();
@@ -868,7 +954,7 @@ mod tests {
             rule_id: rule.into(),
             person_key: person.into(),
             county_code: "420325".into(),
-            name: name.into(),
+            name_hash: name.into(),
         }
     }
 
@@ -1000,6 +1086,49 @@ mod tests {
             third.person_keys["Pfixed"], "Rtypo",
             "the alias is remembered"
         );
+    }
+
+    #[test]
+    fn an_older_ledger_is_rewritten_keyed_once_and_refuses_another_secret() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut ledger = Ledger::open(&dir.path().join("l.db")).unwrap();
+        night(
+            &mut ledger,
+            1,
+            &[gap("EDU-01", "Rtypo", "甲"), gap("EDU-01", "Pb", "乙")],
+        );
+        night(
+            &mut ledger,
+            2,
+            &[gap("EDU-01", "Pfixed", "甲"), gap("EDU-01", "Pb", "乙")],
+        );
+        ledger.note("EDU-01:Pb", "comment", "checked").unwrap();
+        let secret = KeySecret::per_run().unwrap();
+        assert_eq!(ledger.key_with(&secret).unwrap(), 2);
+        assert_eq!(ledger.key_with(&secret).unwrap(), 0, "rewritten once");
+        let key = |k: &str| secret.keyed_person_key(k);
+        let keyed = |k: &str, name: &str| GapItem {
+            name_hash: secret.keyed_name_hash(name),
+            ..gap("EDU-01", &key(k), "")
+        };
+        let third = night(&mut ledger, 3, &[keyed("Pfixed", "甲"), keyed("Pb", "乙")]);
+        assert_eq!(third.person_keys[&key("Pfixed")], key("Rtypo"));
+        assert_eq!(
+            statuses(&ledger),
+            [
+                (format!("EDU-01:{}", key("Pb")), "open".into()),
+                (format!("EDU-01:{}", key("Rtypo")), "open".into()),
+            ]
+            .into_iter()
+            .collect::<BTreeMap<_, _>>()
+            .into_iter()
+            .collect::<Vec<_>>()
+        );
+        let notes = ledger.items().unwrap();
+        assert!(notes.iter().any(|i| i.note == "checked"));
+        let other = KeySecret::per_run().unwrap();
+        let refused = ledger.key_with(&other).err().unwrap().to_string();
+        assert!(refused.contains("another secret"), "{refused}");
     }
 
     #[test]

@@ -17,6 +17,7 @@ pub mod commands;
 pub mod config;
 pub mod eval;
 pub mod ingest;
+pub mod keys;
 pub mod ledger;
 pub mod link;
 pub mod logs;

@@ -2,7 +2,7 @@
 //! exports, malformed CSV, a folder that loops, the same export twice. Nothing recon did not
 //! make is deleted, no row is lost, nothing hangs.
 
-use crate::workdir::{make_id, Workdir, DPF_HEADER, INSURANCE_HEADER};
+use crate::workdir::{make_id, person_key_of, Workdir, DPF_HEADER, INSURANCE_HEADER};
 
 /// A registry and an insurance file in `in/`: one poor person, uninsured (a MED-01 gap).
 fn exports(wd: &Workdir) {
@@ -397,7 +397,7 @@ fn lock_files_are_owner_only_and_removed() {
     );
     // A run killed while it holds them leaves them, owner-only.
     assert!(!run("RECON_TEST_CRASH_AFTER=ingest").success());
-    for lock in [".out.lock", "l.lock"] {
+    for lock in [".out.lock", "l.lock", "l.key"] {
         let mode = std::fs::metadata(wd.path(lock))
             .unwrap()
             .permissions()
@@ -623,4 +623,116 @@ fn encoding_faults_are_placed_and_undecodable_names_told_apart() {
         "{}",
         noted[0]
     );
+}
+
+/// Twenty uninsured people, for the person keys of their MED-01 gaps.
+fn twenty_uninsured(wd: &Workdir) -> Vec<String> {
+    let ids: Vec<String> = (0..20)
+        .map(|k| make_id("420325", "19700101", 101 + 2 * k))
+        .collect();
+    let mut rows = vec![DPF_HEADER.to_vec()];
+    rows.extend(ids.iter().map(|id| {
+        vec![
+            "甲",
+            id.as_str(),
+            "肢体",
+            "四级",
+            "房县",
+            "是",
+            "因病",
+            "正常",
+        ]
+    }));
+    wd.write_csv("in/dpf.csv", &rows);
+    let insured = make_id("420325", "19700101", 13);
+    wd.write_csv(
+        "in/insurance.csv",
+        &[
+            INSURANCE_HEADER.to_vec(),
+            vec!["乙", &insured, "2020", "正常参保", ""],
+        ],
+    );
+    ids
+}
+
+fn gap_keys(wd: &Workdir) -> Vec<String> {
+    let mut keys: Vec<String> = wd
+        .csv_rows("out/gaps.csv")
+        .into_iter()
+        .map(|g| g["person_key"].clone())
+        .collect();
+    keys.sort();
+    keys
+}
+
+/// Person keys beside masked IDs are keyed hashes: hashing every ID (here, the very IDs) the
+/// unkeyed way turns none of them back; without a secret each run keys its persons its own way;
+/// with a ledger the secret is a key file beside it, owner-only, and another secret is refused.
+#[test]
+fn person_keys_are_keyed_hashes_that_hashing_ids_does_not_reverse() {
+    use std::os::unix::fs::PermissionsExt;
+    let wd = Workdir::new();
+    let ids = twenty_uninsured(&wd);
+    let unkeyed: Vec<String> = ids
+        .iter()
+        .map(|id| recon::link::PersonKey::of_id(id).to_string())
+        .collect();
+    let args = ["run", "-q", "--as-of", "2020-06-30", "--out", "out", "in"];
+    assert_eq!(wd.recon_without_secret(&args).code, 0);
+    let first = gap_keys(&wd);
+    assert_eq!(first.len(), 20);
+    assert!(first.iter().all(|k| !unkeyed.contains(k)), "{first:?}");
+    let manifest = wd.read("out/run.json");
+    assert!(
+        manifest.contains("this run's own"),
+        "run.json names the secret's origin"
+    );
+    assert_eq!(wd.recon_without_secret(&args).code, 0);
+    assert!(
+        gap_keys(&wd).iter().all(|k| !first.contains(k)),
+        "a secret per run"
+    );
+
+    assert_eq!(wd.recon(&args).code, 0);
+    let mut given: Vec<String> = ids.iter().map(|id| person_key_of(id)).collect();
+    given.sort();
+    assert_eq!(gap_keys(&wd), given, "RECON_KEY_SECRET keys them");
+
+    let night = |as_of: &str| {
+        let args = [
+            "run", "-q", "--as-of", as_of, "--out", "out", "--ledger", "l.sqlite", "in",
+        ];
+        wd.recon_without_secret(&args)
+    };
+    assert_eq!(night("2020-06-30").code, 0);
+    let mode = std::fs::metadata(wd.path("l.key"))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(
+        mode & 0o777,
+        0o600,
+        "the key file beside the ledger is made owner-only"
+    );
+    let with_ledger = gap_keys(&wd);
+    assert_eq!(night("2020-07-01").code, 0);
+    assert_eq!(gap_keys(&wd), with_ledger, "the same keys every night");
+    assert!(with_ledger
+        .iter()
+        .all(|k| !unkeyed.contains(k) && !given.contains(k)));
+
+    let other = wd.recon(&[
+        "run",
+        "-q",
+        "--as-of",
+        "2020-07-02",
+        "--out",
+        "out",
+        "--ledger",
+        "l.sqlite",
+        "in",
+    ]);
+    assert_eq!(other.code, 2, "{}", other.stderr);
+    assert!(other.stderr.contains("another secret"), "{}", other.stderr);
+    assert_eq!(gap_keys(&wd), with_ledger, "yesterday's outputs are kept");
 }

@@ -3,7 +3,9 @@
 
 use std::collections::BTreeMap;
 
-use crate::workdir::{make_id, repo_path, Workdir, CIVIL_HEADER, DPF_HEADER, INSURANCE_HEADER};
+use crate::workdir::{
+    make_id, person_key_of, repo_path, Workdir, CIVIL_HEADER, DPF_HEADER, INSURANCE_HEADER,
+};
 
 const LEDGER: &str = "ledger.sqlite";
 
@@ -124,12 +126,7 @@ fn ledger_items(wd: &Workdir) -> Vec<(String, String, String)> {
     assert_eq!(list.code, 0, "{}", list.stderr);
     let names: BTreeMap<String, String> = PEOPLE
         .iter()
-        .map(|(n, _)| {
-            (
-                recon::link::PersonKey::of_id(&id_of(n)).to_string(),
-                n.to_string(),
-            )
-        })
+        .map(|(n, _)| (person_key_of(&id_of(n)), n.to_string()))
         .collect();
     let mut reader = csv::Reader::from_reader(list.stdout.as_bytes());
     let mut items: Vec<_> = reader
@@ -343,6 +340,7 @@ fn a_second_run_on_the_same_ledger_is_locked_out_and_told_who_holds_it() {
 #[test]
 fn a_ledger_of_the_first_schema_version_is_migrated() {
     let wd = Workdir::new();
+    let unkeyed = recon::link::PersonKey::of_id(&id_of("乙")).to_string();
     {
         let connection = rusqlite::Connection::open(wd.path(LEDGER)).unwrap();
         connection
@@ -354,11 +352,11 @@ fn a_ledger_of_the_first_schema_version_is_migrated() {
                  PRAGMA user_version = 1;",
             )
             .unwrap();
-        let key = recon::link::PersonKey::of_id(&id_of("乙")).to_string();
+        let key = &unkeyed;
         connection
             .execute(
                 "INSERT INTO items (key, rule_id, county_code, person_key, status, first_seen, last_seen) VALUES (?1, 'MED-01', '420325', ?2, 'new', '2020-06-01', '2020-06-01')",
-                [format!("MED-01:{key}"), key],
+                [format!("MED-01:{key}"), key.clone()],
             )
             .unwrap();
     }
@@ -368,7 +366,7 @@ fn a_ledger_of_the_first_schema_version_is_migrated() {
     let version: i64 = connection
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .unwrap();
-    assert_eq!(version, 3);
+    assert_eq!(version, 4);
     let gaps = wd.csv_rows("out/gaps.csv");
     let b = gaps
         .iter()
@@ -378,6 +376,22 @@ fn a_ledger_of_the_first_schema_version_is_migrated() {
         (b["status"].as_str(), b["first_seen"].as_str()),
         ("open", "2020-06-01"),
         "the old item carries over"
+    );
+    assert_eq!(
+        b["person_key"],
+        person_key_of(&id_of("乙")),
+        "under its keyed key"
+    );
+    let stored: Vec<String> = connection
+        .prepare("SELECT person_key FROM items")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert!(
+        !stored.contains(&unkeyed),
+        "no unkeyed key is left in the ledger"
     );
     let note = wd.recon(&[
         "ledger",
@@ -398,7 +412,7 @@ fn county_notes_persist_and_the_ledger_exports_per_county() {
     let wd = Workdir::new();
     night_files(&wd, true, false, &[]);
     run_night(&wd, "2020-06-30");
-    let key = format!("MED-01:{}", recon::link::PersonKey::of_id(&id_of("丁")));
+    let key = format!("MED-01:{}", person_key_of(&id_of("丁")));
     let noted = wd.recon(&[
         "ledger",
         "note",

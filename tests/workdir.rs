@@ -25,6 +25,17 @@ impl Run {
     }
 }
 
+/// The key secret every test run is given (`Workdir::recon`).
+pub const TEST_SECRET: &str = "a test secret, not for any real ledger";
+
+/// The person key the outputs show for a valid ID, under `TEST_SECRET`.
+pub fn person_key_of(id: &str) -> String {
+    let unkeyed = recon::link::PersonKey::of_id(id).to_string();
+    recon::keys::KeySecret::new(TEST_SECRET)
+        .unwrap()
+        .keyed_person_key(&unkeyed)
+}
+
 pub const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
 
 /// A valid ID for a region, birth date and sequence number (check character computed here).
@@ -123,26 +134,41 @@ impl Workdir {
         self.path(relative).exists()
     }
 
-    /// Runs `recon` with these arguments in the work folder.
+    /// Runs `recon` with these arguments in the work folder, with `TEST_SECRET` as the key
+    /// secret (so reruns give the same person keys).
     pub fn recon(&self, args: &[&str]) -> Run {
-        let output = Command::new(env!("CARGO_BIN_EXE_recon"))
-            .args(args)
-            .current_dir(self.dir.path())
-            .env_remove("RUST_BACKTRACE")
-            .output()
-            .expect("run recon");
+        let output = self.command(args).output().expect("run recon");
         Run::from(output)
     }
 
     /// Runs `recon` with one more environment variable.
     pub fn recon_env(&self, args: &[&str], (key, value): (&str, &str)) -> Run {
-        let output = Command::new(env!("CARGO_BIN_EXE_recon"))
-            .args(args)
-            .current_dir(self.dir.path())
+        let output = self
+            .command(args)
             .env(key, value)
             .output()
             .expect("run recon");
         Run::from(output)
+    }
+
+    /// Runs `recon` with no key secret in its environment.
+    pub fn recon_without_secret(&self, args: &[&str]) -> Run {
+        let output = self
+            .command(args)
+            .env_remove(recon::keys::SECRET_VARIABLE)
+            .output()
+            .expect("run recon");
+        Run::from(output)
+    }
+
+    fn command(&self, args: &[&str]) -> Command {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_recon"));
+        command
+            .args(args)
+            .current_dir(self.dir.path())
+            .env_remove("RUST_BACKTRACE")
+            .env(recon::keys::SECRET_VARIABLE, TEST_SECRET);
+        command
     }
 
     /// `recon run --as-of 2020-06-30 --out out ARGS…`, asserting success.

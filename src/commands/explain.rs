@@ -51,8 +51,14 @@ pub fn run(args: &ExplainArgs) -> Result<ExitStatus, Failure> {
                 args.file, args.row
             ))
         })?;
+    let key = person_key_written(args)?;
     print(&explanation(
-        &linkage, &records, &names, &settings, index, args,
+        (&linkage, &key),
+        &records,
+        &names,
+        &settings,
+        index,
+        args,
     ));
     Ok(ExitStatus::Success)
 }
@@ -97,8 +103,29 @@ fn unchanged_inputs(manifest: &serde_json::Value) -> Result<Vec<PathBuf>, Failur
     Ok(files)
 }
 
+/// The person key the run wrote for the row: keys are made with a secret this command may not
+/// hold, so `links.csv` is where it is read.
+fn person_key_written(args: &ExplainArgs) -> Result<String, Failure> {
+    let path = args.out.join("links.csv");
+    let mut reader = csv::Reader::from_path(&path)
+        .map_err(|e| Failure::BadInput(format!("{}: {e}", path.display())))?;
+    let row = args.row.to_string();
+    for line in reader.records() {
+        let line = line.map_err(|e| Failure::BadInput(format!("{}: {e}", path.display())))?;
+        if line.get(0) == Some(args.file) && line.get(1) == Some(row.as_str()) {
+            return Ok(line.get(2).unwrap_or_default().to_string());
+        }
+    }
+    Err(Failure::BadInput(format!(
+        "{}: no line for {} row {}",
+        path.display(),
+        args.file,
+        args.row
+    )))
+}
+
 fn explanation(
-    linkage: &link::Linkage,
+    (linkage, key): (&link::Linkage, &str),
     records: &Records,
     names: &[String],
     settings: &Settings,
@@ -110,7 +137,7 @@ fn explanation(
     let mut text = format!(
         "{}\n  person {} · {} row(s) · placed by: {}\n",
         describe(index),
-        linkage.key_of(index),
+        key,
         person.len(),
         linkage.evidence(index, &records[index])
     );

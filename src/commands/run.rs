@@ -12,6 +12,7 @@ use tracing::info;
 use super::{print, ExitStatus, Failure};
 use crate::cli::RunArgs;
 use crate::config::{self, LoadedConfig};
+use crate::keys::KeySecret;
 use crate::ledger::{Arrivals, CountyDiff, GapItem, Ledger, LedgerError, RunLedger, RunRecord};
 use crate::link::model::Model;
 use crate::normalize::region::Regions;
@@ -34,12 +35,23 @@ pub fn run(args: &RunArgs) -> Result<ExitStatus, Failure> {
         }
         None => (None, None),
     };
+    let secret = KeySecret::resolve(config.key_file.as_deref(), ledger_path.as_deref())
+        .map_err(Failure::BadInput)?;
+    if let Some(ledger) = ledger.as_mut() {
+        let rewritten = ledger.key_with(&secret)?;
+        if rewritten > 0 {
+            info!(
+                items = rewritten,
+                "ledger: person keys of an older recon rewritten keyed"
+            );
+        }
+    }
     finish_interrupted_publish(&args.out, ledger.as_ref())?;
     let ledger_shown = ledger_path
         .as_ref()
         .map_or("none".to_string(), |p| p.display().to_string());
-    info!(as_of = %as_of, config = %config.origin, ledger = %ledger_shown, "run started");
-    let outcome = job(args, &config, as_of, rules_run, ledger.as_mut());
+    info!(as_of = %as_of, config = %config.origin, ledger = %ledger_shown, person_keys = %secret.describe(), "run started");
+    let outcome = job(args, (&config, &secret), as_of, rules_run, ledger.as_mut());
     if let (Err(failure), Some(ledger)) = (&outcome, &ledger) {
         record_failure(ledger, &config, as_of, failure);
     }
@@ -49,7 +61,7 @@ pub fn run(args: &RunArgs) -> Result<ExitStatus, Failure> {
 /// The stages, the commit point and the summary.
 fn job(
     args: &RunArgs,
-    config: &LoadedConfig,
+    (config, secret): (&LoadedConfig, &KeySecret),
     as_of: NaiveDate,
     rules_run: Vec<usize>,
     ledger: Option<&mut Ledger>,
@@ -86,11 +98,12 @@ fn job(
         .map(Model::load)
         .transpose()
         .map_err(Failure::BadInput)?;
-    let linkage = progress
+    let mut linkage = progress
         .stage("link", || {
             link::link(&normalized.records, &file_names, &config.settings, model)
         })
         .map_err(|e| Failure::BadInput(format!("link: {e}")))?;
+    linkage.key_with(secret);
     crash_point("link");
     let rules_evaluated = checks.contract.runnable(&rules_run);
     let mut evaluation = progress.stage("rules", || {
@@ -130,6 +143,7 @@ fn job(
         full_ids: args.full_ids,
         timings: Vec::new(),
         ledger: None,
+        secret,
     };
     let pending = match ledger {
         Some(ledger) => {
@@ -275,7 +289,7 @@ fn apply_ledger<'l>(
                     .county
                     .as_ref()
                     .map_or(String::new(), |c| c.code.clone()),
-                name: result.records.name_key(record),
+                name_hash: result.secret.name_hash(&result.records.name_key(record)),
             }
         })
         .collect();

@@ -23,6 +23,8 @@ pub struct LoadedConfig {
     pub ledger: Option<std::path::PathBuf>,
     /// `[link] model`, resolved against the config file's folder.
     pub model: Option<std::path::PathBuf>,
+    /// `[keys] file`, resolved against the config file's folder.
+    pub key_file: Option<std::path::PathBuf>,
 }
 
 impl LoadedConfig {
@@ -54,11 +56,13 @@ pub fn load(path: Option<&Path>) -> Result<LoadedConfig, ConfigError> {
         .as_ref()
         .map(|l| folder.join(&l.path));
     let model = settings.link.model.as_ref().map(|m| folder.join(m));
+    let key_file = settings.options.keys.as_ref().map(|k| folder.join(&k.file));
     Ok(LoadedConfig {
         settings,
         origin,
         text,
         ledger,
         model,
+        key_file,
     })
 }

@@ -28,6 +28,9 @@ pub struct Options {
     /// The ledger that carries gaps from night to night (`--ledger` overrides it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ledger: Option<LedgerOptions>,
+    /// The key file that person keys are made with.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub keys: Option<KeysOptions>,
     /// How a run treats what it finds about its inputs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub run: Option<RunOptions>,
@@ -248,6 +251,14 @@ impl Default for RunOptions {
             row_count_drop: fifth(),
         }
     }
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeysOptions {
+    /// The secret's file, made owner-only on first use; a relative path is taken from the
+    /// config file's folder. `RECON_KEY_SECRET` overrides it.
+    pub file: String,
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize)]

@@ -32,6 +32,7 @@ use sha2::{Digest, Sha256};
 
 use crate::config::link::LinkSettings;
 use crate::config::{Settings, SourceId};
+use crate::keys::KeySecret;
 use crate::model::{FastMap, IdSource, Record, Records};
 use blocking::{Keyed, Keys};
 use comparison::Comparer;
@@ -84,7 +85,9 @@ impl IdDoubt {
 }
 
 /// A person's stable key: `P` + 16 hex digits of a hash of their valid ID (the same every
-/// night, never the ID itself), or `R` + a hash of the file and row of their first row.
+/// night, never the ID itself), or `R` + a hash of the file and row of their first row. The
+/// linker makes them unkeyed; `Linkage::key_with` turns them into the keyed form the outputs
+/// show (see `keys`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct PersonKey {
     kind: u8,
@@ -111,6 +114,14 @@ impl PersonKey {
 }
 
 impl PersonKey {
+    /// This key under the secret: the same letter, the keyed hash of the unkeyed key.
+    fn keyed(self, secret: &KeySecret) -> PersonKey {
+        PersonKey {
+            kind: self.kind,
+            hash: secret.digest(&self.text().0),
+        }
+    }
+
     /// The key's 17 characters, made without allocating: the report writes one for every row.
     pub fn text(&self) -> KeyText {
         const HEX: &[u8; 16] = b"0123456789abcdef";
@@ -183,6 +194,13 @@ impl Linkage {
 
     pub fn key_of(&self, index: usize) -> PersonKey {
         self.keys[self.person_of(index)]
+    }
+
+    /// Turns every person's key into its keyed form, once, before anything shows one.
+    pub fn key_with(&mut self, secret: &KeySecret) {
+        self.keys
+            .par_iter_mut()
+            .for_each(|key| *key = key.keyed(secret));
     }
 
     /// How record `index` came to its person (`id`, `certificate`, `probable:0.982`,
@@ -766,9 +784,12 @@ mod tests {
         assert_ne!(key, PersonKey::of_id("110105194912310037").to_string());
         assert_eq!(key.len(), 17);
         assert!(key.starts_with('P') && !key.contains("19491231"));
-        // The same key as earlier versions gave, so ledgers keep their items.
+        // The same unkeyed key as earlier versions gave: a ledger rewrites those as keyed.
         let digest = Sha256::digest(b"recon-person-v1:11010519491231002X");
         let hex: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
         assert_eq!(key, format!("P{hex}"));
+        let secret = KeySecret::per_run().unwrap();
+        let keyed = PersonKey::of_id("11010519491231002X").keyed(&secret);
+        assert_eq!(keyed.to_string(), secret.keyed_person_key(&key));
     }
 }

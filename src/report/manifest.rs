@@ -147,6 +147,11 @@ fn linker_json(result: &RunResult) -> serde_json::Value {
             "probability_two_random_records_match": model.probability_two_random_records_match,
             "cluster_odds_factor": model.cluster_odds_factor,
         },
+        "person_keys": {
+            "method": "HMAC-SHA-256 of the unkeyed key, first 8 bytes",
+            "secret": result.secret.describe(),
+            "fingerprint": result.secret.fingerprint(),
+        },
         "accept": result.settings().link.accept,
         "review": result.settings().link.review,
         "counts": result.linkage.counts,

@@ -16,6 +16,7 @@ use rayon::prelude::*;
 
 use crate::config::{LoadedConfig, Settings};
 use crate::ingest::LoadedTable;
+use crate::keys::KeySecret;
 use crate::ledger::RunLedger;
 use crate::link::Linkage;
 use crate::model::{Records, Reject};
@@ -157,6 +158,8 @@ pub struct RunResult<'a> {
     pub timings: Vec<(&'static str, f64)>,
     /// What the ledger made of this night, when a ledger is used.
     pub ledger: Option<&'a RunLedger>,
+    /// The secret the person keys were made with.
+    pub secret: &'a KeySecret,
 }
 
 impl RunResult<'_> {
