@@ -736,3 +736,46 @@ fn person_keys_are_keyed_hashes_that_hashing_ids_does_not_reverse() {
     assert!(other.stderr.contains("another secret"), "{}", other.stderr);
     assert_eq!(gap_keys(&wd), with_ledger, "yesterday's outputs are kept");
 }
+
+/// The caps on fields per row and characters per cell are the config's: a tighter `[run]`
+/// turns a wider row and a longer cell into rejects that name the setting.
+#[test]
+fn the_row_caps_are_set_in_the_config() {
+    let wd = Workdir::new();
+    exports(&wd);
+    let config = std::fs::read_to_string(crate::workdir::repo_path("configs/default.toml"))
+        .unwrap()
+        .replace("max_fields = 4096", "max_fields = 8")
+        .replace("max_field_chars = 65536", "max_field_chars = 40");
+    wd.write_bytes("narrow.toml", config.as_bytes());
+    let id = |n| make_id("420325", "19700101", n);
+    let long_name = "丁".repeat(41);
+    let text = format!(
+        "{}\n丙,{},2020,正常参保,\n丙,{},2020,正常参保,,,,,x\n{long_name},{},2020,正常参保,\n",
+        INSURANCE_HEADER.join(","),
+        id(15),
+        id(15),
+        id(17)
+    );
+    wd.write_bytes("in/insurance2.csv", text.as_bytes());
+    wd.run_ok(&["--config", "narrow.toml", "in"]);
+    let wide_header = format!("{},,,,x\n", INSURANCE_HEADER.join(","));
+    wd.write_bytes("wide/insurance.csv", wide_header.as_bytes());
+    let refused = wd.recon(&["run", "--config", "narrow.toml", "--out", "o2", "wide"]);
+    assert_eq!(refused.code, 2);
+    assert!(
+        refused.stderr.contains("row 1 has more than 8 fields"),
+        "{}",
+        refused.stderr
+    );
+    let rejects = wd.csv_rows("out/rejects.csv");
+    let reasons: Vec<(&str, &str)> = rejects
+        .iter()
+        .filter(|r| r["source_file"] == "insurance2.csv")
+        .map(|r| (r["source_row"].as_str(), r["reason"].as_str()))
+        .collect();
+    assert_eq!(reasons, [("2", "too_many_fields"), ("3", "field_too_long")]);
+    assert!(rejects
+        .iter()
+        .any(|r| r["detail"].contains("[run] max_fields")));
+}

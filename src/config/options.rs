@@ -238,6 +238,20 @@ pub struct RunOptions {
     /// is treated as partly missing.
     #[serde(default = "fifth")]
     pub row_count_drop: f64,
+    /// A row of more fields is rejected (`too_many_fields`), never held cell by cell.
+    #[serde(default = "most_fields")]
+    pub max_fields: usize,
+    /// A row with a longer cell is rejected (`field_too_long`).
+    #[serde(default = "most_field_chars")]
+    pub max_field_chars: usize,
+}
+
+fn most_fields() -> usize {
+    4096
+}
+
+fn most_field_chars() -> usize {
+    65_536
 }
 
 fn fifth() -> f64 {
@@ -249,6 +263,8 @@ impl Default for RunOptions {
         RunOptions {
             strict: false,
             row_count_drop: fifth(),
+            max_fields: most_fields(),
+            max_field_chars: most_field_chars(),
         }
     }
 }

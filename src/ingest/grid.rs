@@ -34,12 +34,13 @@ pub fn csv_head(
     input: impl Read + Send,
     encoding: TextEncoding,
     more: usize,
+    max_fields: usize,
 ) -> Result<FileHead, String> {
     let mut rows = Vec::new();
     let (mut first_nonblank, mut delimiter, mut failure) = (None, None, None);
     text_chunks(input, (encoding, Quoting::default()), |text| {
         let delimiter = *delimiter.get_or_insert_with(|| delimiter_of(text));
-        let read = each_row(text, delimiter, None, |row| {
+        let read = each_row(text, (delimiter, max_fields), None, |row| {
             let index = rows.len();
             if first_nonblank.is_none() && row.iter().any(|c| !c.text.trim().is_empty()) {
                 first_nonblank = Some(index);
@@ -69,10 +70,6 @@ pub fn csv_head(
         }),
     }
 }
-
-/// Fields a row may have: no department's export comes near, and a row past it (a stray cell
-/// in column XFD, a line of commas) is rejected rather than held cell by cell.
-pub const MAX_FIELDS: usize = 4096;
 
 /// A row the reader could not read, with the reject code that says why.
 fn unreadable(code: &str) -> Vec<Cell> {
@@ -105,11 +102,12 @@ fn csv_reader(delimiter: u8, bytes: &[u8]) -> csv::Reader<&[u8]> {
 fn next_row(
     reader: &mut csv::Reader<&[u8]>,
     record: &mut csv::ByteRecord,
+    max_fields: usize,
 ) -> Result<Option<Vec<Cell>>, String> {
     if !reader.read_byte_record(record).map_err(|e| e.to_string())? {
         return Ok(None);
     }
-    if record.len() > MAX_FIELDS {
+    if record.len() > max_fields {
         return Ok(Some(unreadable("too_many_fields")));
     }
     let text = simdutf8::basic::from_utf8(record.as_slice())
@@ -120,11 +118,12 @@ fn next_row(
 
 /// A CSV's rows after the first `skip`, read from `input` (whose encoding `survey` found) a
 /// chunk of text at a time, handed to `each` in order, a window of parsed pieces at a time; a
-/// piece holds about `piece_rows` rows.
+/// piece holds about `piece_rows` rows. `fields` is the header's count, `max_fields` the most a
+/// row may have.
 pub fn csv_rows(
     input: impl Read + Send,
     encoding: TextEncoding,
-    (skip, fields): (usize, usize),
+    (skip, fields, max_fields): (usize, usize, usize),
     piece_rows: usize,
     mut each: impl FnMut(Vec<Vec<Cell>>),
 ) -> Result<(), String> {
@@ -137,7 +136,7 @@ pub fn csv_rows(
             let mut reader = csv_reader(delimiter, text.as_bytes());
             let mut record = csv::ByteRecord::new();
             while to_skip > 0 {
-                match next_row(&mut reader, &mut record) {
+                match next_row(&mut reader, &mut record, max_fields) {
                     Ok(Some(_)) => to_skip -= 1,
                     Ok(None) => break,
                     Err(e) => {
@@ -153,7 +152,7 @@ pub fn csv_rows(
         for group in pieces.chunks(window) {
             let parsed: Vec<Result<Vec<Vec<Cell>>, String>> = group
                 .par_iter()
-                .map(|piece| piece_rows_of(&text[piece.clone()], delimiter, fields))
+                .map(|piece| piece_rows_of(&text[piece.clone()], (delimiter, max_fields), fields))
                 .collect();
             for rows in parsed {
                 match rows {
@@ -171,17 +170,21 @@ pub fn csv_rows(
 }
 
 /// The rows of a piece of whole records, in order.
-fn piece_rows_of(text: &str, delimiter: u8, fields: usize) -> Result<Vec<Vec<Cell>>, String> {
+fn piece_rows_of(
+    text: &str,
+    (delimiter, max_fields): (u8, usize),
+    fields: usize,
+) -> Result<Vec<Vec<Cell>>, String> {
     let mut rows = Vec::new();
-    each_row(text, delimiter, Some(fields), |row| {
+    each_row(text, (delimiter, max_fields), Some(fields), |row| {
         rows.push(row);
         ControlFlow::Continue(())
     })?;
     Ok(rows)
 }
 
-/// Hands `each` the rows of `text` (whole records) until it breaks. A line of more fields
-/// than any export has is passed over unparsed (the CSV parser would hold every field's
+/// Hands `each` the rows of `text` (whole records) until it breaks. A line of more than
+/// `max_fields` fields is passed over unparsed (the CSV parser would hold every field's
 /// bounds): an unreadable row, `too_many_fields`. With `fields` (the header's), a record that
 /// spans lines is a quoted field with line breaks (an address), unless it has another number
 /// of fields, its quote never closes, or a line inside it holds half a row's delimiters: then
@@ -189,7 +192,7 @@ fn piece_rows_of(text: &str, delimiter: u8, fields: usize) -> Result<Vec<Vec<Cel
 /// row (`unterminated_quote`) and reading starts again on the next line.
 fn each_row(
     text: &str,
-    delimiter: u8,
+    (delimiter, max_fields): (u8, usize),
     fields: Option<usize>,
     mut each: impl FnMut(Vec<Cell>) -> ControlFlow<()>,
 ) -> Result<(), String> {
@@ -201,8 +204,8 @@ fn each_row(
         loop {
             let start = reader.position().byte() as usize;
             let line = rest[start..].split('\n').next().unwrap_or_default();
-            let too_wide = line.len() > MAX_FIELDS
-                && line.bytes().filter(|b| *b == delimiter).count() >= MAX_FIELDS;
+            let too_wide = line.len() > max_fields
+                && line.bytes().filter(|b| *b == delimiter).count() >= max_fields;
             if too_wide {
                 if each(unreadable("too_many_fields")).is_break() {
                     return Ok(());
@@ -213,7 +216,8 @@ fn each_row(
                     false => return Ok(()),
                 }
             }
-            let Some(row) = next_row(&mut reader, &mut record).map_err(|e| format!("CSV: {e}"))?
+            let Some(row) =
+                next_row(&mut reader, &mut record, max_fields).map_err(|e| format!("CSV: {e}"))?
             else {
                 return Ok(());
             };
@@ -283,13 +287,13 @@ pub fn split_records(
 /// Every sheet of an XLSX/XLS workbook that holds at least one non-empty cell, with its first
 /// rows (up to the first non-blank one and `more` after it). An XLSX sheet is streamed, so only
 /// those rows are parsed.
-pub fn workbook_head(path: &Path, more: usize) -> Result<FileHead, String> {
+pub fn workbook_head(path: &Path, more: usize, max_fields: usize) -> Result<FileHead, String> {
     let mut workbook = open_workbook(path)?;
     let mut parts = Vec::new();
     for name in workbook.sheet_names() {
         let mut rows: Vec<Vec<Cell>> = Vec::new();
         let mut first = None;
-        each_sheet_row(&mut workbook, &name, |row| {
+        each_sheet_row(&mut workbook, (&name, max_fields), |row| {
             if first.is_none() && !is_blank(&row) {
                 first = Some(rows.len());
             }
@@ -325,7 +329,7 @@ fn is_blank(row: &[Cell]) -> bool {
 /// sheet is sequential; `each` has the rayon pool).
 pub fn sheet_rows(
     path: &Path,
-    sheet: &str,
+    (sheet, max_fields): (&str, usize),
     skip: usize,
     chunk_rows: usize,
     mut each: impl FnMut(Vec<Vec<Cell>>),
@@ -333,7 +337,7 @@ pub fn sheet_rows(
     let (sender, receiver) = std::sync::mpsc::sync_channel::<Vec<Vec<Cell>>>(2);
     std::thread::scope(|scope| {
         let parser = scope.spawn(move || {
-            parse_sheet(path, sheet, skip, chunk_rows, |chunk| {
+            parse_sheet(path, (sheet, max_fields), skip, chunk_rows, |chunk| {
                 sender.send(chunk).is_ok()
             })
         });
@@ -348,7 +352,7 @@ pub fn sheet_rows(
 /// `chunk_rows`, until `send` says it wants no more (false).
 pub fn parse_sheet(
     path: &Path,
-    sheet: &str,
+    (sheet, max_fields): (&str, usize),
     skip: usize,
     chunk_rows: usize,
     mut send: impl FnMut(Vec<Vec<Cell>>) -> bool,
@@ -357,7 +361,7 @@ pub fn parse_sheet(
     let mut workbook = open_workbook(path)?;
     let (mut chunk, mut seen) = (Vec::with_capacity(chunk_rows), 0);
     let mut wanted = true;
-    each_sheet_row(&mut workbook, sheet, |row| {
+    each_sheet_row(&mut workbook, (sheet, max_fields), |row| {
         seen += 1;
         if seen > skip {
             chunk.push(row);
@@ -385,15 +389,15 @@ pub fn parse_sheet(
 /// such a sheet is an error); other workbooks are read whole.
 fn each_sheet_row(
     workbook: &mut Sheets<BufReader<File>>,
-    sheet: &str,
+    (sheet, max_fields): (&str, usize),
     mut each: impl FnMut(Vec<Cell>) -> ControlFlow<()>,
 ) -> Result<(), String> {
     let error = |e: &dyn std::fmt::Display| format!("sheet {sheet}: {e}");
     let Sheets::Xlsx(xlsx) = workbook else {
-        return whole_sheet_rows(workbook, sheet, each);
+        return whole_sheet_rows(workbook, (sheet, max_fields), each);
     };
     let mut cells = xlsx.worksheet_cells_reader(sheet).map_err(|e| error(&e))?;
-    let mut rows = SheetRows::default();
+    let mut rows = SheetRows::new(max_fields);
     while let Some(cell) = cells.next_cell().map_err(|e| error(&e))? {
         if matches!(cell.get_value(), DataRef::Empty) {
             continue;
@@ -421,7 +425,7 @@ fn each_sheet_row(
 /// A sheet read whole, its rows placed as `each_sheet_row` places them.
 fn whole_sheet_rows(
     workbook: &mut Sheets<BufReader<File>>,
-    sheet: &str,
+    (sheet, max_fields): (&str, usize),
     mut each: impl FnMut(Vec<Cell>) -> ControlFlow<()>,
 ) -> Result<(), String> {
     let range = workbook
@@ -434,7 +438,7 @@ fn whole_sheet_rows(
     let rows = range.rows().map(|row| {
         let filled = row.iter().rposition(|d| !matches!(d, Data::Empty));
         let width = first_column as usize + filled.map_or(0, |last| last + 1);
-        if width > MAX_FIELDS {
+        if width > max_fields {
             return unreadable("too_many_fields");
         }
         let mut cells = vec![Cell::default(); first_column as usize];
@@ -451,16 +455,24 @@ fn whole_sheet_rows(
 
 /// Rows built from a stream of cells in row order: each row is handed on when a cell of a
 /// later row comes, with the blank rows between.
-#[derive(Default)]
 struct SheetRows {
     /// The row being filled (sheet row 1 is 0), and its cells: `None` once a cell stands past
-    /// `MAX_FIELDS` (the row is then unreadable, and its cells are not kept).
+    /// `max_fields` (the row is then unreadable, and its cells are not kept).
     current: Option<(u32, Option<Vec<Cell>>)>,
     /// The index of the next row to hand on.
     next: u32,
+    max_fields: usize,
 }
 
 impl SheetRows {
+    fn new(max_fields: usize) -> SheetRows {
+        SheetRows {
+            current: None,
+            next: 0,
+            max_fields,
+        }
+    }
+
     /// Whether a cell of `row` comes too late: its row was handed on already.
     fn is_behind(&self, row: u32) -> bool {
         match &self.current {
@@ -488,7 +500,7 @@ impl SheetRows {
         }
         let cells = &mut self.current.as_mut().expect("a row being filled").1;
         let column = column as usize;
-        if column >= MAX_FIELDS {
+        if column >= self.max_fields {
             *cells = None;
         }
         if let Some(cells) = cells {
@@ -574,7 +586,7 @@ mod tests {
 
     /// Rows as `SheetRows` hands them on, as texts, for cells given in stream order.
     fn streamed(cells: &[(u32, u32, String)], stop_after: usize) -> Result<Vec<Vec<String>>, u32> {
-        let mut rows = SheetRows::default();
+        let mut rows = SheetRows::new(16);
         let mut out = Vec::new();
         let mut each = |row: Vec<Cell>| {
             out.push(row.iter().map(|c| c.text.to_string()).collect::<Vec<_>>());
@@ -668,14 +680,14 @@ mod tests {
         #[test]
         fn any_bytes_read_without_panic(bytes in proptest::collection::vec(any::<u8>(), 0..3000)) {
             if let Ok(survey) = crate::ingest::encoding::survey(|| Ok(bytes.as_slice()), |_| ()) {
-                let _ = csv_head(bytes.as_slice(), survey.encoding, 10);
-                let _ = csv_rows(bytes.as_slice(), survey.encoding, (1, 9), 7, |_| ());
+                let _ = csv_head(bytes.as_slice(), survey.encoding, 10, 64);
+                let _ = csv_rows(bytes.as_slice(), survey.encoding, (1, 9, 64), 7, |_| ());
             }
             let dir = tempfile::tempdir().unwrap();
             for name in ["x.xlsx", "x.xls"] {
                 let path = dir.path().join(name);
                 std::fs::write(&path, &bytes).unwrap();
-                let _ = workbook_head(&path, 10);
+                let _ = workbook_head(&path, 10, 64);
             }
         }
 
@@ -686,9 +698,9 @@ mod tests {
             let dir = tempfile::tempdir().unwrap();
             let path = dir.path().join("cut.xlsx");
             std::fs::write(&path, &book[..cut.min(book.len())]).unwrap();
-            if let Ok(head) = workbook_head(&path, 10) {
+            if let Ok(head) = workbook_head(&path, 10, 64) {
                 for part in head.parts {
-                    let _ = sheet_rows(&path, part.sheet.as_deref().unwrap_or(""), 1, 5, |_| ());
+                    let _ = sheet_rows(&path, (part.sheet.as_deref().unwrap_or(""), 64), 1, 5, |_| ());
                 }
             }
         }
@@ -708,7 +720,7 @@ mod tests {
             let end = if crlf { "\r\n" } else { "\n" };
             let text: String = lines.iter().map(|fields| fields.join(",") + end).collect();
             let mut rows = 0;
-            csv_rows(text.as_bytes(), TextEncoding::Utf8, (0, 9), piece_rows, |part| rows += part.len())
+            csv_rows(text.as_bytes(), TextEncoding::Utf8, (0, 9, 64), piece_rows, |part| rows += part.len())
                 .unwrap();
             prop_assert_eq!(rows, lines.len(), "{}", text);
         }

@@ -23,8 +23,23 @@ use crate::normalize::glob_matches;
 use encoding::TextEncoding;
 pub use headers::{column_letter, Mapping, MatchedBy};
 
-/// Cells longer than this are not a value any department field holds.
-const MAX_FIELD_CHARS: usize = 65_536;
+/// How much one row may hold (`[run] max_fields`, `max_field_chars`): a row of more fields (a
+/// stray cell in column XFD, a line of commas) or a longer cell is rejected rather than held.
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    pub fields: usize,
+    pub field_chars: usize,
+}
+
+impl Limits {
+    pub fn of(settings: &Settings) -> Limits {
+        let run = settings.options.run.clone().unwrap_or_default();
+        Limits {
+            fields: run.max_fields,
+            field_chars: run.max_field_chars,
+        }
+    }
+}
 /// How many leading rows may be titles above the header row.
 const MAX_TITLE_ROWS: usize = 10;
 
@@ -65,6 +80,7 @@ pub struct LoadedTable {
     /// The file's size and modification time when its head was read: its rows must come from
     /// the same file.
     stamp: (u64, Option<std::time::SystemTime>),
+    limits: Limits,
 }
 
 impl LoadedTable {
@@ -332,11 +348,12 @@ pub fn load_file(path: &Path, settings: &Settings) -> Result<FileTables, IngestE
     let stamp = file_stamp(path).map_err(|e| error(format!("cannot read: {e}")))?;
     let format = format_of(path).unwrap_or("csv");
     let mut sha256 = Sha256::new();
+    let max_fields = Limits::of(settings).fields;
     let (head, rows_at_most) = match format {
         "csv" => {
             encoding::survey(|| File::open(path), |block| sha256.update(block)).and_then(|survey| {
                 let file = File::open(path).map_err(|e| format!("cannot read: {e}"))?;
-                let head = grid::csv_head(file, survey.encoding, MAX_TITLE_ROWS)?;
+                let head = grid::csv_head(file, survey.encoding, MAX_TITLE_ROWS, max_fields)?;
                 // A CSV row ends at a line feed.
                 Ok((head, survey.line_feeds + 1))
             })
@@ -344,7 +361,7 @@ pub fn load_file(path: &Path, settings: &Settings) -> Result<FileTables, IngestE
         _ => File::open(path)
             .and_then(|mut file| std::io::copy(&mut file, &mut sha256))
             .map_err(|e| format!("cannot read: {e}"))
-            .and_then(|_| grid::workbook_head(path, MAX_TITLE_ROWS))
+            .and_then(|_| grid::workbook_head(path, MAX_TITLE_ROWS, max_fields))
             // A spreadsheet row takes at least 8 zipped bytes.
             .map(|head| (head, stamp.0 as usize / 8)),
     }
@@ -433,6 +450,17 @@ fn table_of(
         .take(first + MAX_TITLE_ROWS)
         .skip(first)
     {
+        if let [Cell {
+            origin: CellOrigin::Unreadable,
+            ..
+        }] = row.as_slice()
+        {
+            let fields = Limits::of(settings).fields;
+            return Err(format!(
+                "row {} has more than {fields} fields ([run] max_fields): not a header row",
+                index + 1
+            ));
+        }
         match headers::assign(&text_of(row), settings, pin) {
             Ok(mapping) => {
                 file.header_row = index;
@@ -443,6 +471,7 @@ fn table_of(
                     rejects: Vec::new(),
                     rows_read: 0,
                     stamp,
+                    limits: Limits::of(settings),
                 });
             }
             Err(e) => {
@@ -475,21 +504,23 @@ const CHUNKS_AHEAD: usize = 32;
 
 impl SheetsAhead {
     pub fn start(tables: &[LoadedTable], chunk_rows: usize) -> SheetsAhead {
-        let sheets: Vec<(PathBuf, String, usize)> = tables
+        let sheets: Vec<(PathBuf, String, usize, usize)> = tables
             .iter()
             .filter_map(|t| {
                 Some((
                     t.file.path.clone(),
                     t.file.sheet.clone()?,
                     t.file.header_row + 1,
+                    t.limits.fields,
                 ))
             })
             .collect();
         let (sender, parts) = std::sync::mpsc::sync_channel(CHUNKS_AHEAD);
         std::thread::spawn(move || {
-            for (path, sheet, skip) in sheets {
+            for (path, sheet, skip, max_fields) in sheets {
                 let mut send = |rows| sender.send(SheetPart::Rows(rows)).is_ok();
-                let outcome = grid::parse_sheet(&path, &sheet, skip, chunk_rows, &mut send);
+                let sheet = (sheet.as_str(), max_fields);
+                let outcome = grid::parse_sheet(&path, sheet, skip, chunk_rows, &mut send);
                 if sender.send(SheetPart::End(outcome)).is_err() {
                     return;
                 }
@@ -527,11 +558,11 @@ pub fn read_rows(
             "the file changed while it was being read; run again".into(),
         ));
     }
-    let skip = table.file.header_row + 1;
+    let (skip, limits) = (table.file.header_row + 1, table.limits);
     let mut next_row = 1u32;
     let mut split = |rows: Vec<Vec<Cell>>| {
-        let (kept, rejects) =
-            split_rows(&table.file, &table.headers, &table.mapping, next_row, rows);
+        let table_of_rows = (&table.file, table.headers.as_slice(), &table.mapping);
+        let (kept, rejects) = split_rows(table_of_rows, limits, next_row, rows);
         next_row += (kept.len() + rejects.len()) as u32;
         table.rows_read += kept.len() + rejects.len();
         table.rejects.extend(rejects);
@@ -539,12 +570,16 @@ pub fn read_rows(
     };
     match (&table.file.sheet, ahead) {
         (Some(_), Some(ahead)) => ahead.next_sheet(&mut split),
-        (Some(sheet), None) => grid::sheet_rows(&path, sheet, skip, chunk_rows, &mut split),
+        (Some(sheet), None) => {
+            let sheet = (sheet.as_str(), limits.fields);
+            grid::sheet_rows(&path, sheet, skip, chunk_rows, &mut split)
+        }
         (None, _) => {
             let file = File::open(&path).map_err(|e| error(format!("cannot read: {e}")))?;
             let encoding = table.file.encoding.unwrap_or(TextEncoding::Utf8);
             let fields = table.headers.len();
-            grid::csv_rows(file, encoding, (skip, fields), chunk_rows, &mut split)
+            let shape = (skip, fields, limits.fields);
+            grid::csv_rows(file, encoding, shape, chunk_rows, &mut split)
         }
     }
     .map_err(error)
@@ -552,9 +587,8 @@ pub fn read_rows(
 
 /// Rows numbered from `first` (1-based data rows) into kept rows, by field, and rejects.
 fn split_rows(
-    file: &InputFile,
-    headers: &[String],
-    mapping: &Mapping,
+    (file, headers, mapping): (&InputFile, &[String], &Mapping),
+    limits: Limits,
     first: u32,
     rows: Vec<Vec<Cell>>,
 ) -> (Vec<DataRow>, Vec<Reject>) {
@@ -576,7 +610,7 @@ fn split_rows(
             origin: CellOrigin::Unreadable,
         }] = cells.as_slice()
         {
-            let (code, detail) = unreadable_reason(text);
+            let (code, detail) = unreadable_reason(text, limits);
             rejects.push(reject(String::new(), code, detail));
             continue;
         }
@@ -604,7 +638,7 @@ fn split_rows(
             continue;
         }
         if let Some(column) = cells.iter().position(|c| {
-            c.text.len() > MAX_FIELD_CHARS && c.text.chars().count() > MAX_FIELD_CHARS
+            c.text.len() > limits.field_chars && c.text.chars().count() > limits.field_chars
         }) {
             let detail = format!(
                 "{} characters in one cell",
@@ -635,7 +669,7 @@ fn split_rows(
 }
 
 /// The reject code and detail of a row the reader could not read.
-fn unreadable_reason(code: &str) -> (&'static str, String) {
+fn unreadable_reason(code: &str, limits: Limits) -> (&'static str, String) {
     match code {
         "unterminated_quote" => (
             "unterminated_quote",
@@ -644,7 +678,7 @@ fn unreadable_reason(code: &str) -> (&'static str, String) {
         ),
         _ => (
             "too_many_fields",
-            format!("more than {} fields", grid::MAX_FIELDS),
+            format!("more than {} fields ([run] max_fields)", limits.fields),
         ),
     }
 }
