@@ -7,13 +7,52 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use clap::Parser;
 use recon::cli::{Cli, Command, LogFormat};
-use recon::commands;
+use recon::commands::{self, ExitStatus, Failure};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let quiet = matches!(&cli.command, Command::Run(args) if args.quiet);
     recon::logs::init(cli.log_format, cli.log_level.as_deref(), quiet);
-    let outcome = match &cli.command {
+    hide_panic_messages();
+    // A panic is a bug: its guards remove the staging folder and locks on the way out, and it
+    // ends as an internal error (exit 1) like any other.
+    let outcome = std::panic::catch_unwind(|| dispatch(&cli)).unwrap_or_else(|_| {
+        Err(Failure::Internal(
+            "recon stopped on an internal error; nothing was published and the ledger is as it was"
+                .into(),
+        ))
+    });
+    let status = match outcome {
+        Ok(status) => status,
+        Err(failure) => {
+            let exit_code = failure.exit_status() as u8;
+            match cli.log_format {
+                LogFormat::Json => tracing::error!(exit_code, "{}", failure.message()),
+                LogFormat::Human => eprintln!("error: {}", failure.message()),
+            }
+            failure.exit_status()
+        }
+    };
+    ExitCode::from(status as u8)
+}
+
+/// A panic's message may quote a cell (a slice of a name, say), so the hook says where recon
+/// stopped, never what the message says, unless `RECON_PANIC_DETAIL` is set.
+fn hide_panic_messages() {
+    std::panic::set_hook(Box::new(|info| {
+        let place = info
+            .location()
+            .map(|l| format!(" at {}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        eprintln!("error: panic{place} (its message may quote a cell and is not shown; RECON_PANIC_DETAIL=1 shows it)");
+        if std::env::var_os("RECON_PANIC_DETAIL").is_some() {
+            eprintln!("{info}");
+        }
+    }));
+}
+
+fn dispatch(cli: &Cli) -> Result<ExitStatus, Failure> {
+    match &cli.command {
         Command::Run(args) => commands::run::run(args),
         Command::Inspect(args) => commands::inspect::run(args),
         Command::CheckConfig { file } => commands::check_config::run(file),
@@ -61,17 +100,5 @@ fn main() -> ExitCode {
             full: *full,
         }),
         Command::Rules { id, config } => commands::rules::run(id.as_deref(), config.as_deref()),
-    };
-    let status = match outcome {
-        Ok(status) => status,
-        Err(failure) => {
-            let exit_code = failure.exit_status() as u8;
-            match cli.log_format {
-                LogFormat::Json => tracing::error!(exit_code, "{}", failure.message()),
-                LogFormat::Human => eprintln!("error: {}", failure.message()),
-            }
-            failure.exit_status()
-        }
-    };
-    ExitCode::from(status as u8)
+    }
 }

@@ -779,3 +779,43 @@ fn the_row_caps_are_set_in_the_config() {
         .iter()
         .any(|r| r["detail"].contains("[run] max_fields")));
 }
+
+/// A panic anywhere (a bug) ends as an internal error, exit 1, whose message quotes no cell:
+/// the hook names where it stopped; the locks and the staging folder are gone, yesterday's
+/// outputs and the ledger are as they were.
+#[test]
+fn a_panic_in_any_stage_is_exit_1_and_quotes_nothing() {
+    let wd = Workdir::new();
+    exports(&wd);
+    let args = [
+        "run",
+        "-q",
+        "--as-of",
+        "2020-06-30",
+        "--out",
+        "out",
+        "--ledger",
+        "l.sqlite",
+        "in",
+    ];
+    assert_eq!(wd.recon(&args).code, 0);
+    let items = || {
+        let list = ["ledger", "list", "--ledger", "l.sqlite", "--format", "csv"];
+        wd.recon(&list).stdout
+    };
+    let before = (wd.read("out/gaps.csv"), items());
+    for stage in ["ingest", "link", "rules"] {
+        let run = wd.recon_env(&args, ("RECON_TEST_PANIC_AFTER", stage));
+        assert_eq!(run.code, 1, "{stage}: {}", run.stderr);
+        assert!(!run.stderr.contains("张三丰"), "{}", run.stderr);
+        assert!(
+            run.stderr.contains("panic at src/commands/run.rs"),
+            "{}",
+            run.stderr
+        );
+        for left in [".out.tmp", ".out.lock", "l.lock"] {
+            assert!(!wd.exists(left), "{stage}: {left} left behind");
+        }
+        assert_eq!((wd.read("out/gaps.csv"), items()), before, "{stage}");
+    }
+}

@@ -389,9 +389,15 @@ fn finish_interrupted_publish(out: &Path, ledger: Option<&Ledger>) -> Result<(),
 
 /// For tests of crash safety: `RECON_TEST_CRASH_AFTER=<stage>` aborts the process right
 /// after that stage, as a kill would.
+/// Test hooks: `RECON_TEST_CRASH_AFTER=<stage>` kills the run after the stage,
+/// `RECON_TEST_PANIC_AFTER=<stage>` panics there (with a message quoting a name, as a slicing
+/// bug's would).
 fn crash_point(stage: &str) {
     if std::env::var("RECON_TEST_CRASH_AFTER").is_ok_and(|s| s == stage) {
         std::process::abort();
+    }
+    if std::env::var("RECON_TEST_PANIC_AFTER").is_ok_and(|s| s == stage) {
+        panic!("byte index 1 is not a char boundary; it is inside '张' of `张三丰`");
     }
 }
 
