@@ -16,7 +16,7 @@ use rusqlite::{params, Connection, OptionalExtension, Transaction};
 use crate::keys::KeySecret;
 
 /// Schema migrations, applied in order; `PRAGMA user_version` is how many have run.
-const MIGRATIONS: [&str; 4] = [
+const MIGRATIONS: [&str; 5] = [
     // 1: runs, items and their history.
     "CREATE TABLE runs (
         id INTEGER PRIMARY KEY,
@@ -71,7 +71,58 @@ const MIGRATIONS: [&str; 4] = [
     ALTER TABLE items ADD COLUMN not_checked TEXT;",
     // 4: the fingerprint of the secret the person keys are made with (`Ledger::key_with`).
     "CREATE TABLE keying (fingerprint TEXT NOT NULL, since TEXT NOT NULL);",
+    // 5: the results counties return in their workbooks (`recon ledger import`).
+    "CREATE TABLE feedback (
+        id INTEGER PRIMARY KEY,
+        key TEXT NOT NULL,
+        result TEXT NOT NULL,
+        rectification TEXT NOT NULL,
+        responsible TEXT NOT NULL,
+        deadline TEXT NOT NULL,
+        remark TEXT NOT NULL,
+        night TEXT NOT NULL,
+        file TEXT NOT NULL,
+        recorded_at TEXT NOT NULL
+    );
+    CREATE INDEX feedback_by_key ON feedback (key, id);",
 ];
+
+/// The results a county may return for an item (核查结果).
+pub const RESULTS: [&str; 5] = ["属实", "不属实", "已整改", "政策外情形", "其他"];
+
+/// A county's result for an item, as the editable columns of its workbook hold it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Feedback {
+    /// 核查结果: one of `RESULTS`, or empty when only the other columns were filled.
+    pub result: String,
+    /// 整改情况
+    pub rectification: String,
+    /// 责任人
+    pub responsible: String,
+    /// 完成时限, `YYYY-MM-DD` or empty.
+    pub deadline: String,
+    /// 备注
+    pub remark: String,
+}
+
+/// One returned row to record: the item, the result, and the night of the list it came in.
+pub struct Returned {
+    pub key: String,
+    pub feedback: Feedback,
+    pub night: NaiveDate,
+    pub file: String,
+}
+
+/// What recording one returned row did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Recorded {
+    /// A new result for the item.
+    New,
+    /// The same result as the item's latest: nothing changed.
+    Unchanged,
+    /// Not recorded, and why.
+    Refused(String),
+}
 
 /// Statuses a county may record with `recon ledger note`.
 pub const NOTE_STATUSES: [&str; 3] = ["verified-exception", "pending", "comment"];
@@ -232,6 +283,8 @@ pub struct RunLedger {
     pub diff: BTreeMap<(String, String), CountyDiff>,
     /// Item key -> the latest county note (status, text).
     pub notes: HashMap<String, (String, String)>,
+    /// Item key -> the county's latest returned result.
+    pub feedback: HashMap<String, Feedback>,
     /// The last nights, oldest first, this one included.
     pub trend: Vec<NightCounts>,
     /// County and days open of every item open after this night.
@@ -390,6 +443,27 @@ impl Ledger {
                 rewritten.map_err(|e| self.error(e))
             }
         }
+    }
+
+    /// Records county results, each with the county its row names (if any), in one
+    /// transaction: what each row did, in order. A refused row never stops the others.
+    pub fn record_feedback(
+        &mut self,
+        rows: &[(Returned, Option<String>)],
+    ) -> Result<Vec<Recorded>, LedgerError> {
+        let path = self.path.clone();
+        let error = |e: rusqlite::Error| LedgerError::Database {
+            path: path.clone(),
+            message: e.to_string(),
+        };
+        let tx = self.connection.transaction().map_err(error)?;
+        let recorded = rows
+            .iter()
+            .map(|(row, county)| record_returned(&tx, row, county.as_deref()))
+            .collect::<rusqlite::Result<Vec<_>>>()
+            .map_err(error)?;
+        tx.commit().map_err(error)?;
+        Ok(recorded)
     }
 
     fn error(&self, e: rusqlite::Error) -> LedgerError {
@@ -620,7 +694,7 @@ fn rewrite_unkeyed(tx: &Transaction, secret: &KeySecret) -> rusqlite::Result<usi
         );
         update.execute(params![rowid, item_key_of(key), person, name])?;
     }
-    for table in ["events", "notes"] {
+    for table in ["events", "notes", "feedback"] {
         let keys: Vec<(i64, String)> = tx
             .prepare(&format!("SELECT rowid, key FROM {table}"))?
             .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
@@ -759,6 +833,7 @@ fn apply_in(tx: &Transaction, gaps: &[GapItem], run: &RunRecord) -> rusqlite::Re
         result.items.insert(key.clone(), (status, first_seen));
     }
     result.notes = latest_notes(tx, &result.items)?;
+    result.feedback = latest_feedback(tx, &result.items)?;
     tx.execute(
         "UPDATE items SET not_checked = NULL WHERE not_checked IS NOT NULL",
         [],
@@ -823,6 +898,84 @@ fn latest_notes(
         }
     }
     Ok(notes)
+}
+
+/// The latest returned result of each of `items` that has one.
+fn latest_feedback(
+    tx: &Transaction,
+    items: &HashMap<String, (String, String)>,
+) -> rusqlite::Result<HashMap<String, Feedback>> {
+    let mut statement = tx.prepare(
+        "SELECT key, result, rectification, responsible, deadline, remark FROM feedback ORDER BY id",
+    )?;
+    let rows = statement.query_map([], |r| {
+        let feedback = Feedback {
+            result: r.get(1)?,
+            rectification: r.get(2)?,
+            responsible: r.get(3)?,
+            deadline: r.get(4)?,
+            remark: r.get(5)?,
+        };
+        Ok((r.get::<_, String>(0)?, feedback))
+    })?;
+    let mut latest = HashMap::new();
+    for row in rows {
+        let (key, feedback) = row?;
+        if items.contains_key(&key) {
+            latest.insert(key, feedback);
+        }
+    }
+    Ok(latest)
+}
+
+/// Records one returned row in `tx`: refused when the item is unknown, of another county, or
+/// has a result from a later night's list; unchanged when it repeats the item's latest result.
+fn record_returned(
+    tx: &Transaction,
+    row: &Returned,
+    county: Option<&str>,
+) -> rusqlite::Result<Recorded> {
+    let item: Option<String> = tx
+        .prepare_cached("SELECT county_code FROM items WHERE key = ?1")?
+        .query_row([&row.key], |r| r.get(0))
+        .optional()?;
+    let Some(item_county) = item else {
+        return Ok(Recorded::Refused(
+            "no ledger item has this 台账编号 (a list of another ledger?)".into(),
+        ));
+    };
+    if let Some(county) = county.filter(|c| *c != item_county) {
+        return Ok(Recorded::Refused(format!(
+            "the item belongs to county {item_county}, not to {county} of this row"
+        )));
+    }
+    let latest: Option<(Feedback, String)> = tx
+        .prepare_cached("SELECT result, rectification, responsible, deadline, remark, night FROM feedback WHERE key = ?1 ORDER BY id DESC LIMIT 1")?
+        .query_row([&row.key], |r| {
+            let feedback = Feedback {
+                result: r.get(0)?,
+                rectification: r.get(1)?,
+                responsible: r.get(2)?,
+                deadline: r.get(3)?,
+                remark: r.get(4)?,
+            };
+            Ok((feedback, r.get(5)?))
+        })
+        .optional()?;
+    let night = row.night.to_string();
+    match latest {
+        Some((_, later)) if later > night => Ok(Recorded::Refused(format!(
+            "a result from the list of {later} is recorded; this list is of {night}"
+        ))),
+        Some((feedback, _)) if feedback == row.feedback => Ok(Recorded::Unchanged),
+        _ => {
+            let now = chrono::Local::now().format("%Y-%m-%dT%H:%M:%S").to_string();
+            let f = &row.feedback;
+            tx.prepare_cached("INSERT INTO feedback (key, result, rectification, responsible, deadline, remark, night, file, recorded_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)")?
+                .execute(params![row.key, f.result, f.rectification, f.responsible, f.deadline, f.remark, night, row.file, now])?;
+            Ok(Recorded::New)
+        }
+    }
 }
 
 /// Opened, closed and open-afterwards counts of the committed runs (and the one in this

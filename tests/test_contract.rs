@@ -240,7 +240,12 @@ fn a_night_without_the_registry_closes_nothing_and_says_so() {
     assert_eq!(manifest["input_checks"]["partial"], true);
     use calamine::Reader;
     let mut book = calamine::open_workbook_auto(wd.path("out/counties/420325_房县.xlsx")).unwrap();
-    assert_eq!(book.sheet_names()[0], "未核查");
+    assert_eq!(book.sheet_names()[..2], ["说明", "未核查"]);
+    let guide = book.worksheet_range("说明").unwrap();
+    assert!(guide
+        .rows()
+        .flatten()
+        .any(|c| c.to_string().contains("工作表“未核查”")));
     let sheet = book.worksheet_range("未核查").unwrap();
     let reasons: Vec<String> = sheet.rows().skip(1).map(|r| r[2].to_string()).collect();
     assert!(

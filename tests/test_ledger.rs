@@ -366,7 +366,7 @@ fn a_ledger_of_the_first_schema_version_is_migrated() {
     let version: i64 = connection
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .unwrap();
-    assert_eq!(version, 4);
+    assert_eq!(version, 5);
     let gaps = wd.csv_rows("out/gaps.csv");
     let b = gaps
         .iter()
@@ -459,7 +459,7 @@ fn county_notes_persist_and_the_ledger_exports_per_county() {
     );
     assert!(wd
         .read("out/counties/420325_房县.csv")
-        .contains("[verified-exception] 已迁出本省"));
+        .contains("核实为例外：已迁出本省"));
     let list = wd.recon(&[
         "ledger", "list", "--ledger", LEDGER, "--format", "csv", "--status", "open", "--rule",
         "MED-01",

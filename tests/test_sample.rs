@@ -155,31 +155,116 @@ fn gap_lists_mask_ids_unless_asked_and_the_terminal_never_shows_them() {
     assert!(masked.contains("420325********"));
 }
 
+/// The text of one part of an XLSX (a zip of XML parts).
+fn xlsx_part(path: &std::path::Path, part: &str) -> String {
+    use std::io::Read;
+    let mut archive = zip::ZipArchive::new(std::fs::File::open(path).unwrap()).unwrap();
+    let mut text = String::new();
+    archive
+        .by_name(part)
+        .unwrap()
+        .read_to_string(&mut text)
+        .unwrap();
+    text
+}
+
+/// The county workbook is a work form: 说明 first (the night, each list's count, basis, what
+/// to do and who acts), a sheet per rule named in Chinese, IDs as text and numbers as numbers,
+/// autofilter, frozen header, landscape one-page-wide print with the header repeated, a list
+/// of results and a date check on the editable columns; the CSV twin has the same columns.
 #[test]
-fn county_workbooks_have_a_sheet_per_rule_with_ids_as_text() {
+fn county_workbooks_are_work_forms() {
     use calamine::{Data, Reader};
     let wd = Workdir::new();
     wd.run_ok(&["--full-ids", &sample()]);
-    let mut workbook: calamine::Xlsx<_> =
-        calamine::open_workbook(wd.path("out/counties/420325_房县.xlsx")).unwrap();
+    let path = wd.path("out/counties/420325_房县.xlsx");
+    let mut workbook: calamine::Xlsx<_> = calamine::open_workbook(&path).unwrap();
     let sheets = workbook.sheet_names();
+    assert_eq!(sheets[0], "说明");
     assert!(
-        sheets.contains(&"MED-01".to_string()) && sheets.contains(&"AUD-05".to_string()),
+        sheets.contains(&"持证贫困残疾人未参加基本医疗保险".to_string())
+            && sheets.contains(&"同一救助项目重复享受".to_string()),
         "{sheets:?}"
     );
-    let range = workbook.worksheet_range("MED-01").unwrap();
-    assert_eq!(range.get((0, 5)), Some(&Data::String("身份证号".into())));
+    let guide = workbook.worksheet_range("说明").unwrap();
+    let guide_text: Vec<String> = guide.rows().flatten().map(|c| c.to_string()).collect();
+    assert!(guide_text.iter().any(|t| t.contains("数据截至2020-06-30")));
+    let med = guide
+        .rows()
+        .find(|r| r.get(1) == Some(&Data::String("MED-01".into())))
+        .expect("MED-01 on 说明");
+    assert_eq!(
+        med[2],
+        Data::Float(3.0),
+        "the count of the list, as a number"
+    );
+    assert_eq!(med[5], Data::String("医疗保障部门".into()));
+    assert!(
+        med[4].to_string().contains("参保登记"),
+        "what the county is to do"
+    );
+
+    let range = workbook
+        .worksheet_range("持证贫困残疾人未参加基本医疗保险")
+        .unwrap();
+    let header: Vec<String> = range
+        .rows()
+        .next()
+        .unwrap()
+        .iter()
+        .map(|c| c.to_string())
+        .collect();
+    let column = |name: &str| header.iter().position(|h| h == name).unwrap();
     assert_eq!(range.height(), 4);
+    assert_eq!(
+        header[header.len() - 5..],
+        ["核查结果", "整改情况", "责任人", "完成时限", "备注"]
+    );
     for row in 1..range.height() {
+        let cell = |name: &str| range.get((row, column(name))).unwrap().clone();
         assert!(
-            matches!(range.get((row, 5)), Some(Data::String(s)) if s.len() == 18),
+            matches!(cell("身份证号"), Data::String(s) if s.len() == 18),
             "row {row}"
         );
+        assert_eq!(cell("序号"), Data::Float(row as f64));
+        assert!(matches!(cell("行号"), Data::Float(_)));
+        assert_eq!(cell("区县代码"), Data::Float(420325.0));
+        assert_eq!(cell("规则编号"), Data::String("MED-01".into()));
+        assert!(matches!(cell("台账编号"), Data::String(s) if s.starts_with("MED-01:P")));
+        let detail = cell("问题说明").to_string();
+        assert!(
+            !detail.contains('_') && !detail.contains("verified"),
+            "{detail}"
+        );
     }
+    let sheet_xml = xlsx_part(&path, "xl/worksheets/sheet2.xml");
+    for wanted in [
+        "<autoFilter ref=\"A1:AA4\"",
+        "state=\"frozen\"",
+        "orientation=\"landscape\"",
+        "fitToHeight=\"0\"",
+        "<dataValidation type=\"list\"",
+        "属实,不属实,已整改,政策外情形,其他",
+        "<dataValidation type=\"date\"",
+    ] {
+        assert!(sheet_xml.contains(wanted), "{wanted}");
+    }
+    assert!(xlsx_part(&path, "xl/workbook.xml").contains("_xlnm.Print_Titles"));
+
     let csv_bytes = std::fs::read(wd.path("out/counties/420325_房县.csv")).unwrap();
     assert!(
         csv_bytes.starts_with(b"\xEF\xBB\xBF"),
         "county CSVs carry a BOM for Excel"
+    );
+    let csv_header = String::from_utf8_lossy(&csv_bytes[3..])
+        .lines()
+        .next()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        csv_header,
+        header.join(","),
+        "the CSV twin has the same columns"
     );
 }
 

@@ -158,6 +158,12 @@ pub struct RuleOptions {
     /// What the rule flags, in one sentence.
     pub flags: String,
     pub basis: String,
+    /// The department that acts on a finding (责任部门), for the county workbook.
+    #[serde(default)]
+    pub department: String,
+    /// What the county is to check and do about a finding, for the county workbook.
+    #[serde(default)]
+    pub action: String,
     /// `coverage` (漏保) or `audit` (违规享受).
     pub kind: String,
     #[serde(default = "enabled")]

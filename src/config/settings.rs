@@ -112,6 +112,10 @@ pub struct Rule {
     pub name: String,
     pub flags: String,
     pub basis: String,
+    /// The department that acts on a finding (责任部门).
+    pub department: String,
+    /// What the county is to check and do (核查与处置).
+    pub action: String,
     pub kind: RuleKind,
     pub enabled: bool,
     pub subject: SourceId,
@@ -141,6 +145,15 @@ pub enum Check {
     Always,
 }
 
+/// Fields the county workbook shows of a person where a file holds them.
+pub const SHOWN_FIELDS: [&str; 5] = [
+    "township",
+    "village",
+    "disability_category",
+    "disability_grade",
+    "certificate_number",
+];
+
 impl Source {
     pub fn field(&self, name: &str) -> Option<usize> {
         self.fields.iter().position(|f| f.name == name)
@@ -153,8 +166,8 @@ impl Source {
 
 impl Settings {
     /// Per source, per field: whether any part of the config reads the field's values (a
-    /// condition, an active window, a death's date, a duplicate check, the linker). Records
-    /// keep only those.
+    /// condition, an active window, a death's date, a duplicate check, the linker, the county
+    /// workbook). Records keep only those.
     pub fn fields_read(&self) -> Vec<Vec<bool>> {
         let mut read: Vec<Vec<bool>> = self
             .sources
@@ -176,7 +189,8 @@ impl Settings {
                 let distinct = self.link.distinct_rows_in.iter().any(|d| {
                     d.source == source.key && d.per.as_deref() == Some(field.name.as_str())
                 });
-                read[id][f] |= linked || distinct;
+                let shown = SHOWN_FIELDS.contains(&field.name.as_str());
+                read[id][f] |= linked || distinct || shown;
             }
         }
         for death in &self.deaths {
@@ -497,6 +511,8 @@ fn resolve_rules(options: &Options, resolver: &Resolver) -> Result<Vec<Rule>, Co
             name: rule.name.clone(),
             flags: rule.flags.clone(),
             basis: rule.basis.clone(),
+            department: rule.department.clone(),
+            action: rule.action.clone(),
             kind,
             enabled: rule.enabled,
             subject,

@@ -1,16 +1,14 @@
-//! Gap lists: `gaps.csv` for other systems, and per county a workbook (one sheet per rule) and
-//! a CSV for county staff, with Chinese headers, IDs as text and formula injection neutralised.
+//! The gap list: one row per gap with what every output shows of it, and `gaps.csv` for other
+//! systems (the county workbooks are `county`).
 
-use std::collections::BTreeMap;
 use std::path::Path;
 
-use chrono::{Datelike, NaiveDate};
 use rayon::prelude::*;
-use rust_xlsxwriter::{DocProperties, ExcelDateTime, Format, Workbook};
 
-use super::{create_private_dir, csv_writer, report_error, write_csv_rows, ReportError, RunResult};
+use super::{csv_writer, write_csv_rows, ReportError, RunResult};
 use crate::mask::mask_id;
-use crate::normalize::id_number::IdNumber;
+use crate::model::Value;
+use crate::normalize::id_number::{IdDefect, IdNumber};
 
 /// One gap as written.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -38,9 +36,27 @@ pub struct GapRow {
     pub nearest_reason: String,
     /// A row that may be this person, for a person to decide: the gap depends on it.
     pub review: String,
+    /// Where the person lives and their certificate, where a file holds them (`Shown`).
+    pub shown: Shown,
+    /// The county's latest returned result for the item (`recon ledger import`).
+    pub feedback: Feedback,
 }
 
-pub const GAPS_HEADER: [&str; 22] = [
+/// What the county workbook shows of a person besides name and ID: from the gap's row, else
+/// from the first of the person's rows that holds it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Shown {
+    pub township: String,
+    pub village: String,
+    pub disability_category: String,
+    pub disability_grade: String,
+    /// Masked as an ID is (a certificate number holds the ID).
+    pub certificate_number: String,
+}
+
+pub use crate::ledger::Feedback;
+
+pub const GAPS_HEADER: [&str; 28] = [
     "rule_id",
     "county_code",
     "county_name",
@@ -63,26 +79,12 @@ pub const GAPS_HEADER: [&str; 22] = [
     "nearest_score",
     "nearest_reason",
     "review",
-];
-
-const COUNTY_HEADER: [&str; 17] = [
-    "规则编号",
-    "规则名称",
-    "区县代码",
-    "区县名称",
-    "姓名",
-    "身份证号",
-    "来源部门",
-    "来源文件",
-    "行号",
-    "问题说明",
-    "台账状态",
-    "首次发现",
-    "县级反馈",
-    "相关记录",
-    "最近似记录",
-    "待人工确认",
-    "人员编号",
+    "township",
+    "village",
+    "disability_category",
+    "disability_grade",
+    "certificate_number",
+    "county_result",
 ];
 
 /// The run's gaps as rows, sorted by rule, county, file and row.
@@ -102,6 +104,7 @@ pub fn gap_rows(result: &RunResult) -> Vec<GapRow> {
             let ledger_item = result.ledger.and_then(|l| l.items.get(&item));
             let note = result.ledger.and_then(|l| l.notes.get(&item));
             let nearest_record = nearest.map(|n| &result.records[n.record]);
+            let feedback = result.ledger.and_then(|l| l.feedback.get(&item)).cloned();
             GapRow {
                 rule_id: rule.id.clone(),
                 county_code: record
@@ -141,6 +144,8 @@ pub fn gap_rows(result: &RunResult) -> Vec<GapRow> {
                         u.probability
                     )
                 }),
+                shown: shown(result, gap.record),
+                feedback: feedback.unwrap_or_default(),
             }
         })
         .collect();
@@ -149,15 +154,63 @@ pub fn gap_rows(result: &RunResult) -> Vec<GapRow> {
     rows
 }
 
+/// What the workbook shows of record `index`'s person: each field from the record itself,
+/// else from the first of the person's rows that holds it.
+fn shown(result: &RunResult, index: usize) -> Shown {
+    let records = result.records;
+    let person = result.linkage.linked(index);
+    let rows = std::iter::once(index).chain(person.iter().map(|&r| r as usize));
+    let value_of = |name: &str| {
+        rows.clone()
+            .find_map(|r| {
+                let record = &records[r];
+                let field = result.settings().sources[record.source].field(name)?;
+                match records.value(record, field) {
+                    Value::Text(word) | Value::Unparsed(word) => {
+                        Some(records.text(word).to_string())
+                    }
+                    Value::Date(date) => Some(date.to_string()),
+                    Value::Empty => None,
+                }
+            })
+            .unwrap_or_default()
+    };
+    let certificate = value_of("certificate_number");
+    Shown {
+        township: value_of("township"),
+        village: value_of("village"),
+        disability_category: value_of("disability_category"),
+        disability_grade: value_of("disability_grade"),
+        certificate_number: match result.full_ids || certificate.is_empty() {
+            true => certificate,
+            false => mask_id(&certificate),
+        },
+    }
+}
+
 /// The ID as a gap list shows it: masked unless full IDs were asked for; a damaged or invalid
-/// ID shows what is left of it, marked.
+/// ID shows what is left of it, and why it is not valid, in words.
 fn shown_id(id: &IdNumber, full: bool) -> String {
     let show = |s: &str| if full { s.to_string() } else { mask_id(s) };
     match id {
         IdNumber::Valid(v) => show(v),
         IdNumber::Missing => String::new(),
-        IdNumber::Invalid { digits, .. } => format!("{}（{}）", show(digits), id.state()),
-        IdNumber::Damaged { prefix } => format!("{}…（{}）", show(prefix), id.state()),
+        IdNumber::Invalid { digits, .. } => format!("{}（{}）", show(digits), id_state_words(id)),
+        IdNumber::Damaged { prefix } => format!("{}…（{}）", show(prefix), id_state_words(id)),
+    }
+}
+
+/// Why an ID is not valid, in the words county staff use.
+fn id_state_words(id: &IdNumber) -> &'static str {
+    match id {
+        IdNumber::Damaged { .. } => "Excel损坏，末位丢失",
+        IdNumber::Invalid { defect, .. } => match defect {
+            IdDefect::CheckCharacter => "校验位错误",
+            IdDefect::BirthDate => "出生日期无效",
+            IdDefect::Length => "位数不对",
+            IdDefect::Characters => "含非法字符",
+        },
+        IdNumber::Valid(_) | IdNumber::Missing => "",
     }
 }
 
@@ -190,235 +243,13 @@ fn gaps_record(r: &GapRow) -> Vec<String> {
         r.nearest_score.clone(),
         r.nearest_reason.clone(),
         r.review.clone(),
+        r.shown.township.clone(),
+        r.shown.village.clone(),
+        r.shown.disability_category.clone(),
+        r.shown.disability_grade.clone(),
+        r.shown.certificate_number.clone(),
+        r.feedback.result.clone(),
     ]
-}
-
-fn county_record(r: &GapRow, source_label: &str) -> Vec<String> {
-    let evidence = match r.evidence_file.is_empty() {
-        true => String::new(),
-        false => format!("{} 第{}行", r.evidence_file, r.evidence_row),
-    };
-    let feedback = match r.note_status.is_empty() {
-        true => String::new(),
-        false => format!("[{}] {}", r.note_status, r.note),
-    };
-    let nearest = match r.nearest_file.is_empty() {
-        true => String::new(),
-        false => format!(
-            "{} 第{}行（匹配概率{}：{}）",
-            r.nearest_file, r.nearest_row, r.nearest_score, r.nearest_reason
-        ),
-    };
-    [
-        r.rule_id.as_str(),
-        &r.rule_name,
-        &r.county_code,
-        &r.county_name,
-        &r.name,
-        &r.id_number,
-        source_label,
-        &r.source_file,
-        &r.source_row.to_string(),
-        &r.detail,
-        status_word(&r.status),
-        &r.first_seen,
-        &feedback,
-        &evidence,
-        &nearest,
-        &r.review,
-        &r.person_key,
-    ]
-    .iter()
-    .map(|cell| super::inert(cell).into_owned())
-    .collect()
-}
-
-/// A ledger status in the words county staff use.
-fn status_word(status: &str) -> &str {
-    match status {
-        "new" => "新发现",
-        "open" => "未销号",
-        "reopened" => "再次出现",
-        other => other,
-    }
-}
-
-/// `counties/<code>_<name>.xlsx` and `.csv` for every county with a gap or with a rule the
-/// night could not check (the workbook then opens with a sheet 未核查 saying which and why).
-pub fn write_county_lists(
-    dir: &Path,
-    result: &RunResult,
-    rows: &[GapRow],
-) -> Result<(), ReportError> {
-    create_private_dir(dir)?;
-    let mut by_county: BTreeMap<(String, String), Vec<&GapRow>> = BTreeMap::new();
-    for row in rows {
-        by_county
-            .entry((row.county_code.clone(), row.county_name.clone()))
-            .or_default()
-            .push(row);
-    }
-    let unchecked = unchecked_by_county(result);
-    for county in unchecked.keys() {
-        by_county.entry(county.clone()).or_default();
-    }
-    let label = |key: &str| {
-        result.settings().source(key).map_or(key.to_string(), |s| {
-            result.settings().sources[s].label.clone()
-        })
-    };
-    let by_county: Vec<_> = by_county.into_iter().collect();
-    by_county.par_iter().try_for_each(|((code, name), gaps)| {
-        let stem = format!(
-            "{}_{}",
-            if code.is_empty() { "unknown" } else { code },
-            name
-        );
-        let cells: Vec<(String, Vec<String>)> = gaps
-            .iter()
-            .map(|g| (g.rule_id.clone(), county_record(g, &label(&g.source))))
-            .collect();
-        let csv_path = dir.join(format!("{stem}.csv"));
-        let writer = csv_writer(&csv_path, &COUNTY_HEADER, true)?;
-        write_csv_rows(&csv_path, writer, cells.iter().map(|(_, c)| c))?;
-        let not_checked = unchecked
-            .get(&(code.clone(), name.clone()))
-            .map_or(&[][..], Vec::as_slice);
-        write_county_workbook(
-            &dir.join(format!("{stem}.xlsx")),
-            &cells,
-            not_checked,
-            result.as_of,
-        )
-    })
-}
-
-/// Per county (code, name): the rules the night could not check there, as the rows of the
-/// sheet 未核查 (rule, name, why, gaps not listed tonight).
-fn unchecked_by_county(result: &RunResult) -> BTreeMap<(String, String), Vec<Vec<String>>> {
-    let settings = result.settings();
-    let counties = super::counties_seen(result.records);
-    let mut sheets: BTreeMap<(String, String), Vec<Vec<String>>> = BTreeMap::new();
-    for unchecked in &result.checks.unchecked {
-        let rule = &settings.rules[unchecked.rule];
-        let here: Vec<(&String, &String)> = match &unchecked.county {
-            None => counties.iter().collect(),
-            Some(code) => counties.iter().filter(|(c, _)| *c == code).collect(),
-        };
-        for (code, name) in here {
-            let withheld = result
-                .checks
-                .withheld
-                .get(&(unchecked.rule, code.clone()))
-                .copied()
-                .unwrap_or(0);
-            sheets
-                .entry((code.clone(), name.clone()))
-                .or_default()
-                .push(vec![
-                    rule.id.clone(),
-                    rule.name.clone(),
-                    unchecked.reason.clone(),
-                    withheld.to_string(),
-                ]);
-        }
-    }
-    sheets
-}
-
-/// A sheet of a county workbook: its name, header, column widths.
-struct Sheet<'a> {
-    name: &'a str,
-    header: &'a [&'a str],
-    widths: &'a [u16],
-    freeze_header: bool,
-}
-
-impl Sheet<'_> {
-    /// Writes the sheet, every cell as a string so Excel keeps IDs as text.
-    fn write(
-        &self,
-        workbook: &mut Workbook,
-        rows: &[&Vec<String>],
-        bold: &Format,
-    ) -> Result<(), rust_xlsxwriter::XlsxError> {
-        let sheet = workbook.add_worksheet_with_constant_memory()?;
-        sheet.set_name(self.name)?;
-        if self.freeze_header {
-            sheet.set_freeze_panes(1, 0)?;
-        }
-        for (col, width) in self.widths.iter().enumerate() {
-            sheet.set_column_width(col as u16, *width)?;
-        }
-        for (col, header) in self.header.iter().enumerate() {
-            sheet.write_string_with_format(0, col as u16, *header, bold)?;
-        }
-        for (r, row) in rows.iter().enumerate() {
-            for (col, cell) in row.iter().enumerate() {
-                sheet.write_string(r as u32 + 1, col as u16, cell)?;
-            }
-        }
-        Ok(())
-    }
-}
-
-const NOT_CHECKED_HEADER: [&str; 4] = [
-    "规则编号",
-    "规则名称",
-    "今晚未核查的原因（台账不销号）",
-    "暂不列出的疑点数",
-];
-
-/// One sheet per rule, every cell written as a string so Excel keeps IDs as text. The
-/// workbook is dated by the as-of date, so the same run gives the same bytes.
-fn write_county_workbook(
-    path: &Path,
-    cells: &[(String, Vec<String>)],
-    not_checked: &[Vec<String>],
-    as_of: NaiveDate,
-) -> Result<(), ReportError> {
-    let error = |e: rust_xlsxwriter::XlsxError| report_error(path, e);
-    let mut workbook = Workbook::new();
-    let created =
-        ExcelDateTime::from_ymd(as_of.year() as u16, as_of.month() as u8, as_of.day() as u8)
-            .map_err(error)?;
-    workbook.set_properties(&DocProperties::new().set_creation_datetime(&created));
-    // The fastest compression: a province's lists are written every night, and the files
-    // are small either way.
-    workbook.set_zip_compression_level(1);
-    let bold = Format::new().set_bold();
-    let mut by_rule: BTreeMap<&str, Vec<&Vec<String>>> = BTreeMap::new();
-    for (rule, row) in cells {
-        by_rule.entry(rule).or_default().push(row);
-    }
-    // Rows go to a temporary file beside the list as they are written (its strings inline),
-    // so a county's workbook is never held whole.
-    if let Some(dir) = path.parent() {
-        workbook.set_tempdir(dir).map_err(error)?;
-    }
-    if !not_checked.is_empty() {
-        let rows: Vec<&Vec<String>> = not_checked.iter().collect();
-        let sheet = Sheet {
-            name: "未核查",
-            header: &NOT_CHECKED_HEADER,
-            widths: &[10, 28, 60, 16],
-            freeze_header: false,
-        };
-        sheet.write(&mut workbook, &rows, &bold).map_err(error)?;
-    }
-    for (rule, rows) in by_rule {
-        let sheet = Sheet {
-            name: rule,
-            header: &COUNTY_HEADER,
-            widths: &[
-                10, 28, 10, 12, 10, 22, 16, 24, 6, 48, 10, 12, 24, 24, 40, 18,
-            ],
-            freeze_header: true,
-        };
-        sheet.write(&mut workbook, &rows, &bold).map_err(error)?;
-    }
-    let buffer = workbook.save_to_buffer().map_err(error)?;
-    super::write_file(path, &buffer)
 }
 
 #[cfg(test)]
@@ -446,7 +277,7 @@ mod tests {
         };
         assert_eq!(
             shown_id(&damaged, false),
-            "420325*****3071…（damaged_excel）"
+            "420325*****3071…（Excel损坏，末位丢失）"
         );
     }
 }

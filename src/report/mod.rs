@@ -3,6 +3,7 @@
 //! ledger has committed, so a failed run leaves the previous outputs as they were. Files are
 //! owner-only; ID numbers are masked unless asked.
 
+mod county;
 mod files;
 mod gap_list;
 pub mod html;
@@ -296,7 +297,7 @@ fn write_into(result: &RunResult, dir: &Path) -> Result<(), ReportError> {
     let writes: [Write; 10] = [
         ("gaps.csv", &|path| gap_list::write_gaps_csv(path, &rows)),
         ("counties", &|path| {
-            gap_list::write_county_lists(path, result, &rows)
+            county::write_county_lists(path, result, &rows)
         }),
         ("summary.csv", &|path| {
             files::write_summary(path, result, &morning.counties)

@@ -22,31 +22,53 @@ pub fn describe(
     }
 }
 
+/// A field by the header departments use for it (its first alias).
+pub fn field_label(settings: &Settings, source: SourceId, field: usize) -> String {
+    let field = &settings.sources[source].fields[field];
+    field
+        .aliases
+        .first()
+        .cloned()
+        .unwrap_or_else(|| field.name.clone())
+}
+
+/// A word list as a sentence shows it: a word that holds an earlier one, or is held by it
+/// (城市低保 after 低保, 护理补贴 after 重度残疾人护理补贴), says nothing more; at most three,
+/// then 等.
+fn shown_words(words: &[String]) -> String {
+    let mut kept: Vec<&str> = Vec::new();
+    for word in words {
+        if !kept
+            .iter()
+            .any(|k| word.contains(k) || k.contains(word.as_str()))
+        {
+            kept.push(word);
+        }
+    }
+    match kept.len() > 3 {
+        true => format!("{}等", kept[..3].join("/")),
+        false => kept.join("/"),
+    }
+}
+
 fn describe_one(
     settings: &Settings,
     source: SourceId,
     condition: &Condition,
     as_of: NaiveDate,
 ) -> String {
-    let field_label = |f: usize| {
-        let field = &settings.sources[source].fields[f];
-        field
-            .aliases
-            .first()
-            .cloned()
-            .unwrap_or_else(|| field.name.clone())
-    };
+    let field_label = |f: usize| field_label(settings, source, f);
     match condition {
         Condition::FieldIn {
             field,
             words,
             negate: false,
-        } => format!("{}为{}", field_label(*field), words.join("/")),
+        } => format!("{}为{}", field_label(*field), shown_words(words)),
         Condition::FieldIn {
             field,
             words,
             negate: true,
-        } => format!("{}不为{}", field_label(*field), words.join("/")),
+        } => format!("{}不为{}", field_label(*field), shown_words(words)),
         Condition::FieldEmpty { field, empty: true } => format!("{}为空", field_label(*field)),
         Condition::FieldEmpty {
             field,
@@ -94,7 +116,7 @@ mod tests {
         };
         assert_eq!(
             describe(&settings, *source, conditions, as_of),
-            "截至2020-06-30有效，救助类别为重度残疾人护理补贴/重度残疾人护理补助/残疾人护理补贴/护理补贴"
+            "截至2020-06-30有效，救助类别为重度残疾人护理补贴/重度残疾人护理补助"
         );
         let Check::Requires { source, conditions } = &settings.rule("MED-02").unwrap().check else {
             panic!()
@@ -103,5 +125,16 @@ mod tests {
             describe(&settings, *source, conditions, as_of),
             "截至2020-06-30有效，资助类别不为空"
         );
+    }
+
+    #[test]
+    fn word_lists_are_shown_short() {
+        let words = |w: &[&str]| w.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let settings = Settings::from_toml(DEFAULT_CONFIG).unwrap();
+        assert_eq!(
+            shown_words(&settings.options.vocabulary["subsistence"]),
+            "低保/最低生活保障/特困等"
+        );
+        assert_eq!(shown_words(&words(&["一级", "二级"])), "一级/二级");
     }
 }

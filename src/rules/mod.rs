@@ -280,7 +280,7 @@ impl Context<'_> {
                 if self.first_linked(index, *source, conditions).is_some() {
                     return None;
                 }
-                (self.missing_detail(index, *source, conditions), None)
+                self.missing_detail(index, *source, conditions)
             }
             Check::Forbids { source, conditions } => {
                 let found = self.first_linked(index, *source, conditions)?;
@@ -352,19 +352,97 @@ impl Context<'_> {
         (format!("{label}记录：{}", parts.join("，")), evidence)
     }
 
-    /// What a `requires` check looked for, where, and what it found instead.
-    fn missing_detail(&self, index: usize, source: usize, conditions: &[Condition]) -> String {
+    /// What a `requires` check looked for, where, and what it found instead: the person's row
+    /// of that source that came closest (fewest conditions failed; the last of equals), named
+    /// as the gap's evidence, with the first condition it fails in what the row holds.
+    fn missing_detail(
+        &self,
+        index: usize,
+        source: usize,
+        conditions: &[Condition],
+    ) -> (String, Option<usize>) {
         let label = &self.settings.sources[source].label;
         let wanted = describe::describe(self.settings, source, conditions, self.as_of);
-        let linked = self
+        let rows: Vec<usize> = self
             .linkage
             .linked(index)
             .iter()
-            .filter(|&&r| self.records[r as usize].source == source)
-            .count();
-        match linked {
-            0 => format!("未找到{label}中{wanted}的记录：该来源无此人记录"),
-            n => format!("未找到{label}中{wanted}的记录：该来源有此人{n}条记录，均不符合"),
+            .map(|&r| r as usize)
+            .filter(|&r| self.records[r].source == source)
+            .collect();
+        let failing = |r: usize| conditions.iter().filter(|c| !self.holds(c, r)).count();
+        let closest = rows.iter().copied().rev().min_by_key(|&r| failing(r));
+        let Some(closest) = closest else {
+            return (
+                format!("未找到{label}中{wanted}的记录：该来源无此人记录"),
+                None,
+            );
+        };
+        let why = conditions
+            .iter()
+            .find(|c| !self.holds(c, closest))
+            .map_or(String::new(), |c| self.what_fails(c, closest));
+        let count = match rows.len() {
+            1 => "此人在该来源有1条记录，其".to_string(),
+            n => format!("此人在该来源有{n}条记录，均不符合，最接近的一条"),
+        };
+        (
+            format!("未找到{label}中{wanted}的记录：{count}{why}（见相关记录）"),
+            Some(closest),
+        )
+    }
+
+    /// What row `index` holds that fails `condition`, in words: 参保年度为2019, 证件状态为注销,
+    /// 截至2020-06-30已终止（终止日期2020-03-01）.
+    fn what_fails(&self, condition: &Condition, index: usize) -> String {
+        let record = &self.records[index];
+        let holds = |field: usize| {
+            let label = describe::field_label(self.settings, record.source, field);
+            match self.records.value(record, field) {
+                Value::Text(w) | Value::Unparsed(w) => format!("{label}为{}", self.records.text(w)),
+                Value::Date(d) => format!("{label}为{d}"),
+                Value::Empty => format!("{label}为空"),
+            }
+        };
+        match condition {
+            Condition::FieldIn { field, .. }
+            | Condition::FieldEmpty { field, .. }
+            | Condition::FieldIsAsOfYear { field } => holds(*field),
+            Condition::Active(true) => self.why_inactive(record, holds),
+            other => format!(
+                "不满足“{}”",
+                describe::describe(
+                    self.settings,
+                    record.source,
+                    std::slice::from_ref(other),
+                    self.as_of
+                )
+            ),
+        }
+    }
+
+    /// Why a row is not in force on the as-of date: a start after it, an end before it, or
+    /// the value that fails its source's `active` conditions.
+    fn why_inactive(&self, record: &Record, holds: impl Fn(usize) -> String) -> String {
+        let source = &self.settings.sources[record.source];
+        let date = |field: Option<usize>| field.and_then(|f| self.records.value(record, f).date());
+        if let Some(start) = date(source.active_from).filter(|d| *d > self.as_of) {
+            return format!("自{start}起才有效");
+        }
+        if let Some(end) = date(source.active_until).filter(|d| *d < self.as_of) {
+            return format!("已于{end}终止");
+        }
+        let failing = source
+            .active
+            .iter()
+            .find(|c| !self.row_test.holds(c, record));
+        match failing {
+            Some(
+                Condition::FieldIn { field, .. }
+                | Condition::FieldEmpty { field, .. }
+                | Condition::FieldIsAsOfYear { field },
+            ) => format!("{}，截至{}无效", holds(*field), self.as_of),
+            _ => format!("截至{}无效", self.as_of),
         }
     }
 
