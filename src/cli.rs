@@ -231,6 +231,21 @@ pub enum LedgerCommand {
         #[arg(long, value_name = "FILE")]
         ledger: PathBuf,
     },
+    /// Record the results counties return: their county workbooks (or the CSV twins) with the
+    /// right-hand columns filled in. Rows are matched to items by 台账编号 and checked cell by
+    /// cell; a bad row is written to the rejects file and never stops the others. Importing
+    /// the same file again changes nothing. Exit 0 when every row was recorded or unchanged,
+    /// 2 when some were rejected (the others are recorded).
+    Import {
+        /// Returned workbooks (.xlsx, .xls) or CSVs.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        #[arg(long, value_name = "FILE")]
+        ledger: PathBuf,
+        /// Where to write the rows not recorded and why (default: `<ledger>.import-rejects.csv`).
+        #[arg(long, value_name = "FILE")]
+        rejects: Option<PathBuf>,
+    },
     /// Write the ledger per county: `<DIR>/<county code>.csv`.
     Export {
         #[arg(long, value_name = "FILE")]

@@ -941,12 +941,12 @@ fn record_returned(
         .optional()?;
     let Some(item_county) = item else {
         return Ok(Recorded::Refused(
-            "no ledger item has this 台账编号 (a list of another ledger?)".into(),
+            "台账中没有此编号的事项（是否为其他台账的清单？）".into(),
         ));
     };
     if let Some(county) = county.filter(|c| *c != item_county) {
         return Ok(Recorded::Refused(format!(
-            "the item belongs to county {item_county}, not to {county} of this row"
+            "此事项属于区县{item_county}，不是本行的区县{county}"
         )));
     }
     let latest: Option<(Feedback, String)> = tx
@@ -965,7 +965,7 @@ fn record_returned(
     let night = row.night.to_string();
     match latest {
         Some((_, later)) if later > night => Ok(Recorded::Refused(format!(
-            "a result from the list of {later} is recorded; this list is of {night}"
+            "已录入{later}清单的核查结果，本清单日期为{night}，较旧"
         ))),
         Some((feedback, _)) if feedback == row.feedback => Ok(Recorded::Unchanged),
         _ => {

@@ -6,6 +6,7 @@ mod workdir;
 mod test_cli;
 mod test_contract;
 mod test_eval;
+mod test_feedback;
 mod test_hostile;
 mod test_ingest;
 mod test_ledger;

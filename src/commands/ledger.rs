@@ -41,11 +41,16 @@ pub fn run(command: &LedgerCommand) -> Result<ExitStatus, Failure> {
             Ok(ExitStatus::Success)
         }
         LedgerCommand::Export { ledger, out } => export(ledger, out),
+        LedgerCommand::Import {
+            files,
+            ledger,
+            rejects,
+        } => super::feedback::import(files, ledger, rejects.as_deref()),
     }
 }
 
 /// Reading commands never create a ledger: a mistyped path is an error, not an empty list.
-fn open_existing(path: &Path) -> Result<Ledger, Failure> {
+pub(super) fn open_existing(path: &Path) -> Result<Ledger, Failure> {
     if !path.is_file() {
         return Err(Failure::BadInput(format!(
             "ledger {}: no such file",

@@ -4,6 +4,7 @@
 pub mod check_config;
 pub mod eval;
 pub mod explain;
+mod feedback;
 pub mod inspect;
 pub mod ledger;
 pub mod link;

@@ -457,7 +457,7 @@ fn ingest_failure(errors: Vec<ingest::IngestError>) -> Failure {
 /// run can name it. The file is owner-only whatever the umask, and the holder removes it when
 /// done; the operating system releases the lock when the process ends, so a crashed run never
 /// blocks the next.
-fn lock(path: &Path, what: &Path) -> Result<HeldLock, Failure> {
+pub(super) fn lock(path: &Path, what: &Path) -> Result<HeldLock, Failure> {
     use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
     let internal = |e: std::io::Error| Failure::Internal(format!("{}: {e}", path.display()));
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
@@ -504,7 +504,7 @@ fn lock(path: &Path, what: &Path) -> Result<HeldLock, Failure> {
 }
 
 /// A lock held by this run: its file is removed, still locked, when the run is done.
-struct HeldLock {
+pub(super) struct HeldLock {
     _file: File,
     path: std::path::PathBuf,
 }

@@ -24,6 +24,7 @@ use crate::model::{Records, Reject};
 use crate::normalize::Quality;
 use crate::rules::contract::Checks;
 use crate::rules::Evaluation;
+pub use county::{COUNTY_COLUMN, EDITABLE, KEY_COLUMN, NIGHT_COLUMN};
 pub use gap_list::{gap_rows, GapRow};
 pub use manifest::{account_rows, counts_json, inputs_json, FileAccount};
 

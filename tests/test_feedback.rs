@@ -1,0 +1,201 @@
+//! The county loop: lists go out, come back filled in, and `recon ledger import` records what
+//! the counties found, row by row, without letting a bad row block the good ones.
+
+use std::path::Path;
+
+use calamine::{Data, Reader};
+
+use crate::workdir::{repo_path, Workdir};
+
+const LIST: &str = "out/counties/420325_房县.xlsx";
+
+fn night(wd: &Workdir, as_of: &str) {
+    let sample = repo_path("sample_data").display().to_string();
+    let args = [
+        "run", "-q", "--as-of", as_of, "--out", "out", "--ledger", "l.sqlite", &sample,
+    ];
+    let run = wd.recon(&args);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+}
+
+/// Every sheet of a workbook, as its cells.
+fn sheets_of(path: &Path) -> Vec<(String, Vec<Vec<Data>>)> {
+    let mut workbook = calamine::open_workbook_auto(path).unwrap();
+    workbook
+        .sheet_names()
+        .into_iter()
+        .map(|name| {
+            let range = workbook.worksheet_range(&name).unwrap();
+            let rows = range.rows().map(|r| r.to_vec()).collect();
+            (name, rows)
+        })
+        .collect()
+}
+
+/// What a county types into a list: (sheet index, data row, column header, cell).
+type Edit<'a> = (usize, usize, &'a str, Data);
+
+/// The county's copy of its list, saved again with `edits` typed in (as Excel would).
+fn returned(wd: &Workdir, from: &str, to: &str, edits: &[Edit]) {
+    let mut sheets = sheets_of(&wd.path(from));
+    for (sheet, row, header, value) in edits {
+        let rows = &mut sheets[*sheet].1;
+        let column = rows[0]
+            .iter()
+            .position(|h| *h == Data::String(header.to_string()))
+            .unwrap();
+        rows[*row][column] = value.clone();
+    }
+    let mut workbook = rust_xlsxwriter::Workbook::new();
+    let date = rust_xlsxwriter::Format::new().set_num_format("yyyy-mm-dd");
+    for (name, rows) in &sheets {
+        let sheet = workbook.add_worksheet().set_name(name).unwrap();
+        for (r, row) in rows.iter().enumerate() {
+            for (c, cell) in row.iter().enumerate() {
+                let (r, c) = (r as u32, c as u16);
+                match cell {
+                    Data::String(s) => sheet.write_string(r, c, s).map(|_| ()),
+                    Data::Float(f) => sheet.write_number(r, c, *f).map(|_| ()),
+                    Data::DateTime(d) => sheet
+                        .write_number_with_format(r, c, d.as_f64(), &date)
+                        .map(|_| ()),
+                    _ => Ok(()),
+                }
+                .unwrap();
+            }
+        }
+    }
+    workbook.save(wd.path(to)).unwrap();
+}
+
+fn text(s: &str) -> Data {
+    Data::String(s.into())
+}
+
+/// A date cell, as Excel stores 2020-08-31.
+fn date_cell() -> Data {
+    Data::DateTime(calamine::ExcelDateTime::new(
+        44074.0,
+        calamine::ExcelDateTimeType::DateTime,
+        false,
+    ))
+}
+
+fn import(wd: &Workdir, files: &[&str]) -> crate::workdir::Run {
+    let mut args = vec!["ledger", "import"];
+    args.extend_from_slice(files);
+    args.extend_from_slice(&["--ledger", "l.sqlite"]);
+    wd.recon(&args)
+}
+
+/// The night's list's cells of one column, on sheet `sheet`.
+fn column_of(path: &Path, sheet: usize, header: &str) -> Vec<String> {
+    let rows = &sheets_of(path)[sheet].1;
+    let at = rows[0]
+        .iter()
+        .position(|h| *h == Data::String(header.into()))
+        .unwrap();
+    rows.iter().skip(1).map(|r| r[at].to_string()).collect()
+}
+
+#[test]
+fn returned_lists_are_recorded_row_by_row_and_come_back_filled_in() {
+    let wd = Workdir::new();
+    night(&wd, "2020-06-30");
+    // Sheet 1 is the MED-01 list of 房县, with three rows; sheet 2 the MED-02 list.
+    let edits: Vec<Edit> = vec![
+        (1, 1, "核查结果", text("属实")),
+        (1, 1, "整改情况", text("已协助参保")),
+        (1, 1, "责任人", text("王五")),
+        (1, 1, "完成时限", date_cell()),
+        (1, 2, "核查结果", text("不属实")),
+        (1, 2, "备注", text("已在外省参保")),
+        (1, 3, "核查结果", text("核实过了")),
+        (2, 1, "核查结果", text("属实")),
+        (2, 1, "区县代码", Data::Float(421181.0)),
+    ];
+    returned(&wd, LIST, "returned.xlsx", &edits);
+    let first = import(&wd, &["returned.xlsx"]);
+    assert_eq!(first.code, 2, "some rows are rejected: {}", first.stderr);
+    assert!(
+        first.stdout.contains("2 recorded, 0 unchanged"),
+        "{}",
+        first.stdout
+    );
+    for typed in ["核实过了", "王五", "已在外省参保"] {
+        assert!(!first.stdout.contains(typed) && !first.stderr.contains(typed));
+    }
+    let rejects = wd.csv_rows("l.import-rejects.csv");
+    let reasons: Vec<(&str, &str)> = rejects
+        .iter()
+        .map(|r| (r["row"].as_str(), r["column"].as_str()))
+        .collect();
+    assert_eq!(
+        reasons,
+        [("4", "核查结果"), ("2", "台账编号")],
+        "{rejects:?}"
+    );
+    assert!(rejects[1]["reason"].contains("属于区县420325"));
+
+    let again = import(&wd, &["returned.xlsx"]);
+    assert!(
+        again.stdout.contains("0 recorded, 2 unchanged"),
+        "importing again changes nothing: {}",
+        again.stdout
+    );
+
+    // The CSV twin comes back too, re-saved by Excel (as GBK, without BOM).
+    let csv = wd.read("out/counties/420325_房县.csv");
+    let mut lines: Vec<String> = csv
+        .trim_start_matches('\u{feff}')
+        .lines()
+        .map(String::from)
+        .collect();
+    let aud = lines.iter().position(|l| l.contains(",AUD-02,")).unwrap();
+    lines[aud] = format!("{},已整改,已停发,,,", lines[aud].trim_end_matches(",,,,,"));
+    let resaved = lines.join("\r\n");
+    let (gbk, _, _) = encoding_rs::GBK.encode(&resaved);
+    wd.write_bytes("returned.csv", &gbk);
+    let from_csv = import(&wd, &["returned.csv"]);
+    assert_eq!(
+        from_csv.code,
+        0,
+        "{}{}",
+        from_csv.stdout,
+        wd.read("l.import-rejects.csv")
+    );
+    assert!(
+        from_csv.stdout.contains("1 recorded"),
+        "{}",
+        from_csv.stdout
+    );
+
+    // The next night's list carries what the county wrote, and gaps.csv its result.
+    night(&wd, "2020-07-01");
+    let path = wd.path(LIST);
+    assert_eq!(column_of(&path, 1, "核查结果")[..2], ["属实", "不属实"]);
+    assert_eq!(column_of(&path, 1, "完成时限")[0], "2020-08-31");
+    let results: Vec<String> = wd
+        .csv_rows("out/gaps.csv")
+        .into_iter()
+        .filter(|g| g["county_code"] == "420325")
+        .map(|g| g["county_result"].clone())
+        .filter(|r| !r.is_empty())
+        .collect();
+    assert_eq!(results.len(), 3, "{results:?}");
+
+    // A result from the newer list stands: the older list cannot overwrite it.
+    returned(&wd, LIST, "newer.xlsx", &[(1, 1, "备注", text("已办结"))]);
+    assert_eq!(import(&wd, &["newer.xlsx"]).code, 0);
+    let older = [(1, 1, "核查结果", text("其他"))];
+    returned(&wd, "returned.xlsx", "older.xlsx", &older);
+    let refused = import(&wd, &["older.xlsx"]);
+    assert_eq!(refused.code, 2);
+    let rejects = wd.csv_rows("l.import-rejects.csv");
+    assert!(
+        rejects
+            .iter()
+            .any(|r| r["row"] == "2" && r["reason"].contains("较旧")),
+        "{rejects:?}"
+    );
+}
