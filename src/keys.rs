@@ -132,6 +132,11 @@ impl KeySecret {
         format!("{kind}{}", hex(&self.digest(unkeyed.as_bytes())))
     }
 
+    /// The keyed hash of any text (the values behind a gap, say), 16 hex digits.
+    pub fn text_hash(&self, text: &str) -> String {
+        hex(&self.digest(text.as_bytes()))
+    }
+
     /// The keyed hash of a name, which pairs a corrected ID's items in the ledger.
     pub fn name_hash(&self, name: &str) -> String {
         self.keyed_name_hash(&unkeyed_name_hash(name))

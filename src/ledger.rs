@@ -16,7 +16,7 @@ use rusqlite::{params, Connection, OptionalExtension, Transaction};
 use crate::keys::KeySecret;
 
 /// Schema migrations, applied in order; `PRAGMA user_version` is how many have run.
-const MIGRATIONS: [&str; 5] = [
+const MIGRATIONS: [&str; 6] = [
     // 1: runs, items and their history.
     "CREATE TABLE runs (
         id INTEGER PRIMARY KEY,
@@ -85,6 +85,11 @@ const MIGRATIONS: [&str; 5] = [
         recorded_at TEXT NOT NULL
     );
     CREATE INDEX feedback_by_key ON feedback (key, id);",
+    // 6: the facts behind an item (a keyed hash of its rows' values) as of its last night and
+    // of each result, and what closed it.
+    "ALTER TABLE items ADD COLUMN facts TEXT NOT NULL DEFAULT '';
+    ALTER TABLE feedback ADD COLUMN facts TEXT NOT NULL DEFAULT '';
+    ALTER TABLE items ADD COLUMN closed_by TEXT NOT NULL DEFAULT '';",
 ];
 
 /// The results a county may return for an item (核查结果).
@@ -103,6 +108,42 @@ pub struct Feedback {
     pub deadline: String,
     /// 备注
     pub remark: String,
+}
+
+/// Results that say the item is no gap: it leaves the open count and the supervision score
+/// while its facts stay as they were when the county checked it.
+pub const EXCEPTIONS: [&str; 2] = ["不属实", "政策外情形"];
+/// The result that says the county fixed it: the data should stop showing the item.
+pub const FIXED: &str = "已整改";
+
+/// Where a county's result leaves an item tonight.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Standing {
+    /// Checked and found no gap (不属实, 政策外情形), the facts unchanged since.
+    Exception,
+    /// Checked and found no gap, but the facts have changed since: to be checked again.
+    FactsChanged,
+    /// Reported fixed (已整改) on an earlier list, yet tonight's data still shows it.
+    FixNotSeen,
+}
+
+impl Standing {
+    /// How the county lists show it.
+    pub fn words(self) -> &'static str {
+        match self {
+            Standing::Exception => "核实为例外（不计入）",
+            Standing::FactsChanged => "情况有变，请再核",
+            Standing::FixNotSeen => "整改未见数据",
+        }
+    }
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Standing::Exception => "exception",
+            Standing::FactsChanged => "facts_changed",
+            Standing::FixNotSeen => "fix_not_seen",
+        }
+    }
 }
 
 /// One returned row to record: the item, the result, and the night of the list it came in.
@@ -269,6 +310,8 @@ pub struct GapItem {
     pub county_code: String,
     /// The keyed hash of the person's name (`KeySecret::name_hash`).
     pub name_hash: String,
+    /// A keyed hash of the values of the gap's rows: a county's 不属实 holds while it stays.
+    pub facts: String,
 }
 
 /// What this run did to the ledger, for the outputs.
@@ -285,6 +328,8 @@ pub struct RunLedger {
     pub notes: HashMap<String, (String, String)>,
     /// Item key -> the county's latest returned result.
     pub feedback: HashMap<String, Feedback>,
+    /// Item key -> where the county's result leaves tonight's item, when it changes anything.
+    pub standing: HashMap<String, Standing>,
     /// The last nights, oldest first, this one included.
     pub trend: Vec<NightCounts>,
     /// County and days open of every item open after this night.
@@ -366,6 +411,8 @@ pub struct ItemView {
     pub note: String,
     /// Why the last night could not check the item, if it could not.
     pub not_checked: String,
+    /// What closed the item: the data no longer shows it, or shows a county's fix.
+    pub closed_by: String,
 }
 
 pub struct Ledger {
@@ -593,7 +640,7 @@ impl Ledger {
     pub fn items(&self) -> Result<Vec<ItemView>, LedgerError> {
         let sql = "SELECT i.key, i.rule_id, i.county_code, i.person_key, i.status, i.first_seen, i.last_seen,
                           coalesce(i.closed_on, ''), coalesce(n.status, ''), coalesce(n.note, ''),
-                          coalesce(i.not_checked, '')
+                          coalesce(i.not_checked, ''), i.closed_by
                    FROM items i LEFT JOIN notes n ON n.id = (SELECT max(id) FROM notes WHERE key = i.key)
                    ORDER BY i.county_code, i.rule_id, i.key";
         let mut statement = self.connection.prepare(sql).map_err(|e| self.error(e))?;
@@ -611,6 +658,7 @@ impl Ledger {
                     note_status: r.get(8)?,
                     note: r.get(9)?,
                     not_checked: r.get(10)?,
+                    closed_by: r.get(11)?,
                 })
             })
             .map_err(|e| self.error(e))?;
@@ -802,14 +850,14 @@ fn apply_in(tx: &Transaction, gaps: &[GapItem], run: &RunRecord) -> rusqlite::Re
         let diff_key = (gap.rule_id.clone(), gap.county_code.clone());
         let (status, first_seen) = match stored.get(key) {
             None => {
-                tx.prepare_cached("INSERT INTO items (key, rule_id, county_code, person_key, status, first_seen, last_seen, name_hash) VALUES (?1, ?2, ?3, ?4, 'new', ?5, ?5, ?6)")?.execute(params![key, gap.rule_id, gap.county_code, person_key, as_of, gap.name_hash],
+                tx.prepare_cached("INSERT INTO items (key, rule_id, county_code, person_key, status, first_seen, last_seen, name_hash, facts) VALUES (?1, ?2, ?3, ?4, 'new', ?5, ?5, ?6, ?7)")?.execute(params![key, gap.rule_id, gap.county_code, person_key, as_of, gap.name_hash, gap.facts],
                 )?;
                 event(key, "opened")?;
                 result.diff.entry(diff_key).or_default().new += 1;
                 ("new".to_string(), as_of.clone())
             }
             Some(item) if item.status == "closed" => {
-                tx.prepare_cached("UPDATE items SET status = 'reopened', last_seen = ?2, closed_on = NULL, closed_run = NULL, reopened_on = ?2 WHERE key = ?1")?.execute(params![key, as_of],
+                tx.prepare_cached("UPDATE items SET status = 'reopened', last_seen = ?2, closed_on = NULL, closed_run = NULL, reopened_on = ?2, facts = ?3, closed_by = '' WHERE key = ?1")?.execute(params![key, as_of, gap.facts],
                 )?;
                 event(key, "reopened")?;
                 result.diff.entry(diff_key).or_default().reopened += 1;
@@ -817,8 +865,10 @@ fn apply_in(tx: &Transaction, gaps: &[GapItem], run: &RunRecord) -> rusqlite::Re
             }
             Some(item) => {
                 let status = status_on(item, &as_of);
-                tx.prepare_cached("UPDATE items SET status = ?2, last_seen = ?3 WHERE key = ?1")?
-                    .execute(params![key, status, as_of])?;
+                tx.prepare_cached(
+                    "UPDATE items SET status = ?2, last_seen = ?3, facts = ?4 WHERE key = ?1",
+                )?
+                .execute(params![key, status, as_of, gap.facts])?;
                 let days = days_between(&item.first_seen, run.as_of);
                 let entry = result.diff.entry(diff_key).or_default();
                 match status.as_str() {
@@ -834,6 +884,7 @@ fn apply_in(tx: &Transaction, gaps: &[GapItem], run: &RunRecord) -> rusqlite::Re
     }
     result.notes = latest_notes(tx, &result.items)?;
     result.feedback = latest_feedback(tx, &result.items)?;
+    result.standing = standings(tx, &result.items, &as_of)?;
     tx.execute(
         "UPDATE items SET not_checked = NULL WHERE not_checked IS NOT NULL",
         [],
@@ -854,7 +905,17 @@ fn apply_in(tx: &Transaction, gaps: &[GapItem], run: &RunRecord) -> rusqlite::Re
             continue;
         }
         if is_closing(item, run) && !tonight.contains_key(key) {
-            tx.prepare_cached("UPDATE items SET status = 'closed', closed_on = ?2, closed_run = ?3 WHERE key = ?1")?.execute(params![key, as_of, run_id],
+            let fixed: Option<String> = tx
+                .prepare_cached(
+                    "SELECT result FROM feedback WHERE key = ?1 ORDER BY id DESC LIMIT 1",
+                )?
+                .query_row([key], |r| r.get(0))
+                .optional()?;
+            let closed_by = match fixed.as_deref() == Some(FIXED) {
+                true => "县级已整改，数据已印证",
+                false => "数据中已无此问题",
+            };
+            tx.prepare_cached("UPDATE items SET status = 'closed', closed_on = ?2, closed_run = ?3, closed_by = ?4 WHERE key = ?1")?.execute(params![key, as_of, run_id, closed_by],
             )?;
             event(key, "closed")?;
             result
@@ -872,13 +933,21 @@ fn apply_in(tx: &Transaction, gaps: &[GapItem], run: &RunRecord) -> rusqlite::Re
         .execute(params![source, county, *rows as i64])?;
     }
     result.trend = trend(tx)?;
-    let mut statement = tx.prepare("SELECT county_code, first_seen FROM items WHERE status != 'closed' ORDER BY county_code, key")?;
-    let ages = statement.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+    let mut statement = tx.prepare("SELECT key, county_code, first_seen FROM items WHERE status != 'closed' ORDER BY county_code, key")?;
+    let ages = statement.query_map([], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, String>(2)?,
+        ))
+    })?;
     for age in ages {
-        let (county, first_seen) = age?;
-        result
-            .open_ages
-            .push((county, days_between(&first_seen, run.as_of)));
+        let (key, county, first_seen) = age?;
+        if result.standing.get(&key) != Some(&Standing::Exception) {
+            result
+                .open_ages
+                .push((county, days_between(&first_seen, run.as_of)));
+        }
     }
     Ok(result)
 }
@@ -928,6 +997,48 @@ fn latest_feedback(
     Ok(latest)
 }
 
+/// Where the latest result of each of tonight's `items` leaves it: an exception while its facts
+/// are the ones the county checked, to check again once they change, and a fix the data does
+/// not show when the item is still here after a list that said 已整改.
+fn standings(
+    tx: &Transaction,
+    items: &HashMap<String, (String, String)>,
+    as_of: &str,
+) -> rusqlite::Result<HashMap<String, Standing>> {
+    let mut statement = tx.prepare(
+        "SELECT f.key, f.result, f.facts, f.night, i.facts FROM feedback f JOIN items i ON i.key = f.key
+         WHERE f.id = (SELECT max(id) FROM feedback WHERE key = f.key)",
+    )?;
+    let rows = statement.query_map([], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, String>(2)?,
+            r.get::<_, String>(3)?,
+            r.get::<_, String>(4)?,
+        ))
+    })?;
+    let mut standing = HashMap::new();
+    for row in rows {
+        let (key, result, checked_facts, night, facts) = row?;
+        if !items.contains_key(&key) {
+            continue;
+        }
+        let now = if EXCEPTIONS.contains(&result.as_str()) {
+            match checked_facts == facts {
+                true => Standing::Exception,
+                false => Standing::FactsChanged,
+            }
+        } else if result == FIXED && night.as_str() < as_of {
+            Standing::FixNotSeen
+        } else {
+            continue;
+        };
+        standing.insert(key, now);
+    }
+    Ok(standing)
+}
+
 /// Records one returned row in `tx`: refused when the item is unknown, of another county, or
 /// has a result from a later night's list; unchanged when it repeats the item's latest result.
 fn record_returned(
@@ -935,11 +1046,11 @@ fn record_returned(
     row: &Returned,
     county: Option<&str>,
 ) -> rusqlite::Result<Recorded> {
-    let item: Option<String> = tx
-        .prepare_cached("SELECT county_code FROM items WHERE key = ?1")?
-        .query_row([&row.key], |r| r.get(0))
+    let item: Option<(String, String)> = tx
+        .prepare_cached("SELECT county_code, facts FROM items WHERE key = ?1")?
+        .query_row([&row.key], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()?;
-    let Some(item_county) = item else {
+    let Some((item_county, facts)) = item else {
         return Ok(Recorded::Refused(
             "台账中没有此编号的事项（是否为其他台账的清单？）".into(),
         ));
@@ -971,8 +1082,8 @@ fn record_returned(
         _ => {
             let now = chrono::Local::now().format("%Y-%m-%dT%H:%M:%S").to_string();
             let f = &row.feedback;
-            tx.prepare_cached("INSERT INTO feedback (key, result, rectification, responsible, deadline, remark, night, file, recorded_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)")?
-                .execute(params![row.key, f.result, f.rectification, f.responsible, f.deadline, f.remark, night, row.file, now])?;
+            tx.prepare_cached("INSERT INTO feedback (key, result, rectification, responsible, deadline, remark, night, file, recorded_at, facts) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)")?
+                .execute(params![row.key, f.result, f.rectification, f.responsible, f.deadline, f.remark, night, row.file, now, facts])?;
             Ok(Recorded::New)
         }
     }
@@ -1108,6 +1219,7 @@ mod tests {
             person_key: person.into(),
             county_code: "420325".into(),
             name_hash: name.into(),
+            facts: String::new(),
         }
     }
 

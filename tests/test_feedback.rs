@@ -199,3 +199,102 @@ fn returned_lists_are_recorded_row_by_row_and_come_back_filled_in() {
         "{rejects:?}"
     );
 }
+
+/// A night over a copy of the sample in `in/`.
+fn night_on_copy(wd: &Workdir, as_of: &str) {
+    let args = [
+        "run", "-q", "--as-of", as_of, "--out", "out", "--ledger", "l.sqlite", "in",
+    ];
+    let run = wd.recon(&args);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+}
+
+/// The MED-01 cell of 房县 in the morning report: (gaps counted, exceptions).
+fn med01_counts(wd: &Workdir) -> (u64, u64) {
+    let report: serde_json::Value = serde_json::from_str(&wd.read("out/report.json")).unwrap();
+    let cell = report["cells"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["rule_id"] == "MED-01" && c["county_code"] == "420325")
+        .unwrap()
+        .clone();
+    (
+        cell["gaps"].as_u64().unwrap(),
+        cell["exceptions"].as_u64().unwrap(),
+    )
+}
+
+/// 不属实 takes an item out of the count while its facts stay as the county checked them, and
+/// puts it back, to be checked again, once they change; 已整改 that the data does not show is
+/// flagged, and once the data shows it the item closes with that as what closed it.
+#[test]
+fn county_results_change_the_count_until_the_data_says_otherwise() {
+    let wd = Workdir::new();
+    for entry in std::fs::read_dir(repo_path("sample_data")).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_str().unwrap().to_string();
+        if !name.ends_with(".py") && !name.ends_with(".md") {
+            wd.write_bytes(&format!("in/{name}"), &std::fs::read(&path).unwrap());
+        }
+    }
+    night_on_copy(&wd, "2020-06-30");
+    assert_eq!(med01_counts(&wd), (3, 0));
+    let edits: Vec<Edit> = vec![
+        (1, 1, "核查结果", text("不属实")),
+        (1, 1, "备注", text("已在外省参保，见参保凭证")),
+        (1, 2, "核查结果", text("已整改")),
+    ];
+    returned(&wd, LIST, "returned.xlsx", &edits);
+    assert_eq!(import(&wd, &["returned.xlsx"]).code, 0);
+
+    night_on_copy(&wd, "2020-07-01");
+    let path = wd.path(LIST);
+    let standing = column_of(&path, 1, "台账状态");
+    assert_eq!(standing[..2], ["核实为例外（不计入）", "整改未见数据"]);
+    assert_eq!(med01_counts(&wd), (2, 1), "the exception leaves the count");
+    let standings: Vec<String> = wd
+        .csv_rows("out/gaps.csv")
+        .into_iter()
+        .map(|g| g["county_standing"].clone())
+        .filter(|s| !s.is_empty())
+        .collect();
+    assert_eq!(standings, ["exception", "fix_not_seen"]);
+
+    // 刘建国's certificate grade changes: the facts the county checked are gone.
+    let registry = wd.read("in/dpf_registry_fangxian.csv");
+    let changed = registry.replace(
+        "刘建国,男,420325197005120110,42032519700512011043,肢体,三级",
+        "刘建国,男,420325197005120110,42032519700512011043,肢体,二级",
+    );
+    assert_ne!(changed, registry);
+    wd.write_bytes("in/dpf_registry_fangxian.csv", changed.as_bytes());
+    night_on_copy(&wd, "2020-07-02");
+    assert_eq!(
+        column_of(&wd.path(LIST), 1, "台账状态")[0],
+        "情况有变，请再核"
+    );
+    assert_eq!(med01_counts(&wd), (3, 0));
+
+    // 陈秀英 is insured for 2020 at last: the data shows the fix.
+    let insurance = wd.read("in/insurance_2019_2020.csv");
+    let insured = format!(
+        "{insurance}陈秀英,420325195811030129,2020,城乡居民基本医疗保险,正常参保,,,低保定额,房县\n"
+    );
+    wd.write_bytes("in/insurance_2019_2020.csv", insured.as_bytes());
+    night_on_copy(&wd, "2020-07-03");
+    assert_eq!(med01_counts(&wd), (2, 0));
+    let list = wd.recon(&[
+        "ledger", "list", "--ledger", "l.sqlite", "--format", "csv", "--status", "closed",
+    ]);
+    let mut reader = csv::Reader::from_reader(list.stdout.as_bytes());
+    let closed: Vec<(String, String)> = reader
+        .records()
+        .map(|r| r.unwrap())
+        .map(|r| (r[1].to_string(), r[12].to_string()))
+        .collect();
+    assert!(
+        closed.contains(&("MED-01".to_string(), "县级已整改，数据已印证".to_string())),
+        "{closed:?}"
+    );
+}

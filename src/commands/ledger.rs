@@ -23,9 +23,10 @@ const LIST_HEADER: [&str; COLUMNS] = [
     "note_status",
     "note",
     "not_checked",
+    "closed_by",
 ];
 
-const COLUMNS: usize = 12;
+const COLUMNS: usize = 13;
 
 pub fn run(command: &LedgerCommand) -> Result<ExitStatus, Failure> {
     match command {
@@ -90,6 +91,7 @@ fn record(item: &ItemView) -> [String; COLUMNS] {
         item.note_status.clone(),
         item.note.clone(),
         item.not_checked.clone(),
+        item.closed_by.clone(),
     ]
 }
 
@@ -136,6 +138,9 @@ fn to_table(rows: &[[String; COLUMNS]]) -> String {
         };
         if !r[11].is_empty() {
             note.push_str(&format!("  not checked: {}", r[11]));
+        }
+        if !r[12].is_empty() {
+            note.push_str(&format!("  closed: {}", r[12]));
         }
         text.push_str(&format!(
             "{:<8} {:<7} {:<26} {:<9} first {} last {} {:>4} days{note}\n",

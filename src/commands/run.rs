@@ -270,6 +270,32 @@ fn withhold_unchecked(
     checks.withheld = withheld;
 }
 
+/// The values of a gap's row and of the row that made it (the forbidden record, the death,
+/// the closest row of a missing requirement), without where they stand: a county's 不属实
+/// holds while these stay the same.
+fn facts_of(result: &RunResult, gap: &rules::Gap) -> String {
+    let records = result.records;
+    let mut text = gap.detail.replace(&result.as_of.to_string(), "");
+    for index in std::iter::once(gap.record).chain(gap.evidence) {
+        let record = &records[index];
+        let fields = &result.settings().sources[record.source].fields;
+        text.push('\u{1e}');
+        text.push_str(record.id.state());
+        text.push_str(records.name(record));
+        for field in 0..fields.len() {
+            text.push('\u{1f}');
+            match records.value(record, field) {
+                crate::model::Value::Text(w) | crate::model::Value::Unparsed(w) => {
+                    text.push_str(records.text(w))
+                }
+                crate::model::Value::Date(d) => text.push_str(&d.to_string()),
+                crate::model::Value::Empty => {}
+            }
+        }
+    }
+    text
+}
+
 /// Tonight's gaps into the ledger, in a transaction the caller commits.
 fn apply_ledger<'l>(
     ledger: &'l mut Ledger,
@@ -290,6 +316,7 @@ fn apply_ledger<'l>(
                     .as_ref()
                     .map_or(String::new(), |c| c.code.clone()),
                 name_hash: result.secret.name_hash(&result.records.name_key(record)),
+                facts: result.secret.text_hash(&facts_of(result, gap)),
             }
         })
         .collect();

@@ -301,6 +301,8 @@ fn normalize_row(
                 derived.extend(cert.category.map(|c| (FieldKind::Category, c)));
                 derived.extend(cert.grade.map(|g| (FieldKind::Grade, g)));
                 ids.push((IdSource::Certificate, cert.id, index));
+                // Kept as text too, for the county workbook to show.
+                value = cells.value(index, FieldKind::Text, cell);
             }
             FieldKind::StudentNumber => {
                 if let Some(parsed) = student_number::id_from_student_number(&cell.text) {

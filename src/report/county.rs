@@ -205,7 +205,10 @@ fn row_cells(
         text(&evidence),
         text(&nearest),
         text(&r.review),
-        text(status_word(&r.status)),
+        text(match r.standing {
+            Some(standing) => standing.words(),
+            None => status_word(&r.status),
+        }),
         text(&r.first_seen),
         text(&as_of.to_string()),
         text(&crate::ledger::item_key(&r.rule_id, &r.person_key)),

@@ -40,6 +40,8 @@ pub struct GapRow {
     pub shown: Shown,
     /// The county's latest returned result for the item (`recon ledger import`).
     pub feedback: Feedback,
+    /// Where that result leaves the item tonight, if it changes anything.
+    pub standing: Option<Standing>,
 }
 
 /// What the county workbook shows of a person besides name and ID: from the gap's row, else
@@ -54,9 +56,9 @@ pub struct Shown {
     pub certificate_number: String,
 }
 
-pub use crate::ledger::Feedback;
+pub use crate::ledger::{Feedback, Standing};
 
-pub const GAPS_HEADER: [&str; 28] = [
+pub const GAPS_HEADER: [&str; 29] = [
     "rule_id",
     "county_code",
     "county_name",
@@ -85,6 +87,7 @@ pub const GAPS_HEADER: [&str; 28] = [
     "disability_grade",
     "certificate_number",
     "county_result",
+    "county_standing",
 ];
 
 /// The run's gaps as rows, sorted by rule, county, file and row.
@@ -105,6 +108,7 @@ pub fn gap_rows(result: &RunResult) -> Vec<GapRow> {
             let note = result.ledger.and_then(|l| l.notes.get(&item));
             let nearest_record = nearest.map(|n| &result.records[n.record]);
             let feedback = result.ledger.and_then(|l| l.feedback.get(&item)).cloned();
+            let standing = result.ledger.and_then(|l| l.standing.get(&item)).copied();
             GapRow {
                 rule_id: rule.id.clone(),
                 county_code: record
@@ -146,6 +150,7 @@ pub fn gap_rows(result: &RunResult) -> Vec<GapRow> {
                 }),
                 shown: shown(result, gap.record),
                 feedback: feedback.unwrap_or_default(),
+                standing,
             }
         })
         .collect();
@@ -249,6 +254,7 @@ fn gaps_record(r: &GapRow) -> Vec<String> {
         r.shown.disability_grade.clone(),
         r.shown.certificate_number.clone(),
         r.feedback.result.clone(),
+        r.standing.map_or("", Standing::code).to_string(),
     ]
 }
 

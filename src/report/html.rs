@@ -253,8 +253,12 @@ fn shown_note(total: usize) -> String {
 
 fn gap_text(data: &MorningData, cell: &RuleCell) -> String {
     let below = data.settings.suppress_below;
+    let excepted = match cell.exceptions {
+        0 => String::new(),
+        n => format!("（另{}条核实为例外）", suppressed(n, below)),
+    };
     format!(
-        "{}/{}",
+        "{}/{}{excepted}",
         suppressed(cell.gaps, below),
         suppressed(cell.base, below)
     )

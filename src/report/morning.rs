@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use super::RunResult;
 use crate::config::options::ReportOptions;
 use crate::config::RuleKind;
-use crate::ledger::NightCounts;
+use crate::ledger::{item_key, NightCounts, Standing};
 use crate::model::FastMap;
 use crate::normalize::id_number::IdNumber;
 use crate::normalize::region::County;
@@ -61,7 +61,11 @@ pub struct RuleCell {
     pub county_code: String,
     /// Coverage: subjects. Audit: active records of the rule's subject source.
     pub base: u64,
+    /// Gaps, without those a county checked and found none (核实为例外).
     pub gaps: u64,
+    /// Gaps a county checked and found none, their facts unchanged: left out of `gaps`.
+    #[serde(default)]
+    pub exceptions: u64,
     /// The night could not check this rule in this county (its gaps were withheld).
     #[serde(default)]
     pub not_checked: bool,
@@ -95,14 +99,15 @@ pub struct LedgerData {
 pub fn morning_data(result: &RunResult) -> MorningData {
     let settings = result.settings();
     let counties = super::counties_seen(result.records);
-    let mut gaps: BTreeMap<(usize, String), u64> = BTreeMap::new();
+    let mut gaps: BTreeMap<(usize, String), (u64, u64)> = BTreeMap::new();
     for gap in &result.evaluation.gaps {
-        *gaps
-            .entry((
-                gap.rule,
-                county_code(&result.records[gap.record]).to_string(),
-            ))
-            .or_default() += 1;
+        let item = item_key(&settings.rules[gap.rule].id, &result.person_key(gap.record));
+        let exception = result
+            .ledger
+            .is_some_and(|l| l.standing.get(&item) == Some(&Standing::Exception));
+        let county = county_code(&result.records[gap.record]).to_string();
+        let (counted, excepted) = gaps.entry((gap.rule, county)).or_default();
+        *if exception { excepted } else { counted } += 1;
     }
     let mut cells = Vec::new();
     for &rule in &result.rules_run {
@@ -115,12 +120,13 @@ pub fn morning_data(result: &RunResult) -> MorningData {
                     .active_rows
                     .get(&(r.subject, code.clone())),
             };
-            let gaps = gaps.get(&(rule, code.clone())).copied().unwrap_or(0);
+            let (gaps, exceptions) = gaps.get(&(rule, code.clone())).copied().unwrap_or((0, 0));
             cells.push(RuleCell {
                 rule_id: r.id.clone(),
                 county_code: code.clone(),
                 base: base.copied().unwrap_or(0),
                 gaps,
+                exceptions,
                 not_checked: result.checks.withheld_reason(rule, code).is_some(),
             });
         }
@@ -380,6 +386,7 @@ pub(crate) fn test_data(
                 county_code: county.to_string(),
                 base: *base,
                 gaps: *gaps,
+                exceptions: 0,
                 not_checked: false,
             })
             .collect(),

@@ -24,7 +24,8 @@ pub struct Gap {
     pub record: usize,
     /// What was looked for and what was found, in the words county staff use.
     pub detail: String,
-    /// A linked row that caused the finding (forbidden, duplicate, death), if any.
+    /// A linked row that caused the finding (forbidden, duplicate, death), or for a missing
+    /// requirement the person's row of the required source that came closest.
     pub evidence: Option<usize>,
     /// For a missing requirement: the closest row of the required source that was not
     /// accepted as the same person.
