@@ -108,3 +108,25 @@ fn with_a_ledger_the_page_shows_the_nights() {
     let data: serde_json::Value = serde_json::from_str(&wd.read("out/report.json")).unwrap();
     assert_eq!(data["ledger"]["trend"].as_array().unwrap().len(), 3);
 }
+
+/// Coverage is labelled with what it measures, the supervision reasons name it too, the
+/// colours have a legend, the data-quality table is folded to the rows with defects, and a
+/// county's page gives its own review count beside the province's average.
+#[test]
+fn the_report_says_what_its_numbers_measure() {
+    let wd = Workdir::new();
+    wd.run_ok(&[&sample()]);
+    let page = wd.read("out/report.html");
+    assert!(
+        page.contains("<h3>基本医保参保率（MED-01 "),
+        "coverage heading"
+    );
+    assert!(
+        page.contains("贫困重度残疾人兜底保障率0%"),
+        "a reason by its measure"
+    );
+    assert!(page.contains("颜色：") && page.contains("<details><summary>"));
+    let county = wd.recon(&["report", "out", "--county", "420325", "--output", "c.html"]);
+    assert_eq!(county.code, 0, "{}", county.stderr);
+    assert!(wd.read("c.html").contains("本区县 1 条（全省各区县平均"));
+}

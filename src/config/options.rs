@@ -158,6 +158,9 @@ pub struct RuleOptions {
     /// What the rule flags, in one sentence.
     pub flags: String,
     pub basis: String,
+    /// What a coverage rule's rate measures (基本医保参保率), for the morning report.
+    #[serde(default)]
+    pub measure: String,
     /// The department that acts on a finding (责任部门), for the county workbook.
     #[serde(default)]
     pub department: String,

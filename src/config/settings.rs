@@ -112,6 +112,8 @@ pub struct Rule {
     pub name: String,
     pub flags: String,
     pub basis: String,
+    /// What a coverage rule's rate measures (基本医保参保率); the name when not given.
+    pub measure: String,
     /// The department that acts on a finding (责任部门).
     pub department: String,
     /// What the county is to check and do (核查与处置).
@@ -511,6 +513,10 @@ fn resolve_rules(options: &Options, resolver: &Resolver) -> Result<Vec<Rule>, Co
             name: rule.name.clone(),
             flags: rule.flags.clone(),
             basis: rule.basis.clone(),
+            measure: match rule.measure.is_empty() {
+                true => rule.name.clone(),
+                false => rule.measure.clone(),
+            },
             department: rule.department.clone(),
             action: rule.action.clone(),
             kind,

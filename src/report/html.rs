@@ -40,7 +40,7 @@ pub fn render(data: &MorningData, county: Option<&str>) -> String {
     page += &coverage(&scoped);
     page += &audit(&scoped);
     page += &ledger(&scoped);
-    page += &quality(&scoped);
+    page += &quality(&scoped, data, county);
     page += &notes(data);
     page += "</body></html>\n";
     page
@@ -155,7 +155,7 @@ fn overview(data: &MorningData) -> String {
         .map(|r| {
             let (base, gaps) = totals(data, &r.id);
             Bar::rate(
-                format!("{} {}", r.id, r.name),
+                r.measure.clone(),
                 shown_rate(data, base, gaps),
                 format!("{}/{}", suppressed(gaps, below), suppressed(base, below)),
             )
@@ -163,7 +163,7 @@ fn overview(data: &MorningData) -> String {
         .collect();
     text += "<h3>各项保障覆盖率 <span class=\"en\">coverage by rule (gaps/subjects)</span></h3>";
     text += &bar_chart(&bars, 300);
-    text + "</section>"
+    text + LEGEND + "</section>"
 }
 
 fn supervision(data: &MorningData, ranking: &[Ranked], county: Option<&str>) -> String {
@@ -234,7 +234,8 @@ fn coverage(data: &MorningData) -> String {
             .collect();
         let _ = write!(
             text,
-            "<h3>{} {}（覆盖率由低到高{}）</h3>",
+            "<h3>{}（{} {}，由低到高{}）</h3>",
+            escape(&rule.measure),
             rule.id,
             escape(&rule.name),
             shown_note(cells.len())
@@ -402,10 +403,22 @@ fn ledger(data: &MorningData) -> String {
     text + &bar_chart(&bars, 120) + "</section>"
 }
 
-fn quality(data: &MorningData) -> String {
-    let mut text = "<section><h2>数据质量 <span class=\"en\">Data quality: rows whose ID cannot link, by source and county</span></h2><table><tr><th class=\"l\">来源</th><th class=\"l\">区县</th><th>行数</th><th>身份证号被Excel损坏</th><th>身份证号无效</th><th>身份证号缺失</th><th>不可用合计</th></tr>".to_string();
+/// Rows whose ID cannot link, for the sources and counties that have any (folded), the rows
+/// not used, and the links waiting for a person: the county's own beside the province's
+/// average on a county page.
+fn quality(data: &MorningData, province: &MorningData, county: Option<&str>) -> String {
+    let flawed: Vec<_> = data
+        .quality
+        .iter()
+        .filter(|q| q.id_damaged + q.id_invalid + q.id_missing > 0)
+        .collect();
+    let mut text = format!(
+        "<section><h2>数据质量 <span class=\"en\">Data quality: rows whose ID cannot link, by source and county</span></h2><details><summary>{} 个来源×区县中有 {} 个存在身份证号问题（点击展开）</summary><table><tr><th class=\"l\">来源</th><th class=\"l\">区县</th><th>行数</th><th>身份证号被Excel损坏</th><th>身份证号无效</th><th>身份证号缺失</th><th>不可用合计</th></tr>",
+        data.quality.len(),
+        flawed.len()
+    );
     let below = data.settings.suppress_below;
-    for q in &data.quality {
+    for q in flawed {
         let bad = q.id_damaged + q.id_invalid + q.id_missing;
         let share = match q.rows {
             0 => 0.0,
@@ -430,7 +443,11 @@ fn quality(data: &MorningData) -> String {
             share * 100.0
         );
     }
-    text += "</table><h3>无法使用的行（rejects.csv）与待人工确认的关联</h3><table><tr><th class=\"l\">来源</th><th>读取行数</th><th>拒收行数</th></tr>";
+    let whose = match county {
+        Some(_) => "全省",
+        None => "",
+    };
+    text += &format!("</table></details><h3>{whose}无法使用的行（rejects.csv）</h3><table><tr><th class=\"l\">来源</th><th>读取行数</th><th>拒收行数</th></tr>");
     for r in &data.rejects {
         let _ = write!(
             text,
@@ -440,10 +457,17 @@ fn quality(data: &MorningData) -> String {
             suppressed(r.rejected, below)
         );
     }
+    let review = match county {
+        Some(code) => {
+            let own = province.review_by_county.get(code).copied().unwrap_or(0);
+            let average = province.review_links as f64 / province.counties.len().max(1) as f64;
+            format!("本区县 {own} 条（全省各区县平均 {average:.1} 条）")
+        }
+        None => format!("{} 条", data.review_links),
+    };
     let _ = write!(
         text,
-        "</table><p>待人工确认的关联（review.csv）：{} 条。</p></section>",
-        data.review_links
+        "</table><p>待人工确认的关联（review.csv）：{review}。</p></section>"
     );
     text
 }
@@ -460,6 +484,9 @@ fn notes(data: &MorningData) -> String {
         s.weight_uncovered, s.weight_findings, s.weight_days_open
     )
 }
+
+/// What the colours of rates and bars mean.
+const LEGEND: &str = "<p class=\"sub\">颜色：<span class=\"ok\">绿色 ≥98%</span>，<span class=\"warn\">黄色 90%–98%</span>，<span class=\"bad\">红色 &lt;90%</span>；括号内为疑点数/对象数；“—”为对象过少不公布。</p>";
 
 /// Below 90% is bad, below 98% a warning.
 fn rate_class(rate: f64) -> &'static str {

@@ -27,8 +27,11 @@ pub struct MorningData {
     pub cells: Vec<RuleCell>,
     pub quality: Vec<QualityCell>,
     pub rejects: Vec<SourceRejects>,
-    /// Links left for a person to decide (the deterministic linker proposes none).
+    /// Links left for a person to decide.
     pub review_links: u64,
+    /// Links left for a person to decide, by the county of their first row.
+    #[serde(default)]
+    pub review_by_county: BTreeMap<String, u64>,
     pub ledger: Option<LedgerData>,
     pub settings: ReportOptions,
     /// Warnings about the night's inputs: rules not run, fields a rule reads that a file does
@@ -52,6 +55,9 @@ pub struct NotChecked {
 pub struct RuleInfo {
     pub id: String,
     pub name: String,
+    /// What a coverage rule's rate measures (基本医保参保率).
+    #[serde(default)]
+    pub measure: String,
     pub is_coverage: bool,
 }
 
@@ -93,6 +99,16 @@ pub struct LedgerData {
     pub trend: Vec<NightCounts>,
     /// County and days open of every open item.
     pub open_ages: Vec<(String, i64)>,
+}
+
+/// Review pairs per county of the pair's first row.
+fn review_by_county(result: &RunResult) -> BTreeMap<String, u64> {
+    let mut counts = BTreeMap::new();
+    for pair in &result.linkage.review {
+        let county = county_code(&result.records[pair.a as usize]).to_string();
+        *counts.entry(county).or_default() += 1;
+    }
+    counts
 }
 
 /// The numbers of this run.
@@ -142,6 +158,7 @@ pub fn morning_data(result: &RunResult) -> MorningData {
             .map(|r| RuleInfo {
                 id: r.id.clone(),
                 name: r.name.clone(),
+                measure: r.measure.clone(),
                 is_coverage: r.kind == RuleKind::Coverage,
             })
             .collect(),
@@ -149,6 +166,7 @@ pub fn morning_data(result: &RunResult) -> MorningData {
         quality: quality_cells(result),
         rejects: source_rejects(result),
         review_links: result.linkage.review.len() as u64,
+        review_by_county: review_by_county(result),
         ledger: result.ledger.map(|l| LedgerData {
             trend: l.trend.clone(),
             open_ages: l.open_ages.clone(),
@@ -316,9 +334,13 @@ pub fn supervision_ranking(data: &MorningData) -> Vec<Ranked> {
             if let Some(cell) = worst.filter(|c| c.gaps > 0) {
                 let percent = rate(cell.base, cell.gaps)
                     .map_or("—".into(), |r| format!("{:.0}%", r * 100.0));
+                let measure = data
+                    .rules
+                    .iter()
+                    .find(|r| r.id == cell.rule_id)
+                    .map_or(cell.rule_id.as_str(), |r| r.measure.as_str());
                 reasons.push(format!(
-                    "{} 覆盖率{percent}（{}人未覆盖）",
-                    cell.rule_id,
+                    "{measure}{percent}（{}人未覆盖）",
                     suppressed(cell.gaps, weights.suppress_below)
                 ));
             }
@@ -376,6 +398,7 @@ pub(crate) fn test_data(
             .map(|(id, is_coverage)| RuleInfo {
                 id: id.to_string(),
                 name: format!("{id}规则"),
+                measure: format!("{id}覆盖率"),
                 is_coverage: *is_coverage,
             })
             .collect(),
@@ -393,6 +416,7 @@ pub(crate) fn test_data(
         quality: vec![],
         rejects: vec![],
         review_links: 0,
+        review_by_county: BTreeMap::new(),
         ledger: None,
         settings: ReportOptions::defaults(),
         warnings: vec![],
@@ -458,7 +482,7 @@ mod tests {
             supervision_ranking(&data(&[("MED-01", "1", 1000, 10), ("MED-01", "2", 20, 10)]));
         assert_eq!(ranked[0].county_code, "2");
         assert_eq!(ranked[0].score, 5.0);
-        assert_eq!(ranked[0].reasons, ["MED-01 覆盖率50%（10人未覆盖）"]);
+        assert_eq!(ranked[0].reasons, ["MED-01覆盖率50%（10人未覆盖）"]);
         assert_eq!(ranked[1].score, 0.1);
     }
 
