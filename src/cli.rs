@@ -246,6 +246,23 @@ pub enum LedgerCommand {
         #[arg(long, value_name = "FILE")]
         rejects: Option<PathBuf>,
     },
+    /// What happened to the items over a period, per county and rule: found, closed (and by
+    /// what), checked and found no gap, still open by age; a page and a workbook in DIR.
+    Report {
+        #[arg(long, value_name = "FILE")]
+        ledger: PathBuf,
+        /// The first day, YYYY-MM-DD.
+        #[arg(long)]
+        from: String,
+        /// The last day, YYYY-MM-DD.
+        #[arg(long)]
+        to: String,
+        /// The config whose rule names the report shows (the bundled default when left out).
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+        #[arg(long, value_name = "DIR", default_value = "recon-period")]
+        out: PathBuf,
+    },
     /// Write the ledger per county: `<DIR>/<county code>.csv`.
     Export {
         #[arg(long, value_name = "FILE")]

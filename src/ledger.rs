@@ -165,6 +165,21 @@ pub enum Recorded {
     Refused(String),
 }
 
+/// What happened to the items of one rule and county over a period (`Ledger::period`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PeriodCounts {
+    /// Items opened or reopened in the period.
+    pub opened: u64,
+    /// Items closed in the period because the data no longer showed them.
+    pub closed_by_data: u64,
+    /// Items closed in the period after the county's 已整改.
+    pub closed_fixed: u64,
+    /// Items whose latest result on a list of the period says no gap (不属实, 政策外情形).
+    pub exceptions: u64,
+    /// Items open at the period's end, by days open then: up to 30, 31-90, more.
+    pub open_by_age: [u64; 3],
+}
+
 /// Statuses a county may record with `recon ledger note`.
 pub const NOTE_STATUSES: [&str; 3] = ["verified-exception", "pending", "comment"];
 
@@ -511,6 +526,83 @@ impl Ledger {
             .map_err(error)?;
         tx.commit().map_err(error)?;
         Ok(recorded)
+    }
+
+    /// Per (rule, county): what happened to the items from `from` to `to`, both included.
+    pub fn period(
+        &self,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<BTreeMap<(String, String), PeriodCounts>, LedgerError> {
+        self.period_counts(&from.to_string(), to)
+            .map_err(|e| self.error(e))
+    }
+
+    fn period_counts(
+        &self,
+        from: &str,
+        to: NaiveDate,
+    ) -> rusqlite::Result<BTreeMap<(String, String), PeriodCounts>> {
+        let end = to.to_string();
+        let mut counts: BTreeMap<(String, String), PeriodCounts> = BTreeMap::new();
+        let events = "SELECT i.rule_id, i.county_code, e.event, i.closed_by FROM events e JOIN items i ON i.key = e.key
+                      WHERE e.on_date >= ?1 AND e.on_date <= ?2";
+        let mut statement = self.connection.prepare(events)?;
+        let rows = statement.query_map(params![from, end], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
+            ))
+        })?;
+        for row in rows {
+            let (rule, county, event, closed_by) = row?;
+            let entry = counts.entry((rule, county)).or_default();
+            match (event.as_str(), closed_by.starts_with("县级已整改")) {
+                ("opened" | "reopened", _) => entry.opened += 1,
+                ("closed", true) => entry.closed_fixed += 1,
+                ("closed", false) => entry.closed_by_data += 1,
+                _ => {}
+            }
+        }
+        let results = "SELECT i.rule_id, i.county_code, f.result FROM feedback f JOIN items i ON i.key = f.key
+                       WHERE f.id = (SELECT max(id) FROM feedback WHERE key = f.key AND night <= ?2)
+                         AND f.night >= ?1";
+        let mut statement = self.connection.prepare(results)?;
+        let rows = statement.query_map(params![from, end], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+            ))
+        })?;
+        for row in rows {
+            let (rule, county, result) = row?;
+            if EXCEPTIONS.contains(&result.as_str()) {
+                counts.entry((rule, county)).or_default().exceptions += 1;
+            }
+        }
+        let open = "SELECT rule_id, county_code, first_seen FROM items
+                    WHERE first_seen <= ?1 AND (closed_on IS NULL OR closed_on > ?1)";
+        let mut statement = self.connection.prepare(open)?;
+        let rows = statement.query_map(params![end], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+            ))
+        })?;
+        for row in rows {
+            let (rule, county, first_seen) = row?;
+            let bucket = match days_between(&first_seen, to) {
+                ..=30 => 0,
+                31..=90 => 1,
+                _ => 2,
+            };
+            counts.entry((rule, county)).or_default().open_by_age[bucket] += 1;
+        }
+        Ok(counts)
     }
 
     fn error(&self, e: rusqlite::Error) -> LedgerError {

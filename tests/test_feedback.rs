@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use calamine::{Data, Reader};
+use calamine::{Data, DataType, Reader};
 
 use crate::workdir::{repo_path, Workdir};
 
@@ -297,4 +297,31 @@ fn county_results_change_the_count_until_the_data_says_otherwise() {
         closed.contains(&("MED-01".to_string(), "县级已整改，数据已印证".to_string())),
         "{closed:?}"
     );
+
+    // The month in a page and a workbook: found, closed by what, exceptions, still open.
+    let args = [
+        "ledger",
+        "report",
+        "--ledger",
+        "l.sqlite",
+        "--from",
+        "2020-06-01",
+        "--to",
+        "2020-07-31",
+        "--out",
+        "period",
+    ];
+    let report = wd.recon(&args);
+    assert_eq!(report.code, 0, "{}", report.stderr);
+    let sheets = sheets_of(&wd.path("period/period_2020-06-01_2020-07-31.xlsx"));
+    let med = sheets[0]
+        .1
+        .iter()
+        .find(|r| r[0] == Data::Float(420325.0) && r[2] == text("MED-01"))
+        .unwrap();
+    let numbers: Vec<f64> = med[4..].iter().map(|c| c.get_float().unwrap()).collect();
+    assert_eq!(numbers, [3.0, 0.0, 1.0, 1.0, 0.0, 2.0, 0.0], "{med:?}");
+    assert!(wd
+        .read("period/period_2020-06-01_2020-07-31.html")
+        .contains("核实为例外"));
 }

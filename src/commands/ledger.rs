@@ -42,12 +42,57 @@ pub fn run(command: &LedgerCommand) -> Result<ExitStatus, Failure> {
             Ok(ExitStatus::Success)
         }
         LedgerCommand::Export { ledger, out } => export(ledger, out),
+        LedgerCommand::Report {
+            ledger,
+            from,
+            to,
+            config,
+            out,
+        } => period_report(ledger, (from, to), config.as_deref(), out),
         LedgerCommand::Import {
             files,
             ledger,
             rejects,
         } => super::feedback::import(files, ledger, rejects.as_deref()),
     }
+}
+
+/// `recon ledger report`: the period's page and workbook.
+fn period_report(
+    ledger: &Path,
+    (from, to): (&str, &str),
+    config: Option<&Path>,
+    out: &Path,
+) -> Result<ExitStatus, Failure> {
+    let day = |text: &str, flag: &str| {
+        NaiveDate::parse_from_str(text, "%Y-%m-%d")
+            .map_err(|_| Failure::BadInput(format!("--{flag} {text}: not a day (YYYY-MM-DD)")))
+    };
+    let (from, to) = (day(from, "from")?, day(to, "to")?);
+    if from > to {
+        return Err(Failure::BadInput(format!(
+            "--from {from} is after --to {to}"
+        )));
+    }
+    let settings = crate::config::load(config)?.settings;
+    let counts = open_existing(ledger)?.period(from, to)?;
+    let period = crate::report::period::Period {
+        from,
+        to,
+        counts: &counts,
+        rule_names: settings
+            .rules
+            .iter()
+            .map(|r| (r.id.clone(), r.name.clone()))
+            .collect(),
+    };
+    let written = period
+        .write(out)
+        .map_err(|e| Failure::Internal(e.to_string()))?;
+    for path in written {
+        print(&format!("wrote {}\n", path.display()));
+    }
+    Ok(ExitStatus::Success)
 }
 
 /// Reading commands never create a ledger: a mistyped path is an error, not an empty list.

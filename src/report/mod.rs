@@ -9,6 +9,7 @@ mod gap_list;
 pub mod html;
 mod manifest;
 pub mod morning;
+pub mod period;
 
 use std::path::{Path, PathBuf};
 
