@@ -332,3 +332,33 @@ fn check_config_warns_of_conditions_no_row_can_meet() {
     ]);
     assert!(!clean.stdout.contains("warning"), "{}", clean.stdout);
 }
+
+/// A payment duplicated across counties is a gap in each county, and each says where the
+/// other copy is.
+#[test]
+fn a_duplicate_in_another_county_names_that_county() {
+    let wd = Workdir::new();
+    let id = make_id("420325", "19500101", 17);
+    wd.write_csv(
+        "in/civil.csv",
+        &[
+            CIVIL_HEADER.to_vec(),
+            vec!["丁", &id, "房县", "低保", "2020-01-01", "", "正常"],
+            vec!["丁", &id, "麻城市", "低保", "2020-01-01", "", "正常"],
+        ],
+    );
+    wd.run_ok(&["--rule", "AUD-05", "in"]);
+    let gaps = wd.csv_rows("out/gaps.csv");
+    assert_eq!(gaps.len(), 2);
+    for gap in &gaps {
+        let other = match gap["county_code"].as_str() {
+            "420325" => "麻城市（421181）",
+            _ => "房县（420325）",
+        };
+        assert!(
+            gap["detail"].contains(&format!("在{other}另有")),
+            "{}",
+            gap["detail"]
+        );
+    }
+}

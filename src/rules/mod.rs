@@ -301,8 +301,14 @@ impl Context<'_> {
                         && self.records.value(&self.records[r], *field) == value
                         && self.all_hold(conditions, r)
                 })?;
+                let elsewhere = match (self.records[other].county, self.records[index].county) {
+                    (Some(there), here) if here.is_none_or(|h| h.code != there.code) => {
+                        format!("在{}（{}）", there.name, there.code)
+                    }
+                    _ => String::new(),
+                };
                 (
-                    "同一项目另有一条有效记录（见相关记录）".to_string(),
+                    format!("同一项目{elsewhere}另有一条有效记录（见相关记录）"),
                     Some(other),
                 )
             }
