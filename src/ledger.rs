@@ -327,6 +327,21 @@ pub struct GapItem {
     pub name_hash: String,
     /// A keyed hash of the values of the gap's rows: a county's 不属实 holds while it stays.
     pub facts: String,
+    /// The person's gaps under this rule stand in more than one county (a payment duplicated
+    /// across counties): the item is then one per county.
+    pub in_several_counties: bool,
+}
+
+impl GapItem {
+    /// Its item's key under tonight's stable person keys (`keys`).
+    fn item_key(&self, keys: &HashMap<String, String>) -> String {
+        item_key_in(
+            &self.rule_id,
+            &keys[&self.person_key],
+            self.in_several_counties
+                .then_some(self.county_code.as_str()),
+        )
+    }
 }
 
 /// What this run did to the ledger, for the outputs.
@@ -437,6 +452,14 @@ pub struct Ledger {
 
 pub fn item_key(rule_id: &str, person_key: &str) -> String {
     format!("{rule_id}:{person_key}")
+}
+
+/// An item's key: the rule and the person, and the county when the item is one per county.
+pub fn item_key_in(rule_id: &str, person_key: &str, county: Option<&str>) -> String {
+    match county {
+        Some(county) => format!("{rule_id}:{person_key}@{county}"),
+        None => item_key(rule_id, person_key),
+    }
 }
 
 impl Ledger {
@@ -922,9 +945,7 @@ fn apply_in(tx: &Transaction, gaps: &[GapItem], run: &RunRecord) -> rusqlite::Re
     let person_keys = resolve_person_keys(tx, gaps, &stored, run, run_id)?;
     let mut tonight: BTreeMap<String, &GapItem> = BTreeMap::new();
     for gap in gaps {
-        tonight
-            .entry(item_key(&gap.rule_id, &person_keys[&gap.person_key]))
-            .or_insert(gap);
+        tonight.entry(gap.item_key(&person_keys)).or_insert(gap);
     }
     let mut result = RunLedger {
         run_id,
@@ -1270,10 +1291,8 @@ fn resolve_person_keys(
             canonical.unwrap_or_else(|| gap.person_key.clone()),
         );
     }
-    let tonight: std::collections::HashSet<String> = gaps
-        .iter()
-        .map(|g| item_key(&g.rule_id, &keys[&g.person_key]))
-        .collect();
+    let tonight: std::collections::HashSet<String> =
+        gaps.iter().map(|g| g.item_key(&keys)).collect();
     let closing: Vec<&StoredItem> = stored
         .iter()
         .filter(|(key, item)| is_closing(item, run) && !tonight.contains(*key))
@@ -1281,7 +1300,7 @@ fn resolve_person_keys(
         .collect();
     let opening: Vec<&GapItem> = gaps
         .iter()
-        .filter(|g| !stored.contains_key(&item_key(&g.rule_id, &keys[&g.person_key])))
+        .filter(|g| !stored.contains_key(&g.item_key(&keys)))
         .collect();
     let same = |o: &GapItem, c: &StoredItem| {
         c.rule_id == o.rule_id && c.county_code == o.county_code && c.name_hash == o.name_hash
@@ -1312,6 +1331,7 @@ mod tests {
             county_code: "420325".into(),
             name_hash: name.into(),
             facts: String::new(),
+            in_several_counties: false,
         }
     }
 

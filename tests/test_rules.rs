@@ -333,8 +333,8 @@ fn check_config_warns_of_conditions_no_row_can_meet() {
     assert!(!clean.stdout.contains("warning"), "{}", clean.stdout);
 }
 
-/// A payment duplicated across counties is a gap in each county, and each says where the
-/// other copy is.
+/// A payment duplicated across counties is a gap in each county, each saying where the other
+/// copy is, and an item in each county's ledger.
 #[test]
 fn a_duplicate_in_another_county_names_that_county() {
     let wd = Workdir::new();
@@ -347,7 +347,7 @@ fn a_duplicate_in_another_county_names_that_county() {
             vec!["丁", &id, "麻城市", "低保", "2020-01-01", "", "正常"],
         ],
     );
-    wd.run_ok(&["--rule", "AUD-05", "in"]);
+    wd.run_ok(&["--rule", "AUD-05", "--ledger", "l.sqlite", "in"]);
     let gaps = wd.csv_rows("out/gaps.csv");
     assert_eq!(gaps.len(), 2);
     for gap in &gaps {
@@ -360,5 +360,16 @@ fn a_duplicate_in_another_county_names_that_county() {
             "{}",
             gap["detail"]
         );
+    }
+    let list = wd.recon(&["ledger", "list", "--ledger", "l.sqlite", "--format", "csv"]);
+    let mut reader = csv::Reader::from_reader(list.stdout.as_bytes());
+    let items: Vec<(String, String)> = reader
+        .records()
+        .map(|r| r.unwrap())
+        .map(|r| (r[0].to_string(), r[2].to_string()))
+        .collect();
+    assert_eq!(items.len(), 2, "{items:?}");
+    for (key, county) in &items {
+        assert!(key.ends_with(&format!("@{county}")), "{key}");
     }
 }

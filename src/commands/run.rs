@@ -144,6 +144,7 @@ fn job(
         timings: Vec::new(),
         ledger: None,
         secret,
+        several_counties: several_counties(&evaluation, &normalized.records, &linkage),
     };
     let pending = match ledger {
         Some(ledger) => {
@@ -270,6 +271,24 @@ fn withhold_unchecked(
     checks.withheld = withheld;
 }
 
+/// (rule, person) whose gaps stand in more than one county.
+fn several_counties(
+    evaluation: &rules::Evaluation,
+    records: &crate::model::Records,
+    linkage: &link::Linkage,
+) -> std::collections::HashSet<(usize, usize)> {
+    let mut first: std::collections::HashMap<(usize, usize), &str> = Default::default();
+    let mut several = std::collections::HashSet::new();
+    for gap in &evaluation.gaps {
+        let item = (gap.rule, linkage.person_of(gap.record));
+        let county = rules::county_code(&records[gap.record]);
+        if *first.entry(item).or_insert(county) != county {
+            several.insert(item);
+        }
+    }
+    several
+}
+
 /// The values of a gap's row and of the row that made it (the forbidden record, the death,
 /// the closest row of a missing requirement), without where they stand: a county's 不属实
 /// holds while these stay the same.
@@ -317,6 +336,9 @@ fn apply_ledger<'l>(
                     .map_or(String::new(), |c| c.code.clone()),
                 name_hash: result.secret.name_hash(&result.records.name_key(record)),
                 facts: result.secret.text_hash(&facts_of(result, gap)),
+                in_several_counties: result
+                    .several_counties
+                    .contains(&(gap.rule, result.linkage.person_of(gap.record))),
             }
         })
         .collect();

@@ -211,7 +211,7 @@ fn row_cells(
         }),
         text(&r.first_seen),
         text(&as_of.to_string()),
-        text(&crate::ledger::item_key(&r.rule_id, &r.person_key)),
+        text(&r.item_key),
         text(&f.result),
         text(&f.rectification),
         text(&f.responsible),

@@ -36,6 +36,8 @@ pub struct GapRow {
     pub nearest_reason: String,
     /// A row that may be this person, for a person to decide: the gap depends on it.
     pub review: String,
+    /// The ledger item's key (台账编号).
+    pub item_key: String,
     /// Where the person lives and their certificate, where a file holds them (`Shown`).
     pub shown: Shown,
     /// The county's latest returned result for the item (`recon ledger import`).
@@ -103,7 +105,7 @@ pub fn gap_rows(result: &RunResult) -> Vec<GapRow> {
             let evidence = gap.evidence.map(|e| &result.records[e]);
             let nearest = gap.nearest.as_ref();
             let person_key = result.person_key(gap.record);
-            let item = crate::ledger::item_key(&rule.id, &person_key);
+            let item = result.item_key(gap);
             let ledger_item = result.ledger.and_then(|l| l.items.get(&item));
             let note = result.ledger.and_then(|l| l.notes.get(&item));
             let nearest_record = nearest.map(|n| &result.records[n.record]);
@@ -148,6 +150,7 @@ pub fn gap_rows(result: &RunResult) -> Vec<GapRow> {
                         u.probability
                     )
                 }),
+                item_key: item,
                 shown: shown(result, gap.record),
                 feedback: feedback.unwrap_or_default(),
                 standing,

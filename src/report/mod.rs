@@ -163,6 +163,8 @@ pub struct RunResult<'a> {
     pub ledger: Option<&'a RunLedger>,
     /// The secret the person keys were made with.
     pub secret: &'a KeySecret,
+    /// (rule, person) whose gaps stand in more than one county: their items are per county.
+    pub several_counties: std::collections::HashSet<(usize, usize)>,
 }
 
 impl RunResult<'_> {
@@ -186,6 +188,19 @@ impl RunResult<'_> {
     /// The stable key of record `index`'s person: the ledger's, where it keeps an older key.
     pub fn person_key(&self, index: usize) -> String {
         self.show_person_key(index, str::to_string)
+    }
+
+    /// The ledger item gap `gap` belongs to: its rule and person, and its county when the
+    /// person's gaps under the rule stand in several (a payment duplicated across counties is
+    /// an item of each county).
+    pub fn item_key(&self, gap: &crate::rules::Gap) -> String {
+        let rule = &self.settings().rules[gap.rule].id;
+        let person = self.linkage.person_of(gap.record);
+        let county = self
+            .several_counties
+            .contains(&(gap.rule, person))
+            .then(|| crate::rules::county_code(&self.records[gap.record]));
+        crate::ledger::item_key_in(rule, &self.person_key(gap.record), county)
     }
 
     /// `person_key`, handed to `show` without allocating (`links.csv` has one a row).

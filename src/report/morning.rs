@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use super::RunResult;
 use crate::config::options::ReportOptions;
 use crate::config::RuleKind;
-use crate::ledger::{item_key, NightCounts, Standing};
+use crate::ledger::{NightCounts, Standing};
 use crate::model::FastMap;
 use crate::normalize::id_number::IdNumber;
 use crate::normalize::region::County;
@@ -117,7 +117,7 @@ pub fn morning_data(result: &RunResult) -> MorningData {
     let counties = super::counties_seen(result.records);
     let mut gaps: BTreeMap<(usize, String), (u64, u64)> = BTreeMap::new();
     for gap in &result.evaluation.gaps {
-        let item = item_key(&settings.rules[gap.rule].id, &result.person_key(gap.record));
+        let item = result.item_key(gap);
         let exception = result
             .ledger
             .is_some_and(|l| l.standing.get(&item) == Some(&Standing::Exception));
