@@ -16,7 +16,7 @@ use rusqlite::{params, Connection, OptionalExtension, Transaction};
 use crate::keys::KeySecret;
 
 /// Schema migrations, applied in order; `PRAGMA user_version` is how many have run.
-const MIGRATIONS: [&str; 6] = [
+const MIGRATIONS: [&str; 7] = [
     // 1: runs, items and their history.
     "CREATE TABLE runs (
         id INTEGER PRIMARY KEY,
@@ -90,6 +90,14 @@ const MIGRATIONS: [&str; 6] = [
     "ALTER TABLE items ADD COLUMN facts TEXT NOT NULL DEFAULT '';
     ALTER TABLE feedback ADD COLUMN facts TEXT NOT NULL DEFAULT '';
     ALTER TABLE items ADD COLUMN closed_by TEXT NOT NULL DEFAULT '';",
+    // 7: the period reports written (`recon ledger report`), for the morning page to link.
+    "CREATE TABLE period_reports (
+        id INTEGER PRIMARY KEY,
+        from_day TEXT NOT NULL,
+        to_day TEXT NOT NULL,
+        path TEXT NOT NULL,
+        written_at TEXT NOT NULL
+    );",
 ];
 
 /// The results a county may return for an item (核查结果).
@@ -360,6 +368,8 @@ pub struct RunLedger {
     pub feedback: HashMap<String, Feedback>,
     /// Item key -> where the county's result leaves tonight's item, when it changes anything.
     pub standing: HashMap<String, Standing>,
+    /// The last period report written: first day, last day, the page's path.
+    pub last_period: Option<(String, String, String)>,
     /// The last nights, oldest first, this one included.
     pub trend: Vec<NightCounts>,
     /// County and days open of every item open after this night.
@@ -549,6 +559,22 @@ impl Ledger {
             .map_err(error)?;
         tx.commit().map_err(error)?;
         Ok(recorded)
+    }
+
+    /// Notes that the period report of `from`..`to` was written at `path`.
+    pub fn record_period_report(
+        &self,
+        (from, to): (NaiveDate, NaiveDate),
+        path: &Path,
+    ) -> Result<(), LedgerError> {
+        let now = chrono::Local::now().format("%Y-%m-%dT%H:%M:%S").to_string();
+        self.connection
+            .execute(
+                "INSERT INTO period_reports (from_day, to_day, path, written_at) VALUES (?1, ?2, ?3, ?4)",
+                params![from.to_string(), to.to_string(), path.display().to_string(), now],
+            )
+            .map(|_| ())
+            .map_err(|e| self.error(e))
     }
 
     /// Per (rule, county): what happened to the items from `from` to `to`, both included.
@@ -998,6 +1024,13 @@ fn apply_in(tx: &Transaction, gaps: &[GapItem], run: &RunRecord) -> rusqlite::Re
     result.notes = latest_notes(tx, &result.items)?;
     result.feedback = latest_feedback(tx, &result.items)?;
     result.standing = standings(tx, &result.items, &as_of)?;
+    result.last_period = tx
+        .query_row(
+            "SELECT from_day, to_day, path FROM period_reports ORDER BY id DESC LIMIT 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .optional()?;
     tx.execute(
         "UPDATE items SET not_checked = NULL WHERE not_checked IS NOT NULL",
         [],

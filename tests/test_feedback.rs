@@ -324,4 +324,10 @@ fn county_results_change_the_count_until_the_data_says_otherwise() {
     assert!(wd
         .read("period/period_2020-06-01_2020-07-31.html")
         .contains("核实为例外"));
+    night_on_copy(&wd, "2020-07-04");
+    assert!(
+        wd.read("out/report.html")
+            .contains("最近一期台账进展报告：2020-06-01至2020-07-31"),
+        "the morning page links the last period report"
+    );
 }

@@ -75,7 +75,9 @@ fn period_report(
         )));
     }
     let settings = crate::config::load(config)?.settings;
-    let counts = open_existing(ledger)?.period(from, to)?;
+    let book = open_existing(ledger)?;
+    let _lock = super::run::lock(&ledger.with_extension("lock"), ledger)?;
+    let counts = book.period(from, to)?;
     let period = crate::report::period::Period {
         from,
         to,
@@ -89,6 +91,10 @@ fn period_report(
     let written = period
         .write(out)
         .map_err(|e| Failure::Internal(e.to_string()))?;
+    if let Some(page) = written.first() {
+        let page = page.canonicalize().unwrap_or_else(|_| page.clone());
+        book.record_period_report((from, to), &page)?;
+    }
     for path in written {
         print(&format!("wrote {}\n", path.display()));
     }

@@ -400,6 +400,14 @@ fn ledger(data: &MorningData) -> String {
         "<h3>未销号事项的时长（共{}项）</h3>",
         suppressed(ledger.open_ages.len() as u64, data.settings.suppress_below)
     );
+    if let Some((from, to, path)) = &ledger.last_period {
+        let _ = write!(
+            text,
+            "<p>最近一期台账进展报告：{from}至{to}（<a href=\"file://{}\">{}</a>）</p>",
+            escape(path),
+            escape(path)
+        );
+    }
     text + &bar_chart(&bars, 120) + "</section>"
 }
 

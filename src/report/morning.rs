@@ -99,6 +99,9 @@ pub struct LedgerData {
     pub trend: Vec<NightCounts>,
     /// County and days open of every open item.
     pub open_ages: Vec<(String, i64)>,
+    /// The last period report: first day, last day, the page's path.
+    #[serde(default)]
+    pub last_period: Option<(String, String, String)>,
 }
 
 /// Review pairs per county of the pair's first row.
@@ -170,6 +173,7 @@ pub fn morning_data(result: &RunResult) -> MorningData {
         ledger: result.ledger.map(|l| LedgerData {
             trend: l.trend.clone(),
             open_ages: l.open_ages.clone(),
+            last_period: l.last_period.clone(),
         }),
         settings: settings
             .options
