@@ -30,36 +30,53 @@ pub const COUNTY_COLUMN: &str = "区县代码";
 /// The columns a county fills in, in order, at the right of every list.
 pub const EDITABLE: [&str; 5] = ["核查结果", "整改情况", "责任人", "完成时限", "备注"];
 
-/// Every column of a rule's list, with its width in characters.
+/// Every column of a rule's list, with its width in characters (a Chinese character is two):
+/// narrow enough for A3 landscape, the long texts wrapped.
 const COLUMNS: [(&str, u16); 27] = [
-    ("序号", 6),
-    ("规则编号", 9),
-    (COUNTY_COLUMN, 9),
-    ("区县", 10),
-    ("乡镇（街道）", 12),
-    ("村（社区）", 12),
-    ("姓名", 9),
-    ("身份证号", 21),
-    ("残疾类别", 8),
-    ("残疾等级", 8),
-    ("残疾人证号", 24),
-    ("问题说明", 48),
-    ("来源部门", 15),
-    ("来源文件", 20),
-    ("行号", 6),
-    ("相关记录", 22),
-    ("最近似记录", 32),
-    ("待人工确认", 22),
-    ("台账状态", 9),
-    ("首次发现", 11),
-    (NIGHT_COLUMN, 11),
-    (KEY_COLUMN, 20),
-    ("核查结果", 11),
-    ("整改情况", 26),
-    ("责任人", 9),
-    ("完成时限", 11),
-    ("备注", 24),
+    ("序号", 5),
+    ("规则编号", 8),
+    (COUNTY_COLUMN, 8),
+    ("区县", 8),
+    ("乡镇（街道）", 10),
+    ("村（社区）", 10),
+    ("姓名", 8),
+    ("身份证号", 19),
+    ("残疾类别", 6),
+    ("残疾等级", 6),
+    ("残疾人证号", 21),
+    ("问题说明", 36),
+    ("来源部门", 10),
+    ("来源文件", 12),
+    ("行号", 5),
+    ("相关记录", 12),
+    ("最近似记录", 14),
+    ("待人工确认", 12),
+    ("台账状态", 8),
+    ("首次发现", 10),
+    (NIGHT_COLUMN, 10),
+    (KEY_COLUMN, 14),
+    ("核查结果", 9),
+    ("整改情况", 16),
+    ("责任人", 7),
+    ("完成时限", 10),
+    ("备注", 14),
 ];
+
+/// The height of one line of text, in points.
+const LINE_HEIGHT: f64 = 15.0;
+
+/// Lines a row needs: its longest text over its column's width (a Chinese character takes
+/// two), at most eight.
+fn lines_of(cells: impl Iterator<Item = (String, u16)>) -> f64 {
+    cells
+        .map(|(text, width)| {
+            let units: usize = text.chars().map(|c| if c.is_ascii() { 1 } else { 2 }).sum();
+            units.div_ceil(usize::from(width.max(1)))
+        })
+        .max()
+        .unwrap_or(1)
+        .clamp(1, 8) as f64
+}
 
 /// A cell: text, or a number Excel can sort and sum.
 #[derive(Clone, Debug, PartialEq)]
@@ -279,6 +296,8 @@ const NOT_CHECKED_HEADER: [&str; 4] = [
     "暂不列出的疑点数",
 ];
 
+const GUIDE_WIDTHS: [u16; 6] = [30, 9, 7, 24, 60, 18];
+
 const GUIDE_HEADER: [&str; 6] = [
     "清单（工作表）",
     "规则编号",
@@ -287,6 +306,13 @@ const GUIDE_HEADER: [&str; 6] = [
     "核查与处置",
     "责任部门",
 ];
+
+/// Excel's paper sizes: A4 for 说明, A3 for the wide lists.
+const A4: u8 = 9;
+const A3: u8 = 8;
+
+/// Every printed page says which it is.
+const FOOTER: &str = "&C第 &P 页，共 &N 页";
 
 /// How to fill the lists in, on the sheet 说明 below the table of lists.
 const HOW_TO_FILL: [&str; 5] = [
@@ -310,6 +336,7 @@ struct Formats {
     header: Format,
     editable_header: Format,
     wrap: Format,
+    number: Format,
 }
 
 impl Formats {
@@ -326,6 +353,7 @@ impl Formats {
             editable_header: header.clone().set_background_color(Color::RGB(0xFFF2CC)),
             header,
             wrap: Format::new().set_text_wrap().set_align(FormatAlign::Top),
+            number: Format::new().set_align(FormatAlign::Top),
         }
     }
 }
@@ -392,7 +420,7 @@ impl CountyWorkbook<'_> {
                 total
             ),
         )?;
-        for (col, (header, width)) in GUIDE_HEADER.iter().zip([30, 9, 7, 24, 60, 18]).enumerate() {
+        for (col, (header, width)) in GUIDE_HEADER.iter().zip(GUIDE_WIDTHS).enumerate() {
             sheet.set_column_width(col as u16, width)?;
             sheet.write_string_with_format(3, col as u16, *header, &formats.header)?;
         }
@@ -407,10 +435,15 @@ impl CountyWorkbook<'_> {
                 or_dash(&rule.action),
                 or_dash(&rule.department),
             ];
+            let texts = cells
+                .iter()
+                .zip(GUIDE_WIDTHS)
+                .map(|(t, w)| (t.to_string(), w));
+            sheet.set_row_height(row, LINE_HEIGHT * lines_of(texts))?;
             for (col, cell) in cells.iter().enumerate() {
                 sheet.write_string_with_format(row, col as u16, *cell, &formats.wrap)?;
             }
-            sheet.write_number(row, 2, list.rows.len() as f64)?;
+            sheet.write_number_with_format(row, 2, list.rows.len() as f64, &formats.number)?;
             row += 1;
         }
         if !self.not_checked.is_empty() {
@@ -428,8 +461,9 @@ impl CountyWorkbook<'_> {
             row += 1;
         }
         sheet.set_landscape();
-        sheet.set_paper_size(9);
+        sheet.set_paper_size(A4);
         sheet.set_print_fit_to_pages(1, 0);
+        sheet.set_footer(FOOTER);
         Ok(())
     }
 
@@ -488,6 +522,7 @@ fn write_list(
 ) -> Result<(), XlsxError> {
     sheet.set_name(name)?;
     let last_column = (COLUMNS.len() - 1) as u16;
+    sheet.set_row_height(0, LINE_HEIGHT * 2.0)?;
     for (col, (header, width)) in COLUMNS.iter().enumerate() {
         sheet.set_column_width(col as u16, *width)?;
         let format = match EDITABLE.contains(header) {
@@ -498,14 +533,22 @@ fn write_list(
     }
     for (r, cells) in list.rows.iter().enumerate() {
         let row = r as u32 + 1;
+        let texts = cells
+            .iter()
+            .zip(COLUMNS)
+            .filter_map(|(cell, (_, width))| match cell {
+                Cell::Text(t) => Some((t.clone(), width)),
+                Cell::Number(_) => None,
+            });
+        sheet.set_row_height(row, LINE_HEIGHT * lines_of(texts))?;
         for (col, cell) in cells.iter().enumerate() {
             match cell {
                 Cell::Text(t) if t.is_empty() => {}
                 Cell::Text(t) => {
-                    sheet.write_string(row, col as u16, t)?;
+                    sheet.write_string_with_format(row, col as u16, t, &formats.wrap)?;
                 }
                 Cell::Number(n) => {
-                    sheet.write_number(row, col as u16, *n)?;
+                    sheet.write_number_with_format(row, col as u16, *n, &formats.number)?;
                 }
             }
         }
@@ -529,10 +572,10 @@ fn write_list(
     let deadline_column = column(EDITABLE[3]);
     sheet.add_data_validation(1, deadline_column, last_row, deadline_column, &dates)?;
     sheet.set_landscape();
-    sheet.set_paper_size(9);
+    sheet.set_paper_size(A3);
     sheet.set_print_fit_to_pages(1, 0);
     sheet.set_repeat_rows(0, 0)?;
-    sheet.set_footer("&C第 &P 页，共 &N 页");
+    sheet.set_footer(FOOTER);
     Ok(())
 }
 
