@@ -55,6 +55,9 @@ pub enum Command {
     /// The ledger (台账) of gaps across nights: list items, record county notes, export.
     #[command(subcommand)]
     Ledger(LedgerCommand),
+    /// Decisions on the links a person must decide (review.csv).
+    #[command(subcommand)]
+    Review(ReviewCommand),
     /// Draw the morning page (report.html) again from a run's output folder, for the whole
     /// province or for one county.
     Report {
@@ -139,6 +142,10 @@ pub enum Command {
         /// Show names and ID numbers in full.
         #[arg(long)]
         full: bool,
+        /// The run's ledger: its decisions on review pairs are honoured as the run honoured
+        /// them.
+        #[arg(long, value_name = "FILE")]
+        ledger: Option<PathBuf>,
     },
     /// List the rule catalogue, or show one rule.
     Rules {
@@ -211,6 +218,24 @@ pub struct InspectArgs {
     /// Write a complete config with these files pinned and their columns mapped, to edit.
     #[arg(long, value_name = "FILE")]
     pub write_config: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ReviewCommand {
+    /// Record the decisions written in review.csv's `decision` column (同一人 or 不同人); every
+    /// later run with the ledger honours them: 同一人 joins the two persons, 不同人 takes the
+    /// pair off the review list. Exit 0 when every filled row was recorded or unchanged, 2 when
+    /// some were rejected (the others are recorded).
+    Import {
+        /// Filled-in review lists (CSV in any encoding, or a workbook).
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        #[arg(long, value_name = "FILE")]
+        ledger: PathBuf,
+        /// Where to write the rows not recorded and why (default: `<ledger>.review-rejects.csv`).
+        #[arg(long, value_name = "FILE")]
+        rejects: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -14,9 +14,10 @@ use chrono::NaiveDate;
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
 
 use crate::keys::KeySecret;
+use crate::link::decisions::PairDecision;
 
 /// Schema migrations, applied in order; `PRAGMA user_version` is how many have run.
-const MIGRATIONS: [&str; 7] = [
+const MIGRATIONS: [&str; 8] = [
     // 1: runs, items and their history.
     "CREATE TABLE runs (
         id INTEGER PRIMARY KEY,
@@ -97,6 +98,13 @@ const MIGRATIONS: [&str; 7] = [
         to_day TEXT NOT NULL,
         path TEXT NOT NULL,
         written_at TEXT NOT NULL
+    );",
+    // 8: people's decisions on review pairs (`recon review import`), by pair key.
+    "CREATE TABLE link_decisions (
+        pair_key TEXT PRIMARY KEY,
+        decision TEXT NOT NULL,
+        file TEXT NOT NULL,
+        decided_at TEXT NOT NULL
     );",
 ];
 
@@ -557,6 +565,63 @@ impl Ledger {
             .map(|(row, county)| record_returned(&tx, row, county.as_deref()))
             .collect::<rusqlite::Result<Vec<_>>>()
             .map_err(error)?;
+        tx.commit().map_err(error)?;
+        Ok(recorded)
+    }
+
+    /// People's decisions on review pairs, by pair key.
+    pub fn link_decisions(&self) -> Result<HashMap<String, PairDecision>, LedgerError> {
+        let mut statement = self
+            .connection
+            .prepare("SELECT pair_key, decision FROM link_decisions")
+            .map_err(|e| self.error(e))?;
+        let rows = statement
+            .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
+            .map_err(|e| self.error(e))?;
+        let mut decisions = HashMap::new();
+        for row in rows {
+            let (key, decision) = row.map_err(|e| self.error(e))?;
+            if let Some(decision) = PairDecision::parse(&decision) {
+                decisions.insert(key, decision);
+            }
+        }
+        Ok(decisions)
+    }
+
+    /// Records decisions on review pairs (a later one replaces an earlier), in one
+    /// transaction: for each, whether it changed anything.
+    pub fn record_decisions(
+        &mut self,
+        rows: &[(String, PairDecision, String)],
+    ) -> Result<Vec<Recorded>, LedgerError> {
+        let path = self.path.clone();
+        let error = |e: rusqlite::Error| LedgerError::Database {
+            path: path.clone(),
+            message: e.to_string(),
+        };
+        let tx = self.connection.transaction().map_err(error)?;
+        let now = chrono::Local::now().format("%Y-%m-%dT%H:%M:%S").to_string();
+        let mut recorded = Vec::new();
+        for (key, decision, file) in rows {
+            let before: Option<String> = tx
+                .query_row(
+                    "SELECT decision FROM link_decisions WHERE pair_key = ?1",
+                    [key],
+                    |r| r.get(0),
+                )
+                .optional()
+                .map_err(error)?;
+            if before.as_deref() == Some(decision.words()) {
+                recorded.push(Recorded::Unchanged);
+                continue;
+            }
+            tx.execute(
+                "INSERT OR REPLACE INTO link_decisions (pair_key, decision, file, decided_at) VALUES (?1, ?2, ?3, ?4)",
+                params![key, decision.words(), file, now],
+            )
+            .map_err(error)?;
+            recorded.push(Recorded::New);
+        }
         tx.commit().map_err(error)?;
         Ok(recorded)
     }

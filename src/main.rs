@@ -6,7 +6,7 @@ use std::process::ExitCode;
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use clap::Parser;
-use recon::cli::{Cli, Command, LogFormat};
+use recon::cli::{Cli, Command, LogFormat, ReviewCommand};
 use recon::commands::{self, ExitStatus, Failure};
 
 fn main() -> ExitCode {
@@ -92,13 +92,20 @@ fn dispatch(cli: &Cli) -> Result<ExitStatus, Failure> {
             row,
             candidates,
             full,
+            ledger,
         } => commands::explain::run(&commands::explain::ExplainArgs {
             out,
             file,
             row: *row,
             candidates: *candidates,
             full: *full,
+            ledger: ledger.as_deref(),
         }),
         Command::Rules { id, config } => commands::rules::run(id.as_deref(), config.as_deref()),
+        Command::Review(ReviewCommand::Import {
+            files,
+            ledger,
+            rejects,
+        }) => commands::review_import(files, ledger, rejects.as_deref()),
     }
 }

@@ -331,3 +331,63 @@ fn county_results_change_the_count_until_the_data_says_otherwise() {
         "the morning page links the last period report"
     );
 }
+
+/// A decision on a review pair is remembered: 同一人 joins the two persons on every later
+/// night (links.csv and explain say so), and the pair leaves review.csv; a word that is no
+/// decision is rejected.
+#[test]
+fn review_decisions_are_remembered() {
+    let wd = Workdir::new();
+    night(&wd, "2020-06-30");
+    let review = wd.csv_rows("out/review.csv");
+    assert_eq!(review.len(), 1);
+    let pair = &review[0];
+    assert_eq!(
+        (pair["source_name"].as_str(), pair["county_code"].as_str()),
+        ("何**", "420325"),
+        "names masked, the county named"
+    );
+    assert!(pair["pair_key"].starts_with('D') && pair["decision"].is_empty());
+    let csv = wd.read("out/review.csv");
+    let mut lines: Vec<&str> = csv.lines().collect();
+    let typo = format!("{}同人", lines[1]);
+    lines[1] = &typo;
+    wd.write_bytes("typo.csv", lines.join("\n").as_bytes());
+    let refused = wd.recon(&["review", "import", "typo.csv", "--ledger", "l.sqlite"]);
+    assert_eq!(refused.code, 2, "{}", refused.stdout);
+    let decided = format!("{}同一人", csv.lines().nth(1).unwrap());
+    let header = csv.lines().next().unwrap();
+    wd.write_bytes("decided.csv", format!("{header}\n{decided}\n").as_bytes());
+    let import = wd.recon(&["review", "import", "decided.csv", "--ledger", "l.sqlite"]);
+    assert_eq!(import.code, 0, "{}", import.stdout);
+
+    night(&wd, "2020-07-01");
+    assert!(
+        wd.csv_rows("out/review.csv").is_empty(),
+        "the pair is decided"
+    );
+    let links = wd.csv_rows("out/links.csv");
+    let key_of = |file: &str, row: &str| {
+        links
+            .iter()
+            .find(|l| l["source_file"] == file && l["source_row"] == row)
+            .map(|l| (l["person_key"].clone(), l["evidence"].clone()))
+            .unwrap()
+    };
+    let (edu_key, evidence) = key_of(&pair["candidate_file"], &pair["candidate_row"]);
+    assert_eq!(evidence, "decided:same");
+    assert_eq!(edu_key, key_of(&pair["source_file"], &pair["source_row"]).0);
+    let explain = wd.recon(&[
+        "explain",
+        "out",
+        &pair["candidate_file"],
+        &pair["candidate_row"],
+        "--ledger",
+        "l.sqlite",
+    ]);
+    assert!(
+        explain.stdout.contains("placed by: decided:same"),
+        "{}",
+        explain.stdout
+    );
+}

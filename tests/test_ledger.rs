@@ -366,7 +366,7 @@ fn a_ledger_of_the_first_schema_version_is_migrated() {
     let version: i64 = connection
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .unwrap();
-    assert_eq!(version, 7);
+    assert_eq!(version, 8);
     let gaps = wd.csv_rows("out/gaps.csv");
     let b = gaps
         .iter()

@@ -19,6 +19,8 @@ pub struct ExplainArgs<'a> {
     pub row: u32,
     pub candidates: usize,
     pub full: bool,
+    /// The run's ledger, whose decisions on review pairs the run honoured.
+    pub ledger: Option<&'a Path>,
 }
 
 pub fn run(args: &ExplainArgs) -> Result<ExitStatus, Failure> {
@@ -40,8 +42,21 @@ pub fn run(args: &ExplainArgs) -> Result<ExitStatus, Failure> {
         .map_err(|e| Failure::BadInput(e.to_string()))?
         .0
         .records;
-    let linkage =
+    let mut linkage =
         link::link(&records, &names, &settings, Some(model)).map_err(Failure::BadInput)?;
+    if let Some(path) = args.ledger {
+        let ledger = super::ledger::open_existing(path)?;
+        let secret =
+            crate::keys::KeySecret::resolve(None, Some(path)).map_err(Failure::BadInput)?;
+        let decisions = ledger.link_decisions()?;
+        linkage.apply_decisions(|pair| {
+            decisions
+                .get(&link::decisions::pair_key(
+                    &records, &settings, &secret, pair,
+                ))
+                .copied()
+        });
+    }
     let index = records
         .iter()
         .position(|r| names[r.row.file as usize] == args.file && r.row.row == args.row)

@@ -13,8 +13,86 @@ use chrono::NaiveDate;
 use super::{print, ExitStatus, Failure};
 use crate::ingest::shown;
 use crate::ledger::{Feedback, Recorded, Returned, RESULTS};
+use crate::link::decisions::PairDecision;
 use crate::normalize::date::{from_excel_serial, parse_date};
 use crate::report::{COUNTY_COLUMN, EDITABLE, KEY_COLUMN, NIGHT_COLUMN};
+
+/// `recon review import`: decisions on review pairs, by `pair_key`, into the ledger.
+pub fn import_decisions(
+    files: &[std::path::PathBuf],
+    ledger_path: &Path,
+    rejects_path: Option<&Path>,
+) -> Result<ExitStatus, Failure> {
+    let mut ledger = super::ledger::open_existing(ledger_path)?;
+    let _lock = super::run::lock(&ledger_path.with_extension("lock"), ledger_path)?;
+    let (mut read, mut blank) = (0, 0);
+    let mut rejected: Vec<Rejected> = Vec::new();
+    let mut decided: Vec<(String, PairDecision, String)> = Vec::new();
+    for file in files {
+        for (sheet, rows) in tables_of(file)? {
+            let at = |row: &Vec<String>, name: &str| row.iter().position(|h| h.trim() == name);
+            let Some((header, key_at, decision_at)) = rows
+                .iter()
+                .take(10)
+                .enumerate()
+                .find_map(|(i, r)| Some((i, at(r, "pair_key")?, at(r, "decision")?)))
+            else {
+                continue;
+            };
+            for (index, cells) in rows.iter().enumerate().skip(header + 1) {
+                read += 1;
+                let cell = |c: usize| cells.get(c).map_or("", |t| t.trim());
+                let reject = |column: &str, reason: &str| Rejected {
+                    place: Place {
+                        file: shown(file),
+                        sheet: sheet.clone(),
+                        row: index + 1,
+                    },
+                    column: column.into(),
+                    reason: reason.into(),
+                };
+                let (key, decision) = (cell(key_at), cell(decision_at));
+                if decision.is_empty() {
+                    blank += 1;
+                    continue;
+                }
+                let Some(decision) = PairDecision::parse(decision) else {
+                    rejected.push(reject("decision", "不是同一人、不同人之一"));
+                    continue;
+                };
+                let shaped = key.len() == 17
+                    && key.starts_with('D')
+                    && key[1..].chars().all(|c| c.is_ascii_hexdigit());
+                if !shaped {
+                    rejected.push(reject(
+                        "pair_key",
+                        "不是review.csv中的配对编号（请勿修改此列）",
+                    ));
+                    continue;
+                }
+                decided.push((key.to_string(), decision, shown(file)));
+            }
+        }
+    }
+    let outcomes = ledger.record_decisions(&decided)?;
+    let new = outcomes.iter().filter(|o| **o == Recorded::New).count();
+    let rejects_path = rejects_path.map_or_else(
+        || ledger_path.with_extension("review-rejects.csv"),
+        Path::to_path_buf,
+    );
+    write_rejects(&rejects_path, &rejected)?;
+    print(&format!(
+        "{read} row(s) read from {} file(s): {new} recorded, {} unchanged, {blank} not decided, {} rejected ({})\n",
+        files.len(),
+        outcomes.len() - new,
+        rejected.len(),
+        rejects_path.display()
+    ));
+    Ok(match rejected.is_empty() {
+        true => ExitStatus::Success,
+        false => ExitStatus::BadInput,
+    })
+}
 
 /// The longest text a county may write in one cell.
 const MAX_CELL_CHARS: usize = 2000;

@@ -5,6 +5,7 @@ pub mod check_config;
 pub mod eval;
 pub mod explain;
 mod feedback;
+pub use feedback::import_decisions as review_import;
 pub mod inspect;
 pub mod ledger;
 pub mod link;

@@ -104,6 +104,9 @@ fn job(
         })
         .map_err(|e| Failure::BadInput(format!("link: {e}")))?;
     linkage.key_with(secret);
+    if let Some(ledger) = ledger.as_deref() {
+        apply_decisions(ledger, &mut linkage, &normalized.records, config, secret)?;
+    }
     crash_point("link");
     let rules_evaluated = checks.contract.runnable(&rules_run);
     let mut evaluation = progress.stage("rules", || {
@@ -269,6 +272,31 @@ fn withhold_unchecked(
         keep
     });
     checks.withheld = withheld;
+}
+
+/// Honours the decisions people recorded on review pairs (`recon review import`).
+fn apply_decisions(
+    ledger: &Ledger,
+    linkage: &mut link::Linkage,
+    records: &crate::model::Records,
+    config: &LoadedConfig,
+    secret: &KeySecret,
+) -> Result<(), Failure> {
+    let decisions = ledger.link_decisions()?;
+    if decisions.is_empty() {
+        return Ok(());
+    }
+    let applied = linkage.apply_decisions(|pair| {
+        let key = link::decisions::pair_key(records, &config.settings, secret, pair);
+        decisions.get(&key).copied()
+    });
+    info!(
+        joined = applied.joined,
+        kept_apart = applied.kept_apart,
+        conflicting = applied.conflicting,
+        "review decisions applied"
+    );
+    Ok(())
 }
 
 /// (rule, person) whose gaps stand in more than one county.

@@ -76,6 +76,8 @@ pub enum ReviewReason {
 pub enum Joined {
     /// By its valid exclusive ID.
     Anchor,
+    /// By a person's decision on a review pair (`recon review import`).
+    Decided,
     /// By a link of this probability.
     Probable(f32),
     /// To no other row.

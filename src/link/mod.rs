@@ -15,6 +15,7 @@ pub mod calibrate;
 pub mod cluster;
 pub mod comparators;
 pub mod comparison;
+pub mod decisions;
 pub mod engine;
 pub mod explain;
 pub mod lists;
@@ -196,6 +197,17 @@ impl Linkage {
         self.keys[self.person_of(index)]
     }
 
+    /// Which review pairs each person is part of.
+    fn index_review(&mut self) {
+        self.review_of_person.clear();
+        for (k, pair) in self.review.iter().enumerate() {
+            for row in [pair.a, pair.b] {
+                let person = self.person_of(row as usize);
+                self.review_of_person.entry(person).or_default().push(k);
+            }
+        }
+    }
+
     /// Turns every person's key into its keyed form, once, before anything shows one.
     pub fn key_with(&mut self, secret: &KeySecret) {
         self.keys
@@ -209,6 +221,7 @@ impl Linkage {
         let doubt = self.id_doubt(index);
         match self.joined[index] {
             Joined::Anchor => record.id_source.code().into(),
+            Joined::Decided => "decided:same".into(),
             Joined::Probable(p) => match doubt {
                 Some(doubt) => format!("probable:{p:.3};{}", doubt.code()).into(),
                 None => format!("probable:{p:.3}").into(),
@@ -589,15 +602,6 @@ pub fn link(
         .collect();
     let (person_of, members, starts) = (clusters.cluster_of, clusters.members, clusters.starts);
     let review = review_pairs(&outcome.pairs, &person_of);
-    let mut review_of_person: FastMap<usize, Vec<usize>> = FastMap::default();
-    for (k, pair) in review.iter().enumerate() {
-        for row in [pair.a, pair.b] {
-            review_of_person
-                .entry(person_of[row as usize] as usize)
-                .or_default()
-                .push(k);
-        }
-    }
     engine::log_phase("persons", started);
     let started = Instant::now();
     let scorer = Scorer::new(
@@ -610,7 +614,7 @@ pub fn link(
         &person_of,
     );
     engine::log_phase("final frequencies", started);
-    Ok(Linkage {
+    let mut linkage = Linkage {
         person_of,
         members,
         starts,
@@ -624,8 +628,10 @@ pub fn link(
         suspect: outcome.suspect,
         placeholder: outcome.placeholder,
         scorer,
-        review_of_person,
-    })
+        review_of_person: FastMap::default(),
+    };
+    linkage.index_review();
+    Ok(linkage)
 }
 
 /// The review band, one pair (the most probable, of equals the first) between any two persons.

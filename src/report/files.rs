@@ -177,11 +177,22 @@ fn decimal(n: u32, buffer: &mut [u8; 10]) -> &[u8] {
 
 /// Candidate links for a person to decide: the most probable pair between two persons that
 /// was not linked but reached the review threshold, with what agrees and why it was not linked.
+/// The review pairs, each with the two rows' masked names, the county, the rules whose gaps
+/// wait on it, its `pair_key` and an empty `decision` for a person to fill with 同一人 or
+/// 不同人 (`recon review import`).
 pub fn write_review(path: &Path, result: &RunResult) -> Result<(), ReportError> {
     let review = &result.linkage.review;
+    let waiting = rules_waiting(result);
     let row = |pair: &PairOutcome| {
         let (a, b) = (pair.a as usize, pair.b as usize);
         let (ra, rb) = (&result.records[a].row, &result.records[b].row);
+        let name = |r: usize| crate::mask::mask_name(result.records.name(&result.records[r]));
+        let rules = [(a, b), (b, a)]
+            .iter()
+            .filter_map(|&(x, y)| waiting.get(&(result.linkage.person_of(x), y)))
+            .flatten()
+            .cloned()
+            .collect::<std::collections::BTreeSet<String>>();
         [
             result.file_name(ra.file).to_string(),
             ra.row.to_string(),
@@ -191,6 +202,17 @@ pub fn write_review(path: &Path, result: &RunResult) -> Result<(), ReportError> 
             result.linkage.pair_reason(pair),
             result.person_key(a),
             result.person_key(b),
+            name(a),
+            name(b),
+            crate::rules::county_code(&result.records[a]).to_string(),
+            rules.into_iter().collect::<Vec<_>>().join(" "),
+            crate::link::decisions::pair_key(
+                result.records,
+                result.settings(),
+                result.secret,
+                pair,
+            ),
+            String::new(),
         ]
     };
     let header = [
@@ -202,11 +224,33 @@ pub fn write_review(path: &Path, result: &RunResult) -> Result<(), ReportError> 
         "reason",
         "source_person_key",
         "candidate_person_key",
+        "source_name",
+        "candidate_name",
+        "county_code",
+        "rules",
+        "pair_key",
+        "decision",
     ];
     let writer = csv_writer(path, &header, false)?;
     write_csv_in_batches(path, writer, review.len(), |range| {
         csv_lines(review[range].iter().map(row))
     })
+}
+
+/// (person, row of another person) -> the rules whose gaps of that person wait on the row.
+fn rules_waiting(result: &RunResult) -> std::collections::HashMap<(usize, usize), Vec<String>> {
+    let mut waiting: std::collections::HashMap<(usize, usize), Vec<String>> = Default::default();
+    for gap in &result.evaluation.gaps {
+        if let Some(undecided) = &gap.undecided {
+            let person = result.linkage.person_of(gap.record);
+            let rule = result.settings().rules[gap.rule].id.clone();
+            waiting
+                .entry((person, undecided.record))
+                .or_default()
+                .push(rule);
+        }
+    }
+    waiting
 }
 
 pub fn write_rejects(path: &Path, result: &RunResult) -> Result<(), ReportError> {
