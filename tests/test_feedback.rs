@@ -391,3 +391,74 @@ fn review_decisions_are_remembered() {
         explain.stdout
     );
 }
+
+/// Asked for (`[report] township_lists`), each county's gaps come as a work form per township
+/// too, the township taken from the exports' 乡镇 column.
+#[test]
+fn a_work_form_per_township_when_asked() {
+    use crate::workdir::{make_id, DPF_HEADER, INSURANCE_HEADER};
+    let wd = Workdir::new();
+    let mut header = DPF_HEADER.to_vec();
+    header.push("乡镇（街道）");
+    let (a, b) = (
+        make_id("420325", "19700101", 11),
+        make_id("420325", "19700101", 13),
+    );
+    wd.write_csv(
+        "in/dpf.csv",
+        &[
+            header,
+            vec![
+                "甲",
+                &a,
+                "肢体",
+                "四级",
+                "房县",
+                "是",
+                "因病",
+                "正常",
+                "城关镇",
+            ],
+            vec![
+                "乙",
+                &b,
+                "肢体",
+                "四级",
+                "房县",
+                "是",
+                "因病",
+                "正常",
+                "土城镇",
+            ],
+        ],
+    );
+    let other = make_id("420325", "19700101", 15);
+    wd.write_csv(
+        "in/insurance.csv",
+        &[
+            INSURANCE_HEADER.to_vec(),
+            vec!["丙", &other, "2020", "正常参保", ""],
+        ],
+    );
+    let config = std::fs::read_to_string(repo_path("configs/default.toml"))
+        .unwrap()
+        .replace("township_lists = false", "township_lists = true");
+    wd.write_bytes("towns.toml", config.as_bytes());
+    wd.run_ok(&["--config", "towns.toml", "in"]);
+    for (town, name) in [("城关镇", "甲"), ("土城镇", "乙")] {
+        let path = wd.path(&format!("out/counties/420325_房县/{town}.xlsx"));
+        let sheets = sheets_of(&path);
+        assert!(sheets[0].1[0][0]
+            .to_string()
+            .starts_with(&format!("房县{town}")));
+        let list = &sheets
+            .iter()
+            .find(|(name, _)| name == "持证贫困残疾人未参加基本医疗保险")
+            .unwrap()
+            .1;
+        assert_eq!(list.len(), 2, "{town}: one gap");
+        let at = |h: &str| list[0].iter().position(|c| *c == text(h)).unwrap();
+        assert_eq!(list[1][at("乡镇（街道）")], text(town));
+        assert_eq!(list[1][at("姓名")], text(name));
+    }
+}

@@ -209,6 +209,9 @@ pub struct ReportOptions {
     /// Counts from 1 to `suppress_below - 1` are shown as `<N`; 0 turns suppression off.
     #[serde(default)]
     pub suppress_below: u64,
+    /// Also a work form per township: `counties/<code>_<name>/<township>.xlsx`.
+    #[serde(default)]
+    pub township_lists: bool,
 }
 
 fn ten() -> usize {
@@ -232,6 +235,7 @@ impl ReportOptions {
             weight_findings: half(),
             weight_days_open: tenth(),
             suppress_below: 0,
+            township_lists: false,
         }
     }
 }

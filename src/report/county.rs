@@ -132,12 +132,64 @@ pub fn write_county_lists(
         let not_checked = unchecked.get(county).map_or(&[][..], Vec::as_slice);
         let workbook = CountyWorkbook {
             county,
+            township: None,
             lists: &lists,
             not_checked,
             as_of: result.as_of,
         };
-        workbook.write(&dir.join(format!("{stem}.xlsx")))
+        workbook.write(&dir.join(format!("{stem}.xlsx")))?;
+        let by_township = result
+            .settings()
+            .options
+            .report
+            .as_ref()
+            .is_some_and(|r| r.township_lists);
+        match by_township {
+            true => write_township_lists(&dir.join(&stem), result, (county, gaps), not_checked),
+            false => Ok(()),
+        }
     })
+}
+
+/// A work form per township of the county, in `dir`: `<township>.xlsx` (未注明乡镇 for gaps
+/// whose rows name none).
+fn write_township_lists(
+    dir: &Path,
+    result: &RunResult,
+    (county, gaps): (&County, &[&GapRow]),
+    not_checked: &[Vec<String>],
+) -> Result<(), ReportError> {
+    create_private_dir(dir)?;
+    let mut by_township: BTreeMap<&str, Vec<&GapRow>> = BTreeMap::new();
+    for gap in gaps {
+        let township = match gap.shown.township.trim() {
+            "" => "未注明乡镇",
+            named => named,
+        };
+        by_township.entry(township).or_default().push(gap);
+    }
+    for (township, gaps) in by_township {
+        let lists = county_lists(result, &gaps);
+        let file: String = township
+            .chars()
+            .map(|c| {
+                if "/\\:*?\"<>|".contains(c) || c.is_control() {
+                    '_'
+                } else {
+                    c
+                }
+            })
+            .collect();
+        let workbook = CountyWorkbook {
+            county,
+            township: Some(township),
+            lists: &lists,
+            not_checked,
+            as_of: result.as_of,
+        };
+        workbook.write(&dir.join(format!("{file}.xlsx")))?;
+    }
+    Ok(())
 }
 
 /// One rule's list in a county: the rule and its rows' cells.
@@ -325,6 +377,8 @@ const HOW_TO_FILL: [&str; 5] = [
 
 struct CountyWorkbook<'a> {
     county: &'a County,
+    /// The township the workbook is for, when it is one township's.
+    township: Option<&'a str>,
     lists: &'a [List<'a>],
     not_checked: &'a [Vec<String>],
     as_of: NaiveDate,
@@ -407,7 +461,10 @@ impl CountyWorkbook<'_> {
         sheet.write_string_with_format(
             0,
             0,
-            format!("{name}（{code}）残疾人数据比对核查清单"),
+            format!(
+                "{name}{}（{code}）残疾人数据比对核查清单",
+                self.township.unwrap_or_default()
+            ),
             &formats.title,
         )?;
         sheet.write_string(
