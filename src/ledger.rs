@@ -126,6 +126,9 @@ pub struct Feedback {
     pub remark: String,
 }
 
+/// Whether tonight's data holds a person (by key) among a rule's (by id) subjects.
+pub type SubjectPresent<'a> = dyn Fn(&str, &str) -> bool + 'a;
+
 /// Results that say the item is no gap: it leaves the open count and the supervision score
 /// while its facts stay as they were when the county checked it.
 pub const EXCEPTIONS: [&str; 2] = ["不属实", "政策外情形"];
@@ -744,10 +747,13 @@ impl Ledger {
     }
 
     /// Applies tonight's gaps in a transaction that is not yet committed.
+    /// `subject_present(rule, person key)` says whether tonight's data still holds the person
+    /// among the rule's subjects: what closes an item is told by it.
     pub fn apply(
         &mut self,
         gaps: &[GapItem],
         run: &RunRecord,
+        subject_present: &SubjectPresent,
     ) -> Result<PendingRun<'_>, LedgerError> {
         let path = self.path.clone();
         let as_of = run.as_of.to_string();
@@ -766,9 +772,11 @@ impl Ledger {
                 path: path.clone(),
                 message: e.to_string(),
             })?;
-        let result = apply_in(&transaction, gaps, run).map_err(|e| LedgerError::Database {
-            path: path.clone(),
-            message: e.to_string(),
+        let result = apply_in(&transaction, gaps, (run, subject_present)).map_err(|e| {
+            LedgerError::Database {
+                path: path.clone(),
+                message: e.to_string(),
+            }
         })?;
         Ok(PendingRun {
             transaction,
@@ -1029,7 +1037,11 @@ fn stored_items(tx: &Transaction) -> rusqlite::Result<BTreeMap<String, StoredIte
     Ok(stored)
 }
 
-fn apply_in(tx: &Transaction, gaps: &[GapItem], run: &RunRecord) -> rusqlite::Result<RunLedger> {
+fn apply_in(
+    tx: &Transaction,
+    gaps: &[GapItem],
+    (run, subject_present): (&RunRecord, &SubjectPresent),
+) -> rusqlite::Result<RunLedger> {
     let as_of = run.as_of.to_string();
     let run_id = insert_run(tx, run, "committed")?;
     let stored = stored_items(tx)?;
@@ -1122,9 +1134,15 @@ fn apply_in(tx: &Transaction, gaps: &[GapItem], run: &RunRecord) -> rusqlite::Re
                 )?
                 .query_row([key], |r| r.get(0))
                 .optional()?;
-            let closed_by = match fixed.as_deref() == Some(FIXED) {
-                true => "县级已整改，数据已印证",
-                false => "数据中已无此问题",
+            let present = subject_present(&item.rule_id, &item.person_key)
+                || tx
+                    .prepare_cached("SELECT alias FROM person_aliases WHERE canonical = ?1")?
+                    .query_map([&item.person_key], |r| r.get::<_, String>(0))?
+                    .any(|alias| alias.is_ok_and(|a| subject_present(&item.rule_id, &a)));
+            let closed_by = match (fixed.as_deref() == Some(FIXED), present) {
+                (true, _) => "县级已整改，数据已印证",
+                (false, true) => "问题已消除（此人仍在数据中）",
+                (false, false) => "此人已不在该规则的对象数据中",
             };
             tx.prepare_cached("UPDATE items SET status = 'closed', closed_on = ?2, closed_run = ?3, closed_by = ?4 WHERE key = ?1")?.execute(params![key, as_of, run_id, closed_by],
             )?;
@@ -1443,7 +1461,7 @@ mod tests {
             unchecked: Vec::new(),
             expected_inputs: Arrivals::new(),
         };
-        let pending = ledger.apply(gaps, &run).unwrap();
+        let pending = ledger.apply(gaps, &run, &|_, _| true).unwrap();
         let result = pending.result.clone();
         pending.commit().unwrap();
         result
@@ -1607,6 +1625,44 @@ mod tests {
     }
 
     #[test]
+    fn what_closed_an_item_is_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut ledger = Ledger::open(&dir.path().join("l.db")).unwrap();
+        let gaps = [gap("MED-01", "Pstays", "甲"), gap("MED-01", "Pgone", "乙")];
+        night(&mut ledger, 1, &gaps);
+        let run = RunRecord {
+            as_of: NaiveDate::from_ymd_opt(2020, 7, 2).unwrap(),
+            config_sha256: "x".into(),
+            inputs: serde_json::json!([]),
+            counts: serde_json::json!({}),
+            rules: vec!["MED-01".into()],
+            unchecked: Vec::new(),
+            expected_inputs: Arrivals::new(),
+        };
+        let present = |rule: &str, person: &str| rule == "MED-01" && person == "Pstays";
+        ledger.apply(&[], &run, &present).unwrap().commit().unwrap();
+        let closed_by: Vec<(String, String)> = ledger
+            .items()
+            .unwrap()
+            .into_iter()
+            .map(|i| (i.person_key, i.closed_by))
+            .collect();
+        assert_eq!(
+            closed_by,
+            [
+                (
+                    "Pgone".to_string(),
+                    "此人已不在该规则的对象数据中".to_string()
+                ),
+                (
+                    "Pstays".to_string(),
+                    "问题已消除（此人仍在数据中）".to_string()
+                ),
+            ]
+        );
+    }
+
+    #[test]
     fn an_earlier_as_of_is_refused() {
         let dir = tempfile::tempdir().unwrap();
         let mut ledger = Ledger::open(&dir.path().join("l.db")).unwrap();
@@ -1621,7 +1677,7 @@ mod tests {
             expected_inputs: Arrivals::new(),
         };
         assert!(matches!(
-            ledger.apply(&[], &run),
+            ledger.apply(&[], &run, &|_, _| true),
             Err(LedgerError::Refused { .. })
         ));
     }

@@ -389,7 +389,21 @@ fn apply_ledger<'l>(
         })
         .collect();
     record.expected_inputs = expected_inputs;
-    let pending = ledger.apply(&gaps, &record)?;
+    let persons: std::collections::HashMap<String, usize> = (0..result.linkage.persons())
+        .map(|p| {
+            let first = result.linkage.members_of(p)[0] as usize;
+            (result.person_key(first), p)
+        })
+        .collect();
+    let subject_present = |rule_id: &str, person_key: &str| {
+        let subject = result.settings().rule(rule_id).map(|r| r.subject);
+        persons.get(person_key).is_some_and(|&p| {
+            let rows = result.linkage.members_of(p);
+            rows.iter()
+                .any(|&r| Some(result.records[r as usize].source) == subject)
+        })
+    };
+    let pending = ledger.apply(&gaps, &record, &subject_present)?;
     warn_of_missing_counties(result, &pending.result);
     let diff = pending.result.diff.values();
     let (new, closed, reopened) = diff.fold((0, 0, 0), |(n, c, r), d| {
