@@ -355,10 +355,17 @@ fn review_decisions_are_remembered() {
     wd.write_bytes("typo.csv", lines.join("\n").as_bytes());
     let refused = wd.recon(&["review", "import", "typo.csv", "--ledger", "l.sqlite"]);
     assert_eq!(refused.code, 2, "{}", refused.stdout);
-    let decided = format!("{}同一人", csv.lines().nth(1).unwrap());
-    let header = csv.lines().next().unwrap();
-    wd.write_bytes("decided.csv", format!("{header}\n{decided}\n").as_bytes());
-    let import = wd.recon(&["review", "import", "decided.csv", "--ledger", "l.sqlite"]);
+    // The reviewer decides in the workbook.
+    let book = sheets_of(&wd.path("out/review.xlsx"));
+    assert_eq!(book[0].1.len(), 2, "the pair, under Chinese headers");
+    assert!(book[0].1[0].contains(&text("人工确认")));
+    returned(
+        &wd,
+        "out/review.xlsx",
+        "decided.xlsx",
+        &[(0, 1, "人工确认", text("同一人"))],
+    );
+    let import = wd.recon(&["review", "import", "decided.xlsx", "--ledger", "l.sqlite"]);
     assert_eq!(import.code, 0, "{}", import.stdout);
 
     night(&wd, "2020-07-01");

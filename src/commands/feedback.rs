@@ -15,7 +15,9 @@ use crate::ingest::shown;
 use crate::ledger::{Feedback, Recorded, Returned, RESULTS};
 use crate::link::decisions::PairDecision;
 use crate::normalize::date::{from_excel_serial, parse_date};
-use crate::report::{COUNTY_COLUMN, EDITABLE, KEY_COLUMN, NIGHT_COLUMN};
+use crate::report::{
+    COUNTY_COLUMN, DECISION_COLUMNS, EDITABLE, KEY_COLUMN, NIGHT_COLUMN, PAIR_KEY_COLUMNS,
+};
 
 /// `recon review import`: decisions on review pairs, by `pair_key`, into the ledger.
 pub fn import_decisions(
@@ -30,12 +32,13 @@ pub fn import_decisions(
     let mut decided: Vec<(String, PairDecision, String)> = Vec::new();
     for file in files {
         for (sheet, rows) in tables_of(file)? {
-            let at = |row: &Vec<String>, name: &str| row.iter().position(|h| h.trim() == name);
-            let Some((header, key_at, decision_at)) = rows
-                .iter()
-                .take(10)
-                .enumerate()
-                .find_map(|(i, r)| Some((i, at(r, "pair_key")?, at(r, "decision")?)))
+            let at = |row: &Vec<String>, names: [&str; 2]| {
+                row.iter().position(|h| names.contains(&h.trim()))
+            };
+            let Some((header, key_at, decision_at)) =
+                rows.iter().take(10).enumerate().find_map(|(i, r)| {
+                    Some((i, at(r, PAIR_KEY_COLUMNS)?, at(r, DECISION_COLUMNS)?))
+                })
             else {
                 continue;
             };

@@ -177,64 +177,136 @@ fn decimal(n: u32, buffer: &mut [u8; 10]) -> &[u8] {
 
 /// Candidate links for a person to decide: the most probable pair between two persons that
 /// was not linked but reached the review threshold, with what agrees and why it was not linked.
-/// The review pairs, each with the two rows' masked names, the county, the rules whose gaps
-/// wait on it, its `pair_key` and an empty `decision` for a person to fill with 同一人 or
-/// 不同人 (`recon review import`).
+/// The columns of the review lists: `review.csv`'s names, and the workbook's.
+const REVIEW_COLUMNS: [(&str, &str); 14] = [
+    ("source_file", "来源文件"),
+    ("source_row", "行号"),
+    ("candidate_file", "候选文件"),
+    ("candidate_row", "候选行号"),
+    ("match_probability", "匹配概率"),
+    ("reason", "原因"),
+    ("source_person_key", "来源人员编号"),
+    ("candidate_person_key", "候选人员编号"),
+    ("source_name", "来源姓名"),
+    ("candidate_name", "候选姓名"),
+    ("county_code", "区县代码"),
+    ("rules", "相关规则"),
+    (PAIR_KEY_COLUMNS[0], PAIR_KEY_COLUMNS[1]),
+    (DECISION_COLUMNS[0], DECISION_COLUMNS[1]),
+];
+
+/// The most pairs the review workbook lists: more than anyone reviews in a month.
+const REVIEW_SHEET_ROWS: usize = 100_000;
+
+/// The column a review pair is known by, in `review.csv` and in the workbook.
+pub const PAIR_KEY_COLUMNS: [&str; 2] = ["pair_key", "配对编号"];
+/// The column a reviewer writes 同一人 or 不同人 in.
+pub const DECISION_COLUMNS: [&str; 2] = ["decision", "人工确认"];
+
+/// A review pair's cells, in `REVIEW_COLUMNS` order: the two rows' masked names, the county,
+/// the rules whose gaps wait on it, its pair key and an empty decision.
+fn review_row(
+    result: &RunResult,
+    waiting: &std::collections::HashMap<(usize, usize), Vec<String>>,
+    pair: &PairOutcome,
+) -> [String; 14] {
+    let (a, b) = (pair.a as usize, pair.b as usize);
+    let (ra, rb) = (&result.records[a].row, &result.records[b].row);
+    let name = |r: usize| crate::mask::mask_name(result.records.name(&result.records[r]));
+    let rules = [(a, b), (b, a)]
+        .iter()
+        .filter_map(|&(x, y)| waiting.get(&(result.linkage.person_of(x), y)))
+        .flatten()
+        .cloned()
+        .collect::<std::collections::BTreeSet<String>>();
+    [
+        result.file_name(ra.file).to_string(),
+        ra.row.to_string(),
+        result.file_name(rb.file).to_string(),
+        rb.row.to_string(),
+        format!("{:.4}", pair.probability),
+        result.linkage.pair_reason(pair),
+        result.person_key(a),
+        result.person_key(b),
+        name(a),
+        name(b),
+        crate::rules::county_code(&result.records[a]).to_string(),
+        rules.into_iter().collect::<Vec<_>>().join(" "),
+        crate::link::decisions::pair_key(result.records, result.settings(), result.secret, pair),
+        String::new(),
+    ]
+}
+
+/// Every review pair, for a person to decide (`recon review import`).
 pub fn write_review(path: &Path, result: &RunResult) -> Result<(), ReportError> {
     let review = &result.linkage.review;
     let waiting = rules_waiting(result);
-    let row = |pair: &PairOutcome| {
-        let (a, b) = (pair.a as usize, pair.b as usize);
-        let (ra, rb) = (&result.records[a].row, &result.records[b].row);
-        let name = |r: usize| crate::mask::mask_name(result.records.name(&result.records[r]));
-        let rules = [(a, b), (b, a)]
-            .iter()
-            .filter_map(|&(x, y)| waiting.get(&(result.linkage.person_of(x), y)))
-            .flatten()
-            .cloned()
-            .collect::<std::collections::BTreeSet<String>>();
-        [
-            result.file_name(ra.file).to_string(),
-            ra.row.to_string(),
-            result.file_name(rb.file).to_string(),
-            rb.row.to_string(),
-            format!("{:.4}", pair.probability),
-            result.linkage.pair_reason(pair),
-            result.person_key(a),
-            result.person_key(b),
-            name(a),
-            name(b),
-            crate::rules::county_code(&result.records[a]).to_string(),
-            rules.into_iter().collect::<Vec<_>>().join(" "),
-            crate::link::decisions::pair_key(
-                result.records,
-                result.settings(),
-                result.secret,
-                pair,
-            ),
-            String::new(),
-        ]
-    };
-    let header = [
-        "source_file",
-        "source_row",
-        "candidate_file",
-        "candidate_row",
-        "match_probability",
-        "reason",
-        "source_person_key",
-        "candidate_person_key",
-        "source_name",
-        "candidate_name",
-        "county_code",
-        "rules",
-        "pair_key",
-        "decision",
-    ];
+    let header = REVIEW_COLUMNS.map(|(name, _)| name);
     let writer = csv_writer(path, &header, false)?;
     write_csv_in_batches(path, writer, review.len(), |range| {
-        csv_lines(review[range].iter().map(row))
+        csv_lines(
+            review[range]
+                .iter()
+                .map(|pair| review_row(result, &waiting, pair)),
+        )
     })
+}
+
+/// The review pairs as a workbook for reviewers, those a gap waits on first, at most
+/// `REVIEW_SHEET_ROWS`: Chinese headers, numbers as numbers, 人工确认 from a list (同一人, 不同人).
+pub fn write_review_workbook(path: &Path, result: &RunResult) -> Result<(), ReportError> {
+    use rust_xlsxwriter::{DataValidation, Format, Workbook};
+    let error = |e: rust_xlsxwriter::XlsxError| super::report_error(path, e);
+    let waiting = rules_waiting(result);
+    let review = &result.linkage.review;
+    let waited_on = |pair: &PairOutcome| {
+        let person = |r: u32| result.linkage.person_of(r as usize);
+        waiting.contains_key(&(person(pair.a), pair.b as usize))
+            || waiting.contains_key(&(person(pair.b), pair.a as usize))
+    };
+    let mut chosen: Vec<usize> = (0..review.len()).collect();
+    chosen.sort_by_key(|&k| !waited_on(&review[k]));
+    chosen.truncate(REVIEW_SHEET_ROWS);
+    let rows = chosen
+        .iter()
+        .map(|&k| review_row(result, &waiting, &review[k]));
+    let mut workbook = Workbook::new();
+    if let Some(dir) = path.parent() {
+        workbook.set_tempdir(dir).map_err(error)?;
+    }
+    let sheet = workbook
+        .add_worksheet_with_constant_memory()
+        .map_err(error)?;
+    sheet.set_name("待人工确认").map_err(error)?;
+    let bold = Format::new().set_bold().set_text_wrap();
+    for (col, (_, header)) in REVIEW_COLUMNS.iter().enumerate() {
+        let width = if col == 5 { 40 } else { 14 };
+        sheet.set_column_width(col as u16, width).map_err(error)?;
+        sheet
+            .write_string_with_format(0, col as u16, *header, &bold)
+            .map_err(error)?;
+    }
+    for (r, row) in rows.enumerate() {
+        for (col, cell) in row.iter().enumerate() {
+            let (r, c) = (r as u32 + 1, col as u16);
+            match (col, cell.parse::<f64>()) {
+                (1 | 3 | 4, Ok(n)) => sheet.write_number(r, c, n).map(|_| ()),
+                _ => sheet.write_string(r, c, super::inert(cell)).map(|_| ()),
+            }
+            .map_err(error)?;
+        }
+    }
+    let last = chosen.len().max(1) as u32;
+    sheet.set_freeze_panes(1, 0).map_err(error)?;
+    sheet.autofilter(0, 0, last, 13).map_err(error)?;
+    let decisions = DataValidation::new()
+        .allow_list_strings(&["同一人", "不同人"])
+        .map_err(error)?;
+    sheet
+        .add_data_validation(1, 13, last, 13, &decisions)
+        .map_err(error)?;
+    let buffer = workbook.save_to_buffer().map_err(error)?;
+    super::write_file(path, &buffer)
 }
 
 /// (person, row of another person) -> the rules whose gaps of that person wait on the row.

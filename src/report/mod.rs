@@ -26,6 +26,7 @@ use crate::normalize::Quality;
 use crate::rules::contract::Checks;
 use crate::rules::Evaluation;
 pub use county::{COUNTY_COLUMN, EDITABLE, KEY_COLUMN, NIGHT_COLUMN};
+pub use files::{DECISION_COLUMNS, PAIR_KEY_COLUMNS};
 pub use gap_list::{gap_rows, GapRow};
 pub use manifest::{account_rows, counts_json, inputs_json, FileAccount};
 
@@ -36,12 +37,13 @@ const COMPLETE_MARKER: &str = ".complete";
 const OWNER_MARKER: &str = ".recon-output";
 
 /// What a run writes into its output folder.
-pub const OUTPUTS: [&str; 11] = [
+pub const OUTPUTS: [&str; 12] = [
     "gaps.csv",
     "counties/",
     "summary.csv",
     "links.csv",
     "review.csv",
+    "review.xlsx",
     "rejects.csv",
     "quality.csv",
     "report.html",
@@ -311,7 +313,7 @@ fn write_into(result: &RunResult, dir: &Path) -> Result<(), ReportError> {
         &'a str,
         &'a (dyn Fn(&Path) -> Result<(), ReportError> + Sync),
     );
-    let writes: [Write; 10] = [
+    let writes: [Write; 11] = [
         ("gaps.csv", &|path| gap_list::write_gaps_csv(path, &rows)),
         ("counties", &|path| {
             county::write_county_lists(path, result, &rows)
@@ -321,6 +323,9 @@ fn write_into(result: &RunResult, dir: &Path) -> Result<(), ReportError> {
         }),
         ("links.csv", &|path| files::write_links(path, result)),
         ("review.csv", &|path| files::write_review(path, result)),
+        ("review.xlsx", &|path| {
+            files::write_review_workbook(path, result)
+        }),
         ("model.json", &|path| {
             write_text(path, &result.linkage.model.to_json())
         }),
