@@ -469,3 +469,79 @@ fn a_work_form_per_township_when_asked() {
         assert_eq!(list[1][at("姓名")], text(name));
     }
 }
+
+/// The loop over four nights, every step asserted: lists go out; counties return them (属实,
+/// 不属实, 已整改, a word that is no result, a row of another county); the next night shows the
+/// results, the exception out of the count and the unseen fix flagged; a review decision joins
+/// two rows on night 3; the period report covers the four nights.
+#[test]
+fn four_nights_of_the_county_loop() {
+    let wd = Workdir::new();
+    night(&wd, "2020-06-30");
+    assert_eq!(med01_counts(&wd), (3, 0));
+    let edits: Vec<Edit> = vec![
+        (1, 1, "核查结果", text("属实")),
+        (1, 2, "核查结果", text("不属实")),
+        (1, 3, "核查结果", text("已整改")),
+        (2, 1, "核查结果", text("查无此人")),
+        (3, 1, "核查结果", text("属实")),
+        (3, 1, "区县代码", Data::Float(421126.0)),
+    ];
+    returned(&wd, LIST, "returned.xlsx", &edits);
+    let import = import(&wd, &["returned.xlsx"]);
+    assert_eq!(import.code, 2);
+    assert!(import.stdout.contains("3 recorded"), "{}", import.stdout);
+    assert_eq!(wd.csv_rows("l.import-rejects.csv").len(), 2);
+
+    night(&wd, "2020-07-01");
+    let standing = column_of(&wd.path(LIST), 1, "台账状态");
+    assert_eq!(standing[1..], ["核实为例外（不计入）", "整改未见数据"]);
+    assert_eq!(column_of(&wd.path(LIST), 1, "核查结果")[0], "属实");
+    assert_eq!(med01_counts(&wd), (2, 1));
+
+    let review = wd.csv_rows("out/review.csv");
+    returned(
+        &wd,
+        "out/review.xlsx",
+        "decided.xlsx",
+        &[(0, 1, "人工确认", text("同一人"))],
+    );
+    assert_eq!(
+        wd.recon(&["review", "import", "decided.xlsx", "--ledger", "l.sqlite"])
+            .code,
+        0
+    );
+    night(&wd, "2020-07-02");
+    let joined = wd
+        .csv_rows("out/links.csv")
+        .into_iter()
+        .find(|l| {
+            l["source_file"] == review[0]["candidate_file"]
+                && l["source_row"] == review[0]["candidate_row"]
+        })
+        .unwrap();
+    assert_eq!(joined["evidence"], "decided:same");
+
+    night(&wd, "2020-07-03");
+    let args = [
+        "ledger",
+        "report",
+        "--ledger",
+        "l.sqlite",
+        "--from",
+        "2020-06-30",
+        "--to",
+        "2020-07-03",
+        "--out",
+        "period",
+    ];
+    assert_eq!(wd.recon(&args).code, 0);
+    let sheets = sheets_of(&wd.path("period/period_2020-06-30_2020-07-03.xlsx"));
+    let med = sheets[0]
+        .1
+        .iter()
+        .find(|r| r[0] == Data::Float(420325.0) && r[2] == text("MED-01"))
+        .unwrap();
+    let numbers: Vec<f64> = med[4..].iter().map(|c| c.get_float().unwrap()).collect();
+    assert_eq!(numbers, [3.0, 0.0, 0.0, 1.0, 3.0, 0.0, 0.0], "{med:?}");
+}
