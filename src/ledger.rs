@@ -165,6 +165,19 @@ impl Standing {
     }
 }
 
+impl Feedback {
+    /// Its five columns, in order, from column `first` of `row`.
+    fn from_row(row: &rusqlite::Row, first: usize) -> rusqlite::Result<Feedback> {
+        Ok(Feedback {
+            result: row.get(first)?,
+            rectification: row.get(first + 1)?,
+            responsible: row.get(first + 2)?,
+            deadline: row.get(first + 3)?,
+            remark: row.get(first + 4)?,
+        })
+    }
+}
+
 /// One returned row to record: the item, the result, and the night of the list it came in.
 pub struct Returned {
     pub key: String,
@@ -1186,16 +1199,8 @@ fn latest_notes(
     tx: &Transaction,
     items: &HashMap<String, (String, String)>,
 ) -> rusqlite::Result<HashMap<String, (String, String)>> {
-    let mut statement = tx.prepare("SELECT key, status, note FROM notes ORDER BY id")?;
-    let rows = statement.query_map([], |r| Ok((r.get::<_, String>(0)?, (r.get(1)?, r.get(2)?))))?;
-    let mut notes = HashMap::new();
-    for row in rows {
-        let (key, note) = row?;
-        if items.contains_key(&key) {
-            notes.insert(key, note);
-        }
-    }
-    Ok(notes)
+    let sql = "SELECT key, status, note FROM notes ORDER BY id";
+    latest_per_item(tx, sql, items, |r| Ok((r.get(1)?, r.get(2)?)))
 }
 
 /// The latest returned result of each of `items` that has one.
@@ -1203,24 +1208,24 @@ fn latest_feedback(
     tx: &Transaction,
     items: &HashMap<String, (String, String)>,
 ) -> rusqlite::Result<HashMap<String, Feedback>> {
-    let mut statement = tx.prepare(
-        "SELECT key, result, rectification, responsible, deadline, remark FROM feedback ORDER BY id",
-    )?;
-    let rows = statement.query_map([], |r| {
-        let feedback = Feedback {
-            result: r.get(1)?,
-            rectification: r.get(2)?,
-            responsible: r.get(3)?,
-            deadline: r.get(4)?,
-            remark: r.get(5)?,
-        };
-        Ok((r.get::<_, String>(0)?, feedback))
-    })?;
+    let sql = "SELECT key, result, rectification, responsible, deadline, remark FROM feedback ORDER BY id";
+    latest_per_item(tx, sql, items, |r| Feedback::from_row(r, 1))
+}
+
+/// The value of the last row of `sql` (the item key first, in id order) for each of `items`.
+fn latest_per_item<T>(
+    tx: &Transaction,
+    sql: &str,
+    items: &HashMap<String, (String, String)>,
+    value: impl Fn(&rusqlite::Row) -> rusqlite::Result<T>,
+) -> rusqlite::Result<HashMap<String, T>> {
+    let mut statement = tx.prepare(sql)?;
+    let rows = statement.query_map([], |r| Ok((r.get::<_, String>(0)?, value(r)?)))?;
     let mut latest = HashMap::new();
     for row in rows {
-        let (key, feedback) = row?;
+        let (key, value) = row?;
         if items.contains_key(&key) {
-            latest.insert(key, feedback);
+            latest.insert(key, value);
         }
     }
     Ok(latest)
@@ -1291,16 +1296,7 @@ fn record_returned(
     }
     let latest: Option<(Feedback, String)> = tx
         .prepare_cached("SELECT result, rectification, responsible, deadline, remark, night FROM feedback WHERE key = ?1 ORDER BY id DESC LIMIT 1")?
-        .query_row([&row.key], |r| {
-            let feedback = Feedback {
-                result: r.get(0)?,
-                rectification: r.get(1)?,
-                responsible: r.get(2)?,
-                deadline: r.get(3)?,
-                remark: r.get(4)?,
-            };
-            Ok((feedback, r.get(5)?))
-        })
+        .query_row([&row.key], |r| Ok((Feedback::from_row(r, 0)?, r.get(5)?)))
         .optional()?;
     let night = row.night.to_string();
     match latest {
