@@ -699,32 +699,14 @@ impl Ledger {
         let results = "SELECT i.rule_id, i.county_code, f.result FROM feedback f JOIN items i ON i.key = f.key
                        WHERE f.id = (SELECT max(id) FROM feedback WHERE key = f.key AND night <= ?2)
                          AND f.night >= ?1";
-        let mut statement = self.connection.prepare(results)?;
-        let rows = statement.query_map(params![from, end], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, String>(2)?,
-            ))
-        })?;
-        for row in rows {
-            let (rule, county, result) = row?;
+        for (rule, county, result) in self.three_texts(results, params![from, end])? {
             if EXCEPTIONS.contains(&result.as_str()) {
                 counts.entry((rule, county)).or_default().exceptions += 1;
             }
         }
         let open = "SELECT rule_id, county_code, first_seen FROM items
                     WHERE first_seen <= ?1 AND (closed_on IS NULL OR closed_on > ?1)";
-        let mut statement = self.connection.prepare(open)?;
-        let rows = statement.query_map(params![end], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, String>(2)?,
-            ))
-        })?;
-        for row in rows {
-            let (rule, county, first_seen) = row?;
+        for (rule, county, first_seen) in self.three_texts(open, params![end])? {
             let bucket = match days_between(&first_seen, to) {
                 ..=30 => 0,
                 31..=90 => 1,
@@ -733,6 +715,17 @@ impl Ledger {
             counts.entry((rule, county)).or_default().open_by_age[bucket] += 1;
         }
         Ok(counts)
+    }
+
+    /// The rows of `sql`, three text columns each.
+    fn three_texts(
+        &self,
+        sql: &str,
+        values: impl rusqlite::Params,
+    ) -> rusqlite::Result<Vec<(String, String, String)>> {
+        let mut statement = self.connection.prepare(sql)?;
+        let rows = statement.query_map(values, |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+        rows.collect()
     }
 
     fn error(&self, e: rusqlite::Error) -> LedgerError {
