@@ -407,6 +407,71 @@ fn review_decisions_are_remembered() {
     );
 }
 
+/// A link the linker made by probability is split by a 不同人 decision on the pair key
+/// `explain` prints: on every later night the two rows are two persons (so the registry
+/// person's missing insurance shows), and explain names the decision.
+#[test]
+fn a_decision_splits_a_link_the_linker_made() {
+    let wd = Workdir::new();
+    night(&wd, "2020-06-30");
+    let (insured, registry) = (
+        ("insurance_2019_2020.csv", "11"),
+        ("dpf_registry_fangxian.csv", "23"),
+    );
+    let person_and_evidence = |(file, row): (&str, &str)| {
+        wd.csv_rows("out/links.csv")
+            .into_iter()
+            .find(|l| l["source_file"] == file && l["source_row"] == row)
+            .map(|l| (l["person_key"].clone(), l["evidence"].clone()))
+            .unwrap()
+    };
+    let (person, evidence) = person_and_evidence(insured);
+    assert!(evidence.starts_with("probable:"), "{evidence}");
+    assert_eq!(person, person_and_evidence(registry).0);
+    let med01_of_registry_row = || {
+        wd.csv_rows("out/gaps.csv").iter().any(|g| {
+            g["rule_id"] == "MED-01"
+                && g["source_file"] == registry.0
+                && g["source_row"] == registry.1
+        })
+    };
+    assert!(!med01_of_registry_row());
+    let explain = || {
+        wd.recon(&[
+            "explain", "out", insured.0, insured.1, "--ledger", "l.sqlite",
+        ])
+        .stdout
+    };
+    let shown = explain();
+    let key = shown
+        .split("pair key ")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no pair key in {shown}"))
+        .to_string();
+    wd.write_bytes(
+        "split.csv",
+        format!("配对编号,人工确认\n{key},不同人\n").as_bytes(),
+    );
+    let import = wd.recon(&["review", "import", "split.csv", "--ledger", "l.sqlite"]);
+    assert_eq!(import.code, 0, "{}", import.stdout);
+
+    night(&wd, "2020-07-01");
+    let (apart, evidence) = person_and_evidence(insured);
+    assert_ne!(apart, person_and_evidence(registry).0, "two persons now");
+    assert!(evidence.starts_with("unlinked:"), "{evidence}");
+    assert!(
+        med01_of_registry_row(),
+        "the registry person has no insurance row any more"
+    );
+    let shown = explain();
+    assert!(
+        shown.contains(&format!("pair key {key} · decided 不同人"))
+            && shown.contains("another person"),
+        "{shown}"
+    );
+}
+
 /// Asked for (`[report] township_lists`), each county's gaps come as a work form per township
 /// too, the township taken from the exports' 乡镇 column.
 #[test]

@@ -42,21 +42,35 @@ pub fn run(args: &ExplainArgs) -> Result<ExitStatus, Failure> {
         .map_err(|e| Failure::BadInput(e.to_string()))?
         .0
         .records;
-    let mut linkage =
-        link::link(&records, &names, &settings, Some(model)).map_err(Failure::BadInput)?;
-    if let Some(path) = args.ledger {
-        let ledger = super::ledger::open_existing(path)?;
-        let secret =
-            crate::keys::KeySecret::resolve(None, Some(path)).map_err(Failure::BadInput)?;
-        let decisions = ledger.link_decisions()?;
-        linkage.apply_decisions(|pair| {
-            decisions
-                .get(&link::decisions::pair_key(
-                    &records, &settings, &secret, pair,
-                ))
-                .copied()
-        });
-    }
+    let ledger = args.ledger.map(super::ledger::open_existing).transpose()?;
+    let secret = match args.ledger {
+        Some(path) => {
+            Some(crate::keys::KeySecret::resolve(None, Some(path)).map_err(Failure::BadInput)?)
+        }
+        None => None,
+    };
+    let decisions = match &ledger {
+        Some(ledger) => ledger.link_decisions()?,
+        None => Default::default(),
+    };
+    let pair_key = |pair| {
+        let secret = secret.as_ref()?;
+        Some(link::decisions::pair_key(&records, &settings, secret, pair))
+    };
+    let decided = |a, b| decisions.get(&pair_key((a, b))?).copied();
+    let pair_note = |a, b| match (pair_key((a, b)), decided(a, b)) {
+        (Some(key), Some(decision)) => format!(" · pair key {key} · decided {}", decision.words()),
+        (Some(key), None) => format!(" · pair key {key}"),
+        (None, _) => String::new(),
+    };
+    let linkage = link::link(
+        &records,
+        &names,
+        &settings,
+        Some(model),
+        (!decisions.is_empty()).then_some(&decided),
+    )
+    .map_err(Failure::BadInput)?;
     let index = records
         .iter()
         .position(|r| names[r.row.file as usize] == args.file && r.row.row == args.row)
@@ -69,10 +83,9 @@ pub fn run(args: &ExplainArgs) -> Result<ExitStatus, Failure> {
     let key = person_key_written(args)?;
     print(&explanation(
         (&linkage, &key),
-        &records,
-        &names,
-        &settings,
+        (&records, &names, &settings),
         index,
+        &pair_note,
         args,
     ));
     Ok(ExitStatus::Success)
@@ -139,12 +152,13 @@ fn person_key_written(args: &ExplainArgs) -> Result<String, Failure> {
     )))
 }
 
+/// Why row `index` belongs to its person. With the ledger, each candidate pair shows its key
+/// (against which a file for `recon review import` records 同一人 or 不同人) and any decision.
 fn explanation(
     (linkage, key): (&link::Linkage, &str),
-    records: &Records,
-    names: &[String],
-    settings: &Settings,
+    (records, names, settings): (&Records, &[String], &Settings),
     index: usize,
+    pair_note: &dyn Fn(u32, u32) -> String,
     args: &ExplainArgs,
 ) -> String {
     let describe = |i: usize| row_line(&records[i], records, names, settings, args.full);
@@ -175,8 +189,9 @@ fn explanation(
         } else {
             "another person"
         };
+        let decide = pair_note(index as u32, *other as u32);
         text.push_str(&format!(
-            "\n{}. {} · {same} · match probability {probability:.6}\n   {}\n{}",
+            "\n{}. {} · {same} · match probability {probability:.6}{decide}\n   {}\n{}",
             rank + 1,
             describe(*other),
             linkage.pair_decision(index, *other),

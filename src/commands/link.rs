@@ -47,6 +47,7 @@ pub fn run(args: &LinkArgs) -> Result<ExitStatus, Failure> {
         link_type,
         model,
         keep_anchor_pairs: true,
+        decided_apart: None,
     })
     .map_err(Failure::BadInput)?;
     let link_seconds = clock.elapsed().as_secs_f64() - read_seconds;

@@ -98,15 +98,26 @@ fn job(
         .map(Model::load)
         .transpose()
         .map_err(Failure::BadInput)?;
+    let decisions = match ledger.as_deref() {
+        Some(ledger) => ledger.link_decisions()?,
+        None => Default::default(),
+    };
+    let decided = |a, b| {
+        let key = link::decisions::pair_key(&normalized.records, &config.settings, secret, (a, b));
+        decisions.get(&key).copied()
+    };
     let mut linkage = progress
         .stage("link", || {
-            link::link(&normalized.records, &file_names, &config.settings, model)
+            link::link(
+                &normalized.records,
+                &file_names,
+                &config.settings,
+                model,
+                (!decisions.is_empty()).then_some(&decided),
+            )
         })
         .map_err(|e| Failure::BadInput(format!("link: {e}")))?;
     linkage.key_with(secret);
-    if let Some(ledger) = ledger.as_deref() {
-        apply_decisions(ledger, &mut linkage, &normalized.records, config, secret)?;
-    }
     crash_point("link");
     let rules_evaluated = checks.contract.runnable(&rules_run);
     let mut evaluation = progress.stage("rules", || {
@@ -272,31 +283,6 @@ fn withhold_unchecked(
         keep
     });
     checks.withheld = withheld;
-}
-
-/// Honours the decisions people recorded on review pairs (`recon review import`).
-fn apply_decisions(
-    ledger: &Ledger,
-    linkage: &mut link::Linkage,
-    records: &crate::model::Records,
-    config: &LoadedConfig,
-    secret: &KeySecret,
-) -> Result<(), Failure> {
-    let decisions = ledger.link_decisions()?;
-    if decisions.is_empty() {
-        return Ok(());
-    }
-    let applied = linkage.apply_decisions(|pair| {
-        let key = link::decisions::pair_key(records, &config.settings, secret, pair);
-        decisions.get(&key).copied()
-    });
-    info!(
-        joined = applied.joined,
-        kept_apart = applied.kept_apart,
-        conflicting = applied.conflicting,
-        "review decisions applied"
-    );
-    Ok(())
 }
 
 /// (rule, person) whose gaps stand in more than one county.

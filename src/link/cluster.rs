@@ -9,6 +9,7 @@ use rayon::prelude::*;
 use super::engine::{Decision, PairOutcome, ReviewReason};
 use super::model::{probability, AffinityTable};
 use super::table::{LinkTable, NO_GROUP};
+use crate::model::FastMap;
 
 const NONE: u32 = u32::MAX;
 
@@ -23,6 +24,9 @@ pub struct Clusters<'a> {
     /// Per root: the groups of its rows as bits (`group_bit`), so that two clusters sharing no
     /// group are told apart without walking their rings.
     group_bits: Vec<u32>,
+    /// Per root: rows a person decided are someone else (不同人, `recon review import`), so
+    /// the cluster never joins theirs, however well any of its rows match.
+    apart: FastMap<u32, Vec<u32>>,
 }
 
 /// The bit every group past the mask's first 31 shares: two clusters both with one must
@@ -55,7 +59,34 @@ impl<'a> Clusters<'a> {
             id_row,
             next: (0..rows).into_par_iter().collect(),
             group_bits: table.group.par_iter().map(|&g| group_bit(g)).collect(),
+            apart: FastMap::default(),
         }
+    }
+
+    /// Keeps the persons of each pair's two rows apart from now on; returns how many pairs
+    /// are one person already (joined by their ID), which no decision splits.
+    pub fn keep_apart(&mut self, pairs: &[(u32, u32)]) -> usize {
+        let mut together = 0;
+        for &(a, b) in pairs {
+            let (ra, rb) = (self.find(a), self.find(b));
+            if ra == rb {
+                together += 1;
+                continue;
+            }
+            self.apart.entry(ra).or_default().push(b);
+            self.apart.entry(rb).or_default().push(a);
+        }
+        together
+    }
+
+    /// Whether cluster `a` holds a row decided to be someone else than a row of cluster `b`.
+    fn decided_apart(&self, a: u32, b: u32) -> bool {
+        let holds = |x: u32, y: u32| {
+            self.apart
+                .get(&x)
+                .is_some_and(|rows| rows.iter().any(|&r| self.root(r) == y))
+        };
+        !self.apart.is_empty() && (holds(a, b) || holds(b, a))
     }
 
     /// A row's ID stops counting for the cluster (a suspect: the ID is someone else's).
@@ -93,6 +124,9 @@ impl<'a> Clusters<'a> {
 
     /// Whether two clusters (roots) may be one person.
     pub fn feasible(&self, a: u32, b: u32) -> bool {
+        if self.decided_apart(a, b) {
+            return false;
+        }
         if let (Some(ids), false, false) = (
             self.exclusive.and_then(|f| self.table.ids(f)),
             self.id_row[a as usize] == NONE,
@@ -150,6 +184,9 @@ impl<'a> Clusters<'a> {
             self.id_row[root as usize] = self.id_row[child as usize];
         }
         self.next.swap(root as usize, child as usize);
+        if let Some(rows) = self.apart.remove(&child) {
+            self.apart.entry(root).or_default().extend(rows);
+        }
     }
 
     /// Row -> cluster number, clusters numbered by their first row; and the clusters' rows,
@@ -251,7 +288,7 @@ impl Thresholds {
     }
 
     /// A pair's probability were no other person competing for its loose row.
-    fn alone(&self, weight: f64) -> f64 {
+    pub(super) fn alone(&self, weight: f64) -> f64 {
         let factor = self.cluster_odds_factor * odds(weight);
         probability(weight).max(factor / (1.0 + factor))
     }
@@ -414,6 +451,24 @@ mod tests {
         let mut table = crate::link::comparison::tests::table(&settings, &blank);
         table.group = groups.to_vec();
         table
+    }
+
+    /// Rows decided apart never end in one cluster, not even through a third row matching
+    /// both; a pair already one person is counted, not split.
+    #[test]
+    fn rows_decided_apart_stay_apart_through_other_rows() {
+        let table = grouped(&[NO_GROUP; 5]);
+        let mut clusters = Clusters::new(&table, None);
+        clusters.union(3, 4);
+        assert_eq!(clusters.keep_apart(&[(0, 1), (3, 4)]), 1);
+        clusters.union(0, 2);
+        assert!(clusters.feasible(clusters.root(1), clusters.root(3)));
+        let (r2, r1) = (clusters.root(2), clusters.root(1));
+        assert!(!clusters.feasible(r2, r1), "2 is with 0, which is not 1");
+        clusters.union(1, 3);
+        let (r0, r4) = (clusters.root(0), clusters.root(4));
+        assert!(!clusters.feasible(r0, r4), "4 is with 1 now");
+        assert!(!clusters.feasible(r4, r0), "either way round");
     }
 
     proptest! {

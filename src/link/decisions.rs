@@ -1,10 +1,11 @@
-//! People's decisions on review pairs (`recon review import`), honoured on every later run: a
-//! pair decided 同一人 joins its two persons, one decided 不同人 leaves the review list. A pair
-//! is known across nights by a keyed hash of its two rows' identifying values (source, name,
+//! People's decisions on pairs of rows (`recon review import`), honoured on every later run: a
+//! pair decided 同一人 joins its two persons; one decided 不同人 leaves the review list, and the
+//! linker keeps the two rows' persons apart however well they match (a link `explain` shows can
+//! be split so, by the pair key it prints). A pair is known across nights by a keyed hash of its two rows' identifying values (source, name,
 //! ID, birth date, county), not by where the rows stand, so it is met again as long as the
 //! rows say the same.
 
-use super::{Joined, Linkage, PairOutcome, PersonKey};
+use super::{Joined, Linkage, PersonKey};
 use crate::config::Settings;
 use crate::keys::KeySecret;
 use crate::model::Records;
@@ -35,7 +36,10 @@ impl PairDecision {
     }
 }
 
-/// What applying the decisions did.
+/// A person's decision on two rows, if any.
+pub type Decide<'a> = dyn Fn(u32, u32) -> Option<PairDecision> + Sync + 'a;
+
+/// What applying the decisions to the review pairs did.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Applied {
     pub joined: usize,
@@ -44,12 +48,13 @@ pub struct Applied {
     pub conflicting: usize,
 }
 
-/// The pair's key: the same for the same two rows' values on any night, in either order.
+/// The key of rows `a` and `b`: the same for the same two rows' values on any night, in
+/// either order.
 pub fn pair_key(
     records: &Records,
     settings: &Settings,
     secret: &KeySecret,
-    pair: &PairOutcome,
+    (a, b): (u32, u32),
 ) -> String {
     let identity = |index: u32| {
         let record = &records[index as usize];
@@ -62,7 +67,7 @@ pub fn pair_key(
             county_code(record)
         )
     };
-    let (a, b) = (identity(pair.a), identity(pair.b));
+    let (a, b) = (identity(a), identity(b));
     let (first, second) = if a <= b { (a, b) } else { (b, a) };
     format!("D{}", secret.text_hash(&format!("{first}\u{1e}{second}")))
 }
@@ -71,10 +76,7 @@ impl Linkage {
     /// Applies `decided` to the review pairs: persons joined for 同一人 (never two persons each
     /// holding a valid ID), pairs dropped from the review list for 不同人 and once their rows
     /// are one person.
-    pub fn apply_decisions(
-        &mut self,
-        decided: impl Fn(&PairOutcome) -> Option<PairDecision>,
-    ) -> Applied {
+    pub(super) fn apply_decisions(&mut self, decided: &Decide) -> Applied {
         let mut applied = Applied::default();
         let mut root: Vec<usize> = (0..self.persons()).collect();
         fn find(root: &mut [usize], mut p: usize) -> usize {
@@ -86,7 +88,7 @@ impl Linkage {
         }
         let mut apart = Vec::new();
         for (k, pair) in self.review.iter().enumerate() {
-            match decided(pair) {
+            match decided(pair.a, pair.b) {
                 Some(PairDecision::Different) => {
                     apart.push(k);
                     applied.kept_apart += 1;

@@ -39,6 +39,8 @@ pub struct LinkRequest<'a> {
     pub model: Option<Model>,
     /// Keep the scored pairs of anchored rows too (for `recon link`'s pair list).
     pub keep_anchor_pairs: bool,
+    /// Whether a person decided two rows are different people (`recon review import`).
+    pub decided_apart: Option<&'a (dyn Fn(u32, u32) -> bool + Sync)>,
 }
 
 /// A scored pair and what became of it.
@@ -97,6 +99,10 @@ pub struct LinkCounts {
     pub pairs_per_rule: Vec<(String, u64)>,
     pub linked_probabilistically: u64,
     pub review_pairs: u64,
+    /// Candidate pairs a person decided are different people, and of them those whose rows
+    /// are one person by their ID all the same.
+    pub decided_apart: u64,
+    pub decided_apart_one_id: u64,
     pub seconds: Vec<(String, f64)>,
 }
 
@@ -219,6 +225,15 @@ pub fn link(mut request: LinkRequest) -> Result<LinkOutcome, String> {
     // Deciding holds the run's peak: the term frequencies are not needed any more.
     drop(scorer);
     lap(&mut counts, "candidates");
+    if let Some(apart) = request.decided_apart {
+        let pairs: Vec<(u32, u32)> = candidates
+            .par_iter()
+            .filter(|c| thresholds.alone(c.weight) >= thresholds.review && apart(c.a, c.b))
+            .map(|c| (c.a, c.b))
+            .collect();
+        counts.decided_apart = pairs.len() as u64;
+        counts.decided_apart_one_id = clusters.keep_apart(&pairs) as u64;
+    }
     let decided = cluster::decide(&mut clusters, &persons, &candidates, &anchored, &thresholds);
     let mut pairs = decided.pairs;
     pairs.extend(anchor_pairs);

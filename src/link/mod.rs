@@ -37,6 +37,7 @@ use crate::keys::KeySecret;
 use crate::model::{FastMap, IdSource, Record, Records};
 use blocking::{Keyed, Keys};
 use comparison::Comparer;
+use decisions::{Decide, PairDecision};
 use engine::{Decision, Joined, LinkCounts, LinkRequest, PairOutcome};
 use model::{LinkType, Model};
 use predict::Scorer;
@@ -577,22 +578,26 @@ impl RequestRows {
 }
 
 /// Links the job's records. `file_names` name each file for the keys of rows no ID places;
-/// `model` is a saved model to use instead of training one.
+/// `model` is a saved model to use instead of training one; `decided` holds people's
+/// decisions on pairs of rows (`decisions`).
 pub fn link(
     records: &Records,
     file_names: &[String],
     settings: &Settings,
     model: Option<Model>,
+    decided: Option<&Decide>,
 ) -> Result<Linkage, String> {
     let started = Instant::now();
     let table = records::table(records, settings);
     engine::log_phase("table", started);
+    let apart = |a, b| decided.is_some_and(|d| d(a, b) == Some(PairDecision::Different));
     let outcome = engine::link(LinkRequest {
         table: &table,
         settings: &settings.link,
         link_type: LinkType::DedupeOnly,
         model,
         keep_anchor_pairs: false,
+        decided_apart: decided.is_some().then_some(&apart),
     })?;
     let started = Instant::now();
     let clusters = outcome.clusters;
@@ -631,6 +636,16 @@ pub fn link(
         review_of_person: FastMap::default(),
     };
     linkage.index_review();
+    if let Some(decided) = decided {
+        let applied = linkage.apply_decisions(decided);
+        tracing::info!(
+            joined = applied.joined,
+            kept_apart = linkage.counts.decided_apart,
+            review_pairs_dropped = applied.kept_apart,
+            conflicting = applied.conflicting + linkage.counts.decided_apart_one_id as usize,
+            "decisions on pairs of rows applied"
+        );
+    }
     Ok(linkage)
 }
 
@@ -710,7 +725,7 @@ mod tests {
             .unwrap()
             .0
             .records;
-        let linkage = link(&records, &names, settings, None).unwrap();
+        let linkage = link(&records, &names, settings, None, None).unwrap();
         // Rows whose name another person of their county also has, so that most requests
         // find someone.
         let mut named: Vec<((usize, &str), usize)> = (records.iter().enumerate())

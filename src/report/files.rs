@@ -232,7 +232,12 @@ fn review_row(
         name(b),
         crate::rules::county_code(&result.records[a]).to_string(),
         rules.into_iter().collect::<Vec<_>>().join(" "),
-        crate::link::decisions::pair_key(result.records, result.settings(), result.secret, pair),
+        crate::link::decisions::pair_key(
+            result.records,
+            result.settings(),
+            result.secret,
+            (pair.a, pair.b),
+        ),
         String::new(),
     ]
 }
