@@ -268,6 +268,81 @@ fn county_workbooks_are_work_forms() {
     );
 }
 
+/// What openpyxl sees in a workbook (tests/python/workbook_facts.py), or `None` where Python
+/// or openpyxl is missing outside CI (`.ci/run` installs openpyxl, so CI always checks).
+fn openpyxl_facts(path: &std::path::Path) -> Option<serde_json::Value> {
+    let script = repo_path("tests/python/workbook_facts.py");
+    let output = std::process::Command::new("python3")
+        .arg(&script)
+        .arg(path)
+        .output();
+    match output {
+        Ok(out) if out.status.success() => Some(serde_json::from_slice(&out.stdout).unwrap()),
+        failed if std::env::var_os("CI").is_none() => {
+            eprintln!(
+                "openpyxl check skipped (pip install -r tests/python/requirements.txt): {failed:?}"
+            );
+            None
+        }
+        failed => panic!("openpyxl could not read the workbook: {failed:?}"),
+    }
+}
+
+/// The county workbook as openpyxl (the library offices' own scripts use) reads it: sheets
+/// named in Chinese after 说明, a filter over every row, the header frozen and repeated on
+/// each printed page, landscape A3 one page wide, the result list and the date check on
+/// the editable columns of every row, numbers as numbers and IDs as text.
+#[test]
+fn county_workbook_as_openpyxl_reads_it() {
+    let wd = Workdir::new();
+    wd.run_ok(&["--full-ids", &sample()]);
+    let Some(book) = openpyxl_facts(&wd.path("out/counties/420325_房县.xlsx")) else {
+        return;
+    };
+    let sheets: Vec<&str> = book["sheets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s.as_str().unwrap())
+        .collect();
+    assert_eq!(sheets[0], "说明");
+    assert!(sheets[1..].iter().all(|s| !s.is_ascii()), "{sheets:?}");
+    let guide = book["facts"]["说明"]["text"].to_string();
+    for wanted in ["数据截至2020-06-30", "MED-01", "医疗保障部门", "核查结果"] {
+        assert!(guide.contains(wanted), "说明 lacks {wanted}");
+    }
+    let med = &book["facts"]["持证贫困残疾人未参加基本医疗保险"];
+    let rows = med["rows"].as_u64().unwrap();
+    assert_eq!(med["filter"], format!("A1:AA{rows}"));
+    assert_eq!(med["frozen"], "A2");
+    assert_eq!(med["title_rows"], "$1:$1");
+    assert_eq!(
+        (
+            &med["orientation"],
+            &med["paper"],
+            &med["fit_to_page"],
+            &med["fit_to_height"]
+        ),
+        (&"landscape".into(), &8.into(), &true.into(), &0.into()),
+        "landscape A3, one page wide"
+    );
+    let validations = med["validations"].as_array().unwrap();
+    let list = validations.iter().find(|v| v["type"] == "list").unwrap();
+    assert_eq!(list["formula"], "\"属实,不属实,已整改,政策外情形,其他\"");
+    assert_eq!(list["cells"], format!("W2:W{rows}"));
+    assert!(validations
+        .iter()
+        .any(|v| v["type"] == "date" && v["cells"] == format!("Z2:Z{rows}")));
+    let header = med["header"].as_array().unwrap();
+    assert_eq!(header[22], "核查结果", "the result column is W");
+    assert_eq!(header[25], "完成时限", "the deadline column is Z");
+    let types = &med["types"];
+    for number in ["序号", "区县代码", "行号"] {
+        assert_eq!(types[number], serde_json::json!(["int"]), "{number}");
+    }
+    assert_eq!(types["身份证号"], serde_json::json!(["str"]));
+}
+
 #[test]
 fn summary_lists_every_rule_and_county_with_zeros() {
     let wd = Workdir::new();
