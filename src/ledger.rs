@@ -126,8 +126,10 @@ pub struct Feedback {
     pub remark: String,
 }
 
-/// Whether tonight's data holds a person (by key) among a rule's (by id) subjects.
-pub type SubjectPresent<'a> = dyn Fn(&str, &str) -> bool + 'a;
+/// Whether tonight's data holds a person (by key) among a rule's (by id) subjects: `None`
+/// when it does not; else the row that now meets the rule's requirement, as words (empty
+/// when the rule has none, such as a payment that should not exist).
+pub type SubjectPresent<'a> = dyn Fn(&str, &str) -> Option<String> + 'a;
 
 /// Results that say the item is no gap: it leaves the open count and the supervision score
 /// while its facts stay as they were when the county checked it.
@@ -754,7 +756,8 @@ impl Ledger {
 
     /// Applies tonight's gaps in a transaction that is not yet committed.
     /// `subject_present(rule, person key)` says whether tonight's data still holds the person
-    /// among the rule's subjects: what closes an item is told by it.
+    /// among the rule's subjects, and by which row they now meet it: what closes an item is
+    /// told by it.
     pub fn apply(
         &mut self,
         gaps: &[GapItem],
@@ -854,6 +857,18 @@ impl Ledger {
             )
             .map(|_| ())
             .map_err(|e| self.error(e))
+    }
+
+    /// (rule id, person key) of every item not closed, once under each key its person had.
+    pub fn open_items(&self) -> Result<Vec<(String, String)>, LedgerError> {
+        let sql = "SELECT rule_id, person_key FROM items WHERE status != 'closed'
+                   UNION SELECT i.rule_id, a.alias FROM items i JOIN person_aliases a ON a.canonical = i.person_key
+                   WHERE i.status != 'closed'";
+        let mut statement = self.connection.prepare(sql).map_err(|e| self.error(e))?;
+        let rows = statement
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .map_err(|e| self.error(e))?;
+        rows.collect::<Result<_, _>>().map_err(|e| self.error(e))
     }
 
     /// Every item with its latest note, sorted by county, rule and key.
@@ -1140,16 +1155,17 @@ fn apply_in(
                 )?
                 .query_row([key], |r| r.get(0))
                 .optional()?;
-            let present = subject_present(&item.rule_id, &item.person_key)
-                || tx
-                    .prepare_cached("SELECT alias FROM person_aliases WHERE canonical = ?1")?
+            let mut keys = vec![item.person_key.clone()];
+            keys.extend(
+                tx.prepare_cached("SELECT alias FROM person_aliases WHERE canonical = ?1")?
                     .query_map([&item.person_key], |r| r.get::<_, String>(0))?
-                    .any(|alias| alias.is_ok_and(|a| subject_present(&item.rule_id, &a)));
-            let closed_by = match (fixed.as_deref() == Some(FIXED), present) {
-                (true, _) => "县级已整改，数据已印证",
-                (false, true) => "问题已消除（此人仍在数据中）",
-                (false, false) => "此人已不在该规则的对象数据中",
-            };
+                    .collect::<Result<Vec<_>, _>>()?,
+            );
+            let present = keys
+                .iter()
+                .filter_map(|key| subject_present(&item.rule_id, key))
+                .max_by_key(|evidence| !evidence.is_empty());
+            let closed_by = closed_by(fixed.as_deref() == Some(FIXED), present);
             tx.prepare_cached("UPDATE items SET status = 'closed', closed_on = ?2, closed_run = ?3, closed_by = ?4 WHERE key = ?1")?.execute(params![key, as_of, run_id, closed_by],
             )?;
             event(key, "closed")?;
@@ -1342,6 +1358,27 @@ fn trend(tx: &Transaction) -> rusqlite::Result<Vec<NightCounts>> {
 
 /// An item that closes when tonight's gaps lack it: open, of a rule this run evaluated, in a
 /// scope this night could check.
+/// What closed an item, in words: the county's fix the data confirms, or the problem gone
+/// (by the row that now meets the requirement, when there is one), or the person gone from
+/// the rule's subjects.
+fn closed_by(fixed: bool, present: Option<String>) -> String {
+    let row = |evidence: &str| match evidence.is_empty() {
+        true => String::new(),
+        false => format!("：{evidence}"),
+    };
+    match (fixed, present) {
+        (true, present) => format!(
+            "县级已整改，数据已印证{}",
+            row(present.as_deref().unwrap_or(""))
+        ),
+        (false, Some(evidence)) if !evidence.is_empty() => {
+            format!("问题已消除：{evidence}满足要求")
+        }
+        (false, Some(_)) => "问题已消除（此人仍在数据中）".into(),
+        (false, None) => "此人已不在该规则的对象数据中".into(),
+    }
+}
+
 fn is_closing(item: &StoredItem, run: &RunRecord) -> bool {
     item.status != "closed"
         && run.rules.contains(&item.rule_id)
@@ -1450,7 +1487,9 @@ mod tests {
             unchecked: Vec::new(),
             expected_inputs: Arrivals::new(),
         };
-        let pending = ledger.apply(gaps, &run, &|_, _| true).unwrap();
+        let pending = ledger
+            .apply(gaps, &run, &|_, _| Some(String::new()))
+            .unwrap();
         let result = pending.result.clone();
         pending.commit().unwrap();
         result
@@ -1617,7 +1656,11 @@ mod tests {
     fn what_closed_an_item_is_kept() {
         let dir = tempfile::tempdir().unwrap();
         let mut ledger = Ledger::open(&dir.path().join("l.db")).unwrap();
-        let gaps = [gap("MED-01", "Pstays", "甲"), gap("MED-01", "Pgone", "乙")];
+        let gaps = [
+            gap("MED-01", "Pstays", "甲"),
+            gap("MED-01", "Pgone", "乙"),
+            gap("MED-01", "Pinsured", "丙"),
+        ];
         night(&mut ledger, 1, &gaps);
         let run = RunRecord {
             as_of: NaiveDate::from_ymd_opt(2020, 7, 2).unwrap(),
@@ -1628,7 +1671,11 @@ mod tests {
             unchecked: Vec::new(),
             expected_inputs: Arrivals::new(),
         };
-        let present = |rule: &str, person: &str| rule == "MED-01" && person == "Pstays";
+        let present = |rule: &str, person: &str| match (rule, person) {
+            ("MED-01", "Pstays") => Some(String::new()),
+            ("MED-01", "Pinsured") => Some("医保 ins.csv 第3行".to_string()),
+            _ => None,
+        };
         ledger.apply(&[], &run, &present).unwrap().commit().unwrap();
         let closed_by: Vec<(String, String)> = ledger
             .items()
@@ -1642,6 +1689,10 @@ mod tests {
                 (
                     "Pgone".to_string(),
                     "此人已不在该规则的对象数据中".to_string()
+                ),
+                (
+                    "Pinsured".to_string(),
+                    "问题已消除：医保 ins.csv 第3行满足要求".to_string()
                 ),
                 (
                     "Pstays".to_string(),
@@ -1666,7 +1717,7 @@ mod tests {
             expected_inputs: Arrivals::new(),
         };
         assert!(matches!(
-            ledger.apply(&[], &run, &|_, _| true),
+            ledger.apply(&[], &run, &|_, _| Some(String::new())),
             Err(LedgerError::Refused { .. })
         ));
     }

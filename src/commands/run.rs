@@ -120,13 +120,17 @@ fn job(
     linkage.key_with(secret);
     crash_point("link");
     let rules_evaluated = checks.contract.runnable(&rules_run);
+    let watched = match ledger.as_deref() {
+        Some(ledger) => open_items(ledger, &config.settings, &linkage)?,
+        None => Vec::new(),
+    };
     let mut evaluation = progress.stage("rules", || {
         rules::evaluate(
             &config.settings,
             &normalized.records,
             &linkage,
             as_of,
-            &rules_evaluated,
+            (&rules_evaluated, &watched),
         )
     });
     withhold_unchecked(&mut evaluation, &normalized.records, &mut checks);
@@ -285,6 +289,33 @@ fn withhold_unchecked(
     checks.withheld = withheld;
 }
 
+/// (rule index, person) of the ledger's open items whose person tonight's data holds, for the
+/// rules to name the row that closes them.
+fn open_items(
+    ledger: &Ledger,
+    settings: &crate::config::Settings,
+    linkage: &link::Linkage,
+) -> Result<Vec<(usize, usize)>, Failure> {
+    let mut rules_of: std::collections::HashMap<String, Vec<usize>> = Default::default();
+    for (rule_id, person_key) in ledger.open_items()? {
+        if let Some(rule) = settings.rules.iter().position(|r| r.id == rule_id) {
+            rules_of.entry(person_key).or_default().push(rule);
+        }
+    }
+    if rules_of.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok((0..linkage.persons())
+        .flat_map(|p| {
+            let key = linkage
+                .key_of(linkage.members_of(p)[0] as usize)
+                .to_string();
+            let rules = rules_of.get(&key).cloned().unwrap_or_default();
+            rules.into_iter().map(move |rule| (rule, p))
+        })
+        .collect())
+}
+
 /// (rule, person) whose gaps stand in more than one county.
 fn several_counties(
     evaluation: &rules::Evaluation,
@@ -382,12 +413,20 @@ fn apply_ledger<'l>(
         })
         .collect();
     let subject_present = |rule_id: &str, person_key: &str| {
-        let subject = result.settings().rule(rule_id).map(|r| r.subject);
-        persons.get(person_key).is_some_and(|&p| {
-            let rows = result.linkage.members_of(p);
-            rows.iter()
-                .any(|&r| Some(result.records[r as usize].source) == subject)
-        })
+        let rule = result
+            .settings()
+            .rules
+            .iter()
+            .position(|r| r.id == rule_id)?;
+        let subject = result.settings().rules[rule].subject;
+        let &person = persons.get(person_key)?;
+        let rows = result.linkage.members_of(person);
+        rows.iter()
+            .any(|&r| result.records[r as usize].source == subject)
+            .then(|| {
+                let met = result.evaluation.satisfied.get(&(rule, person));
+                met.map_or(String::new(), |&row| result.row_words(row))
+            })
     };
     let pending = ledger.apply(&gaps, &record, &subject_present)?;
     warn_of_missing_counties(result, &pending.result);

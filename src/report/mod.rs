@@ -187,6 +187,18 @@ impl RunResult<'_> {
         &self.tables[file as usize].file.name
     }
 
+    /// Record `index` as county staff find it: its source, file and row (医保参保登记
+    /// insurance.csv 第12行).
+    pub fn row_words(&self, index: usize) -> String {
+        let record = &self.records[index];
+        let label = &self.settings().sources[record.source].label;
+        format!(
+            "{label} {} 第{}行",
+            self.file_name(record.row.file),
+            record.row.row
+        )
+    }
+
     /// The stable key of record `index`'s person: the ledger's, where it keeps an older key.
     pub fn person_key(&self, index: usize) -> String {
         self.show_person_key(index, str::to_string)

@@ -42,6 +42,9 @@ pub struct Evaluation {
     pub subjects: BTreeMap<(usize, String), u64>,
     /// (source, county code) -> rows active as of the date (payment records, enrollments…).
     pub active_rows: BTreeMap<(usize, String), u64>,
+    /// (rule index, person) of the watched items without a gap tonight -> the row that now
+    /// meets the rule's requirement (what closes a ledger item, named as its evidence).
+    pub satisfied: FastMap<(usize, usize), usize>,
 }
 
 /// A person's death: the row that says so, and its date if it has one.
@@ -66,13 +69,15 @@ struct Context<'a> {
     active: Vec<bool>,
 }
 
-/// Evaluates the rules `rules_run` (indices into the catalogue) as of `as_of`.
+/// Evaluates the rules `rules_run` (indices into the catalogue) as of `as_of`. For `watched`
+/// (rule index, person) pairs, such as the ledger's open items, the row that meets the
+/// requirement is kept too.
 pub fn evaluate(
     settings: &Settings,
     records: &Records,
     linkage: &Linkage,
     as_of: NaiveDate,
-    rules_run: &[usize],
+    (rules_run, watched): (&[usize], &[(usize, usize)]),
 ) -> Evaluation {
     let mut context = Context {
         settings,
@@ -133,10 +138,16 @@ pub fn evaluate(
         gaps.extend(found);
     }
     add_nearest_non_matches(settings, linkage, &mut gaps);
+    let satisfied = watched
+        .par_iter()
+        .filter(|(rule, _)| rules_run.contains(rule))
+        .filter_map(|&(rule, person)| Some(((rule, person), context.satisfied_by(rule, person)?)))
+        .collect();
     Evaluation {
         gaps,
         subjects: by_county(subjects),
         active_rows: by_county(active_rows),
+        satisfied,
     }
 }
 
@@ -272,6 +283,18 @@ impl Context<'_> {
             .iter()
             .map(|&r| r as usize)
             .find(|&r| self.records[r].source == source && self.all_hold(conditions, r))
+    }
+
+    /// The person's row that meets the rule's requirement, for a subject row of theirs.
+    fn satisfied_by(&self, rule: usize, person: usize) -> Option<usize> {
+        let rule = &self.settings.rules[rule];
+        let Check::Requires { source, conditions } = &rule.check else {
+            return None;
+        };
+        let mut rows = self.linkage.members_of(person).iter().map(|&r| r as usize);
+        let subject =
+            rows.find(|&r| self.records[r].source == rule.subject && self.all_hold(&rule.when, r))?;
+        self.first_linked(subject, *source, conditions)
     }
 
     /// The gap this subject row makes under the rule's check, if any.
