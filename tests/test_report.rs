@@ -111,7 +111,8 @@ fn with_a_ledger_the_page_shows_the_nights() {
 
 /// Coverage is labelled with what it measures, the supervision reasons name it too, the
 /// colours have a legend, the data-quality table is folded to the rows with defects, and a
-/// county's page gives its own review count beside the province's average.
+/// county's page gives its own review count beside the province's average and its own files'
+/// rejected rows.
 #[test]
 fn the_report_says_what_its_numbers_measure() {
     let wd = Workdir::new();
@@ -128,5 +129,14 @@ fn the_report_says_what_its_numbers_measure() {
     assert!(page.contains("颜色：") && page.contains("<details><summary>"));
     let county = wd.recon(&["report", "out", "--county", "420325", "--output", "c.html"]);
     assert_eq!(county.code, 0, "{}", county.stderr);
-    assert!(wd.read("c.html").contains("本区县 1 条（全省各区县平均"));
+    let county_page = wd.read("c.html");
+    assert!(county_page.contains("本区县 1 条（全省各区县平均"));
+    // Rows read and rejected: the county's own files on its page (the registry's 421181 file
+    // with its rejected row is not 房县's), the province's on the province page.
+    let registry = |read: u32, rejected: u32| {
+        format!("<td class=\"l\">残联 持证残疾人库</td><td>{read}</td><td>{rejected}</td>")
+    };
+    assert!(county_page.contains(&registry(32, 0)), "the county's own");
+    assert!(page.contains(&registry(40, 1)), "the province's");
+    assert!(county_page.contains("民政 救助对象（多区县文件，全省）"));
 }

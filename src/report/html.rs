@@ -3,6 +3,7 @@
 //! For one county (`recon report OUT --county CODE`) the same page is drawn from that
 //! county's numbers, with its place in the province's ranking.
 
+use std::collections::BTreeMap;
 use std::fmt::Write;
 
 use super::morning::{rate, supervision_ranking, suppressed, MorningData, Ranked, RuleCell};
@@ -411,6 +412,26 @@ fn ledger(data: &MorningData) -> String {
     text + &bar_chart(&bars, 120) + "</section>"
 }
 
+/// The rows read and rejected per source: on a county page those of the county's own files,
+/// then those of files of several counties (which cannot be placed), named as such.
+fn rejects_shown(data: &MorningData, county: Option<&str>) -> Vec<(String, u64, u64)> {
+    let mut shown: BTreeMap<String, (u64, u64)> = BTreeMap::new();
+    for r in &data.rejects {
+        let source = match county {
+            None => r.source.clone(),
+            Some(code) if r.county_code == code => r.source.clone(),
+            Some(_) if r.county_code.is_empty() => format!("{}（多区县文件，全省）", r.source),
+            Some(_) => continue,
+        };
+        let entry = shown.entry(source).or_default();
+        (entry.0, entry.1) = (entry.0 + r.rows_read, entry.1 + r.rejected);
+    }
+    shown
+        .into_iter()
+        .map(|(s, (read, rejected))| (s, read, rejected))
+        .collect()
+}
+
 /// Rows whose ID cannot link, for the sources and counties that have any (folded), the rows
 /// not used, and the links waiting for a person: the county's own beside the province's
 /// average on a county page.
@@ -451,18 +472,13 @@ fn quality(data: &MorningData, province: &MorningData, county: Option<&str>) -> 
             share * 100.0
         );
     }
-    let whose = match county {
-        Some(_) => "全省",
-        None => "",
-    };
-    text += &format!("</table></details><h3>{whose}无法使用的行（rejects.csv）</h3><table><tr><th class=\"l\">来源</th><th>读取行数</th><th>拒收行数</th></tr>");
-    for r in &data.rejects {
+    text += "</table></details><h3>无法使用的行（rejects.csv）</h3><table><tr><th class=\"l\">来源</th><th>读取行数</th><th>拒收行数</th></tr>";
+    for (source, rows_read, rejected) in rejects_shown(data, county) {
         let _ = write!(
             text,
-            "<tr><td class=\"l\">{}</td><td>{}</td><td>{}</td></tr>",
-            escape(&r.source),
-            r.rows_read,
-            suppressed(r.rejected, below)
+            "<tr><td class=\"l\">{}</td><td>{rows_read}</td><td>{}</td></tr>",
+            escape(&source),
+            suppressed(rejected, below)
         );
     }
     let review = match county {

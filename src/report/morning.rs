@@ -90,6 +90,11 @@ pub struct QualityCell {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct SourceRejects {
     pub source: String,
+    /// The county of the files counted here: the one county of all their accepted rows
+    /// (most exports are a county's); empty for files of several counties, whose rejected
+    /// rows cannot be placed.
+    #[serde(default)]
+    pub county_code: String,
     pub rows_read: u64,
     pub rejected: u64,
 }
@@ -245,37 +250,50 @@ fn tally_quality<'a>(
     cells.into_values().collect()
 }
 
+/// Rows read and rejected per source and the county of their files (see `SourceRejects`).
 fn source_rejects(result: &RunResult) -> Vec<SourceRejects> {
-    let mut by_source: BTreeMap<String, (u64, u64)> = BTreeMap::new();
-    for table in result.tables {
-        let entry = by_source
-            .entry(
-                result.settings().sources[table.mapping.source]
-                    .label
-                    .clone(),
-            )
-            .or_default();
-        entry.0 += table.rows_read() as u64;
+    let county_of_file = file_counties(result);
+    let key = |file: usize| {
+        let source = result.tables[file].mapping.source;
+        (
+            result.settings().sources[source].label.clone(),
+            county_of_file[file].unwrap_or("").to_string(),
+        )
+    };
+    let mut counts: BTreeMap<(String, String), (u64, u64)> = BTreeMap::new();
+    for (file, table) in result.tables.iter().enumerate() {
+        counts.entry(key(file)).or_default().0 += table.rows_read() as u64;
     }
     for reject in result.rejects {
-        let table = &result.tables[reject.row.file as usize];
-        by_source
-            .entry(
-                result.settings().sources[table.mapping.source]
-                    .label
-                    .clone(),
-            )
-            .or_default()
-            .1 += 1;
+        counts.entry(key(reject.row.file as usize)).or_default().1 += 1;
     }
-    by_source
+    counts
         .into_iter()
-        .map(|(source, (rows_read, rejected))| SourceRejects {
-            source,
-            rows_read,
-            rejected,
-        })
+        .map(
+            |((source, county_code), (rows_read, rejected))| SourceRejects {
+                source,
+                county_code,
+                rows_read,
+                rejected,
+            },
+        )
         .collect()
+}
+
+/// Per file: the county of all its accepted rows, when they have one and the same.
+fn file_counties(result: &RunResult) -> Vec<Option<&'static str>> {
+    // None: no row yet; Some(None): several counties (or a row without one).
+    let mut seen: Vec<Option<Option<&'static str>>> = vec![None; result.tables.len()];
+    for record in result.records.iter() {
+        let county = record.county.map(|c| c.code.as_str());
+        let file = &mut seen[record.row.file as usize];
+        *file = match *file {
+            None => Some(county),
+            Some(first) if first == county => Some(first),
+            Some(_) => Some(None),
+        };
+    }
+    seen.into_iter().map(Option::flatten).collect()
 }
 
 /// A county's place in the supervision ranking, with its score and the reasons.
