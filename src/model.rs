@@ -202,6 +202,9 @@ pub enum Value {
     Date(NaiveDate),
     /// Present but not understood (a date cell saying `长期`): never equal to any word.
     Unparsed(Word),
+    /// An ID Excel stored as a number, which kept only its first 15 digits (the word is the
+    /// cell's text): present, never equal to any word, and read by the linker as damaged.
+    DamagedId(Word),
 }
 
 impl Value {
@@ -228,6 +231,7 @@ impl Value {
         match self {
             Value::Text(w) => Value::Text(map[w.0 as usize]),
             Value::Unparsed(w) => Value::Unparsed(map[w.0 as usize]),
+            Value::DamagedId(w) => Value::DamagedId(map[w.0 as usize]),
             other => other,
         }
     }
@@ -244,13 +248,13 @@ impl Word {
     }
 }
 
-/// A `Value` in 4 bytes, as the arena keeps it: two bits of kind, thirty of word or day.
+/// A `Value` in 4 bytes, as the arena keeps it: three bits of kind, 29 of word or day.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 struct PackedValue(u32);
 
-const KIND_BITS: u32 = 30;
+const KIND_BITS: u32 = 29;
 const PAYLOAD: u32 = (1 << KIND_BITS) - 1;
-/// Days are counted from 1800-01-01 (day 657,072 of the common era): 30 bits reach past 4700.
+/// Days are counted from 1800-01-01 (day 657,072 of the common era): 29 bits reach far past 4700.
 const FIRST_DAY: i32 = 657_072;
 
 impl From<Value> for PackedValue {
@@ -264,6 +268,7 @@ impl From<Value> for PackedValue {
                     as u32,
             ),
             Value::Unparsed(w) => (3, w.0),
+            Value::DamagedId(w) => (4, w.0),
         };
         PackedValue(kind << KIND_BITS | (payload & PAYLOAD))
     }
@@ -277,6 +282,7 @@ impl From<PackedValue> for Value {
             2 => NaiveDate::from_num_days_from_ce_opt(payload as i32 + FIRST_DAY)
                 .map_or(Value::Empty, Value::Date),
             3 => Value::Unparsed(Word(payload)),
+            4 => Value::DamagedId(Word(payload)),
             _ => Value::Empty,
         }
     }
@@ -436,7 +442,7 @@ mod tests {
         #[test]
         fn values_pack_and_unpack(word in 0u32..PAYLOAD, day in 0i32..900_000) {
             let date = NaiveDate::from_num_days_from_ce_opt(FIRST_DAY + day).unwrap();
-            for value in [Value::Empty, Value::Text(Word(word)), Value::Unparsed(Word(word)), Value::Date(date)] {
+            for value in [Value::Empty, Value::Text(Word(word)), Value::Unparsed(Word(word)), Value::DamagedId(Word(word)), Value::Date(date)] {
                 prop_assert_eq!(Value::from(PackedValue::from(value)), value);
             }
         }

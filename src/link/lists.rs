@@ -243,7 +243,9 @@ fn normalized(column: &ListColumn, text: &str) -> Owned {
             match normalize_value(kind, &cell) {
                 Cleaned::Date(d) => Owned::Date(Some(d)),
                 _ if kind == FieldKind::Date => Owned::Date(None),
-                Cleaned::Text(t) | Cleaned::Unparsed(t) => Owned::Word(Some(t)),
+                Cleaned::Text(t) | Cleaned::Unparsed(t) | Cleaned::DamagedId(t) => {
+                    Owned::Word(Some(t))
+                }
                 Cleaned::Empty => Owned::Word(None),
             }
         }

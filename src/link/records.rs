@@ -136,7 +136,9 @@ fn distinct_groups(records: &Records, settings: &Settings) -> Vec<u32> {
             Some(per) => {
                 let value = per.map_or(Cell::Empty, |f| records.value(record, f));
                 let key = match value {
-                    Cell::Text(t) | Cell::Unparsed(t) => (record.row.file, Some(t), None),
+                    Cell::Text(t) | Cell::Unparsed(t) | Cell::DamagedId(t) => {
+                        (record.row.file, Some(t), None)
+                    }
                     Cell::Date(d) => (record.row.file, None, Some(d)),
                     Cell::Empty => (record.row.file, None, None),
                 };
@@ -167,13 +169,15 @@ fn owned_value(reader: Reader, record: &Record, records: &Records) -> Option<Own
     let Reader::Field(field, kind) = reader else {
         return None;
     };
-    let text = match records.value(record, field) {
-        Cell::Text(t) | Cell::Unparsed(t) => records.text(t),
+    // Normalize parsed an ID field with its cell's origin: read it as normalize did.
+    let (text, from_number_cell) = match records.value(record, field) {
+        Cell::Text(t) | Cell::Unparsed(t) => (records.text(t), false),
+        Cell::DamagedId(t) => (records.text(t), true),
         _ => return None,
     };
     match kind {
         FieldKind::Id | FieldKind::Certificate | FieldKind::StudentNumber => {
-            Some(Owned::Id(id_number::parse_id(text, false).id))
+            Some(Owned::Id(id_number::parse_id(text, from_number_cell).id))
         }
         FieldKind::Name => Some(Owned::Name(normalize_name(text))),
         _ => None,
@@ -208,5 +212,79 @@ fn value<'a>(
             (None, _) => Value::Word(text(field), false),
         },
         Reader::Missing => Value::Missing,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::link::table::IdState;
+
+    /// A household head's ID that Excel stored as a number lost its last digits: the linker
+    /// reads it as damaged, as normalize did, even when the digits left happen to end in a
+    /// right check character (read again as text, it would pass for a valid ID).
+    #[test]
+    fn a_head_id_from_a_number_cell_stays_damaged() {
+        let damaged_but_checks = (0..1000)
+            .map(|sequence| {
+                let id17 = format!("42032519700512{sequence:03}");
+                let check = id_number::check_character(id17.as_bytes()) as char;
+                format!("{id17}{check}")
+            })
+            .filter(|id| !id.ends_with('X'))
+            .find(|id| {
+                let as_number = id.parse::<f64>().unwrap().to_string();
+                as_number != *id && id_number::parse_id(&as_number, false).id.valid().is_some()
+            })
+            .expect("an ID whose number form passes the check");
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("民政_救助对象.xlsx");
+        let mut workbook = rust_xlsxwriter::Workbook::new();
+        let sheet = workbook.add_worksheet();
+        let header = [
+            "救助对象姓名",
+            "身份证号码",
+            "行政区划代码",
+            "救助类别",
+            "户主身份证号",
+            "与户主关系",
+            "审批日期",
+            "状态",
+        ];
+        for (column, text) in header.iter().enumerate() {
+            sheet.write_string(0, column as u16, *text).unwrap();
+        }
+        let row = [
+            "李四",
+            "",
+            "420325",
+            "农村低保",
+            "",
+            "之子",
+            "2018-03-01",
+            "正常",
+        ];
+        for (column, text) in row.iter().enumerate() {
+            sheet.write_string(1, column as u16, *text).unwrap();
+        }
+        let head: f64 = damaged_but_checks.parse().unwrap();
+        sheet.write_number(1, 4, head).unwrap();
+        workbook.save(&path).unwrap();
+
+        let config = crate::config::load(None).unwrap();
+        let settings = &config.settings;
+        let files = crate::ingest::discover(&[path]).unwrap().files;
+        let mut tables = crate::ingest::load(&files, settings, false).unwrap().tables;
+        let regions = crate::normalize::region::Regions::bundled();
+        let records = crate::normalize::run(&mut tables, settings, regions)
+            .unwrap()
+            .0
+            .records;
+        let table = table(&records, settings);
+        let feature = (settings.link.features.iter())
+            .position(|f| f.name == "household_head_id")
+            .unwrap();
+        let ids = table.ids(feature).expect("an ID column");
+        assert_eq!(ids[0].state, IdState::Damaged);
     }
 }

@@ -45,6 +45,8 @@ pub enum Cleaned {
     Date(chrono::NaiveDate),
     /// Present but not understood (a date cell saying `长期`).
     Unparsed(String),
+    /// An ID cell Excel stored as a number, which lost its last digits.
+    DamagedId(String),
 }
 
 impl Cleaned {
@@ -54,6 +56,7 @@ impl Cleaned {
             Cleaned::Text(t) => Value::Text(words.intern(&t)),
             Cleaned::Date(d) => Value::Date(d),
             Cleaned::Unparsed(t) => Value::Unparsed(words.intern(&t)),
+            Cleaned::DamagedId(t) => Value::DamagedId(words.intern(&t)),
         }
     }
 }
@@ -314,7 +317,7 @@ fn normalize_row(
             FieldKind::County | FieldKind::CountyCode => {}
             kind => {
                 value = cells.value(index, kind, cell);
-                if matches!(value, Value::Unparsed(_)) {
+                if matches!(value, Value::Unparsed(_) | Value::DamagedId(_)) {
                     defects.push((index, unparsed_code(kind)));
                 }
             }
@@ -602,11 +605,13 @@ pub fn normalize_value(kind: FieldKind, cell: &Cell) -> Cleaned {
             "女" | "2" | "f" | "female" => Some("女"),
             _ => None,
         }),
-        FieldKind::Id => known(
-            id_number::parse_id(&cell.text, cell.origin == CellOrigin::Number)
-                .id
-                .valid(),
-        ),
+        FieldKind::Id => {
+            match id_number::parse_id(&cell.text, cell.origin == CellOrigin::Number).id {
+                IdNumber::Valid(id) => Cleaned::Text(id.to_string()),
+                IdNumber::Damaged { .. } => Cleaned::DamagedId(word),
+                _ => Cleaned::Unparsed(word),
+            }
+        }
         _ => Cleaned::Text(word),
     }
 }

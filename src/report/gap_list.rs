@@ -174,7 +174,7 @@ fn shown(result: &RunResult, index: usize) -> Shown {
                 let record = &records[r];
                 let field = result.settings().sources[record.source].field(name)?;
                 match records.value(record, field) {
-                    Value::Text(word) | Value::Unparsed(word) => {
+                    Value::Text(word) | Value::Unparsed(word) | Value::DamagedId(word) => {
                         Some(records.text(word).to_string())
                     }
                     Value::Date(date) => Some(date.to_string()),

@@ -429,7 +429,9 @@ impl Context<'_> {
         let holds = |field: usize| {
             let label = describe::field_label(self.settings, record.source, field);
             match self.records.value(record, field) {
-                Value::Text(w) | Value::Unparsed(w) => format!("{label}为{}", self.records.text(w)),
+                Value::Text(w) | Value::Unparsed(w) | Value::DamagedId(w) => {
+                    format!("{label}为{}", self.records.text(w))
+                }
                 Value::Date(d) => format!("{label}为{d}"),
                 Value::Empty => format!("{label}为空"),
             }
@@ -541,7 +543,7 @@ impl<'a> RowTest<'a> {
             } => match self.records.value(record, *field) {
                 Value::Text(t) => words.iter().any(|w| w == self.records.text(t)) != *negate,
                 Value::Empty => false,
-                Value::Date(_) | Value::Unparsed(_) => *negate,
+                Value::Date(_) | Value::Unparsed(_) | Value::DamagedId(_) => *negate,
             },
             Condition::FieldEmpty { field, empty } => {
                 self.records.value(record, *field).is_empty() == *empty
