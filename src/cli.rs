@@ -182,6 +182,10 @@ pub struct RunArgs {
     /// Write full ID numbers in the gap lists (masked by default).
     #[arg(long)]
     pub full_ids: bool,
+    /// Also write the records as one typed table (records.parquet) and every data row's
+    /// person (links.parquet), for BI tools; IDs and names masked unless --full-ids.
+    #[arg(long)]
+    pub parquet: bool,
     /// Run only this rule (repeatable); default: every enabled rule of the config.
     #[arg(long = "rule", value_name = "ID")]
     pub rules: Vec<String>,
@@ -224,7 +228,8 @@ pub struct InspectArgs {
 pub enum ReviewCommand {
     /// Record the decisions written in review.csv's `decision` column (同一人 or 不同人); every
     /// later run with the ledger honours them: 同一人 joins the two persons, 不同人 takes the
-    /// pair off the review list. Exit 0 when every filled row was recorded or unchanged, 2 when
+    /// pair off the review list and keeps the two rows' persons apart (a link `explain
+    /// --ledger` shows is split by its pair key). Exit 0 when every filled row was recorded or unchanged, 2 when
     /// some were rejected (the others are recorded).
     Import {
         /// Filled-in review lists (CSV in any encoding, or a workbook).

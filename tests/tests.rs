@@ -11,6 +11,7 @@ mod test_hostile;
 mod test_ingest;
 mod test_ledger;
 mod test_link;
+mod test_parquet;
 mod test_report;
 mod test_rules;
 mod test_sample;

@@ -159,6 +159,7 @@ fn job(
             p.display().to_string()
         }),
         full_ids: args.full_ids,
+        parquet: args.parquet,
         timings: Vec::new(),
         ledger: None,
         secret,
@@ -686,7 +687,12 @@ fn summary(result: &RunResult, out: &Path) -> String {
     text.push_str(&format!(
         "\nOutputs in {}: {}\n",
         out.display(),
-        report::OUTPUTS.join(", ")
+        report::OUTPUTS
+            .iter()
+            .chain(report::PARQUET_OUTPUTS.iter().filter(|_| result.parquet))
+            .copied()
+            .collect::<Vec<_>>()
+            .join(", ")
     ));
     text
 }

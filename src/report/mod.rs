@@ -9,6 +9,7 @@ mod gap_list;
 pub mod html;
 mod manifest;
 pub mod morning;
+mod parquet;
 pub mod period;
 
 use std::path::{Path, PathBuf};
@@ -52,10 +53,14 @@ pub const OUTPUTS: [&str; 12] = [
     "run.json",
 ];
 
+/// What a run writes besides, with `--parquet`.
+pub const PARQUET_OUTPUTS: [&str; 2] = ["records.parquet", "links.parquet"];
+
 /// Whether `name`, in an output folder, is something recon writes there (`recon report`'s
 /// county pages and the marker included).
 fn is_output_name(name: &str) -> bool {
     OUTPUTS.iter().any(|o| o.trim_end_matches('/') == name)
+        || PARQUET_OUTPUTS.contains(&name)
         || name == OWNER_MARKER
         || name.starts_with("report_") && name.ends_with(".html")
 }
@@ -160,6 +165,8 @@ pub struct RunResult<'a> {
     /// Where the linkage model came from: a file, or trained on the run's rows.
     pub model_origin: String,
     pub full_ids: bool,
+    /// Write `PARQUET_OUTPUTS` too.
+    pub parquet: bool,
     pub timings: Vec<(&'static str, f64)>,
     /// What the ledger made of this night, when a ledger is used.
     pub ledger: Option<&'a RunLedger>,
@@ -323,31 +330,67 @@ fn write_into(result: &RunResult, dir: &Path) -> Result<(), ReportError> {
     // The files are independent: written side by side, the county lists among them.
     type Write<'a> = (
         &'a str,
-        &'a (dyn Fn(&Path) -> Result<(), ReportError> + Sync),
+        Box<dyn Fn(&Path) -> Result<(), ReportError> + Sync + 'a>,
     );
-    let writes: [Write; 11] = [
-        ("gaps.csv", &|path| gap_list::write_gaps_csv(path, &rows)),
-        ("counties", &|path| {
-            county::write_county_lists(path, result, &rows)
-        }),
-        ("summary.csv", &|path| {
-            files::write_summary(path, result, &morning.counties)
-        }),
-        ("links.csv", &|path| files::write_links(path, result)),
-        ("review.csv", &|path| files::write_review(path, result)),
-        ("review.xlsx", &|path| {
-            files::write_review_workbook(path, result)
-        }),
-        ("model.json", &|path| {
-            write_text(path, &result.linkage.model.to_json())
-        }),
-        ("rejects.csv", &|path| files::write_rejects(path, result)),
-        ("quality.csv", &|path| files::write_quality(path, result)),
-        ("report.json", &|path| write_report_json(path, &morning)),
-        ("report.html", &|path| {
-            write_text(path, &html::render(&morning, None))
-        }),
+    let mut writes: Vec<Write> = vec![
+        (
+            "gaps.csv",
+            Box::new(|path| gap_list::write_gaps_csv(path, &rows)),
+        ),
+        (
+            "counties",
+            Box::new(|path| county::write_county_lists(path, result, &rows)),
+        ),
+        (
+            "summary.csv",
+            Box::new(|path| files::write_summary(path, result, &morning.counties)),
+        ),
+        (
+            "links.csv",
+            Box::new(|path| files::write_links(path, result)),
+        ),
+        (
+            "review.csv",
+            Box::new(|path| files::write_review(path, result)),
+        ),
+        (
+            "review.xlsx",
+            Box::new(|path| files::write_review_workbook(path, result)),
+        ),
+        (
+            "model.json",
+            Box::new(|path| write_text(path, &result.linkage.model.to_json())),
+        ),
+        (
+            "rejects.csv",
+            Box::new(|path| files::write_rejects(path, result)),
+        ),
+        (
+            "quality.csv",
+            Box::new(|path| files::write_quality(path, result)),
+        ),
+        (
+            "report.json",
+            Box::new(|path| write_report_json(path, &morning)),
+        ),
+        (
+            "report.html",
+            Box::new(|path| write_text(path, &html::render(&morning, None))),
+        ),
     ];
+    if result.parquet {
+        let parquet: [Write; 2] = [
+            (
+                PARQUET_OUTPUTS[0],
+                Box::new(|path| parquet::write_records(path, result)),
+            ),
+            (
+                PARQUET_OUTPUTS[1],
+                Box::new(|path| parquet::write_links(path, result)),
+            ),
+        ];
+        writes.extend(parquet);
+    }
     writes.par_iter().try_for_each(|(name, write)| {
         let started = std::time::Instant::now();
         write(&dir.join(name))?;

@@ -1,0 +1,267 @@
+//! `--parquet`: the run's records as one typed table, `records.parquet` (a row per record: its
+//! file and row, source, person and how it was placed, county, ID state, name, birth date as a
+//! date, then every field the config reads, dates as dates), and `links.parquet` (links.csv's
+//! rows: every data row read, its person or the reason it was rejected), for an office's BI
+//! tools and for the national run. IDs, ID-like fields (a household head's ID, a certificate
+//! number) and names are masked unless `--full-ids`, as in the gap lists. Rows are written a
+//! row group at a time, so a province's tables are never whole in memory.
+
+use std::path::Path;
+
+use chrono::NaiveDate;
+use polars::prelude::*;
+
+use super::{create_private_file, report_error, ReportError, RunResult};
+use crate::mask::{mask_id, mask_name};
+use crate::model::{FieldKind, Record, Value};
+use crate::normalize::id_number::IdNumber;
+
+/// Rows per row group.
+const BATCH_ROWS: usize = 1 << 20;
+
+/// A field column: its name and kind, and the field's index in each source that stores it.
+struct FieldColumn {
+    name: String,
+    kind: FieldKind,
+    of_source: Vec<Option<usize>>,
+}
+
+/// The fields the records store, by name across sources, in the config's order; the name, ID
+/// and county fields are columns of their own.
+fn field_columns(result: &RunResult) -> Vec<FieldColumn> {
+    let sources = &result.settings().sources;
+    let mut columns: Vec<FieldColumn> = Vec::new();
+    for (s, source) in sources.iter().enumerate() {
+        for (f, field) in source.fields.iter().enumerate() {
+            let own_column = matches!(
+                field.kind,
+                FieldKind::Name | FieldKind::County | FieldKind::CountyCode
+            ) || field.name == "id_number";
+            if own_column || !result.records.stores(s, f) {
+                continue;
+            }
+            let at = match columns.iter().position(|c| c.name == field.name) {
+                Some(at) => at,
+                None => {
+                    columns.push(FieldColumn {
+                        name: field.name.clone(),
+                        kind: field.kind,
+                        of_source: vec![None; sources.len()],
+                    });
+                    columns.len() - 1
+                }
+            };
+            columns[at].of_source[s] = Some(f);
+        }
+    }
+    columns
+}
+
+fn is_id_like(kind: FieldKind) -> bool {
+    matches!(
+        kind,
+        FieldKind::Id | FieldKind::Certificate | FieldKind::StudentNumber
+    )
+}
+
+/// Days since 1970-01-01, as Parquet stores a date.
+fn epoch_days(date: NaiveDate) -> i32 {
+    (date - NaiveDate::default()).num_days() as i32
+}
+
+fn date_column(name: &str, days: Vec<Option<i32>>) -> PolarsResult<Column> {
+    Column::new(name.into(), days).cast(&DataType::Date)
+}
+
+/// One row group of `records.parquet`: records `range`.
+fn records_batch(
+    result: &RunResult,
+    fields: &[FieldColumn],
+    range: std::ops::Range<usize>,
+) -> PolarsResult<DataFrame> {
+    let records = &result.records.as_slice()[range.clone()];
+    let full = result.full_ids;
+    let text = |f: &dyn Fn(usize, &Record) -> Option<String>| -> Vec<Option<String>> {
+        range.clone().zip(records).map(|(i, r)| f(i, r)).collect()
+    };
+    let id = |record: &Record| {
+        let shown = match &record.id {
+            IdNumber::Valid(id) => id.as_str(),
+            IdNumber::Invalid { digits, .. } => digits.as_str(),
+            IdNumber::Damaged { prefix } => prefix.as_str(),
+            IdNumber::Missing => return None,
+        };
+        Some(match full {
+            true => shown.to_string(),
+            false => mask_id(shown),
+        })
+    };
+    let mut columns = vec![
+        Column::new(
+            "source_file".into(),
+            text(&|_, r| Some(result.file_name(r.row.file).to_string())),
+        ),
+        Column::new(
+            "source_row".into(),
+            records.iter().map(|r| r.row.row).collect::<Vec<u32>>(),
+        ),
+        Column::new(
+            "source".into(),
+            text(&|_, r| Some(result.settings().sources[r.source].key.clone())),
+        ),
+        Column::new(
+            "person_key".into(),
+            text(&|i, _| Some(result.person_key(i))),
+        ),
+        Column::new(
+            "evidence".into(),
+            text(&|i, r| Some(result.linkage.evidence(i, r).into_owned())),
+        ),
+        Column::new(
+            "county_code".into(),
+            text(&|_, r| r.county.map(|c| c.code.clone())),
+        ),
+        Column::new("id_number".into(), text(&|_, r| id(r))),
+        Column::new(
+            "id_state".into(),
+            text(&|_, r| Some(r.id.state().to_string())),
+        ),
+        Column::new(
+            "id_source".into(),
+            text(&|_, r| Some(r.id_source.code().to_string())),
+        ),
+        Column::new(
+            "name".into(),
+            text(&|_, r| {
+                let name = result.records.name(r);
+                (!name.is_empty()).then(|| match full {
+                    true => name.to_string(),
+                    false => mask_name(name),
+                })
+            }),
+        ),
+        date_column(
+            "birth_date",
+            records
+                .iter()
+                .map(|r| r.birth_date.map(epoch_days))
+                .collect(),
+        )?,
+    ];
+    for field in fields {
+        let value = |r: &Record| field.of_source[r.source].map(|f| result.records.value(r, f));
+        if field.kind == FieldKind::Date {
+            let days = records
+                .iter()
+                .map(|r| value(r).and_then(|v| v.date()).map(epoch_days))
+                .collect();
+            columns.push(date_column(&field.name, days)?);
+            continue;
+        }
+        let words = text(&|_, r| {
+            let word = match value(r)? {
+                Value::Text(w) | Value::Unparsed(w) | Value::DamagedId(w) => w,
+                Value::Date(d) => return Some(d.to_string()),
+                Value::Empty => return None,
+            };
+            let shown = result.records.text(word);
+            Some(match is_id_like(field.kind) && !full {
+                true => mask_id(shown),
+                false => shown.to_string(),
+            })
+        });
+        columns.push(Column::new(field.name.as_str().into(), words));
+    }
+    DataFrame::new(records.len(), columns)
+}
+
+/// Writes `records.parquet`.
+pub fn write_records(path: &Path, result: &RunResult) -> Result<(), ReportError> {
+    let fields = field_columns(result);
+    let rows = result.records.len();
+    write_batches(path, rows, |range| records_batch(result, &fields, range))
+}
+
+/// One row group of `links.parquet`: `rows`, each a record (by index) or a reject.
+fn links_batch(result: &RunResult, rows: &[LinkRow]) -> PolarsResult<DataFrame> {
+    let at = |row: &LinkRow| match *row {
+        LinkRow::Record(i) => result.records[i].row,
+        LinkRow::Rejected(reject) => reject.row,
+    };
+    let file = |row: &LinkRow| Some(result.file_name(at(row).file).to_string());
+    let person = |row: &LinkRow| match *row {
+        LinkRow::Record(i) => Some(result.person_key(i)),
+        LinkRow::Rejected(_) => None,
+    };
+    let evidence = |row: &LinkRow| match *row {
+        LinkRow::Record(i) => result.linkage.evidence(i, &result.records[i]).into_owned(),
+        LinkRow::Rejected(reject) => format!("rejected:{}", reject.reason),
+    };
+    let columns = vec![
+        Column::new(
+            "source_file".into(),
+            rows.iter().map(file).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "source_row".into(),
+            rows.iter().map(|r| at(r).row).collect::<Vec<u32>>(),
+        ),
+        Column::new(
+            "person_key".into(),
+            rows.iter().map(person).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "evidence".into(),
+            rows.iter().map(evidence).collect::<Vec<_>>(),
+        ),
+    ];
+    DataFrame::new(rows.len(), columns)
+}
+
+/// A row of `links.parquet`.
+#[derive(Clone, Copy)]
+enum LinkRow<'a> {
+    Record(usize),
+    Rejected(&'a crate::model::Reject),
+}
+
+/// Writes `links.parquet`: records and rejects merged in (file, row) order.
+pub fn write_links(path: &Path, result: &RunResult) -> Result<(), ReportError> {
+    let mut rejects: Vec<_> = result.rejects.iter().collect();
+    rejects.sort_by_key(|r| r.row);
+    let records = result.records.as_slice();
+    let mut rows: Vec<LinkRow> = Vec::with_capacity(records.len() + rejects.len());
+    let mut pending = rejects.into_iter().peekable();
+    for (i, record) in records.iter().enumerate() {
+        let before = |r: &&crate::model::Reject| r.row < record.row;
+        while let Some(reject) = pending.next_if(before) {
+            rows.push(LinkRow::Rejected(reject));
+        }
+        rows.push(LinkRow::Record(i));
+    }
+    rows.extend(pending.map(LinkRow::Rejected));
+    write_batches(path, rows.len(), |range| links_batch(result, &rows[range]))
+}
+
+/// Writes `rows` rows a row group at a time, each made by `batch`, Zstd-compressed.
+fn write_batches(
+    path: &Path,
+    rows: usize,
+    batch: impl Fn(std::ops::Range<usize>) -> PolarsResult<DataFrame>,
+) -> Result<(), ReportError> {
+    let error = |e: PolarsError| report_error(path, e);
+    let file = create_private_file(path)?;
+    let first = batch(0..rows.min(BATCH_ROWS)).map_err(error)?;
+    let mut writer = ParquetWriter::new(std::io::BufWriter::new(file))
+        .with_compression(ParquetCompression::Zstd(None))
+        .batched(first.schema())
+        .map_err(error)?;
+    writer.write_batch(&first).map_err(error)?;
+    drop(first);
+    for start in (BATCH_ROWS..rows).step_by(BATCH_ROWS) {
+        let frame = batch(start..(start + BATCH_ROWS).min(rows)).map_err(error)?;
+        writer.write_batch(&frame).map_err(error)?;
+    }
+    writer.finish().map_err(error)?;
+    Ok(())
+}
