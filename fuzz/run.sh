@@ -13,9 +13,9 @@ cd "$(dirname "$0")/.."
 cases=${CASES:-1000000}
 seconds=${SECONDS_EACH:-300}
 properties=(
-  normalize::id_number::tests::any_cell_parses_without_panic
-  normalize::date::tests::never_panics
-  normalize::name::tests::any_text_makes_a_clean_name
+  model::id_number::tests::any_cell_parses_without_panic
+  model::date::tests::never_panics
+  model::name::tests::any_text_makes_a_clean_name
   ingest::grid::tests::any_bytes_read_without_panic
   ingest::grid::tests::a_truncated_workbook_reads_without_panic
   ingest::grid::tests::every_line_is_one_row_whatever_its_quotes

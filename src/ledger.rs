@@ -15,6 +15,7 @@ use rusqlite::{params, Connection, OptionalExtension, Transaction};
 
 use crate::keys::KeySecret;
 use crate::link::decisions::PairDecision;
+use crate::rules::contract::Arrivals;
 
 /// Schema migrations, applied in order; `PRAGMA user_version` is how many have run.
 const MIGRATIONS: [&str; 8] = [
@@ -216,131 +217,6 @@ pub struct PeriodCounts {
 
 /// Statuses a county may record with `recon ledger note`.
 pub const NOTE_STATUSES: [&str; 3] = ["verified-exception", "pending", "comment"];
-
-/// Rows of a night per (source key, county code); county `""` is the source in all.
-pub type Arrivals = BTreeMap<(String, String), u64>;
-
-/// An input the ledger expected (it arrived on an earlier night) that tonight lacks.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Missing {
-    /// A source with no rows tonight.
-    Source { source: String, expected: u64 },
-    /// A county with no rows tonight in a source that has rows.
-    County {
-        source: String,
-        county: String,
-        expected: u64,
-    },
-    /// A source whose rows fell by more than the configured share.
-    Fell {
-        source: String,
-        expected: u64,
-        tonight: u64,
-    },
-}
-
-impl Missing {
-    pub fn source(&self) -> &str {
-        match self {
-            Missing::Source { source, .. }
-            | Missing::County { source, .. }
-            | Missing::Fell { source, .. } => source,
-        }
-    }
-
-    /// The county it concerns; `None` for the whole source.
-    pub fn county(&self) -> Option<&str> {
-        match self {
-            Missing::County { county, .. } => Some(county),
-            _ => None,
-        }
-    }
-
-    /// What is missing, in the words of the lists (`label` is the source's).
-    pub fn reason(&self, label: &str) -> String {
-        match self {
-            Missing::Source { expected, .. } => {
-                format!("今晚无{label}数据（此前{expected}行）")
-            }
-            Missing::County {
-                county, expected, ..
-            } => format!("今晚{label}无{county}的数据（此前{expected}行）"),
-            Missing::Fell {
-                expected, tonight, ..
-            } => format!("今晚{label}仅{tonight}行（此前{expected}行）"),
-        }
-    }
-}
-
-/// What tonight's rows lack against the expected ones: sources with none, counties with none
-/// in a source that has rows, and sources whose rows fell by more than `drop_share`. An input
-/// named in `accepted` (a source key, a county code, or `source:county`) is missing on purpose.
-pub fn missing_inputs(
-    expected: &Arrivals,
-    tonight: &Arrivals,
-    accepted: &[String],
-    drop_share: f64,
-) -> Vec<Missing> {
-    let is_accepted = |source: &str, county: &str| {
-        accepted.iter().any(|a| {
-            a == source
-                || (!county.is_empty() && (a == county || *a == format!("{source}:{county}")))
-        })
-    };
-    let rows = |source: &str, county: &str| {
-        tonight
-            .get(&(source.to_string(), county.to_string()))
-            .copied()
-            .unwrap_or(0)
-    };
-    let mut missing = Vec::new();
-    for ((source, county), &expected) in expected {
-        if expected == 0 || is_accepted(source, county) {
-            continue;
-        }
-        let now = rows(source, county);
-        match (county.is_empty(), rows(source, "")) {
-            (true, 0) => missing.push(Missing::Source {
-                source: source.clone(),
-                expected,
-            }),
-            (true, _) if (now as f64) < expected as f64 * (1.0 - drop_share) => {
-                missing.push(Missing::Fell {
-                    source: source.clone(),
-                    expected,
-                    tonight: now,
-                })
-            }
-            (false, total) if total > 0 && now == 0 => missing.push(Missing::County {
-                source: source.clone(),
-                county: county.clone(),
-                expected,
-            }),
-            _ => {}
-        }
-    }
-    missing
-}
-
-/// The rows to expect on the next night: tonight's, and the expected rows of what is missing
-/// (so a file that stays away keeps being reported until it is accepted).
-pub fn next_expected(expected: &Arrivals, tonight: &Arrivals, missing: &[Missing]) -> Arrivals {
-    let mut next = tonight.clone();
-    for m in missing {
-        for ((source, county), rows) in expected {
-            let carried = source == m.source()
-                && match m {
-                    Missing::Source { .. } => true,
-                    Missing::County { county: c, .. } => c == county,
-                    Missing::Fell { .. } => county.is_empty(),
-                };
-            if carried {
-                next.insert((source.clone(), county.clone()), *rows);
-            }
-        }
-    }
-    next
-}
 
 #[derive(Debug, thiserror::Error)]
 pub enum LedgerError {

@@ -9,6 +9,7 @@ mod test_eval;
 mod test_feedback;
 mod test_hostile;
 mod test_ingest;
+mod test_layers;
 mod test_ledger;
 mod test_link;
 mod test_parquet;

@@ -9,8 +9,8 @@ use super::{print, ExitStatus, Failure};
 use crate::config::Settings;
 use crate::link::model::Model;
 use crate::mask::{mask_id, mask_name};
+use crate::model::region::Regions;
 use crate::model::{Record, Records};
-use crate::normalize::region::Regions;
 use crate::{ingest, link, normalize};
 
 pub struct ExplainArgs<'a> {

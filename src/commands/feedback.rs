@@ -14,7 +14,7 @@ use super::{print, ExitStatus, Failure};
 use crate::ingest::shown;
 use crate::ledger::{Feedback, Recorded, Returned, RESULTS};
 use crate::link::decisions::PairDecision;
-use crate::normalize::date::{from_excel_serial, parse_date};
+use crate::model::date::{from_excel_serial, parse_date};
 use crate::report::{
     COUNTY_COLUMN, DECISION_COLUMNS, EDITABLE, KEY_COLUMN, NIGHT_COLUMN, PAIR_KEY_COLUMNS,
 };

@@ -8,7 +8,8 @@ use crate::cli::InspectArgs;
 use crate::config::options::FilePin;
 use crate::config::{self, Settings};
 use crate::ingest::{self, column_name, LoadedTable};
-use crate::normalize::{self, region::Regions};
+use crate::model::region::Regions;
+use crate::normalize;
 use crate::rules::contract::{self, Contract};
 
 pub fn run(args: &InspectArgs) -> Result<ExitStatus, Failure> {

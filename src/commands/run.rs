@@ -13,11 +13,12 @@ use super::{print, ExitStatus, Failure};
 use crate::cli::RunArgs;
 use crate::config::{self, LoadedConfig};
 use crate::keys::KeySecret;
-use crate::ledger::{Arrivals, CountyDiff, GapItem, Ledger, LedgerError, RunLedger, RunRecord};
+use crate::ledger::{CountyDiff, GapItem, Ledger, LedgerError, RunLedger, RunRecord};
 use crate::link::model::Model;
-use crate::normalize::region::Regions;
+use crate::model::region::Regions;
 use crate::progress::Progress;
 use crate::report::{self, RunResult};
+use crate::rules::contract::Arrivals;
 use crate::rules::contract::{self, Checks};
 use crate::{ingest, link, normalize, rules};
 
@@ -167,7 +168,7 @@ fn job(
     };
     let pending = match ledger {
         Some(ledger) => {
-            let next = crate::ledger::next_expected(&expected, &arrivals, &checks.missing);
+            let next = crate::rules::contract::next_expected(&expected, &arrivals, &checks.missing);
             Some(progress.stage("ledger", || apply_ledger(ledger, &result, next))?)
         }
         None => None,
@@ -236,7 +237,7 @@ fn check_inputs(
             "--accept-missing: only a run with a ledger expects inputs".into(),
         ));
     }
-    let missing = crate::ledger::missing_inputs(
+    let missing = crate::rules::contract::missing_inputs(
         &expected,
         &arrivals,
         &args.accept_missing,
@@ -280,7 +281,7 @@ fn withhold_unchecked(
     }
     let mut withheld: BTreeMap<(usize, String), u64> = BTreeMap::new();
     evaluation.gaps.retain(|gap| {
-        let county = rules::county_code(&records[gap.record]);
+        let county = records[gap.record].county_code();
         let keep = checks.withheld_reason(gap.rule, county).is_none();
         if !keep {
             *withheld.entry((gap.rule, county.to_string())).or_default() += 1;
@@ -327,7 +328,7 @@ fn several_counties(
     let mut several = std::collections::HashSet::new();
     for gap in &evaluation.gaps {
         let item = (gap.rule, linkage.person_of(gap.record));
-        let county = rules::county_code(&records[gap.record]);
+        let county = records[gap.record].county_code();
         if *first.entry(item).or_insert(county) != county {
             several.insert(item);
         }
@@ -445,8 +446,11 @@ fn apply_ledger<'l>(
 /// Items close when their gap is gone; when a county has no input row at all tonight, its
 /// exports probably did not arrive, and the operator should know before trusting the closures.
 fn warn_of_missing_counties(result: &RunResult, night: &RunLedger) {
-    let present: std::collections::HashSet<&str> =
-        result.records.iter().map(rules::county_code).collect();
+    let present: std::collections::HashSet<&str> = result
+        .records
+        .iter()
+        .map(crate::model::Record::county_code)
+        .collect();
     for ((rule, county), diff) in &night.diff {
         if diff.closed > 0 && !present.contains(county.as_str()) {
             tracing::warn!(rule = %rule, county = %county, closed = diff.closed, "items closed in a county with no input rows tonight: check that its exports arrived");

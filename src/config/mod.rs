@@ -8,7 +8,7 @@ pub mod settings;
 use std::path::Path;
 
 pub use settings::{
-    Check, Condition, ConfigError, DeathRule, Field, Rule, RuleKind, Settings, Source, SourceId,
+    Check, Condition, ConfigError, DeathRule, Field, Rule, RuleKind, Settings, Source,
 };
 
 /// The text of `configs/default.toml`, used when no `--config` is given.

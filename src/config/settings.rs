@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 
 use super::link::{LinkOptions, LinkSettings};
 use super::options::{ConditionOptions, FilePin, LinkedOptions, Options, Words};
-use crate::model::FieldKind;
-use crate::normalize::canonical_word;
+use crate::model::words::canonical_word;
+use crate::model::{FieldKind, SourceId};
 
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
@@ -16,8 +16,6 @@ pub struct ConfigError(pub String);
 fn err<T>(message: impl Into<String>) -> Result<T, ConfigError> {
     Err(ConfigError(message.into()))
 }
-
-pub type SourceId = usize;
 
 #[derive(Clone, Debug)]
 pub struct Settings {
@@ -329,7 +327,7 @@ impl Settings {
 
 /// A county named in a condition, as its code: rows are compared by the county they resolve to.
 fn county_code(word: &str, place: &str) -> Result<String, ConfigError> {
-    use crate::normalize::region::{CountyProblem, Regions};
+    use crate::model::region::{CountyProblem, Regions};
     match Regions::bundled().resolve(word, None) {
         Ok(county) => Ok(county.code.clone()),
         Err(CountyProblem::Unknown) => {
@@ -347,7 +345,7 @@ fn qualifiers(options: &Options) -> Vec<String> {
         .headers
         .iter()
         .flat_map(|h| &h.qualifiers)
-        .map(|q| crate::normalize::clean_header(q))
+        .map(|q| crate::model::text::clean_header(q))
         .filter(|q| !q.is_empty())
         .collect();
     list.sort_by(|a, b| b.chars().count().cmp(&a.chars().count()).then(a.cmp(b)));
@@ -424,7 +422,7 @@ fn resolve_field(
         .ok_or_else(|| ConfigError(format!("field `{name}`: unknown kind `{}`", field.kind)))?;
     let clean = |list: &[String]| {
         list.iter()
-            .map(|a| crate::normalize::clean_header(a))
+            .map(|a| crate::model::text::clean_header(a))
             .collect()
     };
     Ok(Field {
@@ -437,7 +435,7 @@ fn resolve_field(
             .iter()
             .map(|w| {
                 w.split_whitespace()
-                    .map(crate::normalize::clean_header)
+                    .map(crate::model::text::clean_header)
                     .collect()
             })
             .collect(),
@@ -597,8 +595,8 @@ impl Resolver<'_> {
             origin: crate::model::CellOrigin::Text,
         };
         let understood = matches!(
-            crate::normalize::normalize_value(kind, &cell),
-            crate::normalize::Cleaned::Text(_)
+            crate::model::words::normalize_value(kind, &cell),
+            crate::model::words::Cleaned::Text(_)
         );
         let closed = match kind {
             FieldKind::Grade => Some("a disability grade (一级 to 四级)"),

@@ -14,8 +14,8 @@ use rayon::prelude::*;
 
 use super::encoding::{text_chunks, TextEncoding};
 use super::quoting::Quoting;
+use crate::model::date::from_excel_serial;
 use crate::model::{Cell, CellOrigin};
-use crate::normalize::date::from_excel_serial;
 
 /// The first rows of one part of a file (a CSV, or a sheet holding data).
 pub struct Head {

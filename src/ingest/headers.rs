@@ -6,8 +6,9 @@
 
 use super::column_name;
 use crate::config::options::FilePin;
-use crate::config::{Field, Settings, Source, SourceId};
-use crate::normalize::{clean_header, glob_matches};
+use crate::config::{Field, Settings, Source};
+use crate::model::text::{clean_header, glob_matches};
+use crate::model::SourceId;
 
 /// How a header was matched to a field, shown by `inspect`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -246,7 +247,7 @@ fn ambiguous(headers: &[String], field: &str, first: usize, second: usize) -> St
 /// A cell with 15 or more digits is an ID number, never a header.
 fn looks_like_id(cell: &str) -> bool {
     cell.chars()
-        .filter(|c| crate::normalize::id_number::is_digit(*c))
+        .filter(|c| crate::model::id_number::is_digit(*c))
         .count()
         >= 15
 }

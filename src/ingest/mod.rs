@@ -18,8 +18,8 @@ use sha2::{Digest, Sha256};
 
 use crate::config::options::FilePin;
 use crate::config::Settings;
+use crate::model::text::glob_matches;
 use crate::model::{Cell, CellOrigin, FileId, Reject, RowRef};
-use crate::normalize::glob_matches;
 use encoding::TextEncoding;
 pub use headers::{column_letter, Mapping, MatchedBy};
 

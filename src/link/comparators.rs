@@ -365,14 +365,14 @@ fn date_digits(day: i32) -> Option<[u8; 8]> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::normalize::id_number::{parse_id, IdNumber};
+    use crate::model::id_number::{parse_id, IdNumber};
     use proptest::prelude::*;
 
     fn id(text: &str) -> IdValue {
         let parsed = parse_id(text, false);
         let legacy = parsed
             .repairs
-            .contains(&crate::normalize::id_number::IdRepair::Legacy15);
+            .contains(&crate::model::id_number::IdRepair::Legacy15);
         IdValue::new(&parsed.id, legacy)
     }
 
@@ -383,7 +383,7 @@ mod tests {
             kind: crate::config::link::FeatureKind::Name,
         };
         let mut builder = TableBuilder::new(&[feature], vec!["test".into()], 1);
-        let normalized = crate::normalize::name::normalize_name(text);
+        let normalized = crate::model::name::normalize_name(text);
         let origin = Origin {
             group: 0,
             side: 0,
@@ -544,7 +544,7 @@ mod tests {
             bytes[pos] = b'0' + (bytes[pos] - b'0' + delta) % 10;
             let typo = IdValue::new(&IdNumber::Invalid {
                 digits: String::from_utf8(bytes).unwrap().into(),
-                defect: crate::normalize::id_number::IdDefect::CheckCharacter,
+                defect: crate::model::id_number::IdDefect::CheckCharacter,
             }, false);
             prop_assert!(id_test(LevelTest::OneSubstitution, &id(ID), &typo));
             prop_assert!(!id_test(LevelTest::AdjacentTransposition, &id(ID), &typo));

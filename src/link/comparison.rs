@@ -177,7 +177,7 @@ pub(crate) mod tests {
     use super::*;
     use crate::config::link::FeatureKind;
     use crate::link::table::{Origin, TableBuilder, Value};
-    use crate::normalize::id_number::parse_id;
+    use crate::model::id_number::parse_id;
     use chrono::NaiveDate;
     use proptest::prelude::*;
 

@@ -9,7 +9,6 @@ use super::{Joined, Linkage, PersonKey};
 use crate::config::Settings;
 use crate::keys::KeySecret;
 use crate::model::Records;
-use crate::rules::county_code;
 
 /// What a person decided about a review pair.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -64,7 +63,7 @@ pub fn pair_key(
             records.name_key(record),
             record.id,
             record.birth_date,
-            county_code(record)
+            record.county_code()
         )
     };
     let (a, b) = (identity(a), identity(b));

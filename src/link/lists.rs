@@ -11,10 +11,10 @@ use rayon::prelude::*;
 use super::table::{LinkTable, Origin, TableBuilder, Value, NO_GROUP};
 use crate::config::link::{ListColumn, ListsSettings, LIST_NAMES};
 use crate::ingest::encoding;
+use crate::model::id_number::{self, IdNumber, IdRepair};
+use crate::model::name::{normalize_name, Name, NameRepair};
+use crate::model::words::{normalize_value, Cleaned};
 use crate::model::{Cell, CellOrigin, FieldKind};
-use crate::normalize::id_number::{self, IdNumber, IdRepair};
-use crate::normalize::name::{normalize_name, Name, NameRepair};
-use crate::normalize::{normalize_value, Cleaned};
 
 /// The rows of the lists and what names them in the outputs.
 pub struct Lists {

@@ -32,9 +32,9 @@ use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 
 use crate::config::link::LinkSettings;
-use crate::config::{Settings, SourceId};
+use crate::config::Settings;
 use crate::keys::KeySecret;
-use crate::model::{FastMap, IdSource, Record, Records};
+use crate::model::{FastMap, IdSource, Record, Records, SourceId};
 use blocking::{Keyed, Keys};
 use comparison::Comparer;
 use decisions::{Decide, PairDecision};
@@ -720,7 +720,7 @@ mod tests {
             .files;
         let mut tables = crate::ingest::load(&files, settings, false).unwrap().tables;
         let names: Vec<String> = tables.iter().map(|t| t.file.name.clone()).collect();
-        let regions = crate::normalize::region::Regions::bundled();
+        let regions = crate::model::region::Regions::bundled();
         let records = crate::normalize::run(&mut tables, settings, regions)
             .unwrap()
             .0

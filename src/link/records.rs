@@ -9,11 +9,11 @@ use rayon::prelude::*;
 use super::table::{ColumnBuilder, LinkTable, Origins, Value, NO_GROUP};
 use crate::config::link::Feature;
 use crate::config::{Settings, Source};
+use crate::model::id_number::{self, IdNumber};
+use crate::model::name::NameRepair;
+use crate::model::name::{normalize_name, Name};
 use crate::model::Value as Cell;
 use crate::model::{FastMap, FieldKind, Record, Records, Word};
-use crate::normalize::id_number::{self, IdNumber};
-use crate::normalize::name::NameRepair;
-use crate::normalize::name::{normalize_name, Name};
 
 /// Where a source's rows get one feature's value.
 #[derive(Clone, Copy)]
@@ -275,7 +275,7 @@ mod tests {
         let settings = &config.settings;
         let files = crate::ingest::discover(&[path]).unwrap().files;
         let mut tables = crate::ingest::load(&files, settings, false).unwrap().tables;
-        let regions = crate::normalize::region::Regions::bundled();
+        let regions = crate::model::region::Regions::bundled();
         let records = crate::normalize::run(&mut tables, settings, regions)
             .unwrap()
             .0

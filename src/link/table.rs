@@ -9,7 +9,7 @@ use rayon::prelude::*;
 
 use super::blocking::hash_bytes;
 use crate::config::link::{Feature, FeatureKind};
-use crate::normalize::id_number::IdNumber;
+use crate::model::id_number::IdNumber;
 
 /// An ID's digits and what they are worth.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -3,27 +3,20 @@
 //! damage state; every defect is counted per file and column for the data-quality report.
 //! Rows with neither a name nor any ID are rejected. Nothing here links rows to each other.
 
-pub mod certificate;
-pub mod date;
-pub mod id_number;
-pub mod name;
-pub mod region;
-pub mod student_number;
-mod text;
-
 use std::collections::BTreeMap;
 
 use rayon::prelude::*;
 
 use crate::config::{Settings, Source};
 use crate::ingest::{self, column_name, DataRow, IngestError, LoadedTable};
+use crate::model::id_number::{self, IdNumber, ParsedId};
+use crate::model::region::{County, CountyProblem, Regions};
+use crate::model::words::normalize_value;
+use crate::model::{certificate, name, student_number};
 use crate::model::{
     Cell, CellOrigin, FastMap, FieldKind, FileId, IdSource, Record, Records, Reject, RowRef, Value,
     Words,
 };
-use id_number::{IdNumber, ParsedId};
-use region::{County, CountyProblem, Regions};
-pub use text::{clean_header, clean_word, glob_matches};
 
 /// What a totals row at the foot of a sheet says where a name would be.
 const SUMMARY_ROW_NAMES: [&str; 4] = ["合计", "总计", "小计", "共计"];
@@ -35,44 +28,6 @@ pub struct Normalized {
     pub records: Records,
     pub rejects: Vec<Reject>,
     pub quality: Quality,
-}
-
-/// A cell's value once cleaned, before its text is interned.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Cleaned {
-    Empty,
-    Text(String),
-    Date(chrono::NaiveDate),
-    /// Present but not understood (a date cell saying `长期`).
-    Unparsed(String),
-    /// An ID cell Excel stored as a number, which lost its last digits.
-    DamagedId(String),
-}
-
-impl Cleaned {
-    fn interned(self, words: &mut Words) -> Value {
-        match self {
-            Cleaned::Empty => Value::Empty,
-            Cleaned::Text(t) => Value::Text(words.intern(&t)),
-            Cleaned::Date(d) => Value::Date(d),
-            Cleaned::Unparsed(t) => Value::Unparsed(words.intern(&t)),
-            Cleaned::DamagedId(t) => Value::DamagedId(words.intern(&t)),
-        }
-    }
-}
-
-/// A vocabulary word in the canonical form cells of `kind` are put in.
-pub fn canonical_word(kind: FieldKind, raw: &str) -> String {
-    match normalize_value(
-        kind,
-        &Cell {
-            text: raw.into(),
-            origin: CellOrigin::Text,
-        },
-    ) {
-        Cleaned::Text(t) => t,
-        _ => clean_word(raw),
-    }
 }
 
 /// Rows a chunk holds while a table is read: the tables are read one at a time and each chunk
@@ -528,7 +483,7 @@ fn resolve_county(
     id_region: Option<&str>,
     (regions, memos): (&'static Regions, &mut [LastCounty; 2]),
     defects: &mut Vec<(usize, &'static str)>,
-) -> Option<&'static region::County> {
+) -> Option<&'static County> {
     for (kind, last) in [FieldKind::CountyCode, FieldKind::County]
         .into_iter()
         .zip(memos)
@@ -572,57 +527,6 @@ fn unparsed_code(kind: FieldKind) -> &'static str {
         FieldKind::Sex => "sex_unknown",
         _ => "value_unparsed",
     }
-}
-
-/// A cell of a value kind (not name, ID or county) -> its canonical value.
-pub fn normalize_value(kind: FieldKind, cell: &Cell) -> Cleaned {
-    let word = clean_word(cell.text.trim_start().trim_start_matches('\''));
-    if word.is_empty() {
-        return Cleaned::Empty;
-    }
-    let known = |v: Option<&str>| {
-        v.map_or(Cleaned::Unparsed(word.clone()), |v| {
-            Cleaned::Text(v.to_string())
-        })
-    };
-    match kind {
-        FieldKind::Date => {
-            date::parse_date(&word).map_or(Cleaned::Unparsed(word.clone()), Cleaned::Date)
-        }
-        FieldKind::Year => known(parse_year(&word)),
-        FieldKind::Grade => known(certificate::normalize_grade(&word)),
-        FieldKind::Category => known(certificate::normalize_category(&word)),
-        FieldKind::YesNo => known(match word.to_ascii_lowercase().as_str() {
-            "是" | "y" | "yes" | "1" | "true" | "有" | "√" | "已享受" | "享受" | "已资助" => {
-                Some("是")
-            }
-            "否" | "n" | "no" | "0" | "false" | "无" | "×" | "✗" | "未享受" | "不享受"
-            | "未资助" => Some("否"),
-            _ => None,
-        }),
-        FieldKind::Sex => known(match word.to_ascii_lowercase().as_str() {
-            "男" | "1" | "m" | "male" => Some("男"),
-            "女" | "2" | "f" | "female" => Some("女"),
-            _ => None,
-        }),
-        FieldKind::Id => {
-            match id_number::parse_id(&cell.text, cell.origin == CellOrigin::Number).id {
-                IdNumber::Valid(id) => Cleaned::Text(id.to_string()),
-                IdNumber::Damaged { .. } => Cleaned::DamagedId(word),
-                _ => Cleaned::Unparsed(word),
-            }
-        }
-        _ => Cleaned::Text(word),
-    }
-}
-
-/// `2020`, `2020年`, `2020.0`, `2020年度` -> `2020`.
-fn parse_year(word: &str) -> Option<&str> {
-    let digits = word
-        .trim_end_matches("年度")
-        .trim_end_matches('年')
-        .trim_end_matches(".0");
-    (digits.len() == 4 && digits.bytes().all(|b| b.is_ascii_digit())).then_some(digits)
 }
 
 #[cfg(test)]
@@ -678,46 +582,5 @@ mod tests {
                 );
             }
         }
-    }
-
-    #[test]
-    fn ticks_and_crosses_are_yes_and_no() {
-        assert_eq!(
-            normalize_value(FieldKind::YesNo, &text("√")),
-            Cleaned::Text("是".into())
-        );
-        assert_eq!(
-            normalize_value(FieldKind::YesNo, &text("×")),
-            Cleaned::Text("否".into())
-        );
-    }
-
-    #[test]
-    fn values() {
-        assert_eq!(
-            normalize_value(FieldKind::Year, &text("2020年度")),
-            Cleaned::Text("2020".into())
-        );
-        assert_eq!(
-            normalize_value(FieldKind::YesNo, &text("Y")),
-            Cleaned::Text("是".into())
-        );
-        assert_eq!(
-            normalize_value(FieldKind::Grade, &text("2级")),
-            Cleaned::Text("二级".into())
-        );
-        assert_eq!(
-            normalize_value(FieldKind::Date, &text("长期")),
-            Cleaned::Unparsed("长期".into())
-        );
-        assert_eq!(
-            normalize_value(FieldKind::Text, &text(" 農村低保 ")),
-            Cleaned::Text("农村低保".into())
-        );
-        assert_eq!(
-            normalize_value(FieldKind::Text, &text("  ")),
-            Cleaned::Empty
-        );
-        assert_eq!(canonical_word(FieldKind::Grade, "1"), "一级");
     }
 }

@@ -230,7 +230,7 @@ fn review_row(
         result.person_key(b),
         name(a),
         name(b),
-        crate::rules::county_code(&result.records[a]).to_string(),
+        result.records[a].county_code().to_string(),
         rules.into_iter().collect::<Vec<_>>().join(" "),
         crate::link::decisions::pair_key(
             result.records,

@@ -7,8 +7,8 @@ use rayon::prelude::*;
 
 use super::{csv_writer, write_csv_rows, ReportError, RunResult};
 use crate::mask::mask_id;
+use crate::model::id_number::{IdDefect, IdNumber};
 use crate::model::Value;
-use crate::normalize::id_number::{IdDefect, IdNumber};
 
 /// One gap as written.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]

@@ -220,7 +220,7 @@ impl RunResult<'_> {
         let county = self
             .several_counties
             .contains(&(gap.rule, person))
-            .then(|| crate::rules::county_code(&self.records[gap.record]));
+            .then(|| self.records[gap.record].county_code());
         crate::ledger::item_key_in(rule, &self.person_key(gap.record), county)
     }
 
@@ -241,7 +241,7 @@ pub fn counties_seen(
 ) -> std::collections::BTreeMap<String, String> {
     // Counties are the reference table's own: one is told from another by its address, not by
     // hashing its code again for each of tens of millions of rows.
-    let mut seen: crate::model::FastMap<*const crate::normalize::region::County, ()> =
+    let mut seen: crate::model::FastMap<*const crate::model::region::County, ()> =
         crate::model::FastMap::default();
     let mut counties = std::collections::BTreeMap::new();
     for county in records.iter().filter_map(|r| r.county) {

@@ -11,10 +11,9 @@ use super::RunResult;
 use crate::config::options::ReportOptions;
 use crate::config::RuleKind;
 use crate::ledger::{NightCounts, Standing};
+use crate::model::id_number::IdNumber;
+use crate::model::region::County;
 use crate::model::FastMap;
-use crate::normalize::id_number::IdNumber;
-use crate::normalize::region::County;
-use crate::rules::county_code;
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct MorningData {
@@ -113,7 +112,7 @@ pub struct LedgerData {
 fn review_by_county(result: &RunResult) -> BTreeMap<String, u64> {
     let mut counts = BTreeMap::new();
     for pair in &result.linkage.review {
-        let county = county_code(&result.records[pair.a as usize]).to_string();
+        let county = result.records[pair.a as usize].county_code().to_string();
         *counts.entry(county).or_default() += 1;
     }
     counts
@@ -129,7 +128,7 @@ pub fn morning_data(result: &RunResult) -> MorningData {
         let exception = result
             .ledger
             .is_some_and(|l| l.standing.get(&item) == Some(&Standing::Exception));
-        let county = county_code(&result.records[gap.record]).to_string();
+        let county = result.records[gap.record].county_code().to_string();
         let (counted, excepted) = gaps.entry((gap.rule, county)).or_default();
         *if exception { excepted } else { counted } += 1;
     }
@@ -465,7 +464,7 @@ mod tests {
             let ids = [
                 IdNumber::Missing,
                 IdNumber::Damaged { prefix: "420325196".into() },
-                IdNumber::Invalid { digits: "420325196".into(), defect: crate::normalize::id_number::IdDefect::CheckCharacter },
+                IdNumber::Invalid { digits: "420325196".into(), defect: crate::model::id_number::IdDefect::CheckCharacter },
                 IdNumber::Valid("420325196003150127".into()),
             ];
             let mut expected: BTreeMap<(String, String), [u64; 4]> = BTreeMap::new();

@@ -13,8 +13,8 @@ use polars::prelude::*;
 
 use super::{create_private_file, report_error, ReportError, RunResult};
 use crate::mask::{mask_id, mask_name};
+use crate::model::id_number::IdNumber;
 use crate::model::{FieldKind, Record, Value};
-use crate::normalize::id_number::IdNumber;
 
 /// Rows per row group.
 const BATCH_ROWS: usize = 1 << 20;

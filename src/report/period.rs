@@ -12,7 +12,7 @@ use rust_xlsxwriter::{Format, Workbook};
 
 use super::{create_private_dir, report_error, write_file, ReportError};
 use crate::ledger::PeriodCounts;
-use crate::normalize::region::Regions;
+use crate::model::region::Regions;
 
 const HEADER: [&str; 11] = [
     "区县代码",

@@ -3,7 +3,8 @@
 
 use chrono::{Datelike, NaiveDate};
 
-use crate::config::{Condition, Settings, SourceId};
+use crate::config::{Condition, Settings};
+use crate::model::SourceId;
 
 /// The conditions on rows of `source`, joined by `，`.
 pub fn describe(

@@ -99,7 +99,7 @@ pub fn evaluate(
             .par_iter()
             .zip(&active)
             .filter(|(_, a)| **a)
-            .map(|(record, _)| (record.source, county_code(record))),
+            .map(|(record, _)| (record.source, record.county_code())),
     );
     let persons = (0..linkage.persons())
         .into_par_iter()
@@ -128,7 +128,7 @@ pub fn evaluate(
         let counted = tally(
             subjects_of_rule
                 .par_iter()
-                .map(|&subject| (rule_index, county_code(&records[subject as usize]))),
+                .map(|&subject| (rule_index, records[subject as usize].county_code())),
         );
         add_counts(&mut subjects, counted);
         let found: Vec<Gap> = subjects_of_rule
@@ -204,11 +204,6 @@ fn by_county(tally: Tally) -> BTreeMap<(usize, String), u64> {
         .into_iter()
         .map(|((index, county), n)| ((index, county.to_string()), n))
         .collect()
-}
-
-/// The responsible county's code, empty when unknown.
-pub fn county_code(record: &Record) -> &'static str {
-    record.county.map_or("", |c| c.code.as_str())
 }
 
 impl Context<'_> {

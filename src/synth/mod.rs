@@ -22,7 +22,7 @@ use noise::{IdCell, Noisy};
 use tables::{Exports, Value};
 use world::{Geography, Household, CATEGORIES, GRADES};
 
-use crate::normalize::region::Regions;
+use crate::model::region::Regions;
 
 pub struct SynthOptions {
     pub persons: u64,

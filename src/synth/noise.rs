@@ -219,7 +219,7 @@ impl<'a> Noisy<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::normalize::id_number::{parse_id, IdNumber};
+    use crate::model::id_number::{parse_id, IdNumber};
 
     const ID: &str = "11010519491231002X";
 

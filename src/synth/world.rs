@@ -4,7 +4,7 @@
 
 use chrono::{Datelike, Days, NaiveDate};
 
-use crate::normalize::id_number::check_character;
+use crate::model::id_number::check_character;
 use crate::rng::Rng;
 
 /// Surnames with rough frequency weights (per mille), from public surname statistics.

@@ -67,7 +67,7 @@ pub fn normalize_category(raw: &str) -> Option<&'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::normalize::id_number::IdNumber;
+    use crate::model::id_number::IdNumber;
     use proptest::prelude::*;
 
     #[test]

@@ -1,17 +1,27 @@
-//! The shared vocabulary of every stage: where a row came from, what a cell holds once
-//! normalized, what a person record is, and why a row was rejected. A province holds tens of
+//! The shared vocabulary of every stage: where a row came from, what a cell means (the
+//! parsers of IDs, certificates, student numbers, names, dates, counties and vocabulary
+//! words, in the submodules), what a cell holds once normalized, what a person record is, and
+//! why a row was rejected. A province holds tens of
 //! millions of rows, so records are compact: texts are interned `Word`s, IDs hold no heap,
 //! counties point into the reference data, and values sit in one arena, only for the fields
 //! the config reads.
+
+pub mod certificate;
+pub mod date;
+pub mod id_number;
+pub mod name;
+pub mod region;
+pub mod student_number;
+pub mod text;
+pub mod words;
 
 use std::collections::HashMap;
 use std::hash::{BuildHasher, BuildHasherDefault};
 
 use chrono::NaiveDate;
 
-use crate::config::SourceId;
-use crate::normalize::id_number::IdNumber;
-use crate::normalize::region::County;
+use id_number::IdNumber;
+use region::County;
 
 /// How a field's cells are read and normalized.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -54,6 +64,9 @@ impl FieldKind {
 
 /// One input file, by its position in the run's sorted input list.
 pub type FileId = u32;
+
+/// A source's index in the config's list of sources.
+pub type SourceId = usize;
 
 /// A data row: the file and its 1-based data row number (header excluded; XLSX data row n is
 /// sheet row n+1).
@@ -329,6 +342,13 @@ pub struct Record {
     pub birth_date: Option<NaiveDate>,
     /// Where the record's stored values start in `Records`.
     pub values: u32,
+}
+
+impl Record {
+    /// The responsible county's code, empty when none was found.
+    pub fn county_code(&self) -> &'static str {
+        self.county.map_or("", |c| c.code.as_str())
+    }
 }
 
 /// Every record of a run, with their values and the words they use. Only the fields the

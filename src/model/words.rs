@@ -1,0 +1,149 @@
+//! What a cell of a value kind means: its canonical word (是/否, 男/女, a grade, a category, a
+//! year), a date, an ID field's valid form or its damage, or present but not understood.
+
+use super::id_number::{self, IdNumber};
+use super::text::clean_word;
+use super::{certificate, date, Cell, CellOrigin, FieldKind, Value, Words};
+
+/// A cell's value once cleaned, before its text is interned.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Cleaned {
+    Empty,
+    Text(String),
+    Date(chrono::NaiveDate),
+    /// Present but not understood (a date cell saying `长期`).
+    Unparsed(String),
+    /// An ID cell Excel stored as a number, which lost its last digits.
+    DamagedId(String),
+}
+
+impl Cleaned {
+    /// The value, its text interned in `words`.
+    pub fn interned(self, words: &mut Words) -> Value {
+        match self {
+            Cleaned::Empty => Value::Empty,
+            Cleaned::Text(t) => Value::Text(words.intern(&t)),
+            Cleaned::Date(d) => Value::Date(d),
+            Cleaned::Unparsed(t) => Value::Unparsed(words.intern(&t)),
+            Cleaned::DamagedId(t) => Value::DamagedId(words.intern(&t)),
+        }
+    }
+}
+
+/// A vocabulary word in the canonical form cells of `kind` are put in.
+pub fn canonical_word(kind: FieldKind, raw: &str) -> String {
+    match normalize_value(
+        kind,
+        &Cell {
+            text: raw.into(),
+            origin: CellOrigin::Text,
+        },
+    ) {
+        Cleaned::Text(t) => t,
+        _ => clean_word(raw),
+    }
+}
+
+/// A cell of a value kind (not name, ID or county) -> its canonical value.
+pub fn normalize_value(kind: FieldKind, cell: &Cell) -> Cleaned {
+    let word = clean_word(cell.text.trim_start().trim_start_matches('\''));
+    if word.is_empty() {
+        return Cleaned::Empty;
+    }
+    let known = |v: Option<&str>| {
+        v.map_or(Cleaned::Unparsed(word.clone()), |v| {
+            Cleaned::Text(v.to_string())
+        })
+    };
+    match kind {
+        FieldKind::Date => {
+            date::parse_date(&word).map_or(Cleaned::Unparsed(word.clone()), Cleaned::Date)
+        }
+        FieldKind::Year => known(parse_year(&word)),
+        FieldKind::Grade => known(certificate::normalize_grade(&word)),
+        FieldKind::Category => known(certificate::normalize_category(&word)),
+        FieldKind::YesNo => known(match word.to_ascii_lowercase().as_str() {
+            "是" | "y" | "yes" | "1" | "true" | "有" | "√" | "已享受" | "享受" | "已资助" => {
+                Some("是")
+            }
+            "否" | "n" | "no" | "0" | "false" | "无" | "×" | "✗" | "未享受" | "不享受"
+            | "未资助" => Some("否"),
+            _ => None,
+        }),
+        FieldKind::Sex => known(match word.to_ascii_lowercase().as_str() {
+            "男" | "1" | "m" | "male" => Some("男"),
+            "女" | "2" | "f" | "female" => Some("女"),
+            _ => None,
+        }),
+        FieldKind::Id => {
+            match id_number::parse_id(&cell.text, cell.origin == CellOrigin::Number).id {
+                IdNumber::Valid(id) => Cleaned::Text(id.to_string()),
+                IdNumber::Damaged { .. } => Cleaned::DamagedId(word),
+                _ => Cleaned::Unparsed(word),
+            }
+        }
+        _ => Cleaned::Text(word),
+    }
+}
+
+/// `2020`, `2020年`, `2020.0`, `2020年度` -> `2020`.
+fn parse_year(word: &str) -> Option<&str> {
+    let digits = word
+        .trim_end_matches("年度")
+        .trim_end_matches('年')
+        .trim_end_matches(".0");
+    (digits.len() == 4 && digits.bytes().all(|b| b.is_ascii_digit())).then_some(digits)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn text(t: &str) -> Cell {
+        Cell {
+            text: t.into(),
+            origin: CellOrigin::Text,
+        }
+    }
+
+    #[test]
+    fn ticks_and_crosses_are_yes_and_no() {
+        assert_eq!(
+            normalize_value(FieldKind::YesNo, &text("√")),
+            Cleaned::Text("是".into())
+        );
+        assert_eq!(
+            normalize_value(FieldKind::YesNo, &text("×")),
+            Cleaned::Text("否".into())
+        );
+    }
+
+    #[test]
+    fn values() {
+        assert_eq!(
+            normalize_value(FieldKind::Year, &text("2020年度")),
+            Cleaned::Text("2020".into())
+        );
+        assert_eq!(
+            normalize_value(FieldKind::YesNo, &text("Y")),
+            Cleaned::Text("是".into())
+        );
+        assert_eq!(
+            normalize_value(FieldKind::Grade, &text("2级")),
+            Cleaned::Text("二级".into())
+        );
+        assert_eq!(
+            normalize_value(FieldKind::Date, &text("长期")),
+            Cleaned::Unparsed("长期".into())
+        );
+        assert_eq!(
+            normalize_value(FieldKind::Text, &text(" 農村低保 ")),
+            Cleaned::Text("农村低保".into())
+        );
+        assert_eq!(
+            normalize_value(FieldKind::Text, &text("  ")),
+            Cleaned::Empty
+        );
+        assert_eq!(canonical_word(FieldKind::Grade, "1"), "一级");
+    }
+}

@@ -1,0 +1,80 @@
+//! The stages only look forward: a module uses the shared vocabulary and the stages before it,
+//! never a later one. Read from the `crate::` paths of `src/` (test modules excepted).
+
+use crate::workdir::repo_path;
+
+/// The modules of `src/`, lowest first: each may use only those before it.
+const LAYERS: [&str; 19] = [
+    "model",
+    "mask",
+    "rng",
+    "keys",
+    "progress",
+    "config",
+    "ingest",
+    "normalize",
+    "link",
+    "rules",
+    "ledger",
+    "report",
+    "eval",
+    "synth",
+    "cli",
+    "logs",
+    "commands",
+    "main",
+    "lib",
+];
+
+fn rank(module: &str) -> usize {
+    LAYERS
+        .iter()
+        .position(|m| *m == module)
+        .unwrap_or_else(|| panic!("src/{module} is in no layer: add it to LAYERS"))
+}
+
+fn rust_files(dir: &std::path::Path, found: &mut Vec<std::path::PathBuf>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            rust_files(&path, found);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            found.push(path);
+        }
+    }
+}
+
+/// (file, module it uses) for every use of a later stage.
+fn backward_uses() -> Vec<(String, String)> {
+    let src = repo_path("src");
+    let mut files = Vec::new();
+    rust_files(&src, &mut files);
+    let mut backward = Vec::new();
+    for file in files {
+        let relative = file
+            .strip_prefix(&src)
+            .unwrap()
+            .to_string_lossy()
+            .to_string();
+        let module = relative.split('/').next().unwrap().trim_end_matches(".rs");
+        let text = std::fs::read_to_string(&file).unwrap();
+        let code = text.split("#[cfg(test)]").next().unwrap();
+        for (at, _) in code.match_indices("crate::") {
+            let used: String = code[at + 7..]
+                .chars()
+                .take_while(|c| c.is_ascii_lowercase() || *c == '_')
+                .collect();
+            if !used.is_empty() && used != module && rank(&used) > rank(module) {
+                backward.push((relative.clone(), used));
+            }
+        }
+    }
+    backward.sort();
+    backward.dedup();
+    backward
+}
+
+#[test]
+fn stages_use_only_earlier_stages() {
+    assert_eq!(backward_uses(), Vec::<(String, String)>::new());
+}
