@@ -540,3 +540,71 @@ fn a_partial_night_closes_no_item_of_any_rule() {
     assert_eq!(run_night(&wd, "2020-07-02", &[]).code, 0);
     assert_eq!(aud03(&wd).2, "closed");
 }
+
+/// A social-insurance export (人社) lists pension rows beside medical ones, under headers the
+/// insurance source reads: a pension row is no medical enrollment. It is set aside (a reject
+/// with reason out_of_scope, a warning naming the file), the medical rows of the same file are
+/// read, and the poor disabled person insured only for a pension stays a MED-01 gap.
+#[test]
+fn pension_rows_in_an_insurance_export_do_not_hide_a_gap() {
+    let wd = Workdir::new();
+    let (pensioned, insured) = (id(FX, 1), id(FX, 2));
+    write(
+        &wd,
+        "in/残联.csv",
+        &DPF_HEADER,
+        &[
+            registry_row("张甲", &pensioned, FX),
+            registry_row("李乙", &insured, FX),
+        ],
+    );
+    let header = [
+        "姓名",
+        "公民身份号码",
+        "险种类型",
+        "参保状态",
+        "缴费年度",
+        "参保地",
+    ];
+    let row = |name: &str, id: &str, scheme: &str| {
+        [name, id, scheme, "正常参保", "2020", FX]
+            .map(String::from)
+            .to_vec()
+    };
+    write(
+        &wd,
+        "in/人社_参保登记.csv",
+        &header,
+        &[
+            row("张甲", &pensioned, "城乡居民基本养老保险"),
+            row("李乙", &insured, "城乡居民基本医疗保险"),
+            row("李乙", &insured, "城乡居民养老保险"),
+        ],
+    );
+    let run = wd.recon(&["run", "--as-of", "2020-06-30", "--out", "out", "in"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout
+            .contains("人社_参保登记.csv: 2 of 3 rows set aside as another scheme's"),
+        "{}",
+        run.stdout
+    );
+    let med01: Vec<String> = wd
+        .csv_rows("out/gaps.csv")
+        .into_iter()
+        .filter(|g| g["rule_id"] == "MED-01")
+        .map(|g| g["source_row"].clone())
+        .collect();
+    assert_eq!(
+        med01,
+        ["1"],
+        "张甲 (row 1) has only a pension; 李乙 is insured"
+    );
+    let set_aside: Vec<String> = wd
+        .csv_rows("out/rejects.csv")
+        .into_iter()
+        .filter(|r| r["reason"] == "out_of_scope")
+        .map(|r| r["source_row"].clone())
+        .collect();
+    assert_eq!(set_aside, ["1", "3"]);
+}

@@ -85,6 +85,11 @@ fn job(
         .map_err(|e| ingest_failure(vec![e]))?;
     progress.split_reading("ingest", "normalize", normalizing);
     crash_point("normalize");
+    let passed_over = [
+        passed_over,
+        set_aside_notes(&tables, &normalized.rejects, config),
+    ]
+    .concat();
     let (mut checks, arrivals, expected) = check_inputs(
         args,
         config,
@@ -267,6 +272,34 @@ fn check_inputs(
         )));
     }
     Ok((checks, arrivals, expected))
+}
+
+/// A line for each file with rows set aside as another scheme's (a source's `set_aside`): a
+/// whole file set aside is likely another department's export in the wrong folder.
+fn set_aside_notes(
+    tables: &[ingest::LoadedTable],
+    rejects: &[crate::model::Reject],
+    config: &LoadedConfig,
+) -> Vec<String> {
+    let mut set_aside = vec![0usize; tables.len()];
+    for reject in rejects.iter().filter(|r| r.reason == "out_of_scope") {
+        set_aside[reject.row.file as usize] += 1;
+    }
+    tables
+        .iter()
+        .zip(set_aside)
+        .filter(|(_, n)| *n > 0)
+        .map(|(table, n)| {
+            let source = &config.settings.sources[table.mapping.source];
+            format!(
+                "{}: {n} of {} rows set aside as another scheme's, not {} records (`set_aside` of source {}; rejects.csv, reason out_of_scope)",
+                table.file.name,
+                table.rows_read(),
+                source.label,
+                source.key
+            )
+        })
+        .collect()
 }
 
 /// Gaps in a scope tonight could not check are withheld (counted, not listed): with an input

@@ -82,6 +82,11 @@ pub struct SourceOptions {
     pub required: Vec<String>,
     #[serde(default)]
     pub active: Vec<ConditionOptions>,
+    /// Rows that are another scheme's, in an export shared with it (a 险种 of 养老保险 in a
+    /// social-insurance export): set aside as rejects with reason `out_of_scope`. `in` tests
+    /// only.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub set_aside: Vec<ConditionOptions>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub active_from: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]

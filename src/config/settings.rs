@@ -41,6 +41,8 @@ pub struct Source {
     /// Each entry lists alternatives: one of them must be mapped.
     pub required: Vec<Vec<usize>>,
     pub active: Vec<Condition>,
+    /// Rows another scheme's: any condition holding sets a row aside (`FieldIn` only).
+    pub set_aside: Vec<Condition>,
     pub active_from: Option<usize>,
     pub active_until: Option<usize>,
     /// A date field that ends a row: one whose status says it ended, dated after the as-of
@@ -176,6 +178,7 @@ impl Settings {
             .collect();
         for (id, source) in self.sources.iter().enumerate() {
             mark_conditions(&source.active, id, &mut read);
+            mark_conditions(&source.set_aside, id, &mut read);
             for field in [source.active_from, source.active_until]
                 .into_iter()
                 .flatten()
@@ -255,6 +258,7 @@ impl Settings {
                 fields,
                 required: Vec::new(),
                 active: Vec::new(),
+                set_aside: Vec::new(),
                 active_from: None,
                 active_until: None,
                 ended_by: None,
@@ -283,9 +287,18 @@ impl Settings {
                     .map(|f| resolver.field(id, f, &place))
                     .transpose()
             };
+            let set_aside =
+                resolver.conditions(id, &source.set_aside, &format!("{place}: set_aside"))?;
+            if !set_aside
+                .iter()
+                .all(|c| matches!(c, Condition::FieldIn { negate: false, .. }))
+            {
+                return err(format!("{place}: set_aside takes `in` tests only"));
+            }
             resolved.push(Source {
                 required,
                 active: resolver.conditions(id, &source.active, &format!("{place}: active"))?,
+                set_aside,
                 active_from: date_field(&source.active_from)?,
                 active_until: date_field(&source.active_until)?,
                 ended_by: date_field(&source.ended_by)?,

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use rayon::prelude::*;
 
-use crate::config::{Settings, Source};
+use crate::config::{Condition, Settings, Source};
 use crate::ingest::{self, column_name, DataRow, IngestError, LoadedTable};
 use crate::model::id_number::{self, IdNumber, ParsedId};
 use crate::model::region::{County, CountyProblem, Regions};
@@ -219,9 +219,26 @@ fn reject_of(row: RowRef, reason: &'static str) -> Reject {
         reason,
         detail: match reason {
             "summary_row" => "a totals row (合计), not a person".into(),
+            "out_of_scope" => {
+                "another scheme's row (the source's set_aside), not this source's record".into()
+            }
             _ => "the row has neither a name nor an ID, certificate or student number".into(),
         },
     }
+}
+
+/// Whether a row is another scheme's (`set_aside`: a word of one of its lists).
+fn is_set_aside(source: &Source, values: &[Value], words: &Words) -> bool {
+    source.set_aside.iter().any(|condition| match condition {
+        Condition::FieldIn {
+            field,
+            words: wanted,
+            ..
+        } => values[*field]
+            .text()
+            .is_some_and(|w| wanted.iter().any(|x| x == words.text(w))),
+        _ => false,
+    })
 }
 
 /// One row -> one record and its values, or the reason it cannot be a person row.
@@ -296,6 +313,9 @@ fn normalize_row(
     }
     if name.is_empty() && id == IdNumber::Missing {
         return Err("no_identity");
+    }
+    if is_set_aside(source, &values, words) {
+        return Err("out_of_scope");
     }
     if id == IdNumber::Missing && SUMMARY_ROW_NAMES.contains(&name.text.as_str()) {
         return Err("summary_row");
