@@ -84,7 +84,8 @@ pub enum Command {
         noise: String,
         /// Vary the exports per seed as departments do: headers worded from the header corpus,
         /// a certificate number in the subsidy list and the household head's ID in an insurance
-        /// export, `J` student numbers for children registered without an ID, deaths written
+        /// export, pension rows beside the medical ones in this year's insurance export, `J`
+        /// student numbers for children registered without an ID, deaths written
         /// each department's own way, dates in several shapes, a registry file per county, a
         /// subsidy workbook of two sheets, and title rows.
         #[arg(long)]

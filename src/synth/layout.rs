@@ -149,6 +149,8 @@ pub struct Styles {
     /// Share of school rows of a child the school registered without an ID: the ID cell is
     /// blank and the student number is a `J` number.
     pub j_numbers: f64,
+    /// Chance that a person has a pension row in the current year's insurance export.
+    pub pension_rows: f64,
     pub words: Words,
 }
 
@@ -275,6 +277,7 @@ impl Styles {
             civil_death: DeathStyle::ReasonBesideStatus,
             insurance_death: DeathStyle::ReasonBesideStatus,
             j_numbers: 0.0,
+            pension_rows: 0.0,
             words: Words::plain(),
         }
     }
@@ -337,6 +340,7 @@ impl Styles {
             civil_death,
             insurance_death,
             j_numbers: 0.02,
+            pension_rows: 0.03,
             words: Words::drawn(&mut rng),
         }
     }

@@ -20,7 +20,7 @@ use layout::{DeathStyle, Styles};
 pub use noise::NoiseLevel;
 use noise::{IdCell, Noisy};
 use tables::{Exports, Value};
-use world::{Geography, Household, CATEGORIES, GRADES};
+use world::{Geography, Household, InsuranceRecord, CATEGORIES, GRADES};
 
 use crate::model::region::Regions;
 
@@ -269,42 +269,74 @@ impl Writing<'_> {
         Ok(())
     }
 
-    /// Enrollments, one table per year.
+    /// Enrollments, one table per year. In a varied world the current year's export is a
+    /// social-insurance one: it lists some people's pension enrollment too, rows no truth
+    /// holds (the job sets them aside; read as 医保 they would hide a MED-01 gap).
     fn insurance(&mut self, ex: &mut Exports) -> Result<(), String> {
-        for (i, r) in self.h.insurance.iter().enumerate() {
-            let person = &self.h.people[r.person];
-            let mut n = self.noisy(12, i);
-            let id = n.id(&person.id, self.relative(r.person), false);
-            let name = n.name(&person.name);
-            let death = r.end_reason == "死亡";
-            let (status, reason) = match (death, self.styles.insurance_death) {
-                (true, DeathStyle::StatusWord(word)) => (word, ""),
-                _ => (r.status, r.end_reason),
+        let h = self.h;
+        for (i, r) in h.insurance.iter().enumerate() {
+            let noisy = self.noisy(12, i);
+            self.insurance_row(ex, r, "城乡居民基本医疗保险", noisy)?;
+        }
+        for p in 0..h.people.len() {
+            let mut noisy = self.noisy(14, p);
+            if !noisy.rng.chance(self.styles.pension_rows) {
+                continue;
+            }
+            let pension = InsuranceRecord {
+                person: p,
+                year: self.options.as_of.year(),
+                status: "正常参保",
+                end_reason: "",
+                end_date: None,
+                subsidy: "",
             };
-            let head = match r.person < self.h.family {
-                true => &self.h.people[0].id,
-                false => &person.id,
-            };
-            let mut row: Row = vec![
-                ("name", text(name)),
-                ("id_number", id.into()),
-                ("household_head_id", text(head)),
-                ("year", text(r.year.to_string())),
-                ("insurance_type", text("城乡居民基本医疗保险")),
-                ("status", self.say("insurance", "status", status)),
-                ("end_reason", text(reason)),
-                ("end_date", Value::Date(r.end_date)),
-                ("death_date", Value::Date(r.end_date.filter(|_| death))),
-                ("subsidy_type", text(r.subsidy)),
-                ("county", text(self.county_name(&person.county))),
-                ("county_code", text(&person.county)),
-            ];
-            row.extend(self.another_member(r.person));
-            let table = match r.year == self.options.as_of.year() {
-                true => &mut ex.insurance_now,
-                false => &mut ex.insurance_before,
-            };
-            let placed = table.write(&row, &mut n)?;
+            self.insurance_row(ex, &pension, "城乡居民基本养老保险", noisy)?;
+        }
+        Ok(())
+    }
+
+    /// One enrollment of `scheme`; a medical one goes into the truth.
+    fn insurance_row(
+        &mut self,
+        ex: &mut Exports,
+        r: &InsuranceRecord,
+        scheme: &str,
+        mut n: Noisy<'static>,
+    ) -> Result<(), String> {
+        let person = &self.h.people[r.person];
+        let id = n.id(&person.id, self.relative(r.person), false);
+        let name = n.name(&person.name);
+        let death = r.end_reason == "死亡";
+        let (status, reason) = match (death, self.styles.insurance_death) {
+            (true, DeathStyle::StatusWord(word)) => (word, ""),
+            _ => (r.status, r.end_reason),
+        };
+        let head = match r.person < self.h.family {
+            true => &self.h.people[0].id,
+            false => &person.id,
+        };
+        let mut row: Row = vec![
+            ("name", text(name)),
+            ("id_number", id.into()),
+            ("household_head_id", text(head)),
+            ("year", text(r.year.to_string())),
+            ("insurance_type", text(scheme)),
+            ("status", self.say("insurance", "status", status)),
+            ("end_reason", text(reason)),
+            ("end_date", Value::Date(r.end_date)),
+            ("death_date", Value::Date(r.end_date.filter(|_| death))),
+            ("subsidy_type", text(r.subsidy)),
+            ("county", text(self.county_name(&person.county))),
+            ("county_code", text(&person.county)),
+        ];
+        row.extend(self.another_member(r.person));
+        let table = match r.year == self.options.as_of.year() {
+            true => &mut ex.insurance_now,
+            false => &mut ex.insurance_before,
+        };
+        let placed = table.write(&row, &mut n)?;
+        if scheme.contains("医疗") {
             self.truth_rows
                 .push((placed.0, placed.1, r.person, n.tags.join(";")));
         }
