@@ -608,3 +608,35 @@ fn pension_rows_in_an_insurance_export_do_not_hide_a_gap() {
         .collect();
     assert_eq!(set_aside, ["1", "3"]);
 }
+
+/// A blindness shared by many files (a registry exported a file per county, all without a
+/// grade column) is one warning naming the files, not a line per file.
+#[test]
+fn one_blindness_in_many_files_is_one_warning() {
+    let wd = Workdir::new();
+    let header: Vec<&str> = DPF_HEADER
+        .iter()
+        .copied()
+        .filter(|h| *h != "残疾等级")
+        .collect();
+    for (k, county) in [FX, MC, FX, MC, FX].iter().enumerate() {
+        let mut row = registry_row(&format!("王{k}"), &id(county, k as u32 + 1), county);
+        row.remove(4);
+        write(&wd, &format!("in/残联_{k}.csv"), &header, &[row]);
+    }
+    let civil = [civil_row("王0", &id(FX, 1), FX, "农村低保")];
+    write(&wd, "in/民政.csv", &CIVIL_HEADER, &civil);
+    let run = wd.recon(&["run", "--as-of", "2020-06-30", "--out", "out", "in"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let blind: Vec<&str> = run
+        .stdout
+        .lines()
+        .filter(|l| l.contains("blind to disability_grade"))
+        .collect();
+    assert_eq!(blind.len(), 1, "{}", run.stdout);
+    assert!(
+        blind[0].contains("in 5 files (残联_0.csv, 残联_1.csv, …)"),
+        "{}",
+        blind[0]
+    );
+}

@@ -844,8 +844,11 @@ pub fn warning_lines(
             settings.rules[not_run.rule].id, source.key, source.label
         ));
     }
+    // One line per blindness, its files named together: a registry of a file per county
+    // would otherwise repeat it a hundred times.
+    let mut blind_files: Vec<(String, String, Vec<&str>)> = Vec::new();
     for blind in &contract.blind {
-        let file = &tables[blind.file as usize].file.name;
+        let file = tables[blind.file as usize].file.name.as_str();
         let field = field_label(blind.source, blind.field);
         let why = match blind.death_rows {
             Some(0) => " (no death signal of this source can be read in the file)".to_string(),
@@ -858,10 +861,18 @@ pub fn warning_lines(
             [] => String::new(),
             columns => format!("; closest unmapped columns: {}", columns.join(", ")),
         };
-        lines.push(format!(
-            "{} blind to {field} in {file}: no column maps to it{why}{closest}",
-            rule_ids(&blind.rules)
-        ));
+        let head = format!("{} blind to {field}", rule_ids(&blind.rules));
+        let tail = format!(": no column maps to it{why}{closest}");
+        match blind_files
+            .iter_mut()
+            .find(|(h, t, _)| *h == head && *t == tail)
+        {
+            Some((_, _, files)) => files.push(file),
+            None => blind_files.push((head, tail, vec![file])),
+        }
+    }
+    for (head, tail, files) in blind_files {
+        lines.push(format!("{head} in {}{tail}", files_named(&files)));
     }
     for unknown in &contract.unknown_values {
         let table = &tables[unknown.file as usize];
@@ -903,6 +914,14 @@ pub fn warning_lines(
         ));
     }
     lines
+}
+
+/// Files as a warning names them: up to three by name, more by count and the first two.
+fn files_named(files: &[&str]) -> String {
+    match files {
+        [_, _, _, _, ..] => format!("{} files ({}, {}, …)", files.len(), files[0], files[1]),
+        _ => files.join(", "),
+    }
 }
 
 /// The contract's findings for `run.json` and the morning report.
