@@ -6,6 +6,7 @@
 //! number) and names are masked unless `--full-ids`, as in the gap lists. Rows are written a
 //! row group at a time, so a province's tables are never whole in memory.
 
+use std::borrow::Cow;
 use std::path::Path;
 
 use chrono::NaiveDate;
@@ -17,7 +18,7 @@ use crate::model::id_number::IdNumber;
 use crate::model::{FieldKind, Record, Value};
 
 /// Rows per row group.
-const BATCH_ROWS: usize = 1 << 20;
+const BATCH_ROWS: usize = 1 << 18;
 
 /// A field column: its name and kind, and the field's index in each source that stores it.
 struct FieldColumn {
@@ -73,6 +74,20 @@ fn date_column(name: &str, days: Vec<Option<i32>>) -> PolarsResult<Column> {
     Column::new(name.into(), days).cast(&DataType::Date)
 }
 
+/// A string column of `rows` values, each given by `value` (borrowed where it can be: a
+/// province has tens of millions of rows).
+fn strings<'a>(
+    name: &str,
+    rows: usize,
+    values: impl Iterator<Item = Option<Cow<'a, str>>>,
+) -> Column {
+    let mut builder = StringChunkedBuilder::new(name.into(), rows);
+    for value in values {
+        builder.append_option(value);
+    }
+    builder.finish().into_column()
+}
+
 /// One row group of `records.parquet`: records `range`.
 fn records_batch(
     result: &RunResult,
@@ -81,62 +96,80 @@ fn records_batch(
 ) -> PolarsResult<DataFrame> {
     let records = &result.records.as_slice()[range.clone()];
     let full = result.full_ids;
-    let text = |f: &dyn Fn(usize, &Record) -> Option<String>| -> Vec<Option<String>> {
-        range.clone().zip(records).map(|(i, r)| f(i, r)).collect()
+    let rows = records.len();
+    let masked = |shown: &str| -> Cow<'_, str> {
+        match full {
+            true => Cow::Owned(shown.to_string()),
+            false => Cow::Owned(mask_id(shown)),
+        }
     };
-    let id = |record: &Record| {
+    let id = |record: &Record| -> Option<Cow<'_, str>> {
         let shown = match &record.id {
             IdNumber::Valid(id) => id.as_str(),
             IdNumber::Invalid { digits, .. } => digits.as_str(),
             IdNumber::Damaged { prefix } => prefix.as_str(),
             IdNumber::Missing => return None,
         };
-        Some(match full {
-            true => shown.to_string(),
-            false => mask_id(shown),
-        })
+        Some(masked(shown))
     };
+    let mut keys = StringChunkedBuilder::new("person_key".into(), rows);
+    for i in range.clone() {
+        result.show_person_key(i, |key| keys.append_value(key));
+    }
     let mut columns = vec![
-        Column::new(
-            "source_file".into(),
-            text(&|_, r| Some(result.file_name(r.row.file).to_string())),
+        strings(
+            "source_file",
+            rows,
+            records
+                .iter()
+                .map(|r| Some(result.file_name(r.row.file).into())),
         ),
         Column::new(
             "source_row".into(),
             records.iter().map(|r| r.row.row).collect::<Vec<u32>>(),
         ),
-        Column::new(
-            "source".into(),
-            text(&|_, r| Some(result.settings().sources[r.source].key.clone())),
+        strings(
+            "source",
+            rows,
+            records
+                .iter()
+                .map(|r| Some(result.settings().sources[r.source].key.as_str().into())),
         ),
-        Column::new(
-            "person_key".into(),
-            text(&|i, _| Some(result.person_key(i))),
+        keys.finish().into_column(),
+        strings(
+            "evidence",
+            rows,
+            range
+                .clone()
+                .zip(records)
+                .map(|(i, r)| Some(result.linkage.evidence(i, r))),
         ),
-        Column::new(
-            "evidence".into(),
-            text(&|i, r| Some(result.linkage.evidence(i, r).into_owned())),
+        strings(
+            "county_code",
+            rows,
+            records
+                .iter()
+                .map(|r| r.county.map(|c| c.code.as_str().into())),
         ),
-        Column::new(
-            "county_code".into(),
-            text(&|_, r| r.county.map(|c| c.code.clone())),
+        strings("id_number", rows, records.iter().map(id)),
+        strings(
+            "id_state",
+            rows,
+            records.iter().map(|r| Some(r.id.state().into())),
         ),
-        Column::new("id_number".into(), text(&|_, r| id(r))),
-        Column::new(
-            "id_state".into(),
-            text(&|_, r| Some(r.id.state().to_string())),
+        strings(
+            "id_source",
+            rows,
+            records.iter().map(|r| Some(r.id_source.code().into())),
         ),
-        Column::new(
-            "id_source".into(),
-            text(&|_, r| Some(r.id_source.code().to_string())),
-        ),
-        Column::new(
-            "name".into(),
-            text(&|_, r| {
+        strings(
+            "name",
+            rows,
+            records.iter().map(|r| {
                 let name = result.records.name(r);
                 (!name.is_empty()).then(|| match full {
-                    true => name.to_string(),
-                    false => mask_name(name),
+                    true => Cow::Borrowed(name),
+                    false => Cow::Owned(mask_name(name)),
                 })
             }),
         ),
@@ -158,21 +191,21 @@ fn records_batch(
             columns.push(date_column(&field.name, days)?);
             continue;
         }
-        let words = text(&|_, r| {
+        let words = records.iter().map(|r| {
             let word = match value(r)? {
                 Value::Text(w) | Value::Unparsed(w) | Value::DamagedId(w) => w,
-                Value::Date(d) => return Some(d.to_string()),
+                Value::Date(d) => return Some(Cow::Owned(d.to_string())),
                 Value::Empty => return None,
             };
             let shown = result.records.text(word);
-            Some(match is_id_like(field.kind) && !full {
-                true => mask_id(shown),
-                false => shown.to_string(),
+            Some(match is_id_like(field.kind) {
+                true => masked(shown),
+                false => Cow::Borrowed(shown),
             })
         });
-        columns.push(Column::new(field.name.as_str().into(), words));
+        columns.push(strings(&field.name, rows, words));
     }
-    DataFrame::new(records.len(), columns)
+    DataFrame::new(rows, columns)
 }
 
 /// Writes `records.parquet`.
@@ -188,32 +221,32 @@ fn links_batch(result: &RunResult, rows: &[LinkRow]) -> PolarsResult<DataFrame> 
         LinkRow::Record(i) => result.records[i].row,
         LinkRow::Rejected(reject) => reject.row,
     };
-    let file = |row: &LinkRow| Some(result.file_name(at(row).file).to_string());
-    let person = |row: &LinkRow| match *row {
-        LinkRow::Record(i) => Some(result.person_key(i)),
-        LinkRow::Rejected(_) => None,
-    };
-    let evidence = |row: &LinkRow| match *row {
-        LinkRow::Record(i) => result.linkage.evidence(i, &result.records[i]).into_owned(),
-        LinkRow::Rejected(reject) => format!("rejected:{}", reject.reason),
-    };
+    let mut keys = StringChunkedBuilder::new("person_key".into(), rows.len());
+    for row in rows {
+        match *row {
+            LinkRow::Record(i) => result.show_person_key(i, |key| keys.append_value(key)),
+            LinkRow::Rejected(_) => keys.append_null(),
+        }
+    }
+    let evidence = rows.iter().map(|row| {
+        Some(match *row {
+            LinkRow::Record(i) => result.linkage.evidence(i, &result.records[i]),
+            LinkRow::Rejected(reject) => Cow::Owned(format!("rejected:{}", reject.reason)),
+        })
+    });
     let columns = vec![
-        Column::new(
-            "source_file".into(),
-            rows.iter().map(file).collect::<Vec<_>>(),
+        strings(
+            "source_file",
+            rows.len(),
+            rows.iter()
+                .map(|row| Some(Cow::Borrowed(result.file_name(at(row).file)))),
         ),
         Column::new(
             "source_row".into(),
             rows.iter().map(|r| at(r).row).collect::<Vec<u32>>(),
         ),
-        Column::new(
-            "person_key".into(),
-            rows.iter().map(person).collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "evidence".into(),
-            rows.iter().map(evidence).collect::<Vec<_>>(),
-        ),
+        keys.finish().into_column(),
+        strings("evidence", rows.len(), evidence),
     ];
     DataFrame::new(rows.len(), columns)
 }
