@@ -113,7 +113,9 @@ fn next_row(
     let text = simdutf8::basic::from_utf8(record.as_slice())
         .map_err(|_| "a field is not UTF-8 text".to_string())?;
     let fields = (0..record.len()).filter_map(|i| record.range(i));
-    Ok(Some(fields.map(|range| text_cell(&text[range])).collect()))
+    Ok(Some(
+        fields.map(|range| Cell::typed(&text[range])).collect(),
+    ))
 }
 
 /// A CSV's rows after the first `skip`, read from `input` (whose encoding `survey` found) a
@@ -528,16 +530,9 @@ impl SheetRows {
 /// copied.
 fn cell_of_ref(data: &DataRef) -> Cell {
     match data {
-        DataRef::SharedString(s) => text_cell(s),
-        DataRef::String(s) => text_cell(s),
+        DataRef::SharedString(s) => Cell::typed(s),
+        DataRef::String(s) => Cell::typed(s),
         other => cell_of(&Data::from(other.clone())),
-    }
-}
-
-fn text_cell(text: &str) -> Cell {
-    Cell {
-        text: text.into(),
-        origin: CellOrigin::Text,
     }
 }
 
@@ -548,7 +543,7 @@ fn cell_of(data: &Data) -> Cell {
     };
     match data {
         Data::Empty => Cell::default(),
-        Data::String(s) => text_cell(s),
+        Data::String(s) => Cell::typed(s),
         Data::Int(i) => number(i.to_string()),
         Data::Float(f) => number(float_text(*f)),
         Data::Bool(b) => Cell {
@@ -600,7 +595,7 @@ mod tests {
                 return Err(*row);
             }
             if rows
-                .place(*row, *column, text_cell(text), &mut each)
+                .place(*row, *column, Cell::typed(text), &mut each)
                 .is_break()
             {
                 return Ok(out);

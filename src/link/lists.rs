@@ -14,7 +14,7 @@ use crate::ingest::encoding;
 use crate::model::id_number::{self, IdNumber, IdRepair};
 use crate::model::name::{normalize_name, Name, NameRepair};
 use crate::model::words::{normalize_value, Cleaned};
-use crate::model::{Cell, CellOrigin, FieldKind};
+use crate::model::{Cell, FieldKind};
 
 /// The rows of the lists and what names them in the outputs.
 pub struct Lists {
@@ -236,10 +236,7 @@ fn normalized(column: &ListColumn, text: &str) -> Owned {
         }
         FieldKind::Name => Owned::Name(normalize_name(text)),
         kind => {
-            let cell = Cell {
-                text: text.into(),
-                origin: CellOrigin::Text,
-            };
+            let cell = Cell::typed(text);
             match normalize_value(kind, &cell) {
                 Cleaned::Date(d) => Owned::Date(Some(d)),
                 _ if kind == FieldKind::Date => Owned::Date(None),

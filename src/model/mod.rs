@@ -86,6 +86,16 @@ pub struct Cell {
     pub origin: CellOrigin,
 }
 
+impl Cell {
+    /// A cell typed as text (a CSV's cells, a workbook's text cells, a config's words).
+    pub fn typed(text: &str) -> Cell {
+        Cell {
+            text: text.into(),
+            origin: CellOrigin::Text,
+        }
+    }
+}
+
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum CellOrigin {
     #[default]

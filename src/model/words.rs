@@ -32,13 +32,7 @@ impl Cleaned {
 
 /// A vocabulary word in the canonical form cells of `kind` are put in.
 pub fn canonical_word(kind: FieldKind, raw: &str) -> String {
-    match normalize_value(
-        kind,
-        &Cell {
-            text: raw.into(),
-            origin: CellOrigin::Text,
-        },
-    ) {
+    match normalize_value(kind, &Cell::typed(raw)) {
         Cleaned::Text(t) => t,
         _ => clean_word(raw),
     }
@@ -99,21 +93,14 @@ fn parse_year(word: &str) -> Option<&str> {
 mod tests {
     use super::*;
 
-    fn text(t: &str) -> Cell {
-        Cell {
-            text: t.into(),
-            origin: CellOrigin::Text,
-        }
-    }
-
     #[test]
     fn ticks_and_crosses_are_yes_and_no() {
         assert_eq!(
-            normalize_value(FieldKind::YesNo, &text("√")),
+            normalize_value(FieldKind::YesNo, &Cell::typed("√")),
             Cleaned::Text("是".into())
         );
         assert_eq!(
-            normalize_value(FieldKind::YesNo, &text("×")),
+            normalize_value(FieldKind::YesNo, &Cell::typed("×")),
             Cleaned::Text("否".into())
         );
     }
@@ -121,27 +108,27 @@ mod tests {
     #[test]
     fn values() {
         assert_eq!(
-            normalize_value(FieldKind::Year, &text("2020年度")),
+            normalize_value(FieldKind::Year, &Cell::typed("2020年度")),
             Cleaned::Text("2020".into())
         );
         assert_eq!(
-            normalize_value(FieldKind::YesNo, &text("Y")),
+            normalize_value(FieldKind::YesNo, &Cell::typed("Y")),
             Cleaned::Text("是".into())
         );
         assert_eq!(
-            normalize_value(FieldKind::Grade, &text("2级")),
+            normalize_value(FieldKind::Grade, &Cell::typed("2级")),
             Cleaned::Text("二级".into())
         );
         assert_eq!(
-            normalize_value(FieldKind::Date, &text("长期")),
+            normalize_value(FieldKind::Date, &Cell::typed("长期")),
             Cleaned::Unparsed("长期".into())
         );
         assert_eq!(
-            normalize_value(FieldKind::Text, &text(" 農村低保 ")),
+            normalize_value(FieldKind::Text, &Cell::typed(" 農村低保 ")),
             Cleaned::Text("农村低保".into())
         );
         assert_eq!(
-            normalize_value(FieldKind::Text, &text("  ")),
+            normalize_value(FieldKind::Text, &Cell::typed("  ")),
             Cleaned::Empty
         );
         assert_eq!(canonical_word(FieldKind::Grade, "1"), "一级");

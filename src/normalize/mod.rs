@@ -553,13 +553,6 @@ fn unparsed_code(kind: FieldKind) -> &'static str {
 mod tests {
     use super::*;
 
-    fn text(t: &str) -> Cell {
-        Cell {
-            text: t.into(),
-            origin: CellOrigin::Text,
-        }
-    }
-
     proptest::proptest! {
         /// A remembered cell is the cell normalized afresh, before and after the field stops
         /// being remembered.
@@ -570,7 +563,7 @@ mod tests {
             let kinds = [FieldKind::YesNo, FieldKind::Date, FieldKind::Text];
             let mut seen = SeenCells::default();
             for (raw, field) in cells {
-                let cell = text(&raw);
+                let cell = Cell::typed(&raw);
                 let value = seen.value(field, kinds[field], &cell);
                 let mut fresh = Words::default();
                 let expected = normalize_value(kinds[field], &cell).interned(&mut fresh);
