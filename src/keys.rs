@@ -19,6 +19,27 @@ use sha2::{Digest, Sha256};
 pub const SECRET_VARIABLE: &str = "RECON_KEY_SECRET";
 const SHORTEST_SECRET: usize = 32;
 
+/// Why no secret could be had. Each names where it looked; none quotes the secret.
+#[derive(Debug, thiserror::Error)]
+pub enum KeyError {
+    #[error("{SECRET_VARIABLE} is not valid UTF-8")]
+    NotUtf8,
+    #[error("{place}: a key secret needs at least {SHORTEST_SECRET} characters")]
+    TooShort { place: String },
+    #[error("{path}: {doing} the key file: {source}")]
+    File {
+        path: String,
+        doing: &'static str,
+        source: std::io::Error,
+    },
+    #[error("{path}: the key file is not a regular file")]
+    NotAFile { path: String },
+    #[error("{path}: the key file can be read by others than its owner; `chmod 600` it")]
+    Exposed { path: String },
+    #[error("the system's random source failed: {0}")]
+    NoRandomness(String),
+}
+
 #[derive(Clone)]
 pub struct KeySecret {
     mac: Hmac<Sha256>,
@@ -35,12 +56,13 @@ pub enum KeyOrigin {
 impl KeySecret {
     /// The secret for a run: the environment's, else `configured`'s, else the file beside the
     /// ledger, else one made for this run alone.
-    pub fn resolve(configured: Option<&Path>, ledger: Option<&Path>) -> Result<KeySecret, String> {
+    pub fn resolve(
+        configured: Option<&Path>,
+        ledger: Option<&Path>,
+    ) -> Result<KeySecret, KeyError> {
         if let Some(text) = std::env::var_os(SECRET_VARIABLE) {
-            let text = text
-                .into_string()
-                .map_err(|_| format!("{SECRET_VARIABLE} is not valid UTF-8"))?;
-            return KeySecret::new(&text).map_err(|e| format!("{SECRET_VARIABLE}: {e}"));
+            let text = text.into_string().map_err(|_| KeyError::NotUtf8)?;
+            return KeySecret::new(&text);
         }
         let beside_ledger = ledger.map(|l| l.with_extension("key"));
         match configured.map(Path::to_path_buf).or(beside_ledger) {
@@ -50,29 +72,39 @@ impl KeySecret {
     }
 
     /// A secret of this run's own, from the system's random source.
-    pub fn per_run() -> Result<KeySecret, String> {
+    pub fn per_run() -> Result<KeySecret, KeyError> {
         KeySecret::from_text(&random_secret()?, KeyOrigin::PerRun)
     }
 
     /// A secret given as text, as `RECON_KEY_SECRET` gives it.
-    pub fn new(text: &str) -> Result<KeySecret, String> {
+    pub fn new(text: &str) -> Result<KeySecret, KeyError> {
         KeySecret::from_text(text, KeyOrigin::Environment)
     }
 
-    fn from_text(text: &str, origin: KeyOrigin) -> Result<KeySecret, String> {
+    fn from_text(text: &str, origin: KeyOrigin) -> Result<KeySecret, KeyError> {
         let text = text.trim();
         if text.chars().count() < SHORTEST_SECRET {
-            return Err(format!(
-                "a key secret needs at least {SHORTEST_SECRET} characters"
-            ));
+            let place = match &origin {
+                KeyOrigin::File { path, .. } => path.display().to_string(),
+                _ => SECRET_VARIABLE.to_string(),
+            };
+            return Err(KeyError::TooShort { place });
         }
-        let mac = Hmac::<Sha256>::new_from_slice(text.as_bytes()).map_err(|e| e.to_string())?;
+        let mac = Hmac::<Sha256>::new_from_slice(text.as_bytes())
+            .expect("HMAC takes a key of any length");
         Ok(KeySecret { mac, origin })
     }
 
     /// Reads the key file, or makes it (owner-only) when it does not exist.
-    fn from_file(path: &Path) -> Result<KeySecret, String> {
-        let shown = path.display();
+    fn from_file(path: &Path) -> Result<KeySecret, KeyError> {
+        let shown = || path.display().to_string();
+        let file_error = |doing| {
+            move |source| KeyError::File {
+                path: path.display().to_string(),
+                doing,
+                source,
+            }
+        };
         let made = match std::fs::OpenOptions::new()
             .write(true)
             .create_new(true)
@@ -81,29 +113,25 @@ impl KeySecret {
         {
             Ok(mut file) => {
                 let written = writeln!(file, "{}", random_secret()?).and_then(|_| file.sync_all());
-                written.map_err(|e| format!("{shown}: cannot write the new key file: {e}"))?;
+                written.map_err(file_error("cannot write"))?;
                 true
             }
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => false,
-            Err(e) => return Err(format!("{shown}: cannot make the key file: {e}")),
+            Err(e) => return Err(file_error("cannot make")(e)),
         };
-        let metadata = std::fs::metadata(path)
-            .map_err(|e| format!("{shown}: cannot read the key file: {e}"))?;
+        let metadata = std::fs::metadata(path).map_err(file_error("cannot read"))?;
         if !metadata.is_file() {
-            return Err(format!("{shown}: the key file is not a regular file"));
+            return Err(KeyError::NotAFile { path: shown() });
         }
         if metadata.permissions().mode() & 0o077 != 0 {
-            return Err(format!(
-                "{shown}: the key file can be read by others than its owner; `chmod 600` it"
-            ));
+            return Err(KeyError::Exposed { path: shown() });
         }
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| format!("{shown}: cannot read the key file: {e}"))?;
+        let text = std::fs::read_to_string(path).map_err(file_error("cannot read"))?;
         let origin = KeyOrigin::File {
             path: path.to_path_buf(),
             made,
         };
-        KeySecret::from_text(&text, origin).map_err(|e| format!("{shown}: {e}"))
+        KeySecret::from_text(&text, origin)
     }
 
     pub fn origin(&self) -> &KeyOrigin {
@@ -167,10 +195,9 @@ fn unkeyed_name_hash(name: &str) -> String {
     hex(&Sha256::digest(format!("recon-name-v1:{name}").as_bytes())[..8])
 }
 
-fn random_secret() -> Result<String, String> {
+fn random_secret() -> Result<String, KeyError> {
     let mut bytes = [0u8; 32];
-    getrandom::getrandom(&mut bytes)
-        .map_err(|e| format!("the system's random source failed: {e}"))?;
+    getrandom::getrandom(&mut bytes).map_err(|e| KeyError::NoRandomness(e.to_string()))?;
     Ok(hex(&bytes))
 }
 
@@ -210,7 +237,11 @@ mod tests {
     #[test]
     fn a_short_secret_is_refused() {
         let short = KeySecret::from_text("  too short  ", KeyOrigin::Environment);
-        assert!(short.err().unwrap().contains("at least 32"));
+        let refused = short.err().unwrap().to_string();
+        assert_eq!(
+            refused,
+            "RECON_KEY_SECRET: a key secret needs at least 32 characters"
+        );
     }
 
     #[test]
@@ -227,7 +258,8 @@ mod tests {
         assert!(matches!(read.origin(), KeyOrigin::File { made: false, .. }));
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
         let open = KeySecret::from_file(&path).err().unwrap();
-        assert!(open.contains("chmod 600"), "{open}");
+        assert!(matches!(open, KeyError::Exposed { .. }), "{open}");
+        assert!(open.to_string().contains("chmod 600"), "{open}");
     }
 
     #[test]

@@ -44,9 +44,7 @@ pub fn run(args: &ExplainArgs) -> Result<ExitStatus, Failure> {
         .records;
     let ledger = args.ledger.map(super::ledger::open_existing).transpose()?;
     let secret = match args.ledger {
-        Some(path) => {
-            Some(crate::keys::KeySecret::resolve(None, Some(path)).map_err(Failure::BadInput)?)
-        }
+        Some(path) => Some(crate::keys::KeySecret::resolve(None, Some(path))?),
         None => None,
     };
     let decisions = match &ledger {

@@ -65,6 +65,12 @@ impl From<crate::ledger::LedgerError> for Failure {
     }
 }
 
+impl From<crate::keys::KeyError> for Failure {
+    fn from(e: crate::keys::KeyError) -> Failure {
+        Failure::BadInput(e.to_string())
+    }
+}
+
 impl From<crate::report::ReportError> for Failure {
     fn from(e: crate::report::ReportError) -> Failure {
         Failure::Internal(e.to_string())

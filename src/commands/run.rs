@@ -36,8 +36,7 @@ pub fn run(args: &RunArgs) -> Result<ExitStatus, Failure> {
         }
         None => (None, None),
     };
-    let secret = KeySecret::resolve(config.key_file.as_deref(), ledger_path.as_deref())
-        .map_err(Failure::BadInput)?;
+    let secret = KeySecret::resolve(config.key_file.as_deref(), ledger_path.as_deref())?;
     if let Some(ledger) = ledger.as_mut() {
         let rewritten = ledger.key_with(&secret)?;
         if rewritten > 0 {
