@@ -29,7 +29,7 @@ pub fn run(args: &ExplainArgs) -> Result<ExitStatus, Failure> {
         .as_str()
         .ok_or_else(|| bad(args.out, "run.json holds no config text"))?;
     let settings = Settings::from_toml(config).map_err(|e| bad(args.out, &e.0))?;
-    let model = Model::load(&args.out.join("model.json")).map_err(Failure::BadInput)?;
+    let model = Model::load(&args.out.join("model.json"))?;
     let files = unchanged_inputs(&manifest)?;
     let mut tables = ingest::load(&files, &settings, false)
         .map_err(|errors| {
@@ -67,8 +67,7 @@ pub fn run(args: &ExplainArgs) -> Result<ExitStatus, Failure> {
         &settings,
         Some(model),
         (!decisions.is_empty()).then_some(&decided),
-    )
-    .map_err(Failure::BadInput)?;
+    )?;
     let index = records
         .iter()
         .position(|r| names[r.row.file as usize] == args.file && r.row.row == args.row)

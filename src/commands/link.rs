@@ -32,11 +32,7 @@ pub fn run(args: &LinkArgs) -> Result<ExitStatus, Failure> {
             )))
         }
     };
-    let model = args
-        .model
-        .map(Model::load)
-        .transpose()
-        .map_err(Failure::BadInput)?;
+    let model = args.model.map(Model::load).transpose()?;
     let clock = Instant::now();
     let paths: Vec<&Path> = args.inputs.iter().map(PathBuf::as_path).collect();
     let lists = lists::read(&paths, &settings).map_err(Failure::BadInput)?;
@@ -48,8 +44,7 @@ pub fn run(args: &LinkArgs) -> Result<ExitStatus, Failure> {
         model,
         keep_anchor_pairs: true,
         decided_apart: None,
-    })
-    .map_err(Failure::BadInput)?;
+    })?;
     let link_seconds = clock.elapsed().as_secs_f64() - read_seconds;
     write_outputs(args.out, &lists, &outcome)?;
     print(&summary(

@@ -71,6 +71,12 @@ impl From<crate::keys::KeyError> for Failure {
     }
 }
 
+impl From<crate::link::model::ModelError> for Failure {
+    fn from(e: crate::link::model::ModelError) -> Failure {
+        Failure::BadInput(e.to_string())
+    }
+}
+
 impl From<crate::report::ReportError> for Failure {
     fn from(e: crate::report::ReportError) -> Failure {
         Failure::Internal(e.to_string())

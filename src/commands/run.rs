@@ -98,11 +98,7 @@ fn job(
     )?;
     let file_names: Vec<String> = tables.iter().map(|t| t.file.name.clone()).collect();
     let model_path = args.model.clone().or_else(|| config.model.clone());
-    let model = model_path
-        .as_deref()
-        .map(Model::load)
-        .transpose()
-        .map_err(Failure::BadInput)?;
+    let model = model_path.as_deref().map(Model::load).transpose()?;
     let decisions = match ledger.as_deref() {
         Some(ledger) => ledger.link_decisions()?,
         None => Default::default(),

@@ -22,7 +22,7 @@ use super::blocking::{self, Keys};
 use super::calibrate;
 use super::cluster::{self, Candidate, Clusters, Numbered, Thresholds};
 use super::comparison::Comparer;
-use super::model::{AffinityTable, LinkType, Model};
+use super::model::{AffinityTable, LinkType, Model, ModelError};
 use super::predict::Scorer;
 use super::table::{LinkTable, NO_GROUP};
 use super::training;
@@ -121,7 +121,7 @@ pub struct LinkOutcome {
     pub counts: LinkCounts,
 }
 
-pub fn link(mut request: LinkRequest) -> Result<LinkOutcome, String> {
+pub fn link(mut request: LinkRequest) -> Result<LinkOutcome, ModelError> {
     let (table, settings) = (request.table, request.settings);
     let mut counts = LinkCounts {
         rows: table.len() as u64,

@@ -586,7 +586,7 @@ pub fn link(
     settings: &Settings,
     model: Option<Model>,
     decided: Option<&Decide>,
-) -> Result<Linkage, String> {
+) -> Result<Linkage, model::ModelError> {
     let started = Instant::now();
     let table = records::table(records, settings);
     engine::log_phase("table", started);

@@ -173,35 +173,49 @@ impl Model {
         serde_json::to_string_pretty(self).unwrap_or_default()
     }
 
-    pub fn load(path: &Path) -> Result<Model, String> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| format!("{}: cannot read the model: {e}", path.display()))?;
-        let model: Model = serde_json::from_str(&text)
-            .map_err(|e| format!("{}: not a recon model file: {e}", path.display()))?;
+    pub fn load(path: &Path) -> Result<Model, ModelError> {
+        let shown = || path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|source| ModelError::Unreadable {
+            path: shown(),
+            source,
+        })?;
+        let model: Model = serde_json::from_str(&text).map_err(|source| ModelError::NotAModel {
+            path: shown(),
+            source,
+        })?;
         if model.recon_model_version != MODEL_VERSION {
-            return Err(format!(
-                "{}: model version {} (this recon reads version {MODEL_VERSION})",
-                path.display(),
-                model.recon_model_version
-            ));
+            return Err(ModelError::Version {
+                path: shown(),
+                found: model.recon_model_version,
+            });
         }
         Ok(model)
     }
 
     /// The model must have the settings' comparisons and levels, in order, with probabilities.
-    pub fn check_fits(&self, settings: &LinkSettings, link_type: LinkType) -> Result<(), String> {
+    pub fn check_fits(
+        &self,
+        settings: &LinkSettings,
+        link_type: LinkType,
+    ) -> Result<(), ModelError> {
+        self.misfit(settings, link_type)
+            .map_or(Ok(()), |why| Err(ModelError::DoesNotFit(why)))
+    }
+
+    /// Why the model does not fit the settings, if it does not.
+    fn misfit(&self, settings: &LinkSettings, link_type: LinkType) -> Option<String> {
         if self.link_type != link_type {
-            return Err(format!(
+            return Some(format!(
                 "the model is for {:?}, not {link_type:?}",
                 self.link_type
             ));
         }
         let lambda = self.probability_two_random_records_match;
         if !(0.0 < lambda && lambda < 1.0) {
-            return Err("probability_two_random_records_match must be between 0 and 1".into());
+            return Some("probability_two_random_records_match must be between 0 and 1".into());
         }
         if !(self.cluster_odds_factor > 0.0 && self.cluster_odds_factor.is_finite()) {
-            return Err("cluster_odds_factor must be a positive number".into());
+            return Some("cluster_odds_factor must be a positive number".into());
         }
         let names = |c: &[String]| c.join(", ");
         let have: Vec<String> = self
@@ -215,7 +229,7 @@ impl Model {
             .map(|c| c.name.clone())
             .collect();
         if have != want {
-            return Err(format!(
+            return Some(format!(
                 "the model compares {} but the config compares {}",
                 names(&have),
                 names(&want)
@@ -229,7 +243,7 @@ impl Model {
                 .collect();
             let wanted: Vec<&str> = config.levels.iter().map(|l| l.label.as_str()).collect();
             if labels != wanted {
-                return Err(format!(
+                return Some(format!(
                     "comparison {}: the model's levels are [{}], the config's [{}]",
                     config.name,
                     labels.join(", "),
@@ -242,14 +256,33 @@ impl Model {
                 .iter()
                 .all(|l| fine(l.m_probability) && fine(l.u_probability))
             {
-                return Err(format!(
+                return Some(format!(
                     "comparison {}: m and u must be in (0, 1]",
                     config.name
                 ));
             }
         }
-        Ok(())
+        None
     }
+}
+
+/// Why a saved model cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ModelError {
+    #[error("{path}: cannot read the model: {source}")]
+    Unreadable {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("{path}: not a recon model file: {source}")]
+    NotAModel {
+        path: String,
+        source: serde_json::Error,
+    },
+    #[error("{path}: model version {found} (this recon reads version {MODEL_VERSION})")]
+    Version { path: String, found: u32 },
+    #[error("the model does not fit the config: {0}")]
+    DoesNotFit(String),
 }
 
 /// A match weight as a probability.
