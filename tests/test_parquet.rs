@@ -79,3 +79,43 @@ fn parquet_tables_hold_the_records_typed() {
         .flatten()
         .any(|id| id.len() == 18 && !id.contains('*')));
 }
+
+/// An export with a birth date column of its own (出生日期, a field beside the ID's birth
+/// date) still makes one birth_date column: the record's.
+#[test]
+fn a_birth_date_column_is_the_records_birth_date() {
+    let wd = Workdir::new();
+    wd.write_csv(
+        "in/残联.csv",
+        &[
+            vec![
+                "姓名",
+                "出生日期",
+                "残疾人证号",
+                "残疾类别",
+                "残疾等级",
+                "所属区县",
+            ],
+            vec!["王五", "1970-01-01", "", "肢体", "一级", "420325"],
+        ],
+    );
+    let args = [
+        "run",
+        "--as-of",
+        "2020-06-30",
+        "--parquet",
+        "--out",
+        "out",
+        "in",
+    ];
+    let run = wd.recon(&args);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let records = frame(&wd, "out/records.parquet");
+    let named = records.get_column_names();
+    assert_eq!(
+        named.iter().filter(|n| n.as_str() == "birth_date").count(),
+        1
+    );
+    let birth = records.column("birth_date").unwrap().date().unwrap();
+    assert_eq!(birth.physical().get(0), Some(0), "1970-01-01, day 0");
+}

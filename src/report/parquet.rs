@@ -182,6 +182,10 @@ fn records_batch(
         )?,
     ];
     for field in fields {
+        // A birth date column is the record's own birth date where the ID gives none.
+        if columns.iter().any(|c| c.name().as_str() == field.name) {
+            continue;
+        }
         let value = |r: &Record| field.of_source[r.source].map(|f| result.records.value(r, f));
         if field.kind == FieldKind::Date {
             let days = records
