@@ -103,10 +103,11 @@ struct Rows {
 }
 
 impl Rows {
-    fn number(&mut self, file: &str, row: &str, path: &Path) -> Result<u32, String> {
-        let row: usize = row
-            .parse()
-            .map_err(|_| format!("{}: source_row `{row}` is not a number", path.display()))?;
+    fn number(&mut self, file: &str, row: &str, path: &Path) -> Result<u32, EvalError> {
+        let row: usize = row.parse().map_err(|_| EvalError::NotARow {
+            path: path.display().to_string(),
+            row: row.to_string(),
+        })?;
         let file = self.files.number(file) as usize;
         if file == self.numbers.len() {
             self.numbers.push(Vec::new());
@@ -191,21 +192,21 @@ fn known(values: &[u32], row: u32) -> Option<u32> {
 fn read_rows(
     path: &Path,
     columns: &[&str],
-    mut each: impl FnMut(&[&str]) -> Result<(), String>,
-) -> Result<(), String> {
-    let mut reader =
-        csv::Reader::from_path(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let headers = reader
-        .headers()
-        .map_err(|e| format!("{}: {e}", path.display()))?
-        .clone();
+    mut each: impl FnMut(&[&str]) -> Result<(), EvalError>,
+) -> Result<(), EvalError> {
+    let unreadable = |e: csv::Error| EvalError::unreadable(path, e);
+    let mut reader = csv::Reader::from_path(path).map_err(unreadable)?;
+    let headers = reader.headers().map_err(unreadable)?.clone();
     let index: Vec<usize> = columns
         .iter()
         .map(|c| {
             headers
                 .iter()
                 .position(|h| h == *c)
-                .ok_or_else(|| format!("{}: no column `{c}`", path.display()))
+                .ok_or_else(|| EvalError::NoColumn {
+                    path: path.display().to_string(),
+                    column: c.to_string(),
+                })
         })
         .collect::<Result<_, _>>()?;
     let mut record = csv::StringRecord::new();
@@ -219,12 +220,12 @@ fn read_rows(
                     index.iter().map(|&i| record.get(i).unwrap_or("")).collect();
                 each(&values)?;
             }
-            Err(e) => return Err(format!("{} row {n}: {e}", path.display())),
+            Err(e) => return Err(EvalError::unreadable(path, format!("row {n}: {e}"))),
         }
     }
 }
 
-fn read(truth_dir: &Path, run_out: &Path) -> Result<Scored, String> {
+fn read(truth_dir: &Path, run_out: &Path) -> Result<Scored, EvalError> {
     let mut rows = Rows::default();
     let (mut persons, mut keys, mut noises) = (
         Numbered::default(),
@@ -243,7 +244,7 @@ fn read(truth_dir: &Path, run_out: &Path) -> Result<Scored, String> {
             Ok(())
         },
     )?;
-    let gaps = |path: &Path, rows: &mut Rows| -> Result<BTreeSet<(String, u32)>, String> {
+    let gaps = |path: &Path, rows: &mut Rows| -> Result<BTreeSet<(String, u32)>, EvalError> {
         let mut gaps = BTreeSet::new();
         read_rows(path, &["rule_id", "source_file", "source_row"], |r| {
             gaps.insert((r[0].to_string(), rows.number(r[1], r[2], path)?));
@@ -283,8 +284,28 @@ fn read(truth_dir: &Path, run_out: &Path) -> Result<Scored, String> {
     })
 }
 
+/// Why a run could not be scored: a file of the truth or of the run it cannot read.
+#[derive(Debug, thiserror::Error)]
+pub enum EvalError {
+    #[error("{path}: {reason}")]
+    Unreadable { path: String, reason: String },
+    #[error("{path}: no column `{column}`")]
+    NoColumn { path: String, column: String },
+    #[error("{path}: source_row `{row}` is not a number")]
+    NotARow { path: String, row: String },
+}
+
+impl EvalError {
+    fn unreadable(path: &Path, reason: impl std::fmt::Display) -> EvalError {
+        EvalError::Unreadable {
+            path: path.display().to_string(),
+            reason: reason.to_string(),
+        }
+    }
+}
+
 /// Scores the run in `run_out` against the truth in `truth_dir`.
-pub fn evaluate(truth_dir: &Path, run_out: &Path) -> Result<Evaluation, String> {
+pub fn evaluate(truth_dir: &Path, run_out: &Path) -> Result<Evaluation, EvalError> {
     let scored = read(truth_dir, run_out)?;
     let mut evaluation = Evaluation::default();
     score_gaps(&scored, &mut evaluation);
@@ -294,17 +315,15 @@ pub fn evaluate(truth_dir: &Path, run_out: &Path) -> Result<Evaluation, String> 
 }
 
 /// Each column of `truth/columns.csv` against the field `run.json` says it was read as.
-fn score_columns(truth_dir: &Path, run_out: &Path) -> Result<Option<ColumnScores>, String> {
+fn score_columns(truth_dir: &Path, run_out: &Path) -> Result<Option<ColumnScores>, EvalError> {
     let truth = truth_dir.join("columns.csv");
     if !truth.exists() {
         return Ok(None);
     }
     let manifest_path = run_out.join("run.json");
-    let manifest: serde_json::Value = std::fs::read_to_string(&manifest_path)
-        .map_err(|e| format!("{}: {e}", manifest_path.display()))
-        .and_then(|t| {
-            serde_json::from_str(&t).map_err(|e| format!("{}: {e}", manifest_path.display()))
-        })?;
+    let unreadable = |e: &dyn std::fmt::Display| EvalError::unreadable(&manifest_path, e);
+    let text = std::fs::read_to_string(&manifest_path).map_err(|e| unreadable(&e))?;
+    let manifest: serde_json::Value = serde_json::from_str(&text).map_err(|e| unreadable(&e))?;
     let mut read_as: BTreeMap<(String, String), String> = BTreeMap::new();
     for input in manifest["inputs"].as_array().into_iter().flatten() {
         let file = input["file"].as_str().unwrap_or_default();
@@ -319,10 +338,10 @@ fn score_columns(truth_dir: &Path, run_out: &Path) -> Result<Option<ColumnScores
         }
     }
     let mut reader =
-        csv::Reader::from_path(&truth).map_err(|e| format!("{}: {e}", truth.display()))?;
+        csv::Reader::from_path(&truth).map_err(|e| EvalError::unreadable(&truth, e))?;
     let mut scores = ColumnScores::default();
     for record in reader.records() {
-        let record = record.map_err(|e| format!("{}: {e}", truth.display()))?;
+        let record = record.map_err(|e| EvalError::unreadable(&truth, e))?;
         let (table, header, field) = (&record[0], record[1].trim(), &record[2]);
         let found = read_as
             .get(&(table.to_string(), header.to_string()))
@@ -526,8 +545,9 @@ mod tests {
         let first = rows.number("a.csv", "7", path).unwrap();
         let other = rows.number("b.csv", "7", path).unwrap();
         assert_eq!((first, other), (0, 1));
-        assert_eq!(rows.number("a.csv", "7", path), Ok(0));
-        assert!(rows.number("a.csv", "x", path).unwrap_err().contains("`x`"));
+        assert_eq!(rows.number("a.csv", "7", path).unwrap(), 0);
+        let refused = rows.number("a.csv", "x", path).unwrap_err().to_string();
+        assert_eq!(refused, "records.csv: source_row `x` is not a number");
     }
 
     proptest::proptest! {

@@ -77,6 +77,12 @@ impl From<crate::link::model::ModelError> for Failure {
     }
 }
 
+impl From<crate::eval::EvalError> for Failure {
+    fn from(e: crate::eval::EvalError) -> Failure {
+        Failure::BadInput(e.to_string())
+    }
+}
+
 impl From<crate::report::ReportError> for Failure {
     fn from(e: crate::report::ReportError) -> Failure {
         Failure::Internal(e.to_string())
