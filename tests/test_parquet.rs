@@ -22,7 +22,13 @@ fn texts(frame: &DataFrame, column: &str) -> Vec<Option<String>> {
 fn parquet_tables_hold_the_records_typed() {
     let wd = Workdir::new();
     let sample = repo_path("sample_data").display().to_string();
-    wd.run_ok(&["--parquet", &sample]);
+    let run = wd.run_ok(&["--parquet", &sample]);
+    assert!(
+        run.stdout
+            .contains("model.json, records.parquet, links.parquet, run.json"),
+        "the summary lists them: {}",
+        run.stdout
+    );
     let links = wd.csv_rows("out/links.csv");
     let records = frame(&wd, "out/records.parquet");
     let linked: Vec<_> = links

@@ -719,10 +719,8 @@ fn summary(result: &RunResult, out: &Path) -> String {
     text.push_str(&format!(
         "\nOutputs in {}: {}\n",
         out.display(),
-        report::OUTPUTS
-            .iter()
-            .chain(report::PARQUET_OUTPUTS.iter().filter(|_| result.parquet))
-            .copied()
+        report::Output::written(result.parquet)
+            .map(report::Output::name)
             .collect::<Vec<_>>()
             .join(", ")
     ));

@@ -37,30 +37,77 @@ const COMPLETE_MARKER: &str = ".complete";
 /// The marker every output folder holds: recon wrote it, and may replace it.
 const OWNER_MARKER: &str = ".recon-output";
 
-/// What a run writes into its output folder.
-pub const OUTPUTS: [&str; 12] = [
-    "gaps.csv",
-    "counties/",
-    "summary.csv",
-    "links.csv",
-    "review.csv",
-    "review.xlsx",
-    "rejects.csv",
-    "quality.csv",
-    "report.html",
-    "report.json",
-    "model.json",
-    "run.json",
-];
+/// What a run writes into its output folder, in the order the summary lists them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Output {
+    Gaps,
+    Counties,
+    Summary,
+    Links,
+    Review,
+    ReviewWorkbook,
+    Rejects,
+    Quality,
+    Html,
+    Json,
+    Model,
+    Records,
+    LinksParquet,
+    Manifest,
+}
 
-/// What a run writes besides, with `--parquet`.
-pub const PARQUET_OUTPUTS: [&str; 2] = ["records.parquet", "links.parquet"];
+impl Output {
+    const ALL: [Output; 14] = [
+        Output::Gaps,
+        Output::Counties,
+        Output::Summary,
+        Output::Links,
+        Output::Review,
+        Output::ReviewWorkbook,
+        Output::Rejects,
+        Output::Quality,
+        Output::Html,
+        Output::Json,
+        Output::Model,
+        Output::Records,
+        Output::LinksParquet,
+        Output::Manifest,
+    ];
+
+    /// Its name in the output folder (a folder's ends with `/`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Output::Gaps => "gaps.csv",
+            Output::Counties => "counties/",
+            Output::Summary => "summary.csv",
+            Output::Links => "links.csv",
+            Output::Review => "review.csv",
+            Output::ReviewWorkbook => "review.xlsx",
+            Output::Rejects => "rejects.csv",
+            Output::Quality => "quality.csv",
+            Output::Html => "report.html",
+            Output::Json => "report.json",
+            Output::Model => "model.json",
+            Output::Records => "records.parquet",
+            Output::LinksParquet => "links.parquet",
+            Output::Manifest => "run.json",
+        }
+    }
+
+    /// What a run with `--parquet` (or without) writes.
+    pub fn written(parquet: bool) -> impl Iterator<Item = Output> {
+        Output::ALL
+            .into_iter()
+            .filter(move |o| parquet || !matches!(o, Output::Records | Output::LinksParquet))
+    }
+}
 
 /// Whether `name`, in an output folder, is something recon writes there (`recon report`'s
 /// county pages and the marker included).
 fn is_output_name(name: &str) -> bool {
-    OUTPUTS.iter().any(|o| o.trim_end_matches('/') == name)
-        || PARQUET_OUTPUTS.contains(&name)
+    Output::ALL
+        .iter()
+        .any(|o| o.name().trim_end_matches('/') == name)
         || name == OWNER_MARKER
         || name.starts_with("report_") && name.ends_with(".html")
 }
@@ -165,7 +212,7 @@ pub struct RunResult<'a> {
     /// Where the linkage model came from: a file, or trained on the run's rows.
     pub model_origin: String,
     pub full_ids: bool,
-    /// Write `PARQUET_OUTPUTS` too.
+    /// Write the Parquet tables too (`--parquet`).
     pub parquet: bool,
     pub timings: Vec<(&'static str, f64)>,
     /// What the ledger made of this night, when a ledger is used.
@@ -327,78 +374,33 @@ pub fn publish(out: &Path) -> Result<(), ReportError> {
 fn write_into(result: &RunResult, dir: &Path) -> Result<(), ReportError> {
     let rows = gap_rows(result);
     let morning = morning::morning_data(result);
-    // The files are independent: written side by side, the county lists among them.
-    type Write<'a> = (
-        &'a str,
-        Box<dyn Fn(&Path) -> Result<(), ReportError> + Sync + 'a>,
-    );
-    let mut writes: Vec<Write> = vec![
-        (
-            "gaps.csv",
-            Box::new(|path| gap_list::write_gaps_csv(path, &rows)),
-        ),
-        (
-            "counties",
-            Box::new(|path| county::write_county_lists(path, result, &rows)),
-        ),
-        (
-            "summary.csv",
-            Box::new(|path| files::write_summary(path, result, &morning.counties)),
-        ),
-        (
-            "links.csv",
-            Box::new(|path| files::write_links(path, result)),
-        ),
-        (
-            "review.csv",
-            Box::new(|path| files::write_review(path, result)),
-        ),
-        (
-            "review.xlsx",
-            Box::new(|path| files::write_review_workbook(path, result)),
-        ),
-        (
-            "model.json",
-            Box::new(|path| write_text(path, &result.linkage.model.to_json())),
-        ),
-        (
-            "rejects.csv",
-            Box::new(|path| files::write_rejects(path, result)),
-        ),
-        (
-            "quality.csv",
-            Box::new(|path| files::write_quality(path, result)),
-        ),
-        (
-            "report.json",
-            Box::new(|path| write_report_json(path, &morning)),
-        ),
-        (
-            "report.html",
-            Box::new(|path| write_text(path, &html::render(&morning, None))),
-        ),
-    ];
-    if result.parquet {
-        let parquet: [Write; 2] = [
-            (
-                PARQUET_OUTPUTS[0],
-                Box::new(|path| parquet::write_records(path, result)),
-            ),
-            (
-                PARQUET_OUTPUTS[1],
-                Box::new(|path| parquet::write_links(path, result)),
-            ),
-        ];
-        writes.extend(parquet);
-    }
-    writes.par_iter().try_for_each(|(name, write)| {
+    // The files are independent: written side by side, the county lists among them; the
+    // manifest, which lists them, last.
+    let written: Vec<Output> = Output::written(result.parquet).collect();
+    written.par_iter().try_for_each(|&output| {
         let started = std::time::Instant::now();
-        write(&dir.join(name))?;
+        let path = dir.join(output.name().trim_end_matches('/'));
+        match output {
+            Output::Gaps => gap_list::write_gaps_csv(&path, &rows),
+            Output::Counties => county::write_county_lists(&path, result, &rows),
+            Output::Summary => files::write_summary(&path, result, &morning.counties),
+            Output::Links => files::write_links(&path, result),
+            Output::Review => files::write_review(&path, result),
+            Output::ReviewWorkbook => files::write_review_workbook(&path, result),
+            Output::Rejects => files::write_rejects(&path, result),
+            Output::Quality => files::write_quality(&path, result),
+            Output::Html => write_text(&path, &html::render(&morning, None)),
+            Output::Json => write_report_json(&path, &morning),
+            Output::Model => write_text(&path, &result.linkage.model.to_json()),
+            Output::Records => parquet::write_records(&path, result),
+            Output::LinksParquet => parquet::write_links(&path, result),
+            Output::Manifest => return Ok(()),
+        }?;
         let seconds = started.elapsed().as_secs_f64();
-        tracing::debug!(output = name, seconds, "output written");
+        tracing::debug!(output = output.name(), seconds, "output written");
         Ok(())
     })?;
-    manifest::write_manifest(&dir.join("run.json"), result)
+    manifest::write_manifest(&dir.join(Output::Manifest.name()), result)
 }
 
 fn write_report_json(path: &Path, data: &morning::MorningData) -> Result<(), ReportError> {
