@@ -640,3 +640,51 @@ fn one_blindness_in_many_files_is_one_warning() {
         blind[0]
     );
 }
+
+/// A pension export (人社) with no 险种 column but a pension column is never read as 医保:
+/// the run refuses it, saying why, and with --skip-unassigned leaves it out, so the poor
+/// disabled person insured only for a pension stays a MED-01 gap.
+#[test]
+fn a_pension_export_is_not_read_as_medical_insurance() {
+    let wd = Workdir::new();
+    let (pensioned, insured) = (id(FX, 1), id(FX, 2));
+    write(
+        &wd,
+        "in/残联.csv",
+        &DPF_HEADER,
+        &[
+            registry_row("张甲", &pensioned, FX),
+            registry_row("李乙", &insured, FX),
+        ],
+    );
+    let medical = [insurance_row("李乙", &insured, FX)];
+    write(&wd, "in/医保.csv", &INSURANCE_HEADER, &medical);
+    let header = [
+        "姓名",
+        "公民身份号码",
+        "参保状态",
+        "缴费年度",
+        "待遇领取状态",
+    ];
+    let row = ["张甲", &pensioned, "正常参保", "2020", "未领取"].map(String::from);
+    write(&wd, "in/人社_参保.csv", &header, &[row.to_vec()]);
+    let args = ["run", "--as-of", "2020-06-30", "--out", "out", "in"];
+    let refused = wd.recon(&args);
+    assert_eq!(refused.code, 2, "{}", refused.stderr);
+    assert!(
+        refused.stderr.contains(
+            "insurance never has a column like 待遇领取状态, which another department's export has"
+        ),
+        "{}",
+        refused.stderr
+    );
+    let skipped = wd.recon(&[&args[..], &["--skip-unassigned"]].concat());
+    assert_eq!(skipped.code, 0, "{}", skipped.stderr);
+    let med01: Vec<String> = wd
+        .csv_rows("out/gaps.csv")
+        .into_iter()
+        .filter(|g| g["rule_id"] == "MED-01")
+        .map(|g| g["source_row"].clone())
+        .collect();
+    assert_eq!(med01, ["1"], "张甲, insured only for a pension");
+}

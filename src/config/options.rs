@@ -82,6 +82,10 @@ pub struct SourceOptions {
     pub required: Vec<String>,
     #[serde(default)]
     pub active: Vec<ConditionOptions>,
+    /// Header patterns (`*` any run) of another department's export: a file with such a
+    /// column is not this source's (a pension export's 缴费档次 is no medical enrollment's).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub not_with: Vec<String>,
     /// Rows that are another scheme's, in an export shared with it (a 险种 of 养老保险 in a
     /// social-insurance export): set aside as rejects with reason `out_of_scope`. `in` tests
     /// only.

@@ -43,6 +43,8 @@ pub struct Source {
     pub active: Vec<Condition>,
     /// Rows another scheme's: any condition holding sets a row aside (`FieldIn` only).
     pub set_aside: Vec<Condition>,
+    /// Header patterns of another department's export: a file with one is not this source's.
+    pub not_with: Vec<String>,
     pub active_from: Option<usize>,
     pub active_until: Option<usize>,
     /// A date field that ends a row: one whose status says it ended, dated after the as-of
@@ -259,6 +261,7 @@ impl Settings {
                 required: Vec::new(),
                 active: Vec::new(),
                 set_aside: Vec::new(),
+                not_with: Vec::new(),
                 active_from: None,
                 active_until: None,
                 ended_by: None,
@@ -299,6 +302,11 @@ impl Settings {
                 required,
                 active: resolver.conditions(id, &source.active, &format!("{place}: active"))?,
                 set_aside,
+                not_with: source
+                    .not_with
+                    .iter()
+                    .map(|p| crate::model::text::clean_header(p))
+                    .collect(),
                 active_from: date_field(&source.active_from)?,
                 active_until: date_field(&source.active_until)?,
                 ended_by: date_field(&source.ended_by)?,

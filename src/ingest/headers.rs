@@ -56,6 +56,8 @@ pub struct Mapping {
 struct Attempt {
     mapping: Mapping,
     missing: Vec<String>,
+    /// A header matching the source's `not_with`: the file is another department's.
+    foreign: Option<String>,
     specific_fields: usize,
     ambiguity: Option<String>,
 }
@@ -97,7 +99,10 @@ pub fn assign(
         .enumerate()
         .map(|(id, source)| attempt(id, source, (headers, &cleaned), qualifiers, None))
         .collect::<Result<Vec<_>, _>>()?;
-    let complete: Vec<&Attempt> = attempts.iter().filter(|a| a.missing.is_empty()).collect();
+    let complete: Vec<&Attempt> = attempts
+        .iter()
+        .filter(|a| a.missing.is_empty() && a.foreign.is_none())
+        .collect();
     let best = complete.iter().map(|a| a.specific_fields).max();
     let winners: Vec<&&Attempt> = complete
         .iter()
@@ -110,7 +115,13 @@ pub fn assign(
             headers.len(),
             attempts
                 .iter()
-                .map(|a| format!("{} lacks {}", settings.sources[a.mapping.source].key, a.missing.join(", ")))
+                .map(|a| {
+                    let key = &settings.sources[a.mapping.source].key;
+                    match &a.foreign {
+                        Some(header) => format!("{key} never has a column like {header}, which another department's export has"),
+                        None => format!("{key} lacks {}", a.missing.join(", ")),
+                    }
+                })
                 .collect::<Vec<_>>()
                 .join("; ")
         )),
@@ -220,6 +231,11 @@ fn attempt(
         .filter(|(m, f)| m.is_some() && !f.is_shared)
         .count();
     let unmapped = (0..headers.len()).filter(|c| !used[*c]).collect();
+    let foreign = cleaned
+        .iter()
+        .zip(headers)
+        .find(|(c, _)| source.not_with.iter().any(|p| glob_matches(p, c)))
+        .map(|(_, header)| header.trim().to_string());
     Ok(Attempt {
         mapping: Mapping {
             source: id,
@@ -227,6 +243,7 @@ fn attempt(
             unmapped,
         },
         missing,
+        foreign,
         specific_fields,
         ambiguity,
     })
