@@ -541,6 +541,26 @@ fn a_partial_night_closes_no_item_of_any_rule() {
     assert_eq!(aud03(&wd).2, "closed");
 }
 
+/// Two registered poor persons of 房县, 张甲 (registry row 1) and 李乙 (row 2): their IDs.
+fn pensioned_and_insured(wd: &Workdir) -> (String, String) {
+    let (pensioned, insured) = (id(FX, 1), id(FX, 2));
+    let registry = [
+        registry_row("张甲", &pensioned, FX),
+        registry_row("李乙", &insured, FX),
+    ];
+    write(wd, "in/残联.csv", &DPF_HEADER, &registry);
+    (pensioned, insured)
+}
+
+/// The registry rows of the run's MED-01 gaps.
+fn med01_rows(wd: &Workdir) -> Vec<String> {
+    wd.csv_rows("out/gaps.csv")
+        .into_iter()
+        .filter(|g| g["rule_id"] == "MED-01")
+        .map(|g| g["source_row"].clone())
+        .collect()
+}
+
 /// A social-insurance export (人社) lists pension rows beside medical ones, under headers the
 /// insurance source reads: a pension row is no medical enrollment. It is set aside (a reject
 /// with reason out_of_scope, a warning naming the file), the medical rows of the same file are
@@ -548,16 +568,7 @@ fn a_partial_night_closes_no_item_of_any_rule() {
 #[test]
 fn pension_rows_in_an_insurance_export_do_not_hide_a_gap() {
     let wd = Workdir::new();
-    let (pensioned, insured) = (id(FX, 1), id(FX, 2));
-    write(
-        &wd,
-        "in/残联.csv",
-        &DPF_HEADER,
-        &[
-            registry_row("张甲", &pensioned, FX),
-            registry_row("李乙", &insured, FX),
-        ],
-    );
+    let (pensioned, insured) = pensioned_and_insured(&wd);
     let header = [
         "姓名",
         "公民身份号码",
@@ -589,12 +600,7 @@ fn pension_rows_in_an_insurance_export_do_not_hide_a_gap() {
         "{}",
         run.stdout
     );
-    let med01: Vec<String> = wd
-        .csv_rows("out/gaps.csv")
-        .into_iter()
-        .filter(|g| g["rule_id"] == "MED-01")
-        .map(|g| g["source_row"].clone())
-        .collect();
+    let med01 = med01_rows(&wd);
     assert_eq!(
         med01,
         ["1"],
@@ -647,16 +653,7 @@ fn one_blindness_in_many_files_is_one_warning() {
 #[test]
 fn a_pension_export_is_not_read_as_medical_insurance() {
     let wd = Workdir::new();
-    let (pensioned, insured) = (id(FX, 1), id(FX, 2));
-    write(
-        &wd,
-        "in/残联.csv",
-        &DPF_HEADER,
-        &[
-            registry_row("张甲", &pensioned, FX),
-            registry_row("李乙", &insured, FX),
-        ],
-    );
+    let (pensioned, insured) = pensioned_and_insured(&wd);
     let medical = [insurance_row("李乙", &insured, FX)];
     write(&wd, "in/医保.csv", &INSURANCE_HEADER, &medical);
     let header = [
@@ -680,11 +677,6 @@ fn a_pension_export_is_not_read_as_medical_insurance() {
     );
     let skipped = wd.recon(&[&args[..], &["--skip-unassigned"]].concat());
     assert_eq!(skipped.code, 0, "{}", skipped.stderr);
-    let med01: Vec<String> = wd
-        .csv_rows("out/gaps.csv")
-        .into_iter()
-        .filter(|g| g["rule_id"] == "MED-01")
-        .map(|g| g["source_row"].clone())
-        .collect();
+    let med01 = med01_rows(&wd);
     assert_eq!(med01, ["1"], "张甲, insured only for a pension");
 }
