@@ -16,6 +16,7 @@ use crate::keys::KeySecret;
 use crate::ledger::{CountyDiff, GapItem, Ledger, LedgerError, RunLedger, RunRecord};
 use crate::link::model::Model;
 use crate::model::region::Regions;
+use crate::model::RejectReason;
 use crate::progress::Progress;
 use crate::report::{self, RunResult};
 use crate::rules::contract::Arrivals;
@@ -277,7 +278,10 @@ fn set_aside_notes(
     config: &LoadedConfig,
 ) -> Vec<String> {
     let mut set_aside = vec![0usize; tables.len()];
-    for reject in rejects.iter().filter(|r| r.reason == "out_of_scope") {
+    for reject in rejects
+        .iter()
+        .filter(|r| r.reason == RejectReason::OutOfScope)
+    {
         set_aside[reject.row.file as usize] += 1;
     }
     tables

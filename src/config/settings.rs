@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use super::link::{LinkOptions, LinkSettings};
 use super::options::{ConditionOptions, FilePin, LinkedOptions, Options, Words};
 use crate::model::words::canonical_word;
-use crate::model::{FieldKind, SourceId};
+use crate::model::{FieldKind, FieldRole, SourceId};
 
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
@@ -55,6 +55,8 @@ pub struct Source {
 #[derive(Clone, Debug)]
 pub struct Field {
     pub name: String,
+    /// What the stages read it as, when its name is a role's.
+    pub role: Option<FieldRole>,
     pub kind: FieldKind,
     pub aliases: Vec<String>,
     pub patterns: Vec<String>,
@@ -161,6 +163,10 @@ pub const SHOWN_FIELDS: [&str; 5] = [
 impl Source {
     pub fn field(&self, name: &str) -> Option<usize> {
         self.fields.iter().position(|f| f.name == name)
+    }
+
+    pub fn field_for(&self, role: FieldRole) -> Option<usize> {
+        self.fields.iter().position(|f| f.role == Some(role))
     }
 
     pub fn field_of_kind(&self, kind: FieldKind) -> Option<usize> {
@@ -448,6 +454,7 @@ fn resolve_field(
     };
     Ok(Field {
         name: name.to_string(),
+        role: FieldRole::of_name(name),
         kind,
         aliases: clean(&field.aliases),
         patterns: clean(&field.patterns),
@@ -778,6 +785,21 @@ mod tests {
         assert_eq!(settings.sources.len(), 4);
         let dpf = &settings.sources[settings.source("dpf").unwrap()];
         assert!(dpf.field("name").is_some() && dpf.field("certificate_number").is_some());
+    }
+
+    /// A role the default config has no field for would leave its column of every county
+    /// workbook blank, or its linking evidence unread, without a word.
+    #[test]
+    fn every_field_role_is_a_field_of_the_default_config() {
+        let settings = Settings::from_toml(crate::config::DEFAULT_CONFIG).unwrap();
+        for role in FieldRole::ALL {
+            assert_eq!(FieldRole::of_name(role.field_name()), Some(role));
+            let holders = settings.sources.iter().filter(|s| s.field_for(role).is_some());
+            assert!(holders.count() > 0, "no source has a {role:?} field");
+        }
+        let dpf = &settings.sources[settings.source("dpf").unwrap()];
+        let category = &dpf.fields[dpf.field_for(FieldRole::DisabilityCategory).unwrap()];
+        assert_eq!(category.kind, FieldKind::Category);
     }
 
     #[test]

@@ -15,7 +15,7 @@ use rayon::prelude::*;
 use super::encoding::{text_chunks, TextEncoding};
 use super::quoting::Quoting;
 use crate::model::date::from_excel_serial;
-use crate::model::{Cell, CellOrigin};
+use crate::model::{Cell, CellOrigin, RejectReason};
 
 /// The first rows of one part of a file (a CSV, or a sheet holding data).
 pub struct Head {
@@ -42,7 +42,7 @@ pub fn csv_head(
         let delimiter = *delimiter.get_or_insert_with(|| delimiter_of(text));
         let read = each_row(text, (delimiter, max_fields), None, |row| {
             let index = rows.len();
-            if first_nonblank.is_none() && row.iter().any(|c| !c.text.trim().is_empty()) {
+            if first_nonblank.is_none() && row.iter().any(|c| !c.is_blank()) {
                 first_nonblank = Some(index);
             }
             rows.push(row);
@@ -71,11 +71,11 @@ pub fn csv_head(
     }
 }
 
-/// A row the reader could not read, with the reject code that says why.
-fn unreadable(code: &str) -> Vec<Cell> {
+/// A row the reader could not read, with the reason.
+fn unreadable(reason: RejectReason) -> Vec<Cell> {
     vec![Cell {
-        text: code.into(),
-        origin: CellOrigin::Unreadable,
+        text: Default::default(),
+        origin: CellOrigin::Unreadable(reason),
     }]
 }
 
@@ -108,7 +108,7 @@ fn next_row(
         return Ok(None);
     }
     if record.len() > max_fields {
-        return Ok(Some(unreadable("too_many_fields")));
+        return Ok(Some(unreadable(RejectReason::TooManyFields)));
     }
     let text = simdutf8::basic::from_utf8(record.as_slice())
         .map_err(|_| "a field is not UTF-8 text".to_string())?;
@@ -209,7 +209,7 @@ fn each_row(
             let too_wide = line.len() > max_fields
                 && line.bytes().filter(|b| *b == delimiter).count() >= max_fields;
             if too_wide {
-                if each(unreadable("too_many_fields")).is_break() {
+                if each(unreadable(RejectReason::TooManyFields)).is_break() {
                     return Ok(());
                 }
                 offset += start + line.len() + 1;
@@ -225,7 +225,7 @@ fn each_row(
             };
             let raw = &rest[start..reader.position().byte() as usize];
             if let Some(restart) = fields.and_then(|f| swallowing_quote(raw, &row, f, delimiter)) {
-                if each(unreadable("unterminated_quote")).is_break() {
+                if each(unreadable(RejectReason::UnterminatedQuote)).is_break() {
                     return Ok(());
                 }
                 offset += start + restart;
@@ -323,7 +323,7 @@ fn open_workbook(path: &Path) -> Result<Sheets<BufReader<File>>, String> {
 }
 
 fn is_blank(row: &[Cell]) -> bool {
-    row.iter().all(|c| c.text.trim().is_empty())
+    row.iter().all(|c| c.is_blank())
 }
 
 /// A sheet's rows after the first `skip`, handed to `each` in chunks of `chunk_rows`. The
@@ -441,7 +441,7 @@ fn whole_sheet_rows(
         let filled = row.iter().rposition(|d| !matches!(d, Data::Empty));
         let width = first_column as usize + filled.map_or(0, |last| last + 1);
         if width > max_fields {
-            return unreadable("too_many_fields");
+            return unreadable(RejectReason::TooManyFields);
         }
         let mut cells = vec![Cell::default(); first_column as usize];
         cells.extend(row.iter().take(width - first_column as usize).map(cell_of));
@@ -519,7 +519,7 @@ impl SheetRows {
         match self.current.take() {
             Some((row, cells)) => {
                 self.next = row + 1;
-                each(cells.unwrap_or_else(|| unreadable("too_many_fields")))
+                each(cells.unwrap_or_else(|| unreadable(RejectReason::TooManyFields)))
             }
             None => ControlFlow::Continue(()),
         }

@@ -19,7 +19,7 @@ use sha2::{Digest, Sha256};
 use crate::config::options::FilePin;
 use crate::config::Settings;
 use crate::model::text::glob_matches;
-use crate::model::{Cell, CellOrigin, FileId, Reject, RowRef};
+use crate::model::{Cell, CellOrigin, FileId, Reject, RejectReason, RowRef};
 use encoding::TextEncoding;
 pub use headers::{column_letter, Mapping, MatchedBy};
 
@@ -436,9 +436,7 @@ fn table_of(
     let text_of = |row: &Vec<Cell>| -> Vec<String> {
         row.iter().map(|c| c.text.trim().to_string()).collect()
     };
-    let first_nonblank = head
-        .iter()
-        .position(|r| r.iter().any(|c| !c.text.trim().is_empty()));
+    let first_nonblank = head.iter().position(|r| r.iter().any(|c| !c.is_blank()));
     let Some(first) = first_nonblank else {
         return Err("the file has no header row (it is blank)".into());
     };
@@ -451,7 +449,7 @@ fn table_of(
         .skip(first)
     {
         if let [Cell {
-            origin: CellOrigin::Unreadable,
+            origin: CellOrigin::Unreadable(_),
             ..
         }] = row.as_slice()
         {
@@ -475,7 +473,7 @@ fn table_of(
                 });
             }
             Err(e) => {
-                let filled = row.iter().filter(|c| !c.text.trim().is_empty()).count();
+                let filled = row.iter().filter(|c| !c.is_blank()).count();
                 if best_error.as_ref().is_none_or(|(most, _)| filled > *most) {
                     best_error = Some((filled, e));
                 }
@@ -599,25 +597,25 @@ fn split_rows(
             file: file.id,
             row: first + index as u32,
         };
-        let reject = |column: String, reason: &'static str, detail: String| Reject {
+        let reject = |column: String, reason: RejectReason, detail: String| Reject {
             row,
             column,
             reason,
             detail,
         };
         if let [Cell {
-            text,
-            origin: CellOrigin::Unreadable,
+            origin: CellOrigin::Unreadable(reason),
+            ..
         }] = cells.as_slice()
         {
-            let (code, detail) = unreadable_reason(text, limits);
-            rejects.push(reject(String::new(), code, detail));
+            let detail = unreadable_detail(*reason, limits);
+            rejects.push(reject(String::new(), *reason, detail));
             continue;
         }
-        if cells.iter().all(|c| c.text.trim().is_empty()) {
+        if cells.iter().all(|c| c.is_blank()) {
             rejects.push(reject(
                 String::new(),
-                "empty_row",
+                RejectReason::EmptyRow,
                 "every cell is blank".into(),
             ));
             continue;
@@ -627,14 +625,11 @@ fn split_rows(
         if file.sheet.is_some() && cells.len() < headers.len() {
             cells.resize(headers.len(), Cell::default());
         }
-        let extra_is_blank = file.sheet.is_some()
-            || cells
-                .iter()
-                .skip(headers.len())
-                .all(|c| c.text.trim().is_empty());
+        let extra_is_blank =
+            file.sheet.is_some() || cells.iter().skip(headers.len()).all(|c| c.is_blank());
         if cells.len() < headers.len() || !extra_is_blank {
             let detail = format!("{} fields, the header has {}", cells.len(), headers.len());
-            rejects.push(reject(String::new(), "ragged_row", detail));
+            rejects.push(reject(String::new(), RejectReason::RaggedRow, detail));
             continue;
         }
         if let Some(column) = cells.iter().position(|c| {
@@ -646,7 +641,7 @@ fn split_rows(
             );
             rejects.push(reject(
                 column_name(headers, column),
-                "field_too_long",
+                RejectReason::FieldTooLong,
                 detail,
             ));
             continue;
@@ -668,18 +663,14 @@ fn split_rows(
     (kept, rejects)
 }
 
-/// The reject code and detail of a row the reader could not read.
-fn unreadable_reason(code: &str, limits: Limits) -> (&'static str, String) {
-    match code {
-        "unterminated_quote" => (
-            "unterminated_quote",
+/// What a user reads of a row the reader could not read.
+fn unreadable_detail(reason: RejectReason, limits: Limits) -> String {
+    match reason {
+        RejectReason::UnterminatedQuote => {
             "a quote opened in this row never closes; the rows after it were read on their own"
-                .into(),
-        ),
-        _ => (
-            "too_many_fields",
-            format!("more than {} fields ([run] max_fields)", limits.fields),
-        ),
+                .into()
+        }
+        _ => format!("more than {} fields ([run] max_fields)", limits.fields),
     }
 }
 

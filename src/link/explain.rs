@@ -12,18 +12,11 @@ use super::predict::Scorer;
 use super::table::{Column, LinkTable};
 use crate::config::link::{FeatureKind, LevelTest};
 use crate::mask::{mask_id, mask_name};
+use crate::model::FieldRole;
 
 /// The Chinese name of a field, for reasons.
 pub fn field_label(name: &str) -> &str {
-    match name {
-        "id_number" => "身份证号",
-        "name" => "姓名",
-        "birth_date" => "出生日期",
-        "sex" => "性别",
-        "county" => "区县",
-        "household_head_id" => "户主身份证号",
-        other => other,
-    }
+    FieldRole::of_name(name).map_or(name, |role| role.label())
 }
 
 /// What each comparison found, joined by `；`. Null levels are left out, except a missing ID.

@@ -13,7 +13,7 @@ use crate::model::id_number::{self, IdNumber};
 use crate::model::name::NameRepair;
 use crate::model::name::{normalize_name, Name};
 use crate::model::Value as Cell;
-use crate::model::{FastMap, FieldKind, Record, Records, Word};
+use crate::model::{FastMap, FieldKind, FieldRole, Record, Records, Word};
 
 /// Where a source's rows get one feature's value.
 #[derive(Clone, Copy)]
@@ -32,12 +32,12 @@ fn reader(id: usize, source: &Source, feature: &Feature, records: &Records) -> R
     let field = source
         .field(&feature.name)
         .filter(|&f| records.stores(id, f));
-    match feature.name.as_str() {
-        "id_number" => Reader::Id,
-        "name" => Reader::Name,
-        "birth_date" => Reader::BirthDate(field),
-        "sex" => Reader::Sex(field),
-        "county" => Reader::County,
+    match FieldRole::of_name(&feature.name) {
+        Some(FieldRole::IdNumber) => Reader::Id,
+        Some(FieldRole::Name) => Reader::Name,
+        Some(FieldRole::BirthDate) => Reader::BirthDate(field),
+        Some(FieldRole::Sex) => Reader::Sex(field),
+        Some(FieldRole::County) => Reader::County,
         _ => field.map_or(Reader::Missing, |f| Reader::Field(f, source.fields[f].kind)),
     }
 }

@@ -8,6 +8,7 @@
 
 pub mod certificate;
 pub mod date;
+pub mod defect;
 pub mod id_number;
 pub mod name;
 pub mod region;
@@ -62,6 +63,82 @@ impl FieldKind {
     }
 }
 
+/// A field the stages read by what it means. The config names fields (`[fields.<name>]`); a
+/// field whose name is a role's is that role, and stages ask for the role, never the name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum FieldRole {
+    IdNumber,
+    Name,
+    BirthDate,
+    Sex,
+    County,
+    HouseholdHeadId,
+    Relation,
+    Township,
+    Village,
+    DisabilityCategory,
+    DisabilityGrade,
+    CertificateNumber,
+}
+
+impl FieldRole {
+    pub const ALL: [FieldRole; 12] = [
+        FieldRole::IdNumber,
+        FieldRole::Name,
+        FieldRole::BirthDate,
+        FieldRole::Sex,
+        FieldRole::County,
+        FieldRole::HouseholdHeadId,
+        FieldRole::Relation,
+        FieldRole::Township,
+        FieldRole::Village,
+        FieldRole::DisabilityCategory,
+        FieldRole::DisabilityGrade,
+        FieldRole::CertificateNumber,
+    ];
+
+    /// The field's name in the config.
+    pub fn field_name(self) -> &'static str {
+        match self {
+            FieldRole::IdNumber => "id_number",
+            FieldRole::Name => "name",
+            FieldRole::BirthDate => "birth_date",
+            FieldRole::Sex => "sex",
+            FieldRole::County => "county",
+            FieldRole::HouseholdHeadId => "household_head_id",
+            FieldRole::Relation => "relation",
+            FieldRole::Township => "township",
+            FieldRole::Village => "village",
+            FieldRole::DisabilityCategory => "disability_category",
+            FieldRole::DisabilityGrade => "disability_grade",
+            FieldRole::CertificateNumber => "certificate_number",
+        }
+    }
+
+    /// The role of the config's field (or link feature) of this name, if it has one.
+    pub fn of_name(name: &str) -> Option<FieldRole> {
+        FieldRole::ALL.into_iter().find(|r| r.field_name() == name)
+    }
+
+    /// The field in the words county staff use.
+    pub fn label(self) -> &'static str {
+        match self {
+            FieldRole::IdNumber => "身份证号",
+            FieldRole::Name => "姓名",
+            FieldRole::BirthDate => "出生日期",
+            FieldRole::Sex => "性别",
+            FieldRole::County => "区县",
+            FieldRole::HouseholdHeadId => "户主身份证号",
+            FieldRole::Relation => "与户主关系",
+            FieldRole::Township => "乡镇（街道）",
+            FieldRole::Village => "村（社区）",
+            FieldRole::DisabilityCategory => "残疾类别",
+            FieldRole::DisabilityGrade => "残疾等级",
+            FieldRole::CertificateNumber => "残疾证号",
+        }
+    }
+}
+
 /// One input file, by its position in the run's sorted input list.
 pub type FileId = u32;
 
@@ -87,6 +164,11 @@ pub struct Cell {
 }
 
 impl Cell {
+    /// Blank: only spaces. A row the reader could not read is never blank.
+    pub fn is_blank(&self) -> bool {
+        !matches!(self.origin, CellOrigin::Unreadable(_)) && self.text.trim().is_empty()
+    }
+
     /// A cell typed as text (a CSV's cells, a workbook's text cells, a config's words).
     pub fn typed(text: &str) -> Cell {
         Cell {
@@ -102,8 +184,8 @@ pub enum CellOrigin {
     Text,
     Number,
     Date,
-    /// Not a cell: the reader could not read this row (the text says why, as a reject code).
-    Unreadable,
+    /// Not a cell: the reader could not read this row, for this reason.
+    Unreadable(RejectReason),
 }
 
 /// A text of the run, interned: equal texts share one `Word`.
@@ -522,6 +604,47 @@ impl std::ops::Index<usize> for Records {
 pub struct Reject {
     pub row: RowRef,
     pub column: String,
-    pub reason: &'static str,
+    pub reason: RejectReason,
     pub detail: String,
+}
+
+/// Why a row was rejected; its code is what `rejects.csv` and `links.csv` print.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum RejectReason {
+    /// A quote opened in the row never closes (CSV).
+    UnterminatedQuote,
+    /// More fields than `[run] max_fields`.
+    TooManyFields,
+    EmptyRow,
+    /// Fewer fields than the header, or values right of it.
+    RaggedRow,
+    /// A cell longer than `[run] max_field_chars`.
+    FieldTooLong,
+    /// Neither a name nor an ID, certificate or student number.
+    NoIdentity,
+    /// Another scheme's row (the source's `set_aside`).
+    OutOfScope,
+    /// A totals row (合计).
+    SummaryRow,
+}
+
+impl RejectReason {
+    pub fn code(self) -> &'static str {
+        match self {
+            RejectReason::UnterminatedQuote => "unterminated_quote",
+            RejectReason::TooManyFields => "too_many_fields",
+            RejectReason::EmptyRow => "empty_row",
+            RejectReason::RaggedRow => "ragged_row",
+            RejectReason::FieldTooLong => "field_too_long",
+            RejectReason::NoIdentity => "no_identity",
+            RejectReason::OutOfScope => "out_of_scope",
+            RejectReason::SummaryRow => "summary_row",
+        }
+    }
+}
+
+impl std::fmt::Display for RejectReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.code())
+    }
 }

@@ -9,20 +9,21 @@ use rayon::prelude::*;
 
 use crate::config::{Condition, Settings, Source};
 use crate::ingest::{self, column_name, DataRow, IngestError, LoadedTable};
+use crate::model::defect::Defect;
 use crate::model::id_number::{self, IdNumber, ParsedId};
 use crate::model::region::{County, CountyProblem, Regions};
 use crate::model::words::normalize_value;
 use crate::model::{certificate, name, student_number};
 use crate::model::{
-    Cell, CellOrigin, FastMap, FieldKind, FileId, IdSource, Record, Records, Reject, RowRef, Value,
-    Words,
+    Cell, CellOrigin, FastMap, FieldKind, FieldRole, FileId, IdSource, Record, Records, Reject,
+    RejectReason, RowRef, Value, Words,
 };
 
 /// What a totals row at the foot of a sheet says where a name would be.
 const SUMMARY_ROW_NAMES: [&str; 4] = ["合计", "总计", "小计", "共计"];
 
 /// Defect counts: (file, column, defect code) -> rows.
-pub type Quality = BTreeMap<(FileId, String, &'static str), u64>;
+pub type Quality = BTreeMap<(FileId, String, Defect), u64>;
 
 pub struct Normalized {
     pub records: Records,
@@ -171,7 +172,7 @@ struct NormalizedChunk {
 type NormalizedPart = (
     Words,
     Vec<Result<(Record, Vec<Value>), Reject>>,
-    Vec<((usize, &'static str), u64)>,
+    Vec<((usize, Defect), u64)>,
 );
 
 impl NormalizedChunk {
@@ -212,14 +213,14 @@ fn column_names(table: &LoadedTable) -> Vec<String> {
 }
 
 /// The reject of a row that cannot be a person row, for `normalize_row`'s reason.
-fn reject_of(row: RowRef, reason: &'static str) -> Reject {
+fn reject_of(row: RowRef, reason: RejectReason) -> Reject {
     Reject {
         row,
         column: String::new(),
         reason,
         detail: match reason {
-            "summary_row" => "a totals row (合计), not a person".into(),
-            "out_of_scope" => {
+            RejectReason::SummaryRow => "a totals row (合计), not a person".into(),
+            RejectReason::OutOfScope => {
                 "another scheme's row (the source's set_aside), not this source's record".into()
             }
             _ => "the row has neither a name nor an ID, certificate or student number".into(),
@@ -249,8 +250,8 @@ fn normalize_row(
     source_id: usize,
     regions: &'static Regions,
     cells: &mut SeenCells,
-    defects: &mut Vec<(usize, &'static str)>,
-) -> Result<(Record, Vec<Value>), &'static str> {
+    defects: &mut Vec<(usize, Defect)>,
+) -> Result<(Record, Vec<Value>), RejectReason> {
     let mut values: Vec<Value> = Vec::with_capacity(source.fields.len());
     let mut name = name::Name::default();
     let mut ids: Vec<(IdSource, ParsedId, usize)> = Vec::new();
@@ -261,9 +262,9 @@ fn normalize_row(
         match field.kind {
             FieldKind::Name => {
                 name = name::normalize_name(&cell.text);
-                defects.extend(name.repairs.iter().map(|r| (index, r.code())));
+                defects.extend(name.repairs.iter().map(|r| (index, Defect::Name(*r))));
             }
-            FieldKind::Id if field.name == "id_number" => {
+            FieldKind::Id if field.role == Some(FieldRole::IdNumber) => {
                 ids.push((
                     IdSource::IdColumn,
                     id_number::parse_id(&cell.text, cell.origin == CellOrigin::Number),
@@ -290,7 +291,7 @@ fn normalize_row(
             kind => {
                 value = cells.value(index, kind, cell);
                 if matches!(value, Value::Unparsed(_) | Value::DamagedId(_)) {
-                    defects.push((index, unparsed_code(kind)));
+                    defects.push((index, Defect::Unparsed(kind)));
                 }
             }
         }
@@ -306,19 +307,19 @@ fn normalize_row(
     if let Some(head) = head {
         defects.extend(
             source
-                .field("household_head_id")
-                .map(|f| (f, "id_from_household_head")),
+                .field_for(FieldRole::HouseholdHeadId)
+                .map(|f| (f, Defect::IdFromHouseholdHead)),
         );
         (id, id_source) = (IdNumber::Valid(head.into()), IdSource::HouseholdHead);
     }
     if name.is_empty() && id == IdNumber::Missing {
-        return Err("no_identity");
+        return Err(RejectReason::NoIdentity);
     }
     if is_set_aside(source, &values, words) {
-        return Err("out_of_scope");
+        return Err(RejectReason::OutOfScope);
     }
     if id == IdNumber::Missing && SUMMARY_ROW_NAMES.contains(&name.text.as_str()) {
-        return Err("summary_row");
+        return Err(RejectReason::SummaryRow);
     }
     let birth_date = match &id {
         IdNumber::Valid(v) => id_number::birth_date(v),
@@ -327,7 +328,11 @@ fn normalize_row(
         }
         _ => None,
     }
-    .or_else(|| source.field("birth_date").and_then(|f| values[f].date()))
+    .or_else(|| {
+        source
+            .field_for(FieldRole::BirthDate)
+            .and_then(|f| values[f].date())
+    })
     .or(registration.as_ref().map(|r| r.birth_date));
     let id_region = match &id {
         IdNumber::Valid(v) => Some(&v[..6]),
@@ -360,8 +365,8 @@ fn normalize_row(
 /// the 户主身份证号 column.
 fn own_household_head(source: &Source, values: &[Value], words: &Words) -> Option<String> {
     const HEAD_ITSELF: [&str; 3] = ["本人", "户主", "户主本人"];
-    let relation = words.text(values[source.field("relation")?].text()?);
-    let head = words.text(values[source.field("household_head_id")?].text()?);
+    let relation = words.text(values[source.field_for(FieldRole::Relation)?].text()?);
+    let head = words.text(values[source.field_for(FieldRole::HouseholdHeadId)?].text()?);
     HEAD_ITSELF.contains(&relation).then(|| head.to_string())
 }
 
@@ -372,13 +377,16 @@ fn own_household_head(source: &Source, values: &[Value], words: &Words) -> Optio
 /// state.
 fn choose_id(
     ids: &[(IdSource, ParsedId, usize)],
-    defects: &mut Vec<(usize, &'static str)>,
+    defects: &mut Vec<(usize, Defect)>,
 ) -> (IdNumber, IdSource, bool) {
     for (_, parsed, field) in ids {
-        defects.extend(parsed.repairs.iter().map(|r| (*field, r.code())));
-        if !matches!(parsed.id, IdNumber::Valid(_) | IdNumber::Missing) {
-            defects.push((*field, parsed.id.state()));
-        }
+        defects.extend(
+            parsed
+                .repairs
+                .iter()
+                .map(|r| (*field, Defect::IdRepaired(*r))),
+        );
+        defects.extend(Defect::of_id(&parsed.id).map(|d| (*field, d)));
     }
     let legacy = |p: &ParsedId| p.repairs.contains(&id_number::IdRepair::Legacy15);
     let valid: Vec<&(IdSource, ParsedId, usize)> = ids
@@ -392,7 +400,7 @@ fn choose_id(
                 .iter()
                 .find(|(s, _, _)| *s == IdSource::IdColumn)
                 .unwrap_or(chosen);
-            defects.push((column.2, "id_differs_from_certificate_or_student_number"));
+            defects.push((column.2, Defect::IdDiffersFromIssued));
         }
         return (chosen.1.id, chosen.0, legacy(&chosen.1));
     }
@@ -403,7 +411,7 @@ fn choose_id(
     match own {
         Some((_, parsed, field)) => {
             if parsed.id == IdNumber::Missing {
-                defects.push((*field, "id_missing"));
+                defects.push((*field, Defect::IdMissing));
             }
             (parsed.id, IdSource::None, false)
         }
@@ -502,7 +510,7 @@ fn resolve_county(
     data: &DataRow,
     id_region: Option<&str>,
     (regions, memos): (&'static Regions, &mut [LastCounty; 2]),
-    defects: &mut Vec<(usize, &'static str)>,
+    defects: &mut Vec<(usize, Defect)>,
 ) -> Option<&'static County> {
     for (kind, last) in [FieldKind::CountyCode, FieldKind::County]
         .into_iter()
@@ -516,8 +524,8 @@ fn resolve_county(
         }
         match last.resolve(regions, &data.cells[field].text, id_region) {
             Ok(county) => return Some(county),
-            Err(CountyProblem::Unknown) => defects.push((field, "county_unknown")),
-            Err(CountyProblem::Ambiguous) => defects.push((field, "county_ambiguous")),
+            Err(CountyProblem::Unknown) => defects.push((field, Defect::CountyUnknown)),
+            Err(CountyProblem::Ambiguous) => defects.push((field, Defect::CountyAmbiguous)),
         }
     }
     let from_id = id_region.and_then(|r| regions.by_code(r));
@@ -528,25 +536,13 @@ fn resolve_county(
         defects.push((
             field,
             if from_id.is_some() {
-                "county_from_id_region"
+                Defect::CountyFromIdRegion
             } else {
-                "county_missing"
+                Defect::CountyMissing
             },
         ));
     }
     from_id
-}
-
-fn unparsed_code(kind: FieldKind) -> &'static str {
-    match kind {
-        FieldKind::Date => "date_unparsed",
-        FieldKind::Year => "year_unparsed",
-        FieldKind::Grade => "grade_unknown",
-        FieldKind::Category => "category_unknown",
-        FieldKind::YesNo => "yes_no_unknown",
-        FieldKind::Sex => "sex_unknown",
-        _ => "value_unparsed",
-    }
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@ use rayon::prelude::*;
 use super::{csv_writer, write_csv_rows, ReportError, RunResult};
 use crate::mask::mask_id;
 use crate::model::id_number::{IdDefect, IdNumber};
-use crate::model::Value;
+use crate::model::{FieldRole, Value};
 
 /// One gap as written.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -168,11 +168,11 @@ fn shown(result: &RunResult, index: usize) -> Shown {
     let records = result.records;
     let person = result.linkage.linked(index);
     let rows = std::iter::once(index).chain(person.iter().map(|&r| r as usize));
-    let value_of = |name: &str| {
+    let value_of = |role: FieldRole| {
         rows.clone()
             .find_map(|r| {
                 let record = &records[r];
-                let field = result.settings().sources[record.source].field(name)?;
+                let field = result.settings().sources[record.source].field_for(role)?;
                 match records.value(record, field) {
                     Value::Text(word) | Value::Unparsed(word) | Value::DamagedId(word) => {
                         Some(records.text(word).to_string())
@@ -183,12 +183,12 @@ fn shown(result: &RunResult, index: usize) -> Shown {
             })
             .unwrap_or_default()
     };
-    let certificate = value_of("certificate_number");
+    let certificate = value_of(FieldRole::CertificateNumber);
     Shown {
-        township: value_of("township"),
-        village: value_of("village"),
-        disability_category: value_of("disability_category"),
-        disability_grade: value_of("disability_grade"),
+        township: value_of(FieldRole::Township),
+        village: value_of(FieldRole::Village),
+        disability_category: value_of(FieldRole::DisabilityCategory),
+        disability_grade: value_of(FieldRole::DisabilityGrade),
         certificate_number: match result.full_ids || certificate.is_empty() {
             true => certificate,
             false => mask_id(&certificate),

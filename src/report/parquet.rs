@@ -15,7 +15,7 @@ use polars::prelude::*;
 use super::{create_private_file, report_error, ReportError, RunResult};
 use crate::mask::{mask_id, mask_name};
 use crate::model::id_number::IdNumber;
-use crate::model::{FieldKind, Record, Value};
+use crate::model::{FieldKind, FieldRole, Record, Value};
 
 /// Rows per row group.
 const BATCH_ROWS: usize = 1 << 18;
@@ -37,7 +37,7 @@ fn field_columns(result: &RunResult) -> Vec<FieldColumn> {
             let own_column = matches!(
                 field.kind,
                 FieldKind::Name | FieldKind::County | FieldKind::CountyCode
-            ) || field.name == "id_number";
+            ) || field.role == Some(FieldRole::IdNumber);
             if own_column || !result.records.stores(s, f) {
                 continue;
             }
