@@ -12,6 +12,8 @@ use std::path::Path;
 
 use serde::Serialize;
 
+use crate::report::RunManifest;
+
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct Scores {
     pub true_positives: u64,
@@ -320,21 +322,18 @@ fn score_columns(truth_dir: &Path, run_out: &Path) -> Result<Option<ColumnScores
     if !truth.exists() {
         return Ok(None);
     }
-    let manifest_path = run_out.join("run.json");
-    let unreadable = |e: &dyn std::fmt::Display| EvalError::unreadable(&manifest_path, e);
-    let text = std::fs::read_to_string(&manifest_path).map_err(|e| unreadable(&e))?;
-    let manifest: serde_json::Value = serde_json::from_str(&text).map_err(|e| unreadable(&e))?;
+    let manifest = RunManifest::read(run_out).map_err(|e| EvalError::Unreadable {
+        path: e.path,
+        reason: e.message,
+    })?;
     let mut read_as: BTreeMap<(String, String), String> = BTreeMap::new();
-    for input in manifest["inputs"].as_array().into_iter().flatten() {
-        let file = input["file"].as_str().unwrap_or_default();
-        for column in input["columns"].as_array().into_iter().flatten() {
-            let header = column["header"]
-                .as_str()
-                .unwrap_or_default()
-                .trim()
-                .to_string();
-            let field = column["field"].as_str().unwrap_or("-").to_string();
-            read_as.insert((file.to_string(), header), field);
+    for input in &manifest.inputs {
+        for column in &input.columns {
+            let field = column.field.clone().unwrap_or("-".into());
+            read_as.insert(
+                (input.file.clone(), column.header.trim().to_string()),
+                field,
+            );
         }
     }
     let mut reader =

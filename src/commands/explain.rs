@@ -11,6 +11,7 @@ use crate::link::model::Model;
 use crate::mask::{mask_id, mask_name};
 use crate::model::region::Regions;
 use crate::model::{Record, Records};
+use crate::report::RunManifest;
 use crate::{ingest, link, normalize};
 
 pub struct ExplainArgs<'a> {
@@ -24,11 +25,13 @@ pub struct ExplainArgs<'a> {
 }
 
 pub fn run(args: &ExplainArgs) -> Result<ExitStatus, Failure> {
-    let manifest = read_json(&args.out.join("run.json"))?;
-    let config = manifest["config"]["text"]
-        .as_str()
-        .ok_or_else(|| bad(args.out, "run.json holds no config text"))?;
-    let settings = Settings::from_toml(config).map_err(|e| bad(args.out, &e.0))?;
+    let manifest = RunManifest::read(args.out).map_err(|e| {
+        Failure::BadInput(format!(
+            "{}: {} (not a run's output folder?)",
+            e.path, e.message
+        ))
+    })?;
+    let settings = Settings::from_toml(&manifest.config.text).map_err(|e| bad(args.out, &e.0))?;
     let model = Model::load(&args.out.join("model.json"))?;
     let files = unchanged_inputs(&manifest)?;
     let mut tables = ingest::load(&files, &settings, false)
@@ -92,30 +95,19 @@ fn bad(out: &Path, message: &str) -> Failure {
     Failure::BadInput(format!("{}: {message}", out.display()))
 }
 
-fn read_json(path: &Path) -> Result<serde_json::Value, Failure> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        Failure::BadInput(format!(
-            "{}: {e} (not a run's output folder?)",
-            path.display()
-        ))
-    })?;
-    serde_json::from_str(&text).map_err(|e| Failure::BadInput(format!("{}: {e}", path.display())))
-}
-
 /// The run's input files, in the run's order; an error when one is gone or has changed.
-fn unchanged_inputs(manifest: &serde_json::Value) -> Result<Vec<PathBuf>, Failure> {
+fn unchanged_inputs(manifest: &RunManifest) -> Result<Vec<PathBuf>, Failure> {
     let mut files: Vec<PathBuf> = Vec::new();
-    for input in manifest["inputs"].as_array().into_iter().flatten() {
-        let text = |key: &str| input[key].as_str().unwrap_or_default().to_string();
-        let path = PathBuf::from(text("absolute_path"))
+    for input in &manifest.inputs {
+        let path = PathBuf::from(&input.absolute_path)
             .canonicalize()
-            .or_else(|_| PathBuf::from(text("path")).canonicalize());
+            .or_else(|_| PathBuf::from(&input.path).canonicalize());
         let path = path
-            .map_err(|_| Failure::BadInput(format!("{}: the run's input is gone", text("path"))))?;
+            .map_err(|_| Failure::BadInput(format!("{}: the run's input is gone", input.path)))?;
         let bytes = std::fs::read(&path)
             .map_err(|e| Failure::BadInput(format!("{}: {e}", path.display())))?;
         use sha2::Digest;
-        if format!("{:x}", sha2::Sha256::digest(&bytes)) != text("sha256") {
+        if format!("{:x}", sha2::Sha256::digest(&bytes)) != input.sha256 {
             return Err(Failure::BadInput(format!(
                 "{}: changed since the run (its SHA-256 differs from run.json); run again to explain",
                 path.display()

@@ -794,7 +794,10 @@ mod tests {
         let settings = Settings::from_toml(crate::config::DEFAULT_CONFIG).unwrap();
         for role in FieldRole::ALL {
             assert_eq!(FieldRole::of_name(role.field_name()), Some(role));
-            let holders = settings.sources.iter().filter(|s| s.field_for(role).is_some());
+            let holders = settings
+                .sources
+                .iter()
+                .filter(|s| s.field_for(role).is_some());
             assert!(holders.count() > 0, "no source has a {role:?} field");
         }
         let dpf = &settings.sources[settings.source("dpf").unwrap()];

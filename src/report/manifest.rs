@@ -5,6 +5,7 @@
 use std::path::Path;
 
 use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::{report_error, ReportError, RunResult};
@@ -60,37 +61,99 @@ pub fn account_rows(
     Ok(accounts)
 }
 
+/// `run.json` as the run writes it and `explain` and `eval` read it back.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct RunManifest {
+    pub recon_version: String,
+    pub as_of: String,
+    pub config: ManifestConfig,
+    pub rules: Vec<String>,
+    pub full_ids: bool,
+    pub linker: serde_json::Value,
+    pub ledger_run: Option<i64>,
+    pub inputs: Vec<ManifestInput>,
+    pub input_checks: serde_json::Value,
+    pub counts: serde_json::Value,
+    pub timings_seconds: serde_json::Map<String, serde_json::Value>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct ManifestConfig {
+    pub origin: String,
+    pub sha256: String,
+    pub text: String,
+}
+
+/// An input table: its file (size, hash), how it was read, its source and its rows.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct ManifestInput {
+    pub file: String,
+    pub path: String,
+    pub absolute_path: String,
+    pub format: String,
+    pub encoding: Option<String>,
+    pub sheet: Option<String>,
+    pub size: u64,
+    pub sha256: String,
+    pub source: String,
+    /// 1-based, as a spreadsheet numbers it.
+    pub header_row: usize,
+    pub rows_read: usize,
+    pub rows_used: usize,
+    pub rows_rejected: usize,
+    pub columns: Vec<ManifestColumn>,
+}
+
+/// A column's header and the field it was read as (none: not read).
+#[derive(Debug, Serialize, Deserialize)]
+pub struct ManifestColumn {
+    pub header: String,
+    pub field: Option<String>,
+}
+
+impl RunManifest {
+    /// The `run.json` of the output folder `out`.
+    pub fn read(out: &Path) -> Result<RunManifest, ReportError> {
+        let path = out.join(super::Output::Manifest.name());
+        let text = std::fs::read_to_string(&path).map_err(|e| report_error(&path, e))?;
+        serde_json::from_str(&text).map_err(|e| report_error(&path, e))
+    }
+}
+
 /// Every input table with its size, hash, source and row accounting.
-pub fn inputs_json(result: &RunResult) -> serde_json::Value {
+pub fn inputs(result: &RunResult) -> Vec<ManifestInput> {
     let settings = result.settings();
-    let inputs: Vec<_> = result
+    result
         .tables
         .iter()
         .zip(&result.accounts)
-        .map(|(t, a)| {
-            json!({
-                "file": t.file.name,
-                "path": t.file.path.display().to_string(),
-                "absolute_path": t.file.path.canonicalize().unwrap_or(t.file.path.clone()).display().to_string(),
-                "format": t.file.format,
-                "encoding": t.file.encoding.map(|e| e.label()),
-                "sheet": t.file.sheet,
-                "size": t.file.size,
-                "sha256": t.file.sha256,
-                "source": settings.sources[t.mapping.source].key,
-                "header_row": t.file.header_row + 1,
-                "rows_read": a.read,
-                "rows_used": a.used,
-                "rows_rejected": a.rejected,
-                "columns": columns_json(t, settings),
-            })
+        .map(|(t, a)| ManifestInput {
+            file: t.file.name.clone(),
+            path: t.file.path.display().to_string(),
+            absolute_path: t
+                .file
+                .path
+                .canonicalize()
+                .unwrap_or(t.file.path.clone())
+                .display()
+                .to_string(),
+            format: t.file.format.to_string(),
+            encoding: t.file.encoding.map(|e| e.label().to_string()),
+            sheet: t.file.sheet.clone(),
+            size: t.file.size,
+            sha256: t.file.sha256.clone(),
+            source: settings.sources[t.mapping.source].key.clone(),
+            header_row: t.file.header_row + 1,
+            rows_read: a.read,
+            rows_used: a.used,
+            rows_rejected: a.rejected,
+            columns: columns(t, settings),
         })
-        .collect();
-    inputs.into()
+        .collect()
 }
 
-/// Each column of a table: its header and the field it was read as (null: none).
-fn columns_json(table: &LoadedTable, settings: &crate::config::Settings) -> serde_json::Value {
+/// Each column of a table: its header and the field it was read as.
+fn columns(table: &LoadedTable, settings: &crate::config::Settings) -> Vec<ManifestColumn> {
     let source = &settings.sources[table.mapping.source];
     let field_of = |column: usize| {
         table
@@ -104,7 +167,10 @@ fn columns_json(table: &LoadedTable, settings: &crate::config::Settings) -> serd
         .headers
         .iter()
         .enumerate()
-        .map(|(c, header)| json!({"header": header, "field": field_of(c)}))
+        .map(|(c, header)| ManifestColumn {
+            header: header.clone(),
+            field: field_of(c),
+        })
         .collect()
 }
 
@@ -203,27 +269,27 @@ pub fn checks_json(result: &RunResult) -> serde_json::Value {
 
 pub fn write_manifest(path: &Path, result: &RunResult) -> Result<(), ReportError> {
     let settings = result.settings();
-    let manifest = json!({
-        "recon_version": env!("CARGO_PKG_VERSION"),
-        "as_of": result.as_of.to_string(),
-        "config": {
-            "origin": result.config.origin,
-            "sha256": result.config.sha256(),
-            "text": result.config.text,
+    let manifest = RunManifest {
+        recon_version: env!("CARGO_PKG_VERSION").to_string(),
+        as_of: result.as_of.to_string(),
+        config: ManifestConfig {
+            origin: result.config.origin.clone(),
+            sha256: result.config.sha256(),
+            text: result.config.text.clone(),
         },
-        "rules": result.rules_run.iter().map(|&r| settings.rules[r].id.clone()).collect::<Vec<_>>(),
-        "full_ids": result.full_ids,
-        "linker": linker_json(result),
-        "ledger_run": result.ledger.map(|l| l.run_id),
-        "inputs": inputs_json(result),
-        "input_checks": checks_json(result),
-        "counts": counts_json(result),
-        "timings_seconds": result
-            .timings
-            .iter()
+        rules: (result.rules_run.iter())
+            .map(|&r| settings.rules[r].id.clone())
+            .collect(),
+        full_ids: result.full_ids,
+        linker: linker_json(result),
+        ledger_run: result.ledger.map(|l| l.run_id),
+        inputs: inputs(result),
+        input_checks: checks_json(result),
+        counts: counts_json(result),
+        timings_seconds: (result.timings.iter())
             .map(|(stage, s)| (stage.to_string(), json!((s * 1000.0).round() / 1000.0)))
-            .collect::<serde_json::Map<_, _>>(),
-    });
+            .collect(),
+    };
     let text = serde_json::to_string_pretty(&manifest).map_err(|e| report_error(path, e))?;
     super::write_text(path, &text)
 }

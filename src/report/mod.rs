@@ -29,7 +29,7 @@ use crate::rules::Evaluation;
 pub use county::{COUNTY_COLUMN, EDITABLE, KEY_COLUMN, NIGHT_COLUMN};
 pub use files::{DECISION_COLUMNS, PAIR_KEY_COLUMNS};
 pub use gap_list::{gap_rows, GapRow};
-pub use manifest::{account_rows, counts_json, inputs_json, FileAccount};
+pub use manifest::{account_rows, counts_json, inputs, FileAccount, RunManifest};
 
 /// The marker a finished staging folder holds: the ledger run it belongs to (0 without one).
 const COMPLETE_MARKER: &str = ".complete";
