@@ -680,3 +680,58 @@ fn a_pension_export_is_not_read_as_medical_insurance() {
     let med01 = med01_rows(&wd);
     assert_eq!(med01, ["1"], "张甲, insured only for a pension");
 }
+
+/// `--skip-unassigned` leaves out files of no department's columns, never a department's file
+/// that cannot be read as it stands: an export that lost its header row, or one with two
+/// columns for one field, stops the run, naming the file; a read-me table is still skipped.
+#[test]
+fn skip_unassigned_never_skips_a_departments_file() {
+    let wd = Workdir::new();
+    let (pensioned, insured) = pensioned_and_insured(&wd);
+    let args = [
+        "run",
+        "--as-of",
+        "2020-06-30",
+        "--out",
+        "out",
+        "--skip-unassigned",
+        "in",
+    ];
+    write(
+        &wd,
+        "in/说明.csv",
+        &["序号", "说明"],
+        &[vec!["1".into(), "x".into()]],
+    );
+    let headerless = [insurance_row("李乙", &insured, FX)];
+    let no_header = headerless[0].join(",") + "\n";
+    wd.write_bytes("in/医保.csv", no_header.as_bytes());
+    let refused = wd.recon(&args);
+    assert_eq!(refused.code, 2, "{}", refused.stderr);
+    assert!(
+        refused.stderr.contains("医保.csv") && refused.stderr.contains("data, not headers"),
+        "{}",
+        refused.stderr
+    );
+    let mut twice: Vec<&str> = INSURANCE_HEADER.to_vec();
+    twice.push("证件号码");
+    let mut row = insurance_row("李乙", &insured, FX);
+    row.push(pensioned.clone());
+    write(&wd, "in/医保.csv", &twice, &[row]);
+    let refused = wd.recon(&args);
+    assert_eq!(refused.code, 2, "{}", refused.stderr);
+    assert!(
+        refused.stderr.contains("both look like field `id_number`"),
+        "{}",
+        refused.stderr
+    );
+    write(&wd, "in/医保.csv", &INSURANCE_HEADER, &headerless);
+    let run = wd.recon(&args);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout
+            .contains("说明.csv: skipped, no department's columns in it"),
+        "{}",
+        run.stdout
+    );
+}

@@ -59,7 +59,43 @@ struct Attempt {
     /// A header matching the source's `not_with`: the file is another department's.
     foreign: Option<String>,
     specific_fields: usize,
-    ambiguity: Option<String>,
+    ambiguity: Option<AssignError>,
+}
+
+/// Why a header row is no source's. Only `NoDepartment` means the file is none of the
+/// departments' (`--skip-unassigned` may leave it out); the others are a department's file
+/// that cannot be read as it stands, or a config's pin that does not fit.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum AssignError {
+    #[error("the first rows hold data, not headers (a cell holds an ID number; the cells are not shown, to keep personal data out of messages). Add a header row")]
+    DataNotHeaders,
+    #[error("pinned to unknown source `{0}`")]
+    PinnedToUnknownSource(String),
+    #[error("pinned to source {pinned_to} but required fields are missing: {}", missing.join(", "))]
+    PinnedMissingFields {
+        pinned_to: String,
+        missing: Vec<String>,
+    },
+    #[error("pinned column {header}: source {pinned_to} has no field `{field}`")]
+    PinnedToUnknownField {
+        header: String,
+        pinned_to: String,
+        field: String,
+    },
+    #[error("pinned column `{0}` is not in the file")]
+    PinnedColumnAbsent(String),
+    #[error("cannot tell which department this file is from: its {columns} columns are no department's ({}). Check that it has a header row (`recon inspect` shows how it is read); rename a column, add an alias or words to the config, or pin the file with a [[file]] entry", why.join("; "))]
+    NoDepartment { columns: usize, why: Vec<String> },
+    #[error("ambiguous: the headers fit {} equally well. Pin the file to a source with a [[file]] entry in the config", sources.join(" and "))]
+    SeveralDepartments { sources: Vec<String> },
+    #[error("columns {first} and {second} both look like field `{field}` ({first_name}, {second_name}): rename one, or pin the file's columns with a [[file]] entry in the config")]
+    TwoColumnsForOneField {
+        field: String,
+        first: String,
+        second: String,
+        first_name: String,
+        second_name: String,
+    },
 }
 
 /// Assigns a header row to a source, or explains why it cannot.
@@ -67,16 +103,16 @@ pub fn assign(
     headers: &[String],
     settings: &Settings,
     pin: Option<&FilePin>,
-) -> Result<Mapping, String> {
+) -> Result<Mapping, AssignError> {
     if headers.iter().any(|h| looks_like_id(h)) {
-        return Err("the first rows hold data, not headers (a cell holds an ID number; the cells are not shown, to keep personal data out of messages). Add a header row".into());
+        return Err(AssignError::DataNotHeaders);
     }
     let cleaned: Vec<String> = headers.iter().map(|h| cleaned_header(h)).collect();
     let qualifiers = &settings.qualifiers;
     if let Some(pin) = pin {
         let source = settings
             .source(&pin.source)
-            .ok_or_else(|| format!("pinned to unknown source `{}`", pin.source))?;
+            .ok_or_else(|| AssignError::PinnedToUnknownSource(pin.source.clone()))?;
         let attempt = attempt(
             source,
             &settings.sources[source],
@@ -85,11 +121,10 @@ pub fn assign(
             Some(pin),
         )?;
         if !attempt.missing.is_empty() {
-            return Err(format!(
-                "pinned to source {} but required fields are missing: {}",
-                pin.source,
-                attempt.missing.join(", ")
-            ));
+            return Err(AssignError::PinnedMissingFields {
+                pinned_to: pin.source.clone(),
+                missing: attempt.missing,
+            });
         }
         return attempt.ambiguity.map_or(Ok(attempt.mapping), Err);
     }
@@ -110,10 +145,9 @@ pub fn assign(
         .collect();
     match winners.as_slice() {
         [one] => one.ambiguity.clone().map_or(Ok(one.mapping.clone()), Err),
-        [] => Err(format!(
-            "cannot tell which department this file is from: its {} columns are no department's ({}). Check that it has a header row (`recon inspect` shows how it is read); rename a column, add an alias or words to the config, or pin the file with a [[file]] entry",
-            headers.len(),
-            attempts
+        [] => Err(AssignError::NoDepartment {
+            columns: headers.len(),
+            why: attempts
                 .iter()
                 .map(|a| {
                     let key = &settings.sources[a.mapping.source].key;
@@ -122,13 +156,13 @@ pub fn assign(
                         None => format!("{key} lacks {}", a.missing.join(", ")),
                     }
                 })
-                .collect::<Vec<_>>()
-                .join("; ")
-        )),
-        many => Err(format!(
-            "ambiguous: the headers fit {} equally well. Pin the file to a source with a [[file]] entry in the config",
-            many.iter().map(|a| settings.sources[a.mapping.source].key.as_str()).collect::<Vec<_>>().join(" and "),
-        )),
+                .collect(),
+        }),
+        many => Err(AssignError::SeveralDepartments {
+            sources: (many.iter())
+                .map(|a| settings.sources[a.mapping.source].key.clone())
+                .collect(),
+        }),
     }
 }
 
@@ -153,20 +187,22 @@ fn attempt(
     (headers, cleaned): (&[String], &[String]),
     qualifiers: &[String],
     pin: Option<&FilePin>,
-) -> Result<Attempt, String> {
+) -> Result<Attempt, AssignError> {
     let mut claims = Vec::new();
     if let Some(pin) = pin {
         for (header, field_name) in &pin.columns {
-            let field = source.field(field_name).ok_or_else(|| {
-                format!(
-                    "pinned column {header}: source {} has no field `{field_name}`",
-                    source.key
-                )
-            })?;
+            let field =
+                source
+                    .field(field_name)
+                    .ok_or_else(|| AssignError::PinnedToUnknownField {
+                        header: header.clone(),
+                        pinned_to: source.key.clone(),
+                        field: field_name.clone(),
+                    })?;
             let column = cleaned
                 .iter()
                 .position(|h| *h == cleaned_header(header))
-                .ok_or_else(|| format!("pinned column `{header}` is not in the file"))?;
+                .ok_or_else(|| AssignError::PinnedColumnAbsent(header.clone()))?;
             claims.push(Claim {
                 strength: PINNED,
                 column,
@@ -250,15 +286,15 @@ fn attempt(
 }
 
 /// Two columns that claim one field equally: not guessable.
-fn ambiguous(headers: &[String], field: &str, first: usize, second: usize) -> String {
+fn ambiguous(headers: &[String], field: &str, first: usize, second: usize) -> AssignError {
     let (first, second) = (first.min(second), first.max(second));
-    format!(
-        "columns {} and {} both look like field `{field}` ({}, {}): rename one, or pin the file's columns with a [[file]] entry in the config",
-        column_letter(first),
-        column_letter(second),
-        column_name(headers, first),
-        column_name(headers, second)
-    )
+    AssignError::TwoColumnsForOneField {
+        field: field.to_string(),
+        first: column_letter(first),
+        second: column_letter(second),
+        first_name: column_name(headers, first),
+        second_name: column_name(headers, second),
+    }
 }
 
 /// A cell with 15 or more digits is an ID number, never a header.
@@ -420,14 +456,16 @@ mod tests {
     fn household_head_id_is_never_the_persons_id() {
         let settings = Settings::from_toml(DEFAULT_CONFIG).unwrap();
         let only_head = headers(&["姓名", "户主身份证号", "救助类别"]);
-        let message = assign(&only_head, &settings, None).unwrap_err();
+        let message = assign(&only_head, &settings, None).unwrap_err().to_string();
         assert!(message.contains("civil lacks id_number"), "{message}");
     }
 
     #[test]
     fn unknown_and_duplicate_headers_are_explained() {
         let settings = Settings::from_toml(DEFAULT_CONFIG).unwrap();
-        let message = assign(&headers(&["a", "b"]), &settings, None).unwrap_err();
+        let message = assign(&headers(&["a", "b"]), &settings, None)
+            .unwrap_err()
+            .to_string();
         assert!(
             message.contains("its 2 columns")
                 && message.contains("dpf lacks")
@@ -435,9 +473,9 @@ mod tests {
             "{message}"
         );
         let twice = headers(&["姓名", "身份证号", "身份证号", "救助类别"]);
-        assert!(assign(&twice, &settings, None)
-            .unwrap_err()
-            .contains("columns B and C"));
+        let error = assign(&twice, &settings, None).unwrap_err();
+        assert!(matches!(error, AssignError::TwoColumnsForOneField { .. }));
+        assert!(error.to_string().contains("columns B and C"));
     }
 
     /// Header rows in the wordings of other provinces' exports, each with the source it must
@@ -689,7 +727,7 @@ mod tests {
     fn a_data_row_is_never_echoed_as_headers() {
         let settings = Settings::from_toml(DEFAULT_CONFIG).unwrap();
         let row = headers(&["张三", "42032519900307101X", "农村低保"]);
-        let message = assign(&row, &settings, None).unwrap_err();
+        let message = assign(&row, &settings, None).unwrap_err().to_string();
         assert!(
             message.contains("data, not headers") && !message.contains("张三"),
             "{message}"
@@ -783,7 +821,7 @@ mod tests {
             "学校所在区县",
             "户籍所在区县",
         ]);
-        let message = assign(&row, &settings, None).unwrap_err();
+        let message = assign(&row, &settings, None).unwrap_err().to_string();
         assert!(
             message.contains("columns D and E") && message.contains("`county`"),
             "{message}"

@@ -392,13 +392,13 @@ pub fn load_file(path: &Path, settings: &Settings) -> Result<FileTables, IngestE
                 sha256: sha256.clone(),
                 header_row: 0,
             };
-            table_of(file, part.rows, settings, pin, stamp).map_err(|message| IngestError {
+            table_of(file, part.rows, settings, pin, stamp).map_err(|e| IngestError {
                 file: match several_sheets {
                     true => format!("{} [{}]", shown(path), name),
                     false => shown(path),
                 },
-                message,
-                unassigned: true,
+                message: e.to_string(),
+                unassigned: e.is_unassigned(),
             })
         })
         .collect();
@@ -410,7 +410,7 @@ pub fn load_file(path: &Path, settings: &Settings) -> Result<FileTables, IngestE
     for outcome in outcomes {
         match outcome {
             Ok(table) => found.tables.push(table),
-            Err(e) if claimed => found.notes.push(format!(
+            Err(e) if claimed && e.unassigned => found.notes.push(format!(
                 "{}: sheet skipped, no department's columns in it",
                 e.file
             )),
@@ -425,6 +425,28 @@ fn file_stamp(path: &Path) -> std::io::Result<(u64, Option<std::time::SystemTime
     Ok((meta.len(), meta.modified().ok()))
 }
 
+/// Why a table has no header row a source claims.
+#[derive(Debug, thiserror::Error)]
+enum TableError {
+    #[error("the file has no header row (it is blank)")]
+    Blank,
+    #[error("row {row} has more than {fields} fields ([run] max_fields): not a header row")]
+    WideHeaderRow { row: usize, fields: usize },
+    #[error(transparent)]
+    Header(#[from] headers::AssignError),
+}
+
+impl TableError {
+    /// The table is none of the departments' (blank, or columns no source has): it may be
+    /// left out. A department's table that cannot be read as it stands never is.
+    fn is_unassigned(&self) -> bool {
+        match self {
+            TableError::Blank | TableError::WideHeaderRow { .. } => true,
+            TableError::Header(e) => matches!(e, headers::AssignError::NoDepartment { .. }),
+        }
+    }
+}
+
 /// Finds the header row among the head's rows (titles may stand above it) and maps it.
 fn table_of(
     mut file: InputFile,
@@ -432,16 +454,16 @@ fn table_of(
     settings: &Settings,
     pin: Option<&FilePin>,
     stamp: (u64, Option<std::time::SystemTime>),
-) -> Result<LoadedTable, String> {
+) -> Result<LoadedTable, TableError> {
     let text_of = |row: &Vec<Cell>| -> Vec<String> {
         row.iter().map(|c| c.text.trim().to_string()).collect()
     };
     let first_nonblank = head.iter().position(|r| r.iter().any(|c| !c.is_blank()));
     let Some(first) = first_nonblank else {
-        return Err("the file has no header row (it is blank)".into());
+        return Err(TableError::Blank);
     };
     // When no row maps, the error is about the fullest row: the header, not a title above it.
-    let mut best_error: Option<(usize, String)> = None;
+    let mut best_error: Option<(usize, headers::AssignError)> = None;
     for (index, row) in head
         .iter()
         .enumerate()
@@ -453,11 +475,10 @@ fn table_of(
             ..
         }] = row.as_slice()
         {
-            let fields = Limits::of(settings).fields;
-            return Err(format!(
-                "row {} has more than {fields} fields ([run] max_fields): not a header row",
-                index + 1
-            ));
+            return Err(TableError::WideHeaderRow {
+                row: index + 1,
+                fields: Limits::of(settings).fields,
+            });
         }
         match headers::assign(&text_of(row), settings, pin) {
             Ok(mapping) => {
@@ -480,7 +501,7 @@ fn table_of(
             }
         }
     }
-    Err(best_error.map(|(_, e)| e).unwrap_or_default())
+    Err(best_error.map_or(TableError::Blank, |(_, e)| e.into()))
 }
 
 /// What a thread parsing sheets ahead sends, sheet after sheet: each sheet's rows in chunks,
