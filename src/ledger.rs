@@ -388,9 +388,9 @@ impl Ledger {
             use std::os::unix::fs::PermissionsExt;
             let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600));
         }
-        check_is_ledger(&connection).map_err(|message| LedgerError::Refused {
+        check_is_ledger(&connection).map_err(|e| LedgerError::Refused {
             path: shown.clone(),
-            message,
+            message: e.to_string(),
         })?;
         migrate(&mut connection).map_err(error)?;
         Ok(Ledger {
@@ -798,22 +798,22 @@ impl PendingRun<'_> {
 
 /// Refuses, before anything is written, a file that is no recon ledger: not a database or a
 /// damaged one, another application's database, or the ledger of a newer recon.
-fn check_is_ledger(connection: &Connection) -> Result<(), String> {
-    let damaged = |e: rusqlite::Error| format!("not a readable SQLite database ({e})");
+fn check_is_ledger(connection: &Connection) -> Result<(), NotALedger> {
+    let damaged = NotALedger::Unreadable;
     let check: String = connection
         .query_row("PRAGMA quick_check", [], |r| r.get(0))
         .map_err(damaged)?;
     if check != "ok" {
-        return Err(format!("the database is damaged ({check})"));
+        return Err(NotALedger::Damaged(check));
     }
     let version: i64 = connection
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .map_err(damaged)?;
     if version > MIGRATIONS.len() as i64 {
-        return Err(format!(
-            "its schema version {version} is newer than this recon's ({}): use the recon that wrote it",
-            MIGRATIONS.len()
-        ));
+        return Err(NotALedger::Newer {
+            version,
+            ours: MIGRATIONS.len(),
+        });
     }
     let mut statement = connection
         .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
@@ -826,11 +826,21 @@ fn check_is_ledger(connection: &Connection) -> Result<(), String> {
     let ours = version > 0 && tables.iter().any(|t| t == "items") || tables.is_empty();
     match ours {
         true => Ok(()),
-        false => Err(format!(
-            "not a recon ledger (its tables: {}); name a new file or a recon ledger",
-            tables.join(", ")
-        )),
+        false => Err(NotALedger::Foreign(tables)),
     }
+}
+
+/// Why a file is no ledger this recon may write.
+#[derive(Debug, thiserror::Error)]
+enum NotALedger {
+    #[error("not a readable SQLite database ({0})")]
+    Unreadable(rusqlite::Error),
+    #[error("the database is damaged ({0})")]
+    Damaged(String),
+    #[error("its schema version {version} is newer than this recon's ({ours}): use the recon that wrote it")]
+    Newer { version: i64, ours: usize },
+    #[error("not a recon ledger (its tables: {}); name a new file or a recon ledger", .0.join(", "))]
+    Foreign(Vec<String>),
 }
 
 /// Every person key and name hash the ledger holds, unkeyed as an older recon wrote them,

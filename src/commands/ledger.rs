@@ -159,24 +159,24 @@ fn list(args: &LedgerListArgs) -> Result<ExitStatus, Failure> {
     };
     let rows: Vec<[String; COLUMNS]> = items.iter().filter(keep).map(record).collect();
     print(&match args.format {
-        ListFormat::Csv => to_csv(&rows).map_err(Failure::Internal)?,
+        ListFormat::Csv => to_csv(&rows).map_err(|e| Failure::Internal(e.to_string()))?,
         ListFormat::Table => to_table(&rows),
     });
     Ok(ExitStatus::Success)
 }
 
-fn to_csv(rows: &[[String; COLUMNS]]) -> Result<String, String> {
+fn to_csv(rows: &[[String; COLUMNS]]) -> Result<String, csv::Error> {
     let mut writer = csv::Writer::from_writer(Vec::new());
-    writer
-        .write_record(LIST_HEADER)
-        .map_err(|e| e.to_string())?;
+    writer.write_record(LIST_HEADER)?;
     for row in rows {
         let cells = row
             .iter()
             .map(|cell| crate::report::inert(cell).into_owned());
-        writer.write_record(cells).map_err(|e| e.to_string())?;
+        writer.write_record(cells)?;
     }
-    String::from_utf8(writer.into_inner().map_err(|e| e.to_string())?).map_err(|e| e.to_string())
+    let bytes = writer.into_inner().map_err(|e| e.into_error())?;
+    // Every cell was a String, so the bytes are UTF-8.
+    Ok(String::from_utf8_lossy(&bytes).into_owned())
 }
 
 fn to_table(rows: &[[String; COLUMNS]]) -> String {

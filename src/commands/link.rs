@@ -35,7 +35,7 @@ pub fn run(args: &LinkArgs) -> Result<ExitStatus, Failure> {
     let model = args.model.map(Model::load).transpose()?;
     let clock = Instant::now();
     let paths: Vec<&Path> = args.inputs.iter().map(PathBuf::as_path).collect();
-    let lists = lists::read(&paths, &settings).map_err(Failure::BadInput)?;
+    let lists = lists::read(&paths, &settings).map_err(|e| Failure::BadInput(e.to_string()))?;
     let read_seconds = clock.elapsed().as_secs_f64();
     let outcome = engine::link(LinkRequest {
         table: &lists.table,

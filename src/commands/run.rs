@@ -27,7 +27,8 @@ pub fn run(args: &RunArgs) -> Result<ExitStatus, Failure> {
     let config = config::load(args.config.as_deref())?;
     let as_of = parse_as_of(args.as_of.as_deref())?;
     let rules_run = select_rules(&config, &args.rules)?;
-    report::check_output_folder(&args.out, &args.inputs).map_err(Failure::BadInput)?;
+    report::check_output_folder(&args.out, &args.inputs)
+        .map_err(|e| Failure::BadInput(e.to_string()))?;
     let _output_lock = lock(&report::sibling(&args.out, "lock"), &args.out)?;
     let ledger_path = args.ledger.clone().or_else(|| config.ledger.clone());
     let (_ledger_lock, mut ledger) = match &ledger_path {

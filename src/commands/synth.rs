@@ -29,7 +29,7 @@ pub fn run(
         out: out.to_path_buf(),
         variety,
     };
-    let summary = synth::generate(&options).map_err(Failure::Internal)?;
+    let summary = synth::generate(&options).map_err(|e| Failure::Internal(e.to_string()))?;
     print(&format!(
         "{} households, {} persons, {} data rows, {} expected gaps in {:.1} s -> {}/data, {}/truth\n",
         summary.households,

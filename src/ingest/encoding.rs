@@ -11,6 +11,7 @@ use std::ops::ControlFlow;
 use encoding_rs::{Decoder, DecoderResult, Encoding, GB18030, UTF_16BE, UTF_16LE, UTF_8};
 
 use super::quoting::Quoting;
+use super::ReadError;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TextEncoding {
@@ -57,7 +58,7 @@ pub struct Survey {
 pub fn survey<R: Read>(
     open: impl Fn() -> std::io::Result<R>,
     mut raw: impl FnMut(&[u8]),
-) -> Result<Survey, String> {
+) -> Result<Survey, ReadError> {
     let (mut line_feeds, mut nul) = (0, false);
     let mut read: Option<(Option<TextEncoding>, TextFacts)> = None;
     read_blocks(open(), |block, last| {
@@ -72,9 +73,9 @@ pub fn survey<R: Read>(
         ControlFlow::Continue(())
     })?;
     let Some((by_bom, facts)) = read else {
-        return Err("the file is empty (0 bytes)".into());
+        return Err(ReadError::Empty);
     };
-    let as_gb18030 = || -> Result<TextFacts, String> {
+    let as_gb18030 = || -> Result<TextFacts, ReadError> {
         let mut facts = TextFacts::new(GB18030, 0);
         read_blocks(open(), |block, last| {
             facts.feed(block, last);
@@ -87,17 +88,10 @@ pub fn survey<R: Read>(
         line_feeds,
     };
     let (encoding, text) = match (by_bom, facts.malformed_at) {
-        (Some(TextEncoding::Utf16), Some(_)) => {
-            return Err("starts with a UTF-16 BOM but is not UTF-16".into())
-        }
-        (Some(_), Some(at)) => {
-            return Err(format!(
-                "starts with a UTF-8 BOM but is not UTF-8 (byte {})",
-                at + 3
-            ))
-        }
+        (Some(TextEncoding::Utf16), Some(_)) => return Err(ReadError::NotUtf16),
+        (Some(_), Some(at)) => return Err(ReadError::NotUtf8AfterBom(at + 3)),
         (Some(encoding), None) => return Ok(found(encoding)),
-        _ if nul => return Err("binary content (NUL bytes): not a CSV text file".into()),
+        _ if nul => return Err(ReadError::Binary("NUL bytes")),
         (None, None) if facts.cjk || !facts.two_byte => (TextEncoding::Utf8, facts),
         // A short GBK text can happen to be valid UTF-8 (`苹` is `C6 BB`, which UTF-8 reads as
         // `ƻ`): such text has two-byte UTF-8 letters and no Chinese at all, while Chinese
@@ -109,25 +103,25 @@ pub fn survey<R: Read>(
         (None, Some(utf8_at)) => match as_gb18030()? {
             gbk if gbk.malformed_at.is_none() => (TextEncoding::Gb18030, gbk),
             gbk => {
-                let place = |at: u64| -> Result<String, String> {
+                let place = |at: u64| -> Result<String, ReadError> {
                     Ok(format!("line {}, byte {}", line_of(&open, at)?, at + 1))
                 };
                 let gbk_place = gbk.malformed_at.map(place).transpose()?.unwrap_or_default();
-                return Err(format!(
-                    "neither UTF-8 (it stops being UTF-8 at {}) nor GBK/GB18030 (at {gbk_place}): lines in two encodings? Save it again in one",
-                    place(utf8_at)?
-                ));
+                return Err(ReadError::TwoEncodings {
+                    utf8_at: place(utf8_at)?,
+                    gbk_at: gbk_place,
+                });
             }
         },
     };
     match text.control * 100 > text.sampled {
-        true => Err("binary content (control characters): not a CSV text file".into()),
+        true => Err(ReadError::Binary("control characters")),
         false => Ok(found(encoding)),
     }
 }
 
 /// The 1-based line of byte `at` (0-based) of the file `open` opens.
-fn line_of<R: Read>(open: &impl Fn() -> std::io::Result<R>, at: u64) -> Result<u64, String> {
+fn line_of<R: Read>(open: &impl Fn() -> std::io::Result<R>, at: u64) -> Result<u64, ReadError> {
     let (mut seen, mut line) = (0u64, 1u64);
     read_blocks(open(), |block, _| {
         let before = block.len().min((at - seen.min(at)) as usize);
@@ -143,14 +137,14 @@ fn line_of<R: Read>(open: &impl Fn() -> std::io::Result<R>, at: u64) -> Result<u
 
 /// Decodes a CSV file's bytes in memory (UTF-8 is borrowed, not copied), or says why they are
 /// not text.
-pub fn decode(bytes: &[u8]) -> Result<(Cow<'_, str>, TextEncoding), String> {
+pub fn decode(bytes: &[u8]) -> Result<(Cow<'_, str>, TextEncoding), ReadError> {
     let encoding = survey(|| Ok(bytes), |_| ())?.encoding;
     let (_, decoder, bom) = decoder_of(bytes);
     let rest = &bytes[bom..];
     let text = match encoding {
         TextEncoding::Utf8 | TextEncoding::Utf8Bom => simdutf8::basic::from_utf8(rest)
             .map(Cow::Borrowed)
-            .map_err(|_| "not UTF-8 text".to_string())?,
+            .map_err(|_| ReadError::NotUtf8)?,
         TextEncoding::Utf16 => decoder.decode_without_bom_handling(rest).0,
         TextEncoding::Gb18030 => GB18030.decode_without_bom_handling(bytes).0,
     };
@@ -166,7 +160,7 @@ pub fn text_chunks(
     input: impl Read + Send,
     (encoding, quoting): (TextEncoding, Quoting),
     mut each: impl FnMut(&str) -> ControlFlow<()>,
-) -> Result<(), String> {
+) -> Result<(), ReadError> {
     let (sender, chunks) = std::sync::mpsc::sync_channel::<String>(1);
     std::thread::scope(|scope| {
         let reader = scope.spawn(move || {
@@ -184,9 +178,7 @@ pub fn text_chunks(
         }
         // The reader stops at its next chunk once nobody receives them.
         drop(chunks);
-        reader
-            .join()
-            .unwrap_or_else(|_| Err("the file reader stopped".into()))
+        reader.join().unwrap_or(Err(ReadError::ReaderStopped))
     })
 }
 
@@ -195,7 +187,7 @@ fn decoded_chunks(
     input: impl Read,
     (encoding, quoting): (TextEncoding, Quoting),
     mut each: impl FnMut(String) -> ControlFlow<()>,
-) -> Result<(), String> {
+) -> Result<(), ReadError> {
     let mut decoder: Option<BlockDecoder> = None;
     let mut pending = String::new();
     let mut cut = RecordCut {
@@ -233,10 +225,10 @@ fn decoded_chunks(
         each(chunk)
     })?;
     match malformed_at {
-        Some(at) => Err(format!(
-            "not {} text at byte {at}: the file changed while it was being read",
-            encoding.label()
-        )),
+        Some(at) => Err(ReadError::ChangedWhileRead {
+            encoding: encoding.label(),
+            byte: at,
+        }),
         None => Ok(()),
     }
 }
@@ -293,13 +285,12 @@ fn decoder_of(first: &[u8]) -> (Option<TextEncoding>, &'static Encoding, usize) 
 fn read_blocks(
     input: std::io::Result<impl Read>,
     mut each: impl FnMut(&[u8], bool) -> ControlFlow<()>,
-) -> Result<(), String> {
-    let cannot = |e: std::io::Error| format!("cannot read: {e}");
-    let mut input = input.map_err(cannot)?;
+) -> Result<(), ReadError> {
+    let mut input = input?;
     let mut block = vec![0; BLOCK_BYTES].into_boxed_slice();
     let (mut filled, mut handed) = (0, false);
     loop {
-        let read = input.read(&mut block[filled..]).map_err(cannot)?;
+        let read = input.read(&mut block[filled..])?;
         filled += read;
         let last = read == 0;
         if filled == block.len() || (last && (filled > 0 || handed)) {
@@ -435,10 +426,9 @@ mod tests {
         let (gbk, _, _) = encoding_rs::GBK.encode(text);
         let (decoded, encoding) = decode(&gbk).unwrap();
         assert_eq!((decoded.as_ref(), encoding), (text, TextEncoding::Gb18030));
-        assert!(decode(b"").unwrap_err().contains("empty"));
-        assert!(decode(b"PK\x03\x04\x00\x00")
-            .unwrap_err()
-            .contains("binary"));
+        assert!(matches!(decode(b"").unwrap_err(), ReadError::Empty));
+        let binary = decode(b"PK\x03\x04\x00\x00").unwrap_err();
+        assert!(matches!(binary, ReadError::Binary(_)), "{binary}");
     }
 
     proptest::proptest! {

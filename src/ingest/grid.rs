@@ -14,6 +14,7 @@ use rayon::prelude::*;
 
 use super::encoding::{text_chunks, TextEncoding};
 use super::quoting::Quoting;
+use super::ReadError;
 use crate::model::date::from_excel_serial;
 use crate::model::{Cell, CellOrigin, RejectReason};
 
@@ -35,7 +36,7 @@ pub fn csv_head(
     encoding: TextEncoding,
     more: usize,
     max_fields: usize,
-) -> Result<FileHead, String> {
+) -> Result<FileHead, ReadError> {
     let mut rows = Vec::new();
     let (mut first_nonblank, mut delimiter, mut failure) = (None, None, None);
     text_chunks(input, (encoding, Quoting::default()), |text| {
@@ -53,7 +54,10 @@ pub fn csv_head(
         });
         match read {
             Err(e) => {
-                failure = Some(format!("CSV line {}: {e}", rows.len() + 1));
+                failure = Some(ReadError::CsvLine {
+                    line: rows.len() + 1,
+                    record: Box::new(e),
+                });
                 ControlFlow::Break(())
             }
             Ok(()) if first_nonblank.is_some_and(|first| rows.len() > first + more) => {
@@ -103,15 +107,16 @@ fn next_row(
     reader: &mut csv::Reader<&[u8]>,
     record: &mut csv::ByteRecord,
     max_fields: usize,
-) -> Result<Option<Vec<Cell>>, String> {
-    if !reader.read_byte_record(record).map_err(|e| e.to_string())? {
+) -> Result<Option<Vec<Cell>>, ReadError> {
+    let refused = |e: csv::Error| ReadError::CsvRecord(e.to_string());
+    if !reader.read_byte_record(record).map_err(refused)? {
         return Ok(None);
     }
     if record.len() > max_fields {
         return Ok(Some(unreadable(RejectReason::TooManyFields)));
     }
     let text = simdutf8::basic::from_utf8(record.as_slice())
-        .map_err(|_| "a field is not UTF-8 text".to_string())?;
+        .map_err(|_| ReadError::CsvRecord("a field is not UTF-8 text".into()))?;
     let fields = (0..record.len()).filter_map(|i| record.range(i));
     Ok(Some(
         fields.map(|range| Cell::typed(&text[range])).collect(),
@@ -128,7 +133,7 @@ pub fn csv_rows(
     (skip, fields, max_fields): (usize, usize, usize),
     piece_rows: usize,
     mut each: impl FnMut(Vec<Vec<Cell>>),
-) -> Result<(), String> {
+) -> Result<(), ReadError> {
     let window = rayon::current_num_threads() * 4;
     let (mut delimiter, mut to_skip, mut failure) = (None, skip, None);
     text_chunks(input, (encoding, Quoting::recovering(fields)), |text| {
@@ -142,7 +147,10 @@ pub fn csv_rows(
                     Ok(Some(_)) => to_skip -= 1,
                     Ok(None) => break,
                     Err(e) => {
-                        failure = Some(format!("CSV line {}: {e}", skip - to_skip + 1));
+                        failure = Some(ReadError::CsvLine {
+                            line: skip - to_skip + 1,
+                            record: Box::new(e),
+                        });
                         return ControlFlow::Break(());
                     }
                 }
@@ -152,7 +160,7 @@ pub fn csv_rows(
         let quoting = Quoting::recovering(fields);
         let pieces = split_records(text.as_bytes(), start, piece_rows.max(1) * 64, quoting);
         for group in pieces.chunks(window) {
-            let parsed: Vec<Result<Vec<Vec<Cell>>, String>> = group
+            let parsed: Vec<Result<Vec<Vec<Cell>>, ReadError>> = group
                 .par_iter()
                 .map(|piece| piece_rows_of(&text[piece.clone()], (delimiter, max_fields), fields))
                 .collect();
@@ -176,7 +184,7 @@ fn piece_rows_of(
     text: &str,
     (delimiter, max_fields): (u8, usize),
     fields: usize,
-) -> Result<Vec<Vec<Cell>>, String> {
+) -> Result<Vec<Vec<Cell>>, ReadError> {
     let mut rows = Vec::new();
     each_row(text, (delimiter, max_fields), Some(fields), |row| {
         rows.push(row);
@@ -197,7 +205,7 @@ fn each_row(
     (delimiter, max_fields): (u8, usize),
     fields: Option<usize>,
     mut each: impl FnMut(Vec<Cell>) -> ControlFlow<()>,
-) -> Result<(), String> {
+) -> Result<(), ReadError> {
     let mut offset = 0;
     'from_offset: loop {
         let rest = &text[offset..];
@@ -218,8 +226,8 @@ fn each_row(
                     false => return Ok(()),
                 }
             }
-            let Some(row) =
-                next_row(&mut reader, &mut record, max_fields).map_err(|e| format!("CSV: {e}"))?
+            let Some(row) = next_row(&mut reader, &mut record, max_fields)
+                .map_err(|e| ReadError::Csv(Box::new(e)))?
             else {
                 return Ok(());
             };
@@ -289,7 +297,7 @@ pub fn split_records(
 /// Every sheet of an XLSX/XLS workbook that holds at least one non-empty cell, with its first
 /// rows (up to the first non-blank one and `more` after it). An XLSX sheet is streamed, so only
 /// those rows are parsed.
-pub fn workbook_head(path: &Path, more: usize, max_fields: usize) -> Result<FileHead, String> {
+pub fn workbook_head(path: &Path, more: usize, max_fields: usize) -> Result<FileHead, ReadError> {
     let mut workbook = open_workbook(path)?;
     let mut parts = Vec::new();
     for name in workbook.sheet_names() {
@@ -318,8 +326,15 @@ pub fn workbook_head(path: &Path, more: usize, max_fields: usize) -> Result<File
     })
 }
 
-fn open_workbook(path: &Path) -> Result<Sheets<BufReader<File>>, String> {
-    calamine::open_workbook_auto(path).map_err(|e| format!("unreadable spreadsheet: {e}"))
+fn open_workbook(path: &Path) -> Result<Sheets<BufReader<File>>, ReadError> {
+    calamine::open_workbook_auto(path).map_err(|e| ReadError::Workbook(e.to_string()))
+}
+
+fn sheet_error(sheet: &str, problem: impl std::fmt::Display) -> ReadError {
+    ReadError::Sheet {
+        sheet: sheet.to_string(),
+        problem: problem.to_string(),
+    }
 }
 
 fn is_blank(row: &[Cell]) -> bool {
@@ -335,7 +350,7 @@ pub fn sheet_rows(
     skip: usize,
     chunk_rows: usize,
     mut each: impl FnMut(Vec<Vec<Cell>>),
-) -> Result<(), String> {
+) -> Result<(), ReadError> {
     let (sender, receiver) = std::sync::mpsc::sync_channel::<Vec<Vec<Cell>>>(2);
     std::thread::scope(|scope| {
         let parser = scope.spawn(move || {
@@ -346,7 +361,7 @@ pub fn sheet_rows(
         receiver.into_iter().for_each(&mut each);
         parser
             .join()
-            .unwrap_or_else(|_| Err(format!("sheet {sheet}: the reader stopped")))
+            .unwrap_or_else(|_| Err(sheet_error(sheet, "the reader stopped")))
     })
 }
 
@@ -358,7 +373,7 @@ pub fn parse_sheet(
     skip: usize,
     chunk_rows: usize,
     mut send: impl FnMut(Vec<Vec<Cell>>) -> bool,
-) -> Result<(), String> {
+) -> Result<(), ReadError> {
     let chunk_rows = chunk_rows.max(1);
     let mut workbook = open_workbook(path)?;
     let (mut chunk, mut seen) = (Vec::with_capacity(chunk_rows), 0);
@@ -393,8 +408,8 @@ fn each_sheet_row(
     workbook: &mut Sheets<BufReader<File>>,
     (sheet, max_fields): (&str, usize),
     mut each: impl FnMut(Vec<Cell>) -> ControlFlow<()>,
-) -> Result<(), String> {
-    let error = |e: &dyn std::fmt::Display| format!("sheet {sheet}: {e}");
+) -> Result<(), ReadError> {
+    let error = |e: &dyn std::fmt::Display| sheet_error(sheet, e);
     let Sheets::Xlsx(xlsx) = workbook else {
         return whole_sheet_rows(workbook, (sheet, max_fields), each);
     };
@@ -429,10 +444,10 @@ fn whole_sheet_rows(
     workbook: &mut Sheets<BufReader<File>>,
     (sheet, max_fields): (&str, usize),
     mut each: impl FnMut(Vec<Cell>) -> ControlFlow<()>,
-) -> Result<(), String> {
+) -> Result<(), ReadError> {
     let range = workbook
         .worksheet_range(sheet)
-        .map_err(|e| format!("sheet {sheet}: {e}"))?;
+        .map_err(|e| sheet_error(sheet, e))?;
     let Some((first_row, first_column)) = range.start() else {
         return Ok(());
     };

@@ -89,6 +89,40 @@ impl LoadedTable {
     }
 }
 
+/// Why a file's bytes could not be read as a table.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    #[error("cannot read: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("the file is empty (0 bytes)")]
+    Empty,
+    #[error("starts with a UTF-16 BOM but is not UTF-16")]
+    NotUtf16,
+    #[error("starts with a UTF-8 BOM but is not UTF-8 (byte {0})")]
+    NotUtf8AfterBom(u64),
+    #[error("binary content ({0}): not a CSV text file")]
+    Binary(&'static str),
+    #[error("neither UTF-8 (it stops being UTF-8 at {utf8_at}) nor GBK/GB18030 (at {gbk_at}): lines in two encodings? Save it again in one")]
+    TwoEncodings { utf8_at: String, gbk_at: String },
+    #[error("not UTF-8 text")]
+    NotUtf8,
+    #[error("not {encoding} text at byte {byte}: the file changed while it was being read")]
+    ChangedWhileRead { encoding: &'static str, byte: u64 },
+    #[error("the file reader stopped")]
+    ReaderStopped,
+    /// A record the CSV reader refused (the reader's words), or a field not UTF-8.
+    #[error("{0}")]
+    CsvRecord(String),
+    #[error("CSV line {line}: {record}")]
+    CsvLine { line: usize, record: Box<ReadError> },
+    #[error("CSV: {0}")]
+    Csv(Box<ReadError>),
+    #[error("unreadable spreadsheet: {0}")]
+    Workbook(String),
+    #[error("sheet {sheet}: {problem}")]
+    Sheet { sheet: String, problem: String },
+}
+
 /// A file that could not be used, with the reason.
 #[derive(Clone, Debug, thiserror::Error)]
 #[error("{file}: {message}")]
@@ -345,14 +379,14 @@ pub struct FileTables {
 pub fn load_file(path: &Path, settings: &Settings) -> Result<FileTables, IngestError> {
     let bare = path.file_name().map_or("?".into(), |n| shown(Path::new(n)));
     let error = |message: String| ingest_error(path, message);
-    let stamp = file_stamp(path).map_err(|e| error(format!("cannot read: {e}")))?;
+    let stamp = file_stamp(path).map_err(|e| error(ReadError::from(e).to_string()))?;
     let format = format_of(path).unwrap_or("csv");
     let mut sha256 = Sha256::new();
     let max_fields = Limits::of(settings).fields;
     let (head, rows_at_most) = match format {
         "csv" => {
             encoding::survey(|| File::open(path), |block| sha256.update(block)).and_then(|survey| {
-                let file = File::open(path).map_err(|e| format!("cannot read: {e}"))?;
+                let file = File::open(path)?;
                 let head = grid::csv_head(file, survey.encoding, MAX_TITLE_ROWS, max_fields)?;
                 // A CSV row ends at a line feed.
                 Ok((head, survey.line_feeds + 1))
@@ -360,12 +394,12 @@ pub fn load_file(path: &Path, settings: &Settings) -> Result<FileTables, IngestE
         }
         _ => File::open(path)
             .and_then(|mut file| std::io::copy(&mut file, &mut sha256))
-            .map_err(|e| format!("cannot read: {e}"))
+            .map_err(ReadError::from)
             .and_then(|_| grid::workbook_head(path, MAX_TITLE_ROWS, max_fields))
             // A spreadsheet row takes at least 8 zipped bytes.
             .map(|head| (head, stamp.0 as usize / 8)),
     }
-    .map_err(error)?;
+    .map_err(|e| error(e.to_string()))?;
     if head.parts.is_empty() {
         return Err(error("the workbook has no sheet with data".into()));
     }
@@ -508,7 +542,7 @@ fn table_of(
 /// then how its parsing ended.
 enum SheetPart {
     Rows(Vec<Vec<Cell>>),
-    End(Result<(), String>),
+    End(Result<(), ReadError>),
 }
 
 /// The sheets of a run's tables parsed ahead, in table order, on a thread of their own: while
@@ -549,12 +583,12 @@ impl SheetsAhead {
     }
 
     /// The next sheet's rows, handed to `each`.
-    fn next_sheet(&self, mut each: impl FnMut(Vec<Vec<Cell>>)) -> Result<(), String> {
+    fn next_sheet(&self, mut each: impl FnMut(Vec<Vec<Cell>>)) -> Result<(), ReadError> {
         loop {
             match self.parts.recv() {
                 Ok(SheetPart::Rows(rows)) => each(rows),
                 Ok(SheetPart::End(outcome)) => return outcome,
-                Err(_) => return Err("the sheet reader stopped".into()),
+                Err(_) => return Err(ReadError::ReaderStopped),
             }
         }
     }
@@ -594,14 +628,14 @@ pub fn read_rows(
             grid::sheet_rows(&path, sheet, skip, chunk_rows, &mut split)
         }
         (None, _) => {
-            let file = File::open(&path).map_err(|e| error(format!("cannot read: {e}")))?;
+            let file = File::open(&path).map_err(|e| error(ReadError::from(e).to_string()))?;
             let encoding = table.file.encoding.unwrap_or(TextEncoding::Utf8);
             let fields = table.headers.len();
             let shape = (skip, fields, limits.fields);
             grid::csv_rows(file, encoding, shape, chunk_rows, &mut split)
         }
     }
-    .map_err(error)
+    .map_err(|e| error(e.to_string()))
 }
 
 /// Rows numbered from `first` (1-based data rows) into kept rows, by field, and rejects.

@@ -10,7 +10,7 @@ use rayon::prelude::*;
 
 use super::table::{LinkTable, Origin, TableBuilder, Value, NO_GROUP};
 use crate::config::link::{ListColumn, ListsSettings, LIST_NAMES};
-use crate::ingest::encoding;
+use crate::ingest::{encoding, ReadError};
 use crate::model::id_number::{self, IdNumber, IdRepair};
 use crate::model::name::{normalize_name, Name, NameRepair};
 use crate::model::words::{normalize_value, Cleaned};
@@ -33,7 +33,20 @@ enum Owned {
     Word(Option<String>),
 }
 
-pub fn read(paths: &[&Path], settings: &ListsSettings) -> Result<Lists, String> {
+/// Why a list cannot be read.
+#[derive(Debug, thiserror::Error)]
+pub enum ListError {
+    #[error("{path}: {problem}")]
+    Unreadable { path: String, problem: ReadError },
+    #[error("{path}: no column `{header}` (columns: {})", columns.join(", "))]
+    NoColumn {
+        path: String,
+        header: String,
+        columns: Vec<String>,
+    },
+}
+
+pub fn read(paths: &[&Path], settings: &ListsSettings) -> Result<Lists, ListError> {
     let names = match paths.len() {
         2 => LIST_NAMES.iter().map(|s| s.to_string()).collect(),
         _ => vec![LIST_NAMES[0].to_string()],
@@ -67,24 +80,26 @@ fn read_list(
     side: usize,
     settings: &ListsSettings,
     read: &mut Read,
-) -> Result<(), String> {
-    let shown = path.display();
-    let bytes = std::fs::read(path).map_err(|e| format!("{shown}: {e}"))?;
-    let (text, _) = encoding::decode(&bytes).map_err(|e| format!("{shown}: {e}"))?;
+) -> Result<(), ListError> {
+    let unreadable = |problem: ReadError| ListError::Unreadable {
+        path: path.display().to_string(),
+        problem,
+    };
+    let bytes = std::fs::read(path).map_err(|e| unreadable(e.into()))?;
+    let (text, _) = encoding::decode(&bytes).map_err(unreadable)?;
     let header_end = record_end(text.as_bytes(), 0);
     let headers = csv::Reader::from_reader(&text.as_bytes()[..header_end])
         .headers()
-        .map_err(|e| format!("{shown}: {e}"))?
+        .map_err(|e| unreadable(ReadError::CsvRecord(e.to_string())))?
         .clone();
     let find = |header: &str| {
         headers
             .iter()
             .position(|h| h.trim() == header)
-            .ok_or_else(|| {
-                format!(
-                    "{shown}: no column `{header}` (columns: {})",
-                    headers.iter().collect::<Vec<_>>().join(", ")
-                )
+            .ok_or_else(|| ListError::NoColumn {
+                path: path.display().to_string(),
+                header: header.to_string(),
+                columns: headers.iter().map(String::from).collect(),
             })
     };
     let layout = Layout {
@@ -92,7 +107,7 @@ fn read_list(
             .columns
             .iter()
             .map(|c| Ok((c, find(&c.header)?)))
-            .collect::<Result<_, String>>()?,
+            .collect::<Result<_, ListError>>()?,
         id_column: settings.id_column.as_deref().map(find).transpose()?,
         width: headers.len(),
     };

@@ -114,11 +114,15 @@ fn is_output_name(name: &str) -> bool {
 
 /// The folder is recon's own: it holds nothing recon does not write (an empty folder
 /// included). Anything else in it is listed, by name only.
-fn foreign_entries(dir: &Path) -> Result<Vec<String>, String> {
-    let entries = std::fs::read_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+fn foreign_entries(dir: &Path) -> Result<Vec<String>, OutputFolderError> {
+    let unreadable = |e: std::io::Error| OutputFolderError::Unreadable {
+        folder: dir.display().to_string(),
+        problem: e,
+    };
+    let entries = std::fs::read_dir(dir).map_err(unreadable)?;
     let mut foreign = Vec::new();
     for entry in entries {
-        let entry = entry.map_err(|e| format!("{}: {e}", dir.display()))?;
+        let entry = entry.map_err(unreadable)?;
         let name = entry.file_name().to_string_lossy().into_owned();
         if !is_output_name(&name) {
             foreign.push(name);
@@ -131,51 +135,56 @@ fn foreign_entries(dir: &Path) -> Result<Vec<String>, String> {
 /// Refuses an output folder recon may not replace: `.` or `..`, a path that is not a folder,
 /// a folder holding files recon did not write, and one equal to, inside or above an input.
 /// A run replaces its output folder whole, so anything else in it would be lost.
-pub fn check_output_folder(out: &Path, inputs: &[PathBuf]) -> Result<(), String> {
-    let shown = out.display();
+/// Why recon may not replace an output folder.
+#[derive(Debug, thiserror::Error)]
+pub enum OutputFolderError {
+    #[error("--out {0}: name a folder of its own (recon replaces it whole), not . or .. or /")]
+    NotNamed(String),
+    #[error("--out {0} is a file, not a folder; nothing was written")]
+    IsAFile(String),
+    #[error("--out {folder} holds files recon did not write ({}{}); a run replaces its output folder whole, so choose a new or empty folder", .foreign.iter().take(5).cloned().collect::<Vec<_>>().join(", "), match .foreign.len().saturating_sub(5) { 0 => String::new(), more => format!(" and {more} more") })]
+    HoldsOthersFiles {
+        folder: String,
+        foreign: Vec<String>,
+    },
+    #[error("--out {folder} is the input {input} or inside or above it: outputs and department exports stay apart")]
+    OverlapsInput { folder: String, input: String },
+    #[error("{folder}: {problem}")]
+    Unreadable {
+        folder: String,
+        problem: std::io::Error,
+    },
+}
+
+pub fn check_output_folder(out: &Path, inputs: &[PathBuf]) -> Result<(), OutputFolderError> {
+    let shown = || out.display().to_string();
     let named = matches!(
         out.components().next_back(),
         Some(std::path::Component::Normal(_))
     );
     if !named {
-        return Err(format!(
-            "--out {shown}: name a folder of its own (recon replaces it whole), not . or .. or /"
-        ));
+        return Err(OutputFolderError::NotNamed(shown()));
     }
     if out.exists() && !out.is_dir() {
-        return Err(format!(
-            "--out {shown} is a file, not a folder; nothing was written"
-        ));
+        return Err(OutputFolderError::IsAFile(shown()));
     }
     if out.is_dir() {
         let foreign = foreign_entries(out)?;
         if !foreign.is_empty() {
-            const SHOWN: usize = 5;
-            let more = foreign.len().saturating_sub(SHOWN);
-            let listed = foreign
-                .iter()
-                .take(SHOWN)
-                .cloned()
-                .collect::<Vec<_>>()
-                .join(", ");
-            let more = if more > 0 {
-                format!(" and {more} more")
-            } else {
-                String::new()
-            };
-            return Err(format!(
-                "--out {shown} holds files recon did not write ({listed}{more}); a run replaces its output folder whole, so choose a new or empty folder"
-            ));
+            return Err(OutputFolderError::HoldsOthersFiles {
+                folder: shown(),
+                foreign,
+            });
         }
     }
     let out_path = absolute(out);
     for input in inputs {
         let input_path = absolute(input);
         if out_path.starts_with(&input_path) || input_path.starts_with(&out_path) {
-            return Err(format!(
-                "--out {shown} is the input {} or inside or above it: outputs and department exports stay apart",
-                input.display()
-            ));
+            return Err(OutputFolderError::OverlapsInput {
+                folder: shown(),
+                input: input.display().to_string(),
+            });
         }
     }
     Ok(())

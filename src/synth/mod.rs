@@ -12,7 +12,7 @@ mod tables;
 mod world;
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use chrono::{Datelike, NaiveDate};
 
@@ -44,10 +44,31 @@ pub struct SynthSummary {
 }
 
 /// Writes the world of `options` into `options.out/data` and `options.out/truth`.
-pub fn generate(options: &SynthOptions) -> Result<SynthSummary, String> {
+/// Why a world could not be written.
+#[derive(Debug, thiserror::Error)]
+pub enum SynthError {
+    #[error("{path}: {problem}")]
+    Io {
+        path: String,
+        problem: std::io::Error,
+    },
+    #[error("workbook: {0}")]
+    Workbook(#[from] rust_xlsxwriter::XlsxError),
+}
+
+impl SynthError {
+    fn io(path: &Path, problem: std::io::Error) -> SynthError {
+        SynthError::Io {
+            path: path.display().to_string(),
+            problem,
+        }
+    }
+}
+
+pub fn generate(options: &SynthOptions) -> Result<SynthSummary, SynthError> {
     let (data, truth) = (options.out.join("data"), options.out.join("truth"));
     for dir in [&data, &truth] {
-        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        std::fs::create_dir_all(dir).map_err(|e| SynthError::io(dir, e))?;
     }
     let regions = Regions::bundled();
     let counties: Vec<(String, Vec<String>)> = regions
@@ -176,7 +197,7 @@ impl Writing<'_> {
     }
 
     /// The registry's rows.
-    fn dpf(&mut self, ex: &mut Exports) -> Result<(), String> {
+    fn dpf(&mut self, ex: &mut Exports) -> Result<(), SynthError> {
         for (i, d) in self.h.dpf.iter().enumerate() {
             let person = &self.h.people[d.person];
             let mut n = self.noisy(10, i);
@@ -225,7 +246,7 @@ impl Writing<'_> {
     }
 
     /// Civil-affairs rows: subsidies in their own table, the other programs in one.
-    fn civil(&mut self, ex: &mut Exports) -> Result<(), String> {
+    fn civil(&mut self, ex: &mut Exports) -> Result<(), SynthError> {
         for (i, r) in self.h.civil.iter().enumerate() {
             let person = &self.h.people[r.person];
             let mut n = self.noisy(11, i);
@@ -272,7 +293,7 @@ impl Writing<'_> {
     /// Enrollments, one table per year. In a varied world the current year's export is a
     /// social-insurance one: it lists some people's pension enrollment too, rows no truth
     /// holds (the job sets them aside; read as 医保 they would hide a MED-01 gap).
-    fn insurance(&mut self, ex: &mut Exports) -> Result<(), String> {
+    fn insurance(&mut self, ex: &mut Exports) -> Result<(), SynthError> {
         let h = self.h;
         for (i, r) in h.insurance.iter().enumerate() {
             let noisy = self.noisy(12, i);
@@ -303,7 +324,7 @@ impl Writing<'_> {
         r: &InsuranceRecord,
         scheme: &str,
         mut n: Noisy<'static>,
-    ) -> Result<(), String> {
+    ) -> Result<(), SynthError> {
         let person = &self.h.people[r.person];
         let id = n.id(&person.id, self.relative(r.person), false);
         let name = n.name(&person.name);
@@ -345,7 +366,7 @@ impl Writing<'_> {
 
     /// The school register (XLSX). A child the school registered without an ID has a blank ID
     /// cell and a `J` number: its region and birth date, then the school's own sequence.
-    fn education(&mut self, ex: &mut Exports) -> Result<(), String> {
+    fn education(&mut self, ex: &mut Exports) -> Result<(), SynthError> {
         for (i, e) in self.h.education.iter().enumerate() {
             let person = &self.h.people[e.person];
             let mut n = self.noisy(13, i);
@@ -397,7 +418,7 @@ fn write_household(
     (options, styles): (&SynthOptions, &Styles),
     regions: &Regions,
     summary: &mut SynthSummary,
-) -> Result<(), String> {
+) -> Result<(), SynthError> {
     let mut writing = Writing {
         h,
         index,
@@ -428,8 +449,8 @@ fn write_truth(
     rows: &[(String, u32, usize, String)],
     as_of: NaiveDate,
     summary: &mut SynthSummary,
-) -> Result<(), String> {
-    let io = |e: std::io::Error| e.to_string();
+) -> Result<(), SynthError> {
+    let io = |e: std::io::Error| SynthError::io(Path::new("truth"), e);
     for (file, row, person, noise) in rows {
         writeln!(ex.records, "{file},{row},{},{noise}", h.people[*person].key).map_err(io)?;
     }

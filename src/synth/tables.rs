@@ -16,6 +16,7 @@ use rust_xlsxwriter::{ExcelDateTime, Format, Workbook};
 
 use super::layout::{Encoding, Layout, Styles, SubsidyTarget, DISTRACTOR, SUBSIDY_BOOK};
 use super::noise::{DateCell, IdCell, Noisy};
+use super::SynthError;
 
 /// A value of a row.
 pub enum Value {
@@ -95,7 +96,7 @@ struct Book {
 type SharedBook = Rc<RefCell<Book>>;
 
 impl Book {
-    fn open(dir: &Path, name: &'static str, as_of: NaiveDate) -> Result<SharedBook, String> {
+    fn open(dir: &Path, name: &'static str, as_of: NaiveDate) -> Result<SharedBook, SynthError> {
         let book = Book {
             dir: dir.to_path_buf(),
             name,
@@ -110,15 +111,13 @@ impl Book {
         self.name.replace("{n}", &format!("{:02}", self.number))
     }
 
-    fn save(&mut self) -> Result<(), String> {
+    fn save(&mut self) -> Result<(), SynthError> {
         let path = self.dir.join(self.file_name());
-        self.workbook
-            .save(&path)
-            .map_err(|e| format!("{}: {e}", path.display()))
+        self.workbook.save(&path).map_err(SynthError::from)
     }
 
     /// Saves this file and goes on in the next one.
-    fn next_file(&mut self) -> Result<(), String> {
+    fn next_file(&mut self) -> Result<(), SynthError> {
         self.save()?;
         self.number += 1;
         self.workbook = new_workbook(self.as_of)?;
@@ -126,12 +125,11 @@ impl Book {
     }
 }
 
-fn new_workbook(as_of: NaiveDate) -> Result<Workbook, String> {
+fn new_workbook(as_of: NaiveDate) -> Result<Workbook, SynthError> {
     let mut workbook = Workbook::new();
     // Dated by the world's as-of date, so a seed always gives the same bytes.
     let created =
-        ExcelDateTime::from_ymd(as_of.year() as u16, as_of.month() as u8, as_of.day() as u8)
-            .map_err(|e| e.to_string())?;
+        ExcelDateTime::from_ymd(as_of.year() as u16, as_of.month() as u8, as_of.day() as u8)?;
     workbook.set_properties(&rust_xlsxwriter::DocProperties::new().set_creation_datetime(&created));
     Ok(workbook)
 }
@@ -159,14 +157,15 @@ pub struct Table {
     rows: u32,
 }
 
-fn xlsx_error(e: rust_xlsxwriter::XlsxError) -> String {
-    e.to_string()
-}
-
 impl Table {
-    fn csv(dir: &Path, name: &str, encoding: Encoding, layout: &Layout) -> Result<Table, String> {
+    fn csv(
+        dir: &Path,
+        name: &str,
+        encoding: Encoding,
+        layout: &Layout,
+    ) -> Result<Table, SynthError> {
         let path = dir.join(name);
-        let file = File::create(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let file = File::create(&path).map_err(|e| SynthError::io(&path, e))?;
         let mut table = Table {
             name: name.to_string(),
             layout: layout.clone(),
@@ -193,14 +192,11 @@ impl Table {
         name: &'static str,
         layout: &Layout,
         alone: bool,
-    ) -> Result<Table, String> {
+    ) -> Result<Table, SynthError> {
         let index = {
             let mut book = book.borrow_mut();
-            let sheet = book
-                .workbook
-                .add_worksheet_with_constant_memory()
-                .map_err(xlsx_error)?;
-            sheet.set_name(name).map_err(xlsx_error)?;
+            let sheet = book.workbook.add_worksheet_with_constant_memory()?;
+            sheet.set_name(name)?;
             book.workbook.worksheets().len() - 1
         };
         let table = Table {
@@ -219,24 +215,19 @@ impl Table {
     }
 
     /// The title (if any) and header of a sheet.
-    fn write_sheet_head(&self) -> Result<(), String> {
+    fn write_sheet_head(&self) -> Result<(), SynthError> {
         let Out::Sheet { book, index, .. } = &self.out else {
             return Ok(());
         };
         let mut book = book.borrow_mut();
-        let sheet = book
-            .workbook
-            .worksheet_from_index(*index)
-            .map_err(xlsx_error)?;
+        let sheet = book.workbook.worksheet_from_index(*index)?;
         let mut row = 0;
         if let Some(title) = &self.layout.title {
-            sheet.write_string(0, 0, title).map_err(xlsx_error)?;
+            sheet.write_string(0, 0, title)?;
             row = 1;
         }
         for (c, column) in self.layout.columns.iter().enumerate() {
-            sheet
-                .write_string(row, c as u16, &column.header)
-                .map_err(xlsx_error)?;
+            sheet.write_string(row, c as u16, &column.header)?;
         }
         Ok(())
     }
@@ -257,17 +248,17 @@ impl Table {
         }
     }
 
-    fn write_bytes(&mut self, bytes: &[u8]) -> Result<(), String> {
+    fn write_bytes(&mut self, bytes: &[u8]) -> Result<(), SynthError> {
         let Out::Csv { file, .. } = &mut self.out else {
-            return Err("not a CSV".into());
+            unreachable!("bytes are written to CSV tables only");
         };
         file.write_all(bytes)
-            .map_err(|e| format!("{}: {e}", self.name))
+            .map_err(|e| SynthError::io(Path::new(&self.name), e))
     }
 
-    fn write_line(&mut self, cells: &[&str]) -> Result<(), String> {
+    fn write_line(&mut self, cells: &[&str]) -> Result<(), SynthError> {
         let Out::Csv { encoding, .. } = &self.out else {
-            return Err("not a CSV".into());
+            unreachable!("lines are written to CSV tables only");
         };
         let mut line = cells.iter().map(|c| quote(c)).collect::<Vec<_>>().join(",");
         line.push_str("\r\n");
@@ -285,7 +276,7 @@ impl Table {
         &mut self,
         row: &[(&'static str, Value)],
         noisy: &mut Noisy,
-    ) -> Result<(String, u32), String> {
+    ) -> Result<(String, u32), SynthError> {
         let value = |field: &str| row.iter().find(|(f, _)| *f == field).map(|(_, v)| v);
         if let Out::Sheet {
             book, alone: true, ..
@@ -329,10 +320,7 @@ impl Table {
             Out::Sheet { book, index, .. } => {
                 let head = u32::from(self.layout.title.is_some()) + 1;
                 let mut book = book.borrow_mut();
-                let sheet = book
-                    .workbook
-                    .worksheet_from_index(*index)
-                    .map_err(xlsx_error)?;
+                let sheet = book.workbook.worksheet_from_index(*index)?;
                 let at = head + self.rows - 1;
                 let date_format = Format::new().set_num_format("yyyy-mm-dd");
                 for (c, cell) in cells.iter().enumerate() {
@@ -345,12 +333,10 @@ impl Table {
                                 date.year() as u16,
                                 date.month() as u8,
                                 date.day() as u8,
-                            )
-                            .map_err(xlsx_error)?;
+                            )?;
                             sheet.write_datetime_with_format(at, c, &date, &date_format)
                         }
-                    }
-                    .map_err(xlsx_error)?;
+                    }?;
                 }
             }
         }
@@ -358,7 +344,7 @@ impl Table {
     }
 
     /// A sheet begun again in its book's next file.
-    fn reopen_sheet(&mut self) -> Result<(), String> {
+    fn reopen_sheet(&mut self) -> Result<(), SynthError> {
         let Out::Sheet { book, name, .. } = &self.out else {
             return Ok(());
         };
@@ -450,7 +436,7 @@ impl Exports {
         truth: &Path,
         as_of: NaiveDate,
         styles: &Styles,
-    ) -> Result<Exports, String> {
+    ) -> Result<Exports, SynthError> {
         let mut books = Vec::new();
         let subsidies = match &styles.subsidies_target {
             SubsidyTarget::Csv(encoding) => BTreeMap::from([(
@@ -521,7 +507,7 @@ impl Exports {
     }
 
     /// The registry table of a county's people (its own file when the registry is split).
-    pub fn dpf(&mut self, county: &str) -> Result<&mut Table, String> {
+    pub fn dpf(&mut self, county: &str) -> Result<&mut Table, SynthError> {
         let key = match self.dpf_per_county {
             true => county.to_string(),
             false => String::new(),
@@ -545,7 +531,7 @@ impl Exports {
 
     /// Flushes every table and saves the workbooks; `truth/columns.csv` says what each column
     /// of each table holds (`-`: nothing the rules read).
-    pub fn finish(mut self, truth: &Path) -> Result<(), String> {
+    pub fn finish(mut self, truth: &Path) -> Result<(), SynthError> {
         let mut tables: Vec<&mut Table> = self.dpf.values_mut().collect();
         tables.extend(self.subsidies.values_mut());
         tables.extend([
@@ -564,15 +550,17 @@ impl Exports {
                     quote(&column.header),
                     column.field
                 )
-                .map_err(|e| e.to_string())?;
+                .map_err(|e| SynthError::io(Path::new("truth/columns.csv"), e))?;
             }
             if let Out::Csv { file, .. } = &mut table.out {
-                file.flush().map_err(|e| format!("{}: {e}", table.name))?;
+                file.flush()
+                    .map_err(|e| SynthError::io(Path::new(&table.name), e))?;
             }
         }
-        columns.flush().map_err(|e| e.to_string())?;
+        let truth = |e| SynthError::io(Path::new("truth"), e);
+        columns.flush().map_err(truth)?;
         for file in [&mut self.records, &mut self.persons, &mut self.expected] {
-            file.flush().map_err(|e| e.to_string())?;
+            file.flush().map_err(truth)?;
         }
         drop((self.dpf, self.subsidies, self.education));
         for book in &self.books {
@@ -582,10 +570,9 @@ impl Exports {
     }
 }
 
-fn truth_file(dir: &Path, name: &str, header: &str) -> Result<BufWriter<File>, String> {
+fn truth_file(dir: &Path, name: &str, header: &str) -> Result<BufWriter<File>, SynthError> {
     let path = dir.join(name);
-    let mut file =
-        BufWriter::new(File::create(&path).map_err(|e| format!("{}: {e}", path.display()))?);
-    writeln!(file, "{header}").map_err(|e| format!("{}: {e}", path.display()))?;
+    let mut file = BufWriter::new(File::create(&path).map_err(|e| SynthError::io(&path, e))?);
+    writeln!(file, "{header}").map_err(|e| SynthError::io(&path, e))?;
     Ok(file)
 }
