@@ -138,6 +138,84 @@ pub const EXCEPTIONS: [&str; 2] = ["不属实", "政策外情形"];
 /// The result that says the county fixed it: the data should stop showing the item.
 pub const FIXED: &str = "已整改";
 
+/// Where an item stands in the ledger after a night.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum ItemStatus {
+    /// First seen tonight.
+    New,
+    /// Seen on an earlier night and again tonight.
+    Open,
+    /// Closed on an earlier night, seen again tonight.
+    Reopened,
+    Closed,
+}
+
+impl ItemStatus {
+    pub const ALL: [ItemStatus; 4] = [
+        ItemStatus::New,
+        ItemStatus::Open,
+        ItemStatus::Reopened,
+        ItemStatus::Closed,
+    ];
+
+    /// As the ledger stores it, `gaps.csv` and `recon ledger list` print it.
+    pub fn code(self) -> &'static str {
+        match self {
+            ItemStatus::New => "new",
+            ItemStatus::Open => "open",
+            ItemStatus::Reopened => "reopened",
+            ItemStatus::Closed => "closed",
+        }
+    }
+
+    pub fn parse(code: &str) -> Option<ItemStatus> {
+        ItemStatus::ALL.into_iter().find(|s| s.code() == code)
+    }
+
+    /// How the county lists show it.
+    pub fn words(self) -> &'static str {
+        match self {
+            ItemStatus::New => "新发现",
+            ItemStatus::Open => "未销号",
+            ItemStatus::Reopened => "再次出现",
+            ItemStatus::Closed => "已销号",
+        }
+    }
+}
+
+impl rusqlite::types::ToSql for ItemStatus {
+    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+        Ok(self.code().into())
+    }
+}
+
+impl rusqlite::types::FromSql for ItemStatus {
+    fn column_result(value: rusqlite::types::ValueRef<'_>) -> rusqlite::types::FromSqlResult<Self> {
+        let code = value.as_str()?;
+        ItemStatus::parse(code).ok_or_else(|| {
+            rusqlite::types::FromSqlError::Other(format!("unknown item status `{code}`").into())
+        })
+    }
+}
+
+/// What a night did to an item, as the events table records it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum ItemEvent {
+    Opened,
+    Reopened,
+    Closed,
+}
+
+impl ItemEvent {
+    fn code(self) -> &'static str {
+        match self {
+            ItemEvent::Opened => "opened",
+            ItemEvent::Reopened => "reopened",
+            ItemEvent::Closed => "closed",
+        }
+    }
+}
+
 /// Where a county's result leaves an item tonight.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Standing {
@@ -261,7 +339,7 @@ pub struct RunLedger {
     /// Tonight's person key -> the stable key it is an alias of.
     pub person_keys: HashMap<String, String>,
     /// Item key -> (status, first seen).
-    pub items: HashMap<String, (String, String)>,
+    pub items: HashMap<String, (ItemStatus, String)>,
     /// (rule, county) -> counts of this night.
     pub diff: BTreeMap<(String, String), CountyDiff>,
     /// Item key -> the latest county note (status, text).
@@ -345,7 +423,7 @@ pub struct ItemView {
     pub rule_id: String,
     pub county_code: String,
     pub person_key: String,
-    pub status: String,
+    pub status: ItemStatus,
     pub first_seen: String,
     pub last_seen: String,
     pub closed_on: String,
@@ -567,10 +645,11 @@ impl Ledger {
         for row in rows {
             let (rule, county, event, closed_by) = row?;
             let entry = counts.entry((rule, county)).or_default();
+            let opened = [ItemEvent::Opened, ItemEvent::Reopened].map(ItemEvent::code);
             match (event.as_str(), closed_by.starts_with("县级已整改")) {
-                ("opened" | "reopened", _) => entry.opened += 1,
-                ("closed", true) => entry.closed_fixed += 1,
-                ("closed", false) => entry.closed_by_data += 1,
+                (e, _) if opened.contains(&e) => entry.opened += 1,
+                (e, true) if e == ItemEvent::Closed.code() => entry.closed_fixed += 1,
+                (e, false) if e == ItemEvent::Closed.code() => entry.closed_by_data += 1,
                 _ => {}
             }
         }
@@ -737,12 +816,12 @@ impl Ledger {
 
     /// (rule id, person key) of every item not closed, once under each key its person had.
     pub fn open_items(&self) -> Result<Vec<(String, String)>, LedgerError> {
-        let sql = "SELECT rule_id, person_key FROM items WHERE status != 'closed'
+        let sql = "SELECT rule_id, person_key FROM items WHERE status != ?1
                    UNION SELECT i.rule_id, a.alias FROM items i JOIN person_aliases a ON a.canonical = i.person_key
-                   WHERE i.status != 'closed'";
+                   WHERE i.status != ?1";
         let mut statement = self.connection.prepare(sql).map_err(|e| self.error(e))?;
         let rows = statement
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .query_map([ItemStatus::Closed], |r| Ok((r.get(0)?, r.get(1)?)))
             .map_err(|e| self.error(e))?;
         rows.collect::<Result<_, _>>().map_err(|e| self.error(e))
     }
@@ -913,7 +992,7 @@ struct StoredItem {
     rule_id: String,
     county_code: String,
     person_key: String,
-    status: String,
+    status: ItemStatus,
     first_seen: String,
     name_hash: String,
     reopened_on: Option<String>,
@@ -962,29 +1041,29 @@ fn apply_in(
         person_keys,
         ..RunLedger::default()
     };
-    let event = |key: &str, what: &str| {
+    let event = |key: &str, what: ItemEvent| {
         tx.prepare_cached(
             "INSERT INTO events (run_id, key, event, on_date) VALUES (?1, ?2, ?3, ?4)",
         )?
-        .execute(params![run_id, key, what, as_of])
+        .execute(params![run_id, key, what.code(), as_of])
     };
     for (key, gap) in &tonight {
         let person_key = &result.person_keys[&gap.person_key];
         let diff_key = (gap.rule_id.clone(), gap.county_code.clone());
         let (status, first_seen) = match stored.get(key) {
             None => {
-                tx.prepare_cached("INSERT INTO items (key, rule_id, county_code, person_key, status, first_seen, last_seen, name_hash, facts) VALUES (?1, ?2, ?3, ?4, 'new', ?5, ?5, ?6, ?7)")?.execute(params![key, gap.rule_id, gap.county_code, person_key, as_of, gap.name_hash, gap.facts],
+                tx.prepare_cached("INSERT INTO items (key, rule_id, county_code, person_key, status, first_seen, last_seen, name_hash, facts) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, ?7, ?8)")?.execute(params![key, gap.rule_id, gap.county_code, person_key, ItemStatus::New, as_of, gap.name_hash, gap.facts],
                 )?;
-                event(key, "opened")?;
+                event(key, ItemEvent::Opened)?;
                 result.diff.entry(diff_key).or_default().new += 1;
-                ("new".to_string(), as_of.clone())
+                (ItemStatus::New, as_of.clone())
             }
-            Some(item) if item.status == "closed" => {
-                tx.prepare_cached("UPDATE items SET status = 'reopened', last_seen = ?2, closed_on = NULL, closed_run = NULL, reopened_on = ?2, facts = ?3, closed_by = '' WHERE key = ?1")?.execute(params![key, as_of, gap.facts],
+            Some(item) if item.status == ItemStatus::Closed => {
+                tx.prepare_cached("UPDATE items SET status = ?4, last_seen = ?2, closed_on = NULL, closed_run = NULL, reopened_on = ?2, facts = ?3, closed_by = '' WHERE key = ?1")?.execute(params![key, as_of, gap.facts, ItemStatus::Reopened],
                 )?;
-                event(key, "reopened")?;
+                event(key, ItemEvent::Reopened)?;
                 result.diff.entry(diff_key).or_default().reopened += 1;
-                ("reopened".to_string(), item.first_seen.clone())
+                (ItemStatus::Reopened, item.first_seen.clone())
             }
             Some(item) => {
                 let status = status_on(item, &as_of);
@@ -994,10 +1073,10 @@ fn apply_in(
                 .execute(params![key, status, as_of, gap.facts])?;
                 let days = days_between(&item.first_seen, run.as_of);
                 let entry = result.diff.entry(diff_key).or_default();
-                match status.as_str() {
-                    "new" => entry.new += 1,
-                    "reopened" => entry.reopened += 1,
-                    _ => entry.still_open += 1,
+                match status {
+                    ItemStatus::New => entry.new += 1,
+                    ItemStatus::Reopened => entry.reopened += 1,
+                    ItemStatus::Open | ItemStatus::Closed => entry.still_open += 1,
                 }
                 entry.max_days_open = entry.max_days_open.max(days);
                 (status, item.first_seen.clone())
@@ -1022,7 +1101,7 @@ fn apply_in(
     for (key, item) in &stored {
         if let Some(scope) = unchecked_scope(run, &item.rule_id, &item.county_code) {
             let carried = scope.withheld || !tonight.contains_key(key);
-            if item.status != "closed" && carried {
+            if item.status != ItemStatus::Closed && carried {
                 let reason = &scope.reason;
                 tx.prepare_cached("UPDATE items SET not_checked = ?2 WHERE key = ?1")?
                     .execute(params![key, reason])?;
@@ -1052,9 +1131,9 @@ fn apply_in(
                 .filter_map(|key| subject_present(&item.rule_id, key))
                 .max_by_key(|evidence| !evidence.is_empty());
             let closed_by = closed_by(fixed.as_deref() == Some(FIXED), present);
-            tx.prepare_cached("UPDATE items SET status = 'closed', closed_on = ?2, closed_run = ?3, closed_by = ?4 WHERE key = ?1")?.execute(params![key, as_of, run_id, closed_by],
+            tx.prepare_cached("UPDATE items SET status = ?5, closed_on = ?2, closed_run = ?3, closed_by = ?4 WHERE key = ?1")?.execute(params![key, as_of, run_id, closed_by, ItemStatus::Closed],
             )?;
-            event(key, "closed")?;
+            event(key, ItemEvent::Closed)?;
             result
                 .diff
                 .entry((item.rule_id.clone(), item.county_code.clone()))
@@ -1070,8 +1149,8 @@ fn apply_in(
         .execute(params![source, county, *rows as i64])?;
     }
     result.trend = trend(tx)?;
-    let mut statement = tx.prepare("SELECT key, county_code, first_seen FROM items WHERE status != 'closed' ORDER BY county_code, key")?;
-    let ages = statement.query_map([], |r| {
+    let mut statement = tx.prepare("SELECT key, county_code, first_seen FROM items WHERE status != ?1 ORDER BY county_code, key")?;
+    let ages = statement.query_map([ItemStatus::Closed], |r| {
         Ok((
             r.get::<_, String>(0)?,
             r.get::<_, String>(1)?,
@@ -1092,7 +1171,7 @@ fn apply_in(
 /// The latest note of every item of tonight.
 fn latest_notes(
     tx: &Transaction,
-    items: &HashMap<String, (String, String)>,
+    items: &HashMap<String, (ItemStatus, String)>,
 ) -> rusqlite::Result<HashMap<String, (String, String)>> {
     let sql = "SELECT key, status, note FROM notes ORDER BY id";
     latest_per_item(tx, sql, items, |r| Ok((r.get(1)?, r.get(2)?)))
@@ -1101,7 +1180,7 @@ fn latest_notes(
 /// The latest returned result of each of `items` that has one.
 fn latest_feedback(
     tx: &Transaction,
-    items: &HashMap<String, (String, String)>,
+    items: &HashMap<String, (ItemStatus, String)>,
 ) -> rusqlite::Result<HashMap<String, Feedback>> {
     let sql = "SELECT key, result, rectification, responsible, deadline, remark FROM feedback ORDER BY id";
     latest_per_item(tx, sql, items, |r| Feedback::from_row(r, 1))
@@ -1111,7 +1190,7 @@ fn latest_feedback(
 fn latest_per_item<T>(
     tx: &Transaction,
     sql: &str,
-    items: &HashMap<String, (String, String)>,
+    items: &HashMap<String, (ItemStatus, String)>,
     value: impl Fn(&rusqlite::Row) -> rusqlite::Result<T>,
 ) -> rusqlite::Result<HashMap<String, T>> {
     let mut statement = tx.prepare(sql)?;
@@ -1131,7 +1210,7 @@ fn latest_per_item<T>(
 /// not show when the item is still here after a list that said 已整改.
 fn standings(
     tx: &Transaction,
-    items: &HashMap<String, (String, String)>,
+    items: &HashMap<String, (ItemStatus, String)>,
     as_of: &str,
 ) -> rusqlite::Result<HashMap<String, Standing>> {
     let mut statement = tx.prepare(
@@ -1266,7 +1345,7 @@ fn closed_by(fixed: bool, present: Option<String>) -> String {
 }
 
 fn is_closing(item: &StoredItem, run: &RunRecord) -> bool {
-    item.status != "closed"
+    item.status != ItemStatus::Closed
         && run.rules.contains(&item.rule_id)
         && unchecked_scope(run, &item.rule_id, &item.county_code).is_none()
 }
@@ -1280,15 +1359,14 @@ fn unchecked_scope<'r>(run: &'r RunRecord, rule: &str, county: &str) -> Option<&
 
 /// An item seen again keeps `new` or `reopened` on a rerun of the same night; otherwise it
 /// is `open`.
-fn status_on(item: &StoredItem, as_of: &str) -> String {
-    let status = if item.first_seen == as_of {
-        "new"
+fn status_on(item: &StoredItem, as_of: &str) -> ItemStatus {
+    if item.first_seen == as_of {
+        ItemStatus::New
     } else if item.reopened_on.as_deref() == Some(as_of) {
-        "reopened"
+        ItemStatus::Reopened
     } else {
-        "open"
-    };
-    status.to_string()
+        ItemStatus::Open
+    }
 }
 
 fn days_between(first_seen: &str, as_of: NaiveDate) -> i64 {
@@ -1386,7 +1464,7 @@ mod tests {
             .items()
             .unwrap()
             .into_iter()
-            .map(|i| (i.key, i.status))
+            .map(|i| (i.key, i.status.code().to_string()))
             .collect()
     }
 

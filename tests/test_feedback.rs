@@ -313,6 +313,16 @@ fn county_results_change_the_count_until_the_data_says_otherwise() {
         closed.contains(&("MED-01".to_string(), evidence)),
         "{closed:?}"
     );
+    // A status no item can have is refused, not an empty list.
+    let mistyped = wd.recon(&[
+        "ledger", "list", "--ledger", "l.sqlite", "--status", "close",
+    ]);
+    assert_eq!(mistyped.code, 2, "{}", mistyped.stdout);
+    assert!(
+        mistyped.stderr.contains("new, open, reopened, closed"),
+        "{}",
+        mistyped.stderr
+    );
 
     // The month in a page and a workbook: found, closed by what, exceptions, still open.
     let args = [

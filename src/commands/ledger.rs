@@ -8,7 +8,7 @@ use chrono::NaiveDate;
 
 use super::{print, ExitStatus, Failure};
 use crate::cli::{LedgerCommand, LedgerListArgs, ListFormat};
-use crate::ledger::{ItemView, Ledger};
+use crate::ledger::{ItemStatus, ItemView, Ledger};
 
 const LIST_HEADER: [&str; COLUMNS] = [
     "key",
@@ -134,7 +134,7 @@ fn record(item: &ItemView) -> [String; COLUMNS] {
         item.rule_id.clone(),
         item.county_code.clone(),
         item.person_key.clone(),
-        item.status.clone(),
+        item.status.code().to_string(),
         item.first_seen.clone(),
         item.last_seen.clone(),
         item.closed_on.clone(),
@@ -147,6 +147,13 @@ fn record(item: &ItemView) -> [String; COLUMNS] {
 }
 
 fn list(args: &LedgerListArgs) -> Result<ExitStatus, Failure> {
+    let status = match args.status.as_deref() {
+        Some(code) => Some(ItemStatus::parse(code).ok_or_else(|| {
+            let known = ItemStatus::ALL.map(ItemStatus::code).join(", ");
+            Failure::BadInput(format!("--status {code}: not a status ({known})"))
+        })?),
+        None => None,
+    };
     let items = open_existing(&args.ledger)?.items()?;
     let keep = |i: &&ItemView| {
         args.county.as_ref().is_none_or(|c| &i.county_code == c)
@@ -154,7 +161,7 @@ fn list(args: &LedgerListArgs) -> Result<ExitStatus, Failure> {
                 .rule
                 .as_ref()
                 .is_none_or(|r| i.rule_id.eq_ignore_ascii_case(r))
-            && args.status.as_ref().is_none_or(|s| &i.status == s)
+            && status.is_none_or(|s| i.status == s)
             && args.min_days.is_none_or(|d| days_open(i) >= d)
     };
     let rows: Vec<[String; COLUMNS]> = items.iter().filter(keep).map(record).collect();

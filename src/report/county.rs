@@ -19,7 +19,7 @@ use rust_xlsxwriter::{
 use super::gap_list::GapRow;
 use super::{create_private_dir, csv_writer, report_error, write_csv_rows, ReportError, RunResult};
 use crate::config::Rule;
-use crate::ledger::RESULTS;
+use crate::ledger::{ItemStatus, RESULTS};
 
 /// The column `recon ledger import` finds an item by.
 pub const KEY_COLUMN: &str = "台账编号";
@@ -276,7 +276,7 @@ fn row_cells(
         text(&r.review),
         text(match r.standing {
             Some(standing) => standing.words(),
-            None => status_word(&r.status),
+            None => r.status.map_or("", ItemStatus::words),
         }),
         text(&r.first_seen),
         text(&as_of.to_string()),
@@ -287,16 +287,6 @@ fn row_cells(
         text(&f.deadline),
         text(&remark),
     ]
-}
-
-/// A ledger status in the words county staff use.
-fn status_word(status: &str) -> &str {
-    match status {
-        "new" => "新发现",
-        "open" => "未销号",
-        "reopened" => "再次出现",
-        other => other,
-    }
 }
 
 /// A `recon ledger note` status in the words county staff use.

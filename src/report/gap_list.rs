@@ -23,7 +23,8 @@ pub struct GapRow {
     pub name: String,
     pub id_number: String,
     pub detail: String,
-    pub status: String,
+    /// The item's status in the ledger (none without a ledger).
+    pub status: Option<ItemStatus>,
     pub first_seen: String,
     pub note_status: String,
     pub note: String,
@@ -58,7 +59,7 @@ pub struct Shown {
     pub certificate_number: String,
 }
 
-pub use crate::ledger::{Feedback, Standing};
+pub use crate::ledger::{Feedback, ItemStatus, Standing};
 
 pub const GAPS_HEADER: [&str; 29] = [
     "rule_id",
@@ -128,7 +129,7 @@ pub fn gap_rows(result: &RunResult) -> Vec<GapRow> {
                 name: result.records.name(record).to_string(),
                 id_number: shown_id(&record.id, result.full_ids),
                 detail: gap.detail.clone(),
-                status: ledger_item.map_or(String::new(), |(status, _)| status.clone()),
+                status: ledger_item.map(|(status, _)| *status),
                 first_seen: ledger_item.map_or(String::new(), |(_, first)| first.clone()),
                 note_status: note.map_or(String::new(), |(status, _)| status.clone()),
                 note: note.map_or(String::new(), |(_, text)| text.clone()),
@@ -239,7 +240,7 @@ fn gaps_record(r: &GapRow) -> Vec<String> {
         r.name.clone(),
         r.id_number.clone(),
         r.detail.clone(),
-        r.status.clone(),
+        r.status.map_or("", ItemStatus::code).to_string(),
         r.first_seen.clone(),
         r.note_status.clone(),
         r.note.clone(),
