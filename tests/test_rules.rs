@@ -373,3 +373,177 @@ fn a_duplicate_in_another_county_names_that_county() {
         assert!(key.ends_with(&format!("@{county}")), "{key}");
     }
 }
+
+/// An amount compared with a standard per county and year, in an `any` group: a 护理补贴 paid
+/// under the county's standard, or with no amount at all, is a finding; an amount no one can
+/// read is counted in quality.csv, not guessed; a county the standard has no amount for is not
+/// checked, and the run says so.
+#[test]
+fn an_amount_under_the_countys_standard_is_a_finding() {
+    let wd = Workdir::new();
+    let mut header = CIVIL_HEADER.to_vec();
+    header.push("发放金额");
+    let id = |region, n| make_id(region, "19600101", n);
+    let rows: Vec<(&str, String, &str, &str, &str)> = vec![
+        ("甲", id("420325", 11), "房县", "重度残疾人护理补贴", "80元"),
+        ("乙", id("420325", 13), "房县", "重度残疾人护理补贴", "100"),
+        ("丙", id("420325", 15), "房县", "重度残疾人护理补贴", ""),
+        ("丁", id("420325", 17), "房县", "重度残疾人护理补贴", "壹佰"),
+        ("戊", id("421181", 19), "麻城市", "重度残疾人护理补贴", "10"),
+        ("己", id("420325", 21), "房县", "农村低保", "10"),
+    ];
+    let mut table = vec![header];
+    for (name, id, county, program, amount) in &rows {
+        table.push(vec![
+            name,
+            id,
+            county,
+            program,
+            "2020-01-01",
+            "",
+            "正常",
+            amount,
+        ]);
+    }
+    wd.write_csv("in/civil.csv", &table);
+    let extra = r#"
+[sources.civil.fields.monthly_amount]
+kind = "amount"
+aliases = ["发放金额"]
+
+[[standard]]
+name = "护理补贴"
+county = "4203"
+amount = 100
+
+[[standard]]
+name = "护理补贴"
+county = "420325"
+year = 2019
+amount = 60
+
+[[rule]]
+id = "PAY-01"
+name = "护理补贴未足额发放"
+flags = "an active 护理补贴 record paid under the county's standard, or with no amount"
+basis = "足额发放"
+kind = "audit"
+subject = "civil"
+when = [{ active = true }, { field = "program", in = "care_subsidy" }, { any = [{ field = "monthly_amount", below = { standard = "护理补贴" } }, { field = "monthly_amount", empty = true }] }]
+"#;
+    config_with(&wd, "c.toml", extra);
+    let check = wd.recon(&["check-config", "c.toml"]);
+    assert_eq!(check.code, 0, "{}", check.stderr);
+    let run = wd.recon(&[
+        "run",
+        "--as-of",
+        "2020-06-30",
+        "--config",
+        "c.toml",
+        "--rule",
+        "PAY-01",
+        "--out",
+        "out",
+        "in",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    // 2019's 60 does not apply in 2020: 房县 is under the prefecture's 100.
+    assert_eq!(
+        wd.gaps(),
+        [1, 3].map(|row| ("PAY-01".to_string(), "civil.csv".to_string(), row))
+    );
+    let gaps = wd.csv_rows("out/gaps.csv");
+    assert!(
+        gaps[0]["detail"].contains("（发放金额低于护理补贴标准或发放金额为空）"),
+        "{}",
+        gaps[0]["detail"]
+    );
+    assert!(
+        run.stdout.contains(
+            "PAY-01: standard `护理补贴` has no amount for county 421181 in 2020 (1 rows)"
+        ),
+        "{}",
+        run.stdout
+    );
+    let quality = wd.csv_rows("out/quality.csv");
+    assert!(
+        quality
+            .iter()
+            .any(|q| q["defect"] == "amount_unparsed" && q["rows"] == "1"),
+        "{quality:?}"
+    );
+    for (mistake, says) in [
+        (
+            r#"{ field = "program", below = 100 }"#,
+            "`program` is not an amount",
+        ),
+        (
+            r#"{ field = "monthly_amount", below = { standard = "护理费" } }"#,
+            "no [[standard]] named `护理费`",
+        ),
+        (r#"{ any = [] }"#, "`any` needs at least one condition"),
+    ] {
+        config_with(
+            &wd,
+            "bad.toml",
+            &extra.replace(
+                r#"{ active = true }, { field = "program""#,
+                &format!("{mistake}, {{ field = \"program\""),
+            ),
+        );
+        let check = wd.recon(&["check-config", "bad.toml"]);
+        assert_eq!(check.code, 2, "{mistake}");
+        assert!(check.stderr.contains(says), "{mistake}: {}", check.stderr);
+    }
+}
+
+/// The eligibility of a province that extends 护理补贴 to grade 三级 智力 and 精神 disability, in
+/// one rule: `any` of the severe grades or `all` of 三级 and those categories; an alternative may
+/// read another source (a 低保 record of the person).
+#[test]
+fn any_and_all_groups_say_one_rule_in_place_of_two() {
+    let wd = Workdir::new();
+    grade_three_registry(&wd);
+    config_with(
+        &wd,
+        "c.toml",
+        r#"
+[[rule]]
+id = "LOC-03"
+name = "重度及三级智力精神残疾人未享受护理补贴"
+flags = "CIV-02 extended to grade 三级 智力/精神, or to anyone on 低保"
+basis = "省级政策"
+kind = "coverage"
+subject = "dpf"
+when = [
+  { active = true },
+  { any = [
+    { field = "disability_grade", in = "severe_grades" },
+    { all = [{ field = "disability_grade", in = ["三级"] }, { field = "disability_category", in = ["智力", "精神"] }] },
+    { linked = { source = "civil", where = [{ active = true }, { field = "program", in = "dibao" }] } },
+  ] },
+]
+requires = { source = "civil", where = [{ active = true }, { field = "program", in = "care_subsidy" }] }
+"#,
+    );
+    wd.run_ok(&["--config", "c.toml", "--rule", "LOC-03", "in"]);
+    assert_eq!(
+        wd.gaps(),
+        vec![("LOC-03".to_string(), "dpf.csv".to_string(), 2)],
+        "乙 (三级 智力) only; 甲 is 三级 肢体 and on no 低保"
+    );
+    let civil = make_id("420325", "19700101", 11);
+    wd.write_csv(
+        "in/civil.csv",
+        &[
+            CIVIL_HEADER.to_vec(),
+            vec!["甲", &civil, "房县", "农村低保", "2020-01-01", "", "正常"],
+        ],
+    );
+    wd.run_ok(&["--config", "c.toml", "--rule", "LOC-03", "in"]);
+    assert_eq!(
+        wd.gaps(),
+        [1, 2].map(|row| ("LOC-03".to_string(), "dpf.csv".to_string(), row)),
+        "甲 is on 低保 now"
+    );
+}

@@ -200,6 +200,13 @@ fn county_workbooks_are_work_forms() {
     );
     assert_eq!(med[5], Data::String("医疗保障部门".into()));
     assert!(
+        med[6]
+            .to_string()
+            .contains("疑点：此人在医保 参保登记中无截至2020-06-30有效的记录"),
+        "what the rule flags, from its definition: {}",
+        med[6]
+    );
+    assert!(
         med[4].to_string().contains("参保登记"),
         "what the county is to do"
     );

@@ -4,6 +4,7 @@ use std::path::Path;
 
 use super::{print, ExitStatus, Failure};
 use crate::config::{self, Check, RuleKind, Settings};
+use crate::rules::describe::rule_in_words;
 
 pub fn run(id: Option<&str>, config_path: Option<&Path>) -> Result<ExitStatus, Failure> {
     let settings = config::load(config_path)?.settings;
@@ -23,8 +24,10 @@ pub fn run(id: Option<&str>, config_path: Option<&Path>) -> Result<ExitStatus, F
                 Check::Duplicate { .. } => "no other matching row of the same value".to_string(),
                 Check::Always => "every subject is a finding".to_string(),
             };
+            // The as-of date of a run is unknown here: today's stands in for it.
+            let today = chrono::Local::now().date_naive();
             print(&format!(
-                "{} {}\n  kind:    {}\n  subject: {} rows\n  shape:   {}\n  basis:   {}\n  flags:   {}\n  enabled: {}\n",
+                "{} {}\n  kind:    {}\n  subject: {} rows\n  shape:   {}\n  basis:   {}\n  flags:   {}\n  含义:    {}\n  enabled: {}\n",
                 rule.id,
                 rule.name,
                 kind_label(rule.kind),
@@ -32,6 +35,7 @@ pub fn run(id: Option<&str>, config_path: Option<&Path>) -> Result<ExitStatus, F
                 shape,
                 rule.basis,
                 rule.flags,
+                rule_in_words(&settings, rule, today),
                 rule.enabled
             ));
         }

@@ -8,7 +8,8 @@ pub mod settings;
 use std::path::Path;
 
 pub use settings::{
-    Check, Condition, ConfigError, DeathRule, Field, Rule, RuleKind, Settings, Source,
+    Bound, Check, Condition, ConfigError, DeathRule, Field, Rule, RuleKind, Settings, Source,
+    Standard,
 };
 
 /// The text of `configs/default.toml`, used when no `--config` is given.

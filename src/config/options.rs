@@ -22,6 +22,9 @@ pub struct Options {
     pub death: Vec<DeathOptions>,
     #[serde(default, rename = "rule")]
     pub rules: Vec<RuleOptions>,
+    /// Amounts rules compare with (`below = { standard = "..." }`), per county and year.
+    #[serde(default, rename = "standard", skip_serializing_if = "Vec::is_empty")]
+    pub standards: Vec<StandardOptions>,
     /// The morning report: ranking weights and small-count suppression.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub report: Option<ReportOptions>,
@@ -130,6 +133,41 @@ pub struct ConditionOptions {
     pub linked: Option<LinkedOptions>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub not_linked: Option<LinkedOptions>,
+    /// Holds when any of these conditions holds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub any: Option<Vec<ConditionOptions>>,
+    /// Holds when all of these hold: one alternative of an `any` made of several conditions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub all: Option<Vec<ConditionOptions>>,
+    /// The field's amount is under the bound.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub below: Option<BoundOptions>,
+    /// The field's amount is the bound or more.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub at_least: Option<BoundOptions>,
+}
+
+/// What an amount is compared with: a number, another amount field of the same row, or a
+/// `[[standard]]` by name.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(untagged)]
+pub enum BoundOptions {
+    Amount(f64),
+    Field(String),
+    Standard { standard: String },
+}
+
+/// One amount of a standard: for a county (its code, or a prefecture's or province's prefix)
+/// and a year, either left out to cover all.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct StandardOptions {
+    pub name: String,
+    pub amount: f64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub county: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub year: Option<i32>,
 }
 
 /// A word list, or the name of a `[vocabulary]` list.

@@ -22,6 +22,7 @@ pub struct Settings {
     pub sources: Vec<Source>,
     pub deaths: Vec<DeathRule>,
     pub rules: Vec<Rule>,
+    pub standards: Vec<Standard>,
     pub pins: Vec<FilePin>,
     /// Header qualifiers (参保, 人员…), cleaned, longest first.
     pub qualifiers: Vec<String>,
@@ -95,6 +96,37 @@ pub enum Condition {
         conditions: Vec<Condition>,
         negate: bool,
     },
+    /// Any of the conditions holds.
+    Any(Vec<Condition>),
+    /// All of them hold (an alternative of an `Any`).
+    All(Vec<Condition>),
+    /// The amount field is under (`below`) the bound, or the bound or more. A row without a
+    /// readable amount, or without a bound, meets neither.
+    Compare {
+        field: usize,
+        bound: Bound,
+        below: bool,
+    },
+}
+
+/// What an amount is compared with.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Bound {
+    Amount(f64),
+    /// Another amount field of the same row.
+    Field(usize),
+    /// A `[[standard]]`, by name: its amount for the row's county and the as-of year.
+    Standard(String),
+}
+
+/// One amount of a named standard, for a county (a code or its prefix; none: every county)
+/// and a year (none: every year).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Standard {
+    pub name: String,
+    pub amount: f64,
+    pub county: Option<String>,
+    pub year: Option<i32>,
 }
 
 #[derive(Clone, Debug)]
@@ -195,7 +227,10 @@ impl Settings {
             }
             for (f, field) in source.fields.iter().enumerate() {
                 // The linker reads a record's ID, name and county, not their cells.
-                let identity = matches!(field.name.as_str(), "id_number" | "name" | "county");
+                let identity = matches!(
+                    field.role,
+                    Some(FieldRole::IdNumber | FieldRole::Name | FieldRole::County)
+                );
                 let linked = !identity && self.link.features.iter().any(|x| x.name == field.name);
                 let distinct = self.link.distinct_rows_in.iter().any(|d| {
                     d.source == source.key && d.per.as_deref() == Some(field.name.as_str())
@@ -228,6 +263,19 @@ impl Settings {
 
     pub fn source(&self, key: &str) -> Option<SourceId> {
         self.sources.iter().position(|s| s.key == key)
+    }
+
+    /// The amount of standard `name` for a row of `county` in `year`: the entry of that year
+    /// before one for every year, then the one for the longest prefix of the county's code.
+    pub fn standard_amount(&self, name: &str, county: Option<&str>, year: i32) -> Option<f64> {
+        self.standards
+            .iter()
+            .filter(|s| s.name == name && s.year.is_none_or(|y| y == year))
+            .filter(|s| {
+                (s.county.as_deref()).is_none_or(|c| county.is_some_and(|code| code.starts_with(c)))
+            })
+            .max_by_key(|s| (s.year.is_some(), s.county.as_ref().map_or(0, String::len)))
+            .map(|s| s.amount)
     }
 
     pub fn rule(&self, id: &str) -> Option<&Rule> {
@@ -273,8 +321,10 @@ impl Settings {
                 ended_by: None,
             });
         }
+        let standards = resolve_standards(&options.standards)?;
         let resolver = Resolver {
             sources: &sources,
+            standards: &standards,
             vocabulary: &options.vocabulary,
             warnings: std::cell::RefCell::default(),
         };
@@ -338,18 +388,59 @@ impl Settings {
             })
             .collect::<Result<_, ConfigError>>()?;
         let rules = resolve_rules(&options, &resolver)?;
+        let warnings = resolver.warnings.take();
         let link = resolve_link(options.link.as_ref(), &resolved)?;
         Ok(Settings {
             sources: resolved,
             deaths,
             rules,
+            standards,
             pins: options.files.clone(),
             qualifiers: qualifiers(&options),
-            warnings: resolver.warnings.take(),
+            warnings,
             link,
             options,
         })
     }
+}
+
+/// The standards' amounts, checked: a county is a code or its prefix (2, 4 or 6 digits), an
+/// amount is a sum of money, and no two entries are for the same name, county and year.
+fn resolve_standards(
+    options: &[super::options::StandardOptions],
+) -> Result<Vec<Standard>, ConfigError> {
+    let mut standards: Vec<Standard> = Vec::new();
+    for (i, s) in options.iter().enumerate() {
+        let place = format!("standard[{i}] `{}`", s.name);
+        if let Some(county) = &s.county {
+            let digits = county.len() == 2 || county.len() == 4 || county.len() == 6;
+            if !digits || !county.bytes().all(|b| b.is_ascii_digit()) {
+                return err(format!("{place}: county `{county}` is not a division code (2, 4 or 6 digits: a province, a prefecture or a county)"));
+            }
+        }
+        if !(s.amount.is_finite() && s.amount >= 0.0) {
+            return err(format!(
+                "{place}: amount {} is not a sum of money",
+                s.amount
+            ));
+        }
+        let standard = Standard {
+            name: s.name.clone(),
+            amount: s.amount,
+            county: s.county.clone(),
+            year: s.year,
+        };
+        let same = |o: &&Standard| {
+            (&o.name, &o.county, o.year) == (&standard.name, &standard.county, standard.year)
+        };
+        if standards.iter().any(|o| same(&o)) {
+            return err(format!(
+                "{place}: a second amount for the same county and year"
+            ));
+        }
+        standards.push(standard);
+    }
+    Ok(standards)
 }
 
 /// A county named in a condition, as its code: rows are compared by the county they resolve to.
@@ -434,6 +525,15 @@ fn mark_conditions(conditions: &[Condition], source: SourceId, read: &mut [Vec<b
                 conditions,
                 ..
             } => mark_conditions(conditions, *other, read),
+            Condition::Any(conditions) | Condition::All(conditions) => {
+                mark_conditions(conditions, source, read)
+            }
+            Condition::Compare { field, bound, .. } => {
+                read[source][*field] = true;
+                if let Bound::Field(other) = bound {
+                    read[source][*other] = true;
+                }
+            }
             Condition::Active(_) | Condition::Age { .. } | Condition::Living(_) => {}
         }
     }
@@ -557,6 +657,7 @@ fn resolve_rules(options: &Options, resolver: &Resolver) -> Result<Vec<Rule>, Co
 
 struct Resolver<'a> {
     sources: &'a [Source],
+    standards: &'a [Standard],
     vocabulary: &'a BTreeMap<String, Vec<String>>,
     warnings: std::cell::RefCell<Vec<String>>,
 }
@@ -653,6 +754,60 @@ impl Resolver<'_> {
         }
     }
 
+    /// An amount comparison: the field and a bound field must be amounts, a standard must be
+    /// one the config gives.
+    fn compare(
+        &self,
+        source: SourceId,
+        field: usize,
+        bound: &super::options::BoundOptions,
+        below: bool,
+        place: &str,
+    ) -> Result<Condition, ConfigError> {
+        use super::options::BoundOptions;
+        let amount = |f: usize| -> Result<usize, ConfigError> {
+            let field = &self.sources[source].fields[f];
+            match field.kind {
+                FieldKind::Amount => Ok(f),
+                _ => err(format!(
+                    "{place}: `{}` is not an amount; compare only fields of kind = \"amount\"",
+                    field.name
+                )),
+            }
+        };
+        let bound = match bound {
+            BoundOptions::Amount(a) => Bound::Amount(*a),
+            BoundOptions::Field(name) => Bound::Field(amount(self.field(source, name, place)?)?),
+            BoundOptions::Standard { standard } => {
+                if !self.standards.iter().any(|s| &s.name == standard) {
+                    return err(format!(
+                        "{place}: no [[standard]] named `{standard}` gives an amount"
+                    ));
+                }
+                Bound::Standard(standard.clone())
+            }
+        };
+        Ok(Condition::Compare {
+            field: amount(field)?,
+            bound,
+            below,
+        })
+    }
+
+    /// The conditions of an `any` or `all` group, of which there must be some.
+    fn group(
+        &self,
+        source: SourceId,
+        list: &[ConditionOptions],
+        kind: &str,
+        place: &str,
+    ) -> Result<Vec<Condition>, ConfigError> {
+        if list.is_empty() {
+            return err(format!("{place}: `{kind}` needs at least one condition"));
+        }
+        self.conditions(source, list, &format!("{place}: {kind}"))
+    }
+
     fn conditions(
         &self,
         source: SourceId,
@@ -682,14 +837,20 @@ impl Resolver<'_> {
             c.deceased.is_some(),
             c.linked.is_some(),
             c.not_linked.is_some(),
+            c.any.is_some(),
+            c.all.is_some(),
+            c.below.is_some(),
+            c.at_least.is_some(),
         ];
         if tests.iter().filter(|t| **t).count() != 1 {
-            return err(format!("{place}: a condition needs exactly one test (in, not_in, empty, is_as_of_year, active, age_min/age_max, living, deceased, linked, not_linked)"));
+            return err(format!("{place}: a condition needs exactly one test (in, not_in, empty, is_as_of_year, active, age_min/age_max, living, deceased, linked, not_linked, any, all, below, at_least)"));
         }
         let needs_field = c.is_in.is_some()
             || c.not_in.is_some()
             || c.empty.is_some()
-            || c.is_as_of_year.is_some();
+            || c.is_as_of_year.is_some()
+            || c.below.is_some()
+            || c.at_least.is_some();
         let field = match (&c.field, needs_field) {
             (Some(f), true) => Some(self.field(source, f, place)?),
             (None, false) => None,
@@ -706,6 +867,19 @@ impl Resolver<'_> {
             })
         };
         Ok(match (field, c) {
+            (
+                Some(f),
+                ConditionOptions {
+                    below: Some(bound), ..
+                },
+            ) => self.compare(source, f, bound, true, place)?,
+            (
+                Some(f),
+                ConditionOptions {
+                    at_least: Some(bound),
+                    ..
+                },
+            ) => self.compare(source, f, bound, false, place)?,
             (Some(f), ConditionOptions { is_in: Some(w), .. }) => Condition::FieldIn {
                 field: f,
                 words: self.words(w, kind(f), place)?,
@@ -757,6 +931,18 @@ impl Resolver<'_> {
                     ..
                 },
             ) => linked(l, true)?,
+            (
+                None,
+                ConditionOptions {
+                    any: Some(list), ..
+                },
+            ) => Condition::Any(self.group(source, list, "any", place)?),
+            (
+                None,
+                ConditionOptions {
+                    all: Some(list), ..
+                },
+            ) => Condition::All(self.group(source, list, "all", place)?),
             (None, _) => {
                 if let (Some(min), Some(max)) = (c.age_min, c.age_max) {
                     if min > max {
@@ -785,6 +971,45 @@ mod tests {
         assert_eq!(settings.sources.len(), 4);
         let dpf = &settings.sources[settings.source("dpf").unwrap()];
         assert!(dpf.field("name").is_some() && dpf.field("certificate_number").is_some());
+    }
+
+    /// The most specific amount applies: a year's before every year's, a county's before its
+    /// prefecture's before its province's; none where no entry covers the county and year.
+    #[test]
+    fn a_standard_gives_the_most_specific_amount() {
+        let entries = r#"
+[[standard]]
+name = "s"
+county = "42"
+amount = 70
+[[standard]]
+name = "s"
+county = "4203"
+amount = 80
+[[standard]]
+name = "s"
+county = "420325"
+year = 2020
+amount = 90
+"#;
+        let text = crate::config::DEFAULT_CONFIG.to_string() + entries;
+        let settings = Settings::from_toml(&text).unwrap();
+        let amount = |county, year| settings.standard_amount("s", county, year);
+        assert_eq!(amount(Some("420325"), 2020), Some(90.0));
+        assert_eq!(amount(Some("420325"), 2019), Some(80.0));
+        assert_eq!(amount(Some("421181"), 2020), Some(70.0));
+        assert_eq!(amount(Some("110101"), 2020), None);
+        assert_eq!(amount(None, 2020), None);
+        assert_eq!(settings.standard_amount("t", Some("420325"), 2020), None);
+        for (bad, says) in [
+            ("county = \"4\"\namount = 1", "not a division code"),
+            ("amount = -5", "not a sum of money"),
+            ("county = \"42\"\namount = 1", "a second amount"),
+        ] {
+            let text = format!("{text}\n[[standard]]\nname = \"s\"\n{bad}\n");
+            let error = Settings::from_toml(&text).unwrap_err().0;
+            assert!(error.contains(says), "{bad}: {error}");
+        }
     }
 
     /// A role the default config has no field for would leave its column of every county

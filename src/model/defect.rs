@@ -51,6 +51,7 @@ impl Defect {
                 FieldKind::Category => "category_unknown",
                 FieldKind::YesNo => "yes_no_unknown",
                 FieldKind::Sex => "sex_unknown",
+                FieldKind::Amount => "amount_unparsed",
                 _ => "value_unparsed",
             },
             Defect::CountyUnknown => "county_unknown",

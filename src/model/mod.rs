@@ -40,6 +40,8 @@ pub enum FieldKind {
     Category,
     YesNo,
     Sex,
+    /// A sum of money (`1,200.00元`), compared by rules as a number.
+    Amount,
 }
 
 impl FieldKind {
@@ -58,6 +60,7 @@ impl FieldKind {
             "category" => FieldKind::Category,
             "yes_no" => FieldKind::YesNo,
             "sex" => FieldKind::Sex,
+            "amount" => FieldKind::Amount,
             _ => return None,
         })
     }

@@ -30,6 +30,24 @@ impl Cleaned {
     }
 }
 
+/// A sum of money as exports write it: `1200`, `1,200.00`, `1200元`, `￥1200`, `1200元/月`.
+/// Words for numbers (`壹仟贰佰`) and negative sums are not understood.
+pub fn parse_amount(text: &str) -> Option<f64> {
+    let digits: String = text
+        .trim_start_matches(['¥', '￥'])
+        .trim_end_matches("/月")
+        .trim_end_matches("元")
+        .chars()
+        .filter(|c| !matches!(c, ',' | '，' | ' '))
+        .collect();
+    let well_formed = !digits.is_empty()
+        && digits.chars().all(|c| c.is_ascii_digit() || c == '.')
+        && digits.matches('.').count() <= 1
+        && !digits.starts_with('.')
+        && !digits.ends_with('.');
+    well_formed.then(|| digits.parse().ok()).flatten()
+}
+
 /// A vocabulary word in the canonical form cells of `kind` are put in.
 pub fn canonical_word(kind: FieldKind, raw: &str) -> String {
     match normalize_value(kind, &Cell::typed(raw)) {
@@ -68,6 +86,9 @@ pub fn normalize_value(kind: FieldKind, cell: &Cell) -> Cleaned {
             "男" | "1" | "m" | "male" => Some("男"),
             "女" | "2" | "f" | "female" => Some("女"),
             _ => None,
+        }),
+        FieldKind::Amount => parse_amount(&word).map_or(Cleaned::Unparsed(word.clone()), |a| {
+            Cleaned::Text(a.to_string())
         }),
         FieldKind::Id => {
             match id_number::parse_id(&cell.text, cell.origin == CellOrigin::Number).id {
@@ -132,5 +153,42 @@ mod tests {
             Cleaned::Empty
         );
         assert_eq!(canonical_word(FieldKind::Grade, "1"), "一级");
+    }
+
+    #[test]
+    fn amounts_as_exports_write_them() {
+        let amount = |text: &str| normalize_value(FieldKind::Amount, &Cell::typed(text));
+        for (text, value) in [
+            ("1200", "1200"),
+            ("1,200.00", "1200"),
+            ("1，200.50元", "1200.5"),
+            ("￥80", "80"),
+            ("１２０元/月", "120"),
+            ("0", "0"),
+        ] {
+            assert_eq!(amount(text), Cleaned::Text(value.into()), "{text}");
+        }
+        for text in ["壹佰", "-50", "1.2.3", "约100", "."] {
+            assert_eq!(amount(text), Cleaned::Unparsed(clean_word(text)), "{text}");
+        }
+    }
+
+    proptest::proptest! {
+        /// A sum in cents, written with thousands separators, two decimals and 元, reads back
+        /// as the same number.
+        #[test]
+        fn written_amounts_read_back(cents in 0u64..10_000_000_000) {
+            let whole = (cents / 100).to_string();
+            let mut grouped = String::new();
+            for (i, digit) in whole.chars().enumerate() {
+                if i > 0 && (whole.len() - i) % 3 == 0 {
+                    grouped.push(',');
+                }
+                grouped.push(digit);
+            }
+            let text = format!("{grouped}.{:02}元", cents % 100);
+            let read = parse_amount(&text).unwrap();
+            proptest::prop_assert!((read * 100.0 - cents as f64).abs() < 0.5, "{text} -> {read}");
+        }
     }
 }

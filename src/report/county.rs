@@ -20,6 +20,7 @@ use super::gap_list::GapRow;
 use super::{create_private_dir, csv_writer, report_error, write_csv_rows, ReportError, RunResult};
 use crate::config::Rule;
 use crate::ledger::{ItemStatus, RESULTS};
+use crate::rules::describe::rule_in_words;
 
 /// The column `recon ledger import` finds an item by.
 pub const KEY_COLUMN: &str = "台账编号";
@@ -195,6 +196,8 @@ fn write_township_lists(
 /// One rule's list in a county: the rule and its rows' cells.
 struct List<'a> {
     rule: &'a Rule,
+    /// What the rule flags, in words from its definition.
+    meaning: String,
     rows: Vec<Vec<Cell>>,
 }
 
@@ -212,6 +215,7 @@ fn county_lists<'a>(result: &'a RunResult, gaps: &[&GapRow]) -> Vec<List<'a>> {
         .into_iter()
         .map(|(rule, gaps)| List {
             rule: &settings.rules[rule],
+            meaning: rule_in_words(settings, &settings.rules[rule], result.as_of),
             rows: gaps
                 .iter()
                 .enumerate()
@@ -338,15 +342,16 @@ const NOT_CHECKED_HEADER: [&str; 4] = [
     "暂不列出的疑点数",
 ];
 
-const GUIDE_WIDTHS: [u16; 6] = [30, 9, 7, 24, 60, 18];
+const GUIDE_WIDTHS: [u16; 7] = [30, 9, 7, 24, 60, 18, 60];
 
-const GUIDE_HEADER: [&str; 6] = [
+const GUIDE_HEADER: [&str; 7] = [
     "清单（工作表）",
     "规则编号",
     "疑点数",
     "政策依据",
     "核查与处置",
     "责任部门",
+    "疑点含义（由规则定义生成）",
 ];
 
 /// Excel's paper sizes: A4 for 说明, A3 for the wide lists.
@@ -481,6 +486,7 @@ impl CountyWorkbook<'_> {
                 &rule.basis,
                 or_dash(&rule.action),
                 or_dash(&rule.department),
+                &list.meaning,
             ];
             let texts = cells
                 .iter()

@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use rayon::prelude::*;
 
 use super::RowTest;
-use crate::config::{Check, Condition, Settings};
+use crate::config::{Bound, Check, Condition, Settings};
 use crate::ingest::{column_name, headers, LoadedTable};
 use crate::model::{FastMap, FastSet, FieldKind, FileId, Records, SourceId, Value, Word};
 
@@ -28,6 +28,8 @@ pub struct Reads {
     pub sources: BTreeSet<SourceId>,
     pub fields: BTreeSet<(SourceId, usize)>,
     pub deaths: bool,
+    /// The standards compared with, and the source of the rows compared.
+    pub standards: BTreeSet<(SourceId, String)>,
 }
 
 impl Reads {
@@ -70,6 +72,18 @@ impl Reads {
                 }
                 Condition::Living(_) => self.deaths = true,
                 Condition::Age { .. } => {}
+                Condition::Any(conditions) | Condition::All(conditions) => {
+                    self.conditions(settings, source, conditions)
+                }
+                Condition::Compare { field, bound, .. } => {
+                    self.fields.insert((source, *field));
+                    if let Bound::Field(other) = bound {
+                        self.fields.insert((source, *other));
+                    }
+                    if let Bound::Standard(name) = bound {
+                        self.standards.insert((source, name.clone()));
+                    }
+                }
                 Condition::Linked {
                     source: other,
                     conditions,
@@ -129,6 +143,21 @@ pub struct Contract {
     /// Per file: rows whose valid ID says a birth before 1900 or after the as-of year and the
     /// next (a typed digit that happened to pass the check character?).
     pub implausible_births: Vec<(FileId, u64)>,
+    /// Counties whose rows a rule compares with a standard the config gives no amount for
+    /// there in the as-of year.
+    pub missing_standards: Vec<MissingStandard>,
+}
+
+/// A rule compares rows of a county with a standard that has no amount there this year: those
+/// rows are compared with nothing, so the rule's gaps in that county are withheld.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MissingStandard {
+    pub rule: usize,
+    pub standard: String,
+    /// The county's code; empty for rows no county was found for.
+    pub county: String,
+    pub year: i32,
+    pub rows: u64,
 }
 
 impl Contract {
@@ -138,7 +167,8 @@ impl Contract {
             && self.blind.is_empty()
             && self.unknown_values.is_empty()
             && self.config_warnings.is_empty()
-            && self.implausible_births.is_empty())
+            && self.implausible_births.is_empty()
+            && self.missing_standards.is_empty())
     }
 
     /// What concerns one file: its blind spots and unknown values.
@@ -408,6 +438,14 @@ pub fn unchecked(
         scope.0.push(format!("今晚无{label}数据，本规则未运行"));
         scope.1 = true;
     }
+    for m in &contract.missing_standards {
+        let scope = scopes.entry((m.rule, Some(m.county.clone()))).or_default();
+        scope.0.push(format!(
+            "未配置{}年{}标准金额，本县未比对",
+            m.year, m.standard
+        ));
+        scope.1 = true;
+    }
     for &rule in rules_run {
         let reads = Reads::of_rule(settings, rule);
         let reads_source = |key: &str| {
@@ -482,7 +520,54 @@ pub fn check(
         unknown_values: unknown_values(settings, tables, records, &run),
         config_warnings: settings.warnings.clone(),
         implausible_births: implausible_births(records, as_of),
+        missing_standards: missing_standards(
+            settings,
+            records,
+            &run,
+            chrono::Datelike::year(&as_of),
+        ),
     }
+}
+
+/// Per rule run and standard it compares rows of a source with: the counties of those rows
+/// the standard gives no amount for in `year`.
+fn missing_standards(
+    settings: &Settings,
+    records: &Records,
+    run: &[&(usize, Reads)],
+    year: i32,
+) -> Vec<MissingStandard> {
+    let compared: BTreeSet<&(SourceId, String)> =
+        run.iter().flat_map(|(_, r)| r.standards.iter()).collect();
+    if compared.is_empty() {
+        return Vec::new();
+    }
+    let mut rows: BTreeMap<(SourceId, &str), u64> = BTreeMap::new();
+    for record in records {
+        let county = record.county.map_or("", |c| c.code.as_str());
+        *rows.entry((record.source, county)).or_default() += 1;
+    }
+    let mut missing = Vec::new();
+    for (rule, reads) in run {
+        for (source, standard) in &reads.standards {
+            let counties = rows
+                .range((*source, "")..)
+                .take_while(|((s, _), _)| s == source);
+            for ((_, county), n) in counties {
+                let code = Some(*county).filter(|c| !c.is_empty());
+                if settings.standard_amount(standard, code, year).is_none() {
+                    missing.push(MissingStandard {
+                        rule: *rule,
+                        standard: standard.clone(),
+                        county: county.to_string(),
+                        year,
+                        rows: *n,
+                    });
+                }
+            }
+        }
+    }
+    missing
 }
 
 /// Per file, the rows whose valid ID gives a birth before 1900 or after the as-of year and the
@@ -668,7 +753,7 @@ fn vocabularies(
 ) -> BTreeMap<(SourceId, usize), BTreeSet<String>> {
     let mut known: BTreeMap<(SourceId, usize), BTreeSet<String>> = BTreeMap::new();
     let mut add = |source: SourceId, conditions: &[Condition]| {
-        for condition in conditions {
+        for condition in flattened(conditions) {
             if let Condition::FieldIn { field, words, .. } = condition {
                 known
                     .entry((source, *field))
@@ -720,8 +805,20 @@ fn vocabularies(
     known
 }
 
+/// The conditions, those of `any` and `all` groups in place of the groups (linked ones stay
+/// whole).
+fn flattened(conditions: &[Condition]) -> Vec<&Condition> {
+    conditions
+        .iter()
+        .flat_map(|c| match c {
+            Condition::Any(inner) | Condition::All(inner) => flattened(inner),
+            other => vec![other],
+        })
+        .collect()
+}
+
 fn collect_linked(conditions: &[Condition], add: &mut impl FnMut(SourceId, &[Condition])) {
-    for condition in conditions {
+    for condition in flattened(conditions) {
         if let Condition::Linked {
             source, conditions, ..
         } = condition
@@ -907,6 +1004,16 @@ pub fn warning_lines(
             .iter()
             .map(|w| format!("config: {w}")),
     );
+    for m in &contract.missing_standards {
+        let county = match m.county.as_str() {
+            "" => "rows of no known county".to_string(),
+            code => format!("county {code}"),
+        };
+        lines.push(format!(
+            "{}: standard `{}` has no amount for {county} in {} ({} rows): the rule's gaps there are withheld; add a [[standard]] entry",
+            settings.rules[m.rule].id, m.standard, m.year, m.rows
+        ));
+    }
     for (file, rows) in &contract.implausible_births {
         lines.push(format!(
             "{rows} rows of {} carry a valid ID whose birth date is before 1900 or after next year: a mistyped digit that passed the check character?",
@@ -963,6 +1070,13 @@ pub fn to_json(
             "rules": ids(&u.rules),
         })).collect::<Vec<_>>(),
         "config_warnings": contract.config_warnings,
+        "missing_standards": contract.missing_standards.iter().map(|m| json!({
+            "rule": settings.rules[m.rule].id,
+            "standard": m.standard,
+            "county": m.county,
+            "year": m.year,
+            "rows": m.rows,
+        })).collect::<Vec<_>>(),
         "implausible_birth_dates": contract.implausible_births.iter().map(|(f, n)| json!({
             "file": file(*f),
             "rows": n,

@@ -3,7 +3,7 @@
 
 use chrono::{Datelike, NaiveDate};
 
-use crate::config::{Condition, Settings};
+use crate::config::{Bound, Check, Condition, Rule, Settings};
 use crate::model::SourceId;
 
 /// The conditions on rows of `source`, joined by `，`.
@@ -21,6 +21,31 @@ pub fn describe(
         true => "任意记录".into(),
         false => parts.join("，"),
     }
+}
+
+/// What a rule flags, from its definition: its subjects, then what makes one a finding.
+pub fn rule_in_words(settings: &Settings, rule: &Rule, as_of: NaiveDate) -> String {
+    let subject = &settings.sources[rule.subject].label;
+    let subjects = format!(
+        "对象：{subject}记录（{}）",
+        describe(settings, rule.subject, &rule.when, as_of)
+    );
+    let finding = |source: SourceId, conditions: &[Condition], has: &str| {
+        let label = &settings.sources[source].label;
+        let wanted = describe(settings, source, conditions, as_of);
+        format!("此人在{label}中{has}{wanted}的记录")
+    };
+    let finding = match &rule.check {
+        Check::Requires { source, conditions } => finding(*source, conditions, "无"),
+        Check::Forbids { source, conditions } => finding(*source, conditions, "有"),
+        Check::Duplicate { field, conditions } => format!(
+            "此人另有{}相同、{}的记录",
+            field_label(settings, rule.subject, *field),
+            describe(settings, rule.subject, conditions, as_of)
+        ),
+        Check::Always => return format!("{subjects}；每条对象记录均为疑点"),
+    };
+    format!("{subjects}；疑点：{finding}")
 }
 
 /// A field by the header departments use for it (its first alias).
@@ -86,6 +111,30 @@ fn describe_one(
             (None, Some(b)) => format!("{b}周岁以下"),
             (None, None) => "任意年龄".into(),
         },
+        Condition::Any(conditions) | Condition::All(conditions) => {
+            let parts: Vec<String> = conditions
+                .iter()
+                .map(|c| describe_one(settings, source, c, as_of))
+                .collect();
+            let joint = match condition {
+                Condition::Any(_) => "或",
+                _ => "且",
+            };
+            format!("（{}）", parts.join(joint))
+        }
+        Condition::Compare {
+            field,
+            bound,
+            below,
+        } => {
+            let bound = match bound {
+                Bound::Amount(a) => format!("{a}元"),
+                Bound::Field(other) => field_label(*other),
+                Bound::Standard(name) => format!("{name}标准"),
+            };
+            let relation = if *below { "低于" } else { "不低于" };
+            format!("{}{relation}{bound}", field_label(*field))
+        }
         Condition::Living(true) => "在世".into(),
         Condition::Living(false) => "已死亡".into(),
         Condition::Linked {
@@ -125,6 +174,37 @@ mod tests {
         assert_eq!(
             describe(&settings, *source, conditions, as_of),
             "截至2020-06-30有效，资助类别不为空"
+        );
+    }
+
+    /// A rule reads as its subjects and what makes one a finding, from its definition, groups
+    /// and amount comparisons included.
+    #[test]
+    fn rules_read_from_their_definitions() {
+        let extra = r#"
+[sources.civil.fields.monthly_amount]
+kind = "amount"
+aliases = ["发放金额"]
+
+[[rule]]
+id = "PAY-02"
+name = "x"
+flags = "x"
+basis = "x"
+kind = "audit"
+subject = "civil"
+when = [{ any = [{ field = "monthly_amount", at_least = 500 }, { all = [{ field = "program", in = "care_subsidy" }, { age_max = 15 }] }] }]
+"#;
+        let settings = Settings::from_toml(&(DEFAULT_CONFIG.to_string() + extra)).unwrap();
+        let as_of = NaiveDate::from_ymd_opt(2020, 6, 30).unwrap();
+        let words = |id: &str| rule_in_words(&settings, settings.rule(id).unwrap(), as_of);
+        assert_eq!(
+            words("MED-01"),
+            "对象：残联 持证残疾人库记录（截至2020-06-30有效，是否建档立卡为是，在世）；疑点：此人在医保 参保登记中无截至2020-06-30有效的记录"
+        );
+        assert_eq!(
+            words("PAY-02"),
+            "对象：民政 救助对象记录（（发放金额不低于500元或（救助类别为重度残疾人护理补贴/重度残疾人护理补助且15周岁以下）））；每条对象记录均为疑点"
         );
     }
 

@@ -4,14 +4,14 @@
 //! linked row. This stage reads the config's resolved rules; it knows no rule by its id.
 
 pub mod contract;
-mod describe;
+pub mod describe;
 
 use std::collections::BTreeMap;
 
 use chrono::{Datelike, NaiveDate};
 use rayon::prelude::*;
 
-use crate::config::{Check, Condition, Rule, Settings};
+use crate::config::{Bound, Check, Condition, Rule, Settings};
 use crate::link::{IdDoubt, Linkage, NearMiss, Undecided};
 use crate::model::{FastMap, FieldKind, Record, Records, Value};
 
@@ -268,6 +268,8 @@ impl Context<'_> {
                 conditions,
                 negate,
             } => self.first_linked(index, *source, conditions).is_some() != *negate,
+            Condition::Any(conditions) => conditions.iter().any(|c| self.holds(c, index)),
+            Condition::All(conditions) => self.all_hold(conditions, index),
             _ => self.row_test.holds(condition, &self.records[index]),
         }
     }
@@ -434,7 +436,8 @@ impl Context<'_> {
         match condition {
             Condition::FieldIn { field, .. }
             | Condition::FieldEmpty { field, .. }
-            | Condition::FieldIsAsOfYear { field } => holds(*field),
+            | Condition::FieldIsAsOfYear { field }
+            | Condition::Compare { field, .. } => holds(*field),
             Condition::Active(true) => self.why_inactive(record, holds),
             other => format!(
                 "不满足“{}”",
@@ -500,6 +503,8 @@ pub struct RowTest<'a> {
     pub records: &'a Records,
     /// The as-of year as a word of the run, when any row holds it.
     pub as_of_year: Option<crate::model::Word>,
+    /// The year whose standards amounts are compared with.
+    pub year: i32,
 }
 
 impl<'a> RowTest<'a> {
@@ -508,6 +513,7 @@ impl<'a> RowTest<'a> {
             settings,
             records,
             as_of_year: records.words.get(&as_of.year().to_string()),
+            year: as_of.year(),
         }
     }
 
@@ -547,8 +553,35 @@ impl<'a> RowTest<'a> {
                 let year = self.records.value(record, *field).text();
                 year.is_some() && year == self.as_of_year
             }
+            Condition::Any(conditions) => conditions.iter().any(|c| self.holds(c, record)),
+            Condition::All(conditions) => conditions.iter().all(|c| self.holds(c, record)),
+            Condition::Compare {
+                field,
+                bound,
+                below,
+            } => {
+                let bound = match bound {
+                    Bound::Amount(a) => Some(*a),
+                    Bound::Field(other) => self.amount(record, *other),
+                    Bound::Standard(name) => self.settings.standard_amount(
+                        name,
+                        record.county.map(|c| c.code.as_str()),
+                        self.year,
+                    ),
+                };
+                match (self.amount(record, *field), bound) {
+                    (Some(amount), Some(bound)) => (amount < bound) == *below,
+                    _ => false,
+                }
+            }
             _ => false,
         }
+    }
+
+    /// The amount an amount field of the row holds (its canonical text is a number).
+    fn amount(&self, record: &Record, field: usize) -> Option<f64> {
+        let word = self.records.value(record, field).text()?;
+        self.records.text(word).parse().ok()
     }
 }
 
