@@ -199,7 +199,9 @@ pub struct RunArgs {
     #[arg(long)]
     pub strict: bool,
     /// Skip, with a note, an export file whose columns are no department's (by default it
-    /// fails the run: a file nobody can place may be one the night needs).
+    /// fails the run: a file nobody can place may be one the night needs). A department's file
+    /// that cannot be read as it stands (no header row, two columns for one field, headers
+    /// that fit two departments, a pin that does not fit) is never skipped.
     #[arg(long)]
     pub skip_unassigned: bool,
     /// With a ledger: an input missing on purpose tonight (a source key such as `education`,
