@@ -434,6 +434,20 @@ when = [{ active = true }, { field = "program", in = "care_subsidy" }, { any = [
     config_with(&wd, "c.toml", extra);
     let check = wd.recon(&["check-config", "c.toml"]);
     assert_eq!(check.code, 0, "{}", check.stderr);
+    assert!(!check.stdout.contains("[[standard]]"), "{}", check.stdout);
+    config_with(
+        &wd,
+        "unread.toml",
+        &format!("{extra}\n[[standard]]\nname = \"护理费\"\namount = 90\n"),
+    );
+    let unread = wd.recon(&["check-config", "unread.toml"]);
+    assert!(
+        unread
+            .stdout
+            .contains("[[standard]] `护理费`: no condition compares with it"),
+        "{}",
+        unread.stdout
+    );
     let run = wd.recon(&[
         "run",
         "--as-of",

@@ -2,7 +2,7 @@
 //! indices, vocabulary names become word lists, and every word is put in the same canonical
 //! form as the cell values it will be compared with.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::link::{LinkOptions, LinkSettings};
 use super::options::{ConditionOptions, FilePin, LinkedOptions, Options, Words};
@@ -369,7 +369,7 @@ impl Settings {
                 ..fields.clone()
             });
         }
-        let deaths = options
+        let deaths: Vec<DeathRule> = options
             .death
             .iter()
             .enumerate()
@@ -388,7 +388,8 @@ impl Settings {
             })
             .collect::<Result<_, ConfigError>>()?;
         let rules = resolve_rules(&options, &resolver)?;
-        let warnings = resolver.warnings.take();
+        let mut warnings = resolver.warnings.take();
+        warnings.extend(unread_standards(&standards, &rules, &deaths, &resolved));
         let link = resolve_link(options.link.as_ref(), &resolved)?;
         Ok(Settings {
             sources: resolved,
@@ -402,6 +403,53 @@ impl Settings {
             options,
         })
     }
+}
+
+/// A warning for each standard no condition compares with (a name mistyped in the rule, most
+/// likely, which `check-config` catches only from the rule's side).
+fn unread_standards(
+    standards: &[Standard],
+    rules: &[Rule],
+    deaths: &[DeathRule],
+    sources: &[Source],
+) -> Vec<String> {
+    fn read(conditions: &[Condition], names: &mut BTreeSet<String>) {
+        for condition in conditions {
+            match condition {
+                Condition::Compare {
+                    bound: Bound::Standard(name),
+                    ..
+                } => {
+                    names.insert(name.clone());
+                }
+                Condition::Linked { conditions, .. }
+                | Condition::Any(conditions)
+                | Condition::All(conditions) => read(conditions, names),
+                _ => {}
+            }
+        }
+    }
+    let mut names = BTreeSet::new();
+    for rule in rules {
+        read(&rule.when, &mut names);
+        match &rule.check {
+            Check::Requires { conditions, .. }
+            | Check::Forbids { conditions, .. }
+            | Check::Duplicate { conditions, .. } => read(conditions, &mut names),
+            Check::Always => {}
+        }
+    }
+    deaths.iter().for_each(|d| read(&d.conditions, &mut names));
+    sources.iter().for_each(|s| read(&s.active, &mut names));
+    let unread: BTreeSet<&str> = standards
+        .iter()
+        .map(|s| s.name.as_str())
+        .filter(|name| !names.contains(*name))
+        .collect();
+    unread
+        .into_iter()
+        .map(|name| format!("[[standard]] `{name}`: no condition compares with it"))
+        .collect()
 }
 
 /// The standards' amounts, checked: a county is a code or its prefix (2, 4 or 6 digits), an
@@ -1001,6 +1049,12 @@ amount = 90
         assert_eq!(amount(Some("110101"), 2020), None);
         assert_eq!(amount(None, 2020), None);
         assert_eq!(settings.standard_amount("t", Some("420325"), 2020), None);
+        assert!(
+            (settings.warnings.iter())
+                .any(|w| w == "[[standard]] `s`: no condition compares with it"),
+            "{:?}",
+            settings.warnings
+        );
         for (bad, says) in [
             ("county = \"4\"\namount = 1", "not a division code"),
             ("amount = -5", "not a sum of money"),
