@@ -537,9 +537,7 @@ fn missing_standards(
     run: &[&(usize, Reads)],
     year: i32,
 ) -> Vec<MissingStandard> {
-    let compared: BTreeSet<&(SourceId, String)> =
-        run.iter().flat_map(|(_, r)| r.standards.iter()).collect();
-    if compared.is_empty() {
+    if run.iter().all(|(_, r)| r.standards.is_empty()) {
         return Vec::new();
     }
     let mut rows: BTreeMap<(SourceId, &str), u64> = BTreeMap::new();
