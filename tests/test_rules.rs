@@ -30,7 +30,7 @@ macro_rules! rule_fixtures {
 rule_fixtures! {
     med_01 => "MED-01", med_02 => "MED-02",
     civ_01 => "CIV-01", civ_02 => "CIV-02", civ_03 => "CIV-03", civ_04 => "CIV-04",
-    edu_01 => "EDU-01", edu_02 => "EDU-02",
+    edu_01 => "EDU-01", edu_02 => "EDU-02", edu_03 => "EDU-03",
     aud_01 => "AUD-01", aud_02 => "AUD-02", aud_03 => "AUD-03", aud_04 => "AUD-04", aud_05 => "AUD-05", aud_06 => "AUD-06",
 }
 
@@ -43,7 +43,7 @@ fn every_catalogue_rule_has_a_fixture() {
         .filter(|l| !l.starts_with(' '))
         .filter_map(|l| l.split_whitespace().next())
         .collect();
-    assert_eq!(ids.len(), 14, "{listing}");
+    assert_eq!(ids.len(), 15, "{listing}");
     for id in ids {
         assert!(
             repo_path(&format!("tests/fixtures/rules/{id}/expected.csv")).exists(),
@@ -559,5 +559,133 @@ requires = { source = "civil", where = [{ active = true }, { field = "program", 
         wd.gaps(),
         [1, 2].map(|row| ("LOC-03".to_string(), "dpf.csv".to_string(), row)),
         "甲 is on 低保 now"
+    );
+}
+
+/// EDU-03's fixture households, copied into the work folder; `keep_head` false drops the
+/// civil-affairs file's 户主身份证号 column.
+fn fixture_households(wd: &Workdir, keep_head: bool) {
+    for file in ["civil.csv", "dpf.csv", "education.csv"] {
+        let text = std::fs::read_to_string(repo_path(&format!(
+            "tests/fixtures/rules/EDU-03/input/{file}"
+        )))
+        .unwrap();
+        let text: String = text
+            .lines()
+            .map(|line| {
+                let cells: Vec<&str> = line.split(',').collect();
+                let kept = match (file, keep_head) {
+                    ("civil.csv", false) => [&cells[..4], &cells[5..]].concat().join(","),
+                    _ => line.to_string(),
+                };
+                kept + "\n"
+            })
+            .collect();
+        wd.write_bytes(&format!("in/{file}"), text.as_bytes());
+    }
+}
+
+/// 一户多残 as an auditor writes it: registry rows of households with two or more certified
+/// members (counted by their registry rows), and a household count no household can meet.
+#[test]
+fn a_household_count_reaches_the_family() {
+    let wd = Workdir::new();
+    fixture_households(&wd, true);
+    config_with(
+        &wd,
+        "c.toml",
+        r#"
+[[rule]]
+id = "HH-01"
+name = "一户多残"
+flags = "a certified person in a household of two or more certified members"
+basis = "x"
+kind = "audit"
+subject = "dpf"
+when = [{ active = true }, { household = { where = [{ active = true }], at_least = 2 } }]
+"#,
+    );
+    wd.run_ok(&["--config", "c.toml", "--rule", "HH-01", "in"]);
+    assert_eq!(
+        wd.gaps(),
+        [1, 2].map(|row| ("HH-01".to_string(), "dpf.csv".to_string(), row)),
+        "辛一 and 辛四, of one household; each other certified person is alone in theirs"
+    );
+    let detail = &wd.csv_rows("out/gaps.csv")[0]["detail"];
+    assert!(
+        detail.contains("同户（含本人）截至2020-06-30有效的成员至少2人"),
+        "{detail}"
+    );
+    let links = wd.csv_rows("out/links.csv");
+    let household_of = |file: &str, row: &str| {
+        let line = links
+            .iter()
+            .find(|l| l["source_file"] == file && l["source_row"] == row);
+        line.unwrap()["household_key"].clone()
+    };
+    assert_eq!(household_of("civil.csv", "2"), household_of("dpf.csv", "1"));
+    assert_eq!(household_of("dpf.csv", "1"), household_of("civil.csv", "1"));
+    assert_ne!(
+        household_of("civil.csv", "2"),
+        household_of("civil.csv", "6")
+    );
+    assert!(
+        !household_of("education.csv", "1").is_empty(),
+        "辛三, by her civil row"
+    );
+}
+
+/// A household rule over a file that lost its 户主身份证号 column is told, not silently empty.
+#[test]
+fn a_household_rule_is_blind_without_the_heads_id() {
+    let wd = Workdir::new();
+    fixture_households(&wd, false);
+    let run = wd.run_ok(&["--rule", "EDU-03", "in"]);
+    assert!(wd.gaps().is_empty());
+    assert!(
+        run.stdout
+            .contains("EDU-03 blind to household_head_id (户主身份证号) in civil.csv"),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn check_config_refuses_household_counts_no_row_can_meet() {
+    let wd = Workdir::new();
+    for (mistake, says) in [
+        (
+            "{ household = { at_least = 3, at_most = 1 } }",
+            "household at_least 3 is above at_most 1",
+        ),
+        ("{ household = { at_least = 0 } }", "holds for every row"),
+    ] {
+        config_with(
+            &wd,
+            "bad.toml",
+            &format!(
+                "[[rule]]\nid = \"HH-02\"\nname = \"x\"\nflags = \"x\"\nbasis = \"x\"\nkind = \"audit\"\nsubject = \"civil\"\nwhen = [{mistake}]\n"
+            ),
+        );
+        let check = wd.recon(&["check-config", "bad.toml"]);
+        assert_eq!(check.code, 2, "{mistake}");
+        assert!(check.stderr.contains(says), "{mistake}: {}", check.stderr);
+    }
+    // A source's `active` is decided before persons are known.
+    let config = std::fs::read_to_string(repo_path("configs/default.toml"))
+        .unwrap()
+        .replace(
+            r#"active = [{ field = "student_status", in = "enrolled_status" }]"#,
+            r#"active = [{ field = "student_status", in = "enrolled_status" }, { age_max = 18 }]"#,
+        );
+    wd.write_bytes("bad.toml", config.as_bytes());
+    let check = wd.recon(&["check-config", "bad.toml"]);
+    assert_eq!(check.code, 2);
+    assert!(
+        check
+            .stderr
+            .contains("source education: active[1]: only tests of the row's own values"),
+        "{}",
+        check.stderr
     );
 }

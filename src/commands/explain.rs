@@ -80,9 +80,9 @@ pub fn run(args: &ExplainArgs) -> Result<ExitStatus, Failure> {
                 args.file, args.row
             ))
         })?;
-    let key = person_key_written(args)?;
+    let keys = keys_written(args)?;
     print(&explanation(
-        (&linkage, &key),
+        (&linkage, &keys),
         (&records, &names, &settings),
         index,
         &pair_note,
@@ -120,9 +120,9 @@ fn unchanged_inputs(manifest: &RunManifest) -> Result<Vec<PathBuf>, Failure> {
     Ok(files)
 }
 
-/// The person key the run wrote for the row: keys are made with a secret this command may not
-/// hold, so `links.csv` is where it is read.
-fn person_key_written(args: &ExplainArgs) -> Result<String, Failure> {
+/// The person and household keys the run wrote for the row: keys are made with a secret this
+/// command may not hold, so `links.csv` is where they are read.
+fn keys_written(args: &ExplainArgs) -> Result<WrittenKeys, Failure> {
     let path = args.out.join("links.csv");
     let mut reader = csv::Reader::from_path(&path)
         .map_err(|e| Failure::BadInput(format!("{}: {e}", path.display())))?;
@@ -130,7 +130,10 @@ fn person_key_written(args: &ExplainArgs) -> Result<String, Failure> {
     for line in reader.records() {
         let line = line.map_err(|e| Failure::BadInput(format!("{}: {e}", path.display())))?;
         if line.get(0) == Some(args.file) && line.get(1) == Some(row.as_str()) {
-            return Ok(line.get(2).unwrap_or_default().to_string());
+            return Ok(WrittenKeys {
+                person: line.get(2).unwrap_or_default().to_string(),
+                household: line.get(4).unwrap_or_default().to_string(),
+            });
         }
     }
     Err(Failure::BadInput(format!(
@@ -141,10 +144,59 @@ fn person_key_written(args: &ExplainArgs) -> Result<String, Failure> {
     )))
 }
 
+/// The keys `links.csv` gives a row.
+struct WrittenKeys {
+    person: String,
+    /// Empty when the row's person is in no household.
+    household: String,
+}
+
+/// The household of row `index`'s person: its key, head, members, and the rows that placed the
+/// person there.
+fn household_lines(
+    linkage: &link::Linkage,
+    records: &Records,
+    key: &str,
+    index: usize,
+    describe: &dyn Fn(usize) -> String,
+    full: bool,
+) -> String {
+    let households = &linkage.households;
+    let Some(membership) = households.of(linkage.person_of(index)) else {
+        return "  household: none known (no row of this person names a household head's ID)\n"
+            .to_string();
+    };
+    let head = records.text(households.head(membership.household));
+    let head = if full {
+        head.to_string()
+    } else {
+        mask_id(head)
+    };
+    let placed = match (membership.rows, membership.elsewhere) {
+        (0, _) => "the head, by their own ID".to_string(),
+        (n, 0) => format!("{n} row(s) naming the head"),
+        (n, other) => format!("{n} row(s) naming the head, {other} naming another"),
+    };
+    let members = households.members(membership.household);
+    let mut text = format!(
+        "  household {key} · head ID {head} · {} person(s) · placed by: {placed}\n",
+        members.len()
+    );
+    const SHOWN: usize = 20;
+    for &member in members.iter().take(SHOWN) {
+        let first = linkage.members_of(member as usize)[0] as usize;
+        text.push_str(&format!("    member: {}\n", describe(first)));
+    }
+    if members.len() > SHOWN {
+        text.push_str(&format!("    … {} more\n", members.len() - SHOWN));
+    }
+    text
+}
+
 /// Why row `index` belongs to its person. With the ledger, each candidate pair shows its key
 /// (against which a file for `recon review import` records 同一人 or 不同人) and any decision.
 fn explanation(
-    (linkage, key): (&link::Linkage, &str),
+    (linkage, keys): (&link::Linkage, &WrittenKeys),
     (records, names, settings): (&Records, &[String], &Settings),
     index: usize,
     pair_note: &dyn Fn(u32, u32) -> String,
@@ -155,7 +207,7 @@ fn explanation(
     let mut text = format!(
         "{}\n  person {} · {} row(s) · placed by: {}\n",
         describe(index),
-        key,
+        keys.person,
         person.len(),
         linkage.evidence(index, &records[index])
     );
@@ -166,6 +218,14 @@ fn explanation(
             linkage.evidence(other, &records[other])
         ));
     }
+    text.push_str(&household_lines(
+        linkage,
+        records,
+        &keys.household,
+        index,
+        &describe,
+        args.full,
+    ));
     let candidates = linkage.candidates(index);
     text.push_str(&format!(
         "\nBest candidates: {} of {} rows sharing a blocking key\n",

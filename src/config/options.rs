@@ -145,6 +145,22 @@ pub struct ConditionOptions {
     /// The field's amount is the bound or more.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub at_least: Option<BoundOptions>,
+    /// So many members of the person's household (the person included) meet conditions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub household: Option<HouseholdOptions>,
+}
+
+/// A count of household members meeting conditions on their rows of the same department:
+/// `at_least` (1 when neither bound is given) and `at_most` members.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct HouseholdOptions {
+    #[serde(default, rename = "where")]
+    pub conditions: Vec<ConditionOptions>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub at_least: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub at_most: Option<u32>,
 }
 
 /// What an amount is compared with: a number, another amount field of the same row, or a

@@ -107,6 +107,54 @@ pub enum Condition {
         bound: Bound,
         below: bool,
     },
+    /// From `at_least` to `at_most` members of the person's household (the person included;
+    /// alone where no row names a household) have a row of the same source meeting the
+    /// conditions; a member with no row of it, when the conditions are on persons alone.
+    Household {
+        conditions: Vec<Condition>,
+        at_least: u32,
+        at_most: Option<u32>,
+    },
+}
+
+impl Condition {
+    /// Whether the condition reads none of the row's own values, only its person's (age,
+    /// death, linked rows, household): any row of the person gives the same answer.
+    pub fn on_the_person_alone(&self) -> bool {
+        match self {
+            Condition::Age { .. }
+            | Condition::Living(_)
+            | Condition::Linked { .. }
+            | Condition::Household { .. } => true,
+            Condition::Any(inner) | Condition::All(inner) => {
+                inner.iter().all(Condition::on_the_person_alone)
+            }
+            Condition::FieldIn { .. }
+            | Condition::FieldEmpty { .. }
+            | Condition::FieldIsAsOfYear { .. }
+            | Condition::Compare { .. }
+            | Condition::Active(_) => false,
+        }
+    }
+
+    /// Whether the condition reads only the row's own values (what source `active`
+    /// definitions, `set_aside` and deaths may use).
+    fn on_the_row_alone(&self) -> bool {
+        match self {
+            Condition::FieldIn { .. }
+            | Condition::FieldEmpty { .. }
+            | Condition::FieldIsAsOfYear { .. }
+            | Condition::Compare { .. } => true,
+            Condition::Any(inner) | Condition::All(inner) => {
+                inner.iter().all(Condition::on_the_row_alone)
+            }
+            Condition::Active(_)
+            | Condition::Age { .. }
+            | Condition::Living(_)
+            | Condition::Linked { .. }
+            | Condition::Household { .. } => false,
+        }
+    }
 }
 
 /// What an amount is compared with.
@@ -356,7 +404,7 @@ impl Settings {
             }
             resolved.push(Source {
                 required,
-                active: resolver.conditions(id, &source.active, &format!("{place}: active"))?,
+                active: resolver.row_conditions(id, &source.active, &format!("{place}: active"))?,
                 set_aside,
                 not_with: source
                     .not_with
@@ -378,7 +426,7 @@ impl Settings {
                 let source = resolver.source(&d.source, &place)?;
                 Ok(DeathRule {
                     source,
-                    conditions: resolver.conditions(source, &d.conditions, &place)?,
+                    conditions: resolver.row_conditions(source, &d.conditions, &place)?,
                     date: d
                         .date
                         .as_deref()
@@ -423,6 +471,7 @@ fn unread_standards(
                     names.insert(name.clone());
                 }
                 Condition::Linked { conditions, .. }
+                | Condition::Household { conditions, .. }
                 | Condition::Any(conditions)
                 | Condition::All(conditions) => read(conditions, names),
                 _ => {}
@@ -576,6 +625,7 @@ fn mark_conditions(conditions: &[Condition], source: SourceId, read: &mut [Vec<b
             Condition::Any(conditions) | Condition::All(conditions) => {
                 mark_conditions(conditions, source, read)
             }
+            Condition::Household { conditions, .. } => mark_conditions(conditions, source, read),
             Condition::Compare { field, bound, .. } => {
                 read[source][*field] = true;
                 if let Bound::Field(other) = bound {
@@ -842,6 +892,59 @@ impl Resolver<'_> {
         })
     }
 
+    /// Conditions on a row's own values: what is evaluated before persons are known (a row's
+    /// being in force, a death), where a person's age, death or linked rows mean nothing.
+    fn row_conditions(
+        &self,
+        source: SourceId,
+        list: &[ConditionOptions],
+        place: &str,
+    ) -> Result<Vec<Condition>, ConfigError> {
+        let conditions = self.conditions(source, list, place)?;
+        match conditions.iter().position(|c| !c.on_the_row_alone()) {
+            Some(i) => err(format!("{place}[{i}]: only tests of the row's own values go here (in, not_in, empty, is_as_of_year, below, at_least, and any/all of them)")),
+            None => Ok(conditions),
+        }
+    }
+
+    /// `household = { where = [...], at_least = n, at_most = m }`: members counted by their rows
+    /// of `source`.
+    fn household(
+        &self,
+        source: SourceId,
+        h: &super::options::HouseholdOptions,
+        place: &str,
+    ) -> Result<Condition, ConfigError> {
+        if !self
+            .sources
+            .iter()
+            .any(|s| s.field_for(FieldRole::HouseholdHeadId).is_some())
+        {
+            return err(format!(
+                "{place}: `household` needs a `household_head_id` field, the ID households are made of"
+            ));
+        }
+        let at_least = h.at_least.unwrap_or(u32::from(h.at_most.is_none()));
+        match h.at_most {
+            Some(most) if most < at_least => {
+                return err(format!(
+                    "{place}: household at_least {at_least} is above at_most {most}"
+                ))
+            }
+            None if at_least == 0 => {
+                return err(format!(
+                    "{place}: household at_least 0 with no at_most holds for every row"
+                ))
+            }
+            _ => {}
+        }
+        Ok(Condition::Household {
+            conditions: self.conditions(source, &h.conditions, &format!("{place}: household"))?,
+            at_least,
+            at_most: h.at_most,
+        })
+    }
+
     /// The conditions of an `any` or `all` group, of which there must be some.
     fn group(
         &self,
@@ -889,9 +992,10 @@ impl Resolver<'_> {
             c.all.is_some(),
             c.below.is_some(),
             c.at_least.is_some(),
+            c.household.is_some(),
         ];
         if tests.iter().filter(|t| **t).count() != 1 {
-            return err(format!("{place}: a condition needs exactly one test (in, not_in, empty, is_as_of_year, active, age_min/age_max, living, deceased, linked, not_linked, any, all, below, at_least)"));
+            return err(format!("{place}: a condition needs exactly one test (in, not_in, empty, is_as_of_year, active, age_min/age_max, living, deceased, linked, not_linked, any, all, below, at_least, household)"));
         }
         let needs_field = c.is_in.is_some()
             || c.not_in.is_some()
@@ -991,6 +1095,12 @@ impl Resolver<'_> {
                     all: Some(list), ..
                 },
             ) => Condition::All(self.group(source, list, "all", place)?),
+            (
+                None,
+                ConditionOptions {
+                    household: Some(h), ..
+                },
+            ) => self.household(source, h, place)?,
             (None, _) => {
                 if let (Some(min), Some(max)) = (c.age_min, c.age_max) {
                     if min > max {

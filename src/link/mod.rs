@@ -18,6 +18,7 @@ pub mod comparison;
 pub mod decisions;
 pub mod engine;
 pub mod explain;
+pub mod households;
 pub mod lists;
 pub mod model;
 pub mod predict;
@@ -39,6 +40,7 @@ use blocking::{Keyed, Keys};
 use comparison::Comparer;
 use decisions::{Decide, PairDecision};
 use engine::{Decision, Joined, LinkCounts, LinkRequest, PairOutcome};
+use households::Households;
 use model::{LinkType, Model};
 use predict::Scorer;
 use table::LinkTable;
@@ -66,6 +68,8 @@ pub struct Linkage {
     scorer: Scorer,
     /// Person -> review pairs they are part of (indices into `review`).
     review_of_person: FastMap<usize, Vec<usize>>,
+    /// Which persons live together (after people's decisions are applied).
+    pub households: Households,
 }
 
 /// Why a row's ID was not used to link it.
@@ -214,6 +218,13 @@ impl Linkage {
         self.keys
             .par_iter_mut()
             .for_each(|key| *key = key.keyed(secret));
+        self.households.key_with(secret);
+    }
+
+    /// The key of record `index`'s person's household, when one is known.
+    pub fn household_key_of(&self, index: usize) -> Option<PersonKey> {
+        let membership = self.households.of(self.person_of(index))?;
+        Some(self.households.key(membership.household))
     }
 
     /// How record `index` came to its person (`id`, `certificate`, `probable:0.982`,
@@ -634,6 +645,7 @@ pub fn link(
         placeholder: outcome.placeholder,
         scorer,
         review_of_person: FastMap::default(),
+        households: Households::default(),
     };
     linkage.index_review();
     if let Some(decided) = decided {
@@ -646,6 +658,10 @@ pub fn link(
             "decisions on pairs of rows applied"
         );
     }
+    let started = Instant::now();
+    linkage.households =
+        Households::build(records, settings, &linkage.person_of, linkage.persons());
+    engine::log_phase("households", started);
     Ok(linkage)
 }
 

@@ -6,6 +6,7 @@ use std::path::Path;
 
 use super::{csv_lines, csv_writer, write_csv_in_batches, write_csv_rows, ReportError, RunResult};
 use crate::link::engine::PairOutcome;
+use crate::link::PersonKey;
 use crate::model::RowRef;
 
 /// Rule x county: subject rows, gaps and the share covered, zeros included for every county
@@ -123,7 +124,13 @@ pub fn write_links(path: &Path, result: &RunResult) -> Result<(), ReportError> {
         Some(record) => rejects.partition_point(|r| r.row < record.row),
         None => rejects.len(),
     };
-    let header = ["source_file", "source_row", "person_key", "evidence"];
+    let header = [
+        "source_file",
+        "source_row",
+        "person_key",
+        "evidence",
+        "household_key",
+    ];
     let writer = csv_writer(path, &header, false)?;
     write_csv_in_batches(path, writer, records.len(), |range| {
         let first_reject = match range.start {
@@ -143,25 +150,28 @@ fn links_lines(
     rejects: &[&crate::model::Reject],
 ) -> Result<Vec<u8>, csv::Error> {
     let mut lines = csv::Writer::from_writer(Vec::new());
-    let mut line = |row: RowRef, key: &str, evidence: &str| -> Result<(), csv::Error> {
+    let mut line = |row: RowRef, key: &str, evidence: &str, household: Option<PersonKey>| {
         let mut number = [0u8; 10];
         lines.write_field(super::inert(result.file_name(row.file)).as_bytes())?;
         lines.write_field(decimal(row.row, &mut number))?;
         lines.write_field(key)?;
         lines.write_field(evidence)?;
+        let household = household.map(|h| h.text());
+        lines.write_field(household.as_ref().map_or("", |h| h.as_str()))?;
         lines.write_record(None::<&[u8]>)
     };
     let mut rejects = rejects.iter().peekable();
     for i in range {
         let record = &result.records[i];
         while let Some(reject) = rejects.next_if(|r| r.row < record.row) {
-            line(reject.row, "", &format!("rejected:{}", reject.reason))?;
+            line(reject.row, "", &format!("rejected:{}", reject.reason), None)?;
         }
         let evidence = result.linkage.evidence(i, record);
-        result.show_person_key(i, |key| line(record.row, key, &evidence))?;
+        let household = result.linkage.household_key_of(i);
+        result.show_person_key(i, |key| line(record.row, key, &evidence, household))?;
     }
     for reject in rejects {
-        line(reject.row, "", &format!("rejected:{}", reject.reason))?;
+        line(reject.row, "", &format!("rejected:{}", reject.reason), None)?;
     }
     lines.into_inner().map_err(|e| e.into_error().into())
 }

@@ -144,6 +144,7 @@ fn records_batch(
                 .zip(records)
                 .map(|(i, r)| Some(result.linkage.evidence(i, r))),
         ),
+        household_keys(result, range.clone().map(Some), rows),
         strings(
             "county_code",
             rows,
@@ -220,6 +221,22 @@ pub fn write_records(path: &Path, result: &RunResult) -> Result<(), ReportError>
 }
 
 /// One row group of `links.parquet`: `rows`, each a record (by index) or a reject.
+/// The `household_key` column: for each record, its person's household's key, when known.
+fn household_keys(
+    result: &RunResult,
+    records: impl Iterator<Item = Option<usize>>,
+    rows: usize,
+) -> Column {
+    let mut keys = StringChunkedBuilder::new("household_key".into(), rows);
+    for i in records {
+        match i.and_then(|i| result.linkage.household_key_of(i)) {
+            Some(key) => keys.append_value(key.text().as_str()),
+            None => keys.append_null(),
+        }
+    }
+    keys.finish().into_column()
+}
+
 fn links_batch(result: &RunResult, rows: &[LinkRow]) -> PolarsResult<DataFrame> {
     let at = |row: &LinkRow| match *row {
         LinkRow::Record(i) => result.records[i].row,
@@ -251,6 +268,14 @@ fn links_batch(result: &RunResult, rows: &[LinkRow]) -> PolarsResult<DataFrame> 
         ),
         keys.finish().into_column(),
         strings("evidence", rows.len(), evidence),
+        household_keys(
+            result,
+            rows.iter().map(|row| match *row {
+                LinkRow::Record(i) => Some(i),
+                LinkRow::Rejected(_) => None,
+            }),
+            rows.len(),
+        ),
     ];
     DataFrame::new(rows.len(), columns)
 }

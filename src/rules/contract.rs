@@ -12,7 +12,9 @@ use rayon::prelude::*;
 use super::RowTest;
 use crate::config::{Bound, Check, Condition, Settings};
 use crate::ingest::{column_name, headers, LoadedTable};
-use crate::model::{FastMap, FastSet, FieldKind, FileId, Records, SourceId, Value, Word};
+use crate::model::{
+    FastMap, FastSet, FieldKind, FieldRole, FileId, Records, SourceId, Value, Word,
+};
 
 /// A value shown in a warning must be this common: rarer ones may be a person's data typed
 /// into the wrong column, so they are counted, not shown.
@@ -91,6 +93,12 @@ impl Reads {
                 } => {
                     self.sources.insert(*other);
                     self.conditions(settings, *other, conditions);
+                }
+                // Households are made of the head's IDs the rows of the source name.
+                Condition::Household { conditions, .. } => {
+                    let head = settings.sources[source].field_for(FieldRole::HouseholdHeadId);
+                    self.fields.extend(head.map(|field| (source, field)));
+                    self.conditions(settings, source, conditions);
                 }
             }
         }
@@ -803,13 +811,17 @@ fn vocabularies(
     known
 }
 
-/// The conditions, those of `any` and `all` groups in place of the groups (linked ones stay
-/// whole).
+/// The conditions, those of `any` and `all` groups and of household counts (on rows of the
+/// same source) in place of the groups (linked ones stay whole).
 fn flattened(conditions: &[Condition]) -> Vec<&Condition> {
     conditions
         .iter()
         .flat_map(|c| match c {
-            Condition::Any(inner) | Condition::All(inner) => flattened(inner),
+            Condition::Any(inner)
+            | Condition::All(inner)
+            | Condition::Household {
+                conditions: inner, ..
+            } => flattened(inner),
             other => vec![other],
         })
         .collect()

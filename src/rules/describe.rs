@@ -135,6 +135,26 @@ fn describe_one(
             let relation = if *below { "低于" } else { "不低于" };
             format!("{}{relation}{bound}", field_label(*field))
         }
+        Condition::Household {
+            conditions,
+            at_least,
+            at_most,
+        } => {
+            let members = match conditions.is_empty() {
+                true => "成员".to_string(),
+                false => format!("{}的成员", describe(settings, source, conditions, as_of)),
+            };
+            let count = match (at_least, at_most) {
+                (n, Some(m)) if n == m => format!("{n}人"),
+                (0, Some(m)) => format!("至多{m}人"),
+                (n, Some(m)) => format!("{n}至{m}人"),
+                (n, None) => format!("至少{n}人"),
+            };
+            match (at_least, at_most) {
+                (0, Some(0)) => format!("同户（含本人）无{members}"),
+                _ => format!("同户（含本人）{members}{count}"),
+            }
+        }
         Condition::Living(true) => "在世".into(),
         Condition::Living(false) => "已死亡".into(),
         Condition::Linked {

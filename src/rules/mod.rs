@@ -270,8 +270,66 @@ impl Context<'_> {
             } => self.first_linked(index, *source, conditions).is_some() != *negate,
             Condition::Any(conditions) => conditions.iter().any(|c| self.holds(c, index)),
             Condition::All(conditions) => self.all_hold(conditions, index),
+            Condition::Household {
+                conditions,
+                at_least,
+                at_most,
+            } => {
+                let count = self.housemates_meeting(index, conditions).len() as u32;
+                count >= *at_least && at_most.is_none_or(|most| count <= most)
+            }
             _ => self.row_test.holds(condition, &self.records[index]),
         }
+    }
+
+    /// The members of the household of row `index`'s person (the person included, alone where
+    /// no household is known) that have a row of `index`'s source meeting the conditions (or,
+    /// having none, meet conditions that are on persons alone): the row that does, for each.
+    fn housemates_meeting(&self, index: usize, conditions: &[Condition]) -> Vec<usize> {
+        let person = self.linkage.person_of(index);
+        let households = &self.linkage.households;
+        let alone = [person as u32];
+        let members = match households.of(person) {
+            Some(membership) => households.members(membership.household),
+            None => &alone[..],
+        };
+        let source = self.records[index].source;
+        let on_persons = conditions.iter().all(Condition::on_the_person_alone);
+        let meeting = |&member: &u32| {
+            let rows = self.linkage.members_of(member as usize);
+            let mut own = rows.iter().map(|&r| r as usize);
+            let mut of_source = own.clone().filter(|&r| self.records[r].source == source);
+            match of_source.next() {
+                Some(first) => std::iter::once(first)
+                    .chain(of_source)
+                    .find(|&r| self.all_hold(conditions, r)),
+                // A head known by their own ID may have no row of the source.
+                None => own
+                    .next()
+                    .filter(|&r| on_persons && self.all_hold(conditions, r)),
+            }
+        };
+        members.iter().filter_map(meeting).collect()
+    }
+
+    /// For a rule that asks for household members meeting conditions: the others who do, named,
+    /// so county staff see which family member makes the subject one.
+    fn household_note(&self, rule: &Rule, index: usize) -> Option<String> {
+        let conditions = rule.when.iter().find_map(|c| match c {
+            Condition::Household {
+                conditions,
+                at_least,
+                ..
+            } if *at_least > 0 => Some(conditions),
+            _ => None,
+        })?;
+        let person = self.linkage.person_of(index);
+        let names: Vec<&str> = (self.housemates_meeting(index, conditions).into_iter())
+            .filter(|&r| self.linkage.person_of(r) != person)
+            .map(|r| self.records.name(&self.records[r]))
+            .collect();
+        let what = describe::describe(self.settings, rule.subject, conditions, self.as_of);
+        (!names.is_empty()).then(|| format!("同户{}：{what}", names.join("、")))
     }
 
     fn first_linked(&self, index: usize, source: usize, conditions: &[Condition]) -> Option<usize> {
@@ -333,6 +391,10 @@ impl Context<'_> {
                 )
             }
             Check::Always => self.what_holds(rule, index),
+        };
+        let detail = match self.household_note(rule, index) {
+            Some(note) => format!("{detail}（{note}）"),
+            None => detail,
         };
         let detail = self.with_link_warning(detail, index);
         let read = match &rule.check {

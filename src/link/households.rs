@@ -1,0 +1,173 @@
+//! Households, made of the data after persons are known: a row naming a household head's ID
+//! (户主身份证号) puts its person in that head's household, and a head is in their own
+//! household. A person is in one household: the one most of their rows name (of equals, the
+//! lowest head ID), rows naming another head before rows naming their own ID; the head, by
+//! their own ID, when no row of theirs names one.
+
+use rayon::prelude::*;
+
+use super::PersonKey;
+use crate::config::Settings;
+use crate::keys::KeySecret;
+use crate::model::{FastMap, FieldRole, Records, Value, Word};
+
+/// Which persons live together, as the rows tell it.
+#[derive(Debug, Default)]
+pub struct Households {
+    /// Person -> household, `NONE` where no row names one.
+    of_person: Vec<u32>,
+    /// Every household's persons, household after household.
+    members: Vec<u32>,
+    starts: Vec<u32>,
+    /// Each household's head ID (a valid ID's canonical text).
+    heads: Vec<Word>,
+    /// Each household's key: its head's person key (unkeyed until `key_with`).
+    keys: Vec<PersonKey>,
+    /// Person -> rows that name their household, and rows that name another one.
+    evidence: Vec<(u16, u16)>,
+}
+
+const NONE: u32 = u32::MAX;
+
+/// How a person came to their household.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Membership {
+    pub household: usize,
+    /// Rows of the person naming this household's head (0 for the head known by their own ID).
+    pub rows: u16,
+    /// Rows of the person naming another head.
+    pub elsewhere: u16,
+}
+
+impl Households {
+    /// The households of `records`, whose persons are `person_of`.
+    pub fn build(
+        records: &Records,
+        settings: &Settings,
+        person_of: &[u32],
+        persons: usize,
+    ) -> Self {
+        let head_field: Vec<Option<usize>> = (settings.sources.iter())
+            .map(|s| s.field_for(FieldRole::HouseholdHeadId))
+            .collect();
+        // (person, whether the row names its own ID, head ID) for every row naming a head.
+        let mut named: Vec<(u32, bool, Word)> = (0..records.len())
+            .into_par_iter()
+            .filter_map(|i| {
+                let record = &records[i];
+                let field = head_field[record.source]?;
+                match records.value(record, field) {
+                    Value::Text(head) => {
+                        let own = record.id.valid() == Some(records.text(head));
+                        Some((person_of[i], own, head))
+                    }
+                    _ => None,
+                }
+            })
+            .collect();
+        named.par_sort_unstable();
+        let mut chosen: Vec<(u32, Word, u16, u16)> = Vec::new();
+        for run in named.chunk_by(|a, b| a.0 == b.0) {
+            // A row naming the person's own ID says they head a household; one naming another
+            // head places them in that one (a subsidy list puts the person's own ID as 户主 where
+            // the 低保 list names the family's head).
+            let others = run.partition_point(|n| !n.1);
+            let votes = if others > 0 { &run[..others] } else { run };
+            let named_by: Vec<(Word, u16)> = votes
+                .chunk_by(|a, b| a.2 == b.2)
+                .map(|same| (same[0].2, same.len().min(u16::MAX as usize) as u16))
+                .collect();
+            let (head, rows) = *named_by
+                .iter()
+                .max_by(|a, b| (a.1.cmp(&b.1)).then(records.text(b.0).cmp(records.text(a.0))))
+                .expect("a run has rows");
+            let elsewhere = (votes.len() - rows as usize).min(u16::MAX as usize) as u16;
+            chosen.push((run[0].0, head, rows, elsewhere));
+        }
+        // Heads no row of their own places: in their own household, by their own ID.
+        let heads: FastMap<&str, Word> = chosen
+            .iter()
+            .map(|&(_, head, ..)| (records.text(head), head))
+            .collect();
+        let mut placed = vec![false; persons];
+        chosen.iter().for_each(|c| placed[c.0 as usize] = true);
+        let mut own: Vec<(u32, Word, u16, u16)> = (0..records.len())
+            .into_par_iter()
+            .filter_map(|i| {
+                let head = *heads.get(records[i].id.valid()?)?;
+                let person = person_of[i];
+                (!placed[person as usize]).then_some((person, head, 0, 0))
+            })
+            .collect();
+        own.par_sort_unstable_by_key(|c| c.0);
+        own.dedup_by_key(|c| c.0);
+        chosen.extend(own);
+        Self::group(records, chosen, persons)
+    }
+
+    /// Households of the chosen (person, head, rows, elsewhere), in head ID order.
+    fn group(records: &Records, mut chosen: Vec<(u32, Word, u16, u16)>, persons: usize) -> Self {
+        chosen
+            .sort_unstable_by(|a, b| records.text(a.1).cmp(records.text(b.1)).then(a.0.cmp(&b.0)));
+        let mut households = Households {
+            of_person: vec![NONE; persons],
+            evidence: vec![(0, 0); persons],
+            ..Households::default()
+        };
+        for run in chosen.chunk_by(|a, b| a.1 == b.1) {
+            let household = households.heads.len() as u32;
+            households.heads.push(run[0].1);
+            (households.keys).push(PersonKey::of_id(records.text(run[0].1)));
+            households.starts.push(households.members.len() as u32);
+            for &(person, _, rows, elsewhere) in run {
+                households.of_person[person as usize] = household;
+                households.evidence[person as usize] = (rows, elsewhere);
+                households.members.push(person);
+            }
+        }
+        households.starts.push(households.members.len() as u32);
+        households
+    }
+
+    /// The person's household and how the rows placed them there, when one is known.
+    pub fn of(&self, person: usize) -> Option<Membership> {
+        let household = *self.of_person.get(person).filter(|&&h| h != NONE)?;
+        let (rows, elsewhere) = self.evidence[person];
+        Some(Membership {
+            household: household as usize,
+            rows,
+            elsewhere,
+        })
+    }
+
+    /// The household's persons, in person order.
+    pub fn members(&self, household: usize) -> &[u32] {
+        &self.members[self.starts[household] as usize..self.starts[household + 1] as usize]
+    }
+
+    /// The head's ID, as a word of the records.
+    pub fn head(&self, household: usize) -> Word {
+        self.heads[household]
+    }
+
+    /// The household's key: the person key its head's ID gives, whether or not the head is
+    /// among the records.
+    pub fn key(&self, household: usize) -> PersonKey {
+        self.keys[household]
+    }
+
+    /// Turns the keys into their keyed form, as the persons' keys.
+    pub(super) fn key_with(&mut self, secret: &KeySecret) {
+        self.keys
+            .par_iter_mut()
+            .for_each(|key| *key = key.keyed(secret));
+    }
+
+    pub fn len(&self) -> usize {
+        self.heads.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.heads.is_empty()
+    }
+}
