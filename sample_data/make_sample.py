@@ -95,6 +95,9 @@ person("E1", "何小华", FX, "20120404", True)         # child whose row carrie
 person("E2", "田甜", FX, "20090909", False)
 person("E3", "孔乐", FX, "20100101", True)          # J student number, no ID
 person("I1", "汪洋", FX, "19950505", True)
+person("E4", "孙小雨", FX, "20120808", False)       # 孙丽's (P07) daughter, on the family's 低保
+person("E5", "孙小林", FX, "20100303", True)        # her brother, in school
+person("E6", "马小军", FX, "20160101", True)        # 马兰's (P14) son, 4 years old
 # fmt: on
 
 EXPECTED = []  # (rule_id, county_code, source_file, source_row, person, why)
@@ -297,6 +300,9 @@ civ_rows = [
     (civ("K1", "重度残疾人护理补贴", code="421126", start="2020-07-01"), []),
     (civ("M3", "临时救助", code="421181"), []),
     (civ("M4", "临时救助", code="421181"), []),
+    (civ("E4", "农村低保", "正常", head="H1", relation="孙女"), [("EDU-03", "10, on the family's 低保 with her certified mother 孙丽, no education row")]),
+    (civ("E5", "农村低保", "正常", head="H1", relation="孙子"), []),
+    (civ("E6", "农村低保", "正常", head="P14", relation="儿子"), []),
 ]
 civ_rows[31][0][1] = "4.20325E+17"  # Excel scientific notation: the ID is gone
 civ_rows[34][0][0] = "阿依古丽买买提"  # the middle dot dropped
@@ -393,6 +399,7 @@ edu_rows = [
     (edu("E3", "小学", "四年级", "随班就读", "在读", "否", id_text="", student="J" + P["E3"]["id"]), []),
     (edu("E1", "小学", "二年级", "随班就读", "在读", "是", id_text=P["P13"]["id"], student="L2012"), []),
     (edu("E2", "小学", "五年级", "随班就读", "在读", "否", id_text=float(P["E2"]["id"])), []),
+    (edu("E5", "小学", "四年级", "随班就读", "在读", "是"), []),
 ]
 name = "education_xueji.xls"
 book = xlwt.Workbook(encoding="utf-8")
@@ -408,7 +415,7 @@ write_rows(name, edu_rows, [e for _, e in edu_rows], 0, 1, 9)
 TRUTH = os.path.join(HERE, "..", "tests", "fixtures", "sample_truth")
 os.makedirs(TRUTH, exist_ok=True)
 with open(os.path.join(TRUTH, "expected_gaps.csv"), "w", encoding="utf-8", newline="") as f:
-    w = csv.writer(f)
+    w = csv.writer(f, lineterminator="\n")
     w.writerow(["rule_id", "county_code", "source_file", "source_row", "person_key", "why"])
     w.writerows(sorted(EXPECTED))
 with open(os.path.join(TRUTH, "records.csv"), "w", encoding="utf-8", newline="") as f:

@@ -137,9 +137,22 @@ impl Condition {
         }
     }
 
+    /// Whether the condition, or one inside it, counts household members.
+    pub fn counts_households(&self) -> bool {
+        match self {
+            Condition::Household { .. } => true,
+            Condition::Any(inner)
+            | Condition::All(inner)
+            | Condition::Linked {
+                conditions: inner, ..
+            } => inner.iter().any(Condition::counts_households),
+            _ => false,
+        }
+    }
+
     /// Whether the condition reads only the row's own values (what source `active`
     /// definitions, `set_aside` and deaths may use).
-    fn on_the_row_alone(&self) -> bool {
+    pub fn on_the_row_alone(&self) -> bool {
         match self {
             Condition::FieldIn { .. }
             | Condition::FieldEmpty { .. }
@@ -264,6 +277,18 @@ impl Settings {
             .iter()
             .map(|s| vec![false; s.fields.len()])
             .collect();
+        let counts_households = self.rules.iter().any(|rule| {
+            let checked = match &rule.check {
+                Check::Requires { conditions, .. }
+                | Check::Forbids { conditions, .. }
+                | Check::Duplicate { conditions, .. } => conditions.as_slice(),
+                Check::Always => &[],
+            };
+            rule.when
+                .iter()
+                .chain(checked)
+                .any(Condition::counts_households)
+        });
         for (id, source) in self.sources.iter().enumerate() {
             mark_conditions(&source.active, id, &mut read);
             mark_conditions(&source.set_aside, id, &mut read);
@@ -284,7 +309,9 @@ impl Settings {
                     d.source == source.key && d.per.as_deref() == Some(field.name.as_str())
                 });
                 let shown = SHOWN_FIELDS.contains(&field.name.as_str());
-                read[id][f] |= linked || distinct || shown;
+                let households =
+                    field.role == Some(FieldRole::HouseholdHeadId) && counts_households;
+                read[id][f] |= linked || distinct || shown || households;
             }
         }
         for death in &self.deaths {
@@ -1125,7 +1152,7 @@ mod tests {
     #[test]
     fn the_default_config_resolves() {
         let settings = Settings::from_toml(crate::config::DEFAULT_CONFIG).unwrap();
-        assert_eq!(settings.rules.len(), 14);
+        assert_eq!(settings.rules.len(), 15);
         assert_eq!(settings.sources.len(), 4);
         let dpf = &settings.sources[settings.source("dpf").unwrap()];
         assert!(dpf.field("name").is_some() && dpf.field("certificate_number").is_some());

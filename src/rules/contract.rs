@@ -32,6 +32,8 @@ pub struct Reads {
     pub deaths: bool,
     /// The standards compared with, and the source of the rows compared.
     pub standards: BTreeSet<(SourceId, String)>,
+    /// Whether the rule counts household members of its subjects.
+    pub households: bool,
 }
 
 impl Reads {
@@ -94,10 +96,8 @@ impl Reads {
                     self.sources.insert(*other);
                     self.conditions(settings, *other, conditions);
                 }
-                // Households are made of the head's IDs the rows of the source name.
                 Condition::Household { conditions, .. } => {
-                    let head = settings.sources[source].field_for(FieldRole::HouseholdHeadId);
-                    self.fields.extend(head.map(|field| (source, field)));
+                    self.households = true;
                     self.conditions(settings, source, conditions);
                 }
             }
@@ -521,6 +521,7 @@ pub fn check(
     let test = RowTest::new(settings, records, as_of);
     let mut blind = fields_blind(settings, tables, &run);
     blind.extend(deaths_blind(settings, tables, &test, &run));
+    blind.extend(households_blind(settings, tables, &test, &run));
     blind.sort_by_key(|b| (b.file, b.field));
     Contract {
         not_run,
@@ -707,6 +708,48 @@ fn deaths_blind(
             field,
             rules: rules.clone(),
             death_rows: Some(rows.unwrap_or(0)),
+            closest: closest_columns(settings, &tables[file as usize], field),
+        })
+        .collect()
+}
+
+/// Per file of a rule's subject source without the household head's ID while some of its rows
+/// meet the rule's tests of a row's own values: those subjects' households are unknown to the
+/// rule (a 两项补贴 list without the column is no blind spot of a rule on 低保 rows).
+fn households_blind(
+    settings: &Settings,
+    tables: &[LoadedTable],
+    test: &RowTest,
+    run: &[&(usize, Reads)],
+) -> Vec<BlindSpot> {
+    let mut blind: BTreeMap<(FileId, usize), (SourceId, Vec<usize>)> = BTreeMap::new();
+    for (rule, _) in run.iter().filter(|(_, reads)| reads.households) {
+        let subject = settings.rules[*rule].subject;
+        let Some(head) = settings.sources[subject].field_for(FieldRole::HouseholdHeadId) else {
+            continue;
+        };
+        let on_rows: Vec<&Condition> = (settings.rules[*rule].when.iter())
+            .filter(|c| c.on_the_row_alone())
+            .collect();
+        for table in tables.iter().filter(|t| t.mapping.source == subject) {
+            if table.mapping.fields[head].is_none()
+                && rows_meeting(test, table.file.id, &on_rows) > 0
+            {
+                let spot = blind
+                    .entry((table.file.id, head))
+                    .or_insert((subject, Vec::new()));
+                spot.1.push(*rule);
+            }
+        }
+    }
+    blind
+        .into_iter()
+        .map(|((file, field), (source, rules))| BlindSpot {
+            file,
+            source,
+            field,
+            rules,
+            death_rows: None,
             closest: closest_columns(settings, &tables[file as usize], field),
         })
         .collect()

@@ -1,5 +1,5 @@
 //! The gaps a correct run must report, computed on the clean world by code of its own: the
-//! spec's fourteen rules written out by hand, not through the config-driven engine, so each
+//! catalogue's rules written out by hand, not through the config-driven engine, so each
 //! checks the other.
 
 use chrono::{Datelike, NaiveDate};
@@ -80,11 +80,33 @@ pub fn gaps(h: &Household, as_of: NaiveDate) -> Vec<(&'static str, Subject)> {
             gaps.extend(
                 audit(&view, i, r)
                     .into_iter()
+                    .chain(household_coverage(&view, r))
                     .map(|rule| (rule, Subject::Civil(i))),
             );
         }
     }
     gaps
+}
+
+/// EDU-03: a living uncertified child of 6 to 15 on an active 低保 record (the family's: every
+/// member is listed under its head) with a living certified member of the family, not in school.
+fn household_coverage(view: &View, r: &CivilRecord) -> Option<&'static str> {
+    let (h, p) = (view.h, r.person);
+    let living_certified = |m: usize| view.certified(m).is_some() && !view.deceased(m);
+    let child = (6..=15).contains(&age_on(h.people[p].birth, view.as_of));
+    let parent = (0..h.family).any(|m| m != p && living_certified(m));
+    let enrolled = h
+        .education
+        .iter()
+        .any(|e| e.person == p && e.status == "在读");
+    (DIBAO.contains(&r.program)
+        && p < h.family
+        && child
+        && !view.deceased(p)
+        && view.certified(p).is_none()
+        && parent
+        && !enrolled)
+        .then_some("EDU-03")
 }
 
 fn coverage(view: &View, d: &DpfRecord) -> Vec<&'static str> {
