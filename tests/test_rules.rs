@@ -1,7 +1,9 @@
 //! One fixture per rule (`tests/fixtures/rules/<ID>/`), run with that rule alone, and rules
 //! changed by editing the TOML config with no rebuild.
 
-use crate::workdir::{expected_gaps, make_id, repo_path, Workdir, CIVIL_HEADER, DPF_HEADER};
+use crate::workdir::{
+    expected_gaps, make_id, repo_path, Workdir, CIVIL_HEADER, DPF_HEADER, INSURANCE_HEADER,
+};
 
 fn check_fixture(rule: &str) {
     let wd = Workdir::new();
@@ -687,5 +689,57 @@ fn check_config_refuses_household_counts_no_row_can_meet() {
             .contains("source education: active[1]: only tests of the row's own values"),
         "{}",
         check.stderr
+    );
+}
+
+/// A child's insurance row carrying the father's ID is placed with the child by name; the
+/// child's age is still the child's own (from the ID that is theirs), not the father's, even
+/// when that row comes first.
+#[test]
+fn a_relatives_id_on_a_childs_row_does_not_give_the_child_its_age() {
+    let wd = Workdir::new();
+    let father = make_id("420325", "19800101", 11);
+    let child = make_id("420325", "20100301", 13);
+    wd.write_csv(
+        "in/a_insurance.csv",
+        &[
+            INSURANCE_HEADER.to_vec(),
+            vec!["赵小明", &father, "2020", "正常参保", ""],
+            vec!["赵大山", &father, "2020", "正常参保", ""],
+        ],
+    );
+    wd.write_csv(
+        "in/dpf.csv",
+        &[
+            DPF_HEADER.to_vec(),
+            vec!["赵小明", &child, "肢体", "四级", "房县", "否", "", "正常"],
+            vec!["赵大山", &father, "肢体", "四级", "房县", "否", "", "正常"],
+        ],
+    );
+    let pupil = make_id("420325", "20110301", 15);
+    wd.write_csv(
+        "in/education.csv",
+        &[
+            vec!["姓名", "身份证件号", "学籍状态"],
+            vec!["钱多", &pupil, "在读"],
+        ],
+    );
+    wd.run_ok(&["--rule", "EDU-01", "in"]);
+    let links = wd.csv_rows("out/links.csv");
+    let key = |file: &str, row: &str| {
+        let line = links
+            .iter()
+            .find(|l| l["source_file"] == file && l["source_row"] == row);
+        line.unwrap()["person_key"].clone()
+    };
+    assert_eq!(
+        key("a_insurance.csv", "1"),
+        key("dpf.csv", "1"),
+        "{links:?}"
+    );
+    assert_eq!(
+        wd.gaps(),
+        vec![("EDU-01".to_string(), "dpf.csv".to_string(), 1)],
+        "赵小明 is 10 and in no school"
     );
 }

@@ -226,9 +226,12 @@ impl Context<'_> {
 
     fn person_facts(&self, person: usize) -> PersonFacts {
         let rows = self.linkage.members_of(person);
-        let birth_date = rows
-            .iter()
-            .find_map(|&r| self.records[r as usize].birth_date);
+        // A row placed by name whose ID is another person's (a parent's on a child's row)
+        // carries that person's birth date: the rows whose ID is the person's own come first.
+        let birth = |r: &u32| self.records[*r as usize].birth_date;
+        let own_id = |r: &&u32| self.linkage.id_doubt(**r as usize).is_none();
+        let birth_date =
+            (rows.iter().filter(own_id).find_map(birth)).or_else(|| rows.iter().find_map(birth));
         let death = rows.iter().find_map(|&r| self.death_of(r as usize));
         PersonFacts { death, birth_date }
     }
