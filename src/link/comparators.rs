@@ -83,12 +83,36 @@ fn same_name(a: &NameEntry, b: &NameEntry) -> bool {
 
 /// `?` stands for a character the export's encoding lost: equal wherever neither has one.
 fn wildcard_equal(a: &[char], b: &[char]) -> bool {
-    a.len() == b.len()
-        && (a.contains(&'?') || b.contains(&'?'))
-        && a.iter()
-            .zip(b)
-            .all(|(x, y)| x == y || *x == '?' || *y == '?')
+    if !a.contains(&'?') && !b.contains(&'?') {
+        return false;
+    }
+    // A minority name's middle dot may be dropped where a character was lost too.
+    let letters = |name: &[char]| {
+        name.iter()
+            .copied()
+            .filter(|&c| c != '·')
+            .collect::<Vec<_>>()
+    };
+    let (a, b) = (letters(a), letters(b));
+    if a.len() == b.len() {
+        return a
+            .iter()
+            .zip(&b)
+            .all(|(x, y)| x == y || *x == '?' || *y == '?');
+    }
+    // Or the `?` is the dot itself, in a dot GBK cannot hold (`•`, `・`): a long name read
+    // without it. A short (Han) name's `?` is always a character.
+    let undotted = |name: &[char]| -> Option<Vec<char>> {
+        let interior = name.len() >= MINORITY_NAME_CHARS
+            && name.first() != Some(&'?')
+            && name.last() != Some(&'?');
+        interior.then(|| name.iter().copied().filter(|&c| c != '?').collect())
+    };
+    undotted(&a).is_some_and(|a| a == b) || undotted(&b).is_some_and(|b| a == b)
 }
+
+/// Fewer characters than any name with a middle dot has, and more than Han names have.
+const MINORITY_NAME_CHARS: usize = 5;
 
 /// The syllables that differ but sound alike (晓/小, yan/䶮), when every other syllable is
 /// equal; `None` when the names do not sound the same.
@@ -470,6 +494,16 @@ mod tests {
         assert!(nt(LevelTest::Exact, &name("張偉"), &name("张伟")));
         assert!(nt(LevelTest::Wildcard, &name("李?明"), &name("李䶮明")));
         assert!(!nt(LevelTest::Wildcard, &name("李?明"), &name("王䶮明")));
+        assert!(nt(
+            LevelTest::Wildcard,
+            &name("帕提古丽热合?"),
+            &name("帕提古丽·热合䶮")
+        ));
+        assert!(!nt(
+            LevelTest::Wildcard,
+            &name("帕提古丽热合"),
+            &name("帕提古丽·热合")
+        ));
         assert!(nt(
             LevelTest::MinorityPart,
             &name("阿依古丽·买买提"),

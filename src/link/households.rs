@@ -9,7 +9,7 @@ use rayon::prelude::*;
 use super::PersonKey;
 use crate::config::Settings;
 use crate::keys::KeySecret;
-use crate::model::{FastMap, FieldRole, Records, Value, Word};
+use crate::model::{FastMap, FastSet, FieldRole, Records, Value, Word};
 
 /// Which persons live together, as the rows tell it.
 #[derive(Debug, Default)]
@@ -40,29 +40,52 @@ pub struct Membership {
 }
 
 impl Households {
-    /// The households of `records`, whose persons are `person_of`.
+    /// The households of `records`, whose persons are `person_of`; `doubted` marks the rows
+    /// whose valid ID was not taken as theirs (another person's, a placeholder).
     pub fn build(
         records: &Records,
         settings: &Settings,
-        person_of: &[u32],
-        persons: usize,
+        (person_of, persons): (&[u32], usize),
+        doubted: &[bool],
     ) -> Self {
         let head_field: Vec<Option<usize>> = (settings.sources.iter())
             .map(|s| s.field_for(FieldRole::HouseholdHeadId))
             .collect();
-        // (person, whether the row names its own ID, head ID) for every row naming a head.
-        let mut named: Vec<(u32, bool, Word)> = (0..records.len())
+        // (row, head ID) for every row naming a head.
+        let naming: Vec<(u32, Word)> = (0..records.len())
             .into_par_iter()
             .filter_map(|i| {
                 let record = &records[i];
-                let field = head_field[record.source]?;
-                match records.value(record, field) {
-                    Value::Text(head) => {
-                        let own = record.id.valid() == Some(records.text(head));
-                        Some((person_of[i], own, head))
-                    }
+                match records.value(record, head_field[record.source]?) {
+                    Value::Text(head) => Some((i as u32, head)),
                     _ => None,
                 }
+            })
+            .collect();
+        // Who holds each head's ID, and each ID a row naming a head carries but was not taken
+        // as its own: that ID is a household member's (a relative's typed into the row), or the
+        // row's own under a name the linker could not trust.
+        let wanted: FastSet<&str> = (naming.iter())
+            .flat_map(|&(i, head)| {
+                let row_id = records[i as usize]
+                    .id
+                    .valid()
+                    .filter(|_| doubted[i as usize]);
+                [Some(records.text(head)), row_id]
+            })
+            .flatten()
+            .collect();
+        let holder = holders(records, person_of, doubted, &wanted);
+        // (person, whether the row names their own ID, head ID): a vote for each row.
+        let mut named: Vec<(u32, bool, Word)> = (naming.par_iter())
+            .flat_map_iter(|&(i, head)| {
+                let record = &records[i as usize];
+                let own = record.id.valid() == Some(records.text(head));
+                let holder_of_id = (record.id.valid())
+                    .filter(|_| doubted[i as usize] && !own)
+                    .and_then(|id| holder.get(id))
+                    .map(|&h| (h, false, head));
+                std::iter::once((person_of[i as usize], own, head)).chain(holder_of_id)
             })
             .collect();
         named.par_sort_unstable();
@@ -85,30 +108,24 @@ impl Households {
             chosen.push((run[0].0, head, rows, elsewhere));
         }
         // Heads no row of their own places: in their own household, by their own ID.
-        let heads: FastMap<&str, Word> = chosen
-            .iter()
-            .map(|&(_, head, ..)| (records.text(head), head))
-            .collect();
         let mut placed = vec![false; persons];
         chosen.iter().for_each(|c| placed[c.0 as usize] = true);
-        let mut own: Vec<(u32, Word, u16, u16)> = (0..records.len())
-            .into_par_iter()
-            .filter_map(|i| {
-                let head = *heads.get(records[i].id.valid()?)?;
-                let person = person_of[i];
+        let mut heads: Vec<(u32, Word, u16, u16)> = (chosen.iter())
+            .filter_map(|&(_, head, ..)| {
+                let person = *holder.get(records.text(head))?;
                 (!placed[person as usize]).then_some((person, head, 0, 0))
             })
             .collect();
-        own.par_sort_unstable_by_key(|c| c.0);
-        own.dedup_by_key(|c| c.0);
-        chosen.extend(own);
+        heads.sort_unstable_by_key(|c| c.0);
+        heads.dedup_by_key(|c| c.0);
+        chosen.extend(heads);
         Self::group(records, chosen, persons)
     }
 
-    /// Households of the chosen (person, head, rows, elsewhere), in head ID order.
+    /// Households of the chosen (person, head, rows, elsewhere), in the order their head IDs
+    /// were first read.
     fn group(records: &Records, mut chosen: Vec<(u32, Word, u16, u16)>, persons: usize) -> Self {
-        chosen
-            .sort_unstable_by(|a, b| records.text(a.1).cmp(records.text(b.1)).then(a.0.cmp(&b.0)));
+        chosen.par_sort_unstable_by_key(|c| (c.1, c.0));
         let mut households = Households {
             of_person: vec![NONE; persons],
             evidence: vec![(0, 0); persons],
@@ -170,4 +187,28 @@ impl Households {
     pub fn is_empty(&self) -> bool {
         self.heads.is_empty()
     }
+}
+
+/// The person whose own ID each of `ids` is: the first row holding it as a valid ID the linker
+/// took as that row's own.
+fn holders<'a>(
+    records: &'a Records,
+    person_of: &[u32],
+    doubted: &[bool],
+    ids: &FastSet<&str>,
+) -> FastMap<&'a str, u32> {
+    let mut found: Vec<(u32, &str)> = (0..records.len())
+        .into_par_iter()
+        .filter(|&i| !doubted[i])
+        .filter_map(|i| {
+            let id = records[i].id.valid()?;
+            ids.contains(id).then_some((i as u32, id))
+        })
+        .collect();
+    found.par_sort_unstable();
+    let mut holder = FastMap::default();
+    for (i, id) in found {
+        holder.entry(id).or_insert(person_of[i as usize]);
+    }
+    holder
 }

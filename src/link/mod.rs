@@ -659,8 +659,12 @@ pub fn link(
         );
     }
     let started = Instant::now();
-    linkage.households =
-        Households::build(records, settings, &linkage.person_of, linkage.persons());
+    linkage.households = Households::build(
+        records,
+        settings,
+        (&linkage.person_of, linkage.persons()),
+        &linkage.suspect,
+    );
     engine::log_phase("households", started);
     Ok(linkage)
 }
