@@ -98,6 +98,10 @@ person("I1", "汪洋", FX, "19950505", True)
 person("E4", "孙小雨", FX, "20120808", False)       # 孙丽's (P07) daughter, on the family's 低保
 person("E5", "孙小林", FX, "20100303", True)        # her brother, in school
 person("E6", "马小军", FX, "20160101", True)        # 马兰's (P14) son, 4 years old
+person("P25", "吕强", FX, "19880808", True)         # certified, poor; his father is 72
+person("H2", "吕长顺", FX, "19480202", True)
+person("P26", "苏梅", FX, "19900606", False)        # certified, poor; her mother is 58
+person("H3", "苏桂芝", FX, "19610701", False)
 # fmt: on
 
 EXPECTED = []  # (rule_id, county_code, source_file, source_row, person, why)
@@ -219,6 +223,8 @@ fx_rows = [
     (dpf("U1", "肢体", "四级", "否"), []),
     (dpf("S1", "肢体", "一级", "否"), []),
     (dpf("S2", "肢体", "四级", "否"), []),
+    (dpf("P25", "肢体", "三级", "是", "因病"), [("CIV-05", "poor, no 低保 or 特困, his father of 72 heads the household (老残一体)")]),
+    (dpf("P26", "肢体", "三级", "是", "因病"), []),
 ]
 # Cosmetic ID damage in the registry: a leading apostrophe and spaces, full-width digits.
 fx_rows[7][0][2] = "'" + P["P08"]["id"]
@@ -303,6 +309,10 @@ civ_rows = [
     (civ("E4", "农村低保", "正常", head="H1", relation="孙女"), [("EDU-03", "10, on the family's 低保 with her certified mother 孙丽, no education row")]),
     (civ("E5", "农村低保", "正常", head="H1", relation="孙子"), []),
     (civ("E6", "农村低保", "正常", head="P14", relation="儿子"), []),
+    (civ("H2", "临时救助"), []),
+    (civ("P25", "临时救助", head="H2", relation="儿子"), []),
+    (civ("H3", "临时救助"), []),
+    (civ("P26", "临时救助", head="H3", relation="女儿"), []),
 ]
 civ_rows[31][0][1] = "4.20325E+17"  # Excel scientific notation: the ID is gone
 civ_rows[34][0][0] = "阿依古丽买买提"  # the middle dot dropped
@@ -358,6 +368,8 @@ ins_rows = [
     (ins("D3", status="终止", reason="死亡", end="2020-08-01"), []),
     (ins("I1", subsidy="") + ["多出的一列"], []),
     (ins("P05", name="张 伟", id_text=substitute_digit(P["P05"]["id"], 15)), []),
+    (ins("P25"), []),
+    (ins("P26"), []),
 ]
 name = "insurance_2019_2020.csv"
 with open(os.path.join(HERE, name), "w", encoding="utf-8", newline="") as f:

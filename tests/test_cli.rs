@@ -106,7 +106,7 @@ fn check_config_names_the_mistake() {
         &repo_path("configs/default.toml").display().to_string(),
     ]);
     assert_eq!(ok.code, 0);
-    assert!(ok.stdout.contains("15 rules (15 enabled)"), "{}", ok.stdout);
+    assert!(ok.stdout.contains("16 rules (16 enabled)"), "{}", ok.stdout);
 }
 
 #[test]

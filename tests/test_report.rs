@@ -41,10 +41,10 @@ fn every_run_writes_a_self_contained_page_without_personal_data() {
         .unwrap();
     assert_eq!(
         (med["base"].as_u64(), med["gaps"].as_u64()),
-        (Some(12), Some(3))
+        (Some(14), Some(3))
     );
     assert!(
-        page.contains("75.0% （3/12）"),
+        page.contains("78.6% （3/14）"),
         "the rate is 1 - gaps/subjects"
     );
 }
@@ -123,7 +123,7 @@ fn the_report_says_what_its_numbers_measure() {
         "coverage heading"
     );
     assert!(
-        page.contains("贫困重度残疾人兜底保障率0%"),
+        page.contains("一户多残、老残一体贫困家庭兜底保障率0%"),
         "a reason by its measure"
     );
     assert!(page.contains("颜色：") && page.contains("<details><summary>"));
@@ -136,7 +136,7 @@ fn the_report_says_what_its_numbers_measure() {
     let registry = |read: u32, rejected: u32| {
         format!("<td class=\"l\">残联 持证残疾人库</td><td>{read}</td><td>{rejected}</td>")
     };
-    assert!(county_page.contains(&registry(32, 0)), "the county's own");
-    assert!(page.contains(&registry(40, 1)), "the province's");
+    assert!(county_page.contains(&registry(34, 0)), "the county's own");
+    assert!(page.contains(&registry(42, 1)), "the province's");
     assert!(county_page.contains("民政 救助对象（多区县文件，全省）"));
 }

@@ -31,7 +31,7 @@ macro_rules! rule_fixtures {
 
 rule_fixtures! {
     med_01 => "MED-01", med_02 => "MED-02",
-    civ_01 => "CIV-01", civ_02 => "CIV-02", civ_03 => "CIV-03", civ_04 => "CIV-04",
+    civ_01 => "CIV-01", civ_02 => "CIV-02", civ_03 => "CIV-03", civ_04 => "CIV-04", civ_05 => "CIV-05",
     edu_01 => "EDU-01", edu_02 => "EDU-02", edu_03 => "EDU-03",
     aud_01 => "AUD-01", aud_02 => "AUD-02", aud_03 => "AUD-03", aud_04 => "AUD-04", aud_05 => "AUD-05", aud_06 => "AUD-06",
 }
@@ -45,7 +45,7 @@ fn every_catalogue_rule_has_a_fixture() {
         .filter(|l| !l.starts_with(' '))
         .filter_map(|l| l.split_whitespace().next())
         .collect();
-    assert_eq!(ids.len(), 15, "{listing}");
+    assert_eq!(ids.len(), 16, "{listing}");
     for id in ids {
         assert!(
             repo_path(&format!("tests/fixtures/rules/{id}/expected.csv")).exists(),

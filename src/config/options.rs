@@ -151,7 +151,8 @@ pub struct ConditionOptions {
 }
 
 /// A count of household members meeting conditions on their rows of the same department:
-/// `at_least` (1 when neither bound is given) and `at_most` members.
+/// `at_least` (1 when neither bound is given) and `at_most` members, the person included
+/// unless `others`.
 #[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct HouseholdOptions {
@@ -161,6 +162,9 @@ pub struct HouseholdOptions {
     pub at_least: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub at_most: Option<u32>,
+    /// Counts the other members only, not the person.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub others: bool,
 }
 
 /// What an amount is compared with: a number, another amount field of the same row, or a

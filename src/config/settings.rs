@@ -107,13 +107,15 @@ pub enum Condition {
         bound: Bound,
         below: bool,
     },
-    /// From `at_least` to `at_most` members of the person's household (the person included;
-    /// alone where no row names a household) have a row of the same source meeting the
+    /// From `at_least` to `at_most` members of the person's household (the person included
+    /// unless `others`; alone where no row names a household) have a row of the same source meeting the
     /// conditions; a member with no row of it, when the conditions are on persons alone.
     Household {
         conditions: Vec<Condition>,
         at_least: u32,
         at_most: Option<u32>,
+        /// The other members only, not the person.
+        others: bool,
     },
 }
 
@@ -969,6 +971,7 @@ impl Resolver<'_> {
             conditions: self.conditions(source, &h.conditions, &format!("{place}: household"))?,
             at_least,
             at_most: h.at_most,
+            others: h.others,
         })
     }
 
@@ -1152,7 +1155,7 @@ mod tests {
     #[test]
     fn the_default_config_resolves() {
         let settings = Settings::from_toml(crate::config::DEFAULT_CONFIG).unwrap();
-        assert_eq!(settings.rules.len(), 15);
+        assert_eq!(settings.rules.len(), 16);
         assert_eq!(settings.sources.len(), 4);
         let dpf = &settings.sources[settings.source("dpf").unwrap()];
         assert!(dpf.field("name").is_some() && dpf.field("certificate_number").is_some());

@@ -713,15 +713,23 @@ fn deaths_blind(
         .collect()
 }
 
-/// Per file of a rule's subject source without the household head's ID while some of its rows
-/// meet the rule's tests of a row's own values: those subjects' households are unknown to the
-/// rule (a 两项补贴 list without the column is no blind spot of a rule on 低保 rows).
+/// When no file holds a household head's ID, households are unknown: per file of a household
+/// rule's subject source with rows meeting the rule's tests of a row's own values (a 两项补贴
+/// list is no blind spot of a rule on 低保 rows). Any department's rows naming heads make the
+/// households every rule reads, so one file with the column is enough.
 fn households_blind(
     settings: &Settings,
     tables: &[LoadedTable],
     test: &RowTest,
     run: &[&(usize, Reads)],
 ) -> Vec<BlindSpot> {
+    let heads_named = tables.iter().any(|t| {
+        (settings.sources[t.mapping.source].field_for(FieldRole::HouseholdHeadId))
+            .is_some_and(|head| t.mapping.fields[head].is_some())
+    });
+    if heads_named {
+        return Vec::new();
+    }
     let mut blind: BTreeMap<(FileId, usize), (SourceId, Vec<usize>)> = BTreeMap::new();
     for (rule, _) in run.iter().filter(|(_, reads)| reads.households) {
         let subject = settings.rules[*rule].subject;

@@ -139,6 +139,7 @@ fn describe_one(
             conditions,
             at_least,
             at_most,
+            others,
         } => {
             let members = match conditions.is_empty() {
                 true => "成员".to_string(),
@@ -150,9 +151,14 @@ fn describe_one(
                 (n, Some(m)) => format!("{n}至{m}人"),
                 (n, None) => format!("至少{n}人"),
             };
+            let whom = if *others {
+                "同户其他"
+            } else {
+                "同户（含本人）"
+            };
             match (at_least, at_most) {
-                (0, Some(0)) => format!("同户（含本人）无{members}"),
-                _ => format!("同户（含本人）{members}{count}"),
+                (0, Some(0)) => format!("{whom}无{members}"),
+                _ => format!("{whom}{members}{count}"),
             }
         }
         Condition::Living(true) => "在世".into(),

@@ -277,8 +277,13 @@ impl Context<'_> {
                 conditions,
                 at_least,
                 at_most,
+                others,
             } => {
-                let count = self.housemates_meeting(index, conditions).len() as u32;
+                let person = self.linkage.person_of(index);
+                let meeting = self.housemates_meeting(index, conditions);
+                let count = (meeting.iter())
+                    .filter(|&&r| !*others || self.linkage.person_of(r) != person)
+                    .count() as u32;
                 count >= *at_least && at_most.is_none_or(|most| count <= most)
             }
             _ => self.row_test.holds(condition, &self.records[index]),
@@ -316,23 +321,31 @@ impl Context<'_> {
     }
 
     /// For a rule that asks for household members meeting conditions: the others who do, named,
-    /// so county staff see which family member makes the subject one.
+    /// so county staff see which family member makes the subject one (of the first such
+    /// condition any member meets, `any` groups included).
     fn household_note(&self, rule: &Rule, index: usize) -> Option<String> {
-        let conditions = rule.when.iter().find_map(|c| match c {
-            Condition::Household {
-                conditions,
-                at_least,
-                ..
-            } if *at_least > 0 => Some(conditions),
-            _ => None,
-        })?;
+        fn counts(conditions: &[Condition]) -> Vec<&[Condition]> {
+            (conditions.iter())
+                .flat_map(|c| match c {
+                    Condition::Household {
+                        conditions,
+                        at_least,
+                        ..
+                    } if *at_least > 0 => vec![conditions.as_slice()],
+                    Condition::Any(inner) | Condition::All(inner) => counts(inner),
+                    _ => Vec::new(),
+                })
+                .collect()
+        }
         let person = self.linkage.person_of(index);
-        let names: Vec<&str> = (self.housemates_meeting(index, conditions).into_iter())
-            .filter(|&r| self.linkage.person_of(r) != person)
-            .map(|r| self.records.name(&self.records[r]))
-            .collect();
-        let what = describe::describe(self.settings, rule.subject, conditions, self.as_of);
-        (!names.is_empty()).then(|| format!("同户{}：{what}", names.join("、")))
+        counts(&rule.when).into_iter().find_map(|conditions| {
+            let names: Vec<&str> = (self.housemates_meeting(index, conditions).into_iter())
+                .filter(|&r| self.linkage.person_of(r) != person)
+                .map(|r| self.records.name(&self.records[r]))
+                .collect();
+            let what = describe::describe(self.settings, rule.subject, conditions, self.as_of);
+            (!names.is_empty()).then(|| format!("同户{}：{what}", names.join("、")))
+        })
     }
 
     fn first_linked(&self, index: usize, source: usize, conditions: &[Condition]) -> Option<usize> {

@@ -88,6 +88,29 @@ pub fn gaps(h: &Household, as_of: NaiveDate) -> Vec<(&'static str, Subject)> {
     gaps
 }
 
+/// 一户多残 or 老残一体: another living member of the family who is certified or 60 or older,
+/// where the exports show them in the household (the head, whom the person's registry row
+/// names, when a row holds the head's ID; a member whose registry, 低保 or this year's
+/// insurance row names the head): a member no export lists under the head is no one's to find.
+fn household_in_need(view: &View, p: usize) -> bool {
+    let h = view.h;
+    let has_rows = |m: usize| {
+        h.dpf.iter().any(|d| d.person == m)
+            || h.civil.iter().any(|r| r.person == m)
+            || h.insurance.iter().any(|r| r.person == m)
+            || h.education.iter().any(|e| e.person == m)
+    };
+    let listed = |m: usize| {
+        (m == 0 && has_rows(m))
+            || h.dpf.iter().any(|d| d.person == m)
+            || h.civil.iter().any(|r| r.person == m && r.head == 0)
+            || (h.insurance.iter()).any(|r| r.person == m && r.year == view.as_of.year())
+    };
+    (0..h.family)
+        .filter(|&m| m != p && listed(m) && !view.deceased(m))
+        .any(|m| view.certified(m).is_some() || age_on(h.people[m].birth, view.as_of) >= 60)
+}
+
 /// EDU-03: a living uncertified child of 6 to 15 on an active 低保 record (the family's: every
 /// member is listed under its head) with a living certified member of the family, not in school.
 fn household_coverage(view: &View, r: &CivilRecord) -> Option<&'static str> {
@@ -147,6 +170,10 @@ fn coverage(view: &View, d: &DpfRecord) -> Vec<&'static str> {
     flag("CIV-02", severe && !tekun && !has(&["重度残疾人护理补贴"]));
     flag("CIV-03", d.poor && d.cause == "因残" && !subsistence);
     flag("CIV-04", d.poor && severe && age >= 16 && !subsistence);
+    flag(
+        "CIV-05",
+        d.poor && !subsistence && household_in_need(view, p),
+    );
     flag("EDU-01", (6..=15).contains(&age) && enrolled.is_empty());
     flag(
         "EDU-02",

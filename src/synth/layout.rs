@@ -211,6 +211,8 @@ impl Styles {
                     ("certificate_status", "证件状态"),
                     ("cancel_reason", "注销原因"),
                     ("cancel_date", "注销日期"),
+                    ("household_head_id", "户主身份证号"),
+                    ("relation", "与户主关系"),
                 ],
                 "%Y/%-m/%-d",
             ),
@@ -237,6 +239,7 @@ impl Styles {
                 &[
                     ("name", "姓名"),
                     ("id_number", "证件号码"),
+                    ("household_head_id", "户主身份证号码"),
                     ("year", "参保年度"),
                     ("insurance_type", "险种"),
                     ("status", "参保状态"),
@@ -308,9 +311,6 @@ impl Styles {
         let mut subsidies = reworded("civil", &subsidies, &mut rng);
         subsidies.date_cells = true;
         let mut insurance_now = plain.insurance_now.clone();
-        insurance_now
-            .columns
-            .insert(2, column("household_head_id", "户主身份证号码"));
         let insurance_death = [
             DeathStyle::ReasonBesideStatus,
             DeathStyle::StatusWord("死亡"),

@@ -234,6 +234,8 @@ impl Writing<'_> {
                 ("certificate_status", text(status)),
                 ("cancel_reason", text(reason)),
                 ("cancel_date", Value::Date(d.cancel_date)),
+                ("household_head_id", text(&self.h.people[0].id)),
+                ("relation", text(relation_to_head(d.person))),
             ];
             row.extend(self.county(&person.county));
             row.extend(self.another_member(d.person));
@@ -257,10 +259,9 @@ impl Writing<'_> {
                 (true, DeathStyle::StatusWord(word)) => (word, ""),
                 _ => (r.status, r.stop_reason),
             };
-            let relation = if r.head == r.person {
-                "本人"
-            } else {
-                "家庭成员"
+            let relation = match r.head == r.person {
+                true => "本人",
+                false => relation_to_head(r.person),
             };
             let mut row: Row = vec![
                 ("name", text(name)),
@@ -486,4 +487,12 @@ fn write_truth(
     summary.persons += h.people.len() as u64;
     summary.rows += rows.len() as u64;
     Ok(())
+}
+
+/// A family member's relation to the household's head, person 0.
+fn relation_to_head(person: usize) -> &'static str {
+    match person {
+        0 => "本人",
+        _ => "家庭成员",
+    }
 }
