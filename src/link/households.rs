@@ -89,24 +89,22 @@ impl Households {
             })
             .collect();
         named.par_sort_unstable();
-        let mut chosen: Vec<(u32, Word, u16, u16)> = Vec::new();
-        for run in named.chunk_by(|a, b| a.0 == b.0) {
-            // A row naming the person's own ID says they head a household; one naming another
-            // head places them in that one (a subsidy list puts the person's own ID as 户主 where
-            // the 低保 list names the family's head).
-            let others = run.partition_point(|n| !n.1);
-            let votes = if others > 0 { &run[..others] } else { run };
-            let named_by: Vec<(Word, u16)> = votes
-                .chunk_by(|a, b| a.2 == b.2)
-                .map(|same| (same[0].2, same.len().min(u16::MAX as usize) as u16))
-                .collect();
-            let (head, rows) = *named_by
-                .iter()
-                .max_by(|a, b| (a.1.cmp(&b.1)).then(records.text(b.0).cmp(records.text(a.0))))
-                .expect("a run has rows");
-            let elsewhere = (votes.len() - rows as usize).min(u16::MAX as usize) as u16;
-            chosen.push((run[0].0, head, rows, elsewhere));
-        }
+        let mut chosen: Vec<(u32, Word, u16, u16)> = named
+            .par_chunk_by(|a, b| a.0 == b.0)
+            .map(|run| {
+                // A row naming the person's own ID says they head a household; one naming
+                // another head places them in that one (a subsidy list puts the person's own ID
+                // as 户主 where the 低保 list names the family's head).
+                let others = run.partition_point(|n| !n.1);
+                let votes = if others > 0 { &run[..others] } else { run };
+                let (head, rows) = (votes.chunk_by(|a, b| a.2 == b.2))
+                    .map(|same| (same[0].2, same.len().min(u16::MAX as usize) as u16))
+                    .max_by(|a, b| (a.1.cmp(&b.1)).then(records.text(b.0).cmp(records.text(a.0))))
+                    .expect("a run has rows");
+                let elsewhere = (votes.len() - rows as usize).min(u16::MAX as usize) as u16;
+                (run[0].0, head, rows, elsewhere)
+            })
+            .collect();
         // Heads no row of their own places: in their own household, by their own ID.
         let mut placed = vec![false; persons];
         chosen.iter().for_each(|c| placed[c.0 as usize] = true);
