@@ -163,7 +163,7 @@ fn household_lines(
 ) -> String {
     let households = &linkage.households;
     let Some(membership) = households.of(linkage.person_of(index)) else {
-        return "  household: none known (no row of this person names a household head's ID)\n"
+        return "  household: none with others (no row names a head this person shares)\n"
             .to_string();
     };
     let head = records.text(households.head(membership.household));

@@ -2,7 +2,8 @@
 //! (户主身份证号) puts its person in that head's household, and a head is in their own
 //! household. A person is in one household: the one most of their rows name (of equals, the
 //! lowest head ID), rows naming another head before rows naming their own ID; the head, by
-//! their own ID, when no row of theirs names one.
+//! their own ID, when no row of theirs names one. A household of one person is not kept (a
+//! province's neighbours mostly head their own): such a person is alone, as one no row places.
 
 use rayon::prelude::*;
 
@@ -62,20 +63,27 @@ impl Households {
                 }
             })
             .collect();
-        // Who holds each head's ID, and each ID a row naming a head carries but was not taken
-        // as its own: that ID is a household member's (a relative's typed into the row), or the
-        // row's own under a name the linker could not trust.
-        let wanted: FastSet<&str> = (naming.iter())
-            .flat_map(|&(i, head)| {
-                let row_id = records[i as usize]
-                    .id
-                    .valid()
-                    .filter(|_| doubted[i as usize]);
-                [Some(records.text(head)), row_id]
+        // Who holds each ID that a row names as another's head, and each ID a row naming a
+        // head carries but was not taken as its own: that ID is a household member's (a
+        // relative's typed into the row), or the row's own under a name the linker could not
+        // trust. A head only ever named by their own rows is placed by them (a province's
+        // neighbours each head their own household: most heads are such).
+        let mut wanted: Vec<u64> = (naming.par_iter())
+            .filter_map(|&(i, head)| {
+                let own = records[i as usize].id.valid();
+                match (own == Some(records.text(head)), doubted[i as usize]) {
+                    (true, _) => None,
+                    (false, true) => Some([Some(records.text(head)), own]),
+                    (false, false) => Some([Some(records.text(head)), None]),
+                }
             })
+            .flatten_iter()
             .flatten()
+            .map(id_key)
             .collect();
-        let holder = holders(records, person_of, doubted, &wanted);
+        wanted.par_sort_unstable();
+        wanted.dedup();
+        let holder = holders(records, person_of, doubted, &wanted.into_iter().collect());
         // (person, whether the row names their own ID, head ID): a vote for each row.
         let mut named: Vec<(u32, bool, Word)> = (naming.par_iter())
             .flat_map_iter(|&(i, head)| {
@@ -83,7 +91,7 @@ impl Households {
                 let own = record.id.valid() == Some(records.text(head));
                 let holder_of_id = (record.id.valid())
                     .filter(|_| doubted[i as usize] && !own)
-                    .and_then(|id| holder.get(id))
+                    .and_then(|id| holder.get(&id_key(id)))
                     .map(|&h| (h, false, head));
                 std::iter::once((person_of[i as usize], own, head)).chain(holder_of_id)
             })
@@ -108,9 +116,12 @@ impl Households {
         // Heads no row of their own places: in their own household, by their own ID.
         let mut placed = vec![false; persons];
         chosen.iter().for_each(|c| placed[c.0 as usize] = true);
-        let mut heads: Vec<(u32, Word, u16, u16)> = (chosen.iter())
-            .filter_map(|&(_, head, ..)| {
-                let person = *holder.get(records.text(head))?;
+        let mut named_heads: Vec<Word> = chosen.iter().map(|c| c.1).collect();
+        named_heads.par_sort_unstable();
+        named_heads.dedup();
+        let mut heads: Vec<(u32, Word, u16, u16)> = (named_heads.par_iter())
+            .filter_map(|&head| {
+                let person = *holder.get(&id_key(records.text(head)))?;
                 (!placed[person as usize]).then_some((person, head, 0, 0))
             })
             .collect();
@@ -129,7 +140,11 @@ impl Households {
             evidence: vec![(0, 0); persons],
             ..Households::default()
         };
-        for run in chosen.chunk_by(|a, b| a.1 == b.1) {
+        // A person alone under a head is kept as no household: the rules read both alike.
+        for run in chosen
+            .chunk_by(|a, b| a.1 == b.1)
+            .filter(|run| run.len() > 1)
+        {
             let household = households.heads.len() as u32;
             households.heads.push(run[0].1);
             (households.keys).push(PersonKey::of_id(records.text(run[0].1)));
@@ -189,18 +204,18 @@ impl Households {
 
 /// The person whose own ID each of `ids` is: the first row holding it as a valid ID the linker
 /// took as that row's own.
-fn holders<'a>(
-    records: &'a Records,
+fn holders(
+    records: &Records,
     person_of: &[u32],
     doubted: &[bool],
-    ids: &FastSet<&str>,
-) -> FastMap<&'a str, u32> {
-    let mut found: Vec<(u32, &str)> = (0..records.len())
+    ids: &FastSet<u64>,
+) -> FastMap<u64, u32> {
+    let mut found: Vec<(u32, u64)> = (0..records.len())
         .into_par_iter()
         .filter(|&i| !doubted[i])
         .filter_map(|i| {
-            let id = records[i].id.valid()?;
-            ids.contains(id).then_some((i as u32, id))
+            let id = id_key(records[i].id.valid()?);
+            ids.contains(&id).then_some((i as u32, id))
         })
         .collect();
     found.par_sort_unstable();
@@ -209,4 +224,11 @@ fn holders<'a>(
         holder.entry(id).or_insert(person_of[i as usize]);
     }
     holder
+}
+
+/// A valid ID as a number: its first 17 digits, which decide the check character.
+fn id_key(id: &str) -> u64 {
+    (id.bytes().take(17)).fold(0, |key, digit| {
+        key * 10 + u64::from(digit.wrapping_sub(b'0'))
+    })
 }
