@@ -15,7 +15,7 @@ use crate::model::{FastMap, FastSet, FieldRole, Records, Value, Word};
 /// Which persons live together, as the rows tell it.
 #[derive(Debug, Default)]
 pub struct Households {
-    /// Person -> household, `NONE` where no row names one.
+    /// Person -> household, `NONE` where the person shares none.
     of_person: Vec<u32>,
     /// Every household's persons, household after household.
     members: Vec<u32>,
@@ -193,12 +193,9 @@ impl Households {
             .for_each(|key| *key = key.keyed(secret));
     }
 
-    pub fn len(&self) -> usize {
+    /// How many households of two or more persons the rows make.
+    pub fn count(&self) -> usize {
         self.heads.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.heads.is_empty()
     }
 }
 

@@ -666,6 +666,7 @@ pub fn link(
         &linkage.suspect,
     );
     engine::log_phase("households", started);
+    tracing::info!(households = linkage.households.count(), "households made");
     Ok(linkage)
 }
 
