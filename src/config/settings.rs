@@ -378,12 +378,20 @@ impl Settings {
                 fields.push(resolve_field(name, field, true, &options.vocabulary)?);
             }
             for (name, field) in &source.fields {
-                if options.fields.contains_key(name) {
-                    return err(format!(
-                        "source {key}: field `{name}` is already a shared field"
-                    ));
+                let shared = fields.iter().position(|f: &Field| &f.name == name);
+                let resolved = resolve_field(name, field, shared.is_some(), &options.vocabulary)?;
+                match shared {
+                    // A department whose export heads a shared field its own way (住建 lists
+                    // the household by its head: 户主姓名 is the person's name there).
+                    Some(i) if fields[i].kind == resolved.kind => fields[i] = resolved,
+                    Some(i) => {
+                        return err(format!(
+                            "source {key}: field `{name}` is a shared field of kind {:?}; a source may head it its own way but not change its kind",
+                            fields[i].kind
+                        ))
+                    }
+                    None => fields.push(resolved),
                 }
-                fields.push(resolve_field(name, field, false, &options.vocabulary)?);
             }
             sources.push(Source {
                 key: key.clone(),
