@@ -102,6 +102,10 @@ person("P25", "吕强", FX, "19880808", True)         # certified, poor; his fat
 person("H2", "吕长顺", FX, "19480202", True)
 person("P26", "苏梅", FX, "19900606", False)        # certified, poor; her mother is 58
 person("H3", "苏桂芝", FX, "19610701", False)
+person("Q1", "潘志刚", FX, "19820315", True)         # certified 一级, poor, 38: no pension
+person("Q2", "侯玉兰", FX, "19790920", False)        # certified 二级, poor, 40: pension without 代缴
+person("Q3", "龚小平", FX, "19750412", True)         # 防返贫监测 says 残疾, no certificate
+person("Q4", "覃丽", FX, "19800101", False)          # 残疾 in a household no longer followed (一般农户)
 # fmt: on
 
 EXPECTED = []  # (rule_id, county_code, source_file, source_row, person, why)
@@ -191,10 +195,10 @@ def dpf(key, cat, grade, poor, cause="", status="正常", reason="", date="", na
 
 
 fx_rows = [
-    (dpf("P01", "肢体", "三级", "是", "因病"), [("MED-01", "poor, no insurance row at all")]),
+    (dpf("P01", "肢体", "三级", "是", "因病"), [("MED-01", "poor, no insurance row at all"), ("HLT-01", "poor, no family-doctor contract")]),
     (dpf("P02", "视力", "四级", "是", "因病"), [("MED-01", "poor, insured for 2019 only")]),
     (dpf("P03", "听力", "三级", "是", "因病"), []),
-    (dpf("P04", "肢体", "四级", "是", "因病"), [("MED-01", "poor, 2020 enrollment 暂停")]),
+    (dpf("P04", "肢体", "四级", "是", "因病"), [("MED-01", "poor, 2020 enrollment 暂停"), ("HLT-01", "poor, contract ended 2020-03-31")]),
     (dpf("P05", "肢体", "三级", "否", name="張偉"), []),
     (dpf("P06", "肢体", "四级", "是", "因病"), [("MED-02", "poor, enrolled for 2020 with 资助参保类型 empty")]),
     (dpf("P07", "言语", "三级", "否"), [("CIV-01", "member of an active 农村低保 household, no 困难残疾人生活补贴")]),
@@ -223,8 +227,10 @@ fx_rows = [
     (dpf("U1", "肢体", "四级", "否"), []),
     (dpf("S1", "肢体", "一级", "否"), []),
     (dpf("S2", "肢体", "四级", "否"), []),
-    (dpf("P25", "肢体", "三级", "是", "因病"), [("CIV-05", "poor, no 低保 or 特困, his father of 72 heads the household (老残一体)")]),
+    (dpf("P25", "肢体", "三级", "是", "因病"), [("CIV-05", "poor, no 低保 or 特困, his father of 72 heads the household (老残一体)"), ("HOU-01", "poor, the household's house is D级 (防返贫监测), no 危房改造 record")]),
     (dpf("P26", "肢体", "三级", "是", "因病"), []),
+    (dpf("Q1", "肢体", "一级", "是", "因病"), [("PEN-01", "poor, 一级, 38, no pension row")]),
+    (dpf("Q2", "视力", "二级", "是", "因病"), [("PEN-02", "poor, 二级, 40, enrolled in 城乡居民养老保险 with 代缴类别 blank")]),
 ]
 # Cosmetic ID damage in the registry: a leading apostrophe and spaces, full-width digits.
 fx_rows[7][0][2] = "'" + P["P08"]["id"]
@@ -313,6 +319,12 @@ civ_rows = [
     (civ("P25", "临时救助", head="H2", relation="儿子"), []),
     (civ("H3", "临时救助"), []),
     (civ("P26", "临时救助", head="H3", relation="女儿"), []),
+    (civ("Q1", "农村低保", "正常"), []),
+    (civ("Q1", "困难残疾人生活补贴"), []),
+    (civ("Q1", "重度残疾人护理补贴"), []),
+    (civ("Q2", "农村低保", "正常"), []),
+    (civ("Q2", "困难残疾人生活补贴"), []),
+    (civ("Q2", "重度残疾人护理补贴"), []),
 ]
 civ_rows[31][0][1] = "4.20325E+17"  # Excel scientific notation: the ID is gone
 civ_rows[34][0][0] = "阿依古丽买买提"  # the middle dot dropped
@@ -370,6 +382,8 @@ ins_rows = [
     (ins("P05", name="张 伟", id_text=substitute_digit(P["P05"]["id"], 15)), []),
     (ins("P25"), []),
     (ins("P26"), []),
+    (ins("Q1"), []),
+    (ins("Q2"), []),
 ]
 name = "insurance_2019_2020.csv"
 with open(os.path.join(HERE, name), "w", encoding="utf-8", newline="") as f:
@@ -423,6 +437,91 @@ for r, (row, _) in enumerate(edu_rows, start=1):
         sheet.write(r, c, v)
 book.save(os.path.join(HERE, name))
 write_rows(name, edu_rows, [e for _, e in edu_rows], 0, 1, 9)
+
+# ---------------------------------------------------------------- 防返贫监测 (乡村振兴), 房县 (UTF-8 with BOM)
+pov_header = ["县（市、区）", "乡镇", "村", "户编号", "姓名", "证件号码", "与户主关系", "户主证件号码", "户类型", "健康状况", "住房安全等级", "人员状态"]
+
+
+def pov(key, head, relation, kind, health, house, household):
+    p = P[key]
+    return ["房县", "城关镇", "西关村", household, p["name"], p["id"], relation, P[head]["id"], kind, health, house, "正常"]
+
+
+pov_rows = [
+    (pov("H2", "H2", "户主", "脱贫户", "长期慢性病", "D级", "4203250010010001"), []),
+    (pov("P25", "H2", "之子", "脱贫户", "残疾", "D级", "4203250010010001"), []),
+    (pov("H3", "H3", "户主", "脱贫户", "健康", "C级", "4203250010010002"), []),
+    (pov("P26", "H3", "之女", "脱贫户", "残疾", "C级", "4203250010010002"), []),
+    (pov("P14", "P14", "户主", "脱贫户", "残疾", "B级", "4203250010010003"), []),
+    (pov("Q3", "Q3", "户主", "监测户", "残疾", "A级", "4203250010010004"), [("DPF-01", "监测户, 健康状况 残疾, no certificate")]),
+    (pov("Q4", "Q4", "户主", "一般农户", "残疾", "A级", "4203250010010005"), []),
+]
+name = "poverty_monitoring_fangxian.csv"
+with open(os.path.join(HERE, name), "w", encoding="utf-8-sig", newline="") as f:
+    w = csv.writer(f)
+    w.writerow(pov_header)
+    w.writerows(r for r, _ in pov_rows)
+write_rows(name, pov_rows, [e for _, e in pov_rows], 4, 5, 0)
+
+# ---------------------------------------------------------------- 农村危房改造 (住建), XLSX: the household under its head
+hou_header = ["序号", "县（市、区）", "乡镇", "户主姓名", "户主身份证号码", "家庭人口", "农户类型", "危房等级", "改造方式", "改造年度", "竣工日期", "验收状态", "补助资金（元）"]
+hou_rows = [
+    ([1, "房县", "城关镇", P["H3"]["name"], P["H3"]["id"], 2, "贫困残疾人家庭", "C级", "修缮加固", 2019, dt.date(2019, 10, 15), "已竣工验收", 20000], []),
+    ([2, "房县", "城关镇", P["T2"]["name"], P["T2"]["id"], 1, "分散供养特困人员", "D级", "原址翻建", 2019, dt.date(2019, 11, 30), "已竣工验收", 35000], []),
+]
+name = "housing_renovation_fangxian.xlsx"
+wb = openpyxl.Workbook()
+ws = wb.active
+ws.title = "农村危房改造"
+ws.append(hou_header)
+for row, _ in hou_rows:
+    ws.append(row)
+    ws.cell(ws.max_row, 11).number_format = "yyyy-mm-dd"
+wb.save(os.path.join(HERE, name))
+write_rows(name, hou_rows, [e for _, e in hou_rows], 3, 4, 1)
+
+# ---------------------------------------------------------------- 城乡居民养老保险 (人社), GBK
+pen_header = ["姓名", "公民身份号码", "险种类型", "参保状态", "缴费档次", "代缴类别", "待遇领取状态", "行政区划"]
+pen_rows = [
+    ([P["P16"]["name"], P["P16"]["id"], "城乡居民基本养老保险", "正常参保", "100元", "重度残疾人", "未领取", "房县"], []),
+    ([P["Q2"]["name"], P["Q2"]["id"], "城乡居民基本养老保险", "正常参保", "100元", "", "未领取", "房县"], []),
+    ([P["P03"]["name"], P["P03"]["id"], "城乡居民基本养老保险", "正常参保", "100元", "建档立卡贫困人口", "未领取", "房县"], []),
+    ([P["H2"]["name"], P["H2"]["id"], "城乡居民基本养老保险", "正常参保", "", "", "正常领取", "房县"], []),
+]
+name = "pension_residents_fangxian.csv"
+buf = io.StringIO()
+w = csv.writer(buf, lineterminator="\r\n")
+w.writerow(pen_header)
+w.writerows(r for r, _ in pen_rows)
+with open(os.path.join(HERE, name), "wb") as f:
+    f.write(buf.getvalue().encode("gbk"))
+write_rows(name, pen_rows, [e for _, e in pen_rows], 0, 1, 7)
+
+# ---------------------------------------------------------------- 家庭医生签约 (卫健), XLSX with date cells
+hlt_header = ["序号", "姓名", "性别", "身份证号", "签约机构", "签约团队", "服务包", "签约日期", "到期日期", "签约状态", "重点人群"]
+
+
+def hlt(n, key, start=dt.date(2019, 7, 1), end=dt.date(2020, 6, 30), status="已签约", id_text=None):
+    p = P[key]
+    return [n, p["name"], p["sex"], id_text or p["id"], "房县城关镇卫生院", "第一家庭医生团队", "基础服务包", start, end, status, "残疾人;脱贫人口"]
+
+
+signed = ["P02", "P03", "P06", "P13", "P14", "P15", "P16", "P17", "P23", "P24", "P25", "P26", "M5", "Q1", "Q2"]
+hlt_rows = [(hlt(n, key, end=dt.date(2021, 6, 30)), []) for n, key in enumerate(signed, start=1)]
+hlt_rows[2] = (hlt(3, "P06"), [])  # in force to the as-of date itself
+hlt_rows[1] = (hlt(2, "P03", id_text=P["P03"]["id"].lower()), [])
+hlt_rows.append((hlt(len(hlt_rows) + 1, "P04", start=dt.date(2019, 4, 1), end=dt.date(2020, 3, 31)), []))
+name = "health_family_doctor_fangxian.xlsx"
+wb = openpyxl.Workbook()
+ws = wb.active
+ws.title = "家庭医生签约"
+ws.append(hlt_header)
+for row, _ in hlt_rows:
+    ws.append(row)
+    for column in (8, 9):
+        ws.cell(ws.max_row, column).number_format = "yyyy-mm-dd"
+wb.save(os.path.join(HERE, name))
+write_rows(name, hlt_rows, [e for _, e in hlt_rows], 1, 3, 4)
 
 TRUTH = os.path.join(HERE, "..", "tests", "fixtures", "sample_truth")
 os.makedirs(TRUTH, exist_ok=True)

@@ -77,7 +77,7 @@ fn inspect_shows_mappings_and_writes_a_config_that_reproduces_the_run() {
     }
     let check = wd.recon(&["check-config", "audit.toml"]);
     assert_eq!(check.code, 0, "{}", check.stderr);
-    assert!(check.stdout.contains("7 pinned files"), "{}", check.stdout);
+    assert!(check.stdout.contains("11 pinned files"), "{}", check.stdout);
     wd.run_ok(&[&sample()]);
     let bundled = wd.read("out/gaps.csv");
     wd.run_ok(&["--config", "audit.toml", &sample()]);
@@ -106,7 +106,7 @@ fn check_config_names_the_mistake() {
         &repo_path("configs/default.toml").display().to_string(),
     ]);
     assert_eq!(ok.code, 0);
-    assert!(ok.stdout.contains("16 rules (16 enabled)"), "{}", ok.stdout);
+    assert!(ok.stdout.contains("21 rules (21 enabled)"), "{}", ok.stdout);
 }
 
 #[test]

@@ -41,10 +41,10 @@ fn every_run_writes_a_self_contained_page_without_personal_data() {
         .unwrap();
     assert_eq!(
         (med["base"].as_u64(), med["gaps"].as_u64()),
-        (Some(14), Some(3))
+        (Some(16), Some(3))
     );
     assert!(
-        page.contains("78.6% （3/14）"),
+        page.contains("81.2% （3/16）"),
         "the rate is 1 - gaps/subjects"
     );
 }
@@ -79,8 +79,11 @@ fn small_counts_can_be_suppressed_for_publication() {
     wd.write_bytes("publish.toml", config.as_bytes());
     wd.run_ok(&["--config", "publish.toml", &sample()]);
     let page = wd.read("out/report.html");
-    assert!(page.contains("&lt;5/12"), "4 gaps of 12 shown as <5");
-    assert!(!page.contains("（4/12）"));
+    assert!(
+        page.contains("&lt;5/16"),
+        "MED-01's 3 gaps of 16 shown as <5"
+    );
+    assert!(!page.contains("（3/16）"));
 }
 
 #[test]
@@ -123,7 +126,7 @@ fn the_report_says_what_its_numbers_measure() {
         "coverage heading"
     );
     assert!(
-        page.contains("一户多残、老残一体贫困家庭兜底保障率0%"),
+        page.contains("贫困残疾人家庭危房改造率0%"),
         "a reason by its measure"
     );
     assert!(page.contains("颜色：") && page.contains("<details><summary>"));
@@ -136,7 +139,7 @@ fn the_report_says_what_its_numbers_measure() {
     let registry = |read: u32, rejected: u32| {
         format!("<td class=\"l\">残联 持证残疾人库</td><td>{read}</td><td>{rejected}</td>")
     };
-    assert!(county_page.contains(&registry(34, 0)), "the county's own");
-    assert!(page.contains(&registry(42, 1)), "the province's");
+    assert!(county_page.contains(&registry(36, 0)), "the county's own");
+    assert!(page.contains(&registry(44, 1)), "the province's");
     assert!(county_page.contains("民政 救助对象（多区县文件，全省）"));
 }

@@ -33,6 +33,7 @@ rule_fixtures! {
     med_01 => "MED-01", med_02 => "MED-02",
     civ_01 => "CIV-01", civ_02 => "CIV-02", civ_03 => "CIV-03", civ_04 => "CIV-04", civ_05 => "CIV-05",
     edu_01 => "EDU-01", edu_02 => "EDU-02", edu_03 => "EDU-03",
+    pen_01 => "PEN-01", pen_02 => "PEN-02", hlt_01 => "HLT-01", hou_01 => "HOU-01", dpf_01 => "DPF-01",
     aud_01 => "AUD-01", aud_02 => "AUD-02", aud_03 => "AUD-03", aud_04 => "AUD-04", aud_05 => "AUD-05", aud_06 => "AUD-06",
 }
 
@@ -45,7 +46,7 @@ fn every_catalogue_rule_has_a_fixture() {
         .filter(|l| !l.starts_with(' '))
         .filter_map(|l| l.split_whitespace().next())
         .collect();
-    assert_eq!(ids.len(), 16, "{listing}");
+    assert_eq!(ids.len(), 21, "{listing}");
     for id in ids {
         assert!(
             repo_path(&format!("tests/fixtures/rules/{id}/expected.csv")).exists(),
@@ -742,4 +743,71 @@ fn a_relatives_id_on_a_childs_row_does_not_give_the_child_its_age() {
         vec![("EDU-01".to_string(), "dpf.csv".to_string(), 1)],
         "赵小明 is 10 and in no school"
     );
+}
+
+/// An office without a department's export runs without it: the rules reading it are not run,
+/// and the terminal and summary.csv say so and why (not a silent zero, not an error). Dropping
+/// the export in turns them on. Each department is tried on its rule's fixture.
+#[test]
+fn a_department_is_turned_on_by_dropping_its_export_in() {
+    for (rule, department, file) in [
+        ("PEN-01", "pension", "pension.csv"),
+        ("HLT-01", "health", "health.csv"),
+        ("HOU-01", "housing", "housing.csv"),
+        ("DPF-01", "poverty", "poverty.csv"),
+    ] {
+        let wd = Workdir::new();
+        let input = repo_path(&format!("tests/fixtures/rules/{rule}/input"));
+        let mut files: Vec<_> = std::fs::read_dir(&input)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        files.sort();
+        for name in files.iter().filter(|f| *f != file) {
+            wd.write_bytes(
+                &format!("in/{name}"),
+                &std::fs::read(input.join(name)).unwrap(),
+            );
+        }
+        let off = wd.run_ok(&["in"]);
+        assert!(
+            off.stdout
+                .contains(&format!("{rule} not run: source {department} (")),
+            "{rule}: {}",
+            off.stdout
+        );
+        let of_rule = |wd: &Workdir| -> Vec<(String, String, u32)> {
+            (wd.gaps().into_iter()).filter(|g| g.0 == rule).collect()
+        };
+        assert!(of_rule(&wd).is_empty(), "{rule}");
+        let summary = wd.csv_rows("out/summary.csv");
+        let rows: Vec<_> = summary.iter().filter(|r| r["rule_id"] == rule).collect();
+        assert!(
+            !rows.is_empty()
+                && rows
+                    .iter()
+                    .all(|r| r["not_checked"].contains("本规则未运行")),
+            "{rule}: {rows:?}"
+        );
+
+        wd.write_bytes(
+            &format!("in/{file}"),
+            &std::fs::read(input.join(file)).unwrap(),
+        );
+        let on = wd.run_ok(&["in"]);
+        assert!(
+            !on.stdout.contains(&format!("{rule} not run")),
+            "{}",
+            on.stdout
+        );
+        let want = expected_gaps(&format!("tests/fixtures/rules/{rule}/expected.csv"));
+        assert_eq!(of_rule(&wd), want, "{rule}");
+        let summary = wd.csv_rows("out/summary.csv");
+        assert!(
+            (summary.iter())
+                .filter(|r| r["rule_id"] == rule)
+                .all(|r| r["not_checked"].is_empty()),
+            "{rule}"
+        );
+    }
 }

@@ -18,7 +18,7 @@ fn sample_run_reports_exactly_the_expected_gaps() {
         expected_gaps("tests/fixtures/sample_truth/expected_gaps.csv")
     );
     assert!(
-        run.stdout.contains("Gaps by rule and county (24 in all)"),
+        run.stdout.contains("Gaps by rule and county (30 in all)"),
         "{}",
         run.stdout
     );
@@ -32,7 +32,7 @@ fn every_row_is_used_or_rejected_and_the_counts_add_up() {
     wd.run_ok(&[&sample()]);
     let manifest: serde_json::Value = serde_json::from_str(&wd.read("out/run.json")).unwrap();
     let inputs = manifest["inputs"].as_array().unwrap();
-    assert_eq!(inputs.len(), 7);
+    assert_eq!(inputs.len(), 11);
     for input in inputs {
         let (read, used, rejected) = (
             input["rows_read"].as_u64().unwrap(),
@@ -357,7 +357,7 @@ fn summary_lists_every_rule_and_county_with_zeros() {
     let rows = wd.csv_rows("out/summary.csv");
     let counties: std::collections::BTreeSet<&str> =
         rows.iter().map(|r| r["county_code"].as_str()).collect();
-    assert_eq!(rows.len(), 16 * counties.len());
+    assert_eq!(rows.len(), 21 * counties.len());
     let find = |rule: &str, county: &str| {
         rows.iter()
             .find(|r| r["rule_id"] == rule && r["county_code"] == county)

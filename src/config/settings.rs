@@ -1163,10 +1163,33 @@ mod tests {
     #[test]
     fn the_default_config_resolves() {
         let settings = Settings::from_toml(crate::config::DEFAULT_CONFIG).unwrap();
-        assert_eq!(settings.rules.len(), 16);
-        assert_eq!(settings.sources.len(), 4);
+        assert_eq!(settings.rules.len(), 21);
+        assert_eq!(settings.sources.len(), 8);
         let dpf = &settings.sources[settings.source("dpf").unwrap()];
         assert!(dpf.field("name").is_some() && dpf.field("certificate_number").is_some());
+    }
+
+    /// 住建 heads the household's head as its person: its own name field, still the shared one
+    /// (at the shared field's place, not counted as the source's own); a kind cannot change.
+    #[test]
+    fn a_source_heads_a_shared_field_its_own_way() {
+        let settings = Settings::from_toml(crate::config::DEFAULT_CONFIG).unwrap();
+        let [dpf, housing] =
+            ["dpf", "housing"].map(|s| &settings.sources[settings.source(s).unwrap()]);
+        let name = housing.field("name").unwrap();
+        assert_eq!(name, dpf.field("name").unwrap());
+        let field = &housing.fields[name];
+        assert!(field.is_shared && field.aliases[0] == "户主姓名");
+        assert!(dpf.fields[name].exclude.iter().any(|e| e.contains("户主")));
+        let changed = crate::config::DEFAULT_CONFIG.replace(
+            "[sources.housing.fields]\n",
+            "[sources.housing.fields]\nsex = { kind = \"text\" }\n",
+        );
+        let error = Settings::from_toml(&changed).unwrap_err().to_string();
+        assert!(
+            error.contains("source housing: field `sex` is a shared field"),
+            "{error}"
+        );
     }
 
     /// The most specific amount applies: a year's before every year's, a county's before its
