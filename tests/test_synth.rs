@@ -44,7 +44,7 @@ fn a_clean_world_scores_perfectly_on_every_rule() {
     synth(&wd, "clean", "clean");
     let figures = run_and_eval(&wd, "clean");
     let rules = figures["rules"].as_object().unwrap();
-    assert_eq!(rules.len(), 16, "every rule has expected gaps in the world");
+    assert_eq!(rules.len(), 21, "every rule has expected gaps in the world");
     for (rule, scores) in rules {
         assert!(
             scores["true_positives"].as_u64().unwrap() > 0,

@@ -4,7 +4,7 @@
 
 use chrono::{Datelike, NaiveDate};
 
-use super::world::{age_on, CivilRecord, DpfRecord, Household};
+use super::world::{age_on, CivilRecord, DpfRecord, HealthRecord, Household, PensionRecord};
 
 const TWO_SUBSIDIES: [&str; 2] = ["困难残疾人生活补贴", "重度残疾人护理补贴"];
 const DIBAO: [&str; 2] = ["城市低保", "农村低保"];
@@ -14,6 +14,7 @@ const DIBAO: [&str; 2] = ["城市低保", "农村低保"];
 pub enum Subject {
     Dpf(usize),
     Civil(usize),
+    Poverty(usize),
 }
 
 fn civil_active(r: &CivilRecord, as_of: NaiveDate) -> bool {
@@ -70,8 +71,8 @@ pub fn gaps(h: &Household, as_of: NaiveDate) -> Vec<(&'static str, Subject)> {
             continue;
         }
         gaps.extend(
-            coverage(&view, d)
-                .into_iter()
+            (coverage(&view, d).into_iter())
+                .chain(other_departments(&view, d))
                 .map(|rule| (rule, Subject::Dpf(i))),
         );
     }
@@ -85,13 +86,63 @@ pub fn gaps(h: &Household, as_of: NaiveDate) -> Vec<(&'static str, Subject)> {
             );
         }
     }
+    for (i, r) in h.poverty.iter().enumerate() {
+        // DPF-01: a followed family's member recorded as 残疾, with no certificate.
+        let followed = matches!(r.kind, "脱贫户" | "监测户");
+        let certified = view.certified(r.person).is_some();
+        if followed && r.health == "残疾" && !certified && !view.deceased(r.person) {
+            gaps.push(("DPF-01", Subject::Poverty(i)));
+        }
+    }
     gaps
+}
+
+fn pension_active(r: &PensionRecord) -> bool {
+    matches!(r.status, "正常参保" | "待遇领取")
+}
+
+fn contract_in_force(r: &HealthRecord, as_of: NaiveDate) -> bool {
+    r.status == "已签约" && r.start <= as_of && as_of <= r.end
+}
+
+/// PEN-01, PEN-02, HLT-01 and HOU-01 for a living certified person.
+fn other_departments(view: &View, d: &DpfRecord) -> Vec<&'static str> {
+    let (h, p, as_of) = (view.h, d.person, view.as_of);
+    let age = age_on(h.people[p].birth, as_of);
+    let pension: Vec<&PensionRecord> = (h.pension.iter())
+        .filter(|r| r.person == p && pension_active(r))
+        .collect();
+    let employee = pension.iter().any(|r| r.scheme.contains("职工"));
+    let bracket = d.poor && d.grade <= 1 && (16..=59).contains(&age);
+    // The family's house as 防返贫监测 grades it (every member's row carries it), and its
+    // 危房改造 record under the head.
+    let dangerous = (h.poverty.iter()).any(|r| matches!(r.house, "C级" | "D级"));
+    let renovating = (h.housing.iter()).any(|r| r.status != "已退出");
+    let signed = (h.health.iter()).any(|r| r.person == p && contract_in_force(r, as_of));
+    let mut rules = Vec::new();
+    let mut flag = |rule, yes: bool| {
+        if yes {
+            rules.push(rule);
+        }
+    };
+    flag("PEN-01", bracket && pension.is_empty());
+    flag(
+        "PEN-02",
+        bracket
+            && !pension.is_empty()
+            && !employee
+            && pension.iter().all(|r| r.paid_by_government.is_empty()),
+    );
+    flag("HLT-01", d.poor && !signed);
+    flag("HOU-01", d.poor && dangerous && !renovating);
+    rules
 }
 
 /// 一户多残 or 老残一体: another living member of the family who is certified or 60 or older,
 /// where the exports show them in the household (the head, whom the person's registry row
-/// names, when a row holds the head's ID; a member whose registry, 低保 or this year's
-/// insurance row names the head): a member no export lists under the head is no one's to find.
+/// names, when a row holds the head's ID; a member whose registry, 低保, 防返贫监测 or this
+/// year's insurance row names the head): a member no export lists under the head is no one's
+/// to find.
 fn household_in_need(view: &View, p: usize) -> bool {
     let h = view.h;
     let has_rows = |m: usize| {
@@ -99,10 +150,14 @@ fn household_in_need(view: &View, p: usize) -> bool {
             || h.civil.iter().any(|r| r.person == m)
             || h.insurance.iter().any(|r| r.person == m)
             || h.education.iter().any(|e| e.person == m)
+            || h.pension.iter().any(|r| r.person == m)
+            || h.health.iter().any(|r| r.person == m)
+            || (m == 0 && !h.housing.is_empty())
     };
     let listed = |m: usize| {
         (m == 0 && has_rows(m))
             || h.dpf.iter().any(|d| d.person == m)
+            || h.poverty.iter().any(|r| r.person == m)
             || h.civil.iter().any(|r| r.person == m && r.head == 0)
             || (h.insurance.iter()).any(|r| r.person == m && r.year == view.as_of.year())
     };

@@ -143,6 +143,11 @@ pub struct Styles {
     pub insurance_now: Layout,
     pub insurance_before: Layout,
     pub education: Layout,
+    /// The departments beyond the first four: 防返贫监测, 危房改造, pension, family doctors.
+    pub poverty: Layout,
+    pub housing: Layout,
+    pub pension: Layout,
+    pub health: Layout,
     pub dpf_death: DeathStyle,
     pub civil_death: DeathStyle,
     pub insurance_death: DeathStyle,
@@ -276,6 +281,55 @@ impl Styles {
                 ],
                 "%Y-%m-%d",
             ),
+            poverty: layout(
+                &[
+                    ("county", "县（市、区）"),
+                    ("name", "姓名"),
+                    ("id_number", "证件号码"),
+                    ("relation", "与户主关系"),
+                    ("household_head_id", "户主证件号码"),
+                    ("household_type", "户类型"),
+                    ("health_status", "健康状况"),
+                    ("housing_grade", "住房安全等级"),
+                    ("member_status", "人员状态"),
+                ],
+                "%Y-%m-%d",
+            ),
+            housing: layout(
+                &[
+                    ("county", "县（市、区）"),
+                    ("name", "户主姓名"),
+                    ("id_number", "户主身份证号码"),
+                    ("household_type", "农户类型"),
+                    ("danger_grade", "危房等级"),
+                    ("renovation_year", "改造年度"),
+                    ("renovation_status", "验收状态"),
+                ],
+                "%Y-%m-%d",
+            ),
+            pension: layout(
+                &[
+                    ("name", "姓名"),
+                    ("id_number", "公民身份号码"),
+                    ("pension_type", "险种类型"),
+                    ("status", "参保状态"),
+                    ("paid_by_government", "代缴类别"),
+                    ("county", "行政区划"),
+                ],
+                "%Y-%m-%d",
+            ),
+            health: layout(
+                &[
+                    ("name", "姓名"),
+                    ("id_number", "身份证号"),
+                    ("sign_status", "签约状态"),
+                    ("sign_date", "签约日期"),
+                    ("sign_end_date", "到期日期"),
+                    ("team", "签约团队"),
+                    ("county", "区县"),
+                ],
+                "%Y-%m-%d",
+            ),
             dpf_death: DeathStyle::ReasonBesideStatus,
             civil_death: DeathStyle::ReasonBesideStatus,
             insurance_death: DeathStyle::ReasonBesideStatus,
@@ -327,7 +381,15 @@ impl Styles {
             DeathStyle::ReasonBesideStatus,
             DeathStyle::StatusWord("死亡停发"),
         ][rng.below(2) as usize];
+        // The later departments from a stream of their own: the first four look as they did.
+        let mut later = Rng::for_item(seed, 78, 0);
+        let mut health = reworded("health", &plain.health, &mut later);
+        health.date_cells = true;
         Styles {
+            poverty: reworded("poverty", &plain.poverty, &mut later),
+            housing: reworded("housing", &plain.housing, &mut later),
+            pension: reworded("pension", &plain.pension, &mut later),
+            health,
             dpf,
             dpf_per_county: true,
             civil,

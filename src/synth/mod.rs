@@ -117,6 +117,7 @@ fn date(d: Option<NaiveDate>, format: &str) -> String {
 struct Placed {
     dpf: Vec<(String, u32)>,
     civil: Vec<(String, u32)>,
+    poverty: Vec<(String, u32)>,
 }
 
 /// One household on its way into the exports: where its records land, and their truth.
@@ -412,6 +413,110 @@ impl Writing<'_> {
     }
 }
 
+/// The departments beyond the first four.
+impl Writing<'_> {
+    /// 防返贫监测 rows: each living member of a followed family, under the head's ID.
+    fn poverty(&mut self, ex: &mut Exports) -> Result<(), SynthError> {
+        for (i, r) in self.h.poverty.iter().enumerate() {
+            let person = &self.h.people[r.person];
+            let mut n = self.noisy(15, i);
+            let id = n.id(&person.id, self.relative(r.person), false);
+            let name = n.name(&person.name);
+            let mut row: Row = vec![
+                ("name", text(name)),
+                ("id_number", id.into()),
+                ("relation", text(relation_to_head(r.person))),
+                ("household_head_id", text(&self.h.people[0].id)),
+                ("household_type", text(r.kind)),
+                ("health_status", text(r.health)),
+                ("housing_grade", text(r.house)),
+                ("member_status", text("正常")),
+            ];
+            row.extend(self.county(&person.county));
+            row.extend(self.another_member(r.person));
+            let placed = ex.poverty.write(&row, &mut n)?;
+            self.placed.poverty.push(placed.clone());
+            self.truth_rows
+                .push((placed.0, placed.1, r.person, n.tags.join(";")));
+        }
+        Ok(())
+    }
+
+    /// The family's 危房改造 record, listed under its head (XLSX).
+    fn housing(&mut self, ex: &mut Exports) -> Result<(), SynthError> {
+        let head = &self.h.people[0];
+        let kind = match self.h.dpf.iter().any(|d| d.poor) {
+            true => "贫困残疾人家庭",
+            false => "低保户",
+        };
+        for (i, r) in self.h.housing.iter().enumerate() {
+            let mut n = self.noisy(16, i);
+            let id = n.id(&head.id, None, true);
+            let name = n.name(&head.name);
+            let mut row: Row = vec![
+                ("name", text(name)),
+                ("id_number", id.into()),
+                ("household_type", text(kind)),
+                ("danger_grade", text(r.grade)),
+                ("renovation_year", text(r.year.to_string())),
+                ("renovation_status", text(r.status)),
+            ];
+            row.extend(self.county(&head.county));
+            let placed = ex.housing.write(&row, &mut n)?;
+            self.truth_rows
+                .push((placed.0, placed.1, 0, n.tags.join(";")));
+        }
+        Ok(())
+    }
+
+    /// Pension enrollments (GBK).
+    fn pension(&mut self, ex: &mut Exports) -> Result<(), SynthError> {
+        for (i, r) in self.h.pension.iter().enumerate() {
+            let person = &self.h.people[r.person];
+            let mut n = self.noisy(17, i);
+            let id = n.id(&person.id, self.relative(r.person), false);
+            let name = n.name(&person.name);
+            let mut row: Row = vec![
+                ("name", text(name)),
+                ("id_number", id.into()),
+                ("pension_type", text(r.scheme)),
+                ("status", text(r.status)),
+                ("paid_by_government", text(r.paid_by_government)),
+            ];
+            row.extend(self.county(&person.county));
+            row.extend(self.another_member(r.person));
+            let placed = ex.pension.write(&row, &mut n)?;
+            self.truth_rows
+                .push((placed.0, placed.1, r.person, n.tags.join(";")));
+        }
+        Ok(())
+    }
+
+    /// Family-doctor contracts (XLSX).
+    fn health(&mut self, ex: &mut Exports) -> Result<(), SynthError> {
+        for (i, r) in self.h.health.iter().enumerate() {
+            let person = &self.h.people[r.person];
+            let mut n = self.noisy(18, i);
+            let id = n.id(&person.id, self.relative(r.person), true);
+            let name = n.name(&person.name);
+            let mut row: Row = vec![
+                ("name", text(name)),
+                ("id_number", id.into()),
+                ("sign_status", text(r.status)),
+                ("sign_date", Value::Date(Some(r.start))),
+                ("sign_end_date", Value::Date(Some(r.end))),
+                ("team", text("家庭医生团队")),
+            ];
+            row.extend(self.county(&person.county));
+            row.extend(self.another_member(r.person));
+            let placed = ex.health.write(&row, &mut n)?;
+            self.truth_rows
+                .push((placed.0, placed.1, r.person, n.tags.join(";")));
+        }
+        Ok(())
+    }
+}
+
 fn write_household(
     ex: &mut Exports,
     h: &Household,
@@ -433,6 +538,10 @@ fn write_household(
     writing.civil(ex)?;
     writing.insurance(ex)?;
     writing.education(ex)?;
+    writing.poverty(ex)?;
+    writing.housing(ex)?;
+    writing.pension(ex)?;
+    writing.health(ex)?;
     write_truth(
         ex,
         h,
@@ -473,6 +582,10 @@ fn write_truth(
             ),
             expected::Subject::Civil(i) => {
                 (&placed.civil[i], h.civil[i].person, &h.civil[i].county)
+            }
+            expected::Subject::Poverty(i) => {
+                let person = h.poverty[i].person;
+                (&placed.poverty[i], person, &h.people[person].county)
             }
         };
         writeln!(

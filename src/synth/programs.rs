@@ -4,8 +4,10 @@
 
 use chrono::{Datelike, Days, NaiveDate};
 
+use super::world::pick;
 use super::world::{
-    age_on, CivilRecord, DpfRecord, EducationRecord, Geography, Household, IdBook, InsuranceRecord,
+    age_on, CivilRecord, DpfRecord, EducationRecord, Geography, HealthRecord, Household,
+    HousingRecord, IdBook, InsuranceRecord, PensionRecord, PovertyRecord,
 };
 use crate::rng::Rng;
 
@@ -292,5 +294,137 @@ fn record_deaths(plan: &mut Plan, h: &mut Household) {
                 (record.status, record.stop_reason, record.end) = ("停发", "死亡", Some(death));
             }
         }
+    }
+}
+
+/// The departments beyond the first four: the 防返贫监测 rows of a followed family (most
+/// families of a poor certified person), its 危房改造, pension enrollments and family-doctor
+/// contracts. Coverage is incomplete here too, so each of their rules has gaps to find.
+pub fn other_departments(rng: &mut Rng, h: &mut Household, geo: &Geography) {
+    let coverage = geo.coverage(&h.people[0].county);
+    let mut plan = Plan { rng, geo, coverage };
+    let poor = h.dpf.iter().any(|d| d.poor);
+    poverty(&mut plan, h, poor);
+    for p in 0..h.people.len() {
+        if h.people[p].death.is_some_and(|d| d <= geo.as_of) {
+            continue;
+        }
+        pension(&mut plan, h, p);
+        health(&mut plan, h, p, poor);
+    }
+}
+
+fn poverty(plan: &mut Plan, h: &mut Household, poor: bool) {
+    if !plan.rng.chance(if poor { 0.9 } else { 0.08 }) {
+        return;
+    }
+    let kind = *pick(plan.rng, &[("脱贫户", 75), ("监测户", 20), ("一般农户", 5)]);
+    let house = *pick(
+        plan.rng,
+        &[("A级", 45), ("B级", 30), ("C级", 15), ("D级", 10)],
+    );
+    for p in 0..h.family {
+        // The registry drops a member who died (自然减少).
+        if h.people[p].death.is_some_and(|d| d <= plan.geo.as_of) {
+            continue;
+        }
+        let certified = h.dpf.iter().any(|d| d.person == p);
+        let health = match (certified, plan.rng.below(100)) {
+            (true, 0..=89) | (false, 0..=3) => "残疾",
+            (_, 4..=79) | (true, 90..=94) => "健康",
+            (_, 80..=94) | (true, 95..) => "长期慢性病",
+            _ => "患有大病",
+        };
+        h.poverty.push(PovertyRecord {
+            person: p,
+            kind,
+            health,
+            house,
+        });
+    }
+    let dangerous = matches!(house, "C级" | "D级");
+    if (dangerous && plan.covered(0.75)) || plan.rng.chance(0.01) {
+        let status = *pick(plan.rng, &[("已竣工验收", 85), ("在建", 10), ("已退出", 5)]);
+        let year = plan.geo.as_of.year() - plan.rng.below(3) as i32;
+        h.housing.push(HousingRecord {
+            grade: if dangerous { house } else { "D级" },
+            status,
+            year,
+        });
+    }
+}
+
+fn pension(plan: &mut Plan, h: &mut Household, p: usize) {
+    let age = age_on(h.people[p].birth, plan.geo.as_of);
+    let certified = h.dpf.iter().find(|d| d.person == p && d.status == "正常");
+    let poor_severe = certified.is_some_and(|d| d.poor && d.grade <= 1);
+    let enrolled = match age {
+        ..16 => false,
+        16..=59 if poor_severe => plan.covered(0.9),
+        16..=59 => plan.rng.chance(0.6),
+        _ => plan.rng.chance(0.8),
+    };
+    if !enrolled {
+        return;
+    }
+    let employee = age < 60 && !poor_severe && plan.rng.chance(0.05);
+    let status = match (age, plan.rng.chance(0.9)) {
+        (60.., _) => "待遇领取",
+        (_, true) => "正常参保",
+        (_, false) => "暂停",
+    };
+    let paid_by_government = match (employee, poor_severe, age) {
+        (false, true, ..60) if plan.covered(0.85) => "重度残疾人",
+        (false, false, ..60) if certified.is_some_and(|d| d.poor) => "建档立卡贫困人口",
+        _ => "",
+    };
+    h.pension.push(PensionRecord {
+        person: p,
+        scheme: if employee {
+            "企业职工基本养老保险"
+        } else {
+            "城乡居民基本养老保险"
+        },
+        status,
+        paid_by_government,
+    });
+}
+
+fn health(plan: &mut Plan, h: &mut Household, p: usize, poor_family: bool) {
+    let certified_poor = h.dpf.iter().any(|d| d.person == p && d.poor);
+    let signed = match (certified_poor, p < h.family && poor_family) {
+        (true, _) => plan.covered(0.85),
+        (false, true) => plan.rng.chance(0.5),
+        (false, false) => plan.rng.chance(0.15),
+    };
+    if !signed {
+        return;
+    }
+    let as_of = plan.geo.as_of;
+    // A one-year contract signed in the last fourteen months (some ran out and were renewed),
+    // now and then one that begins after the as-of date.
+    let start = match plan.rng.below(100) {
+        0 => as_of + Days::new(1 + plan.rng.below(30)),
+        _ => as_of - Days::new(plan.rng.below(420)),
+    };
+    let status = if plan.rng.chance(0.93) {
+        "已签约"
+    } else {
+        "解约"
+    };
+    let end = start + Days::new(364);
+    h.health.push(HealthRecord {
+        person: p,
+        status,
+        start,
+        end,
+    });
+    if end < as_of && plan.rng.chance(0.6) {
+        h.health.push(HealthRecord {
+            person: p,
+            status: "已签约",
+            start: end + Days::new(1),
+            end: end + Days::new(365),
+        });
     }
 }

@@ -425,6 +425,10 @@ pub struct Exports {
     pub insurance_now: Table,
     pub insurance_before: Table,
     pub education: Table,
+    pub poverty: Table,
+    pub housing: Table,
+    pub pension: Table,
+    pub health: Table,
     pub records: BufWriter<File>,
     pub persons: BufWriter<File>,
     pub expected: BufWriter<File>,
@@ -462,6 +466,12 @@ impl Exports {
         let education_book = Book::open(data, "教育_学籍_{n}.xlsx", as_of)?;
         let education = Table::sheet(&education_book, "学籍", &styles.education, true)?;
         books.push(education_book);
+        let housing_book = Book::open(data, "住建_农村危房改造_{n}.xlsx", as_of)?;
+        let housing = Table::sheet(&housing_book, "危房改造", &styles.housing, true)?;
+        books.push(housing_book);
+        let health_book = Book::open(data, "卫健_家庭医生签约_{n}.xlsx", as_of)?;
+        let health = Table::sheet(&health_book, "签约居民", &styles.health, true)?;
+        books.push(health_book);
         let mut dpf = BTreeMap::new();
         if !styles.dpf_per_county {
             let table = Table::csv(data, "残联_持证残疾人.csv", Encoding::Utf8Bom, &styles.dpf)?;
@@ -488,6 +498,20 @@ impl Exports {
                 &styles.insurance_before,
             )?,
             education,
+            poverty: Table::csv(
+                data,
+                "乡村振兴_防返贫监测.csv",
+                Encoding::Utf8Bom,
+                &styles.poverty,
+            )?,
+            housing,
+            pension: Table::csv(
+                data,
+                "人社_城乡居民养老保险.csv",
+                Encoding::Gbk,
+                &styles.pension,
+            )?,
+            health,
             records: truth_file(
                 truth,
                 "records.csv",
@@ -539,6 +563,10 @@ impl Exports {
             &mut self.insurance_now,
             &mut self.insurance_before,
             &mut self.education,
+            &mut self.poverty,
+            &mut self.housing,
+            &mut self.pension,
+            &mut self.health,
         ]);
         let mut columns = truth_file(truth, "columns.csv", "table,header,field")?;
         for table in tables {
@@ -562,7 +590,13 @@ impl Exports {
         for file in [&mut self.records, &mut self.persons, &mut self.expected] {
             file.flush().map_err(truth)?;
         }
-        drop((self.dpf, self.subsidies, self.education));
+        drop((
+            self.dpf,
+            self.subsidies,
+            self.education,
+            self.housing,
+            self.health,
+        ));
         for book in &self.books {
             book.borrow_mut().save()?;
         }

@@ -118,6 +118,42 @@ pub struct EducationRecord {
     pub aided: bool,
 }
 
+/// A member's row in the 防返贫监测 registry (乡村振兴): every living member of a followed
+/// family, under the head (person 0), with the family's house grade.
+#[derive(Clone, Debug)]
+pub struct PovertyRecord {
+    pub person: usize,
+    pub kind: &'static str,
+    pub health: &'static str,
+    pub house: &'static str,
+}
+
+/// The family's 危房改造 record (住建), under its head (person 0).
+#[derive(Clone, Debug)]
+pub struct HousingRecord {
+    pub grade: &'static str,
+    pub status: &'static str,
+    pub year: i32,
+}
+
+/// A pension enrollment (人社): the scheme, its status, and who pays the contribution.
+#[derive(Clone, Debug)]
+pub struct PensionRecord {
+    pub person: usize,
+    pub scheme: &'static str,
+    pub status: &'static str,
+    pub paid_by_government: &'static str,
+}
+
+/// A family-doctor contract (卫健), in force from `start` to `end`.
+#[derive(Clone, Debug)]
+pub struct HealthRecord {
+    pub person: usize,
+    pub status: &'static str,
+    pub start: NaiveDate,
+    pub end: NaiveDate,
+}
+
 /// One household and every record the departments hold about its people.
 #[derive(Clone, Debug, Default)]
 pub struct Household {
@@ -128,6 +164,10 @@ pub struct Household {
     pub civil: Vec<CivilRecord>,
     pub insurance: Vec<InsuranceRecord>,
     pub education: Vec<EducationRecord>,
+    pub poverty: Vec<PovertyRecord>,
+    pub housing: Vec<HousingRecord>,
+    pub pension: Vec<PensionRecord>,
+    pub health: Vec<HealthRecord>,
 }
 
 /// Where the world lives: counties (with weights and legacy codes) and the as-of date.
@@ -161,7 +201,8 @@ impl Geography {
     }
 }
 
-fn pick<'a, T>(rng: &mut Rng, items: &'a [(T, u32)]) -> &'a T {
+/// One of `items`, by their weights.
+pub(super) fn pick<'a, T>(rng: &mut Rng, items: &'a [(T, u32)]) -> &'a T {
     let total: u32 = items.iter().map(|(_, w)| w).sum();
     let mut roll = rng.below(total as u64) as u32;
     for (item, weight) in items {
@@ -289,5 +330,8 @@ pub fn household(geo: &Geography, ids: &mut IdBook, seed: u64, index: u64) -> Ho
         add(&mut rng, &mut h, year - 90, year - 1, false);
     }
     super::programs::assign(&mut rng, &mut h, geo, ids);
+    // The other departments from a stream of their own: the four departments' records of a
+    // seed stay what they were before these departments were added.
+    super::programs::other_departments(&mut Rng::for_item(seed, 3, index), &mut h, geo);
     h
 }
