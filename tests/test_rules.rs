@@ -662,6 +662,10 @@ fn check_config_refuses_household_counts_no_row_can_meet() {
             "household at_least 3 is above at_most 1",
         ),
         ("{ household = { at_least = 0 } }", "holds for every row"),
+        (
+            "{ active = true } ]\nper = \"family\"\n#",
+            "per must be row or household",
+        ),
     ] {
         config_with(
             &wd,

@@ -24,6 +24,10 @@ pub fn run(id: Option<&str>, config_path: Option<&Path>) -> Result<ExitStatus, F
                 Check::Duplicate { .. } => "no other matching row of the same value".to_string(),
                 Check::Always => "every subject is a finding".to_string(),
             };
+            let shape = match rule.per_household {
+                true => format!("{shape}, one per household"),
+                false => shape,
+            };
             // The as-of date of a run is unknown here: today's stands in for it.
             let today = chrono::Local::now().date_naive();
             print(&format!(

@@ -247,6 +247,9 @@ pub struct RuleOptions {
     pub forbids: Option<LinkedOptions>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duplicate: Option<DuplicateOptions>,
+    /// `household`: one finding per household, not per subject row.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub per: Option<String>,
 }
 
 fn enabled() -> bool {

@@ -222,6 +222,9 @@ pub struct Rule {
     pub subject: SourceId,
     pub when: Vec<Condition>,
     pub check: Check,
+    /// One finding per household (the subject rows of one household are one item, listed
+    /// under the head's row when the head is among them).
+    pub per_household: bool,
 }
 
 /// What makes a subject row a gap.
@@ -286,10 +289,10 @@ impl Settings {
                 | Check::Duplicate { conditions, .. } => conditions.as_slice(),
                 Check::Always => &[],
             };
-            rule.when
-                .iter()
-                .chain(checked)
-                .any(Condition::counts_households)
+            rule.per_household
+                || (rule.when.iter())
+                    .chain(checked)
+                    .any(Condition::counts_households)
         });
         for (id, source) in self.sources.iter().enumerate() {
             mark_conditions(&source.active, id, &mut read);
@@ -785,6 +788,18 @@ fn resolve_rules(options: &Options, resolver: &Resolver) -> Result<Vec<Rule>, Co
             subject,
             when: resolver.conditions(subject, &rule.when, &format!("{place}: when"))?,
             check,
+            per_household: match rule.per.as_deref() {
+                None | Some("row") => false,
+                Some("household") => {
+                    resolver.needs_households(&place)?;
+                    true
+                }
+                Some(other) => {
+                    return err(format!(
+                        "{place}: per must be row or household, not `{other}`"
+                    ))
+                }
+            },
         });
     }
     Ok(rules)
@@ -944,6 +959,16 @@ impl Resolver<'_> {
         }
     }
 
+    /// Households are made of the `household_head_id` field: a config without one has none.
+    fn needs_households(&self, place: &str) -> Result<(), ConfigError> {
+        match (self.sources.iter()).any(|s| s.field_for(FieldRole::HouseholdHeadId).is_some()) {
+            true => Ok(()),
+            false => err(format!(
+                "{place}: households need a `household_head_id` field, the ID households are made of"
+            )),
+        }
+    }
+
     /// `household = { where = [...], at_least = n, at_most = m }`: members counted by their rows
     /// of `source`.
     fn household(
@@ -952,15 +977,7 @@ impl Resolver<'_> {
         h: &super::options::HouseholdOptions,
         place: &str,
     ) -> Result<Condition, ConfigError> {
-        if !self
-            .sources
-            .iter()
-            .any(|s| s.field_for(FieldRole::HouseholdHeadId).is_some())
-        {
-            return err(format!(
-                "{place}: `household` needs a `household_head_id` field, the ID households are made of"
-            ));
-        }
+        self.needs_households(place)?;
         let at_least = h.at_least.unwrap_or(u32::from(h.at_most.is_none()));
         match h.at_most {
             Some(most) if most < at_least => {
@@ -1167,6 +1184,27 @@ mod tests {
         assert_eq!(settings.sources.len(), 8);
         let dpf = &settings.sources[settings.source("dpf").unwrap()];
         assert!(dpf.field("name").is_some() && dpf.field("certificate_number").is_some());
+    }
+
+    /// A rule per household, or a household count, in a config that makes no households.
+    #[test]
+    fn households_need_the_heads_id_field() {
+        let config = |rule: &str| {
+            format!(
+                "version = 1\n[fields.name]\nkind = \"name\"\n[fields.id_number]\nkind = \"id\"\n[sources.s]\nlabel = \"s\"\nrequired = [\"name\"]\n[link]\naccept = 0.9\nreview = 0.5\n[[link.blocking]]\non = [\"id_number\"]\n[[link.comparison]]\nfield = \"id_number\"\nlevels = [\"exact\", \"else\"]\n[[rule]]\nid = \"R\"\nname = \"r\"\nflags = \"r\"\nbasis = \"r\"\nkind = \"coverage\"\nsubject = \"s\"\n{rule}\n"
+            )
+        };
+        assert!(Settings::from_toml(&config("")).is_ok());
+        for rule in [
+            "per = \"household\"",
+            "when = [{ household = { where = [{ living = true }] } }]",
+        ] {
+            let error = Settings::from_toml(&config(rule)).unwrap_err().to_string();
+            assert!(
+                error.contains("households need a `household_head_id` field"),
+                "{rule}: {error}"
+            );
+        }
     }
 
     /// 住建 heads the household's head as its person: its own name field, still the shared one

@@ -39,7 +39,10 @@ pub struct Reads {
 impl Reads {
     pub fn of_rule(settings: &Settings, rule: usize) -> Reads {
         let rule = &settings.rules[rule];
-        let mut reads = Reads::default();
+        let mut reads = Reads {
+            households: rule.per_household,
+            ..Reads::default()
+        };
         reads.sources.insert(rule.subject);
         reads.conditions(settings, rule.subject, &rule.when);
         match &rule.check {

@@ -43,9 +43,16 @@ pub fn rule_in_words(settings: &Settings, rule: &Rule, as_of: NaiveDate) -> Stri
             field_label(settings, rule.subject, *field),
             describe(settings, rule.subject, conditions, as_of)
         ),
-        Check::Always => return format!("{subjects}；每条对象记录均为疑点"),
+        Check::Always => "每条对象记录均为疑点".to_string(),
     };
-    format!("{subjects}；疑点：{finding}")
+    let finding = match &rule.check {
+        Check::Always => finding,
+        _ => format!("疑点：{finding}"),
+    };
+    match rule.per_household {
+        true => format!("{subjects}；{finding}；每户列一条（户主为对象时列在户主名下）"),
+        false => format!("{subjects}；{finding}"),
+    }
 }
 
 /// A field by the header departments use for it (its first alias).

@@ -13,7 +13,7 @@ use rayon::prelude::*;
 
 use crate::config::{Bound, Check, Condition, Rule, Settings};
 use crate::link::{IdDoubt, Linkage, NearMiss, Undecided};
-use crate::model::{FastMap, FieldKind, Record, Records, Value};
+use crate::model::{FastMap, FastSet, FieldKind, Record, Records, Value};
 
 /// One finding: a rule and the subject row it flags.
 #[derive(Clone, Debug, PartialEq)]
@@ -125,8 +125,12 @@ pub fn evaluate(
             .flat_map(|run| run.clone().into_par_iter())
             .filter(|&i| context.all_hold(&rule.when, i as usize))
             .collect();
+        let counted_subjects = match rule.per_household {
+            true => context.first_of_each_household(&subjects_of_rule),
+            false => subjects_of_rule.clone(),
+        };
         let counted = tally(
-            subjects_of_rule
+            counted_subjects
                 .par_iter()
                 .map(|&subject| (rule_index, records[subject as usize].county_code())),
         );
@@ -135,7 +139,10 @@ pub fn evaluate(
             .par_iter()
             .filter_map(|&i| context.check(rule_index, rule, i as usize))
             .collect();
-        gaps.extend(found);
+        match rule.per_household {
+            true => gaps.extend(context.one_per_household(found)),
+            false => gaps.extend(found),
+        }
     }
     add_nearest_non_matches(settings, linkage, &mut gaps);
     let satisfied = watched
@@ -346,6 +353,59 @@ impl Context<'_> {
             let what = describe::describe(self.settings, rule.subject, conditions, self.as_of);
             (!names.is_empty()).then(|| format!("同户{}：{what}", names.join("、")))
         })
+    }
+
+    /// The household of row `index`'s person, when the rows place them in one.
+    fn household_of(&self, index: usize) -> Option<usize> {
+        let person = self.linkage.person_of(index);
+        Some(self.linkage.households.of(person)?.household)
+    }
+
+    /// The first of `rows` (in record order) of each household; a row of a person alone stays.
+    fn first_of_each_household(&self, rows: &[u32]) -> Vec<u32> {
+        let mut seen = FastSet::default();
+        (rows.iter().copied())
+            .filter(|&r| self.household_of(r as usize).is_none_or(|h| seen.insert(h)))
+            .collect()
+    }
+
+    /// A household rule's gaps, one per household: the head's row when the head is among them,
+    /// else the first; its detail names the head and the other members found.
+    fn one_per_household(&self, gaps: Vec<Gap>) -> Vec<Gap> {
+        let households = &self.linkage.households;
+        let mut kept = Vec::new();
+        let mut of_household: BTreeMap<usize, Vec<Gap>> = BTreeMap::new();
+        for gap in gaps {
+            match self.household_of(gap.record) {
+                Some(h) => of_household.entry(h).or_default().push(gap),
+                None => kept.push(gap),
+            }
+        }
+        for (h, mut group) in of_household {
+            let head_key = households.key(h);
+            let head_row = (households.members(h).iter())
+                .map(|&m| self.linkage.members_of(m as usize)[0] as usize)
+                .find(|&row| self.linkage.key_of(row) == head_key);
+            let chosen = (group.iter())
+                .position(|g| self.linkage.key_of(g.record) == head_key)
+                .unwrap_or(0);
+            let mut gap = group.swap_remove(chosen);
+            group.sort_by_key(|g| g.record);
+            let name = |row: usize| self.records.name(&self.records[row]);
+            let mut note = match head_row {
+                _ if self.linkage.key_of(gap.record) == head_key => "户主本人".to_string(),
+                Some(row) => format!("户主{}", name(row)),
+                None => "户主不在数据中".to_string(),
+            };
+            if !group.is_empty() {
+                let others: Vec<&str> = group.iter().map(|g| name(g.record)).collect();
+                note = format!("{note}，同户另有{}", others.join("、"));
+            }
+            gap.detail = format!("{}（按户列一条：{note}）", gap.detail);
+            kept.push(gap);
+        }
+        kept.sort_by_key(|g| g.record);
+        kept
     }
 
     fn first_linked(&self, index: usize, source: usize, conditions: &[Condition]) -> Option<usize> {

@@ -86,6 +86,7 @@ pub fn gaps(h: &Household, as_of: NaiveDate) -> Vec<(&'static str, Subject)> {
             );
         }
     }
+    one_per_household(h, &mut gaps, "HOU-01");
     for (i, r) in h.poverty.iter().enumerate() {
         // DPF-01: a followed family's member recorded as 残疾, with no certificate.
         let followed = matches!(r.kind, "脱贫户" | "监测户");
@@ -95,6 +96,19 @@ pub fn gaps(h: &Household, as_of: NaiveDate) -> Vec<(&'static str, Subject)> {
         }
     }
     gaps
+}
+
+/// A household rule lists the family once: under the head's registry row when the head is a
+/// subject, else the first (the family's registry rows stand in one file, in their order).
+fn one_per_household(h: &Household, gaps: &mut Vec<(&'static str, Subject)>, rule: &str) {
+    let of_rule = |(r, _): &&(&str, Subject)| *r == rule;
+    let Some(&(_, kept)) = (gaps.iter().filter(of_rule))
+        .find(|(_, s)| matches!(s, Subject::Dpf(i) if h.dpf[*i].person == 0))
+        .or_else(|| gaps.iter().find(|g| of_rule(g)))
+    else {
+        return;
+    };
+    gaps.retain(|&(r, s)| r != rule || s == kept);
 }
 
 fn pension_active(r: &PensionRecord) -> bool {
