@@ -310,7 +310,9 @@ impl Styles {
             pension: layout(
                 &[
                     ("name", "姓名"),
+                    ("sex", "性别"),
                     ("id_number", "公民身份号码"),
+                    ("birth_date", "出生日期"),
                     ("pension_type", "险种类型"),
                     ("status", "参保状态"),
                     ("paid_by_government", "代缴类别"),
@@ -321,6 +323,8 @@ impl Styles {
             health: layout(
                 &[
                     ("name", "姓名"),
+                    ("sex", "性别"),
+                    ("birth_date", "出生日期"),
                     ("id_number", "身份证号"),
                     ("sign_status", "签约状态"),
                     ("sign_date", "签约日期"),

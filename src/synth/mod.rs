@@ -204,11 +204,7 @@ impl Writing<'_> {
             let mut n = self.noisy(10, i);
             let id = n.id(&person.id, self.relative(d.person), false);
             let name = n.name(&person.name);
-            let sex = if person.id.as_bytes()[16] % 2 == 1 {
-                "男"
-            } else {
-                "女"
-            };
+            let sex = sex_of(person);
             let death = d.cancel_reason == "死亡";
             let (status, reason) = match (death, self.styles.dpf_death) {
                 (true, DeathStyle::StatusWord(word)) => (word, ""),
@@ -479,6 +475,8 @@ impl Writing<'_> {
             let mut row: Row = vec![
                 ("name", text(name)),
                 ("id_number", id.into()),
+                ("sex", text(sex_of(person))),
+                ("birth_date", Value::Date(Some(person.birth))),
                 ("pension_type", text(r.scheme)),
                 ("status", text(r.status)),
                 ("paid_by_government", text(r.paid_by_government)),
@@ -502,6 +500,8 @@ impl Writing<'_> {
             let mut row: Row = vec![
                 ("name", text(name)),
                 ("id_number", id.into()),
+                ("sex", text(sex_of(person))),
+                ("birth_date", Value::Date(Some(person.birth))),
                 ("sign_status", text(r.status)),
                 ("sign_date", Value::Date(Some(r.start))),
                 ("sign_end_date", Value::Date(Some(r.end))),
@@ -600,6 +600,14 @@ fn write_truth(
     summary.persons += h.people.len() as u64;
     summary.rows += rows.len() as u64;
     Ok(())
+}
+
+/// The sex the ID's sequence says.
+fn sex_of(person: &world::Person) -> &'static str {
+    match person.id.as_bytes()[16] % 2 {
+        1 => "男",
+        _ => "女",
+    }
 }
 
 /// A family member's relation to the household's head, person 0.
