@@ -746,3 +746,124 @@ fn skip_unassigned_never_skips_a_departments_file() {
         run.stdout
     );
 }
+
+/// A 防返贫监测 export that keeps a household's standing in two columns (脱贫状态 for a 脱贫户,
+/// 监测对象类别 for a monitored one, each blank on the other's rows) is read by both: a member
+/// recorded 残疾 with no certificate is a DPF-01 gap either way. A file with one of the two
+/// columns is not warned of as blind to the other; a file with neither is.
+#[test]
+fn a_standing_kept_in_either_of_two_columns_is_read_from_both() {
+    let wd = Workdir::new();
+    write(
+        &wd,
+        "in/残联.csv",
+        &DPF_HEADER,
+        &[registry_row("丙", &id(FX, 9), FX)],
+    );
+    let header = [
+        "县",
+        "户编号",
+        "姓名",
+        "证件号码",
+        "与户主关系",
+        "健康状况",
+        "脱贫状态",
+        "监测对象类别",
+    ];
+    let row = |n: u32, name: &str, health: &str, standing: [&str; 2]| {
+        [
+            FX,
+            "4203250001",
+            name,
+            &id(FX, n),
+            "户主",
+            health,
+            standing[0],
+            standing[1],
+        ]
+        .map(String::from)
+        .to_vec()
+    };
+    let rows = [
+        row(1, "甲大", "长期慢性病", ["已脱贫", ""]),
+        row(2, "甲小", "残疾", ["已脱贫", ""]),
+        row(3, "乙某", "残疾", ["", "脱贫不稳定户"]),
+        row(4, "丁某", "残疾", ["", ""]),
+    ];
+    write(&wd, "in/防返贫监测.csv", &header, &rows);
+    let run = wd.recon(&[
+        "run",
+        "--rule",
+        "DPF-01",
+        "--as-of",
+        "2020-06-30",
+        "--out",
+        "out",
+        "in",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        !run.stdout.contains("blind to household_type"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        !run.stdout.contains("blind to poverty_status"),
+        "{}",
+        run.stdout
+    );
+    let dpf01: Vec<String> = (wd.csv_rows("out/gaps.csv").into_iter())
+        .filter(|g| g["rule_id"] == "DPF-01")
+        .map(|g| g["source_row"].clone())
+        .collect();
+    assert_eq!(dpf01, ["2", "3"], "丁某's household is not followed");
+
+    let without = |column: usize| -> (Vec<&str>, Vec<Vec<String>>) {
+        let keep = |i: &usize| *i != column;
+        let header = (0..header.len()).filter(keep).map(|i| header[i]).collect();
+        let rows = (rows.iter())
+            .map(|r| (0..r.len()).filter(keep).map(|i| r[i].clone()).collect())
+            .collect();
+        (header, rows)
+    };
+    let (monitored_only, rows) = without(6);
+    write(&wd, "in/防返贫监测.csv", &monitored_only, &rows);
+    let run = wd.recon(&[
+        "run",
+        "--rule",
+        "DPF-01",
+        "--as-of",
+        "2020-06-30",
+        "--out",
+        "out",
+        "in",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        !run.stdout.contains("blind to poverty_status"),
+        "{}",
+        run.stdout
+    );
+
+    let only_health: Vec<&str> = monitored_only[..6].to_vec();
+    let rows: Vec<Vec<String>> = rows.iter().map(|r| r[..6].to_vec()).collect();
+    write(&wd, "in/防返贫监测.csv", &only_health, &rows);
+    let run = wd.recon(&[
+        "run",
+        "--rule",
+        "DPF-01",
+        "--as-of",
+        "2020-06-30",
+        "--out",
+        "out",
+        "in",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    for field in ["household_type", "poverty_status"] {
+        assert!(
+            run.stdout.contains(&format!("DPF-01 blind to {field}")),
+            "{field}: {}",
+            run.stdout
+        );
+    }
+}

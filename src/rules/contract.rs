@@ -34,6 +34,12 @@ pub struct Reads {
     pub standards: BTreeSet<(SourceId, String)>,
     /// Whether the rule counts household members of its subjects.
     pub households: bool,
+    /// The fields read whatever the `any` groups decide (all of `fields` but those read only
+    /// inside a group).
+    pub required: BTreeSet<(SourceId, usize)>,
+    /// The fields of each `any` group: a file that maps one of a group's fields can tell
+    /// its rows apart, so it is not blind to the others.
+    pub alternatives: Vec<BTreeSet<(SourceId, usize)>>,
 }
 
 impl Reads {
@@ -51,7 +57,7 @@ impl Reads {
                 reads.conditions(settings, *source, conditions);
             }
             Check::Duplicate { field, conditions } => {
-                reads.fields.insert((rule.subject, *field));
+                reads.read(rule.subject, *field);
                 reads.conditions(settings, rule.subject, conditions);
             }
             Check::Always => {}
@@ -59,14 +65,17 @@ impl Reads {
         reads
     }
 
+    fn read(&mut self, source: SourceId, field: usize) {
+        self.fields.insert((source, field));
+        self.required.insert((source, field));
+    }
+
     fn conditions(&mut self, settings: &Settings, source: SourceId, conditions: &[Condition]) {
         for condition in conditions {
             match condition {
                 Condition::FieldIn { field, .. }
                 | Condition::FieldEmpty { field, .. }
-                | Condition::FieldIsAsOfYear { field } => {
-                    self.fields.insert((source, *field));
-                }
+                | Condition::FieldIsAsOfYear { field } => self.read(source, *field),
                 Condition::Active(_) => {
                     let definition = &settings.sources[source];
                     self.conditions(settings, source, &definition.active);
@@ -74,18 +83,27 @@ impl Reads {
                         .into_iter()
                         .flatten()
                     {
-                        self.fields.insert((source, field));
+                        self.read(source, field);
                     }
                 }
                 Condition::Living(_) => self.deaths = true,
                 Condition::Age { .. } => {}
-                Condition::Any(conditions) | Condition::All(conditions) => {
-                    self.conditions(settings, source, conditions)
+                Condition::Any(conditions) => {
+                    let mut group = Reads::default();
+                    group.conditions(settings, source, conditions);
+                    self.sources.extend(group.sources);
+                    self.fields.extend(group.fields.iter().copied());
+                    self.deaths |= group.deaths;
+                    self.standards.extend(group.standards);
+                    self.households |= group.households;
+                    self.alternatives.extend(group.alternatives);
+                    self.alternatives.push(group.fields);
                 }
+                Condition::All(conditions) => self.conditions(settings, source, conditions),
                 Condition::Compare { field, bound, .. } => {
-                    self.fields.insert((source, *field));
+                    self.read(source, *field);
                     if let Bound::Field(other) = bound {
-                        self.fields.insert((source, *other));
+                        self.read(source, *other);
                     }
                     if let Bound::Standard(name) = bound {
                         self.standards.insert((source, name.clone()));
@@ -622,9 +640,14 @@ fn fields_blind(
     for table in tables {
         let source = table.mapping.source;
         let mut rules_of: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+        let mapped = |field: usize| table.mapping.fields[field].is_some();
         for (rule, reads) in run {
             for &(s, field) in &reads.fields {
-                if s == source && table.mapping.fields[field].is_none() {
+                let an_alternative_is_read = !reads.required.contains(&(s, field))
+                    && (reads.alternatives.iter())
+                        .filter(|group| group.contains(&(s, field)))
+                        .any(|group| group.iter().any(|&(g, f)| g == source && mapped(f)));
+                if s == source && !mapped(field) && !an_alternative_is_read {
                     rules_of.entry(field).or_default().push(*rule);
                 }
             }

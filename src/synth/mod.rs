@@ -411,16 +411,35 @@ impl Writing<'_> {
 
 /// The departments beyond the first four.
 impl Writing<'_> {
+    /// A row about person `p`: their noisy ID and name, sex and birth date (where the layout
+    /// has columns for them), `fields`, their county and another member; its truth kept.
+    fn person_row(
+        &mut self,
+        table: &mut tables::Table,
+        (p, mut n, xlsx): (usize, Noisy<'static>, bool),
+        fields: Row,
+    ) -> Result<(String, u32), SynthError> {
+        let person = &self.h.people[p];
+        let id = n.id(&person.id, self.relative(p), xlsx);
+        let mut row: Row = vec![
+            ("name", text(n.name(&person.name))),
+            ("id_number", id.into()),
+            ("sex", text(sex_of(person))),
+            ("birth_date", Value::Date(Some(person.birth))),
+        ];
+        row.extend(fields);
+        row.extend(self.county(&person.county));
+        row.extend(self.another_member(p));
+        let placed = table.write(&row, &mut n)?;
+        self.truth_rows
+            .push((placed.0.clone(), placed.1, p, n.tags.join(";")));
+        Ok(placed)
+    }
+
     /// 防返贫监测 rows: each living member of a followed family, under the head's ID.
     fn poverty(&mut self, ex: &mut Exports) -> Result<(), SynthError> {
         for (i, r) in self.h.poverty.iter().enumerate() {
-            let person = &self.h.people[r.person];
-            let mut n = self.noisy(15, i);
-            let id = n.id(&person.id, self.relative(r.person), false);
-            let name = n.name(&person.name);
-            let mut row: Row = vec![
-                ("name", text(name)),
-                ("id_number", id.into()),
+            let fields = vec![
                 ("relation", text(relation_to_head(r.person))),
                 ("household_head_id", text(&self.h.people[0].id)),
                 ("household_type", text(r.kind)),
@@ -428,39 +447,28 @@ impl Writing<'_> {
                 ("housing_grade", text(r.house)),
                 ("member_status", text("正常")),
             ];
-            row.extend(self.county(&person.county));
-            row.extend(self.another_member(r.person));
-            let placed = ex.poverty.write(&row, &mut n)?;
-            self.placed.poverty.push(placed.clone());
-            self.truth_rows
-                .push((placed.0, placed.1, r.person, n.tags.join(";")));
+            let noisy = self.noisy(15, i);
+            let placed = self.person_row(&mut ex.poverty, (r.person, noisy, false), fields)?;
+            self.placed.poverty.push(placed);
         }
         Ok(())
     }
 
     /// The family's 危房改造 record, listed under its head (XLSX).
     fn housing(&mut self, ex: &mut Exports) -> Result<(), SynthError> {
-        let head = &self.h.people[0];
         let kind = match self.h.dpf.iter().any(|d| d.poor) {
             true => "贫困残疾人家庭",
             false => "低保户",
         };
         for (i, r) in self.h.housing.iter().enumerate() {
-            let mut n = self.noisy(16, i);
-            let id = n.id(&head.id, None, true);
-            let name = n.name(&head.name);
-            let mut row: Row = vec![
-                ("name", text(name)),
-                ("id_number", id.into()),
+            let fields = vec![
                 ("household_type", text(kind)),
                 ("danger_grade", text(r.grade)),
                 ("renovation_year", text(r.year.to_string())),
                 ("renovation_status", text(r.status)),
             ];
-            row.extend(self.county(&head.county));
-            let placed = ex.housing.write(&row, &mut n)?;
-            self.truth_rows
-                .push((placed.0, placed.1, 0, n.tags.join(";")));
+            let noisy = self.noisy(16, i);
+            self.person_row(&mut ex.housing, (0, noisy, true), fields)?;
         }
         Ok(())
     }
@@ -468,24 +476,13 @@ impl Writing<'_> {
     /// Pension enrollments (GBK).
     fn pension(&mut self, ex: &mut Exports) -> Result<(), SynthError> {
         for (i, r) in self.h.pension.iter().enumerate() {
-            let person = &self.h.people[r.person];
-            let mut n = self.noisy(17, i);
-            let id = n.id(&person.id, self.relative(r.person), false);
-            let name = n.name(&person.name);
-            let mut row: Row = vec![
-                ("name", text(name)),
-                ("id_number", id.into()),
-                ("sex", text(sex_of(person))),
-                ("birth_date", Value::Date(Some(person.birth))),
+            let fields = vec![
                 ("pension_type", text(r.scheme)),
                 ("status", text(r.status)),
                 ("paid_by_government", text(r.paid_by_government)),
             ];
-            row.extend(self.county(&person.county));
-            row.extend(self.another_member(r.person));
-            let placed = ex.pension.write(&row, &mut n)?;
-            self.truth_rows
-                .push((placed.0, placed.1, r.person, n.tags.join(";")));
+            let noisy = self.noisy(17, i);
+            self.person_row(&mut ex.pension, (r.person, noisy, false), fields)?;
         }
         Ok(())
     }
@@ -493,25 +490,14 @@ impl Writing<'_> {
     /// Family-doctor contracts (XLSX).
     fn health(&mut self, ex: &mut Exports) -> Result<(), SynthError> {
         for (i, r) in self.h.health.iter().enumerate() {
-            let person = &self.h.people[r.person];
-            let mut n = self.noisy(18, i);
-            let id = n.id(&person.id, self.relative(r.person), true);
-            let name = n.name(&person.name);
-            let mut row: Row = vec![
-                ("name", text(name)),
-                ("id_number", id.into()),
-                ("sex", text(sex_of(person))),
-                ("birth_date", Value::Date(Some(person.birth))),
+            let fields = vec![
                 ("sign_status", text(r.status)),
                 ("sign_date", Value::Date(Some(r.start))),
                 ("sign_end_date", Value::Date(Some(r.end))),
                 ("team", text("家庭医生团队")),
             ];
-            row.extend(self.county(&person.county));
-            row.extend(self.another_member(r.person));
-            let placed = ex.health.write(&row, &mut n)?;
-            self.truth_rows
-                .push((placed.0, placed.1, r.person, n.tags.join(";")));
+            let noisy = self.noisy(18, i);
+            self.person_row(&mut ex.health, (r.person, noisy, true), fields)?;
         }
         Ok(())
     }
