@@ -867,3 +867,42 @@ fn a_standing_kept_in_either_of_two_columns_is_read_from_both() {
         );
     }
 }
+
+/// A payment record whose 状态 was left blank is not active (no status word says it is), and
+/// a run says how many such rows each file has, beside the values no vocabulary knows: a blank
+/// status never silently removes a record from the rules.
+#[test]
+fn a_blank_status_is_reported_as_read_not_active() {
+    let wd = Workdir::new();
+    write(
+        &wd,
+        "in/残联.csv",
+        &DPF_HEADER,
+        &[registry_row("张甲", &id(FX, 1), FX)],
+    );
+    let mut blank = civil_row("李乙", &id(FX, 2), FX, "农村低保");
+    blank[6].clear();
+    let rows = [
+        civil_row("张甲", &id(FX, 1), FX, "重度残疾人护理补贴"),
+        blank,
+    ];
+    write(&wd, "in/民政.csv", &CIVIL_HEADER, &rows);
+    let run = wd.recon(&[
+        "run",
+        "--rule",
+        "AUD-05",
+        "--as-of",
+        "2020-06-30",
+        "--out",
+        "out",
+        "in",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout.contains(
+            "G 状态 in 民政.csv: values no vocabulary list knows: `(blank: read as not active)` 1 rows"
+        ),
+        "{}",
+        run.stdout
+    );
+}

@@ -936,7 +936,13 @@ fn unknown_values(
             ((source, field), words)
         })
         .collect();
-    type Counts = FastMap<(FileId, usize, Word), u64>;
+    // A blank cell in a field a source's `active` asks to be one of some words makes its row
+    // not active without a word: counted as a value of its own.
+    let decides_active = |source: usize, field: usize| {
+        (settings.sources[source].active.iter())
+            .any(|c| matches!(c, Condition::FieldIn { field: f, negate: false, .. } if *f == field))
+    };
+    type Counts = FastMap<(FileId, usize, Option<Word>), u64>;
     let counts: Counts = records
         .as_slice()
         .par_iter()
@@ -946,8 +952,9 @@ fn unknown_values(
                     continue;
                 }
                 let word = match (records.value(record, *field), words) {
-                    (Value::Text(w), Some(words)) if !words.contains(&w) => w,
-                    (Value::Unparsed(w), _) => w,
+                    (Value::Text(w), Some(words)) if !words.contains(&w) => Some(w),
+                    (Value::Unparsed(w), _) => Some(w),
+                    (Value::Empty, _) if decides_active(*source, *field) => None,
                     _ => continue,
                 };
                 *counts.entry((record.row.file, *field, word)).or_default() += 1;
@@ -964,18 +971,19 @@ fn unknown_values(
     let mut by_column: BTreeMap<(FileId, usize), Vec<(String, u64)>> = BTreeMap::new();
     #[expect(clippy::iter_over_hash_type, reason = "gathered into a sorted map")]
     for ((file, field, word), rows) in counts {
+        let value = word.map_or(BLANK_READ_AS_NOT_ACTIVE, |w| records.text(w));
         by_column
             .entry((file, field))
             .or_default()
-            .push((records.text(word).to_string(), rows));
+            .push((value.to_string(), rows));
     }
     by_column
         .into_iter()
         .map(|((file, field), mut values)| {
             values.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
             let source = tables[file as usize].mapping.source;
-            let (shown, hidden): (Vec<_>, Vec<_>) =
-                values.into_iter().partition(|(v, rows)| is_shown(v, *rows));
+            let (shown, hidden): (Vec<_>, Vec<_>) = (values.into_iter())
+                .partition(|(v, rows)| v == BLANK_READ_AS_NOT_ACTIVE || is_shown(v, *rows));
             UnknownValues {
                 file,
                 source,
@@ -991,6 +999,9 @@ fn unknown_values(
         })
         .collect()
 }
+
+/// How blank cells of a field that decides whether a row is active are shown among the values.
+const BLANK_READ_AS_NOT_ACTIVE: &str = "(blank: read as not active)";
 
 /// A value is shown when many rows hold it and it is not shaped like an identifier: a
 /// vocabulary word, not a person's data in the wrong column.
