@@ -492,9 +492,11 @@ impl Context<'_> {
     /// death that makes it one (its date and row) when the rule asks for the deceased.
     fn what_holds(&self, rule: &Rule, index: usize) -> (String, Option<usize>) {
         let death = self.persons[self.linkage.person_of(index)].death;
-        let parts: Vec<String> = rule
-            .when
-            .iter()
+        // Every subject is in force and living where the rule asks it: said by the rule, not
+        // on each of its findings.
+        let said = |c: &&Condition| !matches!(c, Condition::Active(true) | Condition::Living(true));
+        let parts: Vec<String> = (rule.when.iter())
+            .filter(said)
             .map(|condition| match condition {
                 Condition::Living(false) => {
                     let date = death
