@@ -906,3 +906,78 @@ fn a_blank_status_is_reported_as_read_not_active() {
         run.stdout
     );
 }
+
+/// A 防返贫监测 export that names households by 户编号 only (no head's ID column): each row
+/// takes the ID of its number's 户主 row, so a certified child is in the household whose head's
+/// 危房改造 is done (no HOU-01 gap), and the other family's child is one, listed under its
+/// head. quality.csv counts the rows whose head came from their number.
+#[test]
+fn a_household_number_stands_for_its_heads_id() {
+    let wd = Workdir::new();
+    let [a1, a2, b1, b2] = [1, 2, 3, 4].map(|n| id(FX, n));
+    let registry = [registry_row("甲小", &a2, FX), registry_row("乙小", &b2, FX)];
+    write(&wd, "in/残联.csv", &DPF_HEADER, &registry);
+    let header = [
+        "县",
+        "户编号",
+        "姓名",
+        "证件号码",
+        "与户主关系",
+        "健康状况",
+        "户类型",
+        "住房安全等级",
+    ];
+    let row = |number: &str, name: &str, id: &str, relation: &str, health: &str, grade: &str| {
+        [FX, number, name, id, relation, health, "脱贫户", grade]
+            .map(String::from)
+            .to_vec()
+    };
+    let members = [
+        row("N1", "甲大", &a1, "户主", "健康", "C级"),
+        row("N1", "甲小", &a2, "之子", "残疾", "C级"),
+        row("N2", "乙大", &b1, "户主", "健康", "D级"),
+        row("N2", "乙小", &b2, "之女", "残疾", "D级"),
+    ];
+    write(&wd, "in/防返贫监测.csv", &header, &members);
+    let housing = [
+        "户主姓名",
+        "户主身份证号码",
+        "危房等级",
+        "改造方式",
+        "验收状态",
+        "区县",
+    ];
+    let done = ["甲大", &a1, "C级", "修缮加固", "已竣工验收", FX].map(String::from);
+    write(&wd, "in/危房改造.csv", &housing, &[done.to_vec()]);
+    let run = wd.recon(&[
+        "run",
+        "--rule",
+        "HOU-01",
+        "--as-of",
+        "2020-06-30",
+        "--out",
+        "out",
+        "in",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        !run.stdout.contains("blind to household_head_id"),
+        "{}",
+        run.stdout
+    );
+    let gaps = wd.csv_rows("out/gaps.csv");
+    let rows: Vec<(&str, &str)> = (gaps.iter())
+        .map(|g| (g["source_file"].as_str(), g["source_row"].as_str()))
+        .collect();
+    assert_eq!(rows, [("残联.csv", "2")], "{gaps:?}");
+    assert!(
+        gaps[0]["detail"].contains("户主乙大"),
+        "{}",
+        gaps[0]["detail"]
+    );
+    let quality = wd.read("out/quality.csv");
+    assert!(
+        quality.contains("防返贫监测.csv,B 户编号,head_from_household_number,4"),
+        "{quality}"
+    );
+}

@@ -314,8 +314,15 @@ impl Settings {
                     d.source == source.key && d.per.as_deref() == Some(field.name.as_str())
                 });
                 let shown = SHOWN_FIELDS.contains(&field.name.as_str());
-                let households =
-                    field.role == Some(FieldRole::HouseholdHeadId) && counts_households;
+                let households = counts_households
+                    && matches!(
+                        field.role,
+                        Some(
+                            FieldRole::HouseholdHeadId
+                                | FieldRole::HouseholdNumber
+                                | FieldRole::Relation
+                        )
+                    );
                 read[id][f] |= linked || distinct || shown || households;
             }
         }

@@ -17,6 +17,8 @@ pub enum Defect {
     IdDiffersFromIssued,
     /// The row's own ID is missing or unusable; its household head's ID stands in (a head's own row).
     IdFromHouseholdHead,
+    /// The row names its household by number only: the head's ID of that number stands in.
+    HeadFromHouseholdNumber,
     /// A cell of this kind that could not be read as one (a date, a grade, a yes/no…).
     Unparsed(FieldKind),
     CountyUnknown,
@@ -44,6 +46,7 @@ impl Defect {
             Defect::IdMissing => "id_missing",
             Defect::IdDiffersFromIssued => "id_differs_from_certificate_or_student_number",
             Defect::IdFromHouseholdHead => "id_from_household_head",
+            Defect::HeadFromHouseholdNumber => "head_from_household_number",
             Defect::Unparsed(kind) => match kind {
                 FieldKind::Date => "date_unparsed",
                 FieldKind::Year => "year_unparsed",

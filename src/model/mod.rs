@@ -76,6 +76,7 @@ pub enum FieldRole {
     Sex,
     County,
     HouseholdHeadId,
+    HouseholdNumber,
     Relation,
     Township,
     Village,
@@ -85,13 +86,14 @@ pub enum FieldRole {
 }
 
 impl FieldRole {
-    pub const ALL: [FieldRole; 12] = [
+    pub const ALL: [FieldRole; 13] = [
         FieldRole::IdNumber,
         FieldRole::Name,
         FieldRole::BirthDate,
         FieldRole::Sex,
         FieldRole::County,
         FieldRole::HouseholdHeadId,
+        FieldRole::HouseholdNumber,
         FieldRole::Relation,
         FieldRole::Township,
         FieldRole::Village,
@@ -109,6 +111,7 @@ impl FieldRole {
             FieldRole::Sex => "sex",
             FieldRole::County => "county",
             FieldRole::HouseholdHeadId => "household_head_id",
+            FieldRole::HouseholdNumber => "household_number",
             FieldRole::Relation => "relation",
             FieldRole::Township => "township",
             FieldRole::Village => "village",
@@ -132,6 +135,7 @@ impl FieldRole {
             FieldRole::Sex => "性别",
             FieldRole::County => "区县",
             FieldRole::HouseholdHeadId => "户主身份证号",
+            FieldRole::HouseholdNumber => "户编号",
             FieldRole::Relation => "与户主关系",
             FieldRole::Township => "乡镇（街道）",
             FieldRole::Village => "村（社区）",
@@ -507,6 +511,15 @@ impl Records {
     /// file holds it).
     pub fn stores(&self, source: SourceId, field: usize) -> bool {
         self.stored[source].get(field).copied().flatten().is_some()
+    }
+
+    /// Sets field `field` of record `index` (nothing when records of its source keep no such
+    /// field).
+    pub fn set(&mut self, index: usize, field: usize, value: Value) {
+        let record = &self.list[index];
+        if let Some(slot) = self.stored[record.source].get(field).copied().flatten() {
+            self.values[record.values as usize + slot as usize] = PackedValue::from(value);
+        }
     }
 
     /// Field `field` of a record (empty when the config reads no such field).

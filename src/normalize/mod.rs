@@ -16,7 +16,7 @@ use crate::model::words::normalize_value;
 use crate::model::{certificate, name, student_number};
 use crate::model::{
     Cell, CellOrigin, FastMap, FieldKind, FieldRole, FileId, IdSource, Record, Records, Reject,
-    RejectReason, RowRef, Value, Words,
+    RejectReason, RowRef, SourceId, Value, Word, Words,
 };
 
 /// What a totals row at the foot of a sheet says where a name would be.
@@ -72,9 +72,10 @@ pub fn run(
         });
         let normalizing = read_and_normalize(tables, settings, regions, &sender);
         drop(sender);
-        let all = merger
+        let mut all = merger
             .join()
             .expect("the merge of normalized rows does not panic");
+        heads_from_household_numbers(&mut all, settings, tables);
         normalizing.map(|seconds| (all, seconds))
     })
 }
@@ -84,16 +85,94 @@ pub fn run(
 /// field every department has (the household head's ID) costs nothing where no file holds it.
 fn stored_fields(settings: &Settings, tables: &[LoadedTable]) -> Vec<Vec<bool>> {
     let mut stored = settings.fields_read();
+    let mapped = |source: SourceId, field: Option<usize>| {
+        field.is_some_and(|f| {
+            (tables.iter()).any(|t| t.mapping.source == source && t.mapping.fields[f].is_some())
+        })
+    };
     for (source, fields) in stored.iter_mut().enumerate() {
+        let definition = &settings.sources[source];
+        // A household number fills in its head's ID (`heads_from_household_numbers`).
+        let numbered = mapped(source, definition.field_for(FieldRole::HouseholdNumber));
         for (field, keep) in fields.iter_mut().enumerate() {
-            let kind = settings.sources[source].fields[field].kind;
-            let mapped = tables
-                .iter()
-                .any(|t| t.mapping.source == source && t.mapping.fields[field].is_some());
-            *keep &= mapped || matches!(kind, FieldKind::Category | FieldKind::Grade);
+            let kind = definition.fields[field].kind;
+            let filled = match definition.fields[field].role {
+                Some(FieldRole::HouseholdHeadId) => numbered,
+                _ => matches!(kind, FieldKind::Category | FieldKind::Grade),
+            };
+            *keep &= mapped(source, Some(field)) || filled;
         }
     }
     stored
+}
+
+/// Rows that name their household by number (户编号) and not by its head's ID take the head's
+/// ID of that number, within their source: the ID the number's other rows name as head, or the
+/// own ID of its row whose relation says it is the head. A number with two such IDs is left
+/// as it is. Each row filled is counted in the quality report against its number's column.
+fn heads_from_household_numbers(all: &mut Normalized, settings: &Settings, tables: &[LoadedTable]) {
+    for (source, definition) in settings.sources.iter().enumerate() {
+        let records = &all.records;
+        let (Some(number), Some(head)) = (
+            definition.field_for(FieldRole::HouseholdNumber),
+            definition.field_for(FieldRole::HouseholdHeadId),
+        ) else {
+            continue;
+        };
+        if !(records.stores(source, number) && records.stores(source, head)) {
+            continue;
+        }
+        let relation = definition.field_for(FieldRole::Relation);
+        let is_head = |record: &Record| {
+            let word = relation.and_then(|f| records.value(record, f).text());
+            word.is_some_and(|w| HEAD_ITSELF.contains(&records.text(w)))
+        };
+        // Number -> its head's ID, or None when its rows name two.
+        let mut head_of: FastMap<Word, Option<String>> = FastMap::default();
+        for record in records.iter().filter(|r| r.source == source) {
+            let Some(n) = records.value(record, number).text() else {
+                continue;
+            };
+            let named = match records.value(record, head).text() {
+                Some(w) => Some(records.text(w).to_string()),
+                None => is_head(record)
+                    .then(|| record.id.valid().map(str::to_string))
+                    .flatten(),
+            };
+            if let Some(id) = named {
+                head_of
+                    .entry(n)
+                    .and_modify(|known| {
+                        if known.as_deref() != Some(id.as_str()) {
+                            *known = None;
+                        }
+                    })
+                    .or_insert(Some(id));
+            }
+        }
+        let filled: Vec<(usize, String)> = (records.iter().enumerate())
+            .filter(|(_, r)| r.source == source && records.value(r, head).is_empty())
+            .filter_map(|(i, r)| {
+                let n = records.value(r, number).text()?;
+                Some((i, head_of.get(&n)?.clone()?))
+            })
+            .collect();
+        let mut counted: FastMap<FileId, u64> = FastMap::default();
+        for (i, id) in filled {
+            *counted.entry(all.records[i].row.file).or_default() += 1;
+            let word = all.records.words.intern(&id);
+            all.records.set(i, head, Value::Text(word));
+        }
+        #[expect(clippy::iter_over_hash_type, reason = "sums, the same in any order")]
+        for (file, rows) in counted {
+            let table = &tables[file as usize];
+            let column = (table.mapping.fields[number].as_ref())
+                .map_or(String::new(), |(c, _)| column_name(&table.headers, *c));
+            *(all.quality)
+                .entry((file, column, Defect::HeadFromHouseholdNumber))
+                .or_default() += rows;
+        }
+    }
 }
 
 /// Each table's chunks of rows, normalized and handed to `merger`; the seconds spent
@@ -361,10 +440,12 @@ fn normalize_row(
     Ok((record, values))
 }
 
+/// What the relation of a household head's own row says (与户主关系).
+const HEAD_ITSELF: [&str; 3] = ["本人", "户主", "户主本人"];
+
 /// A household head's own row (与户主关系 本人) whose ID cell is unusable carries its ID in
 /// the 户主身份证号 column.
 fn own_household_head(source: &Source, values: &[Value], words: &Words) -> Option<String> {
-    const HEAD_ITSELF: [&str; 3] = ["本人", "户主", "户主本人"];
     let relation = words.text(values[source.field_for(FieldRole::Relation)?].text()?);
     let head = words.text(values[source.field_for(FieldRole::HouseholdHeadId)?].text()?);
     HEAD_ITSELF.contains(&relation).then(|| head.to_string())

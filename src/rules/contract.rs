@@ -749,9 +749,13 @@ fn households_blind(
     test: &RowTest,
     run: &[&(usize, Reads)],
 ) -> Vec<BlindSpot> {
+    // A household number names its head too (the head's row of that number gives the ID).
     let heads_named = tables.iter().any(|t| {
-        (settings.sources[t.mapping.source].field_for(FieldRole::HouseholdHeadId))
-            .is_some_and(|head| t.mapping.fields[head].is_some())
+        let source = &settings.sources[t.mapping.source];
+        [FieldRole::HouseholdHeadId, FieldRole::HouseholdNumber]
+            .into_iter()
+            .filter_map(|role| source.field_for(role))
+            .any(|field| t.mapping.fields[field].is_some())
     });
     if heads_named {
         return Vec::new();
