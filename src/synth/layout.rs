@@ -284,6 +284,7 @@ impl Styles {
             poverty: layout(
                 &[
                     ("county", "县（市、区）"),
+                    ("household_number", "户编号"),
                     ("name", "姓名"),
                     ("id_number", "证件号码"),
                     ("relation", "与户主关系"),
@@ -389,8 +390,11 @@ impl Styles {
         let mut later = Rng::for_item(seed, 78, 0);
         let mut health = reworded("health", &plain.health, &mut later);
         health.date_cells = true;
+        // The national 防返贫监测 system's export names households by number, not by head.
+        let mut poverty = plain.poverty.clone();
+        poverty.columns.retain(|c| c.field != "household_head_id");
         Styles {
-            poverty: reworded("poverty", &plain.poverty, &mut later),
+            poverty: reworded("poverty", &poverty, &mut later),
             housing: reworded("housing", &plain.housing, &mut later),
             pension: reworded("pension", &plain.pension, &mut later),
             health,

@@ -439,9 +439,14 @@ impl Writing<'_> {
     /// 防返贫监测 rows: each living member of a followed family, under the head's ID.
     fn poverty(&mut self, ex: &mut Exports) -> Result<(), SynthError> {
         for (i, r) in self.h.poverty.iter().enumerate() {
+            let head = &self.h.people[0];
             let fields = vec![
+                (
+                    "household_number",
+                    text(format!("{}{:08}", head.county, self.index)),
+                ),
                 ("relation", text(relation_to_head(r.person))),
-                ("household_head_id", text(&self.h.people[0].id)),
+                ("household_head_id", text(&head.id)),
                 ("household_type", text(r.kind)),
                 ("health_status", text(r.health)),
                 ("housing_grade", text(r.house)),
