@@ -791,17 +791,7 @@ fn a_standing_kept_in_either_of_two_columns_is_read_from_both() {
         row(4, "丁某", "残疾", ["", ""]),
     ];
     write(&wd, "in/防返贫监测.csv", &header, &rows);
-    let run = wd.recon(&[
-        "run",
-        "--rule",
-        "DPF-01",
-        "--as-of",
-        "2020-06-30",
-        "--out",
-        "out",
-        "in",
-    ]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
+    let run = wd.run_ok(&["--rule", "DPF-01", "in"]);
     assert!(
         !run.stdout.contains("blind to household_type"),
         "{}",
@@ -828,17 +818,7 @@ fn a_standing_kept_in_either_of_two_columns_is_read_from_both() {
     };
     let (monitored_only, rows) = without(6);
     write(&wd, "in/防返贫监测.csv", &monitored_only, &rows);
-    let run = wd.recon(&[
-        "run",
-        "--rule",
-        "DPF-01",
-        "--as-of",
-        "2020-06-30",
-        "--out",
-        "out",
-        "in",
-    ]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
+    let run = wd.run_ok(&["--rule", "DPF-01", "in"]);
     assert!(
         !run.stdout.contains("blind to poverty_status"),
         "{}",
@@ -848,17 +828,7 @@ fn a_standing_kept_in_either_of_two_columns_is_read_from_both() {
     let only_health: Vec<&str> = monitored_only[..6].to_vec();
     let rows: Vec<Vec<String>> = rows.iter().map(|r| r[..6].to_vec()).collect();
     write(&wd, "in/防返贫监测.csv", &only_health, &rows);
-    let run = wd.recon(&[
-        "run",
-        "--rule",
-        "DPF-01",
-        "--as-of",
-        "2020-06-30",
-        "--out",
-        "out",
-        "in",
-    ]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
+    let run = wd.run_ok(&["--rule", "DPF-01", "in"]);
     for field in ["household_type", "poverty_status"] {
         assert!(
             run.stdout.contains(&format!("DPF-01 blind to {field}")),
@@ -887,17 +857,7 @@ fn a_blank_status_is_reported_as_read_not_active() {
         blank,
     ];
     write(&wd, "in/民政.csv", &CIVIL_HEADER, &rows);
-    let run = wd.recon(&[
-        "run",
-        "--rule",
-        "AUD-05",
-        "--as-of",
-        "2020-06-30",
-        "--out",
-        "out",
-        "in",
-    ]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
+    let run = wd.run_ok(&["--rule", "AUD-05", "in"]);
     assert!(
         run.stdout.contains(
             "G 状态 in 民政.csv: values no vocabulary list knows: `(blank: read as not active)` 1 rows"
@@ -949,17 +909,7 @@ fn a_household_number_stands_for_its_heads_id() {
     ];
     let done = ["甲大", &a1, "C级", "修缮加固", "已竣工验收", FX].map(String::from);
     write(&wd, "in/危房改造.csv", &housing, &[done.to_vec()]);
-    let run = wd.recon(&[
-        "run",
-        "--rule",
-        "HOU-01",
-        "--as-of",
-        "2020-06-30",
-        "--out",
-        "out",
-        "in",
-    ]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
+    let run = wd.run_ok(&["--rule", "HOU-01", "in"]);
     assert!(
         !run.stdout.contains("blind to household_head_id"),
         "{}",
