@@ -119,7 +119,14 @@ fn heads_from_household_numbers(all: &mut Normalized, settings: &Settings, table
         ) else {
             continue;
         };
-        if !(records.stores(source, number) && records.stores(source, head)) {
+        let unnamed = |r: &Record| {
+            r.source == source
+                && records.value(r, head).is_empty()
+                && !records.value(r, number).is_empty()
+        };
+        // Most exports name the head on every row: nothing to fill, nothing to gather.
+        let fills = records.stores(source, number) && records.stores(source, head);
+        if !(fills && records.iter().any(unnamed)) {
             continue;
         }
         let relation = definition.field_for(FieldRole::Relation);
@@ -151,7 +158,7 @@ fn heads_from_household_numbers(all: &mut Normalized, settings: &Settings, table
             }
         }
         let filled: Vec<(usize, String)> = (records.iter().enumerate())
-            .filter(|(_, r)| r.source == source && records.value(r, head).is_empty())
+            .filter(|(_, r)| unnamed(r))
             .filter_map(|(i, r)| {
                 let n = records.value(r, number).text()?;
                 Some((i, head_of.get(&n)?.clone()?))

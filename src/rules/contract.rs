@@ -931,34 +931,34 @@ fn unknown_values(
     let known = vocabularies(settings, run);
     // A text field is checked against its words; a field of a closed kind (grade, yes/no…)
     // holds only canonical values, or values not understood.
-    let checked: Vec<(SourceField, Option<FastSet<Word>>)> = known
-        .iter()
-        .map(|(&(source, field), words)| {
-            let is_text = settings.sources[source].fields[field].kind == FieldKind::Text;
-            let words =
-                is_text.then(|| words.iter().filter_map(|w| records.words.get(w)).collect());
-            ((source, field), words)
-        })
-        .collect();
     // A blank cell in a field a source's `active` asks to be one of some words makes its row
     // not active without a word: counted as a value of its own.
     let decides_active = |source: usize, field: usize| {
         (settings.sources[source].active.iter())
             .any(|c| matches!(c, Condition::FieldIn { field: f, negate: false, .. } if *f == field))
     };
+    let checked: Vec<(SourceField, Option<FastSet<Word>>, bool)> = known
+        .iter()
+        .map(|(&(source, field), words)| {
+            let is_text = settings.sources[source].fields[field].kind == FieldKind::Text;
+            let words =
+                is_text.then(|| words.iter().filter_map(|w| records.words.get(w)).collect());
+            ((source, field), words, decides_active(source, field))
+        })
+        .collect();
     type Counts = FastMap<(FileId, usize, Option<Word>), u64>;
     let counts: Counts = records
         .as_slice()
         .par_iter()
         .fold(Counts::default, |mut counts, record| {
-            for ((source, field), words) in &checked {
+            for ((source, field), words, blank_counts) in &checked {
                 if *source != record.source {
                     continue;
                 }
                 let word = match (records.value(record, *field), words) {
                     (Value::Text(w), Some(words)) if !words.contains(&w) => Some(w),
                     (Value::Unparsed(w), _) => Some(w),
-                    (Value::Empty, _) if decides_active(*source, *field) => None,
+                    (Value::Empty, _) if *blank_counts => None,
                     _ => continue,
                 };
                 *counts.entry((record.row.file, *field, word)).or_default() += 1;

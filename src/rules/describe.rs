@@ -33,21 +33,17 @@ pub fn rule_in_words(settings: &Settings, rule: &Rule, as_of: NaiveDate) -> Stri
     let finding = |source: SourceId, conditions: &[Condition], has: &str| {
         let label = &settings.sources[source].label;
         let wanted = describe(settings, source, conditions, as_of);
-        format!("此人在{label}中{has}{wanted}的记录")
+        format!("疑点：此人在{label}中{has}{wanted}的记录")
     };
     let finding = match &rule.check {
         Check::Requires { source, conditions } => finding(*source, conditions, "无"),
         Check::Forbids { source, conditions } => finding(*source, conditions, "有"),
         Check::Duplicate { field, conditions } => format!(
-            "此人另有{}相同、{}的记录",
+            "疑点：此人另有{}相同、{}的记录",
             field_label(settings, rule.subject, *field),
             describe(settings, rule.subject, conditions, as_of)
         ),
         Check::Always => "每条对象记录均为疑点".to_string(),
-    };
-    let finding = match &rule.check {
-        Check::Always => finding,
-        _ => format!("疑点：{finding}"),
     };
     match rule.per_household {
         true => format!("{subjects}；{finding}；每户列一条（户主为对象时列在户主名下）"),

@@ -125,9 +125,13 @@ pub fn evaluate(
             .flat_map(|run| run.clone().into_par_iter())
             .filter(|&i| context.all_hold(&rule.when, i as usize))
             .collect();
+        let households_first;
         let counted_subjects = match rule.per_household {
-            true => context.first_of_each_household(&subjects_of_rule),
-            false => subjects_of_rule.clone(),
+            true => {
+                households_first = context.first_of_each_household(&subjects_of_rule);
+                &households_first
+            }
+            false => &subjects_of_rule,
         };
         let counted = tally(
             counted_subjects
