@@ -5,14 +5,14 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{print, ExitStatus, Failure};
+use super::{pipeline, print, ExitStatus, Failure};
 use crate::config::Settings;
+use crate::link;
 use crate::link::model::Model;
 use crate::mask::{mask_id, mask_name};
-use crate::model::region::Regions;
 use crate::model::{Record, Records};
+use crate::progress::Progress;
 use crate::report::RunManifest;
-use crate::{ingest, link, normalize};
 
 pub struct ExplainArgs<'a> {
     pub out: &'a Path,
@@ -34,17 +34,10 @@ pub fn run(args: &ExplainArgs) -> Result<ExitStatus, Failure> {
     let settings = Settings::from_toml(&manifest.config.text).map_err(|e| bad(args.out, &e.0))?;
     let model = Model::load(&args.out.join("model.json"))?;
     let files = unchanged_inputs(&manifest)?;
-    let mut tables = ingest::load(&files, &settings, false)
-        .map_err(|errors| {
-            let lines: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
-            Failure::BadInput(lines.join("\n"))
-        })?
-        .tables;
-    let names: Vec<String> = tables.iter().map(|t| t.file.name.clone()).collect();
-    let records = normalize::run(&mut tables, &settings, Regions::bundled())
-        .map_err(|e| Failure::BadInput(e.to_string()))?
-        .0
-        .records;
+    let mut progress = Progress::new(true);
+    let read = pipeline::read(&files, &settings, false, &mut progress)?;
+    let names: Vec<String> = read.tables.iter().map(|t| t.file.name.clone()).collect();
+    let records = &read.normalized.records;
     let ledger = args.ledger.map(super::ledger::open_existing).transpose()?;
     let secret = match args.ledger {
         Some(path) => Some(crate::keys::KeySecret::resolve(None, Some(path))?),
@@ -56,20 +49,20 @@ pub fn run(args: &ExplainArgs) -> Result<ExitStatus, Failure> {
     };
     let pair_key = |pair| {
         let secret = secret.as_ref()?;
-        Some(link::decisions::pair_key(&records, &settings, secret, pair))
+        Some(link::decisions::pair_key(records, &settings, secret, pair))
     };
-    let decided = |a, b| decisions.get(&pair_key((a, b))?).copied();
-    let pair_note = |a, b| match (pair_key((a, b)), decided(a, b)) {
-        (Some(key), Some(decision)) => format!(" · pair key {key} · decided {}", decision.words()),
-        (Some(key), None) => format!(" · pair key {key}"),
-        (None, _) => String::new(),
+    let pair_note = |a, b| match pair_key((a, b)) {
+        Some(key) => match decisions.get(&key) {
+            Some(decision) => format!(" · pair key {key} · decided {}", decision.words()),
+            None => format!(" · pair key {key}"),
+        },
+        None => String::new(),
     };
-    let linkage = link::link(
-        &records,
-        &names,
+    let (linkage, matcher) = pipeline::link(
+        (records, &names),
         &settings,
-        Some(model),
-        (!decisions.is_empty()).then_some(&decided),
+        (Some(model), &decisions, secret.as_ref()),
+        &mut progress,
     )?;
     let index = records
         .iter()
@@ -82,8 +75,8 @@ pub fn run(args: &ExplainArgs) -> Result<ExitStatus, Failure> {
         })?;
     let keys = keys_written(args)?;
     print(&explanation(
-        (&linkage, &keys),
-        (&records, &names, &settings),
+        (&linkage, &matcher, &keys),
+        (records, &names, &settings),
         index,
         &pair_note,
         args,
@@ -196,7 +189,7 @@ fn household_lines(
 /// Why row `index` belongs to its person. With the ledger, each candidate pair shows its key
 /// (against which a file for `recon review import` records 同一人 or 不同人) and any decision.
 fn explanation(
-    (linkage, keys): (&link::Linkage, &WrittenKeys),
+    (linkage, matcher, keys): (&link::Linkage, &link::Matcher, &WrittenKeys),
     (records, names, settings): (&Records, &[String], &Settings),
     index: usize,
     pair_note: &dyn Fn(u32, u32) -> String,
@@ -226,7 +219,7 @@ fn explanation(
         &describe,
         args.full,
     ));
-    let candidates = linkage.candidates(index);
+    let candidates = matcher.candidates(linkage, index);
     text.push_str(&format!(
         "\nBest candidates: {} of {} rows sharing a blocking key\n",
         candidates.len().min(args.candidates),
@@ -243,8 +236,8 @@ fn explanation(
             "\n{}. {} · {same} · match probability {probability:.6}{decide}\n   {}\n{}",
             rank + 1,
             describe(*other),
-            linkage.pair_decision(index, *other),
-            linkage.waterfall(index, *other, args.full)
+            matcher.pair_decision(linkage, index, *other),
+            matcher.waterfall(linkage, index, *other, args.full)
         ));
     }
     text

@@ -9,19 +9,19 @@ use std::path::Path;
 use chrono::NaiveDate;
 use tracing::info;
 
+use super::pipeline::{self, crash_point, ingest_failure};
 use super::{print, ExitStatus, Failure};
 use crate::cli::RunArgs;
 use crate::config::{self, LoadedConfig};
 use crate::keys::KeySecret;
 use crate::ledger::{CountyDiff, GapItem, Ledger, LedgerError, RunLedger, RunRecord};
 use crate::link::model::Model;
-use crate::model::region::Regions;
 use crate::model::RejectReason;
 use crate::progress::Progress;
 use crate::report::{self, RunResult};
 use crate::rules::contract::Arrivals;
 use crate::rules::contract::{self, Checks};
-use crate::{ingest, link, normalize, rules};
+use crate::{ingest, rules};
 
 pub fn run(args: &RunArgs) -> Result<ExitStatus, Failure> {
     let config = config::load(args.config.as_deref())?;
@@ -70,24 +70,20 @@ fn job(
 ) -> Result<ExitStatus, Failure> {
     let mut progress = Progress::new(args.quiet);
     let found = ingest::discover(&args.inputs).map_err(ingest_failure)?;
-    let loaded = progress
-        .stage("ingest", || {
-            ingest::load(&found.files, &config.settings, args.skip_unassigned)
-        })
-        .map_err(ingest_failure)?;
-    let mut tables = loaded.tables;
-    let passed_over: Vec<String> = found.notes.into_iter().chain(loaded.notes).collect();
-    crash_point("ingest");
-    let regions = Regions::bundled();
-    let (mut normalized, normalizing) = progress
-        .stage("normalize", || {
-            normalize::run(&mut tables, &config.settings, regions)
-        })
-        .map_err(|e| ingest_failure(vec![e]))?;
-    progress.split_reading("ingest", "normalize", normalizing);
-    crash_point("normalize");
+    let read = pipeline::read(
+        &found.files,
+        &config.settings,
+        args.skip_unassigned,
+        &mut progress,
+    )?;
+    let pipeline::Read {
+        tables,
+        mut normalized,
+        notes,
+    } = read;
     let passed_over = [
-        passed_over,
+        found.notes,
+        notes,
         set_aside_notes(&tables, &normalized.rejects, config),
     ]
     .concat();
@@ -98,28 +94,19 @@ fn job(
         (&tables, &normalized.records, passed_over),
         ledger.as_deref(),
     )?;
-    let file_names: Vec<String> = tables.iter().map(|t| t.file.name.clone()).collect();
     let model_path = args.model.clone().or_else(|| config.model.clone());
     let model = model_path.as_deref().map(Model::load).transpose()?;
     let decisions = match ledger.as_deref() {
         Some(ledger) => ledger.link_decisions()?,
         None => Default::default(),
     };
-    let decided = |a, b| {
-        let key = link::decisions::pair_key(&normalized.records, &config.settings, secret, (a, b));
-        decisions.get(&key).copied()
-    };
-    let mut linkage = progress
-        .stage("link", || {
-            link::link(
-                &normalized.records,
-                &file_names,
-                &config.settings,
-                model,
-                (!decisions.is_empty()).then_some(&decided),
-            )
-        })
-        .map_err(|e| Failure::BadInput(format!("link: {e}")))?;
+    let file_names: Vec<String> = tables.iter().map(|t| t.file.name.clone()).collect();
+    let (mut linkage, matcher) = pipeline::link(
+        (&normalized.records, &file_names),
+        &config.settings,
+        (model, &decisions, Some(secret)),
+        &mut progress,
+    )?;
     linkage.key_with(secret);
     crash_point("link");
     let rules_evaluated = checks.contract.runnable(&rules_run);
@@ -131,11 +118,13 @@ fn job(
         rules::evaluate(
             &config.settings,
             &normalized.records,
-            &linkage,
+            (&linkage, &matcher),
             as_of,
             (&rules_evaluated, &watched),
         )
     });
+    // Its copy of every row's compared values is not needed by the report.
+    drop(matcher);
     withhold_unchecked(&mut evaluation, &normalized.records, &mut checks);
     crash_point("rules");
 
@@ -329,7 +318,7 @@ fn withhold_unchecked(
 fn open_items(
     ledger: &Ledger,
     settings: &crate::config::Settings,
-    linkage: &link::Linkage,
+    linkage: &crate::link::Linkage,
 ) -> Result<Vec<(usize, usize)>, Failure> {
     let mut rules_of: std::collections::HashMap<String, Vec<usize>> = Default::default();
     for (rule_id, person_key) in ledger.open_items()? {
@@ -355,7 +344,7 @@ fn open_items(
 fn several_counties(
     evaluation: &rules::Evaluation,
     records: &crate::model::Records,
-    linkage: &link::Linkage,
+    linkage: &crate::link::Linkage,
 ) -> std::collections::HashSet<(usize, usize)> {
     let mut first: std::collections::HashMap<(usize, usize), &str> = Default::default();
     let mut several = std::collections::HashSet::new();
@@ -542,20 +531,6 @@ fn finish_interrupted_publish(out: &Path, ledger: Option<&Ledger>) -> Result<(),
     Ok(())
 }
 
-/// For tests of crash safety: `RECON_TEST_CRASH_AFTER=<stage>` aborts the process right
-/// after that stage, as a kill would.
-/// Test hooks: `RECON_TEST_CRASH_AFTER=<stage>` kills the run after the stage,
-/// `RECON_TEST_PANIC_AFTER=<stage>` panics there (with a message quoting a name, as a slicing
-/// bug's would).
-fn crash_point(stage: &str) {
-    if std::env::var("RECON_TEST_CRASH_AFTER").is_ok_and(|s| s == stage) {
-        std::process::abort();
-    }
-    if std::env::var("RECON_TEST_PANIC_AFTER").is_ok_and(|s| s == stage) {
-        panic!("byte index 1 is not a char boundary; it is inside '张' of `张三丰`");
-    }
-}
-
 fn parse_as_of(text: Option<&str>) -> Result<NaiveDate, Failure> {
     let Some(text) = text else {
         return Ok(chrono::Local::now().date_naive());
@@ -596,15 +571,6 @@ fn select_rules(config: &LoadedConfig, ids: &[String]) -> Result<Vec<usize>, Fai
             }
         })
         .collect())
-}
-
-fn ingest_failure(errors: Vec<ingest::IngestError>) -> Failure {
-    let lines: Vec<String> = errors.iter().map(|e| format!("  {e}")).collect();
-    Failure::BadInput(format!(
-        "{} input file(s) cannot be used; nothing was written:\n{}",
-        errors.len(),
-        lines.join("\n")
-    ))
 }
 
 /// One run at a time: an exclusive lock on `path`, guarding `what` (the output folder or the

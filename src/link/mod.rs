@@ -20,6 +20,7 @@ pub mod engine;
 pub mod explain;
 pub mod households;
 pub mod lists;
+pub mod matcher;
 pub mod model;
 pub mod predict;
 pub mod records;
@@ -32,22 +33,20 @@ use std::time::Instant;
 use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 
-use crate::config::link::LinkSettings;
 use crate::config::Settings;
 use crate::keys::KeySecret;
 use crate::model::{FastMap, IdSource, Record, Records, SourceId};
-use blocking::{Keyed, Keys};
 use comparison::Comparer;
 use decisions::{Decide, PairDecision};
 use engine::{Decision, Joined, LinkCounts, LinkRequest, PairOutcome};
 use households::Households;
+pub use matcher::Matcher;
 use model::{LinkType, Model};
 use predict::Scorer;
-use table::LinkTable;
 
-/// Which records are the same person, and what the linker knows of every pair it weighed.
-/// Compact, as a province has tens of millions of rows: each person's records sit in one
-/// array, its key is 9 bytes, and how each row was placed is a small enum.
+/// Which records are the same person, and how each came to its person. Compact, as a
+/// province has tens of millions of rows: each person's records sit in one array, its key is
+/// 9 bytes, and how each row was placed is a small enum.
 pub struct Linkage {
     person_of: Vec<u32>,
     /// Every person's records, person after person: person p's are `members[starts[p]..starts[p + 1]]`.
@@ -55,17 +54,19 @@ pub struct Linkage {
     starts: Vec<u32>,
     keys: Vec<PersonKey>,
     joined: Vec<Joined>,
-    /// Pairs for a person to decide: the best pair between two persons, in the review band.
+    /// Pairs for a person to decide: the best pair between two persons, in the review band,
+    /// in row order.
     pub review: Vec<PairOutcome>,
+    /// What agrees and differs in each review pair, and what was decided.
+    review_reasons: Vec<String>,
     pub model: Model,
     pub counts: LinkCounts,
-    table: LinkTable,
-    settings: LinkSettings,
+    /// Each row's source.
+    source: Vec<u8>,
     /// Rows whose ID is ignored (another person's, or a placeholder), and those of them whose
     /// ID is a placeholder.
     suspect: Vec<bool>,
     placeholder: Vec<bool>,
-    scorer: Scorer,
     /// Person -> review pairs they are part of (indices into `review`).
     review_of_person: FastMap<usize, Vec<usize>>,
     /// Which persons live together (after people's decisions are applied).
@@ -255,16 +256,16 @@ impl Linkage {
         }
     }
 
-    fn source_of(&self, index: usize) -> SourceId {
-        usize::from(self.table.source[index])
+    /// What agrees and differs in review pair `pair`, and what was decided.
+    pub fn pair_reason(&self, pair: &PairOutcome) -> &str {
+        let found = self
+            .review
+            .binary_search_by_key(&(pair.a, pair.b), |p| (p.a, p.b));
+        found.map_or("", |k| &self.review_reasons[k])
     }
 
-    fn comparer(&self) -> Comparer<'_> {
-        Comparer {
-            table: &self.table,
-            settings: &self.settings,
-            suspect: &self.suspect,
-        }
+    fn source_of(&self, index: usize) -> SourceId {
+        usize::from(self.source[index])
     }
 
     /// A review-band row of `source` that may be the person of record `index`.
@@ -291,313 +292,19 @@ impl Linkage {
                     .then(y.record.cmp(&x.record))
             })
     }
-
-    /// For each (record, source): the best-scoring row of that source among the record's
-    /// blocking candidates that is another person, with its probability and the reason.
-    pub fn nearest_non_matches(&self, requests: &[(usize, SourceId)]) -> Vec<Option<NearMiss>> {
-        let comparer = self.comparer();
-        let (records, sources): (Vec<usize>, Vec<SourceId>) = requests.iter().copied().unzip();
-        let comparisons = self.settings.comparisons.len();
-        let ceilings: Vec<f64> = records
-            .par_iter()
-            .flat_map_iter(|&r| self.scorer.ceiling(&comparer, r))
-            .collect();
-        // The most probable row; of equals, the first: a request's rows come in row order, so
-        // a row that cannot beat the best so far need not be scored whole.
-        let mut best: Vec<Option<Best>> = vec![None; requests.len()];
-        let (mut pairs, mut scored) = (0, 0);
-        self.blocked_rows(&records, Some(&sources), |found| {
-            pairs += found.rows.len();
-            scored += best
-                .par_iter_mut()
-                .enumerate()
-                .map(|(q, best)| {
-                    let ceiling = &ceilings[q * comparisons..(q + 1) * comparisons];
-                    self.best_other_person(&comparer, records[q], found.rows(q), ceiling, best)
-                })
-                .sum::<usize>();
-        });
-        let requests = requests.len();
-        tracing::debug!(requests, pairs, scored, "nearest non-match pairs");
-        records
-            .par_iter()
-            .zip(best)
-            .map(|(record, found)| {
-                let found = found?;
-                Some(self.near_miss(&comparer, *record, found.row, found.probability))
-            })
-            .collect()
-    }
-
-    /// Updates `best` with the most probable of `rows` (ascending, after the row `best` came
-    /// from) that is another person than `record`; of equals, the first. A row that cannot
-    /// beat the best so far is not scored whole. Returns how many were.
-    fn best_other_person(
-        &self,
-        comparer: &Comparer,
-        record: usize,
-        rows: &[u32],
-        ceiling: &[f64],
-        best: &mut Option<Best>,
-    ) -> usize {
-        let mut scored = 0;
-        for (k, &row) in rows.iter().enumerate() {
-            let row = row as usize;
-            let repeated = k > 0 && rows[k - 1] as usize == row;
-            if repeated || self.person_of(row) == self.person_of(record) {
-                continue;
-            }
-            let floor = best.map(|b| b.weight);
-            let Some(pair) = self
-                .scorer
-                .score_above(comparer, ceiling, record, row, floor)
-            else {
-                continue;
-            };
-            scored += 1;
-            let probability = pair.probability();
-            if best.is_none_or(|b| probability > b.probability) {
-                *best = Some(Best {
-                    weight: pair.weight,
-                    probability,
-                    row,
-                });
-            }
-        }
-        scored
-    }
-
-    /// Every row sharing a blocking key with record `index`, most probable first, with the
-    /// pair's match probability.
-    pub fn candidates(&self, index: usize) -> Vec<(usize, f64)> {
-        let comparer = self.comparer();
-        let mut found = Vec::new();
-        self.blocked_rows(&[index], None, |slice| {
-            let mut rows: Vec<usize> = slice.rows(0).iter().map(|&r| r as usize).collect();
-            rows.dedup();
-            found.extend(
-                rows.into_iter()
-                    .filter(|&row| row != index)
-                    .map(|row| (row, self.scorer.score(&comparer, index, row).probability())),
-            );
-        });
-        found.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-        found
-    }
-
-    /// Every row that shares a key of a blocking rule with a request's record (the record
-    /// itself too) and, when `sources` are given, is of the request's source: handed to `each`
-    /// a slice of the table at a time, in row order, as each request's rows in that slice (a
-    /// row paired by several rules comes that many times in a row). Only one slice's rows are
-    /// held at once.
-    fn blocked_rows(
-        &self,
-        records: &[usize],
-        sources: Option<&[SourceId]>,
-        mut each: impl FnMut(&RequestRows),
-    ) {
-        // Small under test, so that the unit tests' worlds span many slices and a request's
-        // best row is carried across them.
-        const ROWS_PER_SLICE: usize = if cfg!(test) { 1 << 10 } else { 1 << 20 };
-        let keys = Keys {
-            table: &self.table,
-            settings: &self.settings,
-            suspect: &self.suspect,
-        };
-        let rules = &self.settings.blocking;
-        // Each request's key under each rule, rule after rule.
-        let request_keys: Vec<Option<u64>> = rules
-            .iter()
-            .flat_map(|rule| records.iter().map(|r| keys.key(rule, *r)))
-            .collect();
-        let request_key = |rule: usize, q: usize| request_keys[rule * records.len() + q];
-        let source_of_request = |q: usize| sources.map_or(ANY_SOURCE, |s| s[q] as u8);
-        let wanted: Vec<RequestLists> = (0..rules.len())
-            .map(|k| {
-                let refining = blocking::refining_rule(rules, k);
-                let requests = (0..records.len()).filter_map(|q| {
-                    let refined = refining.and_then(|j| request_key(j, q));
-                    Some((source_of_request(q), request_key(k, q)?, refined, q as u32))
-                });
-                RequestLists::of(refining, requests.collect())
-            })
-            .collect();
-        // Each row's keys under every rule, computed together: the rules read the same columns.
-        let row_hits = |row_keys: &mut Vec<Option<u64>>, row: usize| {
-            row_keys.clear();
-            row_keys.extend(rules.iter().map(|rule| keys.key(rule, row)));
-            let source = sources.map_or(ANY_SOURCE, |_| self.table.source[row]);
-            let mut hits = Vec::new();
-            for (k, lists) in wanted.iter().enumerate() {
-                let Some(list) = row_keys[k].and_then(|key| lists.get(key, source)) else {
-                    continue;
-                };
-                let (before, after) =
-                    blocking::outside_run(list, lists.refining.and_then(|j| row_keys[j]));
-                hits.extend(before.iter().chain(after).map(|&(_, q)| (q, row as u32)));
-            }
-            hits
-        };
-        for start in (0..self.table.len()).step_by(ROWS_PER_SLICE) {
-            let slice = start..(start + ROWS_PER_SLICE).min(self.table.len());
-            let hits: Vec<(u32, u32)> = slice
-                .into_par_iter()
-                .map_init(Vec::new, row_hits)
-                .flatten_iter()
-                .collect();
-            each(&RequestRows::of(&hits, records.len()));
-        }
-    }
-
-    /// The match-weight waterfall of a pair, as a text table (values masked unless `full`).
-    pub fn waterfall(&self, a: usize, b: usize, full: bool) -> String {
-        let bars = explain::waterfall(&self.comparer(), &self.scorer, &self.model, a, b, !full);
-        explain::format_waterfall(&bars)
-    }
-
-    /// What was decided for a pair of records, and what agrees and differs.
-    pub fn pair_decision(&self, a: usize, b: usize) -> String {
-        let comparer = self.comparer();
-        let levels = comparer.levels(a, b);
-        let what = explain::reason(&comparer, &levels, a, b, true);
-        let (pa, pb) = (self.person_of(a), self.person_of(b));
-        let reviewed = self.review.iter().find(|p| {
-            let (x, y) = (self.person_of(p.a as usize), self.person_of(p.b as usize));
-            (x, y) == (pa, pb) || (x, y) == (pb, pa)
-        });
-        let decision = match (pa == pb, reviewed) {
-            (true, _) => Decision::Linked,
-            (false, Some(pair)) => pair.decision,
-            (false, None) => Decision::NotLinked,
-        };
-        format!("{what}；{}", explain::decision_text(decision))
-    }
-
-    /// What agrees and differs in a pair, and what was decided.
-    pub fn pair_reason(&self, pair: &PairOutcome) -> String {
-        // A vetoed pair is told as found: the same ID under another name.
-        let comparer = match pair.decision {
-            Decision::Review(engine::ReviewReason::Vetoed) => Comparer {
-                suspect: &[],
-                ..self.comparer()
-            },
-            _ => self.comparer(),
-        };
-        let (a, b) = (pair.a as usize, pair.b as usize);
-        let levels = comparer.levels(a, b);
-        format!(
-            "{}；{}",
-            explain::reason(&comparer, &levels, a, b, false),
-            explain::decision_text(pair.decision)
-        )
-    }
-
-    fn near_miss(&self, comparer: &Comparer, record: usize, row: usize, p: f64) -> NearMiss {
-        let levels = comparer.levels(record, row);
-        let what = explain::reason(comparer, &levels, record, row, false);
-        let why = match comparer.is_vetoed(&levels) {
-            true => "未关联：有一项比较否决了关联",
-            false if p >= self.settings.review => "未关联：待人工确认（见review.csv）",
-            false => "未关联：匹配概率过低",
-        };
-        NearMiss {
-            record: row,
-            score: (p * 10_000.0).round() / 10_000.0,
-            reason: format!("{what}；{why}"),
-        }
-    }
-}
-
-/// The source of a request that takes rows of any source.
-const ANY_SOURCE: u8 = u8::MAX;
-
-/// One blocking rule's requests by source and key, each list in order of the requests' keys
-/// under the rule refining it (then of the requests), so that a row skips at once those it
-/// shares that key with (already paired). The lists lie end to end in one vector, a source's
-/// together; each source has a map of its own, so that a row's lookups meet only the keys of
-/// its source's requests (a province's insurance rows are most rows, its insurance requests a
-/// fifth of the requests).
-struct RequestLists {
-    refining: Option<usize>,
-    ranges: Vec<FastMap<u64, (u32, u32)>>,
-    entries: Vec<Keyed<u32>>,
-}
-
-impl RequestLists {
-    /// From (source, key, key under the refining rule, request) of every request with a key.
-    fn of(refining: Option<usize>, mut requests: Vec<(u8, u64, Option<u64>, u32)>) -> Self {
-        requests.sort_unstable();
-        let sources = requests.last().map_or(0, |r| usize::from(r.0) + 1);
-        let mut ranges = vec![FastMap::default(); sources];
-        let mut entries = Vec::with_capacity(requests.len());
-        for list in requests.chunk_by(|a, b| (a.0, a.1) == (b.0, b.1)) {
-            let range = (entries.len() as u32, list.len() as u32);
-            ranges[usize::from(list[0].0)].insert(list[0].1, range);
-            entries.extend(list.iter().map(|&(_, _, refined, q)| (refined, q)));
-        }
-        RequestLists {
-            refining,
-            ranges,
-            entries,
-        }
-    }
-
-    fn get(&self, key: u64, source: u8) -> Option<&[Keyed<u32>]> {
-        let &(start, len) = self.ranges.get(usize::from(source))?.get(&key)?;
-        Some(&self.entries[start as usize..(start + len) as usize])
-    }
-}
-
-/// The best row found so far for a nearest-non-match request.
-#[derive(Clone, Copy)]
-struct Best {
-    weight: f64,
-    probability: f64,
-    row: usize,
-}
-
-/// Each request's rows of one slice of the table, ascending: request q's are
-/// `rows[starts[q]..starts[q + 1]]`.
-struct RequestRows {
-    starts: Vec<u32>,
-    rows: Vec<u32>,
-}
-
-impl RequestRows {
-    /// (request, row) hits in row order, grouped by request (a counting sort: rows keep
-    /// their order).
-    fn of(hits: &[(u32, u32)], requests: usize) -> RequestRows {
-        let mut starts = vec![0u32; requests + 1];
-        for &(q, _) in hits {
-            starts[q as usize + 1] += 1;
-        }
-        for q in 1..starts.len() {
-            starts[q] += starts[q - 1];
-        }
-        let mut next = starts.clone();
-        let mut rows = vec![0u32; hits.len()];
-        for &(q, row) in hits {
-            rows[next[q as usize] as usize] = row;
-            next[q as usize] += 1;
-        }
-        RequestRows { starts, rows }
-    }
-
-    fn rows(&self, q: usize) -> &[u32] {
-        &self.rows[self.starts[q] as usize..self.starts[q + 1] as usize]
-    }
 }
 
 /// Links the job's records. `file_names` name each file for the keys of rows no ID places;
 /// `model` is a saved model to use instead of training one; `decided` holds people's
-/// decisions on pairs of rows (`decisions`).
+/// decisions on pairs of rows (`decisions`). Returns the persons, and what they were compared
+/// by for the questions asked of pairs later.
 pub fn link(
     records: &Records,
     file_names: &[String],
     settings: &Settings,
     model: Option<Model>,
     decided: Option<&Decide>,
-) -> Result<Linkage, model::ModelError> {
+) -> Result<(Linkage, Matcher), model::ModelError> {
     let started = Instant::now();
     let table = records::table(records, settings);
     engine::log_phase("table", started);
@@ -637,13 +344,12 @@ pub fn link(
         keys,
         joined: outcome.joined,
         review,
+        review_reasons: Vec::new(),
         model: outcome.model,
         counts: outcome.counts,
-        table,
-        settings: settings.link.clone(),
+        source: table.source.clone(),
         suspect: outcome.suspect,
         placeholder: outcome.placeholder,
-        scorer,
         review_of_person: FastMap::default(),
         households: Households::default(),
     };
@@ -658,6 +364,12 @@ pub fn link(
             "decisions on pairs of rows applied"
         );
     }
+    let matcher = Matcher {
+        table,
+        settings: settings.link.clone(),
+        scorer,
+    };
+    linkage.review_reasons = matcher.review_reasons(&linkage);
     let started = Instant::now();
     linkage.households = Households::build(
         records,
@@ -667,7 +379,7 @@ pub fn link(
     );
     engine::log_phase("households", started);
     tracing::info!(households = linkage.households.count(), "households made");
-    Ok(linkage)
+    Ok((linkage, matcher))
 }
 
 /// The review band, one pair (the most probable, of equals the first) between any two persons.
@@ -746,7 +458,7 @@ mod tests {
             .unwrap()
             .0
             .records;
-        let linkage = link(&records, &names, settings, None, None).unwrap();
+        let (linkage, matcher) = link(&records, &names, settings, None, None).unwrap();
         // Rows whose name another person of their county also has, so that most requests
         // find someone.
         let mut named: Vec<((usize, &str), usize)> = (records.iter().enumerate())
@@ -767,11 +479,15 @@ mod tests {
         let requests: Vec<(usize, SourceId)> = (shared.into_iter())
             .flat_map(|row| (0..settings.sources.len()).map(move |source| (row, source)))
             .collect();
-        let found = linkage.nearest_non_matches(&requests);
+        let found = matcher.nearest_non_matches(&linkage, &requests);
         for (&(record, source), found) in requests.iter().zip(&found) {
-            let expected = linkage.candidates(record).into_iter().find(|&(row, _)| {
-                records[row].source == source && linkage.person_of(row) != linkage.person_of(record)
-            });
+            let expected = matcher
+                .candidates(&linkage, record)
+                .into_iter()
+                .find(|&(row, _)| {
+                    records[row].source == source
+                        && linkage.person_of(row) != linkage.person_of(record)
+                });
             let found = found.as_ref().map(|n| (n.record, n.score));
             let expected = expected.map(|(row, p)| (row, (p * 10_000.0).round() / 10_000.0));
             assert_eq!(found, expected, "row {record}, source {source}");

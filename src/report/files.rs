@@ -235,7 +235,7 @@ fn review_row(
         result.file_name(rb.file).to_string(),
         rb.row.to_string(),
         format!("{:.4}", pair.probability),
-        result.linkage.pair_reason(pair),
+        result.linkage.pair_reason(pair).to_string(),
         result.person_key(a),
         result.person_key(b),
         name(a),

@@ -12,7 +12,7 @@ use chrono::{Datelike, NaiveDate};
 use rayon::prelude::*;
 
 use crate::config::{Bound, Check, Condition, Rule, Settings};
-use crate::link::{IdDoubt, Linkage, NearMiss, Undecided};
+use crate::link::{IdDoubt, Linkage, Matcher, NearMiss, Undecided};
 use crate::model::{FastMap, FastSet, FieldKind, Record, Records, Value};
 
 /// One finding: a rule and the subject row it flags.
@@ -75,7 +75,7 @@ struct Context<'a> {
 pub fn evaluate(
     settings: &Settings,
     records: &Records,
-    linkage: &Linkage,
+    (linkage, matcher): (&Linkage, &Matcher),
     as_of: NaiveDate,
     (rules_run, watched): (&[usize], &[(usize, usize)]),
 ) -> Evaluation {
@@ -148,7 +148,7 @@ pub fn evaluate(
             false => gaps.extend(found),
         }
     }
-    add_nearest_non_matches(settings, linkage, &mut gaps);
+    add_nearest_non_matches(settings, (linkage, matcher), &mut gaps);
     let satisfied = watched
         .par_iter()
         .filter(|(rule, _)| rules_run.contains(rule))
@@ -164,7 +164,11 @@ pub fn evaluate(
 
 /// A missing requirement's gap names the closest row of the required source that is another
 /// person; looked up for all gaps at once.
-fn add_nearest_non_matches(settings: &Settings, linkage: &Linkage, gaps: &mut [Gap]) {
+fn add_nearest_non_matches(
+    settings: &Settings,
+    (linkage, matcher): (&Linkage, &Matcher),
+    gaps: &mut [Gap],
+) {
     let requests: Vec<(usize, usize, usize)> = gaps
         .iter()
         .enumerate()
@@ -178,7 +182,7 @@ fn add_nearest_non_matches(settings: &Settings, linkage: &Linkage, gaps: &mut [G
     asked.sort_unstable();
     asked.dedup();
     let started = std::time::Instant::now();
-    let found = linkage.nearest_non_matches(&asked);
+    let found = matcher.nearest_non_matches(linkage, &asked);
     for (g, record, source) in requests {
         let k = asked.partition_point(|&q| q < (record, source));
         gaps[g].nearest = found[k].clone();
