@@ -325,6 +325,8 @@ pub fn link(
         .collect();
     let (person_of, members, starts) = (clusters.cluster_of, clusters.members, clusters.starts);
     let review = review_pairs(&outcome.pairs, &person_of);
+    // Every scored pair: let go now, not when the function ends.
+    drop(outcome.pairs);
     engine::log_phase("persons", started);
     let started = Instant::now();
     let scorer = Scorer::new(
