@@ -566,6 +566,17 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
+    /// A province holds tens of millions of records: a field that pushes a record past 64
+    /// bytes costs 8 more a row.
+    #[test]
+    fn a_record_fits_in_64_bytes() {
+        assert!(
+            std::mem::size_of::<Record>() <= 64,
+            "{}",
+            std::mem::size_of::<Record>()
+        );
+    }
+
     proptest! {
         #[test]
         fn values_pack_and_unpack(word in 0u32..PAYLOAD, day in 0i32..900_000) {
