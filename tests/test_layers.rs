@@ -1,5 +1,6 @@
 //! The stages only look forward: a module uses the shared vocabulary and the stages before it,
-//! never a later one. Read from the `crate::` paths of `src/` (test modules excepted).
+//! never a later one; inside `link/`, types live below the code that uses them. Read from the
+//! `crate::` and `super::` paths of `src/` (test modules excepted).
 
 use crate::workdir::repo_path;
 
@@ -77,4 +78,72 @@ fn backward_uses() -> Vec<(String, String)> {
 #[test]
 fn stages_use_only_earlier_stages() {
     assert_eq!(backward_uses(), Vec::<(String, String)>::new());
+}
+
+/// The modules of `src/link/`, lowest first: each may use only those before it (`mod` is the
+/// stage's face, whose names no module inside may use).
+const LINK_LAYERS: [&str; 21] = [
+    "table",
+    "comparators",
+    "comparison",
+    "blocking",
+    "model",
+    "pairs",
+    "predict",
+    "training",
+    "cluster",
+    "candidates",
+    "calibrate",
+    "engine",
+    "explain",
+    "person_key",
+    "households",
+    "linkage",
+    "decisions",
+    "matcher",
+    "records",
+    "lists",
+    "mod",
+];
+
+fn link_rank(module: &str) -> usize {
+    LINK_LAYERS
+        .iter()
+        .position(|m| *m == module)
+        .unwrap_or_else(|| panic!("src/link/{module}.rs is in no layer: add it to LINK_LAYERS"))
+}
+
+/// (file, module it uses) for every use inside `link/` of a later module, or of `mod`'s names.
+fn backward_link_uses() -> Vec<(String, String)> {
+    let mut backward = Vec::new();
+    for entry in std::fs::read_dir(repo_path("src/link")).unwrap() {
+        let path = entry.unwrap().path();
+        let module = path.file_stem().unwrap().to_string_lossy().to_string();
+        let text = std::fs::read_to_string(&path).unwrap();
+        let code = text.split("#[cfg(test)]").next().unwrap();
+        for prefix in ["super::", "crate::link::"] {
+            for (at, _) in code.match_indices(prefix) {
+                let rest = &code[at + prefix.len()..];
+                // `super::Name` or `super::{…}` names what `mod.rs` declares.
+                let used: String = match rest.chars().next() {
+                    Some(c) if c.is_ascii_lowercase() => rest
+                        .chars()
+                        .take_while(|c| c.is_ascii_lowercase() || *c == '_')
+                        .collect(),
+                    _ => "mod".to_string(),
+                };
+                if used != module && link_rank(&used) > link_rank(&module) {
+                    backward.push((format!("link/{module}.rs"), used));
+                }
+            }
+        }
+    }
+    backward.sort();
+    backward.dedup();
+    backward
+}
+
+#[test]
+fn link_modules_use_only_earlier_ones() {
+    assert_eq!(backward_link_uses(), Vec::<(String, String)>::new());
 }

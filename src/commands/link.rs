@@ -6,9 +6,10 @@ use std::time::Instant;
 
 use super::{print, ExitStatus, Failure};
 use crate::config::link::{ListsSettings, LIST_NAMES};
-use crate::link::engine::{self, Decision, LinkOutcome, LinkRequest, ReviewReason};
+use crate::link::engine::{self, LinkOutcome, LinkRequest};
 use crate::link::lists::{self, Lists};
 use crate::link::model::{LinkType, Model};
+use crate::link::pairs::{Decision, ReviewReason};
 use crate::report::{create_private_dir, csv_writer, write_csv_rows, write_text, ReportError};
 
 pub struct LinkArgs<'a> {

@@ -11,7 +11,7 @@ use std::ops::Range;
 use rayon::prelude::*;
 
 use super::comparison::is_suspect;
-use super::table::{Column, IdState, LinkTable, NO_DATE};
+use super::table::{hash_bytes, Column, IdState, LinkTable, NO_DATE};
 use crate::config::link::{BlockingRule, KeyPart, KeyTransform, LinkSettings};
 use crate::model::FastHasher;
 
@@ -27,13 +27,6 @@ const MIX: u64 = 0x9E37_79B9_7F4A_7C15;
 
 fn mix(hash: u64, value: u64) -> u64 {
     (hash.rotate_left(23) ^ value).wrapping_mul(MIX) ^ (value >> 29)
-}
-
-/// A stable hash of bytes (FNV-1a), the same on every machine and run.
-pub fn hash_bytes(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| {
-        (h ^ u64::from(*b)).wrapping_mul(0x0000_0100_0000_01b3)
-    })
 }
 
 impl Keys<'_> {

@@ -14,9 +14,9 @@
 
 use std::collections::BTreeMap;
 
+use super::candidates::candidate_pairs;
 use super::cluster::{Candidate, Clusters};
 use super::comparison::{is_suspect, Comparer};
-use super::engine::candidate_pairs;
 use super::model::{AffinityTable, SourceAffinity};
 use super::predict::Scorer;
 use super::table::LinkTable;

@@ -6,8 +6,8 @@
 
 use rayon::prelude::*;
 
-use super::engine::{Decision, PairOutcome, ReviewReason};
 use super::model::{probability, AffinityTable};
+use super::pairs::{Decision, PairOutcome, ReviewReason};
 use super::table::{LinkTable, NO_GROUP};
 use crate::model::FastMap;
 

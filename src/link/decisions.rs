@@ -5,7 +5,9 @@
 //! ID, birth date, county), not by where the rows stand, so it is met again as long as the
 //! rows say the same.
 
-use super::{Joined, Linkage, PersonKey};
+use super::linkage::Linkage;
+use super::pairs::Joined;
+use super::person_key::PersonKey;
 use crate::config::Settings;
 use crate::keys::KeySecret;
 use crate::model::Records;

@@ -13,23 +13,21 @@
 //!    odds share the probability. Links are taken best first, never joining two different
 //!    valid IDs or two rows of a file whose rows are all different people.
 
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
 use rayon::prelude::*;
 
-use super::blocking::{self, Keys};
+use super::blocking;
 use super::calibrate;
-use super::cluster::{self, Candidate, Clusters, Numbered, Thresholds};
+use super::candidates::candidate_pairs;
+use super::cluster::{self, Clusters, Numbered, Thresholds};
 use super::comparison::Comparer;
 use super::model::{AffinityTable, LinkType, Model, ModelError};
+use super::pairs::{Decision, Joined, PairOutcome, ReviewReason};
 use super::predict::Scorer;
-use super::table::{LinkTable, NO_GROUP};
+use super::table::{hash_bytes, LinkTable};
 use super::training;
 use crate::config::link::LinkSettings;
-
-/// Pairs weaker than this do not even compete for a row (their odds are negligible).
-const CANDIDATE_FLOOR: f64 = 0.001;
 
 pub struct LinkRequest<'a> {
     pub table: &'a LinkTable,
@@ -41,49 +39,6 @@ pub struct LinkRequest<'a> {
     pub keep_anchor_pairs: bool,
     /// Whether a person decided two rows are different people (`recon review import`).
     pub decided_apart: Option<&'a (dyn Fn(u32, u32) -> bool + Sync)>,
-}
-
-/// A scored pair and what became of it.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct PairOutcome {
-    pub a: u32,
-    pub b: u32,
-    pub weight: f32,
-    /// The pair's own match probability.
-    pub probability: f32,
-    /// The probability after sharing with the other persons that match the loose row.
-    pub competing: f32,
-    pub decision: Decision,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Decision {
-    Linked,
-    Review(ReviewReason),
-    NotLinked,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub enum ReviewReason {
-    /// Likely, but not likely enough to link.
-    BelowAccept,
-    /// A veto level holds (the same ID under another name).
-    Vetoed,
-    /// Another person matches the row as well.
-    Ambiguous,
-}
-
-/// How a row came to its person.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub enum Joined {
-    /// By its valid exclusive ID.
-    Anchor,
-    /// By a person's decision on a review pair (`recon review import`).
-    Decided,
-    /// By a link of this probability.
-    Probable(f32),
-    /// To no other row.
-    Alone,
 }
 
 #[derive(Clone, Debug, Default, serde::Serialize)]
@@ -362,9 +317,7 @@ fn find_anchors(request: &LinkRequest, keep_all: bool) -> Anchors {
         };
     };
     let keys = blocking::sorted_keys(table.len(), |r| {
-        ids[r]
-            .is_whole()
-            .then(|| blocking::hash_bytes(ids[r].digits()))
+        ids[r].is_whole().then(|| hash_bytes(ids[r].digits()))
     });
     let ranges = blocking::blocks(&keys);
     let comparer = Comparer {
@@ -524,179 +477,15 @@ fn score_anchor_pairs(
         .collect()
 }
 
-/// One blocking rule's candidates, and how many pairs were scored to find them (the namesakes
-/// a loose row meets grow with the square of a county's size).
-pub(super) struct RuleCandidates {
-    /// In block order, a vector a chunk of blocks.
-    pub chunks: Vec<Vec<Candidate>>,
-    pub scored: u64,
-}
-
-/// Phase 2 for one blocking rule: scored pairs with at least one row not `settled` (every
-/// pair when no row is), not produced by an earlier rule, above the candidate floor. (Here a
-/// row not settled is called loose.)
-pub(super) fn candidate_pairs(
-    comparer: &Comparer,
-    scorer: &Scorer,
-    rule: usize,
-    settled: &[bool],
-    link_only: bool,
-) -> RuleCandidates {
-    let settings = comparer.settings;
-    let keys = Keys {
-        table: comparer.table,
-        settings,
-        suspect: comparer.suspect,
-    };
-    let sorted = keys.sorted_with_loose(&settings.blocking[rule], settled);
-    let ranges = blocking::blocks(&sorted);
-    let table = comparer.table;
-    let earlier = &settings.blocking[..rule];
-    let refining = blocking::refining_rule(&settings.blocking, rule);
-    let scored = AtomicU64::new(0);
-    let chunks = blocking::visit_blocks(&sorted, &ranges, |rows, out| {
-        if rows.iter().all(|&r| settled[r as usize]) {
-            return;
-        }
-        // Each row's key under the refining rule (if any): rows sharing it were paired by that
-        // rule, and are told so without the other earlier rules' keys.
-        let refined: Vec<Option<u64>> = rows
-            .iter()
-            .map(|&r| refining.and_then(|j| keys.key(&earlier[j], r as usize)))
-            .collect();
-        let groups: Vec<u32> = rows.iter().map(|&r| table.group[r as usize]).collect();
-        // Each row's keys under the earlier rules, read when a pair first needs them: most rows
-        // of a block meet one loose row, often of their own group, and need none.
-        let key_of = |b: usize, e: usize| match refining == Some(e) {
-            true => refined[b],
-            false => keys.key(&earlier[e], rows[b] as usize),
-        };
-        let mut earlier_keys: Vec<Option<Option<u64>>> = vec![None; rows.len() * earlier.len()];
-        let mut earlier_key = |b: usize, e: usize| {
-            *earlier_keys[b * earlier.len() + e].get_or_insert_with(|| key_of(b, e))
-        };
-        // The loose rows with their keys under the earlier rules.
-        let loose: Vec<usize> = (0..rows.len())
-            .filter(|&a| !settled[rows[a] as usize])
-            .collect();
-        let own: Vec<Option<u64>> = loose
-            .iter()
-            .flat_map(|&a| (0..earlier.len()).map(move |e| (a, e)))
-            .map(|(a, e)| earlier_key(a, e))
-            .collect();
-        let (mut found, mut scored_here) = (Vec::new(), 0);
-        // Each row meets every loose row in turn, so that its cells are read from memory once
-        // a block, not once a loose row.
-        for (b, &j) in rows.iter().enumerate() {
-            let loose_pair = !settled[j as usize];
-            for (l, &a) in loose.iter().enumerate() {
-                // A loose row pairs with every row (but of its own group and of its run of the
-                // refining rule's key); two loose rows once.
-                if b == a
-                    || (loose_pair && b < a)
-                    || (groups[a] != NO_GROUP && groups[a] == groups[b])
-                    || (refined[a].is_some() && refined[a] == refined[b])
-                {
-                    continue;
-                }
-                let (i, j) = (rows[a].min(rows[b]), rows[a].max(rows[b]));
-                if link_only && table.side[i as usize] == table.side[j as usize] {
-                    continue;
-                }
-                let own = &own[l * earlier.len()..(l + 1) * earlier.len()];
-                let paired_earlier =
-                    (0..earlier.len()).any(|e| own[e].is_some() && earlier_key(b, e) == own[e]);
-                if paired_earlier {
-                    continue;
-                }
-                let s = scorer.score(comparer, i as usize, j as usize);
-                scored_here += 1;
-                if s.probability() >= CANDIDATE_FLOOR {
-                    let vetoed = comparer.is_vetoed(&s.levels);
-                    let candidate = Candidate {
-                        a: i,
-                        b: j,
-                        weight: s.weight,
-                        vetoed,
-                    };
-                    found.push((a, b, candidate));
-                }
-            }
-        }
-        // In the order of the rows in the block, as if every pair had been tried in turn.
-        found.sort_unstable_by_key(|(a, b, _)| (*a, *b));
-        out.extend(found.into_iter().map(|(_, _, c)| c));
-        scored.fetch_add(scored_here, Ordering::Relaxed);
-    });
-    RuleCandidates {
-        chunks,
-        scored: scored.into_inner(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::link::cluster::Candidate;
     use crate::link::comparison::tests::table;
+    use crate::link::table::NO_GROUP;
     use proptest::prelude::*;
 
     proptest! {
-        /// Each rule's candidates are the pairs counted naively: sharing the rule's key and no
-        /// earlier rule's, not both anchored, not of one group, across the sides when linking
-        /// two lists, at or above the floor; each once.
-        #[test]
-        fn candidates_are_the_naively_counted_pairs(
-            rows in prop::collection::vec((
-                (0..5usize, 0..4usize, 0..3u32, any::<bool>()),
-                prop_oneof![Just(NO_GROUP), 0u32..3],
-                any::<bool>(),
-                0u8..2,
-            ), 2..24),
-            link_only in any::<bool>(),
-        ) {
-            let settings = crate::config::load(None).unwrap().settings.link;
-            let cells: Vec<_> = rows.iter().map(|r| r.0).collect();
-            let mut table = table(&settings, &cells);
-            table.group = rows.iter().map(|r| r.1).collect();
-            table.side = rows.iter().map(|r| r.3).collect();
-            let anchored: Vec<bool> = rows.iter().map(|r| r.2).collect();
-            let comparer = Comparer { table: &table, settings: &settings, suspect: &[] };
-            let model = training::train(&comparer, LinkType::DedupeOnly);
-            let persons: Vec<u32> = (0..rows.len() as u32).collect();
-            let scorer = Scorer::new(&comparer, &model, &persons);
-            let keys = Keys { table: &table, settings: &settings, suspect: &[] };
-            let key = |rule: usize, row: usize| keys.key(&settings.blocking[rule], row);
-            for rule in 0..settings.blocking.len() {
-                let candidates = candidate_pairs(&comparer, &scorer, rule, &anchored, link_only);
-                let mut found: Vec<(u32, u32)> =
-                    candidates.chunks.concat().iter().map(|c| (c.a, c.b)).collect();
-                found.sort_unstable();
-                let shared = |e: usize, i: usize, j: usize| {
-                    key(e, i).is_some() && key(e, i) == key(e, j)
-                };
-                let (mut expected, mut considered) = (Vec::new(), 0);
-                for j in 0..rows.len() {
-                    for i in 0..j {
-                        let (group, side) = (&table.group, &table.side);
-                        let excluded = (0..rule).any(|e| shared(e, i, j))
-                            || (anchored[i] && anchored[j])
-                            || (group[i] != NO_GROUP && group[i] == group[j])
-                            || (link_only && side[i] == side[j]);
-                        if !shared(rule, i, j) || excluded {
-                            continue;
-                        }
-                        considered += 1;
-                        if scorer.score(&comparer, i, j).probability() >= CANDIDATE_FLOOR {
-                            expected.push((i as u32, j as u32));
-                        }
-                    }
-                }
-                expected.sort_unstable();
-                prop_assert_eq!(found, expected, "rule {}", rule);
-                prop_assert_eq!(candidates.scored, considered, "rule {}", rule);
-            }
-        }
-
         /// Leaving the pairs of two settled rows unscored decides every pair and row as
         /// scoring them would.
         #[test]

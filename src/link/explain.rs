@@ -6,8 +6,8 @@
 
 use super::comparators::{differing_positions, homophone_pairs};
 use super::comparison::{Comparer, Levels};
-use super::engine::{Decision, ReviewReason};
 use super::model::{probability, Model};
+use super::pairs::{Decision, ReviewReason};
 use super::predict::Scorer;
 use super::table::{Column, LinkTable};
 use crate::config::link::{FeatureKind, LevelTest};

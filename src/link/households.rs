@@ -7,7 +7,7 @@
 
 use rayon::prelude::*;
 
-use super::PersonKey;
+use super::person_key::PersonKey;
 use crate::config::Settings;
 use crate::keys::KeySecret;
 use crate::model::{FastMap, FastSet, FieldRole, Records, Value, Word};

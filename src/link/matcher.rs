@@ -7,13 +7,23 @@ use rayon::prelude::*;
 
 use super::blocking::{self, Keyed, Keys};
 use super::comparison::Comparer;
-use super::engine::{self, Decision, PairOutcome};
 use super::explain;
+use super::linkage::Linkage;
+use super::pairs::{Decision, PairOutcome, ReviewReason};
 use super::predict::Scorer;
 use super::table::LinkTable;
-use super::{Linkage, NearMiss};
 use crate::config::link::LinkSettings;
 use crate::model::{FastMap, SourceId};
+
+/// The closest row that was not accepted as the same person, for a gap row to show.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NearMiss {
+    pub record: usize,
+    /// The pair's match probability.
+    pub score: f64,
+    /// What agrees and what differs, then why it was not linked.
+    pub reason: String,
+}
 
 pub struct Matcher {
     pub(super) table: LinkTable,
@@ -247,7 +257,7 @@ impl Matcher {
     fn pair_reason(&self, linkage: &Linkage, pair: &PairOutcome) -> String {
         // A vetoed pair is told as found: the same ID under another name.
         let comparer = match pair.decision {
-            Decision::Review(engine::ReviewReason::Vetoed) => Comparer {
+            Decision::Review(ReviewReason::Vetoed) => Comparer {
                 suspect: &[],
                 ..self.comparer(linkage)
             },

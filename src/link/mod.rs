@@ -4,14 +4,18 @@
 //! rows sharing a valid ID are one person unless a veto splits them; rows whose ID is missing,
 //! mistyped, damaged by Excel or another person's are placed by probability, on name (by
 //! character, sound, traditional form, `?`), birth date, sex, county and household. Links in
-//! the review band go to `review.csv`. Rules and reports see only `Linkage`.
+//! the review band go to `review.csv`. The report sees only `Linkage`; the rules ask the
+//! `Matcher` for gap rows' nearest other person too.
 //!
-//! `table` (rows as compact columns) -> `blocking` (candidate pairs) -> `comparison` (levels
-//! of a pair) -> `training` (the model) -> `predict` (match weights) -> `cluster` (persons);
-//! `engine` runs them, `explain` says why.
+//! `table` (rows as compact columns) -> `comparison` (levels of a pair) -> `blocking`
+//! (candidate pairs) -> `training` (the model) -> `predict` (match weights) -> `candidates`
+//! -> `cluster` (persons); `engine` runs them, `explain` says why, `linkage` is the result and
+//! `matcher` what rows were compared by. Each module uses only those before it in
+//! `tests/test_layers.rs`'s order.
 
 pub mod blocking;
 pub mod calibrate;
+pub mod candidates;
 pub mod cluster;
 pub mod comparators;
 pub mod comparison;
@@ -19,280 +23,33 @@ pub mod decisions;
 pub mod engine;
 pub mod explain;
 pub mod households;
+pub mod linkage;
 pub mod lists;
 pub mod matcher;
 pub mod model;
+pub mod pairs;
+pub mod person_key;
 pub mod predict;
 pub mod records;
 pub mod table;
 pub mod training;
 
-use std::borrow::Cow;
 use std::time::Instant;
 
 use rayon::prelude::*;
-use sha2::{Digest, Sha256};
 
 use crate::config::Settings;
-use crate::keys::KeySecret;
-use crate::model::{FastMap, IdSource, Record, Records, SourceId};
+use crate::model::{FastMap, Records};
 use comparison::Comparer;
 use decisions::{Decide, PairDecision};
-use engine::{Decision, Joined, LinkCounts, LinkRequest, PairOutcome};
+use engine::LinkRequest;
 use households::Households;
-pub use matcher::Matcher;
+pub use linkage::{IdDoubt, Linkage, Undecided};
+pub use matcher::{Matcher, NearMiss};
 use model::{LinkType, Model};
+use pairs::{Decision, Joined, PairOutcome};
+pub use person_key::PersonKey;
 use predict::Scorer;
-
-/// Which records are the same person, and how each came to its person. Compact, as a
-/// province has tens of millions of rows: each person's records sit in one array, its key is
-/// 9 bytes, and how each row was placed is a small enum.
-pub struct Linkage {
-    person_of: Vec<u32>,
-    /// Every person's records, person after person: person p's are `members[starts[p]..starts[p + 1]]`.
-    members: Vec<u32>,
-    starts: Vec<u32>,
-    keys: Vec<PersonKey>,
-    joined: Vec<Joined>,
-    /// Pairs for a person to decide: the best pair between two persons, in the review band,
-    /// in row order.
-    pub review: Vec<PairOutcome>,
-    /// What agrees and differs in each review pair, and what was decided.
-    review_reasons: Vec<String>,
-    pub model: Model,
-    pub counts: LinkCounts,
-    /// Each row's source.
-    source: Vec<u8>,
-    /// Rows whose ID is ignored (another person's, or a placeholder), and those of them whose
-    /// ID is a placeholder.
-    suspect: Vec<bool>,
-    placeholder: Vec<bool>,
-    /// Person -> review pairs they are part of (indices into `review`).
-    review_of_person: FastMap<usize, Vec<usize>>,
-    /// Which persons live together (after people's decisions are applied).
-    pub households: Households,
-}
-
-/// Why a row's ID was not used to link it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum IdDoubt {
-    /// A valid ID whose other rows are a different person (a relative's, say).
-    AnotherPersons,
-    /// An ID carried by more rows than one person has (all zeros, a clerk's own number).
-    Placeholder,
-}
-
-impl IdDoubt {
-    pub fn code(self) -> &'static str {
-        match self {
-            IdDoubt::AnotherPersons => "id_of_another_person",
-            IdDoubt::Placeholder => "id_placeholder",
-        }
-    }
-}
-
-/// A person's stable key: `P` + 16 hex digits of a hash of their valid ID (the same every
-/// night, never the ID itself), or `R` + a hash of the file and row of their first row. The
-/// linker makes them unkeyed; `Linkage::key_with` turns them into the keyed form the outputs
-/// show (see `keys`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct PersonKey {
-    kind: u8,
-    hash: [u8; 8],
-}
-
-impl PersonKey {
-    fn of(kind: u8, text: &str) -> PersonKey {
-        let digest = Sha256::digest(text.as_bytes());
-        let mut hash = [0; 8];
-        hash.copy_from_slice(&digest[..8]);
-        PersonKey { kind, hash }
-    }
-
-    /// The key of the person whose valid ID this is.
-    pub fn of_id(id: &str) -> PersonKey {
-        PersonKey::of(b'P', &format!("recon-person-v1:{id}"))
-    }
-
-    /// The key of a person no valid ID places, by their first row.
-    fn of_row(file: &str, row: u32) -> PersonKey {
-        PersonKey::of(b'R', &format!("recon-row-v1:{file}#{row}"))
-    }
-}
-
-impl PersonKey {
-    /// This key under the secret: the same letter, the keyed hash of the unkeyed key.
-    fn keyed(self, secret: &KeySecret) -> PersonKey {
-        PersonKey {
-            kind: self.kind,
-            hash: secret.digest(&self.text().0),
-        }
-    }
-
-    /// The key's 17 characters, made without allocating: the report writes one for every row.
-    pub fn text(&self) -> KeyText {
-        const HEX: &[u8; 16] = b"0123456789abcdef";
-        let mut text = [self.kind; 17];
-        for (k, b) in self.hash.iter().enumerate() {
-            text[1 + 2 * k] = HEX[usize::from(b >> 4)];
-            text[2 + 2 * k] = HEX[usize::from(b & 15)];
-        }
-        KeyText(text)
-    }
-}
-
-/// A person key as text (ASCII: a letter and sixteen hex digits).
-pub struct KeyText([u8; 17]);
-
-impl KeyText {
-    pub fn as_str(&self) -> &str {
-        std::str::from_utf8(&self.0).unwrap_or_default()
-    }
-}
-
-impl std::fmt::Display for PersonKey {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.text().as_str())
-    }
-}
-
-/// The closest row that was not accepted as the same person, for a gap row to show.
-#[derive(Clone, Debug, PartialEq)]
-pub struct NearMiss {
-    pub record: usize,
-    /// The pair's match probability.
-    pub score: f64,
-    /// What agrees and what differs, then why it was not linked.
-    pub reason: String,
-}
-
-/// A link a gap depends on that a person must decide.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Undecided {
-    pub record: usize,
-    pub probability: f64,
-}
-
-impl Linkage {
-    /// The records of the person that record `index` belongs to (itself included), in input
-    /// order.
-    pub fn linked(&self, index: usize) -> &[u32] {
-        self.members_of(self.person_of(index))
-    }
-
-    /// Person `person`'s records, in input order.
-    pub fn members_of(&self, person: usize) -> &[u32] {
-        &self.members[self.starts[person] as usize..self.starts[person + 1] as usize]
-    }
-
-    /// The person record `index` belongs to.
-    pub fn person_of(&self, index: usize) -> usize {
-        self.person_of[index] as usize
-    }
-
-    pub fn persons(&self) -> usize {
-        self.keys.len()
-    }
-
-    /// The records of every person, person after person.
-    pub fn each_person(&self) -> impl Iterator<Item = &[u32]> {
-        (0..self.persons()).map(|p| self.members_of(p))
-    }
-
-    pub fn key_of(&self, index: usize) -> PersonKey {
-        self.keys[self.person_of(index)]
-    }
-
-    /// Which review pairs each person is part of.
-    fn index_review(&mut self) {
-        self.review_of_person.clear();
-        for (k, pair) in self.review.iter().enumerate() {
-            for row in [pair.a, pair.b] {
-                let person = self.person_of(row as usize);
-                self.review_of_person.entry(person).or_default().push(k);
-            }
-        }
-    }
-
-    /// Turns every person's key into its keyed form, once, before anything shows one.
-    pub fn key_with(&mut self, secret: &KeySecret) {
-        self.keys
-            .par_iter_mut()
-            .for_each(|key| *key = key.keyed(secret));
-        self.households.key_with(secret);
-    }
-
-    /// The key of record `index`'s person's household, when one is known.
-    pub fn household_key_of(&self, index: usize) -> Option<PersonKey> {
-        let membership = self.households.of(self.person_of(index))?;
-        Some(self.households.key(membership.household))
-    }
-
-    /// How record `index` came to its person (`id`, `certificate`, `probable:0.982`,
-    /// `unlinked:missing`, `unlinked:id_of_another_person`, `unlinked:id_placeholder`…).
-    pub fn evidence(&self, index: usize, record: &Record) -> Cow<'static, str> {
-        let doubt = self.id_doubt(index);
-        match self.joined[index] {
-            Joined::Anchor => record.id_source.code().into(),
-            Joined::Decided => "decided:same".into(),
-            Joined::Probable(p) => match doubt {
-                Some(doubt) => format!("probable:{p:.3};{}", doubt.code()).into(),
-                None => format!("probable:{p:.3}").into(),
-            },
-            Joined::Alone => match (doubt, record.id_source) {
-                (Some(doubt), _) => format!("unlinked:{}", doubt.code()).into(),
-                (None, IdSource::None) => format!("unlinked:{}", record.id.state()).into(),
-                (None, source) => source.code().into(),
-            },
-        }
-    }
-
-    /// Why record `index`'s ID was not used to link it, when it was ignored.
-    pub fn id_doubt(&self, index: usize) -> Option<IdDoubt> {
-        match (self.placeholder[index], self.suspect[index]) {
-            (true, _) => Some(IdDoubt::Placeholder),
-            (false, true) => Some(IdDoubt::AnotherPersons),
-            (false, false) => None,
-        }
-    }
-
-    /// What agrees and differs in review pair `pair`, and what was decided.
-    pub fn pair_reason(&self, pair: &PairOutcome) -> &str {
-        let found = self
-            .review
-            .binary_search_by_key(&(pair.a, pair.b), |p| (p.a, p.b));
-        found.map_or("", |k| &self.review_reasons[k])
-    }
-
-    fn source_of(&self, index: usize) -> SourceId {
-        usize::from(self.source[index])
-    }
-
-    /// A review-band row of `source` that may be the person of record `index`.
-    pub fn undecided(&self, index: usize, source: SourceId) -> Option<Undecided> {
-        let person = self.person_of(index);
-        self.review_of_person
-            .get(&person)?
-            .iter()
-            .map(|&k| &self.review[k])
-            .filter_map(|pair| {
-                let other = if self.person_of(pair.a as usize) == person {
-                    pair.b
-                } else {
-                    pair.a
-                };
-                (self.source_of(other as usize) == source).then_some(Undecided {
-                    record: other as usize,
-                    probability: f64::from(pair.probability),
-                })
-            })
-            .max_by(|x, y| {
-                x.probability
-                    .total_cmp(&y.probability)
-                    .then(y.record.cmp(&x.record))
-            })
-    }
-}
 
 /// Links the job's records. `file_names` name each file for the keys of rows no ID places;
 /// `model` is a saved model to use instead of training one; `decided` holds people's
@@ -430,6 +187,7 @@ fn cluster_key(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::SourceId;
 
     /// The nearest non-match search (one pass over the rows for all requests, rows dropped
     /// once they cannot beat the best so far) finds for each (row, source) what reading all
@@ -515,7 +273,7 @@ mod tests {
                     probability: f32::from(p) / 4.0,
                     competing: 0.0,
                     decision: match review {
-                        true => Decision::Review(engine::ReviewReason::BelowAccept),
+                        true => Decision::Review(pairs::ReviewReason::BelowAccept),
                         false => Decision::NotLinked,
                     },
                 })
@@ -535,21 +293,5 @@ mod tests {
             expected.sort_by_key(|p| (p.a, p.b));
             proptest::prop_assert_eq!(review_pairs(&pairs, &person_of), expected);
         }
-    }
-
-    #[test]
-    fn keys_are_stable_and_hide_the_id() {
-        let key = PersonKey::of_id("11010519491231002X").to_string();
-        assert_eq!(key, PersonKey::of_id("11010519491231002X").to_string());
-        assert_ne!(key, PersonKey::of_id("110105194912310037").to_string());
-        assert_eq!(key.len(), 17);
-        assert!(key.starts_with('P') && !key.contains("19491231"));
-        // The same unkeyed key as earlier versions gave: a ledger rewrites those as keyed.
-        let digest = Sha256::digest(b"recon-person-v1:11010519491231002X");
-        let hex: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
-        assert_eq!(key, format!("P{hex}"));
-        let secret = KeySecret::per_run().unwrap();
-        let keyed = PersonKey::of_id("11010519491231002X").keyed(&secret);
-        assert_eq!(keyed.to_string(), secret.keyed_person_key(&key));
     }
 }

@@ -6,9 +6,9 @@
 
 use rayon::prelude::*;
 
-use super::blocking::hash_bytes;
 use super::comparison::{Comparer, Levels, MAX_COMPARISONS, NULL_LEVEL};
 use super::model::{probability, Model, Weights};
+use super::table::hash_bytes;
 use super::table::{Column, LinkTable, NO_DATE};
 use crate::config::link::{LevelTest, Tf};
 use crate::model::{FastMap, FastSet};

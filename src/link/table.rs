@@ -7,7 +7,6 @@ use chrono::{Datelike, NaiveDate};
 use pinyin::ToPinyinMulti;
 use rayon::prelude::*;
 
-use super::blocking::hash_bytes;
 use crate::config::link::{Feature, FeatureKind};
 use crate::model::id_number::IdNumber;
 
@@ -273,6 +272,13 @@ pub struct NameHashes {
     pub key: u64,
     /// Of the entry's `sound`.
     pub sound: u64,
+}
+
+/// A stable hash of bytes (FNV-1a), the same on every machine and run.
+pub fn hash_bytes(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(*b)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
 }
 
 pub const NO_DATE: i32 = i32::MIN;

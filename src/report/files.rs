@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use super::{csv_lines, csv_writer, write_csv_in_batches, write_csv_rows, ReportError, RunResult};
-use crate::link::engine::PairOutcome;
+use crate::link::pairs::PairOutcome;
 use crate::link::PersonKey;
 use crate::model::RowRef;
 
