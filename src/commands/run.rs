@@ -124,7 +124,7 @@ fn job(
         )
     });
     // Its copy of every row's compared values is not needed by the report.
-    drop(matcher);
+    matcher.let_go(&mut linkage);
     withhold_unchecked(&mut evaluation, &normalized.records, &mut checks);
     crash_point("rules");
 

@@ -27,7 +27,7 @@ pub struct Linkage {
     /// Pairs for a person to decide: the best pair between two persons, in the review band,
     /// in row order.
     pub review: Vec<PairOutcome>,
-    /// What agrees and differs in each review pair, and what was decided.
+    /// What agrees and differs in each review pair, and what was decided (`Matcher::let_go`).
     pub(super) review_reasons: Vec<String>,
     pub model: Model,
     pub counts: LinkCounts,

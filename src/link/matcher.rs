@@ -40,13 +40,16 @@ impl Matcher {
         }
     }
 
-    /// What agrees and differs in each of `linkage`'s review pairs, and what was decided.
-    pub(super) fn review_reasons(&self, linkage: &Linkage) -> Vec<String> {
-        linkage
+    /// Says in `linkage` what agrees and differs in each review pair (the review list's
+    /// reasons, which need the compared values), then lets the compared values go. A province's
+    /// review pairs are millions: said once the rules no longer need the matcher, their text
+    /// and the matcher's table are never held at once with the rules' working memory.
+    pub fn let_go(self, linkage: &mut Linkage) {
+        linkage.review_reasons = linkage
             .review
             .par_iter()
             .map(|pair| self.pair_reason(linkage, pair))
-            .collect()
+            .collect();
     }
 
     /// For each (record, source): the best-scoring row of that source among the record's

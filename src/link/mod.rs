@@ -128,7 +128,6 @@ pub fn link(
         settings: settings.link.clone(),
         scorer,
     };
-    linkage.review_reasons = matcher.review_reasons(&linkage);
     let started = Instant::now();
     linkage.households = Households::build(
         records,
