@@ -27,11 +27,16 @@ const LAYERS: [&str; 19] = [
     "lib",
 ];
 
-fn rank(module: &str) -> usize {
-    LAYERS
+/// `module`'s place in `layers` (named `list` in the message when it has none).
+fn rank_in(layers: &[&str], list: &str, module: &str) -> usize {
+    layers
         .iter()
         .position(|m| *m == module)
-        .unwrap_or_else(|| panic!("src/{module} is in no layer: add it to LAYERS"))
+        .unwrap_or_else(|| panic!("{module} is in no layer: add it to {list}"))
+}
+
+fn rank(module: &str) -> usize {
+    rank_in(&LAYERS, "LAYERS", module)
 }
 
 fn rust_files(dir: &std::path::Path, found: &mut Vec<std::path::PathBuf>) {
@@ -107,10 +112,7 @@ const LINK_LAYERS: [&str; 21] = [
 ];
 
 fn link_rank(module: &str) -> usize {
-    LINK_LAYERS
-        .iter()
-        .position(|m| *m == module)
-        .unwrap_or_else(|| panic!("src/link/{module}.rs is in no layer: add it to LINK_LAYERS"))
+    rank_in(&LINK_LAYERS, "LINK_LAYERS", module)
 }
 
 /// (file, module it uses) for every use inside `link/` of a later module, or of `mod`'s names.
