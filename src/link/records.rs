@@ -56,17 +56,6 @@ pub fn table(records: &Records, settings: &Settings) -> LinkTable {
         .enumerate()
         .map(|(id, s)| features.iter().map(|f| reader(id, s, f, records)).collect())
         .collect();
-    let rows_of_source = rows_per_source(records, settings.sources.len());
-    // Rows whose source has the feature at all.
-    let filled = |f: usize| -> usize {
-        let has = |readers: &Vec<Reader>| !matches!(readers[f], Reader::Missing);
-        readers
-            .iter()
-            .zip(&rows_of_source)
-            .filter(|(r, _)| has(r))
-            .map(|(_, n)| n)
-            .sum()
-    };
     let names = settings.sources.iter().map(|s| s.key.clone()).collect();
     // Each feature's column is read on its own, the columns side by side (each interns its
     // own values in row order), and the rows' groups beside them.
@@ -76,7 +65,7 @@ pub fn table(records: &Records, settings: &Settings) -> LinkTable {
                 .par_iter()
                 .enumerate()
                 .map(|(f, feature)| {
-                    let mut column = ColumnBuilder::new(feature, records.len(), filled(f));
+                    let mut column = ColumnBuilder::new(feature, records.len());
                     for record in records.iter() {
                         let reader = readers[record.source][f];
                         let owned = owned_value(reader, record, records);
@@ -95,20 +84,6 @@ pub fn table(records: &Records, settings: &Settings) -> LinkTable {
         source: records.iter().map(|r| r.source as u8).collect(),
     };
     LinkTable::new(features, names, origins, columns)
-}
-
-fn rows_per_source(records: &Records, sources: usize) -> Vec<usize> {
-    let count = |mut counts: Vec<usize>, source: usize| {
-        counts[source] += 1;
-        counts
-    };
-    let add = |a: Vec<usize>, b: Vec<usize>| a.iter().zip(&b).map(|(x, y)| x + y).collect();
-    records
-        .as_slice()
-        .par_iter()
-        .map(|r| r.source)
-        .fold(|| vec![0; sources], count)
-        .reduce(|| vec![0; sources], add)
 }
 
 /// Per record: its group of distinct rows (a file of a `distinct_rows_in` source, and the

@@ -9,9 +9,10 @@ use rayon::prelude::*;
 
 use crate::config::link::{Feature, FeatureKind};
 use crate::model::id_number::IdNumber;
+use crate::model::FastMap;
 
 /// An ID's digits and what they are worth.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct IdValue {
     pub digits: [u8; 18],
     pub len: u8,
@@ -189,45 +190,47 @@ pub enum Column {
     Words(WordColumn),
 }
 
-/// An ID column. Where most rows have no ID of the field (a household head's ID is civil
-/// affairs' alone), each row keeps its number among the IDs present: 4 bytes a row, not an
-/// ID's 20.
+/// An ID column. Each row keeps the number of its ID among the column's distinct IDs: a
+/// person's rows repeat their ID and a family's rows their head's, so a row costs 4 bytes and
+/// a distinct ID 20, where every row held an ID's 20 bytes.
 #[derive(Debug)]
-pub enum IdColumn {
-    Dense(Vec<IdValue>),
-    Sparse {
-        /// Per row: its ID's index in `present`; 0, a missing ID, for a row without one.
-        of_row: Vec<u32>,
-        present: Vec<IdValue>,
-    },
+pub struct IdColumn {
+    /// Per row: its ID's index in `distinct`; 0, a missing ID, for a row without one.
+    of_row: Vec<u32>,
+    distinct: Vec<IdValue>,
+    /// Each ID's index in `distinct`, while the column is built.
+    numbers: FastMap<IdValue, u32>,
 }
 
 impl IdColumn {
-    /// Room for `rows` rows, of which `filled` may hold an ID: sparse when under half do.
-    fn with_capacity(rows: usize, filled: usize) -> IdColumn {
-        match filled < rows / 2 {
-            true => IdColumn::Sparse {
-                of_row: Vec::with_capacity(rows),
-                present: vec![IdValue::MISSING],
-            },
-            false => IdColumn::Dense(Vec::with_capacity(rows)),
+    fn with_capacity(rows: usize) -> IdColumn {
+        IdColumn {
+            of_row: Vec::with_capacity(rows),
+            distinct: vec![IdValue::MISSING],
+            numbers: FastMap::default(),
         }
     }
 
     fn push(&mut self, id: IdValue) {
-        match self {
-            IdColumn::Dense(ids) => ids.push(id),
-            IdColumn::Sparse { of_row, present } => {
-                let at = match id.state {
-                    IdState::Missing => 0,
-                    _ => {
-                        present.push(id);
-                        present.len() - 1
-                    }
-                };
-                of_row.push(at as u32);
-            }
-        }
+        let IdColumn {
+            of_row,
+            distinct,
+            numbers,
+        } = self;
+        let at = match id.state {
+            IdState::Missing => 0,
+            _ => *numbers.entry(id).or_insert_with(|| {
+                distinct.push(id);
+                (distinct.len() - 1) as u32
+            }),
+        };
+        of_row.push(at);
+    }
+
+    /// Lets go of what only building needed.
+    fn finish(&mut self) {
+        self.numbers = FastMap::default();
+        self.distinct.shrink_to_fit();
     }
 }
 
@@ -235,10 +238,7 @@ impl std::ops::Index<usize> for IdColumn {
     type Output = IdValue;
 
     fn index(&self, row: usize) -> &IdValue {
-        match self {
-            IdColumn::Dense(ids) => &ids[row],
-            IdColumn::Sparse { of_row, present } => &present[of_row[row] as usize],
-        }
+        &self.distinct[self.of_row[row] as usize]
     }
 }
 
@@ -377,7 +377,7 @@ pub enum Value<'a> {
     Missing,
 }
 
-type Interned = crate::model::FastMap<String, u32>;
+type Interned = FastMap<String, u32>;
 
 /// Builds one column of a `LinkTable` value by value, interning names and words.
 pub struct ColumnBuilder {
@@ -392,10 +392,10 @@ const UNSEEN: u32 = u32::MAX;
 
 impl ColumnBuilder {
     /// A builder for about `rows` values (room reserved at once, so the column never copies
-    /// itself as it grows), of which `filled` may be other than missing.
-    pub fn new(feature: &Feature, rows: usize, filled: usize) -> ColumnBuilder {
+    /// itself as it grows).
+    pub fn new(feature: &Feature, rows: usize) -> ColumnBuilder {
         let column = match feature.kind {
-            FeatureKind::Id => Column::Id(IdColumn::with_capacity(rows, filled)),
+            FeatureKind::Id => Column::Id(IdColumn::with_capacity(rows)),
             FeatureKind::Name => Column::Name(NameColumn {
                 values: Vec::with_capacity(rows),
                 traditional: Vec::with_capacity(rows),
@@ -490,6 +490,9 @@ impl ColumnBuilder {
 
     /// The column, with every distinct name analysed (in parallel).
     pub fn finish(mut self) -> Column {
+        if let Column::Id(ids) = &mut self.column {
+            ids.finish();
+        }
         if let Column::Name(names) = &mut self.column {
             let analysed: Vec<NameEntry> = names.entries[1..]
                 .par_iter()
@@ -534,7 +537,7 @@ impl TableBuilder {
             origins: Origins::default(),
             columns: features
                 .iter()
-                .map(|f| ColumnBuilder::new(f, rows, rows))
+                .map(|f| ColumnBuilder::new(f, rows))
                 .collect(),
         }
     }
@@ -627,7 +630,7 @@ mod tests {
             const TEXTS: [&str; 6] = ["", "王小明", "李四", "王小明 ", "张三", "在读"];
             let feature = Feature { name: "f".into(), kind };
             let (mut by_text, mut by_number) =
-                (ColumnBuilder::new(&feature, rows.len(), rows.len()), ColumnBuilder::new(&feature, rows.len(), rows.len()));
+                (ColumnBuilder::new(&feature, rows.len()), ColumnBuilder::new(&feature, rows.len()));
             for &(word, flag, known) in &rows {
                 let value = match kind {
                     FeatureKind::Name => Value::Name(TEXTS[word], flag),
@@ -661,9 +664,9 @@ mod tests {
     }
 
     proptest! {
-        /// A sparse ID column reads every row as a dense one holds it.
+        /// An ID column reads every row's ID as pushed, and holds each distinct ID once.
         #[test]
-        fn sparse_ids_read_as_dense(ids in prop::collection::vec(prop::option::of("[0-9]{6,18}"), 0..40)) {
+        fn an_id_column_reads_each_row_as_pushed(ids in prop::collection::vec(prop::option::of("[0-3]{6}|[0-3]{18}"), 0..40)) {
             let values: Vec<IdValue> = ids
                 .iter()
                 .map(|id| match id {
@@ -673,17 +676,17 @@ mod tests {
                 })
                 .map(|id| IdValue::new(&id, false))
                 .collect();
-            let (mut dense, mut sparse) = (IdColumn::with_capacity(40, 40), IdColumn::with_capacity(40, 0));
-            assert!(matches!(dense, IdColumn::Dense(_)));
-            assert!(matches!(sparse, IdColumn::Sparse { .. }));
+            let mut column = IdColumn::with_capacity(values.len());
             for value in &values {
-                dense.push(*value);
-                sparse.push(*value);
+                column.push(*value);
             }
+            column.finish();
             for (row, value) in values.iter().enumerate() {
-                prop_assert_eq!(&dense[row], value);
-                prop_assert_eq!(&sparse[row], value);
+                prop_assert_eq!(&column[row], value);
             }
+            let distinct: std::collections::HashSet<&IdValue> =
+                values.iter().filter(|v| v.state != IdState::Missing).collect();
+            prop_assert_eq!(column.distinct.len(), 1 + distinct.len());
         }
     }
 
