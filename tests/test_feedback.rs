@@ -5,7 +5,7 @@ use std::path::Path;
 
 use calamine::{Data, DataType, Reader};
 
-use crate::workdir::{repo_path, Workdir};
+use crate::workdir::{make_id, repo_path, Workdir};
 
 const LIST: &str = "out/counties/420325_房县.xlsx";
 
@@ -212,6 +212,17 @@ fn period_med01(wd: &Workdir, workbook: &str) -> Vec<f64> {
     med[4..].iter().map(|c| c.get_float().unwrap()).collect()
 }
 
+/// The sample's exports copied into `in/`.
+fn copy_sample(wd: &Workdir) {
+    for entry in std::fs::read_dir(repo_path("sample_data")).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_str().unwrap().to_string();
+        if !name.ends_with(".py") && !name.ends_with(".md") {
+            wd.write_bytes(&format!("in/{name}"), &std::fs::read(&path).unwrap());
+        }
+    }
+}
+
 /// A night over a copy of the sample in `in/`.
 fn night_on_copy(wd: &Workdir, as_of: &str) {
     let args = [
@@ -243,13 +254,7 @@ fn med01_counts(wd: &Workdir) -> (u64, u64) {
 #[test]
 fn county_results_change_the_count_until_the_data_says_otherwise() {
     let wd = Workdir::new();
-    for entry in std::fs::read_dir(repo_path("sample_data")).unwrap() {
-        let path = entry.unwrap().path();
-        let name = path.file_name().unwrap().to_str().unwrap().to_string();
-        if !name.ends_with(".py") && !name.ends_with(".md") {
-            wd.write_bytes(&format!("in/{name}"), &std::fs::read(&path).unwrap());
-        }
-    }
+    copy_sample(&wd);
     night_on_copy(&wd, "2020-06-30");
     assert_eq!(med01_counts(&wd), (3, 0));
     let edits: Vec<Edit> = vec![
@@ -355,12 +360,13 @@ fn county_results_change_the_count_until_the_data_says_otherwise() {
 }
 
 /// A decision on a review pair is remembered: 同一人 joins the two persons on every later
-/// night (links.csv and explain say so), and the pair leaves review.csv; a word that is no
-/// decision is rejected.
+/// night (links.csv and explain say so), and the pair leaves review.csv, though other rows
+/// come in another order; a word that is no decision is rejected.
 #[test]
 fn review_decisions_are_remembered() {
     let wd = Workdir::new();
-    night(&wd, "2020-06-30");
+    copy_sample(&wd);
+    night_on_copy(&wd, "2020-06-30");
     let review = wd.csv_rows("out/review.csv");
     assert_eq!(review.len(), 1);
     let pair = &review[0];
@@ -390,7 +396,19 @@ fn review_decisions_are_remembered() {
     let import = wd.recon(&["review", "import", "decided.xlsx", "--ledger", "l.sqlite"]);
     assert_eq!(import.code, 0, "{}", import.stdout);
 
-    night(&wd, "2020-07-01");
+    // A new person heads the first file: every later row is numbered and stored in another
+    // place, and a pair's key depends on its two rows' values only.
+    let first = "in/civil_affairs_2020.csv";
+    assert!(![&pair["source_file"], &pair["candidate_file"]].contains(&&first[3..].to_string()));
+    let bytes = std::fs::read(wd.path(first)).unwrap();
+    let (text, _, _) = encoding_rs::GBK.decode(&bytes);
+    let (header, rows) = text.split_once('\n').unwrap();
+    let (old_id, new_id) = ("420325195501010114", make_id("420325", "19600101", 7));
+    let newcomer = rows.lines().next().unwrap().replace(old_id, &new_id);
+    assert!(newcomer.contains(&new_id));
+    let changed = format!("{header}\n{newcomer}\n{rows}");
+    wd.write_bytes(first, &encoding_rs::GBK.encode(&changed).0);
+    night_on_copy(&wd, "2020-07-01");
     assert!(
         wd.csv_rows("out/review.csv").is_empty(),
         "the pair is decided"

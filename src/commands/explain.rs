@@ -202,13 +202,13 @@ fn explanation(
         describe(index),
         keys.person,
         person.len(),
-        linkage.evidence(index, &records[index])
+        linkage.evidence(index, records)
     );
     for other in person.iter().map(|&o| o as usize).filter(|&o| o != index) {
         text.push_str(&format!(
             "    {} · placed by: {}\n",
             describe(other),
-            linkage.evidence(other, &records[other])
+            linkage.evidence(other, records)
         ));
     }
     text.push_str(&household_lines(
@@ -251,10 +251,11 @@ fn row_line(
     settings: &Settings,
     full: bool,
 ) -> String {
-    let id = match record.id.valid() {
+    let id = records.id(record);
+    let id = match id.valid() {
         Some(id) if full => id.to_string(),
         Some(id) => mask_id(id),
-        None => record.id.state().to_string(),
+        None => id.state().to_string(),
     };
     let name = if full {
         records.name(record).to_string()
@@ -262,8 +263,7 @@ fn row_line(
         mask_name(records.name(record))
     };
     let county = record
-        .county
-        .as_ref()
+        .county()
         .map_or("—".to_string(), |c| format!("{} {}", c.code, c.name));
     format!(
         "{} row {} ({}) · {name} · {id} · {county}",

@@ -368,7 +368,7 @@ fn facts_of(result: &RunResult, gap: &rules::Gap) -> String {
         let record = &records[index];
         let fields = &result.settings().sources[record.source].fields;
         text.push('\u{1e}');
-        text.push_str(record.id.state());
+        text.push_str(records.id(record).state());
         text.push_str(records.name(record));
         for field in 0..fields.len() {
             text.push('\u{1f}');
@@ -399,10 +399,7 @@ fn apply_ledger<'l>(
             GapItem {
                 rule_id: result.settings().rules[gap.rule].id.clone(),
                 person_key: result.linkage.key_of(gap.record).to_string(),
-                county_code: record
-                    .county
-                    .as_ref()
-                    .map_or(String::new(), |c| c.code.clone()),
+                county_code: record.county().map_or(String::new(), |c| c.code.clone()),
                 name_hash: result.secret.name_hash(&result.records.name_key(record)),
                 facts: result.secret.text_hash(&facts_of(result, gap)),
                 in_several_counties: result
@@ -672,8 +669,7 @@ fn summary(result: &RunResult, out: &Path) -> String {
         let mut by_county: BTreeMap<String, usize> = BTreeMap::new();
         for gap in result.evaluation.gaps.iter().filter(|g| g.rule == rule) {
             let county = result.records[gap.record]
-                .county
-                .as_ref()
+                .county()
                 .map_or("未知区县".into(), |c| format!("{} {}", c.code, c.name));
             *by_county.entry(county).or_default() += 1;
         }

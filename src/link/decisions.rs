@@ -63,7 +63,7 @@ pub fn pair_key(
             "{}\u{1f}{}\u{1f}{:?}\u{1f}{:?}\u{1f}{}",
             settings.sources[record.source].key,
             records.name_key(record),
-            record.id,
+            records.id(record),
             record.birth_date,
             record.county_code()
         )

@@ -70,7 +70,7 @@ impl Households {
         // neighbours each head their own household: most heads are such).
         let mut wanted: Vec<u64> = (naming.par_iter())
             .filter_map(|&(i, head)| {
-                let own = records[i as usize].id.valid();
+                let own = records.id(&records[i as usize]).valid();
                 match (own == Some(records.text(head)), doubted[i as usize]) {
                     (true, _) => None,
                     (false, true) => Some([Some(records.text(head)), own]),
@@ -88,8 +88,9 @@ impl Households {
         let mut named: Vec<(u32, bool, Word)> = (naming.par_iter())
             .flat_map_iter(|&(i, head)| {
                 let record = &records[i as usize];
-                let own = record.id.valid() == Some(records.text(head));
-                let holder_of_id = (record.id.valid())
+                let id = records.id(record).valid();
+                let own = id == Some(records.text(head));
+                let holder_of_id = id
                     .filter(|_| doubted[i as usize] && !own)
                     .and_then(|id| holder.get(&id_key(id)))
                     .map(|&h| (h, false, head));
@@ -211,7 +212,7 @@ fn holders(
         .into_par_iter()
         .filter(|&i| !doubted[i])
         .filter_map(|i| {
-            let id = id_key(records[i].id.valid()?);
+            let id = id_key(records.id(&records[i]).valid()?);
             ids.contains(&id).then_some((i as u32, id))
         })
         .collect();

@@ -12,7 +12,7 @@ use super::model::Model;
 use super::pairs::{Joined, PairOutcome};
 use super::person_key::PersonKey;
 use crate::keys::KeySecret;
-use crate::model::{FastMap, IdSource, Record, SourceId};
+use crate::model::{FastMap, IdSource, Records, SourceId};
 
 /// Which records are the same person, and how each came to its person. Compact, as a
 /// province has tens of millions of rows: each person's records sit in one array, its key is
@@ -125,7 +125,8 @@ impl Linkage {
 
     /// How record `index` came to its person (`id`, `certificate`, `probable:0.982`,
     /// `unlinked:missing`, `unlinked:id_of_another_person`, `unlinked:id_placeholder`…).
-    pub fn evidence(&self, index: usize, record: &Record) -> Cow<'static, str> {
+    pub fn evidence(&self, index: usize, records: &Records) -> Cow<'static, str> {
+        let record = &records[index];
         let doubt = self.id_doubt(index);
         match self.joined[index] {
             Joined::Anchor => record.id_source.code().into(),
@@ -136,7 +137,7 @@ impl Linkage {
             },
             Joined::Alone => match (doubt, record.id_source) {
                 (Some(doubt), _) => format!("unlinked:{}", doubt.code()).into(),
-                (None, IdSource::None) => format!("unlinked:{}", record.id.state()).into(),
+                (None, IdSource::None) => format!("unlinked:{}", records.id(record).state()).into(),
                 (None, source) => source.code().into(),
             },
         }

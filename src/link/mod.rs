@@ -173,7 +173,7 @@ fn cluster_key(
     let anchor = rows
         .iter()
         .find(|&&r| joined[r as usize] == Joined::Anchor)
-        .and_then(|&r| records[r as usize].id.valid());
+        .and_then(|&r| records.id(&records[r as usize]).valid());
     match anchor {
         Some(id) => PersonKey::of_id(id),
         None => {
@@ -222,7 +222,7 @@ mod tests {
         // find someone.
         let mut named: Vec<((usize, &str), usize)> = (records.iter().enumerate())
             .filter(|(_, r)| r.name.number() != 0)
-            .map(|(row, r)| ((r.name.number(), r.county.map_or("", |c| &c.code)), row))
+            .map(|(row, r)| ((r.name.number(), r.county_code()), row))
             .collect();
         named.sort_unstable();
         let mut shared: Vec<usize> = named

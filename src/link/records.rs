@@ -167,7 +167,7 @@ fn value<'a>(
 ) -> Value<'a> {
     let text = |field: usize| records.value(record, field).text().map(|w| records.text(w));
     match reader {
-        Reader::Id => Value::Id(&record.id, record.id_legacy),
+        Reader::Id => Value::Id(records.id(record), record.id_legacy),
         Reader::Name => Value::Name(records.name(record), record.name_traditional),
         Reader::BirthDate(field) => match field.and_then(|f| records.value(record, f).date()) {
             Some(date) => Value::Date(Some(date), false),
@@ -175,9 +175,9 @@ fn value<'a>(
         },
         Reader::Sex(field) => match field.and_then(text) {
             Some(sex) => Value::Word(Some(sex), false),
-            None => Value::Word(record.id.valid().and_then(id_number::sex), true),
+            None => Value::Word(records.id(record).valid().and_then(id_number::sex), true),
         },
-        Reader::County => Value::Word(record.county.map(|c| c.code.as_str()), false),
+        Reader::County => Value::Word(record.county().map(|c| c.code.as_str()), false),
         Reader::Field(field, kind) => match (owned, kind) {
             (Some(Owned::Id(id)), _) => Value::Id(id, false),
             (Some(Owned::Name(name)), _) => {

@@ -9,7 +9,7 @@ const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
 const CHECK_CHARS: [u8; 11] = *b"10X98765432";
 
 /// What an ID cell turned out to be.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum IdNumber {
     Missing,
     /// 18 characters, a real birth date and a matching check character.
@@ -26,9 +26,8 @@ pub enum IdNumber {
     },
 }
 
-/// An ID's characters, held without a heap allocation (a province holds tens of millions):
-/// up to 23 bytes, a longer value cut at a character boundary (it is invalid anyway). 23, not
-/// 24, keeps a record at 64 bytes: a byte more is 8 more a row, 320 MB at a million persons.
+/// An ID's characters, held without a heap allocation: up to 23 bytes (24 with the length), a
+/// longer value cut at a character boundary (it is invalid anyway).
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct IdText {
     bytes: [u8; IdText::CAPACITY],

@@ -10,6 +10,7 @@ pub mod certificate;
 pub mod date;
 pub mod defect;
 pub mod id_number;
+mod interner;
 pub mod name;
 pub mod region;
 pub mod student_number;
@@ -17,12 +18,13 @@ pub mod text;
 pub mod words;
 
 use std::collections::HashMap;
-use std::hash::{BuildHasher, BuildHasherDefault};
+use std::hash::BuildHasherDefault;
 
 use chrono::NaiveDate;
 
 use id_number::IdNumber;
-use region::County;
+use interner::Interner;
+use region::{County, CountyRef};
 
 /// How a field's cells are read and normalized.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -222,86 +224,95 @@ impl std::hash::Hasher for FastHasher {
 pub type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<FastHasher>>;
 pub type FastSet<K> = std::collections::HashSet<K, BuildHasherDefault<FastHasher>>;
 
-/// The run's interned texts. `Word::default()` is the empty text. Each text is stored once,
-/// with its hash: the index holds word numbers, and a chunk's words are absorbed into the
-/// run's by the hashes computed when the chunk interned them.
+/// The run's interned texts. `Word::default()` is the empty text.
 #[derive(Debug)]
-pub struct Words {
-    texts: Vec<Box<str>>,
-    hashes: Vec<u64>,
-    index: hashbrown::HashTable<u32>,
-}
+pub struct Words(Interner<Box<str>>);
 
 impl Default for Words {
     fn default() -> Words {
-        let mut words = Words {
-            texts: Vec::new(),
-            hashes: Vec::new(),
-            index: hashbrown::HashTable::new(),
-        };
+        let mut words = Words(Interner::default());
         words.intern("");
         words
     }
 }
 
-fn text_hash(text: &str) -> u64 {
-    BuildHasherDefault::<FastHasher>::default().hash_one(text)
-}
-
 impl Words {
     pub fn intern(&mut self, text: &str) -> Word {
-        self.intern_hashed(text, text_hash(text))
-    }
-
-    fn intern_hashed(&mut self, text: &str, hash: u64) -> Word {
-        let Words {
-            texts,
-            hashes,
-            index,
-        } = self;
-        let entry = index.entry(
-            hash,
-            |&n| *texts[n as usize] == *text,
-            |&n| hashes[n as usize],
-        );
-        match entry {
-            hashbrown::hash_table::Entry::Occupied(found) => Word(*found.get()),
-            hashbrown::hash_table::Entry::Vacant(vacant) => {
-                let n = texts.len() as u32;
-                texts.push(text.into());
-                hashes.push(hash);
-                vacant.insert(n);
-                Word(n)
-            }
-        }
+        Word(self.0.intern(text, |text| text.into()))
     }
 
     pub fn len(&self) -> usize {
-        self.texts.len()
+        self.0.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.texts.is_empty()
+        self.0.is_empty()
     }
 
     pub fn text(&self, word: Word) -> &str {
-        &self.texts[word.0 as usize]
+        self.0.get(word.0)
     }
 
     pub fn get(&self, text: &str) -> Option<Word> {
-        self.index
-            .find(text_hash(text), |&n| *self.texts[n as usize] == *text)
-            .map(|&n| Word(n))
+        self.0.find(text).map(Word)
     }
 
     /// Takes in another table's words: what each of its words is here.
     pub fn absorb(&mut self, other: &Words) -> Vec<Word> {
-        other
-            .texts
-            .iter()
-            .zip(&other.hashes)
-            .map(|(text, &hash)| self.intern_hashed(text, hash))
-            .collect()
+        let numbers = self.0.absorb(&other.0, |text: &str| text.into());
+        numbers.into_iter().map(Word).collect()
+    }
+}
+
+/// A record's ID, by its number among the run's distinct IDs (`Records::id`): a person's rows
+/// repeat one ID, and a number is 4 bytes where an ID is 26. `IdRef::default()` is a missing ID.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct IdRef(u32);
+
+impl IdRef {
+    pub fn renumbered(self, map: &[IdRef]) -> IdRef {
+        map[self.0 as usize]
+    }
+
+    /// Its number among the run's IDs (below `Ids::len`).
+    pub fn number(self) -> usize {
+        self.0 as usize
+    }
+}
+
+/// The run's distinct IDs (including invalid and damaged ones).
+#[derive(Debug)]
+pub struct Ids(Interner<IdNumber>);
+
+impl Default for Ids {
+    fn default() -> Ids {
+        let mut ids = Ids(Interner::default());
+        ids.intern(&IdNumber::Missing);
+        ids
+    }
+}
+
+impl Ids {
+    pub fn intern(&mut self, id: &IdNumber) -> IdRef {
+        IdRef(self.0.intern(id, |id| *id))
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn get(&self, id: IdRef) -> &IdNumber {
+        self.0.get(id.0)
+    }
+
+    /// Takes in another table's IDs: what each of its IDs is here.
+    pub fn absorb(&mut self, other: &Ids) -> Vec<IdRef> {
+        let numbers = self.0.absorb(&other.0, |id: &IdNumber| *id);
+        numbers.into_iter().map(IdRef).collect()
     }
 }
 
@@ -428,7 +439,8 @@ impl IdSource {
 pub struct Record {
     pub row: RowRef,
     pub source: SourceId,
-    pub id: IdNumber,
+    /// Its ID among `Records::ids` (`Records::id` reads it).
+    pub id: IdRef,
     pub id_source: IdSource,
     /// The ID was a 15-digit legacy ID, upgraded.
     pub id_legacy: bool,
@@ -437,16 +449,21 @@ pub struct Record {
     /// The normalized name (`·` kept); the empty word when blank.
     pub name: Word,
     /// The responsible county: the row's county column, else the ID's region code.
-    pub county: Option<&'static County>,
+    pub county: Option<CountyRef>,
     pub birth_date: Option<NaiveDate>,
     /// Where the record's stored values start in `Records`.
     pub values: u32,
 }
 
 impl Record {
+    /// The responsible county.
+    pub fn county(&self) -> Option<&'static County> {
+        self.county.map(CountyRef::county)
+    }
+
     /// The responsible county's code, empty when none was found.
     pub fn county_code(&self) -> &'static str {
-        self.county.map_or("", |c| c.code.as_str())
+        self.county().map_or("", |c| c.code.as_str())
     }
 }
 
@@ -458,6 +475,7 @@ pub struct Records {
     list: Vec<Record>,
     values: Vec<PackedValue>,
     pub words: Words,
+    pub ids: Ids,
     stored: Vec<Vec<Option<u8>>>,
 }
 
@@ -534,6 +552,11 @@ impl Records {
         self.words.text(word)
     }
 
+    /// A record's ID.
+    pub fn id(&self, record: &Record) -> &IdNumber {
+        self.ids.get(record.id)
+    }
+
     /// A record's name as normalized (`·` kept).
     pub fn name(&self, record: &Record) -> &str {
         self.words.text(record.name)
@@ -566,12 +589,12 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    /// A province holds tens of millions of records: a field that pushes a record past 64
+    /// A province holds tens of millions of records: a field that pushes a record past 40
     /// bytes costs 8 more a row.
     #[test]
-    fn a_record_fits_in_64_bytes() {
+    fn a_record_fits_in_40_bytes() {
         assert!(
-            std::mem::size_of::<Record>() <= 64,
+            std::mem::size_of::<Record>() <= 40,
             "{}",
             std::mem::size_of::<Record>()
         );
@@ -607,6 +630,29 @@ mod tests {
             }
             let distinct: std::collections::HashSet<&String> = run.iter().chain(&chunk).collect();
             prop_assert_eq!(words.len(), 1 + distinct.iter().filter(|t| !t.is_empty()).count());
+        }
+
+        #[test]
+        fn absorbed_ids_keep_their_values_and_equal_ids_one_number(
+            run in prop::collection::vec("[0-9]{0,3}|4201051949123100[0-9X]{2}", 0..40),
+            chunk in prop::collection::vec("[0-9]{0,3}|4201051949123100[0-9X]{2}", 0..40),
+            damaged in any::<bool>(),
+        ) {
+            let parse = |text: &String| id_number::parse_id(text, damaged).id;
+            let mut ids = Ids::default();
+            let numbered: Vec<IdRef> = run.iter().map(|t| ids.intern(&parse(t))).collect();
+            let mut part = Ids::default();
+            let in_part: Vec<IdRef> = chunk.iter().map(|t| part.intern(&parse(t))).collect();
+            let map = ids.absorb(&part);
+            for (text, id) in run.iter().zip(&numbered) {
+                prop_assert_eq!(ids.get(*id), &parse(text));
+            }
+            for (text, id) in chunk.iter().zip(&in_part) {
+                let absorbed = id.renumbered(&map);
+                prop_assert_eq!(ids.get(absorbed), &parse(text));
+                prop_assert_eq!(ids.intern(&parse(text)), absorbed);
+            }
+            prop_assert_eq!(ids.get(IdRef::default()), &IdNumber::Missing);
         }
     }
 }

@@ -13,6 +13,8 @@ const LEGACY_CSV: &str = include_str!("../../data/legacy_codes.csv");
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct County {
+    /// Its place among the bundled counties, from 1.
+    number: std::num::NonZeroU16,
     pub code: String,
     pub name: String,
     /// Province and city names, used to tell apart counties that share a name.
@@ -24,6 +26,20 @@ pub struct County {
 pub enum CountyProblem {
     Unknown,
     Ambiguous,
+}
+
+/// A county of the bundled reference data in 2 bytes, as a record keeps it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct CountyRef(std::num::NonZeroU16);
+
+impl CountyRef {
+    pub fn of(county: &County) -> CountyRef {
+        CountyRef(county.number)
+    }
+
+    pub fn county(self) -> &'static County {
+        &Regions::bundled().counties[usize::from(self.0.get()) - 1]
+    }
 }
 
 pub struct Regions {
@@ -93,6 +109,8 @@ impl Regions {
                     .push(index);
             }
             regions.counties.push(County {
+                number: std::num::NonZeroU16::new(index as u16 + 1)
+                    .expect("fewer counties than u16"),
                 code: row[0].clone(),
                 name: row[1].clone(),
                 context,

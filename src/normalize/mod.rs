@@ -11,12 +11,12 @@ use crate::config::{Condition, Settings, Source};
 use crate::ingest::{self, column_name, DataRow, IngestError, LoadedTable};
 use crate::model::defect::Defect;
 use crate::model::id_number::{self, IdNumber, ParsedId};
-use crate::model::region::{County, CountyProblem, Regions};
+use crate::model::region::{County, CountyProblem, CountyRef, Regions};
 use crate::model::words::normalize_value;
 use crate::model::{certificate, name, student_number};
 use crate::model::{
-    Cell, CellOrigin, FastMap, FieldKind, FieldRole, FileId, IdSource, Record, Records, Reject,
-    RejectReason, RowRef, SourceId, Value, Word, Words,
+    Cell, CellOrigin, FastMap, FieldKind, FieldRole, FileId, IdSource, Ids, Record, Records,
+    Reject, RejectReason, RowRef, SourceId, Value, Word, Words,
 };
 
 /// What a totals row at the foot of a sheet says where a name would be.
@@ -143,7 +143,7 @@ fn heads_from_household_numbers(all: &mut Normalized, settings: &Settings, table
             let named = match records.value(record, head).text() {
                 Some(w) => Some(records.text(w).to_string()),
                 None => is_head(record)
-                    .then(|| record.id.valid().map(str::to_string))
+                    .then(|| records.id(record).valid().map(str::to_string))
                     .flatten(),
             };
             if let Some(id) = named {
@@ -228,7 +228,7 @@ fn read_and_normalize(
                     let tally = defects
                         .chunk_by(|a, b| a == b)
                         .map(|d| (d[0], d.len() as u64));
-                    (cells.words, done, tally.collect())
+                    ((cells.words, cells.ids), done, tally.collect())
                 })
                 .collect();
             let chunk = NormalizedChunk {
@@ -256,7 +256,7 @@ struct NormalizedChunk {
 }
 
 type NormalizedPart = (
-    Words,
+    (Words, Ids),
     Vec<Result<(Record, Vec<Value>), Reject>>,
     Vec<((usize, Defect), u64)>,
 );
@@ -264,8 +264,9 @@ type NormalizedPart = (
 impl NormalizedChunk {
     /// The chunk's records, rejects and defects added to `all`, its words renumbered.
     fn merge_into(self, all: &mut Normalized) {
-        for (words, done, defects) in self.parts {
+        for ((words, ids), done, defects) in self.parts {
             let map = all.records.words.absorb(&words);
+            let id_map = all.records.ids.absorb(&ids);
             for ((field, defect), n) in defects {
                 let column = self.columns[field].clone();
                 *all.quality.entry((self.file, column, defect)).or_default() += n;
@@ -274,6 +275,7 @@ impl NormalizedChunk {
                 match outcome {
                     Ok((mut record, mut values)) => {
                         record.name = record.name.renumbered(&map);
+                        record.id = record.id.renumbered(&id_map);
                         values.iter_mut().for_each(|v| *v = v.renumbered(&map));
                         all.records.push(record, &values);
                     }
@@ -435,12 +437,12 @@ fn normalize_row(
     let record = Record {
         row,
         source: source_id,
-        id,
+        id: cells.ids.intern(&id),
         id_source,
         id_legacy,
         name_traditional: name.repairs.contains(&name::NameRepair::Traditional),
         name: words.intern(&name.text),
-        county,
+        county: county.map(CountyRef::of),
         birth_date,
         values: 0,
     };
@@ -529,6 +531,7 @@ fn fill_from_certificate(
 #[derive(Default)]
 struct SeenCells {
     words: Words,
+    ids: Ids,
     seen: Vec<FastMap<Box<str>, Value>>,
     /// For the county code column and the county column.
     counties: [LastCounty; 2],

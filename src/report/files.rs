@@ -25,10 +25,7 @@ pub fn write_summary(
     }
     let mut gaps: BTreeMap<(usize, &str), u64> = BTreeMap::new();
     for gap in &result.evaluation.gaps {
-        let code = result.records[gap.record]
-            .county
-            .as_ref()
-            .map_or("", |c| c.code.as_str());
+        let code = result.records[gap.record].county_code();
         *gaps.entry((gap.rule, code)).or_default() += 1;
     }
     let mut rows = Vec::new();
@@ -166,7 +163,7 @@ fn links_lines(
         while let Some(reject) = rejects.next_if(|r| r.row < record.row) {
             line(reject.row, "", &format!("rejected:{}", reject.reason), None)?;
         }
-        let evidence = result.linkage.evidence(i, record);
+        let evidence = result.linkage.evidence(i, result.records);
         let household = result.linkage.household_key_of(i);
         result.show_person_key(i, |key| line(record.row, key, &evidence, household))?;
     }

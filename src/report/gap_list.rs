@@ -114,20 +114,16 @@ pub fn gap_rows(result: &RunResult) -> Vec<GapRow> {
             let standing = result.ledger.and_then(|l| l.standing.get(&item)).copied();
             GapRow {
                 rule_id: rule.id.clone(),
-                county_code: record
-                    .county
-                    .as_ref()
-                    .map_or(String::new(), |c| c.code.clone()),
+                county_code: record.county_code().to_string(),
                 county_name: record
-                    .county
-                    .as_ref()
+                    .county()
                     .map_or("未知区县".into(), |c| c.name.clone()),
                 source: settings.sources[record.source].key.clone(),
                 source_file: result.file_name(record.row.file).to_string(),
                 source_row: record.row.row,
                 person_key,
                 name: result.records.name(record).to_string(),
-                id_number: shown_id(&record.id, result.full_ids),
+                id_number: shown_id(result.records.id(record), result.full_ids),
                 detail: gap.detail.clone(),
                 status: ledger_item.map(|(status, _)| *status),
                 first_seen: ledger_item.map_or(String::new(), |(_, first)| first.clone()),

@@ -295,15 +295,12 @@ impl RunResult<'_> {
 pub fn counties_seen(
     records: &crate::model::Records,
 ) -> std::collections::BTreeMap<String, String> {
-    // Counties are the reference table's own: one is told from another by its address, not by
-    // hashing its code again for each of tens of millions of rows.
-    let mut seen: crate::model::FastMap<*const crate::model::region::County, ()> =
-        crate::model::FastMap::default();
+    // A record names its county by number: one is told from another without hashing its code
+    // again for each of tens of millions of rows.
+    let seen: crate::model::FastSet<_> = records.iter().filter_map(|r| r.county).collect();
     let mut counties = std::collections::BTreeMap::new();
-    for county in records.iter().filter_map(|r| r.county) {
-        if seen.insert(county, ()).is_none() {
-            counties.insert(county.code.clone(), county.name.clone());
-        }
+    for county in seen.into_iter().map(|c| c.county()) {
+        counties.insert(county.code.clone(), county.name.clone());
     }
     counties
 }

@@ -12,7 +12,7 @@ use crate::config::options::ReportOptions;
 use crate::config::RuleKind;
 use crate::ledger::{NightCounts, Standing};
 use crate::model::id_number::IdNumber;
-use crate::model::region::County;
+use crate::model::region::CountyRef;
 use crate::model::FastMap;
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -201,24 +201,26 @@ pub fn morning_data(result: &RunResult) -> MorningData {
 fn quality_cells(result: &RunResult) -> Vec<QualityCell> {
     let sources = &result.settings().sources;
     tally_quality(
-        result.records.iter().map(|r| (r.source, r.county, &r.id)),
+        result
+            .records
+            .iter()
+            .map(|r| (r.source, r.county, result.records.id(r))),
         |source| sources[source].label.as_str(),
     )
 }
 
 /// Rows, and IDs damaged, invalid and missing, per source label and county code, from each
-/// row's (source, county, ID). Counted by source and the county's address (not by hashing two
+/// row's (source, county, ID). Counted by source and the county's number (not by hashing two
 /// strings for each of tens of millions of rows), then gathered by label and code.
 fn tally_quality<'a>(
-    rows: impl Iterator<Item = (usize, Option<&'static County>, &'a IdNumber)>,
+    rows: impl Iterator<Item = (usize, Option<CountyRef>, &'a IdNumber)>,
     label: impl Fn(usize) -> &'a str,
 ) -> Vec<QualityCell> {
-    let mut index: FastMap<(usize, *const County), usize> = FastMap::default();
+    let mut index: FastMap<(usize, Option<CountyRef>), usize> = FastMap::default();
     let mut counted: Vec<(usize, &str, QualityCell)> = Vec::new();
     for (source, county, id) in rows {
-        let address = county.map_or(std::ptr::null(), |c| c as *const County);
-        let at = *index.entry((source, address)).or_insert_with(|| {
-            let code = county.map_or("", |c| c.code.as_str());
+        let at = *index.entry((source, county)).or_insert_with(|| {
+            let code = county.map_or("", |c| c.county().code.as_str());
             counted.push((source, code, QualityCell::default()));
             counted.len() - 1
         });
@@ -284,7 +286,7 @@ fn file_counties(result: &RunResult) -> Vec<Option<&'static str>> {
     // None: no row yet; Some(None): several counties (or a row without one).
     let mut seen: Vec<Option<Option<&'static str>>> = vec![None; result.tables.len()];
     for record in result.records.iter() {
-        let county = record.county.map(|c| c.code.as_str());
+        let county = record.county().map(|c| c.code.as_str());
         let file = &mut seen[record.row.file as usize];
         *file = match *file {
             None => Some(county),
@@ -448,6 +450,7 @@ pub(crate) fn test_data(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::region::Regions;
 
     proptest::proptest! {
         /// Each (source label, county code) cell counts its rows and ID states, two sources of
@@ -457,9 +460,9 @@ mod tests {
             rows in proptest::collection::vec((0usize..3, 0usize..3, 0u8..4), 0..200)
         ) {
             let labels = ["甲", "乙", "甲"];
-            let counties: Vec<&'static County> = ["1", "2"]
+            let counties: Vec<CountyRef> = ["110101", "110102"]
                 .iter()
-                .map(|code| &*Box::leak(Box::new(County { code: code.to_string(), name: String::new(), context: Vec::new() })))
+                .map(|code| CountyRef::of(Regions::bundled().by_code(code).unwrap()))
                 .collect();
             let ids = [
                 IdNumber::Missing,
@@ -469,7 +472,7 @@ mod tests {
             ];
             let mut expected: BTreeMap<(String, String), [u64; 4]> = BTreeMap::new();
             for &(source, county, id) in &rows {
-                let code = counties.get(county).map_or("", |c| c.code.as_str());
+                let code = counties.get(county).map_or("", |c| c.county().code.as_str());
                 let n = expected.entry((labels[source].to_string(), code.to_string())).or_default();
                 n[0] += 1;
                 if id < 3 {

@@ -104,7 +104,7 @@ fn records_batch(
         }
     };
     let id = |record: &Record| -> Option<Cow<'_, str>> {
-        let shown = match &record.id {
+        let shown = match result.records.id(record) {
             IdNumber::Valid(id) => id.as_str(),
             IdNumber::Invalid { digits, .. } => digits.as_str(),
             IdNumber::Damaged { prefix } => prefix.as_str(),
@@ -142,7 +142,7 @@ fn records_batch(
             range
                 .clone()
                 .zip(records)
-                .map(|(i, r)| Some(result.linkage.evidence(i, r))),
+                .map(|(i, _)| Some(result.linkage.evidence(i, result.records))),
         ),
         household_keys(result, range.clone().map(Some), rows),
         strings(
@@ -150,13 +150,15 @@ fn records_batch(
             rows,
             records
                 .iter()
-                .map(|r| r.county.map(|c| c.code.as_str().into())),
+                .map(|r| r.county().map(|c| c.code.as_str().into())),
         ),
         strings("id_number", rows, records.iter().map(id)),
         strings(
             "id_state",
             rows,
-            records.iter().map(|r| Some(r.id.state().into())),
+            records
+                .iter()
+                .map(|r| Some(result.records.id(r).state().into())),
         ),
         strings(
             "id_source",
@@ -251,7 +253,7 @@ fn links_batch(result: &RunResult, rows: &[LinkRow]) -> PolarsResult<DataFrame> 
     }
     let evidence = rows.iter().map(|row| {
         Some(match *row {
-            LinkRow::Record(i) => result.linkage.evidence(i, &result.records[i]),
+            LinkRow::Record(i) => result.linkage.evidence(i, result.records),
             LinkRow::Rejected(reject) => Cow::Owned(format!("rejected:{}", reject.reason)),
         })
     });

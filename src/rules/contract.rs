@@ -572,7 +572,7 @@ fn missing_standards(
     }
     let mut rows: BTreeMap<(SourceId, &str), u64> = BTreeMap::new();
     for record in records {
-        let county = record.county.map_or("", |c| c.code.as_str());
+        let county = record.county_code();
         *rows.entry((record.source, county)).or_default() += 1;
     }
     let mut missing = Vec::new();
@@ -606,7 +606,7 @@ fn implausible_births(records: &Records, as_of: chrono::NaiveDate) -> Vec<(FileI
     let by_file: BTreeMap<FileId, u64> = records
         .as_slice()
         .par_iter()
-        .filter(|r| r.id.valid().is_some())
+        .filter(|r| records.id(r).valid().is_some())
         .filter_map(|r| r.birth_date.map(|d| (r.row.file, d.year())))
         .filter(|(_, year)| *year < 1900 || *year > latest)
         .fold(BTreeMap::new, |mut counts, (file, _)| {

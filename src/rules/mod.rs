@@ -463,7 +463,7 @@ impl Context<'_> {
                         && self.records.value(&self.records[r], *field) == value
                         && self.all_hold(conditions, r)
                 })?;
-                let elsewhere = match (self.records[other].county, self.records[index].county) {
+                let elsewhere = match (self.records[other].county(), self.records[index].county()) {
                     (Some(there), here) if here.is_none_or(|h| h.code != there.code) => {
                         format!("在{}（{}）", there.name, there.code)
                     }
@@ -629,13 +629,14 @@ impl Context<'_> {
     fn with_link_warning(&self, detail: String, index: usize) -> String {
         let record = &self.records[index];
         let alone = self.linkage.linked(index).len() == 1;
-        let problem = match (self.linkage.id_doubt(index), record.id.valid()) {
+        let id = self.records.id(record);
+        let problem = match (self.linkage.id_doubt(index), id.valid()) {
             (Some(IdDoubt::Placeholder), _) => "本行身份证号为多行共用的占位号码".to_string(),
             (Some(IdDoubt::AnotherPersons), _) => {
                 "本行身份证号疑为他人（如家人）的号码".to_string()
             }
             (None, Some(_)) => return detail,
-            (None, None) => format!("本行身份证号不可用（{}）", record.id.state()),
+            (None, None) => format!("本行身份证号不可用（{}）", id.state()),
         };
         match alone {
             true => format!("{detail}；注意：{problem}，未能与其他部门记录关联"),
@@ -680,7 +681,7 @@ impl<'a> RowTest<'a> {
                 words,
                 negate,
             } if is_county(*field) => record
-                .county
+                .county()
                 .is_some_and(|c| words.contains(&c.code) != *negate),
             Condition::FieldEmpty { field, empty } if is_county(*field) => {
                 record.county.is_none() == *empty
@@ -713,7 +714,7 @@ impl<'a> RowTest<'a> {
                     Bound::Field(other) => self.amount(record, *other),
                     Bound::Standard(name) => self.settings.standard_amount(
                         name,
-                        record.county.map(|c| c.code.as_str()),
+                        record.county().map(|c| c.code.as_str()),
                         self.year,
                     ),
                 };
