@@ -267,6 +267,8 @@ fn row_line(
         .map_or("—".to_string(), |c| format!("{} {}", c.code, c.name));
     format!(
         "{} row {} ({}) · {name} · {id} · {county}",
-        names[record.row.file as usize], record.row.row, settings.sources[record.source].key
+        names[record.row.file as usize],
+        record.row.row,
+        settings.sources[record.source()].key
     )
 }

@@ -366,7 +366,7 @@ fn facts_of(result: &RunResult, gap: &rules::Gap) -> String {
     let mut text = gap.detail.replace(&result.as_of.to_string(), "");
     for index in std::iter::once(gap.record).chain(gap.evidence) {
         let record = &records[index];
-        let fields = &result.settings().sources[record.source].fields;
+        let fields = &result.settings().sources[record.source()].fields;
         text.push('\u{1e}');
         text.push_str(records.id(record).state());
         text.push_str(records.name(record));
@@ -444,7 +444,7 @@ fn apply_ledger<'l>(
         let &person = persons.get(person_key)?;
         let rows = result.linkage.members_of(person);
         rows.iter()
-            .any(|&r| result.records[r as usize].source == subject)
+            .any(|&r| result.records[r as usize].source() == subject)
             .then(|| {
                 let met = result.evaluation.satisfied.get(&(rule, person));
                 met.map_or(String::new(), |&row| result.row_words(row))

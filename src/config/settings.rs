@@ -13,6 +13,9 @@ use crate::model::{FieldKind, FieldRole, SourceId};
 #[error("{0}")]
 pub struct ConfigError(pub String);
 
+/// A record keeps its source's number in a byte.
+pub const MAX_SOURCES: usize = u8::MAX as usize;
+
 fn err<T>(message: impl Into<String>) -> Result<T, ConfigError> {
     Err(ConfigError(message.into()))
 }
@@ -379,6 +382,12 @@ impl Settings {
             return err(format!(
                 "config version {} is not supported (expected 1)",
                 options.version
+            ));
+        }
+        if options.sources.len() > MAX_SOURCES {
+            return err(format!(
+                "{} sources: a config may define at most {MAX_SOURCES}",
+                options.sources.len()
             ));
         }
         let mut sources = Vec::new();
@@ -1191,6 +1200,23 @@ mod tests {
         assert_eq!(settings.sources.len(), 8);
         let dpf = &settings.sources[settings.source("dpf").unwrap()];
         assert!(dpf.field("name").is_some() && dpf.field("certificate_number").is_some());
+    }
+
+    /// A record keeps its source's number in a byte: a config of more sources is refused.
+    #[test]
+    fn a_config_has_at_most_255_sources() {
+        let config = |n: usize| {
+            let sources: String = (0..n)
+                .map(|i| format!("[sources.s{i}]\nlabel = \"s{i}\"\nrequired = [\"name\"]\n"))
+                .collect();
+            format!("version = 1\n[fields.name]\nkind = \"name\"\n{sources}[link]\naccept = 0.9\nreview = 0.5\n[[link.blocking]]\non = [\"name\"]\n[[link.comparison]]\nfield = \"name\"\nlevels = [\"exact\", \"else\"]\n")
+        };
+        assert_eq!(
+            Settings::from_toml(&config(255)).unwrap().sources.len(),
+            255
+        );
+        let error = Settings::from_toml(&config(256)).unwrap_err().to_string();
+        assert!(error.contains("at most 255"), "{error}");
     }
 
     /// A rule per household, or a household count, in a config that makes no households.

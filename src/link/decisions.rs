@@ -61,7 +61,7 @@ pub fn pair_key(
         let record = &records[index as usize];
         format!(
             "{}\u{1f}{}\u{1f}{:?}\u{1f}{:?}\u{1f}{}",
-            settings.sources[record.source].key,
+            settings.sources[record.source()].key,
             records.name_key(record),
             records.id(record),
             record.birth_date,

@@ -57,7 +57,7 @@ impl Households {
             .into_par_iter()
             .filter_map(|i| {
                 let record = &records[i];
-                match records.value(record, head_field[record.source]?) {
+                match records.value(record, head_field[record.source()]?) {
                     Value::Text(head) => Some((i as u32, head)),
                     _ => None,
                 }

@@ -244,7 +244,7 @@ mod tests {
                 .candidates(&linkage, record)
                 .into_iter()
                 .find(|&(row, _)| {
-                    records[row].source == source
+                    records[row].source() == source
                         && linkage.person_of(row) != linkage.person_of(record)
                 });
             let found = found.as_ref().map(|n| (n.record, n.score));

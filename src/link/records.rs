@@ -67,7 +67,7 @@ pub fn table(records: &Records, settings: &Settings) -> LinkTable {
                 .map(|(f, feature)| {
                     let mut column = ColumnBuilder::new(feature, records.len());
                     for record in records.iter() {
-                        let reader = readers[record.source][f];
+                        let reader = readers[record.source()][f];
                         let owned = owned_value(reader, record, records);
                         let value = value(reader, record, records, owned.as_ref());
                         column.push_word(word_of(reader, record, records, &owned), &value);
@@ -81,7 +81,7 @@ pub fn table(records: &Records, settings: &Settings) -> LinkTable {
     let origins = Origins {
         group,
         side: vec![0; records.len()],
-        source: records.iter().map(|r| r.source as u8).collect(),
+        source: records.iter().map(|r| r.source).collect(),
     };
     LinkTable::new(features, names, origins, columns)
 }
@@ -106,7 +106,7 @@ fn distinct_groups(records: &Records, settings: &Settings) -> Vec<u32> {
     let mut numbers: FastMap<(u32, Option<Word>, Option<NaiveDate>), u32> = FastMap::default();
     records
         .iter()
-        .map(|record| match rule_of[record.source] {
+        .map(|record| match rule_of[record.source()] {
             None => NO_GROUP,
             Some(per) => {
                 let value = per.map_or(Cell::Empty, |f| records.value(record, f));

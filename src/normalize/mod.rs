@@ -120,7 +120,7 @@ fn heads_from_household_numbers(all: &mut Normalized, settings: &Settings, table
             continue;
         };
         let unnamed = |r: &Record| {
-            r.source == source
+            r.source() == source
                 && records.value(r, head).is_empty()
                 && !records.value(r, number).is_empty()
         };
@@ -136,7 +136,7 @@ fn heads_from_household_numbers(all: &mut Normalized, settings: &Settings, table
         };
         // Number -> its head's ID, or None when its rows name two.
         let mut head_of: FastMap<Word, Option<String>> = FastMap::default();
-        for record in records.iter().filter(|r| r.source == source) {
+        for record in records.iter().filter(|r| r.source() == source) {
             let Some(n) = records.value(record, number).text() else {
                 continue;
             };
@@ -436,7 +436,8 @@ fn normalize_row(
     );
     let record = Record {
         row,
-        source: source_id,
+        // A config has at most MAX_SOURCES sources.
+        source: source_id as u8,
         id: cells.ids.intern(&id),
         id_source,
         id_legacy,

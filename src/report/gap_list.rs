@@ -118,7 +118,7 @@ pub fn gap_rows(result: &RunResult) -> Vec<GapRow> {
                 county_name: record
                     .county()
                     .map_or("未知区县".into(), |c| c.name.clone()),
-                source: settings.sources[record.source].key.clone(),
+                source: settings.sources[record.source()].key.clone(),
                 source_file: result.file_name(record.row.file).to_string(),
                 source_row: record.row.row,
                 person_key,
@@ -169,7 +169,7 @@ fn shown(result: &RunResult, index: usize) -> Shown {
         rows.clone()
             .find_map(|r| {
                 let record = &records[r];
-                let field = result.settings().sources[record.source].field_for(role)?;
+                let field = result.settings().sources[record.source()].field_for(role)?;
                 match records.value(record, field) {
                     Value::Text(word) | Value::Unparsed(word) | Value::DamagedId(word) => {
                         Some(records.text(word).to_string())

@@ -254,7 +254,7 @@ impl RunResult<'_> {
     /// insurance.csv 第12行).
     pub fn row_words(&self, index: usize) -> String {
         let record = &self.records[index];
-        let label = &self.settings().sources[record.source].label;
+        let label = &self.settings().sources[record.source()].label;
         format!(
             "{label} {} 第{}行",
             self.file_name(record.row.file),

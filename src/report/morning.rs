@@ -204,7 +204,7 @@ fn quality_cells(result: &RunResult) -> Vec<QualityCell> {
         result
             .records
             .iter()
-            .map(|r| (r.source, r.county, result.records.id(r))),
+            .map(|r| (r.source(), r.county, result.records.id(r))),
         |source| sources[source].label.as_str(),
     )
 }

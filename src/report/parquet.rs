@@ -133,7 +133,7 @@ fn records_batch(
             rows,
             records
                 .iter()
-                .map(|r| Some(result.settings().sources[r.source].key.as_str().into())),
+                .map(|r| Some(result.settings().sources[r.source()].key.as_str().into())),
         ),
         keys.finish().into_column(),
         strings(
@@ -189,7 +189,7 @@ fn records_batch(
         if columns.iter().any(|c| c.name().as_str() == field.name) {
             continue;
         }
-        let value = |r: &Record| field.of_source[r.source].map(|f| result.records.value(r, f));
+        let value = |r: &Record| field.of_source[r.source()].map(|f| result.records.value(r, f));
         if field.kind == FieldKind::Date {
             let days = records
                 .iter()

@@ -424,7 +424,7 @@ pub fn arrivals(settings: &Settings, records: &Records) -> Arrivals {
         .par_iter()
         .fold(Counts::default, |mut counts, record| {
             *counts
-                .entry((record.source, record.county_code()))
+                .entry((record.source(), record.county_code()))
                 .or_default() += 1;
             counts
         })
@@ -573,7 +573,7 @@ fn missing_standards(
     let mut rows: BTreeMap<(SourceId, &str), u64> = BTreeMap::new();
     for record in records {
         let county = record.county_code();
-        *rows.entry((record.source, county)).or_default() += 1;
+        *rows.entry((record.source(), county)).or_default() += 1;
     }
     let mut missing = Vec::new();
     for (rule, reads) in run {
@@ -625,7 +625,7 @@ fn implausible_births(records: &Records, as_of: chrono::NaiveDate) -> Vec<(FileI
 fn rows_per_source(records: &Records, sources: usize) -> Vec<u64> {
     let mut rows = vec![0; sources];
     for record in records {
-        rows[record.source] += 1;
+        rows[record.source()] += 1;
     }
     rows
 }
@@ -952,7 +952,7 @@ fn unknown_values(
         .par_iter()
         .fold(Counts::default, |mut counts, record| {
             for ((source, field), words, blank_counts) in &checked {
-                if *source != record.source {
+                if *source != record.source() {
                     continue;
                 }
                 let word = match (records.value(record, *field), words) {

@@ -99,7 +99,7 @@ pub fn evaluate(
             .par_iter()
             .zip(&active)
             .filter(|(_, a)| **a)
-            .map(|(record, _)| (record.source, record.county_code())),
+            .map(|(record, _)| (record.source(), record.county_code())),
     );
     let persons = (0..linkage.persons())
         .into_par_iter()
@@ -110,7 +110,7 @@ pub fn evaluate(
     let mut runs_of_source: Vec<Vec<std::ops::Range<u32>>> =
         vec![Vec::new(); settings.sources.len()];
     for (i, record) in records.iter().enumerate() {
-        let runs = &mut runs_of_source[record.source];
+        let runs = &mut runs_of_source[record.source()];
         match runs.last_mut().filter(|run| run.end == i as u32) {
             Some(run) => run.end += 1,
             None => runs.push(i as u32..i as u32 + 1),
@@ -223,7 +223,7 @@ fn by_county(tally: Tally) -> BTreeMap<(usize, String), u64> {
 
 impl Context<'_> {
     fn is_active(&self, record: &Record) -> bool {
-        let source = &self.settings.sources[record.source];
+        let source = &self.settings.sources[record.source()];
         let within = |field: Option<usize>, inside: fn(NaiveDate, NaiveDate) -> bool| {
             field.is_none_or(|f| match self.records.value(record, f) {
                 Value::Date(d) => inside(d, self.as_of),
@@ -257,7 +257,7 @@ impl Context<'_> {
             .deaths
             .iter()
             .filter(|d| {
-                d.source == record.source
+                d.source == record.source()
                     && d.conditions.iter().all(|c| self.row_test.holds(c, record))
             })
             .map(|d| Death {
@@ -421,7 +421,7 @@ impl Context<'_> {
             .linked(index)
             .iter()
             .map(|&r| r as usize)
-            .find(|&r| self.records[r].source == source && self.all_hold(conditions, r))
+            .find(|&r| self.records[r].source() == source && self.all_hold(conditions, r))
     }
 
     /// The person's row that meets the rule's requirement, for a subject row of theirs.
@@ -431,8 +431,8 @@ impl Context<'_> {
             return None;
         };
         let mut rows = self.linkage.members_of(person).iter().map(|&r| r as usize);
-        let subject =
-            rows.find(|&r| self.records[r].source == rule.subject && self.all_hold(&rule.when, r))?;
+        let subject = rows
+            .find(|&r| self.records[r].source() == rule.subject && self.all_hold(&rule.when, r))?;
         self.first_linked(subject, *source, conditions)
     }
 
@@ -459,7 +459,7 @@ impl Context<'_> {
                 let mut linked = self.linkage.linked(index).iter().map(|&r| r as usize);
                 let other = linked.find(|&r| {
                     r != index
-                        && self.records[r].source == rule.subject
+                        && self.records[r].source() == rule.subject
                         && self.records.value(&self.records[r], *field) == value
                         && self.all_hold(conditions, r)
                 })?;
@@ -543,7 +543,7 @@ impl Context<'_> {
             .linked(index)
             .iter()
             .map(|&r| r as usize)
-            .filter(|&r| self.records[r].source == source)
+            .filter(|&r| self.records[r].source() == source)
             .collect();
         let failing = |r: usize| conditions.iter().filter(|c| !self.holds(c, r)).count();
         let closest = rows.iter().copied().rev().min_by_key(|&r| failing(r));
@@ -572,7 +572,7 @@ impl Context<'_> {
     fn what_fails(&self, condition: &Condition, index: usize) -> String {
         let record = &self.records[index];
         let holds = |field: usize| {
-            let label = describe::field_label(self.settings, record.source, field);
+            let label = describe::field_label(self.settings, record.source(), field);
             match self.records.value(record, field) {
                 Value::Text(w) | Value::Unparsed(w) | Value::DamagedId(w) => {
                     format!("{label}为{}", self.records.text(w))
@@ -591,7 +591,7 @@ impl Context<'_> {
                 "不满足“{}”",
                 describe::describe(
                     self.settings,
-                    record.source,
+                    record.source(),
                     std::slice::from_ref(other),
                     self.as_of
                 )
@@ -602,7 +602,7 @@ impl Context<'_> {
     /// Why a row is not in force on the as-of date: a start after it, an end before it, or
     /// the value that fails its source's `active` conditions.
     fn why_inactive(&self, record: &Record, holds: impl Fn(usize) -> String) -> String {
-        let source = &self.settings.sources[record.source];
+        let source = &self.settings.sources[record.source()];
         let date = |field: Option<usize>| field.and_then(|f| self.records.value(record, f).date());
         if let Some(start) = date(source.active_from).filter(|d| *d > self.as_of) {
             return format!("自{start}起才有效");
@@ -670,7 +670,7 @@ impl<'a> RowTest<'a> {
     pub fn holds(&self, condition: &Condition, record: &Record) -> bool {
         let is_county = |field: usize| {
             matches!(
-                self.settings.sources[record.source].fields[field].kind,
+                self.settings.sources[record.source()].fields[field].kind,
                 FieldKind::County | FieldKind::CountyCode
             )
         };
