@@ -70,7 +70,8 @@ pub fn table(records: &Records, settings: &Settings) -> LinkTable {
                         let reader = readers[record.source()][f];
                         let owned = owned_value(reader, record, records);
                         let value = value(reader, record, records, owned.as_ref());
-                        column.push_word(word_of(reader, record, records, &owned), &value);
+                        let number = run_number(reader, record, records, &owned);
+                        column.push_numbered(number, &value);
                     }
                     column.finish()
                 })
@@ -124,14 +125,17 @@ fn distinct_groups(records: &Records, settings: &Settings) -> Vec<u32> {
         .collect()
 }
 
-/// The run's word a value's text is, when it is one: a name, or a field's word read as it is.
-fn word_of(
+/// The number the run gave a value, when it gave one: the record's ID (with whether it was a
+/// 15-digit one, which the linker tells apart), or the word of a name or of a field read as it
+/// is.
+fn run_number(
     reader: Reader,
     record: &Record,
     records: &Records,
     owned: &Option<Owned>,
 ) -> Option<usize> {
     match (reader, owned) {
+        (Reader::Id, _) => Some(record.id.number() * 2 + usize::from(record.id_legacy)),
         (Reader::Name, _) => Some(record.name.number()),
         (Reader::Field(field, kind), None) if kind != FieldKind::Date => {
             records.value(record, field).text().map(Word::number)

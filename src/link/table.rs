@@ -379,13 +379,13 @@ pub enum Value<'a> {
 
 type Interned = FastMap<String, u32>;
 
-/// Builds one column of a `LinkTable` value by value, interning names and words.
+/// Builds one column of a `LinkTable` value by value, interning IDs, names and words.
 pub struct ColumnBuilder {
     column: Column,
     interned: Interned,
-    /// Per word of the run, its key in this column once seen (`UNSEEN` before): a word's text
-    /// is interned once, not once a row.
-    by_word: Vec<u32>,
+    /// Per number the run gave a value (a word's, an ID's), its key in this column once seen
+    /// (`UNSEEN` before): a value is interned once, not once a row.
+    by_number: Vec<u32>,
 }
 
 const UNSEEN: u32 = u32::MAX;
@@ -415,17 +415,18 @@ impl ColumnBuilder {
         ColumnBuilder {
             column,
             interned: Interned::default(),
-            by_word: Vec::new(),
+            by_number: Vec::new(),
         }
     }
 
-    /// Adds the next row's value, a name or word whose text is the run's word number `word`
-    /// (`None`: any other value).
-    pub fn push_word(&mut self, word: Option<usize>, value: &Value) {
-        let known = word
-            .and_then(|w| self.by_word.get(w).copied())
+    /// Adds the next row's value, which the run numbered `number` (`None`: a value it did not
+    /// number). A column's values are all numbered one way: by word, or by ID.
+    pub fn push_numbered(&mut self, number: Option<usize>, value: &Value) {
+        let known = number
+            .and_then(|n| self.by_number.get(n).copied())
             .filter(|&key| key != UNSEEN);
         match (&mut self.column, value, known) {
+            (Column::Id(ids), Value::Id(..), Some(key)) => ids.of_row.push(key),
             (Column::Name(names), Value::Name(_, traditional), Some(key)) => {
                 names.values.push(key);
                 names.traditional.push(*traditional);
@@ -436,19 +437,20 @@ impl ColumnBuilder {
             }
             _ => {
                 self.push(value);
-                if let (Some(word), Some(key)) = (word, self.last_key()) {
-                    if self.by_word.len() <= word {
-                        self.by_word.resize(word + 1, UNSEEN);
+                if let (Some(number), Some(key)) = (number, self.last_key()) {
+                    if self.by_number.len() <= number {
+                        self.by_number.resize(number + 1, UNSEEN);
                     }
-                    self.by_word[word] = key;
+                    self.by_number[number] = key;
                 }
             }
         }
     }
 
-    /// The key of the last name or word pushed.
+    /// The key of the last ID, name or word pushed.
     fn last_key(&self) -> Option<u32> {
         match &self.column {
+            Column::Id(ids) => ids.of_row.last().copied(),
             Column::Name(names) => names.values.last().copied(),
             Column::Words(words) => words.values.last().copied(),
             _ => None,
@@ -621,31 +623,36 @@ mod tests {
     use proptest::prelude::*;
 
     proptest! {
-        /// A column built from run word numbers is the column built from the texts.
+        /// A column built from the run's numbers (of words, of IDs) is the column built from
+        /// the values.
         #[test]
-        fn words_found_by_number_are_the_words_interned(
+        fn values_found_by_number_are_the_values_interned(
             rows in prop::collection::vec((0usize..6, any::<bool>(), any::<bool>()), 0..60),
-            kind in prop::sample::select(vec![FeatureKind::Name, FeatureKind::Text]),
+            kind in prop::sample::select(vec![FeatureKind::Name, FeatureKind::Text, FeatureKind::Id]),
         ) {
             const TEXTS: [&str; 6] = ["", "王小明", "李四", "王小明 ", "张三", "在读"];
+            const IDS: [&str; 6] = ["", "11010519491231002X", "4201051949", "11010519491231002x", "420105194912310020", "110105194912310"];
+            let ids = IDS.map(|t| crate::model::id_number::parse_id(t, false).id);
             let feature = Feature { name: "f".into(), kind };
-            let (mut by_text, mut by_number) =
+            let (mut by_value, mut by_number) =
                 (ColumnBuilder::new(&feature, rows.len()), ColumnBuilder::new(&feature, rows.len()));
-            for &(word, flag, known) in &rows {
-                let value = match kind {
-                    FeatureKind::Name => Value::Name(TEXTS[word], flag),
-                    _ => Value::Word(Some(TEXTS[word]), flag),
+            for &(n, flag, known) in &rows {
+                let (value, number) = match kind {
+                    FeatureKind::Name => (Value::Name(TEXTS[n], flag), n),
+                    FeatureKind::Id => (Value::Id(&ids[n], flag), n * 2 + usize::from(flag)),
+                    _ => (Value::Word(Some(TEXTS[n]), flag), n),
                 };
-                by_text.push(&value);
-                by_number.push_word(known.then_some(word), &value);
+                by_value.push(&value);
+                by_number.push_numbered(known.then_some(number), &value);
             }
             let described = |column: Column| match column {
+                Column::Id(ids) => format!("{:?} {:?}", ids.of_row, ids.distinct),
                 Column::Name(n) => format!("{:?} {:?} {:?}", n.values, n.traditional,
                     n.entries.iter().map(|e| e.text.clone()).collect::<Vec<_>>()),
                 Column::Words(w) => format!("{:?} {:?} {:?}", w.values, w.from_id, w.words),
                 _ => unreachable!(),
             };
-            prop_assert_eq!(described(by_number.finish()), described(by_text.finish()));
+            prop_assert_eq!(described(by_number.finish()), described(by_value.finish()));
         }
     }
 
