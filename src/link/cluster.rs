@@ -7,7 +7,7 @@
 use rayon::prelude::*;
 
 use super::model::{probability, AffinityTable};
-use super::pairs::{Decision, PairOutcome, ReviewReason};
+use super::pairs::{Decision, Joined, Joins, PairOutcome, ReviewReason};
 use super::table::{LinkTable, NO_GROUP};
 use crate::model::FastMap;
 
@@ -260,8 +260,9 @@ pub struct Candidate {
 pub struct Decided {
     /// Candidate pairs at or above the review threshold, or linked.
     pub pairs: Vec<PairOutcome>,
-    /// Per row: the probability it was linked with, for rows linked by a candidate pair.
-    pub joined_at: Vec<Option<f32>>,
+    /// Per row: the probability it was linked with, for rows linked by a candidate pair (the
+    /// others alone).
+    pub joined_at: Joins,
 }
 
 fn odds(weight: f64) -> f64 {
@@ -309,7 +310,7 @@ pub fn decide(
         .filter(|&k| competing[k] >= accept)
         .collect();
     order.sort_by(|&x, &y| competing[y].total_cmp(&competing[x]).then(x.cmp(&y)));
-    let mut joined_at: Vec<Option<f32>> = vec![None; anchored.len()];
+    let mut joined_at = Joins::alone(anchored.len());
     for k in order {
         let c = candidates[k];
         let (ra, rb) = (clusters.find(c.a), clusters.find(c.b));
@@ -317,8 +318,12 @@ pub fn decide(
             clusters.union(ra, rb);
             for row in [c.a, c.b] {
                 if !anchored[row as usize] {
-                    let at = &mut joined_at[row as usize];
-                    *at = Some(at.unwrap_or(0.0).max(competing[k] as f32));
+                    let before = match joined_at.get(row as usize) {
+                        Joined::Probable(p) => p,
+                        _ => 0.0,
+                    };
+                    let at = Joined::Probable(before.max(competing[k] as f32));
+                    joined_at.set(row as usize, at);
                 }
             }
         }

@@ -112,8 +112,8 @@ impl Linkage {
                     };
                     root[gone] = keep;
                     for row in [pair.a, pair.b] {
-                        if self.joined[row as usize] == Joined::Alone {
-                            self.joined[row as usize] = Joined::Decided;
+                        if self.joined.get(row as usize) == Joined::Alone {
+                            self.joined.set(row as usize, Joined::Decided);
                         }
                     }
                     applied.joined += 1;

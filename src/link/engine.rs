@@ -23,7 +23,7 @@ use super::candidates::candidate_pairs;
 use super::cluster::{self, Clusters, Numbered, Thresholds};
 use super::comparison::Comparer;
 use super::model::{AffinityTable, LinkType, Model, ModelError};
-use super::pairs::{Decision, Joined, PairOutcome, ReviewReason};
+use super::pairs::{Decision, Joined, Joins, PairOutcome, ReviewReason};
 use super::predict::Scorer;
 use super::table::{hash_bytes, LinkTable};
 use super::training;
@@ -70,7 +70,7 @@ pub struct LinkOutcome {
     /// Row -> cluster (numbered in the order of each cluster's first row), and each cluster's
     /// rows.
     pub clusters: Numbered,
-    pub joined: Vec<Joined>,
+    pub joined: Joins,
     /// Scored pairs at or above the review threshold, in (a, b) order.
     pub pairs: Vec<PairOutcome>,
     pub counts: LinkCounts,
@@ -195,13 +195,10 @@ pub fn link(mut request: LinkRequest) -> Result<LinkOutcome, ModelError> {
     // Stable: a suspect's pair may come both as a candidate and as a pair of its ID.
     pairs.par_sort_by_key(|p| (p.a, p.b));
     let numbered = clusters.numbered();
-    let joined: Vec<Joined> = (0..table.len())
-        .map(|r| match (anchored[r], decided.joined_at[r]) {
-            (true, _) => Joined::Anchor,
-            (false, Some(p)) => Joined::Probable(p),
-            (false, None) => Joined::Alone,
-        })
-        .collect();
+    let mut joined = decided.joined_at;
+    for row in (0..table.len()).filter(|&r| anchored[r]) {
+        joined.set(row, Joined::Anchor);
+    }
     count_outcome(&mut counts, &anchored, &suspect, &joined, &pairs);
     lap(&mut counts, "clusters");
     Ok(LinkOutcome {
@@ -264,7 +261,7 @@ fn count_outcome(
     counts: &mut LinkCounts,
     anchored: &[bool],
     suspect: &[bool],
-    joined: &[Joined],
+    joined: &Joins,
     pairs: &[PairOutcome],
 ) {
     counts.anchored_rows = anchored.iter().filter(|a| **a).count() as u64;

@@ -9,7 +9,7 @@ use rayon::prelude::*;
 use super::engine::LinkCounts;
 use super::households::Households;
 use super::model::Model;
-use super::pairs::{Joined, PairOutcome};
+use super::pairs::{Joined, Joins, PairOutcome};
 use super::person_key::PersonKey;
 use crate::keys::KeySecret;
 use crate::model::{FastMap, IdSource, Records, SourceId};
@@ -23,7 +23,7 @@ pub struct Linkage {
     pub(super) members: Vec<u32>,
     pub(super) starts: Vec<u32>,
     pub(super) keys: Vec<PersonKey>,
-    pub(super) joined: Vec<Joined>,
+    pub(super) joined: Joins,
     /// Pairs for a person to decide: the best pair between two persons, in the review band,
     /// in row order.
     pub review: Vec<PairOutcome>,
@@ -31,8 +31,6 @@ pub struct Linkage {
     pub(super) review_reasons: Vec<String>,
     pub model: Model,
     pub counts: LinkCounts,
-    /// Each row's source.
-    pub(super) source: Vec<u8>,
     /// Rows whose ID is ignored (another person's, or a placeholder), and those of them whose
     /// ID is a placeholder.
     pub(super) suspect: Vec<bool>,
@@ -128,7 +126,7 @@ impl Linkage {
     pub fn evidence(&self, index: usize, records: &Records) -> Cow<'static, str> {
         let record = &records[index];
         let doubt = self.id_doubt(index);
-        match self.joined[index] {
+        match self.joined.get(index) {
             Joined::Anchor => record.id_source.code().into(),
             Joined::Decided => "decided:same".into(),
             Joined::Probable(p) => match doubt {
@@ -160,12 +158,13 @@ impl Linkage {
         found.map_or("", |k| &self.review_reasons[k])
     }
 
-    fn source_of(&self, index: usize) -> SourceId {
-        usize::from(self.source[index])
-    }
-
     /// A review-band row of `source` that may be the person of record `index`.
-    pub fn undecided(&self, index: usize, source: SourceId) -> Option<Undecided> {
+    pub fn undecided(
+        &self,
+        records: &Records,
+        index: usize,
+        source: SourceId,
+    ) -> Option<Undecided> {
         let person = self.person_of(index);
         self.review_of_person
             .get(&person)?
@@ -177,7 +176,7 @@ impl Linkage {
                 } else {
                     pair.a
                 };
-                (self.source_of(other as usize) == source).then_some(Undecided {
+                (records[other as usize].source() == source).then_some(Undecided {
                     record: other as usize,
                     probability: f64::from(pair.probability),
                 })

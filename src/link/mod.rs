@@ -47,7 +47,7 @@ use households::Households;
 pub use linkage::{IdDoubt, Linkage, Undecided};
 pub use matcher::{Matcher, NearMiss};
 use model::{LinkType, Model};
-use pairs::{Decision, Joined, PairOutcome};
+use pairs::{Decision, Joined, Joins, PairOutcome};
 pub use person_key::PersonKey;
 use predict::Scorer;
 
@@ -106,7 +106,6 @@ pub fn link(
         review_reasons: Vec::new(),
         model: outcome.model,
         counts: outcome.counts,
-        source: table.source.clone(),
         suspect: outcome.suspect,
         placeholder: outcome.placeholder,
         review_of_person: FastMap::default(),
@@ -167,12 +166,12 @@ fn review_pairs(pairs: &[PairOutcome], person_of: &[u32]) -> Vec<PairOutcome> {
 fn cluster_key(
     records: &Records,
     rows: &[u32],
-    joined: &[Joined],
+    joined: &Joins,
     file_names: &[String],
 ) -> PersonKey {
     let anchor = rows
         .iter()
-        .find(|&&r| joined[r as usize] == Joined::Anchor)
+        .find(|&&r| joined.get(r as usize) == Joined::Anchor)
         .and_then(|&r| records.id(&records[r as usize]).valid());
     match anchor {
         Some(id) => PersonKey::of_id(id),

@@ -492,7 +492,7 @@ impl Context<'_> {
             detail,
             evidence,
             nearest: None,
-            undecided: read.and_then(|source| self.linkage.undecided(index, source)),
+            undecided: read.and_then(|source| self.linkage.undecided(self.records, index, source)),
         })
     }
 
