@@ -3,7 +3,7 @@
 
 use chrono::Datelike;
 
-use super::table::{day_to_date, IdState, IdValue, NameEntry};
+use super::table::{day_to_date, readings_of, IdState, IdValue, NameEntry};
 use crate::config::link::LevelTest;
 
 /// Whether an ID level holds. Both IDs are present (not `Missing`).
@@ -148,7 +148,7 @@ fn differing_syllables<'a>(
 
 /// Whether syllable `i` of both names has a reading in common.
 fn read_alike(a: &NameEntry, b: &NameEntry, i: usize) -> bool {
-    a.readings[i].iter().any(|r| b.readings[i].contains(r))
+    readings_of(&a.syllables[i]).any(|r| readings_of(&b.syllables[i]).any(|s| s == r))
 }
 
 /// Minority names (艾力·吐尔逊): the parts of the name with fewer parts are all among the

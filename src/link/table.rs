@@ -91,9 +91,6 @@ pub struct NameEntry {
     /// The name's syllables: each Chinese character, and each run of Latin letters (a clerk's
     /// pinyin for a character the system lacks: 王yan).
     pub syllables: Vec<String>,
-    /// Every reading of every syllable, tones dropped (Latin letters read as themselves);
-    /// empty for a character without one.
-    pub readings: Vec<Vec<String>>,
     /// The first reading of each syllable joined, surnames read as surnames: a key for
     /// blocking on sound.
     pub sound: String,
@@ -103,18 +100,17 @@ impl NameEntry {
     fn new(text: &str) -> NameEntry {
         let chars: Vec<char> = text.chars().filter(|c| *c != '·').collect();
         let syllables = syllables_of(&chars);
-        let readings: Vec<Vec<String>> = syllables.iter().map(|s| readings_of(s)).collect();
         let sound = syllables
             .iter()
-            .zip(&readings)
             .enumerate()
-            .map(|(i, (syllable, r))| {
+            .map(|(i, syllable)| {
                 let surname = syllable
                     .chars()
                     .next()
                     .and_then(surname_reading)
                     .filter(|_| i == 0);
-                surname.map_or_else(|| r.first().unwrap_or(syllable).clone(), String::from)
+                let first = || readings_of(syllable).next().unwrap_or(syllable);
+                surname.unwrap_or_else(first)
             })
             .collect::<Vec<_>>()
             .join(" ");
@@ -125,7 +121,6 @@ impl NameEntry {
             key,
             chars,
             syllables,
-            readings,
             sound,
         }
     }
@@ -146,20 +141,22 @@ fn syllables_of(chars: &[char]) -> Vec<String> {
     syllables
 }
 
-fn readings_of(syllable: &str) -> Vec<String> {
+/// Every reading of a syllable, tones dropped: a character's from the pinyin tables (none for a
+/// character without one), a run of Latin letters as itself. Read when asked, not stored with
+/// each of a province's millions of names.
+pub fn readings_of(syllable: &str) -> impl Iterator<Item = &str> {
     let mut chars = syllable.chars();
-    let (Some(c), None) = (chars.next(), chars.next()) else {
-        return vec![syllable.to_string()];
+    let character = match (chars.next(), chars.next()) {
+        (Some(c), None) if !c.is_ascii_alphabetic() => Some(c),
+        _ => None,
     };
-    if c.is_ascii_alphabetic() {
-        return vec![syllable.to_string()];
-    }
-    let mut list: Vec<String> = c
-        .to_pinyin_multi()
-        .map(|multi| multi.into_iter().map(|p| p.plain().to_string()).collect())
-        .unwrap_or_default();
-    list.dedup();
-    list
+    let pinyin = character.and_then(|c| c.to_pinyin_multi());
+    let itself = character.is_none().then_some(syllable);
+    pinyin
+        .into_iter()
+        .flatten()
+        .map(|p| p.plain())
+        .chain(itself)
 }
 
 /// Surnames read otherwise than their common reading (pinyin gives one reading a character).
@@ -663,8 +660,12 @@ mod tests {
         assert_eq!(entry.chars.len(), 7);
         let zeng = NameEntry::new("曾小明");
         assert!(zeng.sound.starts_with("zeng "), "{}", zeng.sound);
-        assert!(NameEntry::new("晓").readings[0].contains(&"xiao".to_string()));
-        assert!(NameEntry::new("王?明").readings[1].is_empty());
+        assert!(readings_of(&NameEntry::new("晓").syllables[0]).any(|r| r == "xiao"));
+        assert_eq!(
+            readings_of(&NameEntry::new("王?明").syllables[1]).count(),
+            0
+        );
+        assert_eq!(readings_of("yan").collect::<Vec<_>>(), ["yan"]);
         let pinyin = NameEntry::new("王yan");
         assert_eq!(pinyin.syllables, vec!["王", "yan"]);
         assert_eq!(pinyin.sound, NameEntry::new("王䶮").sound);
