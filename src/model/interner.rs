@@ -24,7 +24,7 @@ impl<T> Default for Interner<T> {
     }
 }
 
-pub fn hash_of<Q: Hash + ?Sized>(key: &Q) -> u64 {
+fn hash_of<Q: Hash + ?Sized>(key: &Q) -> u64 {
     BuildHasherDefault::<FastHasher>::default().hash_one(key)
 }
 

@@ -274,7 +274,7 @@ impl IdRef {
         map[self.0 as usize]
     }
 
-    /// Its number among the run's IDs (below `Ids::len`).
+    /// Its number among the run's IDs.
     pub fn number(self) -> usize {
         self.0 as usize
     }
@@ -295,14 +295,6 @@ impl Default for Ids {
 impl Ids {
     pub fn intern(&mut self, id: &IdNumber) -> IdRef {
         IdRef(self.0.intern(id, |id| *id))
-    }
-
-    pub fn len(&self) -> usize {
-        self.0.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
     }
 
     pub fn get(&self, id: IdRef) -> &IdNumber {
