@@ -68,9 +68,12 @@ pub fn table(records: &Records, settings: &Settings) -> LinkTable {
                     let mut column = ColumnBuilder::new(feature, records.len());
                     for record in records.iter() {
                         let reader = readers[record.source()][f];
+                        let number = run_number(reader, record, records);
+                        if column.push_seen_id(number) {
+                            continue;
+                        }
                         let owned = owned_value(reader, record, records);
                         let value = value(reader, record, records, owned.as_ref());
-                        let number = run_number(reader, record, records, &owned);
                         column.push_numbered(number, &value);
                     }
                     column.finish()
@@ -126,22 +129,30 @@ fn distinct_groups(records: &Records, settings: &Settings) -> Vec<u32> {
 }
 
 /// The number the run gave a value, when it gave one: the record's ID (with whether it was a
-/// 15-digit one, which the linker tells apart), or the word of a name or of a field read as it
-/// is.
-fn run_number(
-    reader: Reader,
-    record: &Record,
-    records: &Records,
-    owned: &Option<Owned>,
-) -> Option<usize> {
-    match (reader, owned) {
-        (Reader::Id, _) => Some(record.id.number() * 2 + usize::from(record.id_legacy)),
-        (Reader::Name, _) => Some(record.name.number()),
-        (Reader::Field(field, kind), None) if kind != FieldKind::Date => {
+/// 15-digit one, which the linker tells apart), its county, or the word of a name or of a
+/// field (an ID field's with whether its cell was a number, which normalize read as damaged).
+fn run_number(reader: Reader, record: &Record, records: &Records) -> Option<usize> {
+    match reader {
+        Reader::Id => Some(record.id.number() * 2 + usize::from(record.id_legacy)),
+        Reader::Name => Some(record.name.number()),
+        Reader::County => record.county.map(|c| c.number()),
+        Reader::Field(field, kind) if is_id_like(kind) => match records.value(record, field) {
+            Cell::Text(t) | Cell::Unparsed(t) => Some(t.number() * 2),
+            Cell::DamagedId(t) => Some(t.number() * 2 + 1),
+            _ => None,
+        },
+        Reader::Field(field, kind) if kind != FieldKind::Date => {
             records.value(record, field).text().map(Word::number)
         }
         _ => None,
     }
+}
+
+fn is_id_like(kind: FieldKind) -> bool {
+    matches!(
+        kind,
+        FieldKind::Id | FieldKind::Certificate | FieldKind::StudentNumber
+    )
 }
 
 fn owned_value(reader: Reader, record: &Record, records: &Records) -> Option<Owned> {
@@ -155,9 +166,7 @@ fn owned_value(reader: Reader, record: &Record, records: &Records) -> Option<Own
         _ => return None,
     };
     match kind {
-        FieldKind::Id | FieldKind::Certificate | FieldKind::StudentNumber => {
-            Some(Owned::Id(id_number::parse_id(text, from_number_cell).id))
-        }
+        _ if is_id_like(kind) => Some(Owned::Id(id_number::parse_id(text, from_number_cell).id)),
         FieldKind::Name => Some(Owned::Name(normalize_name(text))),
         _ => None,
     }

@@ -208,6 +208,18 @@ impl IdColumn {
         }
     }
 
+    /// Adds a row's ID as a distinct one, not looked up among the others.
+    fn push_new(&mut self, id: IdValue) {
+        let at = match id.state {
+            IdState::Missing => 0,
+            _ => {
+                self.distinct.push(id);
+                (self.distinct.len() - 1) as u32
+            }
+        };
+        self.of_row.push(at);
+    }
+
     fn push(&mut self, id: IdValue) {
         let IdColumn {
             of_row,
@@ -416,6 +428,22 @@ impl ColumnBuilder {
         }
     }
 
+    /// Adds the next row's ID by the number the run gave it, when this is an ID column that has
+    /// seen that number (true then): an ID carries no flag of its row, so its number is all
+    /// it needs, and a household head's ID is not parsed again on each of the family's rows.
+    pub fn push_seen_id(&mut self, number: Option<usize>) -> bool {
+        let Column::Id(ids) = &mut self.column else {
+            return false;
+        };
+        match number.and_then(|n| self.by_number.get(n).copied()) {
+            Some(key) if key != UNSEEN => {
+                ids.of_row.push(key);
+                true
+            }
+            _ => false,
+        }
+    }
+
     /// Adds the next row's value, which the run numbered `number` (`None`: a value it did not
     /// number). A column's values are all numbered one way: by word, or by ID.
     pub fn push_numbered(&mut self, number: Option<usize>, value: &Value) {
@@ -432,15 +460,27 @@ impl ColumnBuilder {
                 words.values.push(key);
                 words.from_id.push(*from_id && key != 0);
             }
+            // A value the run numbered is new to the column by its number: an ID need not be
+            // looked up among the others (two numbers with one value cost 20 bytes, not a
+            // lookup in a map of millions for each).
+            (Column::Id(ids), Value::Id(id, legacy), None) if number.is_some() => {
+                ids.push_new(IdValue::new(id, *legacy));
+                self.remember(number);
+            }
             _ => {
                 self.push(value);
-                if let (Some(number), Some(key)) = (number, self.last_key()) {
-                    if self.by_number.len() <= number {
-                        self.by_number.resize(number + 1, UNSEEN);
-                    }
-                    self.by_number[number] = key;
-                }
+                self.remember(number);
             }
+        }
+    }
+
+    /// Notes the key of the value just pushed as that of the run's `number`.
+    fn remember(&mut self, number: Option<usize>) {
+        if let (Some(number), Some(key)) = (number, self.last_key()) {
+            if self.by_number.len() <= number {
+                self.by_number.resize(number + 1, UNSEEN);
+            }
+            self.by_number[number] = key;
         }
     }
 
@@ -620,8 +660,8 @@ mod tests {
     use proptest::prelude::*;
 
     proptest! {
-        /// A column built from the run's numbers (of words, of IDs) is the column built from
-        /// the values.
+        /// A column built from the run's numbers (of words, of IDs) reads as the column built
+        /// from the values.
         #[test]
         fn values_found_by_number_are_the_values_interned(
             rows in prop::collection::vec((0usize..6, any::<bool>(), any::<bool>()), 0..60),
@@ -640,10 +680,14 @@ mod tests {
                     _ => (Value::Word(Some(TEXTS[n]), flag), n),
                 };
                 by_value.push(&value);
-                by_number.push_numbered(known.then_some(number), &value);
+                let number = known.then_some(number);
+                if !by_number.push_seen_id(number) {
+                    by_number.push_numbered(number, &value);
+                }
             }
+            // IDs numbered apart may share a value (`…002X` and `…002x`): each row reads its own.
             let described = |column: Column| match column {
-                Column::Id(ids) => format!("{:?} {:?}", ids.of_row, ids.distinct),
+                Column::Id(ids) => format!("{:?}", (0..rows.len()).map(|r| ids[r]).collect::<Vec<_>>()),
                 Column::Name(n) => format!("{:?} {:?} {:?}", n.values, n.traditional,
                     n.entries.iter().map(|e| e.text.clone()).collect::<Vec<_>>()),
                 Column::Words(w) => format!("{:?} {:?} {:?}", w.values, w.from_id, w.words),

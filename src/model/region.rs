@@ -37,8 +37,13 @@ impl CountyRef {
         CountyRef(county.number)
     }
 
+    /// Its place among the bundled counties, from 1.
+    pub fn number(self) -> usize {
+        usize::from(self.0.get())
+    }
+
     pub fn county(self) -> &'static County {
-        &Regions::bundled().counties[usize::from(self.0.get()) - 1]
+        &Regions::bundled().counties[self.number() - 1]
     }
 }
 
