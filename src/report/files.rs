@@ -212,11 +212,7 @@ pub const DECISION_COLUMNS: [&str; 2] = ["decision", "人工确认"];
 
 /// A review pair's cells, in `REVIEW_COLUMNS` order: the two rows' masked names, the county,
 /// the rules whose gaps wait on it, its pair key and an empty decision.
-fn review_row(
-    result: &RunResult,
-    waiting: &std::collections::HashMap<(usize, usize), Vec<String>>,
-    pair: &PairOutcome,
-) -> [String; 14] {
+fn review_row(result: &RunResult, waiting: &Waiting, pair: &PairOutcome) -> [String; 14] {
     let (a, b) = (pair.a as usize, pair.b as usize);
     let (ra, rb) = (&result.records[a].row, &result.records[b].row);
     let name = |r: usize| crate::mask::mask_name(result.records.name(&result.records[r]));
@@ -276,9 +272,14 @@ pub fn write_review_workbook(path: &Path, result: &RunResult) -> Result<(), Repo
         waiting.contains_key(&(person(pair.a), pair.b as usize))
             || waiting.contains_key(&(person(pair.b), pair.a as usize))
     };
-    let mut chosen: Vec<usize> = (0..review.len()).collect();
-    chosen.sort_by_key(|&k| !waited_on(&review[k]));
-    chosen.truncate(REVIEW_SHEET_ROWS);
+    // The pairs a gap waits on, then the others, each in list order.
+    let (first, rest): (Vec<usize>, Vec<usize>) =
+        (0..review.len()).partition(|&k| waited_on(&review[k]));
+    let chosen: Vec<usize> = first
+        .into_iter()
+        .chain(rest)
+        .take(REVIEW_SHEET_ROWS)
+        .collect();
     let rows = chosen
         .iter()
         .map(|&k| review_row(result, &waiting, &review[k]));
@@ -322,8 +323,10 @@ pub fn write_review_workbook(path: &Path, result: &RunResult) -> Result<(), Repo
 }
 
 /// (person, row of another person) -> the rules whose gaps of that person wait on the row.
-fn rules_waiting(result: &RunResult) -> std::collections::HashMap<(usize, usize), Vec<String>> {
-    let mut waiting: std::collections::HashMap<(usize, usize), Vec<String>> = Default::default();
+type Waiting = crate::model::FastMap<(usize, usize), Vec<String>>;
+
+fn rules_waiting(result: &RunResult) -> Waiting {
+    let mut waiting = Waiting::default();
     for gap in &result.evaluation.gaps {
         if let Some(undecided) = &gap.undecided {
             let person = result.linkage.person_of(gap.record);
