@@ -69,6 +69,7 @@ pub fn table(records: &Records, settings: &Settings) -> LinkTable {
                     for record in records.iter() {
                         let reader = readers[record.source()][f];
                         let number = run_number(reader, record, records);
+                        // A seen ID needs no value: its cell is not read again.
                         if column.push_seen_id(number) {
                             continue;
                         }

@@ -447,11 +447,13 @@ impl ColumnBuilder {
     /// Adds the next row's value, which the run numbered `number` (`None`: a value it did not
     /// number). A column's values are all numbered one way: by word, or by ID.
     pub fn push_numbered(&mut self, number: Option<usize>, value: &Value) {
+        if self.push_seen_id(number) {
+            return;
+        }
         let known = number
             .and_then(|n| self.by_number.get(n).copied())
             .filter(|&key| key != UNSEEN);
         match (&mut self.column, value, known) {
-            (Column::Id(ids), Value::Id(..), Some(key)) => ids.of_row.push(key),
             (Column::Name(names), Value::Name(_, traditional), Some(key)) => {
                 names.values.push(key);
                 names.traditional.push(*traditional);
@@ -680,10 +682,7 @@ mod tests {
                     _ => (Value::Word(Some(TEXTS[n]), flag), n),
                 };
                 by_value.push(&value);
-                let number = known.then_some(number);
-                if !by_number.push_seen_id(number) {
-                    by_number.push_numbered(number, &value);
-                }
+                by_number.push_numbered(known.then_some(number), &value);
             }
             // IDs numbered apart may share a value (`…002X` and `…002x`): each row reads its own.
             let described = |column: Column| match column {
