@@ -23,9 +23,10 @@ use anyhow::{bail, Context as _};
 use chrono::{Datelike, NaiveDate};
 use polars::prelude::*;
 use recon::config::{self, Check, Condition, Settings};
-use recon::link::{self, Linkage};
+use recon::link::{self, Linkage, Matcher};
 use recon::model::region::Regions;
 use recon::model::{FastMap, FieldKind, Records, Value};
+use recon::rules::Evaluation;
 use recon::{ingest, normalize, rules};
 
 fn main() -> anyhow::Result<()> {
@@ -64,26 +65,8 @@ fn main() -> anyhow::Result<()> {
         left.join(" ")
     );
 
-    let started = Instant::now();
-    let evaluation = rules::evaluate(
-        &settings,
-        &records,
-        (&linkage, &matcher),
-        as_of,
-        (&planned, &[]),
-    );
-    let row_seconds = started.elapsed().as_secs_f64();
-    let mut asked: Vec<(usize, usize)> = (evaluation.gaps.iter())
-        .filter_map(|gap| match settings.rules[gap.rule].check {
-            Check::Requires { source, .. } => Some((gap.record, source)),
-            _ => None,
-        })
-        .collect();
-    asked.sort_unstable();
-    asked.dedup();
-    let started = Instant::now();
-    matcher.nearest_non_matches(&linkage, &asked);
-    let nearest_seconds = started.elapsed().as_secs_f64();
+    let (evaluation, row_seconds, nearest_seconds) =
+        row_code(&settings, &records, (&linkage, &matcher), as_of, &planned);
 
     let rss_before = rss_mib();
     let started = Instant::now();
@@ -100,9 +83,53 @@ fn main() -> anyhow::Result<()> {
     }
     let plans_seconds = started.elapsed().as_secs_f64();
 
+    let all_same = compare(&settings, &evaluation, &found);
+    println!(
+        "row code: {:.2} s (rules::evaluate {row_seconds:.2} s less its nearest-non-match search {nearest_seconds:.2} s)",
+        row_seconds - nearest_seconds
+    );
+    println!(
+        "polars: {:.2} s (records to frames {frames_seconds:.2} s, facts and active {facts_seconds:.2} s, rule plans {plans_seconds:.2} s); frames {} MiB",
+        frames_seconds + facts_seconds + plans_seconds,
+        rss_frames.saturating_sub(rss_before)
+    );
+    println!("peak RSS {} MiB", peak_mib());
+    if !all_same {
+        bail!("the plans and the row code found different gaps");
+    }
+    Ok(())
+}
+
+/// The row code's evaluation of `planned`, its seconds, and the seconds of its nearest-non-match
+/// search alone (which no plan replaces).
+fn row_code(
+    settings: &Settings,
+    records: &Records,
+    (linkage, matcher): (&Linkage, &Matcher),
+    as_of: NaiveDate,
+    planned: &[usize],
+) -> (Evaluation, f64, f64) {
+    let started = Instant::now();
+    let evaluation = rules::evaluate(settings, records, (linkage, matcher), as_of, (planned, &[]));
+    let seconds = started.elapsed().as_secs_f64();
+    let mut asked: Vec<(usize, usize)> = (evaluation.gaps.iter())
+        .filter_map(|gap| match settings.rules[gap.rule].check {
+            Check::Requires { source, .. } => Some((gap.record, source)),
+            _ => None,
+        })
+        .collect();
+    asked.sort_unstable();
+    asked.dedup();
+    let started = Instant::now();
+    matcher.nearest_non_matches(linkage, &asked);
+    (evaluation, seconds, started.elapsed().as_secs_f64())
+}
+
+/// Prints each rule's subjects and gaps by the row code and by its plan; whether all agree.
+fn compare(settings: &Settings, evaluation: &Evaluation, found: &BTreeMap<usize, Found>) -> bool {
     println!("rule      subjects(row/plan)     gaps(row/plan)   same");
     let mut all_same = true;
-    for (&rule, (gaps, subjects)) in &found {
+    for (&rule, (gaps, subjects)) in found {
         let mut row_gaps: Vec<u32> = (evaluation.gaps.iter())
             .filter(|g| g.rule == rule)
             .map(|g| g.record as u32)
@@ -124,21 +151,11 @@ fn main() -> anyhow::Result<()> {
             if same { "yes" } else { "NO" }
         );
     }
-    println!(
-        "row code: {:.2} s (rules::evaluate {row_seconds:.2} s less its nearest-non-match search {nearest_seconds:.2} s)",
-        row_seconds - nearest_seconds
-    );
-    println!(
-        "polars: {:.2} s (records to frames {frames_seconds:.2} s, facts and active {facts_seconds:.2} s, rule plans {plans_seconds:.2} s); frames {} MiB",
-        frames_seconds + facts_seconds + plans_seconds,
-        rss_frames.saturating_sub(rss_before)
-    );
-    println!("peak RSS {} MiB", peak_mib());
-    if !all_same {
-        bail!("the plans and the row code found different gaps");
-    }
-    Ok(())
+    all_same
 }
+
+/// A rule's gaps (subject record indices, sorted) and its subjects per county.
+type Found = (Vec<u32>, BTreeMap<&'static str, u64>);
 
 /// Whether every condition the rule reads (its sources' `active` and the deaths included) is
 /// one a plan expresses.
@@ -562,9 +579,8 @@ impl<'a> Store<'a> {
         })
     }
 
-    /// A rule's gaps (subject record indices, sorted) and its subjects per county.
-    #[allow(clippy::type_complexity)]
-    fn rule(&self, r: usize) -> PolarsResult<(Vec<u32>, BTreeMap<&'static str, u64>)> {
+    /// A rule's gaps and subjects, found by its plan.
+    fn rule(&self, r: usize) -> PolarsResult<Found> {
         let rule = &self.settings.rules[r];
         let subjects = self.meeting(rule.subject, &rule.when)?;
         let per_county = (subjects.clone())
