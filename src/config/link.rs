@@ -160,7 +160,7 @@ pub enum FeatureKind {
 impl FeatureKind {
     pub fn of(kind: FieldKind) -> FeatureKind {
         match kind {
-            FieldKind::Id | FieldKind::Certificate | FieldKind::StudentNumber => FeatureKind::Id,
+            _ if kind.is_id_like() => FeatureKind::Id,
             FieldKind::Name => FeatureKind::Name,
             FieldKind::Date => FeatureKind::Date,
             FieldKind::County | FieldKind::CountyCode => FeatureKind::County,

@@ -244,7 +244,7 @@ fn chunk_bounds(text: &[u8], start: usize) -> Vec<std::ops::Range<usize>> {
 
 fn normalized(column: &ListColumn, text: &str) -> Owned {
     match column.kind {
-        FieldKind::Id | FieldKind::Certificate | FieldKind::StudentNumber => {
+        kind if kind.is_id_like() => {
             let parsed = id_number::parse_id(text, false);
             let legacy = parsed.repairs.contains(&IdRepair::Legacy15);
             Owned::Id(parsed.id, legacy)

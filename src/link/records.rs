@@ -137,7 +137,7 @@ fn run_number(reader: Reader, record: &Record, records: &Records) -> Option<usiz
         Reader::Id => Some(record.id.number() * 2 + usize::from(record.id_legacy)),
         Reader::Name => Some(record.name.number()),
         Reader::County => record.county.map(|c| c.number()),
-        Reader::Field(field, kind) if is_id_like(kind) => match records.value(record, field) {
+        Reader::Field(field, kind) if kind.is_id_like() => match records.value(record, field) {
             Cell::Text(t) | Cell::Unparsed(t) => Some(t.number() * 2),
             Cell::DamagedId(t) => Some(t.number() * 2 + 1),
             _ => None,
@@ -147,13 +147,6 @@ fn run_number(reader: Reader, record: &Record, records: &Records) -> Option<usiz
         }
         _ => None,
     }
-}
-
-fn is_id_like(kind: FieldKind) -> bool {
-    matches!(
-        kind,
-        FieldKind::Id | FieldKind::Certificate | FieldKind::StudentNumber
-    )
 }
 
 fn owned_value(reader: Reader, record: &Record, records: &Records) -> Option<Owned> {
@@ -167,7 +160,7 @@ fn owned_value(reader: Reader, record: &Record, records: &Records) -> Option<Own
         _ => return None,
     };
     match kind {
-        _ if is_id_like(kind) => Some(Owned::Id(id_number::parse_id(text, from_number_cell).id)),
+        _ if kind.is_id_like() => Some(Owned::Id(id_number::parse_id(text, from_number_cell).id)),
         FieldKind::Name => Some(Owned::Name(normalize_name(text))),
         _ => None,
     }

@@ -47,6 +47,14 @@ pub enum FieldKind {
 }
 
 impl FieldKind {
+    /// An ID, or a number that holds one (a certificate, a student number): parsed as an ID.
+    pub fn is_id_like(self) -> bool {
+        matches!(
+            self,
+            FieldKind::Id | FieldKind::Certificate | FieldKind::StudentNumber
+        )
+    }
+
     pub fn parse(text: &str) -> Option<FieldKind> {
         Some(match text {
             "text" => FieldKind::Text,

@@ -58,13 +58,6 @@ fn field_columns(result: &RunResult) -> Vec<FieldColumn> {
     columns
 }
 
-fn is_id_like(kind: FieldKind) -> bool {
-    matches!(
-        kind,
-        FieldKind::Id | FieldKind::Certificate | FieldKind::StudentNumber
-    )
-}
-
 /// Days since 1970-01-01, as Parquet stores a date.
 fn epoch_days(date: NaiveDate) -> i32 {
     (date - NaiveDate::default()).num_days() as i32
@@ -205,7 +198,7 @@ fn records_batch(
                 Value::Empty => return None,
             };
             let shown = result.records.text(word);
-            Some(match is_id_like(field.kind) {
+            Some(match field.kind.is_id_like() {
                 true => masked(shown),
                 false => Cow::Borrowed(shown),
             })
