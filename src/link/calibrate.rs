@@ -15,7 +15,7 @@
 use std::collections::BTreeMap;
 
 use super::candidates::candidate_pairs;
-use super::cluster::{Candidate, Clusters};
+use super::cluster::Clusters;
 use super::comparison::{is_suspect, Comparer};
 use super::model::{AffinityTable, SourceAffinity};
 use super::predict::Scorer;
@@ -106,15 +106,10 @@ fn candidates_of_sample(
     let mut best: BTreeMap<(u32, u32), f64> = BTreeMap::new();
     for rule in 0..settings.blocking.len() {
         let found = candidate_pairs(&masked, scorer, rule, &not_sampled, link_only);
-        for Candidate {
-            a: i,
-            b: j,
-            weight,
-            vetoed,
-        } in found.chunks.into_iter().flatten()
-        {
+        for candidate in found.chunks.into_iter().flatten() {
+            let (i, j, weight) = (candidate.a, candidate.b(), candidate.weight);
             for (row, other) in [(i, j), (j, i)] {
-                if !sampled[row as usize] || vetoed {
+                if !sampled[row as usize] || candidate.vetoed() {
                     continue;
                 }
                 // Only persons known by their IDs: a loose row's true person is unknown.

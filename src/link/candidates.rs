@@ -102,13 +102,7 @@ pub(super) fn candidate_pairs(
                 scored_here += 1;
                 if s.probability() >= CANDIDATE_FLOOR {
                     let vetoed = comparer.is_vetoed(&s.levels);
-                    let candidate = Candidate {
-                        a: i,
-                        b: j,
-                        weight: s.weight,
-                        vetoed,
-                    };
-                    found.push((a, b, candidate));
+                    found.push((a, b, Candidate::new(i, j, s.weight, vetoed)));
                 }
             }
         }
@@ -160,7 +154,7 @@ mod tests {
             for rule in 0..settings.blocking.len() {
                 let candidates = candidate_pairs(&comparer, &scorer, rule, &anchored, link_only);
                 let mut found: Vec<(u32, u32)> =
-                    candidates.chunks.concat().iter().map(|c| (c.a, c.b)).collect();
+                    candidates.chunks.concat().iter().map(|c| (c.a, c.b())).collect();
                 found.sort_unstable();
                 let shared = |e: usize, i: usize, j: usize| {
                     key(e, i).is_some() && key(e, i) == key(e, j)

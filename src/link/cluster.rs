@@ -4,6 +4,8 @@
 //! odds share the probability (a row matching two namesakes equally is linked to neither), and
 //! links are taken best first.
 
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use rayon::prelude::*;
 
 use super::model::{probability, AffinityTable};
@@ -248,13 +250,36 @@ impl Numbered {
     }
 }
 
-/// A scored pair with at least one loose row.
+/// A scored pair with at least one loose row, in 16 bytes (a province has tens of millions):
+/// whether a veto level holds rides in the top bit of the second row, rows being numbered
+/// below 2^31 (a machine runs out of memory at a few hundred million).
 #[derive(Clone, Copy, Debug)]
 pub struct Candidate {
     pub a: u32,
-    pub b: u32,
+    b_and_veto: u32,
     pub weight: f64,
-    pub vetoed: bool,
+}
+
+const VETOED: u32 = 1 << 31;
+
+impl Candidate {
+    pub fn new(a: u32, b: u32, weight: f64, vetoed: bool) -> Candidate {
+        assert!(a < VETOED && b < VETOED, "rows are numbered below 2^31");
+        let veto = if vetoed { VETOED } else { 0 };
+        Candidate {
+            a,
+            b_and_veto: b | veto,
+            weight,
+        }
+    }
+
+    pub fn b(&self) -> u32 {
+        self.b_and_veto & !VETOED
+    }
+
+    pub fn vetoed(&self) -> bool {
+        self.b_and_veto & VETOED != 0
+    }
 }
 
 pub struct Decided {
@@ -313,10 +338,10 @@ pub fn decide(
     let mut joined_at = Joins::alone(anchored.len());
     for k in order {
         let c = candidates[k];
-        let (ra, rb) = (clusters.find(c.a), clusters.find(c.b));
+        let (ra, rb) = (clusters.find(c.a), clusters.find(c.b()));
         if ra != rb && clusters.feasible(ra, rb) {
             clusters.union(ra, rb);
-            for row in [c.a, c.b] {
+            for row in [c.a, c.b()] {
                 if !anchored[row as usize] {
                     let before = match joined_at.get(row as usize) {
                         Joined::Probable(p) => p,
@@ -337,13 +362,13 @@ pub fn decide(
         .par_iter()
         .zip(&competing)
         .filter_map(|(c, &shared)| {
-            let (ra, rb) = (roots[c.a as usize], roots[c.b as usize]);
+            let (ra, rb) = (roots[c.a as usize], roots[c.b() as usize]);
             let alone = thresholds.alone(c.weight);
             let decision = if ra == rb {
                 Decision::Linked
             } else if alone < review {
                 return None;
-            } else if c.vetoed {
+            } else if c.vetoed() {
                 Decision::Review(ReviewReason::Vetoed)
             } else if !clusters.feasible(ra, rb) {
                 return None;
@@ -354,7 +379,7 @@ pub fn decide(
             };
             Some(PairOutcome {
                 a: c.a,
-                b: c.b,
+                b: c.b(),
                 weight: c.weight as f32,
                 probability: probability(c.weight) as f32,
                 competing: shared as f32,
@@ -365,12 +390,11 @@ pub fn decide(
     Decided { pairs, joined_at }
 }
 
-/// A loose row of a candidate pair, seeing the other row's cluster with the pair's odds (then
-/// its share of the row; NaN for a person the row cannot join).
+/// A loose row of a candidate pair, seeing the other row's cluster. In 12 bytes: a province
+/// has tens of millions, and the pair's odds are read from its candidate.
 struct View {
     row: u32,
     cluster: u32,
-    odds: f64,
     candidate: u32,
 }
 
@@ -390,58 +414,64 @@ fn competing_probabilities(
     let mut views: Vec<View> = candidates
         .par_iter()
         .enumerate()
-        .filter(|(_, c)| !c.vetoed)
+        .filter(|(_, c)| !c.vetoed())
         .flat_map_iter(|(k, c)| {
-            [(c.a, c.b), (c.b, c.a)]
+            [(c.a, c.b()), (c.b(), c.a)]
                 .into_iter()
                 .filter(|(row, _)| !anchored[*row as usize])
                 .map(move |(row, other)| View {
                     row,
                     cluster: persons[other as usize],
-                    odds: odds(c.weight),
                     candidate: k as u32,
                 })
         })
         .collect();
     views.par_sort_unstable_by_key(|v| (v.row, v.cluster));
-    // Per row, each candidate's share (written over its odds); a person counts once however
-    // many of its rows match.
+    // The smallest share of each candidate, as the bits of a non-negative float (which order
+    // as the numbers do); `UNSHARED` until a view counts.
+    const UNSHARED: u64 = u64::MAX;
+    let shares: Vec<AtomicU64> = (0..candidates.len())
+        .into_par_iter()
+        .map(|_| AtomicU64::new(UNSHARED))
+        .collect();
+    let odds_of = |view: &View| odds(candidates[view.candidate as usize].weight);
     views
-        .par_chunk_by_mut(|x, y| x.row == y.row)
+        .par_chunk_by(|x, y| x.row == y.row)
         .for_each(|row_views| {
             let row = row_views[0].row;
             let (own, source) = (persons[row as usize], clusters.table.source[row as usize]);
-            // A person's odds are its best pair's; the row's total sums the persons in order.
-            let mut total = 0.0;
-            for person in row_views.chunk_by_mut(|x, y| x.cluster == y.cluster) {
+            // A person's odds are its best pair's (`None`: a person the row cannot join); a person
+            // counts once however many of its rows match, and the total sums them in order.
+            let person_odds = |person: &[View]| {
                 let target = person[0].cluster;
-                let best = match clusters.feasible(own, target) {
-                    true => {
-                        let sources = clusters.sources_without(target, row);
-                        let affinity = thresholds.affinity.factor(source, sources);
-                        person.iter().fold(0.0, |m: f64, v| v.odds.max(m)) * affinity
-                    }
-                    false => f64::NAN,
+                clusters.feasible(own, target).then(|| {
+                    let sources = clusters.sources_without(target, row);
+                    let affinity = thresholds.affinity.factor(source, sources);
+                    person.iter().fold(0.0, |m: f64, v| odds_of(v).max(m)) * affinity
+                })
+            };
+            let matched: Vec<(&[View], Option<f64>)> = row_views
+                .chunk_by(|x, y| x.cluster == y.cluster)
+                .map(|person| (person, person_odds(person)))
+                .collect();
+            let total: f64 = matched.iter().filter_map(|(_, best)| *best).sum();
+            for (person, best) in matched {
+                let Some(best) = best else {
+                    continue;
                 };
-                person.iter_mut().for_each(|v| v.odds = best);
-                if !best.is_nan() {
-                    total += best;
+                let share = (factor * best / (1.0 + factor * total)).to_bits();
+                for view in person {
+                    shares[view.candidate as usize].fetch_min(share, Ordering::Relaxed);
                 }
             }
-            for view in row_views {
-                view.odds = factor * view.odds / (1.0 + factor * total);
-            }
         });
-    // NaN until a view counts: `min` keeps the other number.
-    let mut competing = vec![f64::NAN; candidates.len()];
-    for view in &views {
-        let shared = &mut competing[view.candidate as usize];
-        *shared = shared.min(view.odds);
-    }
-    for shared in competing.iter_mut().filter(|p| p.is_nan()) {
-        *shared = 0.0;
-    }
-    competing
+    shares
+        .into_par_iter()
+        .map(|share| match share.into_inner() {
+            UNSHARED => 0.0,
+            bits => f64::from_bits(bits),
+        })
+        .collect()
 }
 
 #[cfg(test)]

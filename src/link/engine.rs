@@ -161,7 +161,16 @@ pub fn link(mut request: LinkRequest) -> Result<LinkOutcome, ModelError> {
             found.scored,
             started.elapsed().as_secs_f64(),
         );
-        tracing::debug!(rule = text, pairs, scored, seconds, "blocking rule done");
+        let (rss_mib, peak_mib) = crate::progress::memory_mib();
+        tracing::debug!(
+            rule = text,
+            pairs,
+            scored,
+            seconds,
+            rss_mib,
+            peak_mib,
+            "blocking rule done"
+        );
         counts.pairs_per_rule.push((text.clone(), pairs as u64));
         chunks.extend(found.chunks);
     }
@@ -183,8 +192,8 @@ pub fn link(mut request: LinkRequest) -> Result<LinkOutcome, ModelError> {
     if let Some(apart) = request.decided_apart {
         let pairs: Vec<(u32, u32)> = candidates
             .par_iter()
-            .filter(|c| thresholds.alone(c.weight) >= thresholds.review && apart(c.a, c.b))
-            .map(|c| (c.a, c.b))
+            .filter(|c| thresholds.alone(c.weight) >= thresholds.review && apart(c.a, c.b()))
+            .map(|c| (c.a, c.b()))
             .collect();
         counts.decided_apart = pairs.len() as u64;
         counts.decided_apart_one_id = clusters.keep_apart(&pairs) as u64;
