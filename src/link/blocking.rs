@@ -11,7 +11,7 @@ use std::ops::Range;
 use rayon::prelude::*;
 
 use super::comparison::is_suspect;
-use super::table::{hash_bytes, Column, IdState, LinkTable, NO_DATE};
+use super::table::{hash_bytes, Column, Flags, IdState, LinkTable, NO_DATE};
 use crate::config::link::{BlockingRule, KeyPart, KeyTransform, LinkSettings};
 use crate::model::FastHasher;
 
@@ -32,7 +32,7 @@ fn mix(hash: u64, value: u64) -> u64 {
 impl Keys<'_> {
     fn part(&self, part: &KeyPart, row: usize) -> Option<u64> {
         let suspect = is_suspect(self.suspect, row);
-        let ignored = |from_id: &[bool]| suspect && from_id[row];
+        let ignored = |from_id: &Flags| suspect && from_id[row];
         match (&self.table.columns[part.feature], part.transform) {
             (Column::Id(ids), transform) => {
                 let id = &ids[row];

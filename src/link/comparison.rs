@@ -4,7 +4,7 @@
 //! never counted twice.
 
 use super::comparators::{date_test, id_test, name_test, Similarity};
-use super::table::{Column, IdState, LinkTable, NO_DATE};
+use super::table::{Column, Flags, IdState, LinkTable, NO_DATE};
 pub use crate::config::link::MAX_COMPARISONS;
 use crate::config::link::{Comparison, LevelTest, LinkSettings};
 
@@ -83,7 +83,7 @@ impl Comparer<'_> {
             .map_or(NULL_LEVEL, |l| l as u8)
     }
 
-    fn ignored(&self, row: usize, from_id: &[bool]) -> bool {
+    fn ignored(&self, row: usize, from_id: &Flags) -> bool {
         is_suspect(self.suspect, row) && from_id[row]
     }
 

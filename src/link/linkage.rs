@@ -12,7 +12,7 @@ use super::model::Model;
 use super::pairs::{Joined, Joins, PairOutcome};
 use super::person_key::PersonKey;
 use crate::keys::KeySecret;
-use crate::model::{FastMap, IdSource, Records, SourceId};
+use crate::model::{IdSource, Records, SourceId, Word, Words};
 
 /// Which records are the same person, and how each came to its person. Compact, as a
 /// province has tens of millions of rows: each person's records sit in one array, its key is
@@ -27,16 +27,19 @@ pub struct Linkage {
     /// Pairs for a person to decide: the best pair between two persons, in the review band,
     /// in row order.
     pub review: Vec<PairOutcome>,
-    /// What agrees and differs in each review pair, and what was decided (`Matcher::let_go`).
-    pub(super) review_reasons: Vec<String>,
+    /// What agrees and differs in each review pair, and what was decided (`Matcher::let_go`),
+    /// each distinct text kept once: a province's millions of pairs share a few thousand.
+    pub(super) review_reasons: Vec<Word>,
+    pub(super) reason_texts: Words,
     pub model: Model,
     pub counts: LinkCounts,
     /// Rows whose ID is ignored (another person's, or a placeholder), and those of them whose
     /// ID is a placeholder.
     pub(super) suspect: Vec<bool>,
     pub(super) placeholder: Vec<bool>,
-    /// Person -> review pairs they are part of (indices into `review`).
-    pub(super) review_of_person: FastMap<usize, Vec<usize>>,
+    /// (person, review pair) for each row of each review pair (an index into `review`), sorted:
+    /// a person's pairs are a run. Eight bytes an entry, where a map of vectors took dozens.
+    pub(super) review_of_person: Vec<(u32, u32)>,
     /// Which persons live together (after people's decisions are applied).
     pub households: Households,
 }
@@ -98,13 +101,22 @@ impl Linkage {
 
     /// Which review pairs each person is part of.
     pub(super) fn index_review(&mut self) {
-        self.review_of_person.clear();
-        for (k, pair) in self.review.iter().enumerate() {
-            for row in [pair.a, pair.b] {
-                let person = self.person_of(row as usize);
-                self.review_of_person.entry(person).or_default().push(k);
-            }
-        }
+        let person_of = &self.person_of;
+        self.review_of_person = (self.review.par_iter().enumerate())
+            .flat_map_iter(|(k, pair)| {
+                [pair.a, pair.b].map(|row| (person_of[row as usize], k as u32))
+            })
+            .collect();
+        self.review_of_person.par_sort_unstable();
+    }
+
+    /// The review pairs person `person` is part of, in review order.
+    fn review_pairs_of(&self, person: usize) -> impl Iterator<Item = &PairOutcome> {
+        let start = (self.review_of_person).partition_point(|&(p, _)| (p as usize) < person);
+        self.review_of_person[start..]
+            .iter()
+            .take_while(move |&&(p, _)| p as usize == person)
+            .map(|&(_, k)| &self.review[k as usize])
     }
 
     /// Turns every person's key into its keyed form, once, before anything shows one.
@@ -155,7 +167,7 @@ impl Linkage {
         let found = self
             .review
             .binary_search_by_key(&(pair.a, pair.b), |p| (p.a, p.b));
-        found.map_or("", |k| &self.review_reasons[k])
+        found.map_or("", |k| self.reason_texts.text(self.review_reasons[k]))
     }
 
     /// A review-band row of `source` that may be the person of record `index`.
@@ -166,10 +178,7 @@ impl Linkage {
         source: SourceId,
     ) -> Option<Undecided> {
         let person = self.person_of(index);
-        self.review_of_person
-            .get(&person)?
-            .iter()
-            .map(|&k| &self.review[k])
+        self.review_pairs_of(person)
             .filter_map(|pair| {
                 let other = if self.person_of(pair.a as usize) == person {
                     pair.b

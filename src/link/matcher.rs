@@ -3,6 +3,8 @@
 //! explain's candidates and waterfalls. It holds a copy of every row's compared values, so
 //! the run lets it go once the rules are evaluated.
 
+use std::sync::Arc;
+
 use rayon::prelude::*;
 
 use super::blocking::{self, Keyed, Keys};
@@ -13,7 +15,7 @@ use super::pairs::{Decision, PairOutcome, ReviewReason};
 use super::predict::Scorer;
 use super::table::LinkTable;
 use crate::config::link::LinkSettings;
-use crate::model::{FastMap, SourceId};
+use crate::model::{FastMap, SharedTexts, SourceId, Words};
 
 /// The closest row that was not accepted as the same person, for a gap row to show.
 #[derive(Clone, Debug, PartialEq)]
@@ -21,8 +23,9 @@ pub struct NearMiss {
     pub record: usize,
     /// The pair's match probability.
     pub score: f64,
-    /// What agrees and what differs, then why it was not linked.
-    pub reason: String,
+    /// What agrees and differs, then why it was not linked: one text shared by the gaps that
+    /// say the same (a province's hundreds of thousands say a few thousand things).
+    pub reason: Arc<str>,
 }
 
 pub struct Matcher {
@@ -45,11 +48,17 @@ impl Matcher {
     /// review pairs are millions: said once the rules no longer need the matcher, their text
     /// and the matcher's table are never held at once with the rules' working memory.
     pub fn let_go(self, linkage: &mut Linkage) {
-        linkage.review_reasons = linkage
-            .review
-            .par_iter()
-            .map(|pair| self.pair_reason(linkage, pair))
-            .collect();
+        let mut texts = Words::default();
+        let mut reasons = Vec::with_capacity(linkage.review.len());
+        // Said a slice of pairs at a time, so that only a slice's texts are ever held twice.
+        for pairs in linkage.review.chunks(1 << 16) {
+            let said: Vec<String> = pairs
+                .par_iter()
+                .map(|pair| self.pair_reason(linkage, pair))
+                .collect();
+            reasons.extend(said.iter().map(|text| texts.intern(text)));
+        }
+        (linkage.review_reasons, linkage.reason_texts) = (reasons, texts);
     }
 
     /// For each (record, source): the best-scoring row of that source among the record's
@@ -90,14 +99,27 @@ impl Matcher {
         });
         let requests = requests.len();
         tracing::debug!(requests, pairs, scored, "nearest non-match pairs");
-        records
-            .par_iter()
-            .zip(best)
-            .map(|(record, found)| {
-                let found = found?;
-                Some(self.near_miss(&comparer, *record, found.row, found.probability))
-            })
-            .collect()
+        let mut said = SharedTexts::default();
+        let mut misses = Vec::with_capacity(records.len());
+        // A slice of requests at a time, so that only a slice's texts are ever held twice.
+        for (records, best) in records.chunks(1 << 16).zip(best.chunks(1 << 16)) {
+            let found: Vec<Option<(usize, f64, String)>> = (records.par_iter().zip(best))
+                .map(|(&record, found)| {
+                    let found = found.as_ref()?;
+                    Some(self.near_miss(&comparer, record, found.row, found.probability))
+                })
+                .collect();
+            misses.extend(found.into_iter().map(|miss| {
+                let (record, score, text) = miss?;
+                let reason = said.share(&text);
+                Some(NearMiss {
+                    record,
+                    score,
+                    reason,
+                })
+            }));
+        }
+        misses
     }
 
     /// Updates `best` with the most probable of `rows` (ascending, after the row `best` came
@@ -275,7 +297,14 @@ impl Matcher {
         )
     }
 
-    fn near_miss(&self, comparer: &Comparer, record: usize, row: usize, p: f64) -> NearMiss {
+    /// The row, its rounded probability and the reason.
+    fn near_miss(
+        &self,
+        comparer: &Comparer,
+        record: usize,
+        row: usize,
+        p: f64,
+    ) -> (usize, f64, String) {
         let levels = comparer.levels(record, row);
         let what = explain::reason(comparer, &levels, record, row, false);
         let why = match comparer.is_vetoed(&levels) {
@@ -283,11 +312,8 @@ impl Matcher {
             false if p >= self.settings.review => "未关联：待人工确认（见review.csv）",
             false => "未关联：匹配概率过低",
         };
-        NearMiss {
-            record: row,
-            score: (p * 10_000.0).round() / 10_000.0,
-            reason: format!("{what}；{why}"),
-        }
+        let score = (p * 10_000.0).round() / 10_000.0;
+        (row, score, format!("{what}；{why}"))
     }
 }
 

@@ -39,7 +39,7 @@ use std::time::Instant;
 use rayon::prelude::*;
 
 use crate::config::Settings;
-use crate::model::{FastMap, Records};
+use crate::model::{Records, Words};
 use comparison::Comparer;
 use decisions::{Decide, PairDecision};
 use engine::LinkRequest;
@@ -104,11 +104,12 @@ pub fn link(
         joined: outcome.joined,
         review,
         review_reasons: Vec::new(),
+        reason_texts: Words::default(),
         model: outcome.model,
         counts: outcome.counts,
         suspect: outcome.suspect,
         placeholder: outcome.placeholder,
-        review_of_person: FastMap::default(),
+        review_of_person: Vec::new(),
         households: Households::default(),
     };
     linkage.index_review();

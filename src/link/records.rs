@@ -77,7 +77,10 @@ pub fn table(records: &Records, settings: &Settings) -> LinkTable {
                         let value = value(reader, record, records, owned.as_ref());
                         column.push_numbered(number, &value);
                     }
-                    column.finish()
+                    let column = column.finish();
+                    let distinct = column.distinct();
+                    tracing::debug!(feature = feature.name, distinct, "link column built");
+                    column
                 })
                 .collect()
         },

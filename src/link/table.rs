@@ -256,7 +256,7 @@ pub struct NameColumn {
     /// Index into `entries`; 0 is no name.
     pub values: Vec<u32>,
     /// The row's name had traditional characters made simplified.
-    pub traditional: Vec<bool>,
+    pub traditional: Flags,
     pub entries: Vec<NameEntry>,
     /// Per entry, the hashes blocking and term frequencies read: computed once a name, and
     /// kept apart from the entries so that reading them for every row stays in cache.
@@ -266,11 +266,10 @@ pub struct NameColumn {
 impl NameColumn {
     /// The keys (`NameHashes::key`) of the names some row had in traditional characters.
     pub fn traditional_keys(&self) -> crate::model::FastSet<u64> {
-        self.values
-            .par_iter()
-            .zip(&self.traditional)
-            .filter(|(_, traditional)| **traditional)
-            .map(|(&entry, _)| self.hashes[entry as usize].key)
+        (0..self.values.len())
+            .into_par_iter()
+            .filter(|&row| self.traditional[row])
+            .map(|row| self.hashes[self.values[row] as usize].key)
             .collect()
     }
 }
@@ -290,6 +289,61 @@ pub fn hash_bytes(bytes: &[u8]) -> u64 {
     })
 }
 
+/// A flag a row, kept as one bit (a province has tens of millions of rows); read as
+/// `flags[row]`.
+#[derive(Clone, Debug, Default)]
+pub struct Flags {
+    words: Vec<u64>,
+    len: usize,
+}
+
+impl Flags {
+    pub fn with_capacity(rows: usize) -> Flags {
+        Flags {
+            words: Vec::with_capacity(rows.div_ceil(64)),
+            len: 0,
+        }
+    }
+
+    pub fn push(&mut self, flag: bool) {
+        if self.len.is_multiple_of(64) {
+            self.words.push(0);
+        }
+        if flag {
+            self.words[self.len / 64] |= 1 << (self.len % 64);
+        }
+        self.len += 1;
+    }
+
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+}
+
+impl std::ops::Index<usize> for Flags {
+    type Output = bool;
+
+    fn index(&self, row: usize) -> &bool {
+        assert!(row < self.len, "row {row} of {} flags", self.len);
+        match self.words[row / 64] >> (row % 64) & 1 {
+            1 => &true,
+            _ => &false,
+        }
+    }
+}
+
+impl FromIterator<bool> for Flags {
+    fn from_iter<I: IntoIterator<Item = bool>>(flags: I) -> Flags {
+        let mut collected = Flags::default();
+        flags.into_iter().for_each(|flag| collected.push(flag));
+        collected
+    }
+}
+
 pub const NO_DATE: i32 = i32::MIN;
 pub const NO_GROUP: u32 = u32::MAX;
 
@@ -298,14 +352,14 @@ pub struct DateColumn {
     /// Days from the common era; `NO_DATE` for none.
     pub days: Vec<i32>,
     /// The value was read from the row's ID number rather than a column of its own.
-    pub from_id: Vec<bool>,
+    pub from_id: Flags,
 }
 
 #[derive(Debug, Default)]
 pub struct WordColumn {
     /// Index into `words`; 0 is no value.
     pub values: Vec<u32>,
-    pub from_id: Vec<bool>,
+    pub from_id: Flags,
     pub words: Vec<String>,
 }
 
@@ -331,6 +385,18 @@ pub struct Origin {
     pub group: u32,
     pub side: u8,
     pub source: u8,
+}
+
+impl Column {
+    /// How many distinct values the column keeps apart from its rows (none for dates).
+    pub fn distinct(&self) -> usize {
+        match self {
+            Column::Id(ids) => ids.distinct.len(),
+            Column::Name(names) => names.entries.len(),
+            Column::Date(_) => 0,
+            Column::Words(words) => words.words.len(),
+        }
+    }
 }
 
 impl LinkTable {
@@ -407,17 +473,17 @@ impl ColumnBuilder {
             FeatureKind::Id => Column::Id(IdColumn::with_capacity(rows)),
             FeatureKind::Name => Column::Name(NameColumn {
                 values: Vec::with_capacity(rows),
-                traditional: Vec::with_capacity(rows),
+                traditional: Flags::with_capacity(rows),
                 entries: vec![NameEntry::default()],
                 hashes: Vec::new(),
             }),
             FeatureKind::Date => Column::Date(DateColumn {
                 days: Vec::with_capacity(rows),
-                from_id: Vec::with_capacity(rows),
+                from_id: Flags::with_capacity(rows),
             }),
             FeatureKind::County | FeatureKind::Text => Column::Words(WordColumn {
                 values: Vec::with_capacity(rows),
-                from_id: Vec::with_capacity(rows),
+                from_id: Flags::with_capacity(rows),
                 words: vec![String::new()],
             }),
         };
@@ -662,6 +728,15 @@ mod tests {
     use proptest::prelude::*;
 
     proptest! {
+        /// Flags read back as pushed, across the words they are packed in.
+        #[test]
+        fn flags_read_back_as_pushed(pushed in prop::collection::vec(any::<bool>(), 0..300)) {
+            let flags: Flags = pushed.iter().copied().collect();
+            prop_assert_eq!(flags.len(), pushed.len());
+            let read: Vec<bool> = (0..flags.len()).map(|row| flags[row]).collect();
+            prop_assert_eq!(read, pushed);
+        }
+
         /// A column built from the run's numbers (of words, of IDs) reads as the column built
         /// from the values.
         #[test]

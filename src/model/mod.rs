@@ -232,6 +232,23 @@ impl std::hash::Hasher for FastHasher {
 pub type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<FastHasher>>;
 pub type FastSet<K> = std::collections::HashSet<K, BuildHasherDefault<FastHasher>>;
 
+/// Texts said of many rows (a gap's detail, a near miss's reason), each distinct one kept
+/// once and shared: a province's million findings say far fewer things.
+#[derive(Default)]
+pub struct SharedTexts(FastSet<std::sync::Arc<str>>);
+
+impl SharedTexts {
+    /// The kept text that reads as `text`, kept now if none was.
+    pub fn share(&mut self, text: &str) -> std::sync::Arc<str> {
+        if let Some(same) = self.0.get(text) {
+            return same.clone();
+        }
+        let kept: std::sync::Arc<str> = text.into();
+        self.0.insert(kept.clone());
+        kept
+    }
+}
+
 /// The run's interned texts. `Word::default()` is the empty text.
 #[derive(Debug)]
 pub struct Words(Interner<Box<str>>);

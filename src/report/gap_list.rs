@@ -124,7 +124,7 @@ pub fn gap_rows(result: &RunResult) -> Vec<GapRow> {
                 person_key,
                 name: result.records.name(record).to_string(),
                 id_number: shown_id(result.records.id(record), result.full_ids),
-                detail: gap.detail.clone(),
+                detail: gap.detail.to_string(),
                 status: ledger_item.map(|(status, _)| *status),
                 first_seen: ledger_item.map_or(String::new(), |(_, first)| first.clone()),
                 note_status: note.map_or(String::new(), |(status, _)| status.clone()),
@@ -137,7 +137,7 @@ pub fn gap_rows(result: &RunResult) -> Vec<GapRow> {
                     .map_or(String::new(), |n| result.file_name(n.row.file).to_string()),
                 nearest_row: nearest_record.map_or(String::new(), |n| n.row.row.to_string()),
                 nearest_score: nearest.map_or(String::new(), |n| format!("{:.4}", n.score)),
-                nearest_reason: nearest.map_or(String::new(), |n| n.reason.clone()),
+                nearest_reason: nearest.map_or(String::new(), |n| n.reason.to_string()),
                 review: gap.undecided.as_ref().map_or(String::new(), |u| {
                     let row = &result.records[u.record].row;
                     format!(

@@ -7,13 +7,14 @@ pub mod contract;
 pub mod describe;
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use chrono::{Datelike, NaiveDate};
 use rayon::prelude::*;
 
 use crate::config::{Bound, Check, Condition, Rule, Settings};
 use crate::link::{IdDoubt, Linkage, Matcher, NearMiss, Undecided};
-use crate::model::{FastMap, FastSet, FieldKind, Record, Records, Value};
+use crate::model::{FastMap, FastSet, FieldKind, Record, Records, SharedTexts, Value};
 
 /// One finding: a rule and the subject row it flags.
 #[derive(Clone, Debug, PartialEq)]
@@ -22,8 +23,9 @@ pub struct Gap {
     pub rule: usize,
     /// Index of the subject record.
     pub record: usize,
-    /// What was looked for and what was found, in the words county staff use.
-    pub detail: String,
+    /// What was looked for and what was found, in the words county staff use: one text shared
+    /// by the gaps that say the same (a province's million gaps say far fewer things).
+    pub detail: Arc<str>,
     /// A linked row that caused the finding (forbidden, duplicate, death), or for a missing
     /// requirement the person's row of the required source that came closest.
     pub evidence: Option<usize>,
@@ -117,8 +119,12 @@ pub fn evaluate(
         }
     }
     let mut gaps = Vec::new();
+    let mut details = SharedTexts::default();
     let mut subjects = Tally::default();
+    let (rss_mib, _) = crate::progress::memory_mib();
+    tracing::debug!(rss_mib, "rows and persons read");
     for &rule_index in rules_run {
+        let started = std::time::Instant::now();
         let rule = &settings.rules[rule_index];
         let subjects_of_rule: Vec<u32> = runs_of_source[rule.subject]
             .par_iter()
@@ -139,14 +145,30 @@ pub fn evaluate(
                 .map(|&subject| (rule_index, records[subject as usize].county_code())),
         );
         add_counts(&mut subjects, counted);
-        let found: Vec<Gap> = subjects_of_rule
+        let mut found: Vec<Gap> = subjects_of_rule
             .par_iter()
             .filter_map(|&i| context.check(rule_index, rule, i as usize))
             .collect();
+        found
+            .iter_mut()
+            .for_each(|gap| gap.detail = details.share(&gap.detail));
+        let found_gaps = found.len();
         match rule.per_household {
             true => gaps.extend(context.one_per_household(found)),
             false => gaps.extend(found),
         }
+        let (seconds, (rss_mib, _)) = (
+            started.elapsed().as_secs_f64(),
+            crate::progress::memory_mib(),
+        );
+        tracing::debug!(
+            rule = rule.id,
+            subjects = subjects_of_rule.len(),
+            gaps = found_gaps,
+            seconds,
+            rss_mib,
+            "rule checked"
+        );
     }
     add_nearest_non_matches(settings, (linkage, matcher), &mut gaps);
     let satisfied = watched
@@ -409,7 +431,7 @@ impl Context<'_> {
                 let others: Vec<&str> = group.iter().map(|g| name(g.record)).collect();
                 note = format!("{note}，同户另有{}", others.join("、"));
             }
-            gap.detail = format!("{}（按户列一条：{note}）", gap.detail);
+            gap.detail = format!("{}（按户列一条：{note}）", gap.detail).into();
             kept.push(gap);
         }
         kept.sort_by_key(|g| g.record);
@@ -489,7 +511,7 @@ impl Context<'_> {
         Some(Gap {
             rule: rule_index,
             record: index,
-            detail,
+            detail: detail.into(),
             evidence,
             nearest: None,
             undecided: read.and_then(|source| self.linkage.undecided(self.records, index, source)),
