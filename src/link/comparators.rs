@@ -122,7 +122,7 @@ pub fn homophone_pairs<'a>(a: &'a NameEntry, b: &'a NameEntry) -> Option<Vec<(&'
         if !read_alike(a, b, i) {
             return None;
         }
-        pairs.push((a.syllables[i].as_str(), b.syllables[i].as_str()));
+        pairs.push((a.syllable(i), b.syllable(i)));
     }
     Some(pairs)
 }
@@ -142,26 +142,27 @@ fn differing_syllables<'a>(
     a: &'a NameEntry,
     b: &'a NameEntry,
 ) -> Option<impl Iterator<Item = usize> + 'a> {
-    (a.syllables.len() == b.syllables.len())
-        .then(|| (0..a.syllables.len()).filter(|&i| a.syllables[i] != b.syllables[i]))
+    (a.syllable_count() == b.syllable_count())
+        .then(|| (0..a.syllable_count()).filter(|&i| a.syllable(i) != b.syllable(i)))
 }
 
 /// Whether syllable `i` of both names has a reading in common.
 fn read_alike(a: &NameEntry, b: &NameEntry, i: usize) -> bool {
-    readings_of(&a.syllables[i]).any(|r| readings_of(&b.syllables[i]).any(|s| s == r))
+    readings_of(a.syllable(i)).any(|r| readings_of(b.syllable(i)).any(|s| s == r))
 }
 
 /// Minority names (艾力·吐尔逊): the parts of the name with fewer parts are all among the
 /// other's, or the parts are the same in another order.
 fn minority_parts_agree(a: &NameEntry, b: &NameEntry) -> bool {
-    if a.parts.len() == 1 && b.parts.len() == 1 {
+    if !a.is_dotted() && !b.is_dotted() {
         return false;
     }
-    let (few, many) = match a.parts.len() <= b.parts.len() {
-        true => (&a.parts, &b.parts),
-        false => (&b.parts, &a.parts),
+    let (a, b) = (a.parts(), b.parts());
+    let (few, many) = match a.len() <= b.len() {
+        true => (&a, &b),
+        false => (&b, &a),
     };
-    let sorted = |parts: &[String]| {
+    let sorted = |parts: &[&str]| {
         let mut p = parts.to_vec();
         p.sort();
         p.concat()
@@ -212,8 +213,8 @@ impl<'a> Similarity<'a> {
     /// Two names, already split into characters.
     pub fn of_names(a: &'a NameEntry, b: &'a NameEntry) -> Similarity<'a> {
         Similarity {
-            a: &a.key,
-            b: &b.key,
+            a: a.key(),
+            b: b.key(),
             units: Some(Units::CharSlices(&a.chars, &b.chars)),
             jaro_winkler: None,
             jaro: None,

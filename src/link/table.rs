@@ -77,33 +77,81 @@ impl IdValue {
     }
 }
 
-/// A distinct name, analysed once.
+/// A distinct name, analysed once. Kept small (a province has a million distinct names): the
+/// parts are read off the text, and the syllables off the characters where they are the same.
 #[derive(Clone, Debug, Default)]
 pub struct NameEntry {
     /// As normalized, `·` kept.
-    pub text: String,
+    pub text: Box<str>,
     /// The characters without `·`.
-    pub chars: Vec<char>,
-    /// Those characters as a string.
-    pub key: String,
-    /// The `·`-separated parts (one part for a name without a dot).
-    pub parts: Vec<String>,
-    /// The name's syllables: each Chinese character, and each run of Latin letters (a clerk's
-    /// pinyin for a character the system lacks: 王yan).
-    pub syllables: Vec<String>,
-    /// The first reading of each syllable joined, surnames read as surnames: a key for
-    /// blocking on sound.
-    pub sound: String,
+    pub chars: Box<[char]>,
+    /// Those characters as a string, where `·` makes it other than `text`.
+    undotted: Option<Box<str>>,
+    /// The syllables written one after another, where they are other than `key` (Latin
+    /// letters lowercased), and where each ends in them.
+    syllable_text: Option<Box<str>>,
+    syllable_ends: Box<[u16]>,
 }
 
 impl NameEntry {
     fn new(text: &str) -> NameEntry {
-        let chars: Vec<char> = text.chars().filter(|c| *c != '·').collect();
+        let chars: Box<[char]> = text.chars().filter(|c| *c != '·').collect();
+        let key: String = chars.iter().collect();
         let syllables = syllables_of(&chars);
-        let sound = syllables
-            .iter()
-            .enumerate()
-            .map(|(i, syllable)| {
+        let joined = syllables.concat();
+        let mut end = 0;
+        let syllable_ends = (syllables.iter())
+            .map(|syllable| {
+                end += syllable.len();
+                u16::try_from(end).unwrap_or(u16::MAX)
+            })
+            .collect();
+        NameEntry {
+            text: text.into(),
+            undotted: (key != text).then(|| key.as_str().into()),
+            syllable_text: (joined != key).then(|| joined.into()),
+            chars,
+            syllable_ends,
+        }
+    }
+
+    /// The characters without `·`, as a string.
+    pub fn key(&self) -> &str {
+        self.undotted.as_deref().unwrap_or(&self.text)
+    }
+
+    /// The `·`-separated parts (one part for a name without a dot).
+    pub fn parts(&self) -> Vec<&str> {
+        self.text.split('·').collect()
+    }
+
+    /// Whether the name has `·`-separated parts.
+    pub fn is_dotted(&self) -> bool {
+        self.undotted.is_some()
+    }
+
+    /// How many syllables: each Chinese character, and each run of Latin letters (a clerk's
+    /// pinyin for a character the system lacks: 王yan).
+    pub fn syllable_count(&self) -> usize {
+        self.syllable_ends.len()
+    }
+
+    pub fn syllable(&self, i: usize) -> &str {
+        let text = self.syllable_text.as_deref().unwrap_or(self.key());
+        let start = match i {
+            0 => 0,
+            _ => usize::from(self.syllable_ends[i - 1]),
+        };
+        text.get(start..usize::from(self.syllable_ends[i]))
+            .unwrap_or("")
+    }
+
+    /// The first reading of each syllable joined, surnames read as surnames: a key for
+    /// blocking on sound.
+    fn sound(&self) -> String {
+        (0..self.syllable_count())
+            .map(|i| {
+                let syllable = self.syllable(i);
                 let surname = syllable
                     .chars()
                     .next()
@@ -113,16 +161,7 @@ impl NameEntry {
                 surname.unwrap_or_else(first)
             })
             .collect::<Vec<_>>()
-            .join(" ");
-        let key: String = chars.iter().collect();
-        NameEntry {
-            text: text.to_string(),
-            parts: text.split('·').map(String::from).collect(),
-            key,
-            chars,
-            syllables,
-            sound,
-        }
+            .join(" ")
     }
 }
 
@@ -421,7 +460,7 @@ impl LinkTable {
         match &self.columns[feature] {
             Column::Id(v) => (v[row].state != IdState::Missing).then(|| v[row].text().to_string()),
             Column::Name(n) => {
-                (n.values[row] != 0).then(|| n.entries[n.values[row] as usize].text.clone())
+                (n.values[row] != 0).then(|| n.entries[n.values[row] as usize].text.to_string())
             }
             Column::Date(d) => day_to_date(d.days[row]).map(|d| d.to_string()),
             Column::Words(w) => {
@@ -572,7 +611,7 @@ impl ColumnBuilder {
                     0
                 } else {
                     intern(interned, &mut names.entries, name, |t| NameEntry {
-                        text: t.to_string(),
+                        text: t.into(),
                         ..NameEntry::default()
                     })
                 };
@@ -609,10 +648,10 @@ impl ColumnBuilder {
             names.entries.extend(analysed);
             names.hashes = names
                 .entries
-                .iter()
+                .par_iter()
                 .map(|e| NameHashes {
-                    key: hash_bytes(e.key.as_bytes()),
-                    sound: hash_bytes(e.sound.as_bytes()),
+                    key: hash_bytes(e.key().as_bytes()),
+                    sound: hash_bytes(e.sound().as_bytes()),
                 })
                 .collect();
         }
@@ -763,7 +802,7 @@ mod tests {
             let described = |column: Column| match column {
                 Column::Id(ids) => format!("{:?}", (0..rows.len()).map(|r| ids[r]).collect::<Vec<_>>()),
                 Column::Name(n) => format!("{:?} {:?} {:?}", n.values, n.traditional,
-                    n.entries.iter().map(|e| e.text.clone()).collect::<Vec<_>>()),
+                    n.entries.iter().map(|e| e.text.to_string()).collect::<Vec<_>>()),
                 Column::Words(w) => format!("{:?} {:?} {:?}", w.values, w.from_id, w.words),
                 _ => unreachable!(),
             };
@@ -774,19 +813,35 @@ mod tests {
     #[test]
     fn names_are_analysed_once() {
         let entry = NameEntry::new("阿依古丽·买买提");
-        assert_eq!(entry.parts, vec!["阿依古丽", "买买提"]);
+        assert_eq!(entry.parts(), vec!["阿依古丽", "买买提"]);
         assert_eq!(entry.chars.len(), 7);
+        assert_eq!(entry.key(), "阿依古丽买买提");
         let zeng = NameEntry::new("曾小明");
-        assert!(zeng.sound.starts_with("zeng "), "{}", zeng.sound);
-        assert!(readings_of(&NameEntry::new("晓").syllables[0]).any(|r| r == "xiao"));
-        assert_eq!(
-            readings_of(&NameEntry::new("王?明").syllables[1]).count(),
-            0
-        );
+        assert!(zeng.sound().starts_with("zeng "), "{}", zeng.sound());
+        assert!(readings_of(NameEntry::new("晓").syllable(0)).any(|r| r == "xiao"));
+        assert_eq!(readings_of(NameEntry::new("王?明").syllable(1)).count(), 0);
         assert_eq!(readings_of("yan").collect::<Vec<_>>(), ["yan"]);
-        let pinyin = NameEntry::new("王yan");
-        assert_eq!(pinyin.syllables, vec!["王", "yan"]);
-        assert_eq!(pinyin.sound, NameEntry::new("王䶮").sound);
+        let pinyin = NameEntry::new("王Yan");
+        let syllables: Vec<&str> = (0..pinyin.syllable_count())
+            .map(|i| pinyin.syllable(i))
+            .collect();
+        assert_eq!(syllables, vec!["王", "yan"]);
+        assert_eq!(pinyin.sound(), NameEntry::new("王䶮").sound());
+    }
+
+    proptest! {
+        /// A name's key, parts and syllables read off its compact entry are those of its text.
+        #[test]
+        fn a_name_entry_reads_as_its_text(text in "[王晓小艾力·?a-zA-Z]{0,12}") {
+            let entry = NameEntry::new(&text);
+            let chars: Vec<char> = text.chars().filter(|c| *c != '·').collect();
+            prop_assert_eq!(&*entry.chars, &chars[..]);
+            prop_assert_eq!(entry.key(), chars.iter().collect::<String>());
+            prop_assert_eq!(entry.parts(), text.split('·').collect::<Vec<_>>());
+            prop_assert_eq!(entry.is_dotted(), text.contains('·'));
+            let syllables: Vec<&str> = (0..entry.syllable_count()).map(|i| entry.syllable(i)).collect();
+            prop_assert_eq!(syllables, syllables_of(&chars));
+        }
     }
 
     proptest! {
