@@ -10,8 +10,20 @@ use super::FastHasher;
 #[derive(Debug)]
 pub struct Interner<T> {
     items: Vec<T>,
+    /// Each value's hash, so that the index grows without hashing the values again.
     hashes: Vec<u64>,
     index: hashbrown::HashTable<u32>,
+    state: State,
+}
+
+/// What an interner still does: once the records are made, no value is added.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum State {
+    Open,
+    /// Values are read and found by their text, not added.
+    Findable,
+    /// Values are read by their number only.
+    ReadOnly,
 }
 
 impl<T> Default for Interner<T> {
@@ -20,6 +32,7 @@ impl<T> Default for Interner<T> {
             items: Vec::new(),
             hashes: Vec::new(),
             index: hashbrown::HashTable::new(),
+            state: State::Open,
         }
     }
 }
@@ -43,10 +56,12 @@ impl<T> Interner<T> {
         T: Borrow<Q>,
         Q: Eq + ?Sized,
     {
+        assert_eq!(self.state, State::Open, "values are added before sealing");
         let Interner {
             items,
             hashes,
             index,
+            ..
         } = self;
         let entry = index.entry(
             hash,
@@ -69,6 +84,16 @@ impl<T> Interner<T> {
         self.items.len()
     }
 
+    /// Lets go of what adding values needs (the hashes; with `State::ReadOnly` the index
+    /// too): a province's IDs and words are tens of millions.
+    pub fn seal(&mut self, state: State) {
+        self.state = state;
+        self.hashes = Vec::new();
+        if state == State::ReadOnly {
+            self.index = hashbrown::HashTable::new();
+        }
+    }
+
     pub fn is_empty(&self) -> bool {
         self.items.is_empty()
     }
@@ -82,6 +107,11 @@ impl<T> Interner<T> {
         T: Borrow<Q>,
         Q: Hash + Eq + ?Sized,
     {
+        assert_ne!(
+            self.state,
+            State::ReadOnly,
+            "values are found before sealing them away"
+        );
         let items = &self.items;
         (self.index)
             .find(hash_of(key), |&n| items[n as usize].borrow() == key)
@@ -97,5 +127,45 @@ impl<T> Interner<T> {
         (other.items.iter().zip(&other.hashes))
             .map(|(item, &hash)| self.intern_hashed(item.borrow(), hash, &make))
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn interned(texts: &[&str]) -> Interner<Box<str>> {
+        let mut interner = Interner::default();
+        for text in texts {
+            interner.intern(*text, |t: &str| t.into());
+        }
+        interner
+    }
+
+    #[test]
+    fn a_findable_interner_reads_and_finds_what_it_held() {
+        let mut words = interned(&["甲", "乙", "甲"]);
+        words.seal(State::Findable);
+        assert_eq!(words.len(), 2);
+        assert_eq!(&**words.get(1), "乙");
+        assert_eq!(words.find("甲"), Some(0));
+        assert_eq!(words.find("丙"), None);
+    }
+
+    #[test]
+    #[should_panic(expected = "values are added before sealing")]
+    fn a_sealed_interner_takes_no_new_value() {
+        let mut words = interned(&["甲"]);
+        words.seal(State::Findable);
+        words.intern("乙", |t: &str| t.into());
+    }
+
+    #[test]
+    #[should_panic(expected = "values are found before sealing them away")]
+    fn a_read_only_interner_is_not_searched() {
+        let mut ids = interned(&["甲"]);
+        ids.seal(State::ReadOnly);
+        assert_eq!(&**ids.get(0), "甲");
+        ids.find("甲");
     }
 }

@@ -584,6 +584,13 @@ impl Records {
         self.words.text(record.name)
     }
 
+    /// Ends adding records: the run's words stay findable by their text, its IDs are read by
+    /// their number only, and what adding needed is let go (hundreds of MiB for a province).
+    pub fn seal(&mut self) {
+        self.words.0.seal(interner::State::Findable);
+        self.ids.0.seal(interner::State::ReadOnly);
+    }
+
     /// A record's name without middle dots, so `阿依古丽·买买提` and `阿依古丽买买提` agree.
     pub fn name_key(&self, record: &Record) -> String {
         self.name(record).chars().filter(|c| *c != '·').collect()

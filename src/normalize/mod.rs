@@ -76,6 +76,7 @@ pub fn run(
             .join()
             .expect("the merge of normalized rows does not panic");
         heads_from_household_numbers(&mut all, settings, tables);
+        all.records.seal();
         normalizing.map(|seconds| (all, seconds))
     })
 }
