@@ -121,54 +121,16 @@ pub fn evaluate(
     let mut gaps = Vec::new();
     let mut details = SharedTexts::default();
     let mut subjects = Tally::default();
-    let (rss_mib, _) = crate::progress::memory_mib();
-    tracing::debug!(rss_mib, "rows and persons read");
     for &rule_index in rules_run {
         let started = std::time::Instant::now();
         let rule = &settings.rules[rule_index];
-        let subjects_of_rule: Vec<u32> = runs_of_source[rule.subject]
-            .par_iter()
-            .flat_map(|run| run.clone().into_par_iter())
-            .filter(|&i| context.all_hold(&rule.when, i as usize))
-            .collect();
-        let households_first;
-        let counted_subjects = match rule.per_household {
-            true => {
-                households_first = context.first_of_each_household(&subjects_of_rule);
-                &households_first
-            }
-            false => &subjects_of_rule,
-        };
-        let counted = tally(
-            counted_subjects
-                .par_iter()
-                .map(|&subject| (rule_index, records[subject as usize].county_code())),
-        );
+        let (counted, found) =
+            context.check_rule(rule_index, &runs_of_source[rule.subject], &mut details);
         add_counts(&mut subjects, counted);
-        let mut found: Vec<Gap> = subjects_of_rule
-            .par_iter()
-            .filter_map(|&i| context.check(rule_index, rule, i as usize))
-            .collect();
-        found
-            .iter_mut()
-            .for_each(|gap| gap.detail = details.share(&gap.detail));
-        let found_gaps = found.len();
-        match rule.per_household {
-            true => gaps.extend(context.one_per_household(found)),
-            false => gaps.extend(found),
-        }
-        let (seconds, (rss_mib, _)) = (
-            started.elapsed().as_secs_f64(),
-            crate::progress::memory_mib(),
-        );
-        tracing::debug!(
-            rule = rule.id,
-            subjects = subjects_of_rule.len(),
-            gaps = found_gaps,
-            seconds,
-            rss_mib,
-            "rule checked"
-        );
+        let (seconds, gaps_found) = (started.elapsed().as_secs_f64(), found.len());
+        let (rss_mib, _) = crate::progress::memory_mib();
+        tracing::debug!(rule = rule.id, gaps_found, seconds, rss_mib, "rule checked");
+        gaps.extend(found);
     }
     add_nearest_non_matches(settings, (linkage, matcher), &mut gaps);
     let satisfied = watched
@@ -244,6 +206,46 @@ fn by_county(tally: Tally) -> BTreeMap<(usize, String), u64> {
 }
 
 impl Context<'_> {
+    /// A rule's subjects counted per county, and its gaps (their details shared through
+    /// `details`). `runs` are the runs of rows of the rule's subject source.
+    fn check_rule(
+        &self,
+        rule_index: usize,
+        runs: &[std::ops::Range<u32>],
+        details: &mut SharedTexts,
+    ) -> (Tally, Vec<Gap>) {
+        let rule = &self.settings.rules[rule_index];
+        let subjects: Vec<u32> = runs
+            .par_iter()
+            .flat_map(|run| run.clone().into_par_iter())
+            .filter(|&i| self.all_hold(&rule.when, i as usize))
+            .collect();
+        let households_first;
+        let counted_subjects = match rule.per_household {
+            true => {
+                households_first = self.first_of_each_household(&subjects);
+                &households_first
+            }
+            false => &subjects,
+        };
+        let counted = tally(
+            counted_subjects
+                .par_iter()
+                .map(|&subject| (rule_index, self.records[subject as usize].county_code())),
+        );
+        let mut found: Vec<Gap> = subjects
+            .par_iter()
+            .filter_map(|&i| self.check(rule_index, rule, i as usize))
+            .collect();
+        found
+            .iter_mut()
+            .for_each(|gap| gap.detail = details.share(&gap.detail));
+        match rule.per_household {
+            true => (counted, self.one_per_household(found)),
+            false => (counted, found),
+        }
+    }
+
     fn is_active(&self, record: &Record) -> bool {
         let source = &self.settings.sources[record.source()];
         let within = |field: Option<usize>, inside: fn(NaiveDate, NaiveDate) -> bool| {
