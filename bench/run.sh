@@ -19,6 +19,8 @@
 # Needs about 2.5 GB of disk a million persons (the world is deleted after its size) and 8 GiB
 # of memory at a million. WORK picks the scratch folder.
 set -euo pipefail
+# A failing step stops the bench; say which (a full disk fails a run, not the script).
+trap 'echo "bench/run.sh: stopped at line $LINENO: $BASH_COMMAND" >&2' ERR
 cd "$(dirname "$0")/.."
 sizes=${SIZES:-"100000 300000 1000000"}
 work=${WORK:-$(mktemp -d)}

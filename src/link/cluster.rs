@@ -456,12 +456,14 @@ fn competing_probabilities(
                 .collect();
             let total: f64 = matched.iter().filter_map(|(_, best)| *best).sum();
             for (person, best) in matched {
-                let Some(best) = best else {
+                // A share that is no number (odds beyond a float's range) counts for nothing.
+                let share = best.map(|best| factor * best / (1.0 + factor * total));
+                let Some(share) = share.filter(|s| !s.is_nan()) else {
                     continue;
                 };
-                let share = (factor * best / (1.0 + factor * total)).to_bits();
                 for view in person {
-                    shares[view.candidate as usize].fetch_min(share, Ordering::Relaxed);
+                    let bits = share.to_bits();
+                    shares[view.candidate as usize].fetch_min(bits, Ordering::Relaxed);
                 }
             }
         });
