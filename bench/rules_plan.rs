@@ -648,6 +648,7 @@ fn value_key(value: &Value) -> u64 {
         Value::Date(d) => 2 << 32 | days(d) as u32 as u64,
         Value::Unparsed(w) => 3 << 32 | w.number() as u64,
         Value::DamagedId(w) => 4 << 32 | w.number() as u64,
+        Value::Id(id) => 5 << 32 | id.number() as u64,
     }
 }
 

@@ -159,7 +159,11 @@ fn household_lines(
         return "  household: none with others (no row names a head this person shares)\n"
             .to_string();
     };
-    let head = records.text(households.head(membership.household));
+    let head = (records
+        .ids
+        .get(households.head(membership.household))
+        .valid())
+    .unwrap_or_default();
     let head = if full {
         head.to_string()
     } else {

@@ -372,12 +372,8 @@ fn facts_of(result: &RunResult, gap: &rules::Gap) -> String {
         text.push_str(records.name(record));
         for field in 0..fields.len() {
             text.push('\u{1f}');
-            match records.value(record, field) {
-                crate::model::Value::Text(w)
-                | crate::model::Value::Unparsed(w)
-                | crate::model::Value::DamagedId(w) => text.push_str(records.text(w)),
-                crate::model::Value::Date(d) => text.push_str(&d.to_string()),
-                crate::model::Value::Empty => {}
+            if let Some(shown) = records.shown(records.value(record, field)) {
+                text.push_str(&shown);
             }
         }
     }

@@ -891,7 +891,7 @@ impl Resolver<'_> {
         };
         let understood = matches!(
             crate::model::words::normalize_value(kind, &cell),
-            crate::model::words::Cleaned::Text(_)
+            crate::model::words::Cleaned::Text(_) | crate::model::words::Cleaned::Id(_)
         );
         let closed = match kind {
             FieldKind::Grade => Some("a disability grade (一级 to 四级)"),

@@ -10,7 +10,7 @@ use rayon::prelude::*;
 use super::person_key::PersonKey;
 use crate::config::Settings;
 use crate::keys::KeySecret;
-use crate::model::{FastMap, FastSet, FieldRole, Records, Value, Word};
+use crate::model::{FastMap, FastSet, FieldRole, IdRef, Records};
 
 /// Which persons live together, as the rows tell it.
 #[derive(Debug, Default)]
@@ -20,8 +20,8 @@ pub struct Households {
     /// Every household's persons, household after household.
     members: Vec<u32>,
     starts: Vec<u32>,
-    /// Each household's head ID (a valid ID's canonical text).
-    heads: Vec<Word>,
+    /// Each household's head ID (a valid one).
+    heads: Vec<IdRef>,
     /// Each household's key: its head's person key (unkeyed until `key_with`).
     keys: Vec<PersonKey>,
     /// Person -> rows that name their household, and rows that name another one.
@@ -53,14 +53,12 @@ impl Households {
             .map(|s| s.field_for(FieldRole::HouseholdHeadId))
             .collect();
         // (row, head ID) for every row naming a head.
-        let naming: Vec<(u32, Word)> = (0..records.len())
+        let naming: Vec<(u32, IdRef)> = (0..records.len())
             .into_par_iter()
             .filter_map(|i| {
                 let record = &records[i];
-                match records.value(record, head_field[record.source()]?) {
-                    Value::Text(head) => Some((i as u32, head)),
-                    _ => None,
-                }
+                let head = records.value(record, head_field[record.source()]?).id()?;
+                Some((i as u32, head))
             })
             .collect();
         // Who holds each ID that a row names as another's head, and each ID a row naming a
@@ -68,37 +66,35 @@ impl Households {
         // relative's typed into the row), or the row's own under a name the linker could not
         // trust. A head only ever named by their own rows is placed by them (a province's
         // neighbours each head their own household: most heads are such).
-        let mut wanted: Vec<u64> = (naming.par_iter())
+        let mut wanted: Vec<IdRef> = (naming.par_iter())
             .filter_map(|&(i, head)| {
-                let own = records.id(&records[i as usize]).valid();
-                match (own == Some(records.text(head)), doubted[i as usize]) {
+                let own = own_id(records, i as usize);
+                match (own == Some(head), doubted[i as usize]) {
                     (true, _) => None,
-                    (false, true) => Some([Some(records.text(head)), own]),
-                    (false, false) => Some([Some(records.text(head)), None]),
+                    (false, true) => Some([Some(head), own]),
+                    (false, false) => Some([Some(head), None]),
                 }
             })
             .flatten_iter()
             .flatten()
-            .map(id_key)
             .collect();
         wanted.par_sort_unstable();
         wanted.dedup();
         let holder = holders(records, person_of, doubted, &wanted.into_iter().collect());
         // (person, whether the row names their own ID, head ID): a vote for each row.
-        let mut named: Vec<(u32, bool, Word)> = (naming.par_iter())
+        let mut named: Vec<(u32, bool, IdRef)> = (naming.par_iter())
             .flat_map_iter(|&(i, head)| {
-                let record = &records[i as usize];
-                let id = records.id(record).valid();
-                let own = id == Some(records.text(head));
+                let id = own_id(records, i as usize);
+                let own = id == Some(head);
                 let holder_of_id = id
                     .filter(|_| doubted[i as usize] && !own)
-                    .and_then(|id| holder.get(&id_key(id)))
+                    .and_then(|id| holder.get(&id))
                     .map(|&h| (h, false, head));
                 std::iter::once((person_of[i as usize], own, head)).chain(holder_of_id)
             })
             .collect();
         named.par_sort_unstable();
-        let mut chosen: Vec<(u32, Word, u16, u16)> = named
+        let mut chosen: Vec<(u32, IdRef, u16, u16)> = named
             .par_chunk_by(|a, b| a.0 == b.0)
             .map(|run| {
                 // A row naming the person's own ID says they head a household; one naming
@@ -108,7 +104,9 @@ impl Households {
                 let votes = if others > 0 { &run[..others] } else { run };
                 let (head, rows) = (votes.chunk_by(|a, b| a.2 == b.2))
                     .map(|same| (same[0].2, same.len().min(u16::MAX as usize) as u16))
-                    .max_by(|a, b| (a.1.cmp(&b.1)).then(records.text(b.0).cmp(records.text(a.0))))
+                    .max_by(|a, b| {
+                        (a.1.cmp(&b.1)).then(id_text(records, b.0).cmp(id_text(records, a.0)))
+                    })
                     .expect("a run has rows");
                 let elsewhere = (votes.len() - rows as usize).min(u16::MAX as usize) as u16;
                 (run[0].0, head, rows, elsewhere)
@@ -117,12 +115,12 @@ impl Households {
         // Heads no row of their own places: in their own household, by their own ID.
         let mut placed = vec![false; persons];
         chosen.iter().for_each(|c| placed[c.0 as usize] = true);
-        let mut named_heads: Vec<Word> = chosen.iter().map(|c| c.1).collect();
+        let mut named_heads: Vec<IdRef> = chosen.iter().map(|c| c.1).collect();
         named_heads.par_sort_unstable();
         named_heads.dedup();
-        let mut heads: Vec<(u32, Word, u16, u16)> = (named_heads.par_iter())
+        let mut heads: Vec<(u32, IdRef, u16, u16)> = (named_heads.par_iter())
             .filter_map(|&head| {
-                let person = *holder.get(&id_key(records.text(head)))?;
+                let person = *holder.get(&head)?;
                 (!placed[person as usize]).then_some((person, head, 0, 0))
             })
             .collect();
@@ -134,7 +132,7 @@ impl Households {
 
     /// Households of the chosen (person, head, rows, elsewhere), in the order their head IDs
     /// were first read.
-    fn group(records: &Records, mut chosen: Vec<(u32, Word, u16, u16)>, persons: usize) -> Self {
+    fn group(records: &Records, mut chosen: Vec<(u32, IdRef, u16, u16)>, persons: usize) -> Self {
         chosen.par_sort_unstable_by_key(|c| (c.1, c.0));
         let mut households = Households {
             of_person: vec![NONE; persons],
@@ -148,7 +146,7 @@ impl Households {
         {
             let household = households.heads.len() as u32;
             households.heads.push(run[0].1);
-            (households.keys).push(PersonKey::of_id(records.text(run[0].1)));
+            (households.keys).push(PersonKey::of_id(id_text(records, run[0].1)));
             households.starts.push(households.members.len() as u32);
             for &(person, _, rows, elsewhere) in run {
                 households.of_person[person as usize] = household;
@@ -176,8 +174,8 @@ impl Households {
         &self.members[self.starts[household] as usize..self.starts[household + 1] as usize]
     }
 
-    /// The head's ID, as a word of the records.
-    pub fn head(&self, household: usize) -> Word {
+    /// The head's ID, among the records' IDs.
+    pub fn head(&self, household: usize) -> IdRef {
         self.heads[household]
     }
 
@@ -206,13 +204,13 @@ fn holders(
     records: &Records,
     person_of: &[u32],
     doubted: &[bool],
-    ids: &FastSet<u64>,
-) -> FastMap<u64, u32> {
-    let mut found: Vec<(u32, u64)> = (0..records.len())
+    ids: &FastSet<IdRef>,
+) -> FastMap<IdRef, u32> {
+    let mut found: Vec<(u32, IdRef)> = (0..records.len())
         .into_par_iter()
         .filter(|&i| !doubted[i])
         .filter_map(|i| {
-            let id = id_key(records.id(&records[i]).valid()?);
+            let id = own_id(records, i)?;
             ids.contains(&id).then_some((i as u32, id))
         })
         .collect();
@@ -224,9 +222,13 @@ fn holders(
     holder
 }
 
-/// A valid ID as a number: its first 17 digits, which decide the check character.
-fn id_key(id: &str) -> u64 {
-    (id.bytes().take(17)).fold(0, |key, digit| {
-        key * 10 + u64::from(digit.wrapping_sub(b'0'))
-    })
+/// Row `i`'s own ID, when valid.
+fn own_id(records: &Records, i: usize) -> Option<IdRef> {
+    let record = &records[i];
+    records.id(record).valid().map(|_| record.id)
+}
+
+/// A valid ID's text.
+fn id_text(records: &Records, id: IdRef) -> &str {
+    records.ids.get(id).valid().unwrap_or_default()
 }

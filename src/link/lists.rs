@@ -258,6 +258,7 @@ fn normalized(column: &ListColumn, text: &str) -> Owned {
                 Cleaned::Text(t) | Cleaned::Unparsed(t) | Cleaned::DamagedId(t) => {
                     Owned::Word(Some(t))
                 }
+                Cleaned::Id(id) => Owned::Word(id.valid().map(str::to_string)),
                 Cleaned::Empty => Owned::Word(None),
             }
         }

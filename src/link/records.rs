@@ -3,7 +3,6 @@
 //! or sex read from the ID is marked so, to be ignored when the ID turns out to be another
 //! person's. Any other feature is the source field of that name.
 
-use chrono::NaiveDate;
 use rayon::prelude::*;
 
 use super::table::{ColumnBuilder, LinkTable, Origins, Value, NO_GROUP};
@@ -13,7 +12,7 @@ use crate::model::id_number::{self, IdNumber};
 use crate::model::name::NameRepair;
 use crate::model::name::{normalize_name, Name};
 use crate::model::Value as Cell;
-use crate::model::{FastMap, FieldKind, FieldRole, Record, Records, Word};
+use crate::model::{FastMap, FieldKind, FieldRole, IdRef, Record, Records, Word};
 
 /// Where a source's rows get one feature's value.
 #[derive(Clone, Copy)]
@@ -109,9 +108,9 @@ fn distinct_groups(records: &Records, settings: &Settings) -> Vec<u32> {
             Some(rule.per.as_deref().and_then(|f| s.field(f)))
         })
         .collect();
-    // A group is a file and a value of its `per` field: a word (read or not understood, the
-    // same text either way) or a date.
-    let mut numbers: FastMap<(u32, Option<Word>, Option<NaiveDate>), u32> = FastMap::default();
+    // A group is a file and a value of its `per` field (a word read or not understood, the
+    // same text either way).
+    let mut numbers: FastMap<(u32, Cell), u32> = FastMap::default();
     records
         .iter()
         .map(|record| match rule_of[record.source()] {
@@ -119,11 +118,8 @@ fn distinct_groups(records: &Records, settings: &Settings) -> Vec<u32> {
             Some(per) => {
                 let value = per.map_or(Cell::Empty, |f| records.value(record, f));
                 let key = match value {
-                    Cell::Text(t) | Cell::Unparsed(t) | Cell::DamagedId(t) => {
-                        (record.row.file, Some(t), None)
-                    }
-                    Cell::Date(d) => (record.row.file, None, Some(d)),
-                    Cell::Empty => (record.row.file, None, None),
+                    Cell::Unparsed(t) | Cell::DamagedId(t) => (record.row.file, Cell::Text(t)),
+                    value => (record.row.file, value),
                 };
                 let next = numbers.len() as u32;
                 *numbers.entry(key).or_insert(next)
@@ -140,11 +136,10 @@ fn run_number(reader: Reader, record: &Record, records: &Records) -> Option<usiz
         Reader::Id => Some(record.id.number() * 2 + usize::from(record.id_legacy)),
         Reader::Name => Some(record.name.number()),
         Reader::County => record.county.map(|c| c.number()),
-        Reader::Field(field, kind) if kind.is_id_like() => match records.value(record, field) {
-            Cell::Text(t) | Cell::Unparsed(t) => Some(t.number() * 2),
-            Cell::DamagedId(t) => Some(t.number() * 2 + 1),
-            _ => None,
-        },
+        // A valid ID by its number among the run's IDs; other ID text is rare and read anew.
+        Reader::Field(field, kind) if kind.is_id_like() => {
+            records.value(record, field).id().map(IdRef::number)
+        }
         Reader::Field(field, kind) if kind != FieldKind::Date => {
             records.value(record, field).text().map(Word::number)
         }
@@ -188,13 +183,14 @@ fn value<'a>(
             None => Value::Word(records.id(record).valid().and_then(id_number::sex), true),
         },
         Reader::County => Value::Word(record.county().map(|c| c.code.as_str()), false),
-        Reader::Field(field, kind) => match (owned, kind) {
-            (Some(Owned::Id(id)), _) => Value::Id(id, false),
-            (Some(Owned::Name(name)), _) => {
+        Reader::Field(field, kind) => match (owned, kind, records.value(record, field)) {
+            (_, _, Cell::Id(id)) => Value::Id(records.ids.get(id), false),
+            (Some(Owned::Id(id)), _, _) => Value::Id(id, false),
+            (Some(Owned::Name(name)), _, _) => {
                 Value::Name(&name.text, name.repairs.contains(&NameRepair::Traditional))
             }
-            (None, FieldKind::Date) => Value::Date(records.value(record, field).date(), false),
-            (None, _) => Value::Word(text(field), false),
+            (None, FieldKind::Date, cell) => Value::Date(cell.date(), false),
+            (None, _, _) => Value::Word(text(field), false),
         },
         Reader::Missing => Value::Missing,
     }

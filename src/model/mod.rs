@@ -326,6 +326,14 @@ impl Ids {
         self.0.get(id.0)
     }
 
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
     /// Takes in another table's IDs: what each of its IDs is here.
     pub fn absorb(&mut self, other: &Ids) -> Vec<IdRef> {
         let numbers = self.0.absorb(&other.0, |id: &IdNumber| *id);
@@ -334,7 +342,7 @@ impl Ids {
 }
 
 /// A normalized field value: 8 bytes, its text interned.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub enum Value {
     #[default]
     Empty,
@@ -345,6 +353,9 @@ pub enum Value {
     /// An ID Excel stored as a number, which kept only its first 15 digits (the word is the
     /// cell's text): present, never equal to any word, and read by the linker as damaged.
     DamagedId(Word),
+    /// A valid ID in a field of an ID kind (a household head's), among the run's IDs: one
+    /// dictionary for the records' own IDs and the IDs they name, parsed once.
+    Id(IdRef),
 }
 
 impl Value {
@@ -366,12 +377,20 @@ impl Value {
         }
     }
 
-    /// The same value, its word renumbered by `map` (words of another table).
-    pub fn renumbered(self, map: &[Word]) -> Value {
+    pub fn id(&self) -> Option<IdRef> {
         match self {
-            Value::Text(w) => Value::Text(map[w.0 as usize]),
-            Value::Unparsed(w) => Value::Unparsed(map[w.0 as usize]),
-            Value::DamagedId(w) => Value::DamagedId(map[w.0 as usize]),
+            Value::Id(id) => Some(*id),
+            _ => None,
+        }
+    }
+
+    /// The same value, its word or ID renumbered by `words` or `ids` (another table's).
+    pub fn renumbered(self, words: &[Word], ids: &[IdRef]) -> Value {
+        match self {
+            Value::Text(w) => Value::Text(w.renumbered(words)),
+            Value::Unparsed(w) => Value::Unparsed(w.renumbered(words)),
+            Value::DamagedId(w) => Value::DamagedId(w.renumbered(words)),
+            Value::Id(id) => Value::Id(id.renumbered(ids)),
             other => other,
         }
     }
@@ -409,6 +428,7 @@ impl From<Value> for PackedValue {
             ),
             Value::Unparsed(w) => (3, w.0),
             Value::DamagedId(w) => (4, w.0),
+            Value::Id(id) => (5, id.0),
         };
         PackedValue(kind << KIND_BITS | (payload & PAYLOAD))
     }
@@ -423,6 +443,7 @@ impl From<PackedValue> for Value {
                 .map_or(Value::Empty, Value::Date),
             3 => Value::Unparsed(Word(payload)),
             4 => Value::DamagedId(Word(payload)),
+            5 => Value::Id(IdRef(payload)),
             _ => Value::Empty,
         }
     }
@@ -574,6 +595,19 @@ impl Records {
         self.words.text(word)
     }
 
+    /// A value as a cell would show it (`None` when empty): its word, its date, its ID.
+    pub fn shown(&self, value: Value) -> Option<std::borrow::Cow<'_, str>> {
+        use std::borrow::Cow;
+        match value {
+            Value::Text(w) | Value::Unparsed(w) | Value::DamagedId(w) => {
+                Some(Cow::Borrowed(self.text(w)))
+            }
+            Value::Id(id) => self.ids.get(id).valid().map(Cow::Borrowed),
+            Value::Date(d) => Some(Cow::Owned(d.to_string())),
+            Value::Empty => None,
+        }
+    }
+
     /// A record's ID.
     pub fn id(&self, record: &Record) -> &IdNumber {
         self.ids.get(record.id)
@@ -589,6 +623,23 @@ impl Records {
     pub fn seal(&mut self) {
         self.words.0.seal(interner::State::Findable);
         self.ids.0.seal(interner::State::ReadOnly);
+        if tracing::enabled!(tracing::Level::DEBUG) {
+            self.log_footprint();
+        }
+    }
+
+    /// What the records hold, for finding where a province's memory goes.
+    fn log_footprint(&self) {
+        let mut rows = vec![0usize; self.stored.len()];
+        self.list.iter().for_each(|r| rows[r.source()] += 1);
+        for (source, rows) in rows.into_iter().enumerate() {
+            let stored = self.stored[source].iter().flatten().count();
+            tracing::debug!(source, rows, stored, "records of a source");
+        }
+        let words = self.words.len() as u32;
+        let word_bytes: usize = (0..words).map(|w| self.words.0.get(w).len()).sum();
+        let ids = self.ids.len();
+        tracing::debug!(words, word_bytes, ids, "records sealed");
     }
 
     /// A record's name without middle dots, so `阿依古丽·买买提` and `阿依古丽买买提` agree.
@@ -633,7 +684,7 @@ mod tests {
         #[test]
         fn values_pack_and_unpack(word in 0u32..PAYLOAD, day in 0i32..900_000) {
             let date = NaiveDate::from_num_days_from_ce_opt(FIRST_DAY + day).unwrap();
-            for value in [Value::Empty, Value::Text(Word(word)), Value::Unparsed(Word(word)), Value::DamagedId(Word(word)), Value::Date(date)] {
+            for value in [Value::Empty, Value::Text(Word(word)), Value::Unparsed(Word(word)), Value::DamagedId(Word(word)), Value::Id(IdRef(word)), Value::Date(date)] {
                 prop_assert_eq!(Value::from(PackedValue::from(value)), value);
             }
         }

@@ -3,7 +3,7 @@
 
 use super::id_number::{self, IdNumber};
 use super::text::clean_word;
-use super::{certificate, date, Cell, CellOrigin, FieldKind, Value, Words};
+use super::{certificate, date, Cell, CellOrigin, FieldKind, Ids, Value, Words};
 
 /// A cell's value once cleaned, before its text is interned.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -15,12 +15,15 @@ pub enum Cleaned {
     Unparsed(String),
     /// An ID cell Excel stored as a number, which lost its last digits.
     DamagedId(String),
+    /// A valid ID (of an ID kind's field).
+    Id(IdNumber),
 }
 
 impl Cleaned {
-    /// The value, its text interned in `words`.
-    pub fn interned(self, words: &mut Words) -> Value {
+    /// The value, its text interned in `words` (an ID in `ids`).
+    pub fn interned(self, words: &mut Words, ids: &mut Ids) -> Value {
         match self {
+            Cleaned::Id(id) => Value::Id(ids.intern(&id)),
             Cleaned::Empty => Value::Empty,
             Cleaned::Text(t) => Value::Text(words.intern(&t)),
             Cleaned::Date(d) => Value::Date(d),
@@ -52,6 +55,7 @@ pub fn parse_amount(text: &str) -> Option<f64> {
 pub fn canonical_word(kind: FieldKind, raw: &str) -> String {
     match normalize_value(kind, &Cell::typed(raw)) {
         Cleaned::Text(t) => t,
+        Cleaned::Id(id) => id.valid().unwrap_or_default().to_string(),
         _ => clean_word(raw),
     }
 }
@@ -92,7 +96,7 @@ pub fn normalize_value(kind: FieldKind, cell: &Cell) -> Cleaned {
         }),
         FieldKind::Id => {
             match id_number::parse_id(&cell.text, cell.origin == CellOrigin::Number).id {
-                IdNumber::Valid(id) => Cleaned::Text(id.to_string()),
+                id @ IdNumber::Valid(_) => Cleaned::Id(id),
                 IdNumber::Damaged { .. } => Cleaned::DamagedId(word),
                 _ => Cleaned::Unparsed(word),
             }
@@ -171,6 +175,43 @@ mod tests {
         for text in ["壹佰", "-50", "1.2.3", "约100", "."] {
             assert_eq!(amount(text), Cleaned::Unparsed(clean_word(text)), "{text}");
         }
+    }
+
+    /// A valid ID in an ID field is one of the run's IDs: the same number as the same ID
+    /// read as a record's own, in any of its written forms; a damaged or invalid one stays
+    /// the cell's text.
+    #[test]
+    fn an_id_field_names_the_runs_ids() {
+        let (mut words, mut ids) = (Words::default(), Ids::default());
+        let own = ids.intern(&id_number::parse_id("420682196808220018", false).id);
+        let read = |text: &str, origin, words: &mut Words, ids: &mut Ids| {
+            let cell = Cell {
+                text: text.into(),
+                origin,
+            };
+            normalize_value(FieldKind::Id, &cell).interned(words, ids)
+        };
+        for written in [
+            "420682196808220018",
+            " 420682196808220018 ",
+            "'420682196808220018",
+        ] {
+            let value = read(written, CellOrigin::Text, &mut words, &mut ids);
+            assert_eq!(value, Value::Id(own), "{written}");
+        }
+        let damaged = read(
+            "420682196808220000",
+            CellOrigin::Number,
+            &mut words,
+            &mut ids,
+        );
+        assert!(matches!(damaged, Value::DamagedId(_)), "{damaged:?}");
+        let invalid = read("420682196808220019", CellOrigin::Text, &mut words, &mut ids);
+        assert!(
+            matches!(invalid, Value::Unparsed(w) if words.text(w) == "420682196808220019"),
+            "{invalid:?}"
+        );
+        assert_eq!(ids.len(), 2, "the missing ID and the one valid ID");
     }
 
     proptest::proptest! {

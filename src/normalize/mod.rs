@@ -15,7 +15,7 @@ use crate::model::region::{County, CountyProblem, CountyRef, Regions};
 use crate::model::words::normalize_value;
 use crate::model::{certificate, name, student_number};
 use crate::model::{
-    Cell, CellOrigin, FastMap, FieldKind, FieldRole, FileId, IdSource, Ids, Record, Records,
+    Cell, CellOrigin, FastMap, FieldKind, FieldRole, FileId, IdRef, IdSource, Ids, Record, Records,
     Reject, RejectReason, RowRef, SourceId, Value, Word, Words,
 };
 
@@ -136,40 +136,38 @@ fn heads_from_household_numbers(all: &mut Normalized, settings: &Settings, table
             word.is_some_and(|w| HEAD_ITSELF.contains(&records.text(w)))
         };
         // Number -> its head's ID, or None when its rows name two.
-        let mut head_of: FastMap<Word, Option<String>> = FastMap::default();
+        let mut head_of: FastMap<Word, Option<IdRef>> = FastMap::default();
         for record in records.iter().filter(|r| r.source() == source) {
             let Some(n) = records.value(record, number).text() else {
                 continue;
             };
-            let named = match records.value(record, head).text() {
-                Some(w) => Some(records.text(w).to_string()),
-                None => is_head(record)
-                    .then(|| records.id(record).valid().map(str::to_string))
-                    .flatten(),
+            let own = || records.id(record).valid().map(|_| record.id);
+            let named = match records.value(record, head).id() {
+                Some(id) => Some(id),
+                None => is_head(record).then(own).flatten(),
             };
             if let Some(id) = named {
                 head_of
                     .entry(n)
                     .and_modify(|known| {
-                        if known.as_deref() != Some(id.as_str()) {
+                        if *known != Some(id) {
                             *known = None;
                         }
                     })
                     .or_insert(Some(id));
             }
         }
-        let filled: Vec<(usize, String)> = (records.iter().enumerate())
+        let filled: Vec<(usize, IdRef)> = (records.iter().enumerate())
             .filter(|(_, r)| unnamed(r))
             .filter_map(|(i, r)| {
                 let n = records.value(r, number).text()?;
-                Some((i, head_of.get(&n)?.clone()?))
+                Some((i, (*head_of.get(&n)?)?))
             })
             .collect();
         let mut counted: FastMap<FileId, u64> = FastMap::default();
         for (i, id) in filled {
             *counted.entry(all.records[i].row.file).or_default() += 1;
-            let word = all.records.words.intern(&id);
-            all.records.set(i, head, Value::Text(word));
+            all.records.set(i, head, Value::Id(id));
         }
         #[expect(clippy::iter_over_hash_type, reason = "sums, the same in any order")]
         for (file, rows) in counted {
@@ -277,7 +275,9 @@ impl NormalizedChunk {
                     Ok((mut record, mut values)) => {
                         record.name = record.name.renumbered(&map);
                         record.id = record.id.renumbered(&id_map);
-                        values.iter_mut().for_each(|v| *v = v.renumbered(&map));
+                        values
+                            .iter_mut()
+                            .for_each(|v| *v = v.renumbered(&map, &id_map));
                         all.records.push(record, &values);
                     }
                     Err(reject) => all.rejects.push(reject),
@@ -391,7 +391,7 @@ fn normalize_row(
     let (mut id, mut id_source, id_legacy) = choose_id(&ids, defects);
     let head = match id.valid() {
         Some(_) => None,
-        None => own_household_head(source, &values, words),
+        None => own_household_head(source, &values, words, &cells.ids),
     };
     if let Some(head) = head {
         defects.extend(
@@ -399,7 +399,7 @@ fn normalize_row(
                 .field_for(FieldRole::HouseholdHeadId)
                 .map(|f| (f, Defect::IdFromHouseholdHead)),
         );
-        (id, id_source) = (IdNumber::Valid(head.into()), IdSource::HouseholdHead);
+        (id, id_source) = (head, IdSource::HouseholdHead);
     }
     if name.is_empty() && id == IdNumber::Missing {
         return Err(RejectReason::NoIdentity);
@@ -456,10 +456,15 @@ const HEAD_ITSELF: [&str; 3] = ["本人", "户主", "户主本人"];
 
 /// A household head's own row (与户主关系 本人) whose ID cell is unusable carries its ID in
 /// the 户主身份证号 column.
-fn own_household_head(source: &Source, values: &[Value], words: &Words) -> Option<String> {
+fn own_household_head(
+    source: &Source,
+    values: &[Value],
+    words: &Words,
+    ids: &Ids,
+) -> Option<IdNumber> {
     let relation = words.text(values[source.field_for(FieldRole::Relation)?].text()?);
-    let head = words.text(values[source.field_for(FieldRole::HouseholdHeadId)?].text()?);
-    HEAD_ITSELF.contains(&relation).then(|| head.to_string())
+    let head = ids.get(values[source.field_for(FieldRole::HouseholdHeadId)?].id()?);
+    HEAD_ITSELF.contains(&relation).then_some(*head)
 }
 
 /// The person's ID and whether it was a 15-digit ID upgraded. A valid certificate or
@@ -580,7 +585,7 @@ impl SeenCells {
     fn value(&mut self, field: usize, kind: FieldKind, cell: &Cell) -> Value {
         // An ID cell's value depends on its origin too (a number loses digits).
         if kind == FieldKind::Id {
-            return normalize_value(kind, cell).interned(&mut self.words);
+            return normalize_value(kind, cell).interned(&mut self.words, &mut self.ids);
         }
         if self.seen.len() <= field {
             self.seen.resize_with(field + 1, FastMap::default);
@@ -588,7 +593,7 @@ impl SeenCells {
         if let Some(&value) = self.seen[field].get(cell.text.as_str()) {
             return value;
         }
-        let value = normalize_value(kind, cell).interned(&mut self.words);
+        let value = normalize_value(kind, cell).interned(&mut self.words, &mut self.ids);
         if self.seen[field].len() < SEEN_PER_FIELD {
             self.seen[field].insert(cell.text.as_str().into(), value);
         }
@@ -655,7 +660,7 @@ mod tests {
                 let cell = Cell::typed(&raw);
                 let value = seen.value(field, kinds[field], &cell);
                 let mut fresh = Words::default();
-                let expected = normalize_value(kinds[field], &cell).interned(&mut fresh);
+                let expected = normalize_value(kinds[field], &cell).interned(&mut fresh, &mut Ids::default());
                 let as_text = |v: Value, words: &Words| v.text().map(|w| words.text(w).to_string());
                 proptest::prop_assert_eq!(value.date(), expected.date());
                 proptest::prop_assert_eq!(matches!(value, Value::Unparsed(_)), matches!(expected, Value::Unparsed(_)));

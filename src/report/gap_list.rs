@@ -8,7 +8,7 @@ use rayon::prelude::*;
 use super::{csv_writer, write_csv_rows, ReportError, RunResult};
 use crate::mask::mask_id;
 use crate::model::id_number::{IdDefect, IdNumber};
-use crate::model::{FieldRole, Value};
+use crate::model::FieldRole;
 
 /// One gap as written.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -170,13 +170,9 @@ fn shown(result: &RunResult, index: usize) -> Shown {
             .find_map(|r| {
                 let record = &records[r];
                 let field = result.settings().sources[record.source()].field_for(role)?;
-                match records.value(record, field) {
-                    Value::Text(word) | Value::Unparsed(word) | Value::DamagedId(word) => {
-                        Some(records.text(word).to_string())
-                    }
-                    Value::Date(date) => Some(date.to_string()),
-                    Value::Empty => None,
-                }
+                records
+                    .shown(records.value(record, field))
+                    .map(|shown| shown.into_owned())
             })
             .unwrap_or_default()
     };

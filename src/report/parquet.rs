@@ -15,7 +15,7 @@ use polars::prelude::*;
 use super::{create_private_file, report_error, ReportError, RunResult};
 use crate::mask::{mask_id, mask_name};
 use crate::model::id_number::IdNumber;
-use crate::model::{FieldKind, FieldRole, Record, Value};
+use crate::model::{FieldKind, FieldRole, Record};
 
 /// Rows per row group.
 const BATCH_ROWS: usize = 1 << 18;
@@ -192,15 +192,10 @@ fn records_batch(
             continue;
         }
         let words = records.iter().map(|r| {
-            let word = match value(r)? {
-                Value::Text(w) | Value::Unparsed(w) | Value::DamagedId(w) => w,
-                Value::Date(d) => return Some(Cow::Owned(d.to_string())),
-                Value::Empty => return None,
-            };
-            let shown = result.records.text(word);
+            let shown = result.records.shown(value(r)?)?;
             Some(match field.kind.is_id_like() {
-                true => masked(shown),
-                false => Cow::Borrowed(shown),
+                true => Cow::Owned(masked(&shown).into_owned()),
+                false => shown,
             })
         });
         columns.push(strings(&field.name, rows, words));

@@ -597,12 +597,9 @@ impl Context<'_> {
         let record = &self.records[index];
         let holds = |field: usize| {
             let label = describe::field_label(self.settings, record.source(), field);
-            match self.records.value(record, field) {
-                Value::Text(w) | Value::Unparsed(w) | Value::DamagedId(w) => {
-                    format!("{label}为{}", self.records.text(w))
-                }
-                Value::Date(d) => format!("{label}为{d}"),
-                Value::Empty => format!("{label}为空"),
+            match self.records.shown(self.records.value(record, field)) {
+                Some(shown) => format!("{label}为{shown}"),
+                None => format!("{label}为空"),
             }
         };
         match condition {
@@ -716,6 +713,10 @@ impl<'a> RowTest<'a> {
                 negate,
             } => match self.records.value(record, *field) {
                 Value::Text(t) => words.iter().any(|w| w == self.records.text(t)) != *negate,
+                Value::Id(id) => {
+                    let text = self.records.ids.get(id).valid();
+                    words.iter().any(|w| Some(w.as_str()) == text) != *negate
+                }
                 Value::Empty => false,
                 Value::Date(_) | Value::Unparsed(_) | Value::DamagedId(_) => *negate,
             },
