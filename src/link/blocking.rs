@@ -76,7 +76,7 @@ impl Keys<'_> {
                 }
             }
             (Column::Words(words), _) => {
-                let value = words.values[row];
+                let value = words.values.get(row);
                 (value != 0 && !ignored(&words.from_id)).then_some(u64::from(value))
             }
         }

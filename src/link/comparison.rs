@@ -68,7 +68,9 @@ impl Comparer<'_> {
             }
             Column::Name(names) => names.values[row] != 0,
             Column::Date(dates) => dates.days[row] != NO_DATE && !self.ignored(row, &dates.from_id),
-            Column::Words(words) => words.values[row] != 0 && !self.ignored(row, &words.from_id),
+            Column::Words(words) => {
+                words.values.get(row) != 0 && !self.ignored(row, &words.from_id)
+            }
         }
     }
 
@@ -124,7 +126,7 @@ impl Comparer<'_> {
                 self.first_level(comparison, |l| date_test(test(l), a, b))
             }
             Column::Words(words) => {
-                let (a, b) = (words.values[i], words.values[j]);
+                let (a, b) = (words.values.get(i), words.values.get(j));
                 if a == 0
                     || b == 0
                     || self.ignored(i, &words.from_id)

@@ -302,7 +302,10 @@ fn value_key(table: &LinkTable, feature: usize, row: usize) -> Option<u64> {
             (entry != 0).then(|| names.hashes[entry as usize].key)
         }
         Column::Date(dates) => (dates.days[row] != NO_DATE).then_some(dates.days[row] as u64),
-        Column::Words(words) => (words.values[row] != 0).then_some(u64::from(words.values[row])),
+        Column::Words(words) => {
+            let value = words.values.get(row);
+            (value != 0).then_some(u64::from(value))
+        }
     }
 }
 
@@ -352,7 +355,7 @@ fn dense_values(table: &LinkTable, feature: usize) -> (Vec<u32>, usize) {
     match &table.columns[feature] {
         Column::Words(words) => {
             let values = words.values.iter();
-            let values = values.map(|&v| if v == 0 { NO_VALUE } else { v }).collect();
+            let values = values.map(|v| if v == 0 { NO_VALUE } else { v }).collect();
             (values, words.words.len())
         }
         Column::Name(names) => {

@@ -7,6 +7,8 @@ use chrono::{Datelike, NaiveDate};
 use pinyin::ToPinyinMulti;
 use rayon::prelude::*;
 
+use std::sync::Arc;
+
 use crate::config::link::{Feature, FeatureKind};
 use crate::model::id_number::IdNumber;
 use crate::model::FastMap;
@@ -226,14 +228,17 @@ pub enum Column {
     Words(WordColumn),
 }
 
-/// An ID column. Each row keeps the number of its ID among the column's distinct IDs: a
-/// person's rows repeat their ID and a family's rows their head's, so a row costs 4 bytes and
-/// a distinct ID 20, where every row held an ID's 20 bytes.
+/// An ID column. Each row keeps the number of its ID among the distinct IDs: a person's rows
+/// repeat their ID and a family's rows their head's, so a row costs 4 bytes and a distinct ID
+/// 20, where every row held an ID's 20 bytes. The ID columns of one table share their distinct
+/// IDs (`ColumnBuilder::next_id_column`): a person's ID and the same ID as a household head's
+/// are kept once.
 #[derive(Debug)]
 pub struct IdColumn {
     /// Per row: its ID's index in `distinct`; 0, a missing ID, for a row without one.
     of_row: Vec<u32>,
-    distinct: Vec<IdValue>,
+    /// Not shared while the column is built.
+    distinct: Arc<Vec<IdValue>>,
     /// Each ID's index in `distinct`, while the column is built.
     numbers: FastMap<IdValue, u32>,
 }
@@ -242,7 +247,7 @@ impl IdColumn {
     fn with_capacity(rows: usize) -> IdColumn {
         IdColumn {
             of_row: Vec::with_capacity(rows),
-            distinct: vec![IdValue::MISSING],
+            distinct: Arc::new(vec![IdValue::MISSING]),
             numbers: FastMap::default(),
         }
     }
@@ -252,8 +257,9 @@ impl IdColumn {
         let at = match id.state {
             IdState::Missing => 0,
             _ => {
-                self.distinct.push(id);
-                (self.distinct.len() - 1) as u32
+                let distinct = Arc::make_mut(&mut self.distinct);
+                distinct.push(id);
+                (distinct.len() - 1) as u32
             }
         };
         self.of_row.push(at);
@@ -268,6 +274,7 @@ impl IdColumn {
         let at = match id.state {
             IdState::Missing => 0,
             _ => *numbers.entry(id).or_insert_with(|| {
+                let distinct = Arc::make_mut(distinct);
                 distinct.push(id);
                 (distinct.len() - 1) as u32
             }),
@@ -278,7 +285,7 @@ impl IdColumn {
     /// Lets go of what only building needed.
     fn finish(&mut self) {
         self.numbers = FastMap::default();
-        self.distinct.shrink_to_fit();
+        Arc::make_mut(&mut self.distinct).shrink_to_fit();
     }
 }
 
@@ -383,6 +390,94 @@ impl FromIterator<bool> for Flags {
     }
 }
 
+/// Per row, the number of its value among a column's distinct values, in the fewest bytes
+/// they need: a county or sex column has a few hundred values at most, and a province tens of
+/// millions of rows. Starts in bytes and widens when a number needs it.
+#[derive(Clone, Debug)]
+pub enum Codes {
+    Bytes(Vec<u8>),
+    Halves(Vec<u16>),
+    Whole(Vec<u32>),
+}
+
+impl Default for Codes {
+    fn default() -> Codes {
+        Codes::Bytes(Vec::new())
+    }
+}
+
+impl Codes {
+    pub fn with_capacity(rows: usize) -> Codes {
+        Codes::Bytes(Vec::with_capacity(rows))
+    }
+
+    pub fn get(&self, row: usize) -> u32 {
+        match self {
+            Codes::Bytes(codes) => u32::from(codes[row]),
+            Codes::Halves(codes) => u32::from(codes[row]),
+            Codes::Whole(codes) => codes[row],
+        }
+    }
+
+    pub fn push(&mut self, code: u32) {
+        match self {
+            Codes::Bytes(codes) if code <= u32::from(u8::MAX) => codes.push(code as u8),
+            Codes::Halves(codes) if code <= u32::from(u16::MAX) => codes.push(code as u16),
+            Codes::Whole(codes) => codes.push(code),
+            _ => {
+                self.widen();
+                self.push(code);
+            }
+        }
+    }
+
+    /// The same codes a size wider, room kept for as many rows as were reserved.
+    fn widen(&mut self) {
+        let rows = self.capacity();
+        *self = match self {
+            Codes::Bytes(codes) => {
+                let mut wider = Vec::with_capacity(rows);
+                wider.extend(codes.iter().map(|&c| u16::from(c)));
+                Codes::Halves(wider)
+            }
+            Codes::Halves(codes) => {
+                let mut wider = Vec::with_capacity(rows);
+                wider.extend(codes.iter().map(|&c| u32::from(c)));
+                Codes::Whole(wider)
+            }
+            Codes::Whole(codes) => Codes::Whole(std::mem::take(codes)),
+        };
+    }
+
+    fn capacity(&self) -> usize {
+        match self {
+            Codes::Bytes(codes) => codes.capacity(),
+            Codes::Halves(codes) => codes.capacity(),
+            Codes::Whole(codes) => codes.capacity(),
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        match self {
+            Codes::Bytes(codes) => codes.len(),
+            Codes::Halves(codes) => codes.len(),
+            Codes::Whole(codes) => codes.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    pub fn last(&self) -> Option<u32> {
+        self.len().checked_sub(1).map(|row| self.get(row))
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = u32> + '_ {
+        (0..self.len()).map(|row| self.get(row))
+    }
+}
+
 pub const NO_DATE: i32 = i32::MIN;
 pub const NO_GROUP: u32 = u32::MAX;
 
@@ -397,7 +492,7 @@ pub struct DateColumn {
 #[derive(Debug, Default)]
 pub struct WordColumn {
     /// Index into `words`; 0 is no value.
-    pub values: Vec<u32>,
+    pub values: Codes,
     pub from_id: Flags,
     pub words: Vec<String>,
 }
@@ -464,7 +559,7 @@ impl LinkTable {
             }
             Column::Date(d) => day_to_date(d.days[row]).map(|d| d.to_string()),
             Column::Words(w) => {
-                (w.values[row] != 0).then(|| w.words[w.values[row] as usize].clone())
+                (w.values.get(row) != 0).then(|| w.words[w.values.get(row) as usize].clone())
             }
         }
     }
@@ -521,7 +616,7 @@ impl ColumnBuilder {
                 from_id: Flags::with_capacity(rows),
             }),
             FeatureKind::County | FeatureKind::Text => Column::Words(WordColumn {
-                values: Vec::with_capacity(rows),
+                values: Codes::with_capacity(rows),
                 from_id: Flags::with_capacity(rows),
                 words: vec![String::new()],
             }),
@@ -596,7 +691,7 @@ impl ColumnBuilder {
         match &self.column {
             Column::Id(ids) => ids.of_row.last().copied(),
             Column::Name(names) => names.values.last().copied(),
-            Column::Words(words) => words.values.last().copied(),
+            Column::Words(words) => words.values.last(),
             _ => None,
         }
     }
@@ -635,6 +730,28 @@ impl ColumnBuilder {
     }
 
     /// The column, with every distinct name analysed (in parallel).
+    /// A builder for another ID column of the same rows that takes over this one's distinct
+    /// IDs, and the run's numbers it knows them by (the next column's values must be numbered
+    /// the same way). This column is finished after the last of the chain, with `finish_ids`.
+    pub fn next_id_column(&mut self, feature: &Feature, rows: usize) -> ColumnBuilder {
+        let mut next = ColumnBuilder::new(feature, rows);
+        if let (Column::Id(ids), Column::Id(next_ids)) = (&mut self.column, &mut next.column) {
+            next_ids.distinct = std::mem::take(&mut ids.distinct);
+            next_ids.numbers = std::mem::take(&mut ids.numbers);
+            next.by_number = std::mem::take(&mut self.by_number);
+        }
+        next
+    }
+
+    /// An ID column of a chain (`next_id_column`), reading the distinct IDs of the last.
+    pub fn finish_ids(self, last: &Column) -> Column {
+        let mut column = self.column;
+        if let (Column::Id(ids), Column::Id(all)) = (&mut column, last) {
+            ids.distinct = Arc::clone(&all.distinct);
+        }
+        column
+    }
+
     pub fn finish(mut self) -> Column {
         if let Column::Id(ids) = &mut self.column {
             ids.finish();
@@ -776,6 +893,31 @@ mod tests {
             prop_assert_eq!(read, pushed);
         }
 
+        /// Codes read back as pushed, in the narrowest width holding the largest, across the
+        /// widenings on the way.
+        #[test]
+        fn codes_read_back_as_pushed(
+            pushed in prop::collection::vec(prop_oneof![0u32..256, 0u32..65_536, any::<u32>()], 0..200),
+            reserved in 0usize..300,
+        ) {
+            let mut codes = Codes::with_capacity(reserved);
+            pushed.iter().for_each(|&code| codes.push(code));
+            prop_assert_eq!(codes.len(), pushed.len());
+            prop_assert_eq!(codes.iter().collect::<Vec<_>>(), pushed.clone());
+            prop_assert_eq!(codes.last(), pushed.last().copied());
+            let width = match &codes {
+                Codes::Bytes(_) => 0,
+                Codes::Halves(_) => 1,
+                Codes::Whole(_) => 2,
+            };
+            let needed = match pushed.iter().max() {
+                Some(&most) if most > u32::from(u16::MAX) => 2,
+                Some(&most) if most > u32::from(u8::MAX) => 1,
+                _ => 0,
+            };
+            prop_assert_eq!(width, needed);
+        }
+
         /// A column built from the run's numbers (of words, of IDs) reads as the column built
         /// from the values.
         #[test]
@@ -807,6 +949,53 @@ mod tests {
                 _ => unreachable!(),
             };
             prop_assert_eq!(described(by_number.finish()), described(by_value.finish()));
+        }
+
+        /// Two ID columns built as a chain read as each built alone, and share their distinct
+        /// IDs: the second adds none that the first holds under the same number.
+        #[test]
+        fn chained_id_columns_read_as_apart_and_share_ids(
+            persons in prop::collection::vec((0usize..6, any::<bool>()), 0..40),
+            heads in prop::collection::vec(0usize..6, 0..40),
+        ) {
+            const IDS: [&str; 6] = ["", "11010519491231002X", "4201051949", "420105194912310020", "110105194912310", "110105194912310028"];
+            let ids = IDS.map(|t| crate::model::id_number::parse_id(t, false).id);
+            let feature = Feature { name: "f".into(), kind: FeatureKind::Id };
+            let rows = persons.len().max(heads.len());
+            let person = |r: usize| persons.get(r).copied().unwrap_or((0, false));
+            let head = |r: usize| heads.get(r).copied().unwrap_or(0);
+            let fill = |column: &mut ColumnBuilder, value: &dyn Fn(usize) -> (usize, bool)| {
+                for r in 0..rows {
+                    let (n, legacy) = value(r);
+                    column.push_numbered(Some(n * 2 + usize::from(legacy)), &Value::Id(&ids[n], legacy));
+                }
+            };
+            let mut first = ColumnBuilder::new(&feature, rows);
+            fill(&mut first, &person);
+            let mut second = first.next_id_column(&feature, rows);
+            fill(&mut second, &|r| (head(r), false));
+            let second = second.finish();
+            let first = first.finish_ids(&second);
+            let (mut apart_first, mut apart_second) =
+                (ColumnBuilder::new(&feature, rows), ColumnBuilder::new(&feature, rows));
+            fill(&mut apart_first, &person);
+            fill(&mut apart_second, &|r| (head(r), false));
+            let reads = |column: &Column| {
+                let ids = match column { Column::Id(ids) => ids, _ => unreachable!() };
+                (0..rows).map(|r| ids[r]).collect::<Vec<_>>()
+            };
+            prop_assert_eq!(reads(&first), reads(&apart_first.finish()));
+            prop_assert_eq!(reads(&second), reads(&apart_second.finish()));
+            let (Column::Id(a), Column::Id(b)) = (&first, &second) else { unreachable!() };
+            prop_assert!(Arc::ptr_eq(&a.distinct, &b.distinct));
+            let numbered_by_first: std::collections::HashSet<usize> = (0..rows)
+                .map(person)
+                .filter(|&(n, legacy)| n != 0 && !legacy)
+                .map(|(n, _)| n)
+                .collect();
+            if (0..rows).map(head).all(|n| n == 0 || numbered_by_first.contains(&n)) {
+                prop_assert_eq!(b.distinct.len(), (a.of_row.iter().max().copied().unwrap_or(0) + 1) as usize);
+            }
         }
     }
 
