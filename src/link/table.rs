@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use crate::config::link::{Feature, FeatureKind};
 use crate::model::id_number::IdNumber;
-use crate::model::FastMap;
+use crate::model::{Codes, FastMap};
 
 /// An ID's digits and what they are worth.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -387,94 +387,6 @@ impl FromIterator<bool> for Flags {
         let mut collected = Flags::default();
         flags.into_iter().for_each(|flag| collected.push(flag));
         collected
-    }
-}
-
-/// Per row, the number of its value among a column's distinct values, in the fewest bytes
-/// they need: a county or sex column has a few hundred values at most, and a province tens of
-/// millions of rows. Starts in bytes and widens when a number needs it.
-#[derive(Clone, Debug)]
-pub enum Codes {
-    Bytes(Vec<u8>),
-    Halves(Vec<u16>),
-    Whole(Vec<u32>),
-}
-
-impl Default for Codes {
-    fn default() -> Codes {
-        Codes::Bytes(Vec::new())
-    }
-}
-
-impl Codes {
-    pub fn with_capacity(rows: usize) -> Codes {
-        Codes::Bytes(Vec::with_capacity(rows))
-    }
-
-    pub fn get(&self, row: usize) -> u32 {
-        match self {
-            Codes::Bytes(codes) => u32::from(codes[row]),
-            Codes::Halves(codes) => u32::from(codes[row]),
-            Codes::Whole(codes) => codes[row],
-        }
-    }
-
-    pub fn push(&mut self, code: u32) {
-        match self {
-            Codes::Bytes(codes) if code <= u32::from(u8::MAX) => codes.push(code as u8),
-            Codes::Halves(codes) if code <= u32::from(u16::MAX) => codes.push(code as u16),
-            Codes::Whole(codes) => codes.push(code),
-            _ => {
-                self.widen();
-                self.push(code);
-            }
-        }
-    }
-
-    /// The same codes a size wider, room kept for as many rows as were reserved.
-    fn widen(&mut self) {
-        let rows = self.capacity();
-        *self = match self {
-            Codes::Bytes(codes) => {
-                let mut wider = Vec::with_capacity(rows);
-                wider.extend(codes.iter().map(|&c| u16::from(c)));
-                Codes::Halves(wider)
-            }
-            Codes::Halves(codes) => {
-                let mut wider = Vec::with_capacity(rows);
-                wider.extend(codes.iter().map(|&c| u32::from(c)));
-                Codes::Whole(wider)
-            }
-            Codes::Whole(codes) => Codes::Whole(std::mem::take(codes)),
-        };
-    }
-
-    fn capacity(&self) -> usize {
-        match self {
-            Codes::Bytes(codes) => codes.capacity(),
-            Codes::Halves(codes) => codes.capacity(),
-            Codes::Whole(codes) => codes.capacity(),
-        }
-    }
-
-    pub fn len(&self) -> usize {
-        match self {
-            Codes::Bytes(codes) => codes.len(),
-            Codes::Halves(codes) => codes.len(),
-            Codes::Whole(codes) => codes.len(),
-        }
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    pub fn last(&self) -> Option<u32> {
-        self.len().checked_sub(1).map(|row| self.get(row))
-    }
-
-    pub fn iter(&self) -> impl Iterator<Item = u32> + '_ {
-        (0..self.len()).map(|row| self.get(row))
     }
 }
 
@@ -891,31 +803,6 @@ mod tests {
             prop_assert_eq!(flags.len(), pushed.len());
             let read: Vec<bool> = (0..flags.len()).map(|row| flags[row]).collect();
             prop_assert_eq!(read, pushed);
-        }
-
-        /// Codes read back as pushed, in the narrowest width holding the largest, across the
-        /// widenings on the way.
-        #[test]
-        fn codes_read_back_as_pushed(
-            pushed in prop::collection::vec(prop_oneof![0u32..256, 0u32..65_536, any::<u32>()], 0..200),
-            reserved in 0usize..300,
-        ) {
-            let mut codes = Codes::with_capacity(reserved);
-            pushed.iter().for_each(|&code| codes.push(code));
-            prop_assert_eq!(codes.len(), pushed.len());
-            prop_assert_eq!(codes.iter().collect::<Vec<_>>(), pushed.clone());
-            prop_assert_eq!(codes.last(), pushed.last().copied());
-            let width = match &codes {
-                Codes::Bytes(_) => 0,
-                Codes::Halves(_) => 1,
-                Codes::Whole(_) => 2,
-            };
-            let needed = match pushed.iter().max() {
-                Some(&most) if most > u32::from(u16::MAX) => 2,
-                Some(&most) if most > u32::from(u8::MAX) => 1,
-                _ => 0,
-            };
-            prop_assert_eq!(width, needed);
         }
 
         /// A column built from the run's numbers (of words, of IDs) reads as the column built

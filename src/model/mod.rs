@@ -3,10 +3,11 @@
 //! words, in the submodules), what a cell holds once normalized, what a person record is, and
 //! why a row was rejected. A province holds tens of
 //! millions of rows, so records are compact: texts are interned `Word`s, IDs hold no heap,
-//! counties point into the reference data, and values sit in one arena, only for the fields
-//! the config reads.
+//! counties point into the reference data, and values sit in a column per source and field
+//! (only for the fields the config reads), each by its number among the field's values.
 
 pub mod certificate;
+mod codes;
 pub mod date;
 pub mod defect;
 pub mod id_number;
@@ -22,6 +23,7 @@ use std::hash::BuildHasherDefault;
 
 use chrono::NaiveDate;
 
+pub use codes::Codes;
 use id_number::IdNumber;
 use interner::Interner;
 use region::{County, CountyRef};
@@ -407,8 +409,9 @@ impl Word {
     }
 }
 
-/// A `Value` in 4 bytes, as the arena keeps it: three bits of kind, 29 of word or day.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+/// A `Value` in 4 bytes, as a field's distinct values are kept: three bits of kind, 29 of
+/// word, ID or day.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 struct PackedValue(u32);
 
 const KIND_BITS: u32 = 29;
@@ -490,8 +493,8 @@ pub struct Record {
     /// The responsible county: the row's county column, else the ID's region code.
     pub county: Option<CountyRef>,
     pub birth_date: Option<NaiveDate>,
-    /// Where the record's stored values start in `Records`.
-    pub values: u32,
+    /// Its number among its source's records: where its stored values are in `Records`.
+    pub ordinal: u32,
 }
 
 impl Record {
@@ -516,16 +519,53 @@ impl Record {
 #[derive(Debug, Default)]
 pub struct Records {
     list: Vec<Record>,
-    values: Vec<PackedValue>,
+    /// Per source, per stored field: the values of the source's records, in their order.
+    columns: Vec<Vec<ValueColumn>>,
+    /// Per source: its records so far.
+    counts: Vec<u32>,
     pub words: Words,
     pub ids: Ids,
     stored: Vec<Vec<Option<u8>>>,
 }
 
+/// One stored field of one source: each record's value by its number among the field's
+/// distinct values, in the bytes their count needs (a status has a handful, a date some
+/// thousands, a household head's ID millions): at a million persons 255 million values,
+/// most of them in one byte, where each took four.
+#[derive(Debug, Default)]
+struct ValueColumn {
+    codes: Codes,
+    distinct: Vec<PackedValue>,
+    /// Each value's code, while values are added.
+    index: FastMap<PackedValue, u32>,
+}
+
+impl ValueColumn {
+    fn code(&mut self, value: PackedValue) -> u32 {
+        let ValueColumn {
+            distinct, index, ..
+        } = self;
+        *index.entry(value).or_insert_with(|| {
+            distinct.push(value);
+            (distinct.len() - 1) as u32
+        })
+    }
+
+    fn get(&self, ordinal: u32) -> PackedValue {
+        self.distinct[self.codes.get(ordinal as usize) as usize]
+    }
+
+    /// Lets go of what adding values needs.
+    fn seal(&mut self) {
+        self.index = FastMap::default();
+        self.distinct.shrink_to_fit();
+    }
+}
+
 impl Records {
     /// An empty set of records storing, per source, the fields marked true.
     pub fn new(stored: &[Vec<bool>]) -> Records {
-        let slots = stored
+        let slots: Vec<Vec<Option<u8>>> = stored
             .iter()
             .map(|fields| {
                 let mut next = 0u8;
@@ -540,31 +580,43 @@ impl Records {
                     .collect()
             })
             .collect();
+        let columns = (slots.iter())
+            .map(|fields| {
+                fields
+                    .iter()
+                    .flatten()
+                    .map(|_| ValueColumn::default())
+                    .collect()
+            })
+            .collect();
         Records {
+            columns,
+            counts: vec![0; slots.len()],
             stored: slots,
             ..Records::default()
         }
     }
 
-    /// Room for `rows` more records of up to `values` stored fields each, reserved at once: a
-    /// vector that grows by doubling copies itself, and for a province the copy is gigabytes.
-    /// Reserved room nobody writes to costs no memory.
-    pub fn reserve(&mut self, rows: usize, values: usize) {
-        self.list.reserve(rows);
-        self.values.reserve(rows * values);
+    /// Room for `rows[source]` more records of each source, reserved at once: a vector that
+    /// grows by doubling copies itself, and for a province the copy is gigabytes. Reserved
+    /// room nobody writes to costs no memory.
+    pub fn reserve(&mut self, rows: &[usize]) {
+        self.list.reserve(rows.iter().sum());
+        for (columns, &rows) in self.columns.iter_mut().zip(rows) {
+            columns.iter_mut().for_each(|c| c.codes.reserve(rows));
+        }
     }
 
     /// Adds a record with its values (one per source field, in the source's order).
     pub fn push(&mut self, mut record: Record, values: &[Value]) {
-        record.values = self.values.len() as u32;
-        let slots = &self.stored[record.source()];
-        self.values.extend(
-            values
-                .iter()
-                .zip(slots)
-                .filter(|(_, slot)| slot.is_some())
-                .map(|(v, _)| PackedValue::from(*v)),
-        );
+        let source = record.source();
+        record.ordinal = self.counts[source];
+        self.counts[source] += 1;
+        let stored = (values.iter().zip(&self.stored[source])).filter_map(|(v, s)| s.map(|_| v));
+        for (column, value) in self.columns[source].iter_mut().zip(stored) {
+            let code = column.code(PackedValue::from(*value));
+            column.codes.push(code);
+        }
         self.list.push(record);
     }
 
@@ -579,14 +631,18 @@ impl Records {
     pub fn set(&mut self, index: usize, field: usize, value: Value) {
         let record = &self.list[index];
         if let Some(slot) = self.stored[record.source()].get(field).copied().flatten() {
-            self.values[record.values as usize + slot as usize] = PackedValue::from(value);
+            let column = &mut self.columns[record.source()][usize::from(slot)];
+            let code = column.code(PackedValue::from(value));
+            column.codes.set(record.ordinal as usize, code);
         }
     }
 
     /// Field `field` of a record (empty when the config reads no such field).
     pub fn value(&self, record: &Record, field: usize) -> Value {
         match self.stored[record.source()].get(field).copied().flatten() {
-            Some(slot) => self.values[record.values as usize + slot as usize].into(),
+            Some(slot) => self.columns[record.source()][usize::from(slot)]
+                .get(record.ordinal)
+                .into(),
             None => Value::Empty,
         }
     }
@@ -623,6 +679,7 @@ impl Records {
     pub fn seal(&mut self) {
         self.words.0.seal(interner::State::Findable);
         self.ids.0.seal(interner::State::ReadOnly);
+        (self.columns.iter_mut().flatten()).for_each(ValueColumn::seal);
         if tracing::enabled!(tracing::Level::DEBUG) {
             self.log_footprint();
         }
@@ -634,7 +691,20 @@ impl Records {
         self.list.iter().for_each(|r| rows[r.source()] += 1);
         for (source, rows) in rows.into_iter().enumerate() {
             let stored = self.stored[source].iter().flatten().count();
-            tracing::debug!(source, rows, stored, "records of a source");
+            let columns = &self.columns[source];
+            let distinct: Vec<usize> = columns.iter().map(|c| c.distinct.len()).collect();
+            let bytes: usize = columns
+                .iter()
+                .map(|c| c.codes.len() * c.codes.width())
+                .sum();
+            tracing::debug!(
+                source,
+                rows,
+                stored,
+                ?distinct,
+                bytes,
+                "records of a source"
+            );
         }
         let words = self.words.len() as u32;
         let word_bytes: usize = (0..words).map(|w| self.words.0.get(w).len()).sum();
@@ -681,6 +751,54 @@ mod tests {
     }
 
     proptest! {
+        /// Records of sources storing different fields, pushed in any order and some values set
+        /// afterwards, read back their own values, and empty for a field not stored.
+        #[test]
+        fn records_read_back_their_values(
+            rows in prop::collection::vec((0usize..2, prop::collection::vec(0u32..300, 3)), 0..60),
+            sets in prop::collection::vec((any::<prop::sample::Index>(), 0usize..3, 0u32..70_000), 0..10),
+        ) {
+            let stored = [vec![true, false, true], vec![true, true, true]];
+            let mut records = Records::new(&stored);
+            let value = |n: u32| match n % 3 {
+                0 => Value::Empty,
+                1 => Value::Text(Word(n)),
+                _ => Value::Id(IdRef(n)),
+            };
+            let mut expected: Vec<Vec<Value>> = Vec::new();
+            for (source, numbers) in &rows {
+                let values: Vec<Value> = numbers.iter().map(|&n| value(n)).collect();
+                let record = Record {
+                    row: RowRef { file: 0, row: expected.len() as u32 },
+                    source: *source as u8,
+                    id: IdRef::default(),
+                    id_source: IdSource::None,
+                    id_legacy: false,
+                    name_traditional: false,
+                    name: Word::default(),
+                    county: None,
+                    birth_date: None,
+                    ordinal: 0,
+                };
+                records.push(record, &values);
+                let kept = values.iter().zip(&stored[*source]);
+                expected.push(kept.map(|(v, keep)| if *keep { *v } else { Value::Empty }).collect());
+            }
+            let sets = if expected.is_empty() { Vec::new() } else { sets };
+            for (at, field, n) in sets {
+                let index = at.index(expected.len());
+                records.set(index, field, value(n));
+                if stored[records[index].source()][field] {
+                    expected[index][field] = value(n);
+                }
+            }
+            records.seal();
+            for (index, values) in expected.iter().enumerate() {
+                let read: Vec<Value> = (0..3).map(|f| records.value(&records[index], f)).collect();
+                prop_assert_eq!(&read, values);
+            }
+        }
+
         #[test]
         fn values_pack_and_unpack(word in 0u32..PAYLOAD, day in 0i32..900_000) {
             let date = NaiveDate::from_num_days_from_ce_opt(FIRST_DAY + day).unwrap();

@@ -56,12 +56,9 @@ pub fn run(
         rejects: Vec::new(),
         quality: Quality::new(),
     };
-    let most_values = stored
-        .iter()
-        .map(|f| f.iter().filter(|r| **r).count())
-        .max();
-    let rows = tables.iter().map(|t| t.file.rows_at_most).sum();
-    all.records.reserve(rows, most_values.unwrap_or(0));
+    let mut rows = vec![0; settings.sources.len()];
+    (tables.iter()).for_each(|t| rows[t.mapping.source] += t.file.rows_at_most);
+    all.records.reserve(&rows);
     let (sender, receiver) = std::sync::mpsc::sync_channel::<NormalizedChunk>(2);
     std::thread::scope(|scope| {
         let merger = scope.spawn(move || {
@@ -446,7 +443,7 @@ fn normalize_row(
         name: words.intern(&name.text),
         county: county.map(CountyRef::of),
         birth_date,
-        values: 0,
+        ordinal: 0,
     };
     Ok((record, values))
 }
