@@ -64,7 +64,7 @@ impl Keys<'_> {
                 }
             }
             (Column::Date(dates), transform) => {
-                let day = dates.days[row];
+                let day = dates.day(row);
                 if day == NO_DATE || ignored(&dates.from_id) {
                     return None;
                 }

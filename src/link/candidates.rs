@@ -53,7 +53,7 @@ pub(super) fn candidate_pairs(
             .iter()
             .map(|&r| refining.and_then(|j| keys.key(&earlier[j], r as usize)))
             .collect();
-        let groups: Vec<u32> = rows.iter().map(|&r| table.group[r as usize]).collect();
+        let groups: Vec<u32> = rows.iter().map(|&r| table.group.get(r as usize)).collect();
         // Each row's keys under the earlier rules, read when a pair first needs them: most rows
         // of a block meet one loose row, often of their own group, and need none.
         let key_of = |b: usize, e: usize| match refining == Some(e) {
@@ -165,7 +165,7 @@ mod tests {
                         let (group, side) = (&table.group, &table.side);
                         let excluded = (0..rule).any(|e| shared(e, i, j))
                             || (anchored[i] && anchored[j])
-                            || (group[i] != NO_GROUP && group[i] == group[j])
+                            || (group.get(i) != NO_GROUP && group.get(i) == group.get(j))
                             || (link_only && side[i] == side[j]);
                         if !shared(rule, i, j) || excluded {
                             continue;

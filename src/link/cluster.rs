@@ -60,7 +60,10 @@ impl<'a> Clusters<'a> {
             parent: (0..rows).into_par_iter().collect(),
             id_row,
             next: (0..rows).into_par_iter().collect(),
-            group_bits: table.group.par_iter().map(|&g| group_bit(g)).collect(),
+            group_bits: (0..table.len())
+                .into_par_iter()
+                .map(|r| group_bit(table.group.get(r)))
+                .collect(),
             apart: FastMap::default(),
         }
     }
@@ -151,8 +154,8 @@ impl<'a> Clusters<'a> {
     fn share_a_group(&self, a: u32, b: u32) -> bool {
         let groups = &self.table.group;
         self.members(a).any(|x| {
-            let group = groups[x as usize];
-            group != NO_GROUP && self.members(b).any(|y| groups[y as usize] == group)
+            let group = groups.get(x as usize);
+            group != NO_GROUP && self.members(b).any(|y| groups.get(y as usize) == group)
         })
     }
 
@@ -166,11 +169,11 @@ impl<'a> Clusters<'a> {
     /// Whether `row` may join cluster `root` (leaving its own): no other row of the cluster is
     /// in the row's group of distinct persons.
     pub fn row_fits(&self, row: u32, root: u32) -> bool {
-        let group = self.table.group[row as usize];
+        let group = self.table.group.get(row as usize);
         group == NO_GROUP
             || !self
                 .members(root)
-                .any(|y| y != row && self.table.group[y as usize] == group)
+                .any(|y| y != row && self.table.group.get(y as usize) == group)
     }
 
     /// Joins two rows' clusters; the smaller root index becomes the root.
@@ -486,7 +489,7 @@ mod tests {
         let settings = crate::config::load(None).unwrap().settings.link;
         let blank = vec![(4, 3, 0, false); groups.len()];
         let mut table = crate::link::comparison::tests::table(&settings, &blank);
-        table.group = groups.to_vec();
+        table.group = groups.iter().copied().collect();
         table
     }
 

@@ -67,7 +67,7 @@ impl Comparer<'_> {
                 ids[row].state != IdState::Missing && !(exclusive && is_suspect(self.suspect, row))
             }
             Column::Name(names) => names.values[row] != 0,
-            Column::Date(dates) => dates.days[row] != NO_DATE && !self.ignored(row, &dates.from_id),
+            Column::Date(dates) => dates.day(row) != NO_DATE && !self.ignored(row, &dates.from_id),
             Column::Words(words) => {
                 words.values.get(row) != 0 && !self.ignored(row, &words.from_id)
             }
@@ -115,7 +115,7 @@ impl Comparer<'_> {
                 })
             }
             Column::Date(dates) => {
-                let (a, b) = (dates.days[i], dates.days[j]);
+                let (a, b) = (dates.day(i), dates.day(j));
                 if a == NO_DATE
                     || b == NO_DATE
                     || self.ignored(i, &dates.from_id)

@@ -301,7 +301,10 @@ fn value_key(table: &LinkTable, feature: usize, row: usize) -> Option<u64> {
             let entry = names.values[row];
             (entry != 0).then(|| names.hashes[entry as usize].key)
         }
-        Column::Date(dates) => (dates.days[row] != NO_DATE).then_some(dates.days[row] as u64),
+        Column::Date(dates) => {
+            let day = dates.day(row);
+            (day != NO_DATE).then_some(day as u64)
+        }
         Column::Words(words) => {
             let value = words.values.get(row);
             (value != 0).then_some(u64::from(value))
@@ -366,14 +369,14 @@ fn dense_values(table: &LinkTable, feature: usize) -> (Vec<u32>, usize) {
             (values.collect(), count)
         }
         Column::Date(dates) => {
-            let first = dates.days.iter().filter(|&&d| d != NO_DATE).min().copied();
-            let last = dates.days.iter().filter(|&&d| d != NO_DATE).max().copied();
+            let first = dates.days().filter(|&d| d != NO_DATE).min();
+            let last = dates.days().filter(|&d| d != NO_DATE).max();
             let count = first.zip(last).map_or(0, |(a, b)| (b - a) as usize + 1);
             let day = |d: i32| match d == NO_DATE {
                 true => NO_VALUE,
                 false => (d - first.unwrap_or(0)) as u32,
             };
-            (dates.days.iter().map(|&d| day(d)).collect(), count)
+            (dates.days().map(day).collect(), count)
         }
         Column::Id(_) => numbered((0..table.len()).map(|r| value_key(table, feature, r))),
     }

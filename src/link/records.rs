@@ -5,7 +5,7 @@
 
 use rayon::prelude::*;
 
-use super::table::{Column, ColumnBuilder, LinkTable, Origins, Value, NO_GROUP};
+use super::table::{Column, ColumnBuilder, Groups, LinkTable, Origins, Value, NO_GROUP};
 use crate::config::link::{Feature, FeatureKind};
 use crate::config::{Settings, Source};
 use crate::model::id_number::{self, IdNumber};
@@ -141,7 +141,7 @@ fn id_columns(
 
 /// Per record: its group of distinct rows (a file of a `distinct_rows_in` source, and the
 /// value of its `per` field), or `NO_GROUP`.
-fn distinct_groups(records: &Records, settings: &Settings) -> Vec<u32> {
+fn distinct_groups(records: &Records, settings: &Settings) -> Groups {
     let rule_of: Vec<Option<Option<usize>>> = settings
         .sources
         .iter()

@@ -393,12 +393,89 @@ impl FromIterator<bool> for Flags {
 pub const NO_DATE: i32 = i32::MIN;
 pub const NO_GROUP: u32 = u32::MAX;
 
-#[derive(Debug, Default)]
+/// Per row, its group of distinct rows (`NO_GROUP` for none), in the bytes the count of groups
+/// needs (a run has a few files and years, and tens of millions of rows).
+#[derive(Clone, Debug, Default)]
+pub struct Groups(Codes);
+
+impl Groups {
+    pub fn get(&self, row: usize) -> u32 {
+        self.0.get(row).wrapping_sub(1)
+    }
+
+    pub fn push(&mut self, group: u32) {
+        self.0.push(group.wrapping_add(1));
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl FromIterator<u32> for Groups {
+    fn from_iter<I: IntoIterator<Item = u32>>(groups: I) -> Groups {
+        let mut collected = Groups::default();
+        groups.into_iter().for_each(|group| collected.push(group));
+        collected
+    }
+}
+
+/// A date column: a row's day by its number among the column's distinct days (a province's
+/// birth dates are some tens of thousands, so two bytes a row where a day takes four).
+#[derive(Debug)]
 pub struct DateColumn {
-    /// Days from the common era; `NO_DATE` for none.
-    pub days: Vec<i32>,
+    codes: Codes,
+    /// Days from the common era; the first, `NO_DATE`, for none.
+    distinct: Vec<i32>,
+    /// Each day's code, while the column is built.
+    index: FastMap<i32, u32>,
     /// The value was read from the row's ID number rather than a column of its own.
     pub from_id: Flags,
+}
+
+impl DateColumn {
+    fn with_capacity(rows: usize) -> DateColumn {
+        DateColumn {
+            codes: Codes::with_capacity(rows),
+            distinct: vec![NO_DATE],
+            index: FastMap::default(),
+            from_id: Flags::with_capacity(rows),
+        }
+    }
+
+    /// The row's day from the common era, `NO_DATE` for none.
+    pub fn day(&self, row: usize) -> i32 {
+        self.distinct[self.codes.get(row) as usize]
+    }
+
+    /// Every row's day, in row order.
+    pub fn days(&self) -> impl Iterator<Item = i32> + '_ {
+        self.codes.iter().map(|code| self.distinct[code as usize])
+    }
+
+    fn push(&mut self, day: i32, from_id: bool) {
+        let DateColumn {
+            distinct, index, ..
+        } = self;
+        let code = match day {
+            NO_DATE => 0,
+            _ => *index.entry(day).or_insert_with(|| {
+                distinct.push(day);
+                (distinct.len() - 1) as u32
+            }),
+        };
+        self.codes.push(code);
+        self.from_id.push(from_id);
+    }
+
+    /// Lets go of what only building needed.
+    fn finish(&mut self) {
+        self.index = FastMap::default();
+    }
 }
 
 #[derive(Debug, Default)]
@@ -416,7 +493,7 @@ pub struct LinkTable {
     pub columns: Vec<Column>,
     /// Rows of one group are each a different person (a registry file, an enrollment year);
     /// `NO_GROUP` for rows under no such constraint.
-    pub group: Vec<u32>,
+    pub group: Groups,
     /// For linking two lists: 0 for the left list, 1 for the right; 0 everywhere when
     /// deduplicating.
     pub side: Vec<u8>,
@@ -469,7 +546,7 @@ impl LinkTable {
             Column::Name(n) => {
                 (n.values[row] != 0).then(|| n.entries[n.values[row] as usize].text.to_string())
             }
-            Column::Date(d) => day_to_date(d.days[row]).map(|d| d.to_string()),
+            Column::Date(d) => day_to_date(d.day(row)).map(|d| d.to_string()),
             Column::Words(w) => {
                 (w.values.get(row) != 0).then(|| w.words[w.values.get(row) as usize].clone())
             }
@@ -523,10 +600,7 @@ impl ColumnBuilder {
                 entries: vec![NameEntry::default()],
                 hashes: Vec::new(),
             }),
-            FeatureKind::Date => Column::Date(DateColumn {
-                days: Vec::with_capacity(rows),
-                from_id: Flags::with_capacity(rows),
-            }),
+            FeatureKind::Date => Column::Date(DateColumn::with_capacity(rows)),
             FeatureKind::County | FeatureKind::Text => Column::Words(WordColumn {
                 values: Codes::with_capacity(rows),
                 from_id: Flags::with_capacity(rows),
@@ -626,8 +700,10 @@ impl ColumnBuilder {
                 names.traditional.push(*traditional);
             }
             (Column::Date(dates), Value::Date(date, from_id)) => {
-                dates.days.push(date.map_or(NO_DATE, date_to_day));
-                dates.from_id.push(*from_id && date.is_some());
+                dates.push(
+                    date.map_or(NO_DATE, date_to_day),
+                    *from_id && date.is_some(),
+                );
             }
             (Column::Words(words), Value::Word(word, from_id)) => {
                 let key = match word.filter(|w| !w.is_empty()) {
@@ -665,8 +741,10 @@ impl ColumnBuilder {
     }
 
     pub fn finish(mut self) -> Column {
-        if let Column::Id(ids) = &mut self.column {
-            ids.finish();
+        match &mut self.column {
+            Column::Id(ids) => ids.finish(),
+            Column::Date(dates) => dates.finish(),
+            _ => {}
         }
         if let Column::Name(names) = &mut self.column {
             let analysed: Vec<NameEntry> = names.entries[1..]
@@ -691,7 +769,7 @@ impl ColumnBuilder {
 /// Where each row comes from, for a table built column by column.
 #[derive(Default)]
 pub struct Origins {
-    pub group: Vec<u32>,
+    pub group: Groups,
     pub side: Vec<u8>,
     pub source: Vec<u8>,
 }
@@ -780,8 +858,7 @@ fn push_missing(column: &mut Column) {
             names.traditional.push(false);
         }
         Column::Date(dates) => {
-            dates.days.push(NO_DATE);
-            dates.from_id.push(false);
+            dates.push(NO_DATE, false);
         }
         Column::Words(words) => {
             words.values.push(0);
@@ -803,6 +880,28 @@ mod tests {
             prop_assert_eq!(flags.len(), pushed.len());
             let read: Vec<bool> = (0..flags.len()).map(|row| flags[row]).collect();
             prop_assert_eq!(read, pushed);
+        }
+
+        /// Groups read back as pushed, no group too.
+        #[test]
+        fn groups_read_back_as_pushed(
+            pushed in prop::collection::vec(prop_oneof![Just(NO_GROUP), 0u32..300, any::<u32>()], 0..100),
+        ) {
+            let groups: Groups = pushed.iter().copied().collect();
+            prop_assert_eq!(groups.len(), pushed.len());
+            prop_assert_eq!((0..groups.len()).map(|r| groups.get(r)).collect::<Vec<_>>(), pushed);
+        }
+
+        /// A date column reads back each row's day, none included.
+        #[test]
+        fn dates_read_back_as_pushed(
+            pushed in prop::collection::vec(prop_oneof![Just(NO_DATE), 700_000i32..700_400, any::<i32>()], 0..100),
+        ) {
+            let mut dates = DateColumn::with_capacity(0);
+            pushed.iter().for_each(|&day| dates.push(day, false));
+            dates.finish();
+            prop_assert_eq!(dates.days().collect::<Vec<_>>(), pushed.clone());
+            prop_assert_eq!((0..pushed.len()).map(|r| dates.day(r)).collect::<Vec<_>>(), pushed);
         }
 
         /// A column built from the run's numbers (of words, of IDs) reads as the column built
