@@ -139,13 +139,13 @@ impl Linkage {
         let record = &records[index];
         let doubt = self.id_doubt(index);
         match self.joined.get(index) {
-            Joined::Anchor => record.id_source.code().into(),
+            Joined::Anchor => record.id_source().code().into(),
             Joined::Decided => "decided:same".into(),
             Joined::Probable(p) => match doubt {
                 Some(doubt) => format!("probable:{p:.3};{}", doubt.code()).into(),
                 None => format!("probable:{p:.3}").into(),
             },
-            Joined::Alone => match (doubt, record.id_source) {
+            Joined::Alone => match (doubt, record.id_source()) {
                 (Some(doubt), _) => format!("unlinked:{}", doubt.code()).into(),
                 (None, IdSource::None) => format!("unlinked:{}", records.id(record).state()).into(),
                 (None, source) => source.code().into(),

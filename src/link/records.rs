@@ -179,7 +179,7 @@ fn distinct_groups(records: &Records, settings: &Settings) -> Groups {
 /// field (an ID field's with whether its cell was a number, which normalize read as damaged).
 fn run_number(reader: Reader, record: &Record, records: &Records) -> Option<usize> {
     match reader {
-        Reader::Id => Some(record.id.number() * 2 + usize::from(record.id_legacy)),
+        Reader::Id => Some(record.id.number() * 2 + usize::from(record.id_legacy())),
         Reader::Name => Some(record.name.number()),
         Reader::County => record.county.map(|c| c.number()),
         // A valid ID by its number among the run's IDs, as `Reader::Id` numbers it (the ID
@@ -219,8 +219,8 @@ fn value<'a>(
 ) -> Value<'a> {
     let text = |field: usize| records.value(record, field).text().map(|w| records.text(w));
     match reader {
-        Reader::Id => Value::Id(records.id(record), record.id_legacy),
-        Reader::Name => Value::Name(records.name(record), record.name_traditional),
+        Reader::Id => Value::Id(records.id(record), record.id_legacy()),
+        Reader::Name => Value::Name(records.name(record), record.name_traditional()),
         Reader::BirthDate(field) => match field.and_then(|f| records.value(record, f).date()) {
             Some(date) => Value::Date(Some(date), false),
             None => Value::Date(record.birth_date, true),

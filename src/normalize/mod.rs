@@ -15,8 +15,8 @@ use crate::model::region::{County, CountyProblem, CountyRef, Regions};
 use crate::model::words::normalize_value;
 use crate::model::{certificate, name, student_number};
 use crate::model::{
-    Cell, CellOrigin, FastMap, FieldKind, FieldRole, FileId, IdRef, IdSource, Ids, Record, Records,
-    Reject, RejectReason, RowRef, SourceId, Value, Word, Words,
+    Cell, CellOrigin, FastMap, FieldKind, FieldRole, FileId, IdRef, IdSource, Ids, Marks, Record,
+    Records, Reject, RejectReason, RowRef, SourceId, Value, Word, Words,
 };
 
 /// What a totals row at the foot of a sheet says where a name would be.
@@ -437,9 +437,11 @@ fn normalize_row(
         // A config has at most MAX_SOURCES sources.
         source: source_id as u8,
         id: cells.ids.intern(&id),
-        id_source,
-        id_legacy,
-        name_traditional: name.repairs.contains(&name::NameRepair::Traditional),
+        marks: Marks::new(
+            id_source,
+            id_legacy,
+            name.repairs.contains(&name::NameRepair::Traditional),
+        ),
         name: words.intern(&name.text),
         county: county.map(CountyRef::of),
         birth_date,

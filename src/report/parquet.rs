@@ -156,7 +156,7 @@ fn records_batch(
         strings(
             "id_source",
             rows,
-            records.iter().map(|r| Some(r.id_source.code().into())),
+            records.iter().map(|r| Some(r.id_source().code().into())),
         ),
         strings(
             "name",
