@@ -55,11 +55,25 @@ pub const EQUAL_WEIGHTS: f64 = 1e-9;
 struct TfColumn {
     exact_level: usize,
     u_exact: f64,
-    /// Per row: the share of all rows that have its value.
-    share: Vec<f32>,
+    feature: usize,
+    dense: Dense,
+    /// Per value (as `dense` numbers it): the share of all persons that have it. Kept per
+    /// value, not per row: a province has tens of millions of rows.
+    share_of_value: Vec<f32>,
     /// The feature frequencies are counted within, and per row the share of rows with its
     /// value among the rows with its value of that feature.
     within: Option<(usize, Vec<f32>)>,
+}
+
+impl TfColumn {
+    /// The share of all persons that have row `row`'s value; 1 when it has none.
+    fn share(&self, table: &LinkTable, row: usize) -> f32 {
+        let value = self.dense.value(table, self.feature, row);
+        self.share_of_value
+            .get(value as usize)
+            .copied()
+            .unwrap_or(1.0)
+    }
 }
 
 impl Scorer {
@@ -159,9 +173,10 @@ impl Scorer {
         (0..self.weights.levels.len())
             .map(|c| {
                 let most_tf = self.tf[c].as_ref().map(|tf| {
-                    let within = tf.within.as_ref().map_or(tf.share[i], |(_, w)| w[i]);
+                    let share = tf.share(table, i);
+                    let within = tf.within.as_ref().map_or(share, |(_, w)| w[i]);
                     let floor = 1.0 / table.len().max(1) as f64;
-                    [within, tf.share[i]]
+                    [within, share]
                         .map(|share| (tf.u_exact / f64::from(share).max(floor)).log2())
                         .into_iter()
                         .fold(f64::NEG_INFINITY, f64::max)
@@ -263,7 +278,7 @@ impl Scorer {
         }
         let share = match &tf.within {
             Some((feature, within)) if same_value(table, *feature, i, j) => within[i],
-            _ => tf.share[i],
+            _ => tf.share(table, i),
         };
         let floor = 1.0 / table.len().max(1) as f64;
         (tf.u_exact / f64::from(share).max(floor)).log2()
@@ -336,50 +351,84 @@ fn rows_by_person(person: &[u32]) -> Vec<u32> {
     rows
 }
 
-/// No value (a blank cell) among `dense_values`' numbers.
+/// No value (a blank cell) among `Dense` numbers.
 const NO_VALUE: u32 = u32::MAX;
 
-/// Each row's value of a feature as a small number (`NO_VALUE` when blank), equal values
-/// (by `value_key`) sharing one, so that counting them is indexing an array; and how many
-/// numbers there are.
-fn dense_values(table: &LinkTable, feature: usize) -> (Vec<u32>, usize) {
-    fn numbered(keys: impl Iterator<Item = Option<u64>>) -> (Vec<u32>, usize) {
-        let mut numbers: FastMap<u64, u32> = FastMap::default();
-        let values = keys
-            .map(|key| {
-                key.map_or(NO_VALUE, |key| {
-                    let next = numbers.len() as u32;
-                    *numbers.entry(key).or_insert(next)
+/// How a feature's values are numbered small (`NO_VALUE` when blank), equal values (by
+/// `value_key`) sharing one, so that counting them is indexing an array: read off the row's
+/// own number where the column has one (a name's entry, a word, a day), so that a per-value
+/// table needs nothing a row.
+enum Dense {
+    /// Per name entry, its number (entries are numbered by their key).
+    Entries(Vec<u32>),
+    Words,
+    /// Days from the first.
+    Days(i32),
+    /// Per row (IDs: numbered by their digits).
+    Rows(Vec<u32>),
+}
+
+impl Dense {
+    /// The numbering of `feature`'s values, and how many numbers there are.
+    fn of(table: &LinkTable, feature: usize) -> (Dense, usize) {
+        fn numbered(keys: impl Iterator<Item = Option<u64>>) -> (Vec<u32>, usize) {
+            let mut numbers: FastMap<u64, u32> = FastMap::default();
+            let values = keys
+                .map(|key| {
+                    key.map_or(NO_VALUE, |key| {
+                        let next = numbers.len() as u32;
+                        *numbers.entry(key).or_insert(next)
+                    })
                 })
-            })
-            .collect();
-        (values, numbers.len())
+                .collect();
+            (values, numbers.len())
+        }
+        match &table.columns[feature] {
+            Column::Words(words) => (Dense::Words, words.words.len()),
+            Column::Name(names) => {
+                let keys = names.hashes.iter().enumerate();
+                let (of_entry, count) = numbered(keys.map(|(e, h)| (e != 0).then_some(h.key)));
+                (Dense::Entries(of_entry), count)
+            }
+            Column::Date(dates) => {
+                let first = dates.days().filter(|&d| d != NO_DATE).min();
+                let last = dates.days().filter(|&d| d != NO_DATE).max();
+                let count = first.zip(last).map_or(0, |(a, b)| (b - a) as usize + 1);
+                (Dense::Days(first.unwrap_or(0)), count)
+            }
+            Column::Id(_) => {
+                let (rows, count) =
+                    numbered((0..table.len()).map(|r| value_key(table, feature, r)));
+                (Dense::Rows(rows), count)
+            }
+        }
     }
-    match &table.columns[feature] {
-        Column::Words(words) => {
-            let values = words.values.iter();
-            let values = values.map(|v| if v == 0 { NO_VALUE } else { v }).collect();
-            (values, words.words.len())
+
+    /// Row `row`'s number.
+    fn value(&self, table: &LinkTable, feature: usize, row: usize) -> u32 {
+        match (self, &table.columns[feature]) {
+            (Dense::Entries(of_entry), Column::Name(names)) => of_entry[names.values[row] as usize],
+            (Dense::Words, Column::Words(words)) => match words.values.get(row) {
+                0 => NO_VALUE,
+                value => value,
+            },
+            (Dense::Days(first), Column::Date(dates)) => match dates.day(row) {
+                NO_DATE => NO_VALUE,
+                day => (day - first) as u32,
+            },
+            (Dense::Rows(rows), _) => rows[row],
+            _ => NO_VALUE,
         }
-        Column::Name(names) => {
-            // Entries are numbered by their key, then rows by their entry.
-            let keys = names.hashes.iter().enumerate();
-            let (of_entry, count) = numbered(keys.map(|(e, h)| (e != 0).then_some(h.key)));
-            let values = names.values.par_iter().map(|&e| of_entry[e as usize]);
-            (values.collect(), count)
-        }
-        Column::Date(dates) => {
-            let first = dates.days().filter(|&d| d != NO_DATE).min();
-            let last = dates.days().filter(|&d| d != NO_DATE).max();
-            let count = first.zip(last).map_or(0, |(a, b)| (b - a) as usize + 1);
-            let day = |d: i32| match d == NO_DATE {
-                true => NO_VALUE,
-                false => (d - first.unwrap_or(0)) as u32,
-            };
-            (dates.days().map(day).collect(), count)
-        }
-        Column::Id(_) => numbered((0..table.len()).map(|r| value_key(table, feature, r))),
     }
+}
+
+/// The numbering of a feature's values (`Dense`), each row's number, and how many numbers
+/// there are.
+fn dense_values(table: &LinkTable, feature: usize) -> (Dense, Vec<u32>, usize) {
+    let (dense, count) = Dense::of(table, feature);
+    let values = (0..table.len()).into_par_iter();
+    let values = values.map(|row| dense.value(table, feature, row)).collect();
+    (dense, values, count)
 }
 
 /// Per value: how many persons have it, each person counted once however many of its rows
@@ -475,24 +524,20 @@ fn tf_column(
         .chunk_by(|a, b| person[*a as usize] == person[*b as usize])
         .count()
         .max(1) as f32;
-    let (values, count) = dense_values(table, feature);
+    let (dense, values, count) = dense_values(table, feature);
     let counts = persons_per_value(by_person, person, &values, count);
-    let share = values
-        .par_iter()
-        .map(|&v| match v {
-            NO_VALUE => 1.0,
-            v => counts[v as usize] as f32 / persons,
-        })
-        .collect();
+    let share_of_value = counts.iter().map(|&n| n as f32 / persons).collect();
     let within = within.map(|by| {
-        let groups = dense_values(table, by);
-        let shares = shares_within(by_person, person, (&values, count), (&groups.0, groups.1));
+        let (_, groups, group_count) = dense_values(table, by);
+        let shares = shares_within(by_person, person, (&values, count), (&groups, group_count));
         (by, shares)
     });
     TfColumn {
         exact_level,
         u_exact,
-        share,
+        feature,
+        dense,
+        share_of_value,
         within,
     }
 }
@@ -570,6 +615,33 @@ pub(crate) mod tests {
                 for j in (0..rows.len()).filter(|&j| j != i) {
                     prop_assert!(scorer.score(&comparer, i, j).weight <= most + 1e-9);
                     prop_assert!(scorer.score(&comparer, j, i).weight <= most + 1e-9);
+                }
+            }
+        }
+
+        /// A row's term-frequency share, read through its column's numbering of values, is the
+        /// share of persons bearing its value (by `value_key`), counted naively; 1 for a blank.
+        #[test]
+        fn a_rows_share_is_its_values_bearers_among_the_persons(
+            rows in prop::collection::vec((0..5usize, 0..4usize, 0..3u32, any::<bool>()), 1..8),
+            person in prop::collection::vec(0u32..5, 8),
+        ) {
+            use std::collections::BTreeSet;
+            use crate::link::comparison::tests::table;
+            let settings = crate::config::load(None).unwrap().settings.link;
+            let table = table(&settings, &rows);
+            let person = &person[..rows.len()];
+            let by_person = rows_by_person(person);
+            let persons = person.iter().collect::<BTreeSet<_>>().len() as f32;
+            for feature in 0..table.features.len() {
+                let tf = tf_column(&table, (&by_person, person), feature, None, 0, 0.5);
+                for row in 0..rows.len() {
+                    let bearers = |key| {
+                        let rows = (0..rows.len()).filter(|&r| value_key(&table, feature, r) == Some(key));
+                        rows.map(|r| person[r]).collect::<BTreeSet<_>>().len() as f32
+                    };
+                    let expected = value_key(&table, feature, row).map_or(1.0, |key| bearers(key) / persons);
+                    prop_assert_eq!(tf.share(&table, row), expected, "feature {}", feature);
                 }
             }
         }
