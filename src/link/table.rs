@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use crate::config::link::{Feature, FeatureKind};
 use crate::model::id_number::IdNumber;
-use crate::model::{Codes, FastMap};
+use crate::model::{Coded, Codes, FastMap};
 
 /// An ID's digits and what they are worth.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -428,11 +428,8 @@ impl FromIterator<u32> for Groups {
 /// birth dates are some tens of thousands, so two bytes a row where a day takes four).
 #[derive(Debug)]
 pub struct DateColumn {
-    codes: Codes,
-    /// Days from the common era; the first, `NO_DATE`, for none.
-    distinct: Vec<i32>,
-    /// Each day's code, while the column is built.
-    index: FastMap<i32, u32>,
+    /// Days from the common era; `NO_DATE` for none.
+    days: Coded<i32>,
     /// The value was read from the row's ID number rather than a column of its own.
     pub from_id: Flags,
 }
@@ -440,41 +437,29 @@ pub struct DateColumn {
 impl DateColumn {
     fn with_capacity(rows: usize) -> DateColumn {
         DateColumn {
-            codes: Codes::with_capacity(rows),
-            distinct: vec![NO_DATE],
-            index: FastMap::default(),
+            days: Coded::with_capacity(rows),
             from_id: Flags::with_capacity(rows),
         }
     }
 
     /// The row's day from the common era, `NO_DATE` for none.
     pub fn day(&self, row: usize) -> i32 {
-        self.distinct[self.codes.get(row) as usize]
+        self.days.get(row)
     }
 
     /// Every row's day, in row order.
     pub fn days(&self) -> impl Iterator<Item = i32> + '_ {
-        self.codes.iter().map(|code| self.distinct[code as usize])
+        self.days.iter()
     }
 
     fn push(&mut self, day: i32, from_id: bool) {
-        let DateColumn {
-            distinct, index, ..
-        } = self;
-        let code = match day {
-            NO_DATE => 0,
-            _ => *index.entry(day).or_insert_with(|| {
-                distinct.push(day);
-                (distinct.len() - 1) as u32
-            }),
-        };
-        self.codes.push(code);
+        self.days.push(day);
         self.from_id.push(from_id);
     }
 
     /// Lets go of what only building needed.
     fn finish(&mut self) {
-        self.index = FastMap::default();
+        self.days.seal();
     }
 }
 

@@ -1,6 +1,10 @@
 //! Numbers kept in as few bytes as the largest needs: a province has tens of millions of rows,
 //! and most of their fields a few distinct values.
 
+use std::hash::Hash;
+
+use super::FastMap;
+
 /// Per row, the number of its value among a column's distinct values, in the fewest bytes
 /// they need: a county or sex column has a few hundred values at most, and a province tens of
 /// millions of rows. Starts in bytes and widens when a number needs it.
@@ -117,6 +121,84 @@ impl Codes {
 
     pub fn iter(&self) -> impl Iterator<Item = u32> + '_ {
         (0..self.len()).map(|row| self.get(row))
+    }
+}
+
+/// Values kept by their number among the distinct values, in `Codes`: a field of a handful
+/// of values takes a byte a row.
+#[derive(Clone, Debug)]
+pub struct Coded<T> {
+    codes: Codes,
+    distinct: Vec<T>,
+    /// Each value's code, while values are added.
+    index: FastMap<T, u32>,
+}
+
+impl<T> Default for Coded<T> {
+    fn default() -> Coded<T> {
+        Coded {
+            codes: Codes::default(),
+            distinct: Vec::new(),
+            index: FastMap::default(),
+        }
+    }
+}
+
+impl<T: Copy + Eq + Hash> Coded<T> {
+    pub fn with_capacity(rows: usize) -> Coded<T> {
+        Coded {
+            codes: Codes::with_capacity(rows),
+            ..Coded::default()
+        }
+    }
+
+    /// Room for `rows` more values.
+    pub fn reserve(&mut self, rows: usize) {
+        self.codes.reserve(rows);
+    }
+
+    fn code(&mut self, value: T) -> u32 {
+        let Coded {
+            distinct, index, ..
+        } = self;
+        *index.entry(value).or_insert_with(|| {
+            distinct.push(value);
+            (distinct.len() - 1) as u32
+        })
+    }
+
+    pub fn push(&mut self, value: T) {
+        let code = self.code(value);
+        self.codes.push(code);
+    }
+
+    pub fn set(&mut self, row: usize, value: T) {
+        let code = self.code(value);
+        self.codes.set(row, code);
+    }
+
+    pub fn get(&self, row: usize) -> T {
+        self.distinct[self.codes.get(row) as usize]
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = T> + '_ {
+        self.codes.iter().map(|code| self.distinct[code as usize])
+    }
+
+    /// How many distinct values.
+    pub fn distinct(&self) -> usize {
+        self.distinct.len()
+    }
+
+    /// Bytes the rows' codes take.
+    pub fn bytes(&self) -> usize {
+        self.codes.len() * self.codes.width()
+    }
+
+    /// Lets go of what adding values needs.
+    pub fn seal(&mut self) {
+        self.index = FastMap::default();
+        self.distinct.shrink_to_fit();
     }
 }
 

@@ -23,7 +23,7 @@ use std::hash::BuildHasherDefault;
 
 use chrono::NaiveDate;
 
-pub use codes::Codes;
+pub use codes::{Coded, Codes};
 use id_number::IdNumber;
 use interner::Interner;
 use region::{County, CountyRef};
@@ -553,46 +553,14 @@ impl Record {
 pub struct Records {
     list: Vec<Record>,
     /// Per source, per stored field: the values of the source's records, in their order.
-    columns: Vec<Vec<ValueColumn>>,
+    /// Each value by its number among the field's distinct values, in the bytes their count
+    /// needs (a status has a handful, a date some thousands, a household head's ID millions).
+    columns: Vec<Vec<Coded<PackedValue>>>,
     /// Per source: its records so far.
     counts: Vec<u32>,
     pub words: Words,
     pub ids: Ids,
     stored: Vec<Vec<Option<u8>>>,
-}
-
-/// One stored field of one source: each record's value by its number among the field's
-/// distinct values, in the bytes their count needs (a status has a handful, a date some
-/// thousands, a household head's ID millions): at a million persons 255 million values,
-/// most of them in one byte, where each took four.
-#[derive(Debug, Default)]
-struct ValueColumn {
-    codes: Codes,
-    distinct: Vec<PackedValue>,
-    /// Each value's code, while values are added.
-    index: FastMap<PackedValue, u32>,
-}
-
-impl ValueColumn {
-    fn code(&mut self, value: PackedValue) -> u32 {
-        let ValueColumn {
-            distinct, index, ..
-        } = self;
-        *index.entry(value).or_insert_with(|| {
-            distinct.push(value);
-            (distinct.len() - 1) as u32
-        })
-    }
-
-    fn get(&self, ordinal: u32) -> PackedValue {
-        self.distinct[self.codes.get(ordinal as usize) as usize]
-    }
-
-    /// Lets go of what adding values needs.
-    fn seal(&mut self) {
-        self.index = FastMap::default();
-        self.distinct.shrink_to_fit();
-    }
 }
 
 impl Records {
@@ -614,13 +582,7 @@ impl Records {
             })
             .collect();
         let columns = (slots.iter())
-            .map(|fields| {
-                fields
-                    .iter()
-                    .flatten()
-                    .map(|_| ValueColumn::default())
-                    .collect()
-            })
+            .map(|fields| fields.iter().flatten().map(|_| Coded::default()).collect())
             .collect();
         Records {
             columns,
@@ -636,7 +598,7 @@ impl Records {
     pub fn reserve(&mut self, rows: &[usize]) {
         self.list.reserve(rows.iter().sum());
         for (columns, &rows) in self.columns.iter_mut().zip(rows) {
-            columns.iter_mut().for_each(|c| c.codes.reserve(rows));
+            columns.iter_mut().for_each(|c| c.reserve(rows));
         }
     }
 
@@ -647,8 +609,7 @@ impl Records {
         self.counts[source] += 1;
         let stored = (values.iter().zip(&self.stored[source])).filter_map(|(v, s)| s.map(|_| v));
         for (column, value) in self.columns[source].iter_mut().zip(stored) {
-            let code = column.code(PackedValue::from(*value));
-            column.codes.push(code);
+            column.push(PackedValue::from(*value));
         }
         self.list.push(record);
     }
@@ -665,8 +626,7 @@ impl Records {
         let record = &self.list[index];
         if let Some(slot) = self.stored[record.source()].get(field).copied().flatten() {
             let column = &mut self.columns[record.source()][usize::from(slot)];
-            let code = column.code(PackedValue::from(value));
-            column.codes.set(record.ordinal as usize, code);
+            column.set(record.ordinal as usize, PackedValue::from(value));
         }
     }
 
@@ -674,7 +634,7 @@ impl Records {
     pub fn value(&self, record: &Record, field: usize) -> Value {
         match self.stored[record.source()].get(field).copied().flatten() {
             Some(slot) => self.columns[record.source()][usize::from(slot)]
-                .get(record.ordinal)
+                .get(record.ordinal as usize)
                 .into(),
             None => Value::Empty,
         }
@@ -712,7 +672,7 @@ impl Records {
     pub fn seal(&mut self) {
         self.words.0.seal(interner::State::Findable);
         self.ids.0.seal(interner::State::ReadOnly);
-        (self.columns.iter_mut().flatten()).for_each(ValueColumn::seal);
+        (self.columns.iter_mut().flatten()).for_each(Coded::seal);
         if tracing::enabled!(tracing::Level::DEBUG) {
             self.log_footprint();
         }
@@ -725,11 +685,8 @@ impl Records {
         for (source, rows) in rows.into_iter().enumerate() {
             let stored = self.stored[source].iter().flatten().count();
             let columns = &self.columns[source];
-            let distinct: Vec<usize> = columns.iter().map(|c| c.distinct.len()).collect();
-            let bytes: usize = columns
-                .iter()
-                .map(|c| c.codes.len() * c.codes.width())
-                .sum();
+            let distinct: Vec<usize> = columns.iter().map(Coded::distinct).collect();
+            let bytes: usize = columns.iter().map(Coded::bytes).sum();
             tracing::debug!(
                 source,
                 rows,
