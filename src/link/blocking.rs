@@ -11,16 +11,16 @@ use std::ops::Range;
 use rayon::prelude::*;
 
 use super::comparison::is_suspect;
-use super::table::{hash_bytes, Column, Flags, IdState, LinkTable, NO_DATE};
+use super::table::{hash_bytes, Column, IdState, LinkTable, NO_DATE};
 use crate::config::link::{BlockingRule, KeyPart, KeyTransform, LinkSettings};
-use crate::model::FastHasher;
+use crate::model::{FastHasher, Flags};
 
 /// What a key may read: the table, and the rows whose exclusive ID (and what was read from
 /// it) must be ignored.
 pub struct Keys<'a> {
     pub table: &'a LinkTable,
     pub settings: &'a LinkSettings,
-    pub suspect: &'a [bool],
+    pub suspect: &'a Flags,
 }
 
 const MIX: u64 = 0x9E37_79B9_7F4A_7C15;
@@ -99,8 +99,8 @@ impl Keys<'_> {
     /// The keyed rows of the blocks with at least one row not `settled`, sorted: all that a
     /// pass pairing only such rows visits. When over a quarter of the rows are loose, every
     /// keyed row (filtering would keep most of them anyway).
-    pub fn sorted_with_loose(&self, rule: &BlockingRule, settled: &[bool]) -> Vec<(u64, u32)> {
-        let loose = settled.iter().filter(|a| !**a).count();
+    pub fn sorted_with_loose(&self, rule: &BlockingRule, settled: &Flags) -> Vec<(u64, u32)> {
+        let loose = settled.len() - settled.count();
         if loose > self.table.len() / 4 {
             return self.sorted(rule);
         }

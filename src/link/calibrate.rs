@@ -20,6 +20,7 @@ use super::comparison::{is_suspect, Comparer};
 use super::model::{AffinityTable, SourceAffinity};
 use super::predict::Scorer;
 use super::table::LinkTable;
+use crate::model::Flags;
 use crate::rng::Rng;
 
 /// Rows whose ID is hidden to calibrate.
@@ -45,7 +46,7 @@ pub fn calibrate(
     comparer: &Comparer,
     scorer: &Scorer,
     clusters: &mut Clusters,
-    anchored: &[bool],
+    anchored: &Flags,
     link_only: bool,
 ) -> Calibration {
     let seen = candidates_of_sample(comparer, scorer, clusters, anchored, link_only);
@@ -80,29 +81,23 @@ fn candidates_of_sample(
     comparer: &Comparer,
     scorer: &Scorer,
     clusters: &mut Clusters,
-    anchored: &[bool],
+    anchored: &Flags,
     link_only: bool,
 ) -> BTreeMap<u32, Vec<Seen>> {
     let settings = comparer.settings;
-    let anchored_rows = anchored.iter().filter(|a| **a).count() as u64;
+    let anchored_rows = anchored.count() as u64;
     let seed = settings.training.seed;
-    let sampled: Vec<bool> = anchored
-        .iter()
-        .enumerate()
-        .map(|(r, a)| {
-            *a && Rng::for_item(seed, 13, r as u64).next_u64() % anchored_rows.max(1) < SAMPLE
-        })
-        .collect();
-    let hidden: Vec<bool> = sampled
-        .iter()
-        .enumerate()
-        .map(|(r, h)| *h || is_suspect(comparer.suspect, r))
-        .collect();
+    let sampled = Flags::from_fn(anchored.len(), |r| {
+        anchored[r] && Rng::for_item(seed, 13, r as u64).next_u64() % anchored_rows.max(1) < SAMPLE
+    });
+    let hidden = Flags::from_fn(sampled.len(), |r| {
+        sampled[r] || is_suspect(comparer.suspect, r)
+    });
     let masked = Comparer {
         suspect: &hidden,
         ..*comparer
     };
-    let not_sampled: Vec<bool> = sampled.iter().map(|s| !s).collect();
+    let not_sampled = Flags::from_fn(sampled.len(), |r| !sampled[r]);
     let mut best: BTreeMap<(u32, u32), f64> = BTreeMap::new();
     for rule in 0..settings.blocking.len() {
         let found = candidate_pairs(&masked, scorer, rule, &not_sampled, link_only);

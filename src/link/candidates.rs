@@ -9,6 +9,7 @@ use super::cluster::Candidate;
 use super::comparison::Comparer;
 use super::predict::Scorer;
 use super::table::NO_GROUP;
+use crate::model::Flags;
 
 /// Pairs weaker than this do not even compete for a row (their odds are negligible).
 pub(super) const CANDIDATE_FLOOR: f64 = 0.001;
@@ -28,7 +29,7 @@ pub(super) fn candidate_pairs(
     comparer: &Comparer,
     scorer: &Scorer,
     rule: usize,
-    settled: &[bool],
+    settled: &Flags,
     link_only: bool,
 ) -> RuleCandidates {
     let settings = comparer.settings;
@@ -144,12 +145,13 @@ mod tests {
             let mut table = table(&settings, &cells);
             table.group = rows.iter().map(|r| r.1).collect();
             table.side = rows.iter().map(|r| r.3).collect();
-            let anchored: Vec<bool> = rows.iter().map(|r| r.2).collect();
-            let comparer = Comparer { table: &table, settings: &settings, suspect: &[] };
+            let anchored: Flags = rows.iter().map(|r| r.2).collect();
+            let none = Flags::default();
+            let comparer = Comparer { table: &table, settings: &settings, suspect: &none };
             let model = training::train(&comparer, LinkType::DedupeOnly);
             let persons: Vec<u32> = (0..rows.len() as u32).collect();
             let scorer = Scorer::new(&comparer, &model, &persons);
-            let keys = Keys { table: &table, settings: &settings, suspect: &[] };
+            let keys = Keys { table: &table, settings: &settings, suspect: &none };
             let key = |rule: usize, row: usize| keys.key(&settings.blocking[rule], row);
             for rule in 0..settings.blocking.len() {
                 let candidates = candidate_pairs(&comparer, &scorer, rule, &anchored, link_only);

@@ -11,7 +11,7 @@ use rayon::prelude::*;
 use super::model::{probability, AffinityTable};
 use super::pairs::{Decision, Joined, Joins, PairOutcome, ReviewReason};
 use super::table::{LinkTable, NO_GROUP};
-use crate::model::FastMap;
+use crate::model::{FastMap, Flags};
 
 const NONE: u32 = u32::MAX;
 
@@ -196,9 +196,15 @@ impl<'a> Clusters<'a> {
 
     /// Row -> cluster number, clusters numbered by their first row; and the clusters' rows,
     /// cluster after cluster (cluster c's are `members[starts[c]..starts[c + 1]]`).
-    pub fn numbered(&mut self) -> Numbered {
+    pub fn numbered(mut self) -> Numbered {
         let rows = self.parent.len();
-        let mut number = vec![NONE; rows];
+        // The ring's memory numbers the clusters: the rest is let go first.
+        drop((
+            std::mem::take(&mut self.id_row),
+            std::mem::take(&mut self.group_bits),
+        ));
+        let mut number = std::mem::take(&mut self.next);
+        number.fill(NONE);
         let mut cluster_of = Vec::with_capacity(rows);
         let mut sizes: Vec<u32> = Vec::new();
         for row in 0..rows as u32 {
@@ -324,22 +330,25 @@ impl Thresholds {
 }
 
 /// Decides every candidate pair, linking best first. `persons` holds each row's cluster (its
-/// root) as `clusters` stand before deciding.
+/// root) as `clusters` stand before deciding; it is reused for the roots after.
 pub fn decide(
     clusters: &mut Clusters,
-    persons: &[u32],
+    mut persons: Vec<u32>,
     candidates: &[Candidate],
-    anchored: &[bool],
+    anchored: &Flags,
     thresholds: &Thresholds,
 ) -> Decided {
     let (accept, review) = (thresholds.accept, thresholds.review);
-    let competing = competing_probabilities(clusters, persons, candidates, anchored, thresholds);
-    let mut order: Vec<usize> = (0..candidates.len())
-        .filter(|&k| competing[k] >= accept)
+    let competing = competing_probabilities(clusters, &persons, candidates, anchored, thresholds);
+    let mut order: Vec<u32> = (0..candidates.len() as u32)
+        .filter(|&k| competing[k as usize] >= accept)
         .collect();
-    order.sort_by(|&x, &y| competing[y].total_cmp(&competing[x]).then(x.cmp(&y)));
+    order.sort_by(|&x, &y| {
+        (competing[y as usize].total_cmp(&competing[x as usize])).then(x.cmp(&y))
+    });
     let mut joined_at = Joins::alone(anchored.len());
     for k in order {
+        let k = k as usize;
         let c = candidates[k];
         let (ra, rb) = (clusters.find(c.a), clusters.find(c.b()));
         if ra != rb && clusters.feasible(ra, rb) {
@@ -357,10 +366,11 @@ pub fn decide(
         }
     }
     let clusters = &*clusters;
-    let roots: Vec<u32> = (0..anchored.len() as u32)
-        .into_par_iter()
-        .map(|r| clusters.root(r))
-        .collect();
+    persons
+        .par_iter_mut()
+        .enumerate()
+        .for_each(|(r, root)| *root = clusters.root(r as u32));
+    let roots = persons;
     let pairs = candidates
         .par_iter()
         .zip(&competing)
@@ -409,7 +419,7 @@ fn competing_probabilities(
     clusters: &Clusters,
     persons: &[u32],
     candidates: &[Candidate],
-    anchored: &[bool],
+    anchored: &Flags,
     thresholds: &Thresholds,
 ) -> Vec<f64> {
     let factor = thresholds.cluster_odds_factor;

@@ -4,9 +4,10 @@
 //! never counted twice.
 
 use super::comparators::{date_test, id_test, name_test, Similarity};
-use super::table::{Column, Flags, IdState, LinkTable, NO_DATE};
+use super::table::{Column, IdState, LinkTable, NO_DATE};
 pub use crate::config::link::MAX_COMPARISONS;
 use crate::config::link::{Comparison, LevelTest, LinkSettings};
+use crate::model::Flags;
 
 /// The level of a comparison whose values are missing on either side.
 pub const NULL_LEVEL: u8 = u8::MAX;
@@ -29,12 +30,12 @@ pub struct Comparer<'a> {
     pub settings: &'a LinkSettings,
     /// Rows whose exclusive ID was found to be another person's: that ID, and the values read
     /// from it (birth date, sex), are ignored. Empty when no row is.
-    pub suspect: &'a [bool],
+    pub suspect: &'a Flags,
 }
 
 /// Whether `row` is among `suspect` (empty: no row is).
-pub fn is_suspect(suspect: &[bool], row: usize) -> bool {
-    suspect.get(row).copied().unwrap_or(false)
+pub fn is_suspect(suspect: &Flags, row: usize) -> bool {
+    !suspect.is_empty() && suspect[row]
 }
 
 impl Comparer<'_> {
@@ -230,8 +231,8 @@ pub(crate) mod tests {
         ) {
             let settings = crate::config::load(None).unwrap().settings.link;
             let table = table(&settings, &rows);
-            let suspect = &suspect[..rows.len()];
-            let comparer = Comparer { table: &table, settings: &settings, suspect };
+            let suspect: Flags = suspect[..rows.len()].iter().copied().collect();
+            let comparer = Comparer { table: &table, settings: &settings, suspect: &suspect };
             for c in 0..settings.comparisons.len() {
                 for i in (0..rows.len()).filter(|&i| !comparer.has_value(c, i)) {
                     for j in 0..rows.len() {
@@ -258,7 +259,7 @@ pub(crate) mod tests {
             }
             let settings = crate::config::Settings::from_toml(&config).unwrap().link;
             let table = table(&settings, &rows);
-            for suspect in [vec![], vec![true; rows.len()]] {
+            for suspect in [Flags::default(), Flags::from_fn(rows.len(), |_| true)] {
                 let comparer = Comparer { table: &table, settings: &settings, suspect: &suspect };
                 for i in 0..rows.len() {
                     for j in 0..rows.len() {

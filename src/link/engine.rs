@@ -28,6 +28,7 @@ use super::predict::Scorer;
 use super::table::{hash_bytes, LinkTable};
 use super::training;
 use crate::config::link::LinkSettings;
+use crate::model::Flags;
 
 pub struct LinkRequest<'a> {
     pub table: &'a LinkTable,
@@ -64,9 +65,9 @@ pub struct LinkCounts {
 pub struct LinkOutcome {
     pub model: Model,
     /// Rows whose exclusive ID is ignored: another person's, or a placeholder.
-    pub suspect: Vec<bool>,
+    pub suspect: Flags,
     /// Rows whose exclusive ID is a placeholder.
-    pub placeholder: Vec<bool>,
+    pub placeholder: Flags,
     /// Row -> cluster (numbered in the order of each cluster's first row), and each cluster's
     /// rows.
     pub clusters: Numbered,
@@ -96,7 +97,7 @@ pub fn link(mut request: LinkRequest) -> Result<LinkOutcome, ModelError> {
         pairs: anchor_pairs,
     } = find_anchors(&request, request.keep_anchor_pairs);
     counts.placeholder_ids = placeholder_ids;
-    counts.placeholder_rows = placeholder.iter().filter(|p| **p).count() as u64;
+    counts.placeholder_rows = placeholder.count() as u64;
     lap(&mut counts, "anchors");
     // Trained as if placeholder rows had no ID; with none, every row's ID counts.
     let without_placeholders = Comparer {
@@ -148,8 +149,8 @@ pub fn link(mut request: LinkRequest) -> Result<LinkOutcome, ModelError> {
         affinity: AffinityTable::new(&model.source_affinity, &table.source_names),
     };
     let settled = settled_rows(&comparer, &scorer, &anchored, &thresholds);
-    let loose = anchored.iter().filter(|a| !**a).count();
-    let unsettled = settled.iter().filter(|s| !**s).count();
+    let loose = anchored.len() - anchored.count();
+    let unsettled = settled.len() - settled.count();
     tracing::debug!(loose, unsettled, "loose rows that a pair may decide");
     let mut chunks = Vec::new();
     for rule in 0..settings.blocking.len() {
@@ -198,7 +199,8 @@ pub fn link(mut request: LinkRequest) -> Result<LinkOutcome, ModelError> {
         counts.decided_apart = pairs.len() as u64;
         counts.decided_apart_one_id = clusters.keep_apart(&pairs) as u64;
     }
-    let decided = cluster::decide(&mut clusters, &persons, &candidates, &anchored, &thresholds);
+    let decided = cluster::decide(&mut clusters, persons, &candidates, &anchored, &thresholds);
+    drop(candidates);
     let mut pairs = decided.pairs;
     pairs.extend(anchor_pairs);
     // Stable: a suspect's pair may come both as a candidate and as a pair of its ID.
@@ -231,13 +233,10 @@ pub(super) fn log_phase(phase: &str, started: Instant) -> f64 {
 }
 
 /// Rows with a valid exclusive ID that is their own.
-fn anchored_rows(table: &LinkTable, settings: &LinkSettings, suspect: &[bool]) -> Vec<bool> {
+fn anchored_rows(table: &LinkTable, settings: &LinkSettings, suspect: &Flags) -> Flags {
     match settings.exclusive_id.and_then(|f| table.ids(f)) {
-        Some(ids) => (0..table.len())
-            .into_par_iter()
-            .map(|r| ids[r].is_valid() && !suspect[r])
-            .collect(),
-        None => vec![false; table.len()],
+        Some(ids) => Flags::from_fn(table.len(), |r| ids[r].is_valid() && !suspect[r]),
+        None => Flags::none(table.len()),
     }
 }
 
@@ -249,32 +248,29 @@ fn anchored_rows(table: &LinkTable, settings: &LinkSettings, suspect: &[bool]) -
 fn settled_rows(
     comparer: &Comparer,
     scorer: &Scorer,
-    anchored: &[bool],
+    anchored: &Flags,
     thresholds: &Thresholds,
-) -> Vec<bool> {
+) -> Flags {
     // A margin over the bound for rounding: a pair's weight is summed in another order.
     const ROUNDING: f64 = 1e-6;
     let source = &comparer.table.source;
-    (0..anchored.len())
-        .into_par_iter()
-        .map(|r| {
-            anchored[r] || {
-                let most = scorer.most_weight(comparer, r) + ROUNDING;
-                !thresholds.may_decide(most, source[r])
-            }
-        })
-        .collect()
+    Flags::from_fn(anchored.len(), |r| {
+        anchored[r] || {
+            let most = scorer.most_weight(comparer, r) + ROUNDING;
+            !thresholds.may_decide(most, source[r])
+        }
+    })
 }
 
 fn count_outcome(
     counts: &mut LinkCounts,
-    anchored: &[bool],
-    suspect: &[bool],
+    anchored: &Flags,
+    suspect: &Flags,
     joined: &Joins,
     pairs: &[PairOutcome],
 ) {
-    counts.anchored_rows = anchored.iter().filter(|a| **a).count() as u64;
-    counts.suspect_rows = suspect.iter().filter(|s| **s).count() as u64;
+    counts.anchored_rows = anchored.count() as u64;
+    counts.suspect_rows = suspect.count() as u64;
     counts.loose_rows = counts.rows - counts.anchored_rows;
     counts.linked_probabilistically = joined
         .iter()
@@ -287,9 +283,9 @@ fn count_outcome(
 }
 
 struct Anchors {
-    suspect: Vec<bool>,
+    suspect: Flags,
     /// Rows whose ID is a placeholder (suspects too), and how many IDs are.
-    placeholder: Vec<bool>,
+    placeholder: Flags,
     placeholder_ids: u64,
     /// Rows to join: each anchored row with the next of its group.
     edges: Vec<(u32, u32)>,
@@ -311,8 +307,8 @@ struct AnchorPair {
 /// group of thousands would be compared pair by pair, and its rows are different people).
 fn find_anchors(request: &LinkRequest, keep_all: bool) -> Anchors {
     let (table, settings) = (request.table, request.settings);
-    let mut suspect = vec![false; table.len()];
-    let mut placeholder = vec![false; table.len()];
+    let mut suspect = Flags::none(table.len());
+    let mut placeholder = Flags::none(table.len());
     let Some(ids) = settings.exclusive_id.and_then(|f| table.ids(f)) else {
         return Anchors {
             suspect,
@@ -329,7 +325,7 @@ fn find_anchors(request: &LinkRequest, keep_all: bool) -> Anchors {
     let comparer = Comparer {
         table,
         settings,
-        suspect: &[],
+        suspect: &Flags::default(),
     };
     let link_only = request.link_type == LinkType::LinkOnly;
     let too_many = |rows: usize| rows > settings.max_rows_per_id;
@@ -359,10 +355,10 @@ fn find_anchors(request: &LinkRequest, keep_all: bool) -> Anchors {
     let (mut edges, mut pairs) = (Vec::new(), Vec::new());
     for item in items.into_iter().flatten() {
         match item {
-            AnchorItem::Suspect(row) => suspect[row as usize] = true,
+            AnchorItem::Suspect(row) => suspect.set(row as usize, true),
             AnchorItem::Placeholder(row) => {
-                suspect[row as usize] = true;
-                placeholder[row as usize] = true;
+                suspect.set(row as usize, true);
+                placeholder.set(row as usize, true);
             }
             AnchorItem::Edge(a, b) => edges.push((a, b)),
             AnchorItem::Pair(pair) => {
@@ -509,8 +505,8 @@ mod tests {
             let cells: Vec<_> = rows.iter().map(|r| r.0).collect();
             let mut table = table(&settings, &cells);
             table.group = rows.iter().map(|r| r.1).collect();
-            let anchored: Vec<bool> = rows.iter().map(|r| r.2).collect();
-            let comparer = Comparer { table: &table, settings: &settings, suspect: &[] };
+            let anchored: Flags = rows.iter().map(|r| r.2).collect();
+            let comparer = Comparer { table: &table, settings: &settings, suspect: &Flags::default() };
             // Weights of every sign, so that pairs are linked, listed and left.
             let mut model = crate::link::predict::tests::model_with(&comparer, &mu);
             model.probability_two_random_records_match = 10f64.powf(prior_power);
@@ -523,13 +519,13 @@ mod tests {
                 affinity: AffinityTable::new(&model.source_affinity, &table.source_names),
             };
             let settled = settled_rows(&comparer, &scorer, &anchored, &thresholds);
-            let decided = |paired_unless: &[bool]| {
+            let decided = |paired_unless: &Flags| {
                 let candidates: Vec<Candidate> = (0..settings.blocking.len())
                     .flat_map(|rule| candidate_pairs(&comparer, &scorer, rule, paired_unless, false).chunks)
                     .flatten()
                     .collect();
                 let mut clusters = Clusters::new(&table, settings.exclusive_id);
-                let decided = cluster::decide(&mut clusters, &persons, &candidates, &anchored, &thresholds);
+                let decided = cluster::decide(&mut clusters, persons.clone(), &candidates, &anchored, &thresholds);
                 (decided.pairs, decided.joined_at)
             };
             prop_assert_eq!(decided(&settled), decided(&anchored));

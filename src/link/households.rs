@@ -10,7 +10,7 @@ use rayon::prelude::*;
 use super::person_key::PersonKey;
 use crate::config::Settings;
 use crate::keys::KeySecret;
-use crate::model::{FastMap, FastSet, FieldRole, IdRef, Records};
+use crate::model::{FastMap, FastSet, FieldRole, Flags, IdRef, Records};
 
 /// Which persons live together, as the rows tell it.
 #[derive(Debug, Default)]
@@ -47,7 +47,7 @@ impl Households {
         records: &Records,
         settings: &Settings,
         (person_of, persons): (&[u32], usize),
-        doubted: &[bool],
+        doubted: &Flags,
     ) -> Self {
         let head_field: Vec<Option<usize>> = (settings.sources.iter())
             .map(|s| s.field_for(FieldRole::HouseholdHeadId))
@@ -203,7 +203,7 @@ impl Households {
 fn holders(
     records: &Records,
     person_of: &[u32],
-    doubted: &[bool],
+    doubted: &Flags,
     ids: &FastSet<IdRef>,
 ) -> FastMap<IdRef, u32> {
     let mut found: Vec<(u32, IdRef)> = (0..records.len())

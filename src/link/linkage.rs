@@ -12,7 +12,7 @@ use super::model::Model;
 use super::pairs::{Joined, Joins, PairOutcome};
 use super::person_key::PersonKey;
 use crate::keys::KeySecret;
-use crate::model::{IdSource, Records, SourceId, Word, Words};
+use crate::model::{Flags, IdSource, Records, SourceId, Word, Words};
 
 /// Which records are the same person, and how each came to its person. Compact, as a
 /// province has tens of millions of rows: each person's records sit in one array, its key is
@@ -35,8 +35,8 @@ pub struct Linkage {
     pub counts: LinkCounts,
     /// Rows whose ID is ignored (another person's, or a placeholder), and those of them whose
     /// ID is a placeholder.
-    pub(super) suspect: Vec<bool>,
-    pub(super) placeholder: Vec<bool>,
+    pub(super) suspect: Flags,
+    pub(super) placeholder: Flags,
     /// (person, review pair) for each row of each review pair (an index into `review`), sorted:
     /// a person's pairs are a run. Eight bytes an entry, where a map of vectors took dozens.
     pub(super) review_of_person: Vec<(u32, u32)>,

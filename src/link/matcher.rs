@@ -15,7 +15,7 @@ use super::pairs::{Decision, PairOutcome, ReviewReason};
 use super::predict::Scorer;
 use super::table::LinkTable;
 use crate::config::link::LinkSettings;
-use crate::model::{FastMap, SharedTexts, SourceId, Words};
+use crate::model::{FastMap, Flags, SharedTexts, SourceId, Words};
 
 /// The closest row that was not accepted as the same person, for a gap row to show.
 #[derive(Clone, Debug, PartialEq)]
@@ -281,9 +281,10 @@ impl Matcher {
     /// What agrees and differs in a pair, and what was decided.
     fn pair_reason(&self, linkage: &Linkage, pair: &PairOutcome) -> String {
         // A vetoed pair is told as found: the same ID under another name.
+        let no_suspects = Flags::default();
         let comparer = match pair.decision {
             Decision::Review(ReviewReason::Vetoed) => Comparer {
-                suspect: &[],
+                suspect: &no_suspects,
                 ..self.comparer(linkage)
             },
             _ => self.comparer(linkage),

@@ -422,22 +422,18 @@ impl Dense {
     }
 }
 
-/// The numbering of a feature's values (`Dense`), each row's number, and how many numbers
-/// there are.
-fn dense_values(table: &LinkTable, feature: usize) -> (Dense, Vec<u32>, usize) {
-    let (dense, count) = Dense::of(table, feature);
-    let values = (0..table.len()).into_par_iter();
-    let values = values.map(|row| dense.value(table, feature, row)).collect();
-    (dense, values, count)
-}
-
 /// Per value: how many persons have it, each person counted once however many of its rows
 /// do. `rows` come person after person.
-fn persons_per_value(rows: &[u32], person: &[u32], values: &[u32], count: usize) -> Vec<u32> {
+fn persons_per_value(
+    rows: &[u32],
+    person: &[u32],
+    value_of: impl Fn(usize) -> u32,
+    count: usize,
+) -> Vec<u32> {
     let mut persons = vec![0u32; count];
     let mut last = vec![u32::MAX; count];
     for &row in rows {
-        let value = values[row as usize];
+        let value = value_of(row as usize);
         if value != NO_VALUE && last[value as usize] != person[row as usize] {
             last[value as usize] = person[row as usize];
             persons[value as usize] += 1;
@@ -453,13 +449,14 @@ fn persons_per_value(rows: &[u32], person: &[u32], values: &[u32], count: usize)
 fn shares_within(
     by_person: &[u32],
     person: &[u32],
-    (values, value_count): (&[u32], usize),
-    (groups, group_count): (&[u32], usize),
+    (value_of, value_count): (impl Fn(usize) -> u32, usize),
+    (group_of, group_count): (impl Fn(usize) -> u32, usize),
 ) -> Vec<f32> {
     let mut starts = vec![0usize; group_count + 1];
     for &row in by_person {
-        if groups[row as usize] != NO_VALUE {
-            starts[groups[row as usize] as usize + 1] += 1;
+        let group = group_of(row as usize);
+        if group != NO_VALUE {
+            starts[group as usize + 1] += 1;
         }
     }
     for g in 1..starts.len() {
@@ -468,7 +465,7 @@ fn shares_within(
     let mut grouped = vec![0u32; starts[group_count]];
     let mut next = starts.clone();
     for &row in by_person {
-        let group = groups[row as usize];
+        let group = group_of(row as usize);
         if group != NO_VALUE {
             grouped[next[group as usize]] = row;
             next[group as usize] += 1;
@@ -482,7 +479,7 @@ fn shares_within(
         let mut group_persons = 0u32;
         let mut previous = u32::MAX;
         for &row in rows {
-            let (value, who) = (values[row as usize], person[row as usize]);
+            let (value, who) = (value_of(row as usize), person[row as usize]);
             if who != previous {
                 group_persons += 1;
                 previous = who;
@@ -493,14 +490,14 @@ fn shares_within(
             }
         }
         for &row in rows {
-            let value = values[row as usize];
+            let value = value_of(row as usize);
             if value != NO_VALUE {
                 shares[row as usize] = in_group[value as usize] as f32 / group_persons as f32;
             }
         }
         // Reset what this group counted; a person's rows in the next group count afresh.
         for &row in rows {
-            let value = values[row as usize];
+            let value = value_of(row as usize);
             if value != NO_VALUE {
                 in_group[value as usize] = 0;
                 last[value as usize] = u32::MAX;
@@ -524,12 +521,20 @@ fn tf_column(
         .chunk_by(|a, b| person[*a as usize] == person[*b as usize])
         .count()
         .max(1) as f32;
-    let (dense, values, count) = dense_values(table, feature);
-    let counts = persons_per_value(by_person, person, &values, count);
+    // Each row's number read off the column as it is needed, never a copy a row.
+    let (dense, count) = Dense::of(table, feature);
+    let value_of = |row| dense.value(table, feature, row);
+    let counts = persons_per_value(by_person, person, value_of, count);
     let share_of_value = counts.iter().map(|&n| n as f32 / persons).collect();
     let within = within.map(|by| {
-        let (_, groups, group_count) = dense_values(table, by);
-        let shares = shares_within(by_person, person, (&values, count), (&groups, group_count));
+        let (groups, group_count) = Dense::of(table, by);
+        let group_of = |row| groups.value(table, by, row);
+        let shares = shares_within(
+            by_person,
+            person,
+            (value_of, count),
+            (group_of, group_count),
+        );
         (by, shares)
     });
     TfColumn {
@@ -546,6 +551,7 @@ fn tf_column(
 pub(crate) mod tests {
     use super::*;
     use crate::link::model::LinkType;
+    use crate::model::Flags;
     use proptest::prelude::*;
 
     /// A model trained on the comparer's table, its m and u probabilities replaced by `mu`
@@ -574,7 +580,7 @@ pub(crate) mod tests {
             use crate::link::comparison::tests::table;
             let settings = crate::config::load(None).unwrap().settings.link;
             let table = table(&settings, &rows);
-            let comparer = Comparer { table: &table, settings: &settings, suspect: &[] };
+            let comparer = Comparer { table: &table, settings: &settings, suspect: &Flags::default() };
             let model = model_with(&comparer, &mu);
             let persons: Vec<u32> = (0..rows.len() as u32).collect();
             let scorer = Scorer::new(&comparer, &model, &persons);
@@ -605,8 +611,8 @@ pub(crate) mod tests {
             use crate::link::comparison::tests::table;
             let settings = crate::config::load(None).unwrap().settings.link;
             let table = table(&settings, &rows);
-            let suspect = &suspect[..rows.len()];
-            let comparer = Comparer { table: &table, settings: &settings, suspect };
+            let suspect: Flags = suspect[..rows.len()].iter().copied().collect();
+            let comparer = Comparer { table: &table, settings: &settings, suspect: &suspect };
             let model = model_with(&comparer, &mu);
             let persons: Vec<u32> = (0..rows.len() as u32).collect();
             let scorer = Scorer::new(&comparer, &model, &persons);
@@ -670,8 +676,8 @@ pub(crate) mod tests {
             let values: Vec<u32> = rows.iter().map(|r| r.1.unwrap_or(NO_VALUE)).collect();
             let groups: Vec<u32> = rows.iter().map(|r| r.2.unwrap_or(NO_VALUE)).collect();
             let by_person = rows_by_person(&person);
-            let counts = persons_per_value(&by_person, &person, &values, 6);
-            let shares = shares_within(&by_person, &person, (&values, 6), (&groups, 3));
+            let counts = persons_per_value(&by_person, &person, |r| values[r], 6);
+            let shares = shares_within(&by_person, &person, (|r| values[r], 6), (|r| groups[r], 3));
             let mut bearers: BTreeMap<u32, BTreeSet<u32>> = BTreeMap::new();
             let mut in_group: BTreeMap<u32, BTreeSet<u32>> = BTreeMap::new();
             let mut in_pair: BTreeMap<(u32, u32), BTreeSet<u32>> = BTreeMap::new();

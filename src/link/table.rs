@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use crate::config::link::{Feature, FeatureKind};
 use crate::model::id_number::IdNumber;
-use crate::model::{Coded, Codes, FastMap};
+use crate::model::{Coded, Codes, FastMap, Flags};
 
 /// An ID's digits and what they are worth.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -333,61 +333,6 @@ pub fn hash_bytes(bytes: &[u8]) -> u64 {
     bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| {
         (h ^ u64::from(*b)).wrapping_mul(0x0000_0100_0000_01b3)
     })
-}
-
-/// A flag a row, kept as one bit (a province has tens of millions of rows); read as
-/// `flags[row]`.
-#[derive(Clone, Debug, Default)]
-pub struct Flags {
-    words: Vec<u64>,
-    len: usize,
-}
-
-impl Flags {
-    pub fn with_capacity(rows: usize) -> Flags {
-        Flags {
-            words: Vec::with_capacity(rows.div_ceil(64)),
-            len: 0,
-        }
-    }
-
-    pub fn push(&mut self, flag: bool) {
-        if self.len.is_multiple_of(64) {
-            self.words.push(0);
-        }
-        if flag {
-            self.words[self.len / 64] |= 1 << (self.len % 64);
-        }
-        self.len += 1;
-    }
-
-    pub fn len(&self) -> usize {
-        self.len
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len == 0
-    }
-}
-
-impl std::ops::Index<usize> for Flags {
-    type Output = bool;
-
-    fn index(&self, row: usize) -> &bool {
-        assert!(row < self.len, "row {row} of {} flags", self.len);
-        match self.words[row / 64] >> (row % 64) & 1 {
-            1 => &true,
-            _ => &false,
-        }
-    }
-}
-
-impl FromIterator<bool> for Flags {
-    fn from_iter<I: IntoIterator<Item = bool>>(flags: I) -> Flags {
-        let mut collected = Flags::default();
-        flags.into_iter().for_each(|flag| collected.push(flag));
-        collected
-    }
 }
 
 pub const NO_DATE: i32 = i32::MIN;
@@ -858,15 +803,6 @@ mod tests {
     use proptest::prelude::*;
 
     proptest! {
-        /// Flags read back as pushed, across the words they are packed in.
-        #[test]
-        fn flags_read_back_as_pushed(pushed in prop::collection::vec(any::<bool>(), 0..300)) {
-            let flags: Flags = pushed.iter().copied().collect();
-            prop_assert_eq!(flags.len(), pushed.len());
-            let read: Vec<bool> = (0..flags.len()).map(|row| flags[row]).collect();
-            prop_assert_eq!(read, pushed);
-        }
-
         /// Groups read back as pushed, no group too.
         #[test]
         fn groups_read_back_as_pushed(

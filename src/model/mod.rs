@@ -10,6 +10,7 @@ pub mod certificate;
 mod codes;
 pub mod date;
 pub mod defect;
+mod flags;
 pub mod id_number;
 mod interner;
 pub mod name;
@@ -24,6 +25,7 @@ use std::hash::BuildHasherDefault;
 use chrono::NaiveDate;
 
 pub use codes::{Coded, Codes};
+pub use flags::Flags;
 use id_number::IdNumber;
 use interner::Interner;
 use region::{County, CountyRef};

@@ -14,7 +14,7 @@ use rayon::prelude::*;
 
 use crate::config::{Bound, Check, Condition, Rule, Settings};
 use crate::link::{IdDoubt, Linkage, Matcher, NearMiss, Undecided};
-use crate::model::{FastMap, FastSet, FieldKind, Record, Records, SharedTexts, Value};
+use crate::model::{FastMap, FastSet, FieldKind, Flags, Record, Records, SharedTexts, Value};
 
 /// One finding: a rule and the subject row it flags.
 #[derive(Clone, Debug, PartialEq)]
@@ -68,7 +68,7 @@ struct Context<'a> {
     as_of: NaiveDate,
     row_test: RowTest<'a>,
     persons: Vec<PersonFacts>,
-    active: Vec<bool>,
+    active: Flags,
 }
 
 /// Evaluates the rules `rules_run` (indices into the catalogue) as of `as_of`. For `watched`
@@ -88,20 +88,15 @@ pub fn evaluate(
         as_of,
         row_test: RowTest::new(settings, records, as_of),
         persons: Vec::new(),
-        active: Vec::new(),
+        active: Flags::default(),
     };
-    let active: Vec<bool> = records
-        .as_slice()
-        .par_iter()
-        .map(|r| context.is_active(r))
-        .collect();
+    let rows = records.as_slice();
+    let active = Flags::from_fn(rows.len(), |r| context.is_active(&rows[r]));
     let active_rows = tally(
-        records
-            .as_slice()
-            .par_iter()
-            .zip(&active)
-            .filter(|(_, a)| **a)
-            .map(|(record, _)| (record.source(), record.county_code())),
+        (0..rows.len())
+            .into_par_iter()
+            .filter(|&r| active[r])
+            .map(|r| (rows[r].source(), rows[r].county_code())),
     );
     let persons = (0..linkage.persons())
         .into_par_iter()
