@@ -35,7 +35,7 @@ impl Keys<'_> {
         let ignored = |from_id: &Flags| suspect && from_id[row];
         match (&self.table.columns[part.feature], part.transform) {
             (Column::Id(ids), transform) => {
-                let id = &ids[row];
+                let id = ids.get(row);
                 if self.settings.exclusive_id == Some(part.feature) && suspect {
                     return None;
                 }

@@ -50,7 +50,13 @@ impl<'a> Clusters<'a> {
         let id_row = match exclusive.and_then(|f| table.ids(f)) {
             Some(ids) => (0..rows)
                 .into_par_iter()
-                .map(|r| if ids[r as usize].is_valid() { r } else { NONE })
+                .map(|r| {
+                    if ids.get(r as usize).is_valid() {
+                        r
+                    } else {
+                        NONE
+                    }
+                })
                 .collect(),
             None => vec![NONE; rows as usize],
         };
@@ -137,8 +143,8 @@ impl<'a> Clusters<'a> {
             self.id_row[a as usize] == NONE,
             self.id_row[b as usize] == NONE,
         ) {
-            if ids[self.id_row[a as usize] as usize].digits()
-                != ids[self.id_row[b as usize] as usize].digits()
+            if ids.get(self.id_row[a as usize] as usize).digits()
+                != ids.get(self.id_row[b as usize] as usize).digits()
             {
                 return false;
             }
@@ -403,6 +409,12 @@ pub fn decide(
     Decided { pairs, joined_at }
 }
 
+/// A candidate no view has given a share (`competing_probabilities`).
+const UNSHARED: u64 = u64::MAX;
+
+/// How many slices of the rows `competing_probabilities` sees the views of, one at a time.
+const VIEW_SLICES: u32 = 4;
+
 /// A loose row of a candidate pair, seeing the other row's cluster. In 12 bytes: a province
 /// has tens of millions, and the pair's odds are read from its candidate.
 struct View {
@@ -422,71 +434,93 @@ fn competing_probabilities(
     anchored: &Flags,
     thresholds: &Thresholds,
 ) -> Vec<f64> {
-    let factor = thresholds.cluster_odds_factor;
-    // Sorted, a row's views are together, and within them each person's.
-    let mut views: Vec<View> = candidates
-        .par_iter()
-        .enumerate()
-        .filter(|(_, c)| !c.vetoed())
-        .flat_map_iter(|(k, c)| {
-            [(c.a, c.b()), (c.b(), c.a)]
-                .into_iter()
-                .filter(|(row, _)| !anchored[*row as usize])
-                .map(move |(row, other)| View {
-                    row,
-                    cluster: persons[other as usize],
-                    candidate: k as u32,
-                })
-        })
-        .collect();
-    views.par_sort_unstable_by_key(|v| (v.row, v.cluster));
     // The smallest share of each candidate, as the bits of a non-negative float (which order
     // as the numbers do); `UNSHARED` until a view counts.
-    const UNSHARED: u64 = u64::MAX;
     let shares: Vec<AtomicU64> = (0..candidates.len())
         .into_par_iter()
         .map(|_| AtomicU64::new(UNSHARED))
         .collect();
-    let odds_of = |view: &View| odds(candidates[view.candidate as usize].weight);
-    views
-        .par_chunk_by(|x, y| x.row == y.row)
-        .for_each(|row_views| {
-            let row = row_views[0].row;
-            let (own, source) = (persons[row as usize], clusters.table.source[row as usize]);
-            // A person's odds are its best pair's (`None`: a person the row cannot join); a person
-            // counts once however many of its rows match, and the total sums them in order.
-            let person_odds = |person: &[View]| {
-                let target = person[0].cluster;
-                clusters.feasible(own, target).then(|| {
-                    let sources = clusters.sources_without(target, row);
-                    let affinity = thresholds.affinity.factor(source, sources);
-                    person.iter().fold(0.0, |m: f64, v| odds_of(v).max(m)) * affinity
-                })
-            };
-            let matched: Vec<(&[View], Option<f64>)> = row_views
-                .chunk_by(|x, y| x.cluster == y.cluster)
-                .map(|person| (person, person_odds(person)))
-                .collect();
-            let total: f64 = matched.iter().filter_map(|(_, best)| *best).sum();
-            for (person, best) in matched {
-                // A share that is no number (odds beyond a float's range) counts for nothing.
-                let share = best.map(|best| factor * best / (1.0 + factor * total));
-                let Some(share) = share.filter(|s| !s.is_nan()) else {
-                    continue;
-                };
-                for view in person {
-                    let bits = share.to_bits();
-                    shares[view.candidate as usize].fetch_min(bits, Ordering::Relaxed);
-                }
-            }
-        });
+    // The views of a slice of the rows at a time (a row's views are all in its slice): a
+    // province's views are tens of millions.
+    let rows = anchored.len() as u32;
+    let per_slice = rows.div_ceil(VIEW_SLICES).max(1);
+    for first in (0..rows).step_by(per_slice as usize) {
+        let slice = first..first.saturating_add(per_slice);
+        // Sorted, a row's views are together, and within them each person's.
+        let mut views: Vec<View> = candidates
+            .par_iter()
+            .enumerate()
+            .filter(|(_, c)| !c.vetoed())
+            .flat_map_iter(|(k, c)| {
+                [(c.a, c.b()), (c.b(), c.a)]
+                    .into_iter()
+                    .filter(|(row, _)| slice.contains(row) && !anchored[*row as usize])
+                    .map(move |(row, other)| View {
+                        row,
+                        cluster: persons[other as usize],
+                        candidate: k as u32,
+                    })
+            })
+            .collect();
+        views.par_sort_unstable_by_key(|v| (v.row, v.cluster));
+        views
+            .par_chunk_by(|x, y| x.row == y.row)
+            .for_each(|row_views| {
+                share_row(
+                    row_views, clusters, persons, candidates, thresholds, &shares,
+                )
+            });
+    }
+    // In place (an atomic and a float are both eight bytes): a province has tens of millions.
     shares
-        .into_par_iter()
+        .into_iter()
         .map(|share| match share.into_inner() {
             UNSHARED => 0.0,
             bits => f64::from_bits(bits),
         })
         .collect()
+}
+
+/// Lowers the shares of one loose row's candidates (`row_views`, sorted by person) to what
+/// each person's odds are among all the persons that row could join.
+fn share_row(
+    row_views: &[View],
+    clusters: &Clusters,
+    persons: &[u32],
+    candidates: &[Candidate],
+    thresholds: &Thresholds,
+    shares: &[AtomicU64],
+) {
+    let factor = thresholds.cluster_odds_factor;
+    let odds_of = |view: &View| odds(candidates[view.candidate as usize].weight);
+    let row = row_views[0].row;
+    let (own, source) = (persons[row as usize], clusters.table.source[row as usize]);
+    // A person's odds are its best pair's (`None`: a person the row cannot join); a person
+    // counts once however many of its rows match, and the total sums them in order.
+    let person_odds = |person: &[View]| {
+        let target = person[0].cluster;
+        clusters.feasible(own, target).then(|| {
+            let sources = clusters.sources_without(target, row);
+            let affinity = thresholds.affinity.factor(source, sources);
+            person.iter().fold(0.0, |m: f64, v| odds_of(v).max(m)) * affinity
+        })
+    };
+    let matched: Vec<(&[View], Option<f64>)> = row_views
+        .chunk_by(|x, y| x.cluster == y.cluster)
+        .map(|person| (person, person_odds(person)))
+        .collect();
+    let total: f64 = matched.iter().filter_map(|(_, best)| *best).sum();
+    for (person, best) in matched {
+        // A share that is no number (odds beyond a float's range) counts for nothing.
+        let share = best.map(|best| factor * best / (1.0 + factor * total));
+        let Some(share) = share.filter(|s| !s.is_nan()) else {
+            continue;
+        };
+        for view in person {
+            let bits = share.to_bits();
+            shares[view.candidate as usize].fetch_min(bits, Ordering::Relaxed);
+        }
+    }
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@
 //! never counted twice.
 
 use super::comparators::{date_test, id_test, name_test, Similarity};
-use super::table::{Column, IdState, LinkTable, NO_DATE};
+use super::table::{Column, IdState, IdValue, LinkTable, NO_DATE};
 pub use crate::config::link::MAX_COMPARISONS;
 use crate::config::link::{Comparison, LevelTest, LinkSettings};
 use crate::model::Flags;
@@ -65,7 +65,8 @@ impl Comparer<'_> {
             Column::Id(ids) => {
                 let exclusive =
                     self.settings.exclusive_id == Some(self.settings.comparisons[c].feature);
-                ids[row].state != IdState::Missing && !(exclusive && is_suspect(self.suspect, row))
+                ids.get(row).state != IdState::Missing
+                    && !(exclusive && is_suspect(self.suspect, row))
             }
             Column::Name(names) => names.values[row] != 0,
             Column::Date(dates) => dates.day(row) != NO_DATE && !self.ignored(row, &dates.from_id),
@@ -95,13 +96,14 @@ impl Comparer<'_> {
         match &self.table.columns[comparison.feature] {
             Column::Id(ids) => {
                 let exclusive = self.settings.exclusive_id == Some(comparison.feature);
-                let unusable = |r: usize| {
-                    ids[r].state == IdState::Missing || (exclusive && is_suspect(self.suspect, r))
+                let (a, b) = (ids.get(i), ids.get(j));
+                let unusable = |id: &IdValue, r: usize| {
+                    id.state == IdState::Missing || (exclusive && is_suspect(self.suspect, r))
                 };
-                if unusable(i) || unusable(j) {
+                if unusable(&a, i) || unusable(&b, j) {
                     return NULL_LEVEL;
                 }
-                self.first_level(comparison, |l| id_test(test(l), &ids[i], &ids[j]))
+                self.first_level(comparison, |l| id_test(test(l), &a, &b))
             }
             Column::Name(names) => {
                 let (a, b) = (names.values[i], names.values[j]);

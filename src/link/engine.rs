@@ -235,7 +235,7 @@ pub(super) fn log_phase(phase: &str, started: Instant) -> f64 {
 /// Rows with a valid exclusive ID that is their own.
 fn anchored_rows(table: &LinkTable, settings: &LinkSettings, suspect: &Flags) -> Flags {
     match settings.exclusive_id.and_then(|f| table.ids(f)) {
-        Some(ids) => Flags::from_fn(table.len(), |r| ids[r].is_valid() && !suspect[r]),
+        Some(ids) => Flags::from_fn(table.len(), |r| ids.get(r).is_valid() && !suspect[r]),
         None => Flags::none(table.len()),
     }
 }
@@ -319,7 +319,8 @@ fn find_anchors(request: &LinkRequest, keep_all: bool) -> Anchors {
         };
     };
     let keys = blocking::sorted_keys(table.len(), |r| {
-        ids[r].is_whole().then(|| hash_bytes(ids[r].digits()))
+        let id = ids.get(r);
+        id.is_whole().then(|| hash_bytes(id.digits()))
     });
     let ranges = blocking::blocks(&keys);
     let comparer = Comparer {
@@ -332,7 +333,7 @@ fn find_anchors(request: &LinkRequest, keep_all: bool) -> Anchors {
     let items = blocking::visit_blocks(&keys, &ranges, |rows, out| {
         if too_many(rows.len()) {
             out.extend(rows.iter().map(|&row| AnchorItem::Placeholder(row)));
-        } else if ids[rows[0] as usize].is_valid() {
+        } else if ids.get(rows[0] as usize).is_valid() {
             split_group(rows, &comparer, keep_all, out);
         }
     });
@@ -342,11 +343,11 @@ fn find_anchors(request: &LinkRequest, keep_all: bool) -> Anchors {
         (n + 1, largest.or(Some(r)))
     });
     if let Some(most) = most {
-        let id = ids[keys[most.start].1 as usize].text();
+        let id = ids.get(keys[most.start].1 as usize);
         tracing::warn!(
             ids = placeholder_ids,
             most_rows = most.len(),
-            largest = %crate::mask::mask_id(id),
+            largest = %crate::mask::mask_id(id.text()),
             "ID numbers carried by more than {} rows each are placeholders, not identities: their rows are linked as if they had no ID",
             settings.max_rows_per_id
         );

@@ -48,7 +48,7 @@ fn phrase(comparer: &Comparer, c: usize, level: usize, a: usize, b: usize, maske
     let table = comparer.table;
     let test = comparison.levels[level].test;
     match (&table.columns[comparison.feature], test) {
-        (Column::Id(ids), _) => id_phrase(label, test, ids[a].digits(), ids[b].digits()),
+        (Column::Id(ids), _) => id_phrase(label, test, ids.get(a).digits(), ids.get(b).digits()),
         (Column::Name(names), LevelTest::Homophone) => {
             let (x, y) = (
                 &names.entries[names.values[a] as usize],

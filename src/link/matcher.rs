@@ -200,12 +200,8 @@ impl Matcher {
             suspect: &linkage.suspect,
         };
         let rules = &self.settings.blocking;
-        // Each request's key under each rule, rule after rule.
-        let request_keys: Vec<Option<u64>> = rules
-            .iter()
-            .flat_map(|rule| records.iter().map(|r| keys.key(rule, *r)))
-            .collect();
-        let request_key = |rule: usize, q: usize| request_keys[rule * records.len() + q];
+        // Computed as each rule's lists are made, not kept: a province asks about a million rows.
+        let request_key = |rule: usize, q: usize| keys.key(&rules[rule], records[q]);
         let source_of_request = |q: usize| sources.map_or(ANY_SOURCE, |s| s[q] as u8);
         let wanted: Vec<RequestLists> = (0..rules.len())
             .map(|k| {

@@ -311,7 +311,10 @@ fn evaluation_order(comparer: &Comparer) -> Vec<usize> {
 /// A row's value of a feature as a number to count by (`None` when blank).
 fn value_key(table: &LinkTable, feature: usize, row: usize) -> Option<u64> {
     match &table.columns[feature] {
-        Column::Id(ids) => ids[row].is_whole().then(|| hash_bytes(ids[row].digits())),
+        Column::Id(ids) => {
+            let id = ids.get(row);
+            id.is_whole().then(|| hash_bytes(id.digits()))
+        }
         Column::Name(names) => {
             let entry = names.values[row];
             (entry != 0).then(|| names.hashes[entry as usize].key)

@@ -5,7 +5,7 @@
 
 use rayon::prelude::*;
 
-use super::table::{Column, ColumnBuilder, Groups, LinkTable, Origins, Value, NO_GROUP};
+use super::table::{ColumnBuilder, Groups, LinkTable, Origins, Value, NO_GROUP};
 use crate::config::link::{Feature, FeatureKind};
 use crate::config::{Settings, Source};
 use crate::model::id_number::{self, IdNumber};
@@ -56,87 +56,45 @@ pub fn table(records: &Records, settings: &Settings) -> LinkTable {
         .map(|(id, s)| features.iter().map(|f| reader(id, s, f, records)).collect())
         .collect();
     let names = settings.sources.iter().map(|s| s.key.clone()).collect();
-    let fill = |f: usize, mut column: ColumnBuilder| {
+    let fill = |f: usize| {
+        let mut column = ColumnBuilder::new(&features[f], records.len());
+        if features[f].kind == FeatureKind::Id {
+            column = column.with_run_ids(records.ids.shared());
+        }
         for record in records.iter() {
             let reader = readers[record.source()][f];
             let number = run_number(reader, record, records);
-            // A seen ID needs no value: its cell is not read again.
-            if column.push_seen_id(number) {
+            // One of the run's IDs needs no value: its cell is not read again.
+            if column.push_run_id(number) {
                 continue;
             }
             let owned = owned_value(reader, record, records);
             let value = value(reader, record, records, owned.as_ref());
             column.push_numbered(number, &value);
         }
-        column
+        column.finish()
     };
-    let is_id = |f: &usize| features[*f].kind == FeatureKind::Id;
     // Each feature's column is read on its own, the columns side by side (each interns its
-    // own values in row order), but the ID columns one after another, sharing their distinct
-    // IDs; the rows' groups beside them.
-    let ((others, ids), group) = rayon::join(
+    // own values in row order), the rows' groups beside them.
+    let (columns, group) = rayon::join(
         || {
-            rayon::join(
-                || {
-                    (0..features.len())
-                        .into_par_iter()
-                        .filter(|f| !is_id(f))
-                        .map(|f| {
-                            (
-                                f,
-                                fill(f, ColumnBuilder::new(&features[f], records.len())).finish(),
-                            )
-                        })
-                        .collect::<Vec<_>>()
-                },
-                || {
-                    let chain: Vec<usize> = (0..features.len()).filter(is_id).collect();
-                    id_columns(&chain, features, records.len(), fill)
-                },
-            )
+            (0..features.len())
+                .into_par_iter()
+                .map(fill)
+                .collect::<Vec<_>>()
         },
         || distinct_groups(records, settings),
     );
-    let mut columns: Vec<(usize, Column)> = others.into_iter().chain(ids).collect();
-    columns.sort_by_key(|(f, _)| *f);
-    for (f, column) in &columns {
+    for (feature, column) in features.iter().zip(&columns) {
         let distinct = column.distinct();
-        tracing::debug!(feature = features[*f].name, distinct, "link column built");
+        tracing::debug!(feature = feature.name, distinct, "link column built");
     }
-    let columns = columns.into_iter().map(|(_, column)| column).collect();
     let origins = Origins {
         group,
         side: vec![0; records.len()],
         source: records.iter().map(|r| r.source).collect(),
     };
     LinkTable::new(features, names, origins, columns)
-}
-
-/// The ID features' columns, filled in turn, each taking over the distinct IDs of the one
-/// before: at a million persons, 10.6 million household heads' IDs are mostly the persons' own.
-fn id_columns(
-    chain: &[usize],
-    features: &[Feature],
-    rows: usize,
-    fill: impl Fn(usize, ColumnBuilder) -> ColumnBuilder,
-) -> Vec<(usize, Column)> {
-    let mut filled: Vec<(usize, ColumnBuilder)> = Vec::new();
-    for &f in chain {
-        let column = match filled.last_mut() {
-            Some((_, previous)) => previous.next_id_column(&features[f], rows),
-            None => ColumnBuilder::new(&features[f], rows),
-        };
-        filled.push((f, fill(f, column)));
-    }
-    let Some((last_feature, last)) = filled.pop() else {
-        return Vec::new();
-    };
-    let last = last.finish();
-    let mut columns: Vec<(usize, Column)> = (filled.into_iter())
-        .map(|(f, column)| (f, column.finish_ids(&last)))
-        .collect();
-    columns.push((last_feature, last));
-    columns
 }
 
 /// Per record: its group of distinct rows (a file of a `distinct_rows_in` source, and the
@@ -182,8 +140,8 @@ fn run_number(reader: Reader, record: &Record, records: &Records) -> Option<usiz
         Reader::Id => Some(record.id.number() * 2 + usize::from(record.id_legacy())),
         Reader::Name => Some(record.name.number()),
         Reader::County => record.county.map(|c| c.number()),
-        // A valid ID by its number among the run's IDs, as `Reader::Id` numbers it (the ID
-        // columns share their distinct IDs); other ID text is rare and read anew.
+        // A valid ID by its number among the run's IDs, as `Reader::Id` numbers it (ID columns
+        // read the run's IDs in place); other ID text is rare and read anew.
         Reader::Field(field, kind) if kind.is_id_like() => {
             records.value(record, field).id().map(|id| id.number() * 2)
         }
@@ -313,6 +271,6 @@ mod tests {
             .position(|f| f.name == "household_head_id")
             .unwrap();
         let ids = table.ids(feature).expect("an ID column");
-        assert_eq!(ids[0].state, IdState::Damaged);
+        assert_eq!(ids.get(0).state, IdState::Damaged);
     }
 }

@@ -43,20 +43,18 @@ impl IdValue {
     pub fn new(id: &IdNumber, legacy: bool) -> IdValue {
         let (text, state) = match id {
             IdNumber::Missing => return IdValue::MISSING,
-            IdNumber::Valid(t) if legacy => (t.as_str(), IdState::Legacy),
-            IdNumber::Valid(t) => (t.as_str(), IdState::Valid),
-            IdNumber::Invalid { digits, .. } => (digits.as_str(), IdState::Invalid),
-            IdNumber::Damaged { prefix } => (prefix.as_str(), IdState::Damaged),
+            IdNumber::Valid(t) if legacy => (t, IdState::Legacy),
+            IdNumber::Valid(t) => (t, IdState::Valid),
+            IdNumber::Invalid { digits, .. } => (digits, IdState::Invalid),
+            IdNumber::Damaged { prefix } => (prefix, IdState::Damaged),
         };
-        let bytes = text.as_bytes();
-        if bytes.len() > 18 || bytes.is_empty() {
+        let len = text.as_bytes().len();
+        if len > 18 || len == 0 {
             return IdValue::MISSING;
         }
-        let mut digits = [0; 18];
-        digits[..bytes.len()].copy_from_slice(bytes);
         IdValue {
-            digits,
-            len: bytes.len() as u8,
+            digits: text.first_18(),
+            len: len as u8,
             state,
         }
     }
@@ -228,18 +226,20 @@ pub enum Column {
     Words(WordColumn),
 }
 
-/// An ID column. Each row keeps the number of its ID among the distinct IDs: a person's rows
-/// repeat their ID and a family's rows their head's, so a row costs 4 bytes and a distinct ID
-/// 20, where every row held an ID's 20 bytes. The ID columns of one table share their distinct
-/// IDs (`ColumnBuilder::next_id_column`): a person's ID and the same ID as a household head's
-/// are kept once.
+/// An ID column. Each row keeps a number: a person's rows repeat their ID and a family's rows
+/// their head's, so a row costs 4 bytes. The run's IDs are read where the records keep them
+/// (`IdColumn::with_run_ids`), not copied: a province has tens of millions. An ID that is not
+/// one of the run's (a household head's damaged ID, read from its cell) is kept by the column.
 #[derive(Debug)]
 pub struct IdColumn {
-    /// Per row: its ID's index in `distinct`; 0, a missing ID, for a row without one.
+    /// Per row: 0 for no ID; `1 + n` for the run's ID numbered `n` (`Reader::Id`'s numbers:
+    /// twice the ID's, plus one for a 15-digit one); past those, `1 + 2 × run IDs + i` for
+    /// `own[i]`.
     of_row: Vec<u32>,
-    /// Not shared while the column is built.
-    distinct: Arc<Vec<IdValue>>,
-    /// Each ID's index in `distinct`, while the column is built.
+    /// The run's IDs (none for a table built without records).
+    run: Arc<Vec<IdNumber>>,
+    own: Vec<IdValue>,
+    /// Each ID's index in `own`, while the column is built.
     numbers: FastMap<IdValue, u32>,
 }
 
@@ -247,36 +247,48 @@ impl IdColumn {
     fn with_capacity(rows: usize) -> IdColumn {
         IdColumn {
             of_row: Vec::with_capacity(rows),
-            distinct: Arc::new(vec![IdValue::MISSING]),
+            run: Arc::default(),
+            own: Vec::new(),
             numbers: FastMap::default(),
         }
     }
 
-    /// Adds a row's ID as a distinct one, not looked up among the others.
-    fn push_new(&mut self, id: IdValue) {
-        let at = match id.state {
-            IdState::Missing => 0,
-            _ => {
-                let distinct = Arc::make_mut(&mut self.distinct);
-                distinct.push(id);
-                (distinct.len() - 1) as u32
+    /// Row `row`'s ID.
+    pub fn get(&self, row: usize) -> IdValue {
+        let code = self.of_row[row] as usize;
+        let run = 2 * self.run.len();
+        match code {
+            0 => IdValue::MISSING,
+            c if c <= run => IdValue::new(&self.run[(c - 1) / 2], (c - 1) % 2 == 1),
+            c => self.own[c - 1 - run],
+        }
+    }
+
+    /// Adds a row's ID by the run's number for it (`Reader::Id`'s), when it is one of the
+    /// run's IDs (true then).
+    fn push_run_id(&mut self, number: Option<usize>) -> bool {
+        match number.filter(|&n| n < 2 * self.run.len()) {
+            Some(n) => {
+                self.of_row.push(1 + n as u32);
+                true
             }
-        };
-        self.of_row.push(at);
+            None => false,
+        }
     }
 
     fn push(&mut self, id: IdValue) {
+        let first_own = 1 + 2 * self.run.len() as u32;
         let IdColumn {
             of_row,
-            distinct,
+            own,
             numbers,
+            ..
         } = self;
         let at = match id.state {
             IdState::Missing => 0,
             _ => *numbers.entry(id).or_insert_with(|| {
-                let distinct = Arc::make_mut(distinct);
-                distinct.push(id);
-                (distinct.len() - 1) as u32
+                own.push(id);
+                first_own + own.len() as u32 - 1
             }),
         };
         of_row.push(at);
@@ -285,15 +297,7 @@ impl IdColumn {
     /// Lets go of what only building needed.
     fn finish(&mut self) {
         self.numbers = FastMap::default();
-        Arc::make_mut(&mut self.distinct).shrink_to_fit();
-    }
-}
-
-impl std::ops::Index<usize> for IdColumn {
-    type Output = IdValue;
-
-    fn index(&self, row: usize) -> &IdValue {
-        &self.distinct[self.of_row[row] as usize]
+        self.own.shrink_to_fit();
     }
 }
 
@@ -444,7 +448,7 @@ impl Column {
     /// How many distinct values the column keeps apart from its rows (none for dates).
     pub fn distinct(&self) -> usize {
         match self {
-            Column::Id(ids) => ids.distinct.len(),
+            Column::Id(ids) => ids.run.len() + ids.own.len(),
             Column::Name(names) => names.entries.len(),
             Column::Date(_) => 0,
             Column::Words(words) => words.words.len(),
@@ -472,7 +476,9 @@ impl LinkTable {
     /// The row's value of a feature as text, for explanations (`None` when blank).
     pub fn display(&self, feature: usize, row: usize) -> Option<String> {
         match &self.columns[feature] {
-            Column::Id(v) => (v[row].state != IdState::Missing).then(|| v[row].text().to_string()),
+            Column::Id(v) => Some(v.get(row))
+                .filter(|id| id.state != IdState::Missing)
+                .map(|id| id.text().to_string()),
             Column::Name(n) => {
                 (n.values[row] != 0).then(|| n.entries[n.values[row] as usize].text.to_string())
             }
@@ -544,18 +550,20 @@ impl ColumnBuilder {
         }
     }
 
-    /// Adds the next row's ID by the number the run gave it, when this is an ID column that has
-    /// seen that number (true then): an ID carries no flag of its row, so its number is all
-    /// it needs, and a household head's ID is not parsed again on each of the family's rows.
-    pub fn push_seen_id(&mut self, number: Option<usize>) -> bool {
-        let Column::Id(ids) = &mut self.column else {
-            return false;
-        };
-        match number.and_then(|n| self.by_number.get(n).copied()) {
-            Some(key) if key != UNSEEN => {
-                ids.of_row.push(key);
-                true
-            }
+    /// An ID column reading the run's IDs (`Records::ids`) where they are.
+    pub fn with_run_ids(mut self, ids: Arc<Vec<IdNumber>>) -> ColumnBuilder {
+        if let Column::Id(column) = &mut self.column {
+            column.run = ids;
+        }
+        self
+    }
+
+    /// Adds the next row's ID by the number the run gave it (`Reader::Id`'s), when this is an
+    /// ID column reading the run's IDs and the ID is one of them (true then): its number is
+    /// all it needs, and a household head's ID is not parsed again on each family's rows.
+    pub fn push_run_id(&mut self, number: Option<usize>) -> bool {
+        match &mut self.column {
+            Column::Id(ids) => ids.push_run_id(number),
             _ => false,
         }
     }
@@ -563,7 +571,10 @@ impl ColumnBuilder {
     /// Adds the next row's value, which the run numbered `number` (`None`: a value it did not
     /// number). A column's values are all numbered one way: by word, or by ID.
     pub fn push_numbered(&mut self, number: Option<usize>, value: &Value) {
-        if self.push_seen_id(number) {
+        if matches!(self.column, Column::Id(_)) {
+            if !self.push_run_id(number) {
+                self.push(value);
+            }
             return;
         }
         let known = number
@@ -577,13 +588,6 @@ impl ColumnBuilder {
             (Column::Words(words), Value::Word(_, from_id), Some(key)) => {
                 words.values.push(key);
                 words.from_id.push(*from_id && key != 0);
-            }
-            // A value the run numbered is new to the column by its number: an ID need not be
-            // looked up among the others (two numbers with one value cost 20 bytes, not a
-            // lookup in a map of millions for each).
-            (Column::Id(ids), Value::Id(id, legacy), None) if number.is_some() => {
-                ids.push_new(IdValue::new(id, *legacy));
-                self.remember(number);
             }
             _ => {
                 self.push(value);
@@ -602,10 +606,9 @@ impl ColumnBuilder {
         }
     }
 
-    /// The key of the last ID, name or word pushed.
+    /// The key of the last name or word pushed.
     fn last_key(&self) -> Option<u32> {
         match &self.column {
-            Column::Id(ids) => ids.of_row.last().copied(),
             Column::Name(names) => names.values.last().copied(),
             Column::Words(words) => words.values.last(),
             _ => None,
@@ -648,28 +651,6 @@ impl ColumnBuilder {
     }
 
     /// The column, with every distinct name analysed (in parallel).
-    /// A builder for another ID column of the same rows that takes over this one's distinct
-    /// IDs, and the run's numbers it knows them by (the next column's values must be numbered
-    /// the same way). This column is finished after the last of the chain, with `finish_ids`.
-    pub fn next_id_column(&mut self, feature: &Feature, rows: usize) -> ColumnBuilder {
-        let mut next = ColumnBuilder::new(feature, rows);
-        if let (Column::Id(ids), Column::Id(next_ids)) = (&mut self.column, &mut next.column) {
-            next_ids.distinct = std::mem::take(&mut ids.distinct);
-            next_ids.numbers = std::mem::take(&mut ids.numbers);
-            next.by_number = std::mem::take(&mut self.by_number);
-        }
-        next
-    }
-
-    /// An ID column of a chain (`next_id_column`), reading the distinct IDs of the last.
-    pub fn finish_ids(self, last: &Column) -> Column {
-        let mut column = self.column;
-        if let (Column::Id(ids), Column::Id(all)) = (&mut column, last) {
-            ids.distinct = Arc::clone(&all.distinct);
-        }
-        column
-    }
-
     pub fn finish(mut self) -> Column {
         match &mut self.column {
             Column::Id(ids) => ids.finish(),
@@ -849,7 +830,7 @@ mod tests {
             }
             // IDs numbered apart may share a value (`…002X` and `…002x`): each row reads its own.
             let described = |column: Column| match column {
-                Column::Id(ids) => format!("{:?}", (0..rows.len()).map(|r| ids[r]).collect::<Vec<_>>()),
+                Column::Id(ids) => format!("{:?}", (0..rows.len()).map(|r| ids.get(r)).collect::<Vec<_>>()),
                 Column::Name(n) => format!("{:?} {:?} {:?}", n.values, n.traditional,
                     n.entries.iter().map(|e| e.text.to_string()).collect::<Vec<_>>()),
                 Column::Words(w) => format!("{:?} {:?} {:?}", w.values, w.from_id, w.words),
@@ -858,51 +839,37 @@ mod tests {
             prop_assert_eq!(described(by_number.finish()), described(by_value.finish()));
         }
 
-        /// Two ID columns built as a chain read as each built alone, and share their distinct
-        /// IDs: the second adds none that the first holds under the same number.
+        /// An ID column reading the run's IDs reads as one built from the values, and keeps
+        /// only the IDs that are not the run's (given without a number).
         #[test]
-        fn chained_id_columns_read_as_apart_and_share_ids(
-            persons in prop::collection::vec((0usize..6, any::<bool>()), 0..40),
-            heads in prop::collection::vec(0usize..6, 0..40),
+        fn an_id_column_reads_the_runs_ids_in_place(
+            rows in prop::collection::vec((0usize..7, any::<bool>(), any::<bool>()), 0..40),
         ) {
-            const IDS: [&str; 6] = ["", "11010519491231002X", "4201051949", "420105194912310020", "110105194912310", "110105194912310028"];
-            let ids = IDS.map(|t| crate::model::id_number::parse_id(t, false).id);
+            const IDS: [&str; 7] = ["", "11010519491231002X", "4201051949", "420105194912310020", "110105194912310", "110105194912310028", "4201"];
+            let parsed = IDS.map(|t| crate::model::id_number::parse_id(t, false).id);
+            let mut run = crate::model::Ids::default();
+            let numbers = parsed.map(|id| run.intern(&id).number());
             let feature = Feature { name: "f".into(), kind: FeatureKind::Id };
-            let rows = persons.len().max(heads.len());
-            let person = |r: usize| persons.get(r).copied().unwrap_or((0, false));
-            let head = |r: usize| heads.get(r).copied().unwrap_or(0);
-            let fill = |column: &mut ColumnBuilder, value: &dyn Fn(usize) -> (usize, bool)| {
-                for r in 0..rows {
-                    let (n, legacy) = value(r);
-                    column.push_numbered(Some(n * 2 + usize::from(legacy)), &Value::Id(&ids[n], legacy));
-                }
-            };
-            let mut first = ColumnBuilder::new(&feature, rows);
-            fill(&mut first, &person);
-            let mut second = first.next_id_column(&feature, rows);
-            fill(&mut second, &|r| (head(r), false));
-            let second = second.finish();
-            let first = first.finish_ids(&second);
-            let (mut apart_first, mut apart_second) =
-                (ColumnBuilder::new(&feature, rows), ColumnBuilder::new(&feature, rows));
-            fill(&mut apart_first, &person);
-            fill(&mut apart_second, &|r| (head(r), false));
-            let reads = |column: &Column| {
-                let ids = match column { Column::Id(ids) => ids, _ => unreachable!() };
-                (0..rows).map(|r| ids[r]).collect::<Vec<_>>()
-            };
-            prop_assert_eq!(reads(&first), reads(&apart_first.finish()));
-            prop_assert_eq!(reads(&second), reads(&apart_second.finish()));
-            let (Column::Id(a), Column::Id(b)) = (&first, &second) else { unreachable!() };
-            prop_assert!(Arc::ptr_eq(&a.distinct, &b.distinct));
-            let numbered_by_first: std::collections::HashSet<usize> = (0..rows)
-                .map(person)
-                .filter(|&(n, legacy)| n != 0 && !legacy)
-                .map(|(n, _)| n)
-                .collect();
-            if (0..rows).map(head).all(|n| n == 0 || numbered_by_first.contains(&n)) {
-                prop_assert_eq!(b.distinct.len(), (a.of_row.iter().max().copied().unwrap_or(0) + 1) as usize);
+            let (mut in_place, mut by_value) =
+                (ColumnBuilder::new(&feature, rows.len()).with_run_ids(run.shared()), ColumnBuilder::new(&feature, rows.len()));
+            for &(n, legacy, numbered) in &rows {
+                let value = Value::Id(&parsed[n], legacy);
+                in_place.push_numbered(numbered.then_some(numbers[n] * 2 + usize::from(legacy)), &value);
+                by_value.push(&value);
             }
+            let (Column::Id(in_place), Column::Id(by_value)) = (in_place.finish(), by_value.finish()) else {
+                unreachable!()
+            };
+            for r in 0..rows.len() {
+                prop_assert_eq!(in_place.get(r), by_value.get(r));
+            }
+            let own: std::collections::HashSet<IdValue> = rows
+                .iter()
+                .filter(|&&(n, _, numbered)| !numbered && n != 0)
+                .map(|&(n, legacy, _)| IdValue::new(&parsed[n], legacy))
+                .collect();
+            prop_assert_eq!(in_place.own.len(), own.len());
+            prop_assert!(Arc::ptr_eq(&in_place.run, &run.shared()));
         }
     }
 
@@ -959,11 +926,11 @@ mod tests {
             }
             column.finish();
             for (row, value) in values.iter().enumerate() {
-                prop_assert_eq!(&column[row], value);
+                prop_assert_eq!(&column.get(row), value);
             }
             let distinct: std::collections::HashSet<&IdValue> =
                 values.iter().filter(|v| v.state != IdState::Missing).collect();
-            prop_assert_eq!(column.distinct.len(), 1 + distinct.len());
+            prop_assert_eq!(column.own.len(), distinct.len());
         }
     }
 

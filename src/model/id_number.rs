@@ -38,7 +38,19 @@ impl IdText {
     const CAPACITY: usize = 23;
 
     pub fn as_str(&self) -> &str {
-        std::str::from_utf8(&self.bytes[..self.len as usize]).unwrap_or("")
+        std::str::from_utf8(self.as_bytes()).unwrap_or("")
+    }
+
+    /// Its bytes, not checked as text again: the linker reads an ID's on every comparison.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.bytes[..self.len as usize]
+    }
+
+    /// Its first 18 bytes, zeros past its length: an ID's, copied whole, not byte by byte.
+    pub fn first_18(&self) -> [u8; 18] {
+        let mut first = [0; 18];
+        first.copy_from_slice(&self.bytes[..18]);
+        first
     }
 }
 
@@ -388,6 +400,20 @@ mod tests {
         #[test]
         fn every_generated_id_is_valid(id in arb_id()) {
             prop_assert_eq!(parse_id(&id, false).id, IdNumber::Valid(id.into()));
+        }
+
+        /// An ID's text reads back as its bytes (cut at a character boundary past 23), and
+        /// its first 18 bytes are those bytes, zeros after them.
+        #[test]
+        fn id_text_reads_back_as_its_bytes(text in "[0-9Xx\u{4e00}-\u{4e10}]{0,30}") {
+            let id = IdText::from(text.as_str());
+            prop_assert!(text.as_bytes().starts_with(id.as_bytes()));
+            prop_assert_eq!(id.as_bytes().len() == text.len(), text.len() <= 23);
+            prop_assert!(id.as_bytes().len() + 3 > text.len().min(23));
+            prop_assert_eq!(id.as_str().as_bytes(), id.as_bytes());
+            let mut padded = id.as_bytes().to_vec();
+            padded.resize(23, 0);
+            prop_assert_eq!(&id.first_18()[..], &padded[..18]);
         }
 
         /// Any text at all, from a text or a number cell: an ID state, never a panic.

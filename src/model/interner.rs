@@ -4,12 +4,14 @@
 
 use std::borrow::Borrow;
 use std::hash::{BuildHasher, BuildHasherDefault, Hash};
+use std::sync::Arc;
 
 use super::FastHasher;
 
 #[derive(Debug)]
 pub struct Interner<T> {
-    items: Vec<T>,
+    /// Shared once sealed (`Interner::shared`): the linker reads the run's IDs in place.
+    items: Arc<Vec<T>>,
     /// Each value's hash, so that the index grows without hashing the values again.
     hashes: Vec<u64>,
     index: hashbrown::HashTable<u32>,
@@ -29,7 +31,7 @@ pub enum State {
 impl<T> Default for Interner<T> {
     fn default() -> Interner<T> {
         Interner {
-            items: Vec::new(),
+            items: Arc::new(Vec::new()),
             hashes: Vec::new(),
             index: hashbrown::HashTable::new(),
             state: State::Open,
@@ -72,7 +74,9 @@ impl<T> Interner<T> {
             hashbrown::hash_table::Entry::Occupied(found) => *found.get(),
             hashbrown::hash_table::Entry::Vacant(vacant) => {
                 let n = items.len() as u32;
-                items.push(make(key));
+                Arc::get_mut(items)
+                    .expect("an open interner's values are not shared")
+                    .push(make(key));
                 hashes.push(hash);
                 vacant.insert(n);
                 n
@@ -96,6 +100,11 @@ impl<T> Interner<T> {
 
     pub fn is_empty(&self) -> bool {
         self.items.is_empty()
+    }
+
+    /// The values, by their numbers, to read without copying them.
+    pub fn shared(&self) -> Arc<Vec<T>> {
+        Arc::clone(&self.items)
     }
 
     pub fn get(&self, n: u32) -> &T {

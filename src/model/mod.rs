@@ -338,6 +338,11 @@ impl Ids {
         self.0.is_empty()
     }
 
+    /// The IDs by their numbers (`IdRef::number`), read in place.
+    pub fn shared(&self) -> std::sync::Arc<Vec<IdNumber>> {
+        self.0.shared()
+    }
+
     /// Takes in another table's IDs: what each of its IDs is here.
     pub fn absorb(&mut self, other: &Ids) -> Vec<IdRef> {
         let numbers = self.0.absorb(&other.0, |id: &IdNumber| *id);
