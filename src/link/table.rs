@@ -448,7 +448,7 @@ impl Column {
     /// How many distinct values the column keeps apart from its rows (none for dates).
     pub fn distinct(&self) -> usize {
         match self {
-            Column::Id(ids) => ids.run.len() + ids.own.len(),
+            Column::Id(ids) => ids.own.len(),
             Column::Name(names) => names.entries.len(),
             Column::Date(_) => 0,
             Column::Words(words) => words.words.len(),
@@ -517,7 +517,7 @@ type Interned = FastMap<String, u32>;
 pub struct ColumnBuilder {
     column: Column,
     interned: Interned,
-    /// Per number the run gave a value (a word's, an ID's), its key in this column once seen
+    /// Per number the run gave a name or a word, its key in this column once seen
     /// (`UNSEEN` before): a value is interned once, not once a row.
     by_number: Vec<u32>,
 }
