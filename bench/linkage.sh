@@ -69,7 +69,7 @@ print(f"{'':<14} splink / recon (medians of {repeats}): linkage {s_link / r_link
 PY
 }
 
-echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB; commit $(git rev-parse --short HEAD); results in $work"
+echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB; commit $(git describe --always --dirty); results in $work"
 for n in $sizes; do
   data=$PWD/$peers/data/cn_$n
   [ -f "$data/B.csv" ] || (cd $peers && .venv/bin/python gen_cn.py --n "$n" --out "$data" >/dev/null)

@@ -32,7 +32,7 @@ bin=$PWD/target/release/recon
 export RECON_KEY_SECRET=${RECON_KEY_SECRET:-"bench runs only: compare lists across runs"}
 floor=$PWD/bench/readfloor/target/release/readfloor
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs);" \
-  "commit $(git rev-parse --short HEAD); $(date -u +%F); scratch $work"
+  "commit $(git describe --always --dirty); $(date -u +%F); scratch $work"
 summary=$work/summary.tsv
 : >"$summary"
 last=""
