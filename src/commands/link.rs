@@ -43,7 +43,7 @@ pub fn run(args: &LinkArgs) -> Result<ExitStatus, Failure> {
         settings: &settings.link,
         link_type,
         model,
-        keep_anchor_pairs: true,
+        list_every_pair: true,
         decided_apart: None,
     })?;
     let link_seconds = clock.elapsed().as_secs_f64() - read_seconds;

@@ -100,7 +100,7 @@ fn candidates_of_sample(
     let not_sampled = Flags::from_fn(sampled.len(), |r| !sampled[r]);
     let mut best: BTreeMap<(u32, u32), f64> = BTreeMap::new();
     for rule in 0..settings.blocking.len() {
-        let found = candidate_pairs(&masked, scorer, rule, &not_sampled, link_only);
+        let found = candidate_pairs(&masked, scorer, rule, &not_sampled, link_only, None);
         for candidate in found.chunks.into_iter().flatten() {
             let (i, j, weight) = (candidate.a, candidate.b(), candidate.weight);
             for (row, other) in [(i, j), (j, i)] {

@@ -5,8 +5,9 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::blocking::{self, Keys};
-use super::cluster::Candidate;
+use super::cluster::{Candidate, Thresholds};
 use super::comparison::Comparer;
+use super::model::probability;
 use super::predict::Scorer;
 use super::table::NO_GROUP;
 use crate::model::Flags;
@@ -14,23 +15,94 @@ use crate::model::Flags;
 /// Pairs weaker than this do not even compete for a row (their odds are negligible).
 pub(super) const CANDIDATE_FLOOR: f64 = 0.001;
 
-/// One blocking rule's candidates, and how many pairs were scored to find them (the namesakes
-/// a loose row meets grow with the square of a county's size).
+/// One blocking rule's candidates, how many pairs were scored to find them (the namesakes a
+/// loose row meets grow with the square of a county's size) and how many were above the floor.
 pub(super) struct RuleCandidates {
     /// In block order, a vector a chunk of blocks.
     pub chunks: Vec<Vec<Candidate>>,
     pub scored: u64,
+    pub above_floor: u64,
+}
+
+/// What lets `candidate_pairs` fold, in each block, a loose row's pairs with the rows of one
+/// person into one or two (`Folding::fold`): the persons and anchored rows as `decide` will
+/// see them, its thresholds, and the pairs a person decided are different people.
+pub(super) struct Folding<'a> {
+    pub persons: &'a [u32],
+    pub anchored: &'a Flags,
+    pub thresholds: &'a Thresholds,
+    pub decided_apart: Option<&'a (dyn Fn(u32, u32) -> bool + Sync)>,
+}
+
+impl Folding<'_> {
+    /// A block's candidates, `found` as (loose row's place, other row's place, pair) in block
+    /// order, less those that change nothing a run keeps (only `recon link` lists the pairs
+    /// that end up linked). A loose row's pairs with an anchored person compete, and link, as
+    /// the person does: with the best odds among them, when `decide` first meets one of them.
+    /// Of those pairs the review list keeps at most one (the most probable, of equals the
+    /// first). So they fold into the best and the one listed, the earlier of the two at the
+    /// first one's place. A vetoed pair below the review threshold competes for nothing. A
+    /// namesake person meets a loose row with each of its rows in the county: these pairs are
+    /// most of a province's candidates.
+    fn fold(&self, found: Vec<(usize, usize, Candidate)>, rows: &[u32]) -> Vec<Candidate> {
+        let listable = |c: &Candidate| self.thresholds.alone(c.weight) >= self.thresholds.review;
+        let apart = |c: &Candidate| self.decided_apart.is_some_and(|apart| apart(c.a, c.b()));
+        let mut kept: Vec<(usize, Candidate)> = Vec::with_capacity(found.len());
+        // (loose row's place, person, place in `found`, pair)
+        let mut foldable: Vec<(usize, u32, usize, Candidate)> = Vec::new();
+        for (place, (a, b, c)) in found.into_iter().enumerate() {
+            let other = rows[b] as usize;
+            if c.vetoed() {
+                if listable(&c) {
+                    kept.push((place, c));
+                }
+            } else if !self.anchored[other] || (listable(&c) && apart(&c)) {
+                kept.push((place, c));
+            } else {
+                foldable.push((a, self.persons[other], place, c));
+            }
+        }
+        foldable.sort_unstable_by_key(|&(a, person, place, _)| (a, person, place));
+        for person in foldable.chunk_by(|x, y| (x.0, x.1) == (y.0, y.1)) {
+            let pairs = person.iter().map(|&(_, _, place, c)| (place, c));
+            let best = pairs
+                .clone()
+                .reduce(|x, y| if y.1.weight > x.1.weight { y } else { x });
+            let listed = pairs.filter(|(_, c)| listable(c)).reduce(|x, y| {
+                let (px, py) = (
+                    probability(x.1.weight) as f32,
+                    probability(y.1.weight) as f32,
+                );
+                let before = py > px || (py == px && (y.1.a, y.1.b()) < (x.1.a, x.1.b()));
+                if before {
+                    y
+                } else {
+                    x
+                }
+            });
+            let mut keep: Vec<(usize, Candidate)> = best.into_iter().chain(listed).collect();
+            keep.sort_unstable_by_key(|&(place, _)| place);
+            keep.dedup_by_key(|&mut (place, _)| place);
+            // Sorted by place, a person's first pair is its first.
+            keep[0].0 = person[0].2;
+            kept.extend(keep);
+        }
+        kept.sort_unstable_by_key(|&(place, _)| place);
+        kept.into_iter().map(|(_, c)| c).collect()
+    }
 }
 
 /// Phase 2 for one blocking rule: scored pairs with at least one row not `settled` (every
 /// pair when no row is), not produced by an earlier rule, above the candidate floor. (Here a
-/// row not settled is called loose.)
+/// row not settled is called loose.) With `folding`, a loose row's weak pairs with a person are
+/// folded into one.
 pub(super) fn candidate_pairs(
     comparer: &Comparer,
     scorer: &Scorer,
     rule: usize,
     settled: &Flags,
     link_only: bool,
+    folding: Option<&Folding>,
 ) -> RuleCandidates {
     let settings = comparer.settings;
     let keys = Keys {
@@ -43,7 +115,7 @@ pub(super) fn candidate_pairs(
     let table = comparer.table;
     let earlier = &settings.blocking[..rule];
     let refining = blocking::refining_rule(&settings.blocking, rule);
-    let scored = AtomicU64::new(0);
+    let (scored, above_floor) = (AtomicU64::new(0), AtomicU64::new(0));
     let chunks = blocking::visit_blocks(&sorted, &ranges, |rows, out| {
         if rows.iter().all(|&r| settled[r as usize]) {
             return;
@@ -109,12 +181,17 @@ pub(super) fn candidate_pairs(
         }
         // In the order of the rows in the block, as if every pair had been tried in turn.
         found.sort_unstable_by_key(|(a, b, _)| (*a, *b));
-        out.extend(found.into_iter().map(|(_, _, c)| c));
+        above_floor.fetch_add(found.len() as u64, Ordering::Relaxed);
+        match folding {
+            Some(folding) => out.extend(folding.fold(found, rows)),
+            None => out.extend(found.into_iter().map(|(_, _, c)| c)),
+        }
         scored.fetch_add(scored_here, Ordering::Relaxed);
     });
     RuleCandidates {
         chunks,
         scored: scored.into_inner(),
+        above_floor: above_floor.into_inner(),
     }
 }
 
@@ -122,9 +199,53 @@ pub(super) fn candidate_pairs(
 mod tests {
     use super::*;
     use crate::link::comparison::tests::table;
-    use crate::link::model::LinkType;
+    use crate::link::model::{AffinityTable, LinkType};
     use crate::link::training;
     use proptest::prelude::*;
+
+    /// A loose row's pairs with one anchored person fold into the best (by weight) and the
+    /// one the review list would keep (most probable, of equals the first pair), the earlier
+    /// of the two at the person's first place; a weak vetoed pair goes; a pair with a row
+    /// that is not anchored, or with another person, stays.
+    #[test]
+    fn a_loose_rows_pairs_with_a_person_fold_into_the_best_and_the_listed() {
+        let thresholds = Thresholds {
+            accept: 0.9,
+            review: 0.5,
+            cluster_odds_factor: 1.0,
+            affinity: AffinityTable::new(&[], &[]),
+        };
+        // Row 0 is loose; rows 1 to 3 are person 1's, row 4 person 4's, row 5 loose.
+        let anchored: Flags = [false, true, true, true, true, false].into_iter().collect();
+        let persons = [0, 1, 1, 1, 4, 5];
+        let folding = Folding {
+            persons: &persons,
+            anchored: &anchored,
+            thresholds: &thresholds,
+            decided_apart: None,
+        };
+        let rows = [0, 3, 4, 2, 1, 5];
+        // Weights of 40 and more are all probability 1 as a float: the listed pair is the
+        // first of them by rows, row 1's; the best is row 2's.
+        let pair = |b: usize, weight: f64, vetoed: bool| {
+            let row = rows[b];
+            (0, b, Candidate::new(0, row, weight, vetoed))
+        };
+        let found = vec![
+            pair(1, 45.0, false),
+            pair(2, -20.0, false),
+            pair(3, 50.0, false),
+            pair(4, 40.0, false),
+            pair(4, -20.0, true),
+            pair(5, -20.0, false),
+        ];
+        let folded: Vec<(u32, f64)> = folding
+            .fold(found, &rows)
+            .iter()
+            .map(|c| (c.b(), c.weight))
+            .collect();
+        assert_eq!(folded, [(2, 50.0), (4, -20.0), (1, 40.0), (5, -20.0)]);
+    }
 
     proptest! {
         /// Each rule's candidates are the pairs counted naively: sharing the rule's key and no
@@ -154,7 +275,7 @@ mod tests {
             let keys = Keys { table: &table, settings: &settings, suspect: &none };
             let key = |rule: usize, row: usize| keys.key(&settings.blocking[rule], row);
             for rule in 0..settings.blocking.len() {
-                let candidates = candidate_pairs(&comparer, &scorer, rule, &anchored, link_only);
+                let candidates = candidate_pairs(&comparer, &scorer, rule, &anchored, link_only, None);
                 let mut found: Vec<(u32, u32)> =
                     candidates.chunks.concat().iter().map(|c| (c.a, c.b())).collect();
                 found.sort_unstable();

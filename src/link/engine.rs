@@ -19,7 +19,7 @@ use rayon::prelude::*;
 
 use super::blocking;
 use super::calibrate;
-use super::candidates::candidate_pairs;
+use super::candidates::{candidate_pairs, Folding};
 use super::cluster::{self, Clusters, Numbered, Thresholds};
 use super::comparison::Comparer;
 use super::model::{AffinityTable, LinkType, Model, ModelError};
@@ -36,8 +36,9 @@ pub struct LinkRequest<'a> {
     pub link_type: LinkType,
     /// A model to use; trained on the table when `None`.
     pub model: Option<Model>,
-    /// Keep the scored pairs of anchored rows too (for `recon link`'s pair list).
-    pub keep_anchor_pairs: bool,
+    /// Keep every scored pair that links (for `recon link`'s pair list): the pairs of anchored
+    /// rows, and each weak candidate rather than the best a person (`Folding`).
+    pub list_every_pair: bool,
     /// Whether a person decided two rows are different people (`recon review import`).
     pub decided_apart: Option<&'a (dyn Fn(u32, u32) -> bool + Sync)>,
 }
@@ -54,6 +55,8 @@ pub struct LinkCounts {
     pub pairs_scored: u64,
     pub pairs_per_rule: Vec<(String, u64)>,
     pub linked_probabilistically: u64,
+    /// Candidate pairs decided for review (a run counts a loose row's pairs with one anchored
+    /// person once, vetoed pairs apart: `Folding`).
     pub review_pairs: u64,
     /// Candidate pairs a person decided are different people, and of them those whose rows
     /// are one person by their ID all the same.
@@ -95,7 +98,7 @@ pub fn link(mut request: LinkRequest) -> Result<LinkOutcome, ModelError> {
         placeholder_ids,
         edges,
         pairs: anchor_pairs,
-    } = find_anchors(&request, request.keep_anchor_pairs);
+    } = find_anchors(&request, request.list_every_pair);
     counts.placeholder_ids = placeholder_ids;
     counts.placeholder_rows = placeholder.count() as u64;
     lap(&mut counts, "anchors");
@@ -152,27 +155,36 @@ pub fn link(mut request: LinkRequest) -> Result<LinkOutcome, ModelError> {
     let loose = anchored.len() - anchored.count();
     let unsettled = settled.len() - settled.count();
     tracing::debug!(loose, unsettled, "loose rows that a pair may decide");
+    let folding = Folding {
+        persons: &persons,
+        anchored: &anchored,
+        thresholds: &thresholds,
+        decided_apart: request.decided_apart,
+    };
+    let folding = (!request.list_every_pair).then_some(&folding);
     let mut chunks = Vec::new();
     for rule in 0..settings.blocking.len() {
         let started = Instant::now();
-        let found = candidate_pairs(&comparer, &scorer, rule, &settled, link_only);
-        let pairs: usize = found.chunks.iter().map(Vec::len).sum();
-        let (text, scored, seconds) = (
+        let found = candidate_pairs(&comparer, &scorer, rule, &settled, link_only, folding);
+        let (pairs, scored) = (found.above_floor, found.scored);
+        let kept: usize = found.chunks.iter().map(Vec::len).sum();
+        let (text, seconds) = (
             &settings.blocking[rule].text,
-            found.scored,
             started.elapsed().as_secs_f64(),
         );
         let (rss_mib, peak_mib) = crate::progress::memory_mib();
         tracing::debug!(
             rule = text,
             pairs,
+            kept,
             scored,
             seconds,
             rss_mib,
             peak_mib,
             "blocking rule done"
         );
-        counts.pairs_per_rule.push((text.clone(), pairs as u64));
+        counts.pairs_per_rule.push((text.clone(), pairs));
+        counts.pairs_scored += pairs;
         chunks.extend(found.chunks);
     }
     // Made once at its size, each chunk freed as it is copied: a province has tens of millions.
@@ -180,7 +192,6 @@ pub fn link(mut request: LinkRequest) -> Result<LinkOutcome, ModelError> {
     for chunk in chunks {
         candidates.extend(chunk);
     }
-    counts.pairs_scored = candidates.len() as u64;
     let anchor_pairs = score_anchor_pairs(
         &anchor_pairs,
         &without_placeholders,
@@ -522,7 +533,7 @@ mod tests {
             let settled = settled_rows(&comparer, &scorer, &anchored, &thresholds);
             let decided = |paired_unless: &Flags| {
                 let candidates: Vec<Candidate> = (0..settings.blocking.len())
-                    .flat_map(|rule| candidate_pairs(&comparer, &scorer, rule, paired_unless, false).chunks)
+                    .flat_map(|rule| candidate_pairs(&comparer, &scorer, rule, paired_unless, false, None).chunks)
                     .flatten()
                     .collect();
                 let mut clusters = Clusters::new(&table, settings.exclusive_id);
@@ -530,6 +541,65 @@ mod tests {
                 (decided.pairs, decided.joined_at)
             };
             prop_assert_eq!(decided(&settled), decided(&anchored));
+        }
+
+        /// Folding a loose row's pairs with a person decides every row, and lists the same
+        /// pairs for review, as deciding them all would.
+        #[test]
+        fn folded_pairs_decide_as_all_of_them(
+            rows in prop::collection::vec((
+                (0..5usize, 0..4usize, 0..3u32, any::<bool>()),
+                prop_oneof![Just(NO_GROUP), 0u32..3],
+                prop::option::of(0u32..4),
+            ), 2..24),
+            mu in prop::collection::vec((0.001f64..1.0, 0.000001f64..1.0), 1..40),
+            prior_power in -4.0f64..-0.3,
+            odds_factor_power in -3.0f64..3.0,
+        ) {
+            let settings = crate::config::load(None).unwrap().settings.link;
+            let cells: Vec<_> = rows.iter().map(|r| r.0).collect();
+            let mut table = table(&settings, &cells);
+            table.group = rows.iter().map(|r| r.1).collect();
+            // Anchored rows are those given a person; a person's rows are one cluster.
+            let anchored: Flags = rows.iter().map(|r| r.2.is_some()).collect();
+            let comparer = Comparer { table: &table, settings: &settings, suspect: &Flags::default() };
+            let mut model = crate::link::predict::tests::model_with(&comparer, &mu);
+            model.probability_two_random_records_match = 10f64.powf(prior_power);
+            let thresholds = Thresholds {
+                accept: settings.accept,
+                review: settings.review,
+                cluster_odds_factor: 10f64.powf(odds_factor_power),
+                affinity: AffinityTable::new(&model.source_affinity, &table.source_names),
+            };
+            let anchored_clusters = || {
+                let mut clusters = Clusters::new(&table, settings.exclusive_id);
+                for (a, b) in (0..rows.len()).flat_map(|a| (0..a).map(move |b| (a, b))) {
+                    if rows[a].2.is_some() && rows[a].2 == rows[b].2 {
+                        clusters.union(a as u32, b as u32);
+                    }
+                }
+                clusters
+            };
+            let clusters = anchored_clusters();
+            let persons: Vec<u32> = (0..rows.len() as u32).map(|r| clusters.root(r)).collect();
+            let scorer = Scorer::new(&comparer, &model, &persons);
+            let folding = Folding {
+                persons: &persons, anchored: &anchored, thresholds: &thresholds, decided_apart: None,
+            };
+            let decided = |folding: Option<&Folding>| {
+                let candidates: Vec<Candidate> = (0..settings.blocking.len())
+                    .flat_map(|rule| candidate_pairs(&comparer, &scorer, rule, &anchored, false, folding).chunks)
+                    .flatten()
+                    .collect();
+                let mut clusters = anchored_clusters();
+                let decided = cluster::decide(&mut clusters, persons.clone(), &candidates, &anchored, &thresholds);
+                // Each row's cluster named by its first row.
+                let roots: Vec<u32> = (0..rows.len() as u32).map(|r| clusters.root(r)).collect();
+                let first: Vec<u32> = roots.iter().map(|r| roots.iter().position(|x| x == r).unwrap() as u32).collect();
+                let listed = crate::link::review_pairs(&decided.pairs, &first);
+                (listed, decided.joined_at, first)
+            };
+            prop_assert_eq!(decided(Some(&folding)), decided(None));
         }
     }
 }

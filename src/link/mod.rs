@@ -71,7 +71,7 @@ pub fn link(
         settings: &settings.link,
         link_type: LinkType::DedupeOnly,
         model,
-        keep_anchor_pairs: false,
+        list_every_pair: false,
         decided_apart: decided.is_some().then_some(&apart),
     })?;
     let started = Instant::now();
