@@ -74,9 +74,15 @@ pub enum Command {
     /// in OUT/truth the true person and noise of every row, every person, and the gaps a
     /// correct run must report.
     Synth {
-        /// Registry (DPF) persons; each comes with a household and neighbours.
+        /// Registry (DPF) persons (a province, in a nation); each comes with a household and
+        /// neighbours.
         #[arg(long, default_value_t = 1000)]
         persons: u64,
+        /// Provinces: more than one makes a nation, each province's exports in a folder of
+        /// `data/` named by its code, with families that moved to another province (insured or
+        /// at school there, or paid there too); the truth covers the whole nation.
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=31))]
+        provinces: u16,
         #[arg(long, default_value_t = 1)]
         seed: u64,
         /// clean, realistic, or hard (twice the realistic rates).

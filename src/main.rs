@@ -64,12 +64,19 @@ fn dispatch(cli: &Cli) -> Result<ExitStatus, Failure> {
         } => commands::eval::run(run_out, truth, json.as_deref()),
         Command::Synth {
             persons,
+            provinces,
             seed,
             noise,
             variety,
             as_of,
             out,
-        } => commands::synth::run(*persons, *seed, (noise, *variety), as_of, out),
+        } => commands::synth::run(
+            (*persons, usize::from(*provinces)),
+            *seed,
+            (noise, *variety),
+            as_of,
+            out,
+        ),
         Command::Report {
             out,
             county,

@@ -207,3 +207,87 @@ fn a_small_batch_run_writes_the_same_lists() {
         );
     }
 }
+
+/// (rule, file, row) of each gap in a run's `gaps.csv` whose file's name begins with `prefix`.
+fn gaps_in(
+    wd: &Workdir,
+    out: &str,
+    prefix: &str,
+) -> std::collections::BTreeSet<(String, String, String)> {
+    let mut reader = csv::Reader::from_path(wd.path(&format!("{out}/gaps.csv"))).unwrap();
+    let headers = reader.headers().unwrap().clone();
+    let at = |name: &str| headers.iter().position(|h| h == name).unwrap();
+    let (rule, file, row) = (at("rule_id"), at("source_file"), at("source_row"));
+    reader
+        .records()
+        .map(|r| r.unwrap())
+        .filter(|r| r[file].starts_with(prefix))
+        .map(|r| (r[rule].to_string(), r[file].to_string(), r[row].to_string()))
+        .collect()
+}
+
+/// A nation: each province's exports in a folder of its own, and families that moved to
+/// another province (insured or at school there, or paid there too). A run over the whole
+/// nation is right on a clean one; a run over one province alone calls movers insured
+/// elsewhere uninsured, and misses the subsidies paid a second time across the border.
+#[test]
+fn a_nation_is_right_whole_and_wrong_a_province_at_a_time() {
+    let wd = Workdir::new();
+    synth_with(
+        &wd,
+        &["--noise", "clean", "--provinces", "3"],
+        "7",
+        "nation",
+    );
+    let mut folders: Vec<String> = std::fs::read_dir(wd.path("nation/data"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    folders.sort();
+    assert_eq!(folders.len(), 3, "{folders:?}");
+    let home = folders.iter().find(|f| f.starts_with("42_")).unwrap();
+    let prefix = format!("{}_", &home[3..]);
+    // Movers: persons with rows in two provinces' files.
+    let mut provinces_of: std::collections::BTreeMap<String, std::collections::BTreeSet<String>> =
+        Default::default();
+    for line in wd.read("nation/truth/records.csv").lines().skip(1) {
+        let fields: Vec<&str> = line.split(',').collect();
+        let province = fields[0].split('_').next().unwrap().to_string();
+        provinces_of
+            .entry(fields[2].to_string())
+            .or_default()
+            .insert(province);
+    }
+    let movers = provinces_of.values().filter(|p| p.len() > 1).count();
+    assert!(movers > 20, "{movers} persons with rows in two provinces");
+
+    let figures = run_and_eval(&wd, "nation");
+    for (rule, scores) in figures["rules"].as_object().unwrap() {
+        assert_eq!(
+            (scores["precision"].as_f64(), scores["recall"].as_f64()),
+            (Some(1.0), Some(1.0)),
+            "{rule}: {scores}"
+        );
+    }
+    assert_eq!(figures["linkage"]["f1"], 1.0);
+
+    let alone = wd.recon(&[
+        "run",
+        "-q",
+        "--as-of",
+        "2020-06-30",
+        "--out",
+        "alone",
+        &format!("nation/data/{home}"),
+    ]);
+    assert_eq!(alone.code, 0, "{}", alone.stderr);
+    let whole = gaps_in(&wd, "nation/out", &prefix);
+    let alone = gaps_in(&wd, "alone", &prefix);
+    let rules = |gaps: Vec<&(String, String, String)>| -> Vec<String> {
+        gaps.into_iter().map(|(rule, _, _)| rule.clone()).collect()
+    };
+    let false_gaps = rules(alone.difference(&whole).collect());
+    let missed = rules(whole.difference(&alone).collect());
+    assert!(false_gaps.iter().any(|r| r == "MED-01"), "{false_gaps:?}");
+    assert!(missed.iter().any(|r| r == "AUD-05"), "{missed:?}");
+}

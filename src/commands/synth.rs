@@ -1,4 +1,4 @@
-//! `recon synth`: a synthetic province with its truth.
+//! `recon synth`: a synthetic province, or nation, with its truth.
 
 use std::path::Path;
 use std::time::Instant;
@@ -9,7 +9,7 @@ use super::{print, ExitStatus, Failure};
 use crate::synth::{self, NoiseLevel, SynthOptions};
 
 pub fn run(
-    persons: u64,
+    (persons, provinces): (u64, usize),
     seed: u64,
     (noise, variety): (&str, bool),
     as_of: &str,
@@ -23,6 +23,7 @@ pub fn run(
     let start = Instant::now();
     let options = SynthOptions {
         persons,
+        provinces,
         seed,
         noise,
         as_of,

@@ -198,6 +198,7 @@ mod tests {
         let world = tempfile::tempdir().unwrap();
         crate::synth::generate(&crate::synth::SynthOptions {
             persons: 1500,
+            provinces: 1,
             seed: 11,
             noise: crate::synth::NoiseLevel::Realistic,
             as_of: chrono::NaiveDate::from_ymd_opt(2020, 6, 30).unwrap(),

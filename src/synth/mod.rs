@@ -19,13 +19,17 @@ use chrono::{Datelike, NaiveDate};
 use layout::{DeathStyle, Styles};
 pub use noise::NoiseLevel;
 use noise::{IdCell, Noisy};
-use tables::{Exports, Value};
+use tables::{Exports, Truth, Value};
 use world::{Geography, Household, InsuranceRecord, CATEGORIES, GRADES};
 
 use crate::model::region::Regions;
 
 pub struct SynthOptions {
+    /// Registry persons a province.
     pub persons: u64,
+    /// Provinces: one is a province's world in `data/`; more are a nation, a folder of
+    /// exports a province in `data/`, with families that moved between them.
+    pub provinces: usize,
     pub seed: u64,
     pub noise: NoiseLevel,
     pub as_of: NaiveDate,
@@ -71,41 +75,104 @@ pub fn generate(options: &SynthOptions) -> Result<SynthSummary, SynthError> {
         std::fs::create_dir_all(dir).map_err(|e| SynthError::io(dir, e))?;
     }
     let regions = Regions::bundled();
-    let counties: Vec<(String, Vec<String>)> = regions
-        .province_counties("42")
-        .iter()
-        .map(|c| {
-            (
-                c.code.clone(),
-                regions
-                    .legacy_codes_of(&c.code)
-                    .into_iter()
-                    .map(String::from)
-                    .collect(),
-            )
-        })
-        .collect();
-    let geo = Geography::new(counties, options.as_of);
     let styles = match options.variety {
         true => Styles::varied(options.seed, options.as_of.year()),
         false => Styles::plain(),
     };
-    let mut exports = Exports::open(&data, &truth, options.as_of, &styles)?;
+    let provinces = provinces(regions, options.provinces);
+    let mut nation = Nation {
+        provinces: Vec::new(),
+        truth: Truth::open(&truth)?,
+    };
+    for (code, name) in &provinces {
+        let exports = match provinces.len() {
+            1 => Exports::open(&data, "", options.as_of, &styles)?,
+            _ => {
+                let dir = data.join(format!("{code}_{name}"));
+                std::fs::create_dir_all(&dir).map_err(|e| SynthError::io(&dir, e))?;
+                Exports::open(&dir, &format!("{name}_"), options.as_of, &styles)?
+            }
+        };
+        nation.provinces.push((code.clone(), exports));
+    }
     let mut summary = SynthSummary::default();
     let mut ids = world::IdBook::default();
-    for index in 0..options.persons {
-        let household = world::household(&geo, &mut ids, options.seed, index);
-        write_household(
-            &mut exports,
-            &household,
-            index,
-            (options, &styles),
-            regions,
-            &mut summary,
-        )?;
+    for (p, (code, _)) in provinces.iter().enumerate() {
+        let mut geo = Geography::new(counties_of(regions, code), options.as_of);
+        geo.elsewhere = (provinces.iter())
+            .filter(|(other, _)| other != code)
+            .flat_map(|(other, _)| regions.province_counties(other))
+            .map(|c| c.code.clone())
+            .collect();
+        for i in 0..options.persons {
+            let index = p as u64 * options.persons + i;
+            let household = world::household(&geo, &mut ids, options.seed, index);
+            write_household(
+                &mut nation,
+                &household,
+                index,
+                (options, &styles),
+                regions,
+                &mut summary,
+            )?;
+        }
     }
-    exports.finish(&truth)?;
+    let Nation {
+        provinces,
+        mut truth,
+    } = nation;
+    for (_, exports) in provinces {
+        exports.finish(&mut truth)?;
+    }
+    truth.finish()?;
     Ok(summary)
+}
+
+/// The first `count` provinces of a world (code, name): Hubei first, so that a province alone
+/// is Hubei, then in code order.
+fn provinces(regions: &Regions, count: usize) -> Vec<(String, String)> {
+    let mut provinces: Vec<(String, String)> = Vec::new();
+    for county in regions.province_counties("") {
+        let code = &county.code[..2];
+        if !provinces.iter().any(|(c, _)| c == code) {
+            let name = county.context.last().cloned().unwrap_or_default();
+            provinces.push((code.to_string(), name));
+        }
+    }
+    provinces.sort_by_key(|(code, _)| (code != "42", code.clone()));
+    provinces.truncate(count.max(1));
+    provinces
+}
+
+/// A province's counties, each with the older codes its IDs may carry.
+fn counties_of(regions: &Regions, province: &str) -> Vec<(String, Vec<String>)> {
+    regions
+        .province_counties(province)
+        .iter()
+        .map(|c| {
+            let legacy = regions.legacy_codes_of(&c.code);
+            (
+                c.code.clone(),
+                legacy.into_iter().map(String::from).collect(),
+            )
+        })
+        .collect()
+}
+
+/// Every province's exports, and the world's truth.
+struct Nation {
+    provinces: Vec<(String, Exports)>,
+    truth: Truth,
+}
+
+impl Nation {
+    /// The exports of `county`'s province.
+    fn at(&mut self, county: &str) -> &mut Exports {
+        let at = (self.provinces.iter())
+            .position(|(code, _)| county.starts_with(code.as_str()))
+            .unwrap_or(0);
+        &mut self.provinces[at].1
+    }
 }
 
 fn date(d: Option<NaiveDate>, format: &str) -> String {
@@ -154,6 +221,16 @@ impl Writing<'_> {
         (p < h.family && h.family > 1).then(|| h.people[(p + 1) % h.family].id.as_str())
     }
 
+    /// The county where person `p`'s records of a kind are held: away, for a family member
+    /// of a family that moved and whose records of that kind (`moved`) moved with it.
+    fn held_in(&self, p: usize, moved: impl Fn(&world::Away) -> bool) -> &str {
+        let h = self.h;
+        match &h.away {
+            Some(away) if p < h.family && moved(away) => &away.county,
+            _ => &h.people[p].county,
+        }
+    }
+
     fn county_name(&self, code: &str) -> String {
         self.regions
             .by_code(code)
@@ -198,7 +275,7 @@ impl Writing<'_> {
     }
 
     /// The registry's rows.
-    fn dpf(&mut self, ex: &mut Exports) -> Result<(), SynthError> {
+    fn dpf(&mut self, ex: &mut Nation) -> Result<(), SynthError> {
         for (i, d) in self.h.dpf.iter().enumerate() {
             let person = &self.h.people[d.person];
             let mut n = self.noisy(10, i);
@@ -236,7 +313,10 @@ impl Writing<'_> {
             ];
             row.extend(self.county(&person.county));
             row.extend(self.another_member(d.person));
-            let placed = ex.dpf(&person.county)?.write(&row, &mut n)?;
+            let placed = ex
+                .at(&person.county)
+                .dpf(&person.county)?
+                .write(&row, &mut n)?;
             self.placed.dpf.push(placed.clone());
             self.truth_rows
                 .push((placed.0, placed.1, d.person, n.tags.join(";")));
@@ -245,7 +325,7 @@ impl Writing<'_> {
     }
 
     /// Civil-affairs rows: subsidies in their own table, the other programs in one.
-    fn civil(&mut self, ex: &mut Exports) -> Result<(), SynthError> {
+    fn civil(&mut self, ex: &mut Nation) -> Result<(), SynthError> {
         for (i, r) in self.h.civil.iter().enumerate() {
             let person = &self.h.people[r.person];
             let mut n = self.noisy(11, i);
@@ -276,9 +356,9 @@ impl Writing<'_> {
             row.extend(self.another_member(r.person));
             let table = match r.program {
                 "困难残疾人生活补贴" | "重度残疾人护理补贴" => {
-                    ex.subsidies(r.program)
+                    ex.at(&r.county).subsidies(r.program)
                 }
-                _ => &mut ex.civil,
+                _ => &mut ex.at(&r.county).civil,
             };
             let placed = table.write(&row, &mut n)?;
             self.placed.civil.push(placed.clone());
@@ -291,7 +371,7 @@ impl Writing<'_> {
     /// Enrollments, one table per year. In a varied world the current year's export is a
     /// social-insurance one: it lists some people's pension enrollment too, rows no truth
     /// holds (the job sets them aside; read as 医保 they would hide a MED-01 gap).
-    fn insurance(&mut self, ex: &mut Exports) -> Result<(), SynthError> {
+    fn insurance(&mut self, ex: &mut Nation) -> Result<(), SynthError> {
         let h = self.h;
         for (i, r) in h.insurance.iter().enumerate() {
             let noisy = self.noisy(12, i);
@@ -318,7 +398,7 @@ impl Writing<'_> {
     /// One enrollment of `scheme`; a medical one goes into the truth.
     fn insurance_row(
         &mut self,
-        ex: &mut Exports,
+        ex: &mut Nation,
         r: &InsuranceRecord,
         scheme: &str,
         mut n: Noisy<'static>,
@@ -346,13 +426,17 @@ impl Writing<'_> {
             ("end_date", Value::Date(r.end_date)),
             ("death_date", Value::Date(r.end_date.filter(|_| death))),
             ("subsidy_type", text(r.subsidy)),
-            ("county", text(self.county_name(&person.county))),
-            ("county_code", text(&person.county)),
         ];
+        let county = self.held_in(r.person, |away| away.insured);
+        row.extend([
+            ("county", text(self.county_name(county))),
+            ("county_code", text(county)),
+        ]);
         row.extend(self.another_member(r.person));
+        let exports = ex.at(county);
         let table = match r.year == self.options.as_of.year() {
-            true => &mut ex.insurance_now,
-            false => &mut ex.insurance_before,
+            true => &mut exports.insurance_now,
+            false => &mut exports.insurance_before,
         };
         let placed = table.write(&row, &mut n)?;
         if scheme.contains("医疗") {
@@ -364,7 +448,7 @@ impl Writing<'_> {
 
     /// The school register (XLSX). A child the school registered without an ID has a blank ID
     /// cell and a `J` number: its region and birth date, then the school's own sequence.
-    fn education(&mut self, ex: &mut Exports) -> Result<(), SynthError> {
+    fn education(&mut self, ex: &mut Nation) -> Result<(), SynthError> {
         for (i, e) in self.h.education.iter().enumerate() {
             let person = &self.h.people[e.person];
             let mut n = self.noisy(13, i);
@@ -397,11 +481,14 @@ impl Writing<'_> {
                     "aided",
                     self.say("education", "aided", if e.aided { "是" } else { "否" }),
                 ),
-                ("county", text(self.county_name(&person.county))),
-                ("county_code", text(&person.county)),
             ];
+            let county = self.held_in(e.person, |away| away.schooled);
+            row.extend([
+                ("county", text(self.county_name(county))),
+                ("county_code", text(county)),
+            ]);
             row.extend(self.another_member(e.person));
-            let placed = ex.education.write(&row, &mut n)?;
+            let placed = ex.at(county).education.write(&row, &mut n)?;
             self.truth_rows
                 .push((placed.0, placed.1, e.person, n.tags.join(";")));
         }
@@ -437,7 +524,7 @@ impl Writing<'_> {
     }
 
     /// 防返贫监测 rows: each living member of a followed family, under the head's ID.
-    fn poverty(&mut self, ex: &mut Exports) -> Result<(), SynthError> {
+    fn poverty(&mut self, ex: &mut Nation) -> Result<(), SynthError> {
         for (i, r) in self.h.poverty.iter().enumerate() {
             let head = &self.h.people[0];
             let fields = vec![
@@ -453,14 +540,15 @@ impl Writing<'_> {
                 ("member_status", text("正常")),
             ];
             let noisy = self.noisy(15, i);
-            let placed = self.person_row(&mut ex.poverty, (r.person, noisy, false), fields)?;
+            let table = &mut ex.at(&self.h.people[r.person].county).poverty;
+            let placed = self.person_row(table, (r.person, noisy, false), fields)?;
             self.placed.poverty.push(placed);
         }
         Ok(())
     }
 
     /// The family's 危房改造 record, listed under its head (XLSX).
-    fn housing(&mut self, ex: &mut Exports) -> Result<(), SynthError> {
+    fn housing(&mut self, ex: &mut Nation) -> Result<(), SynthError> {
         let kind = match self.h.dpf.iter().any(|d| d.poor) {
             true => "贫困残疾人家庭",
             false => "低保户",
@@ -473,13 +561,14 @@ impl Writing<'_> {
                 ("renovation_status", text(r.status)),
             ];
             let noisy = self.noisy(16, i);
-            self.person_row(&mut ex.housing, (0, noisy, true), fields)?;
+            let table = &mut ex.at(&self.h.people[0].county).housing;
+            self.person_row(table, (0, noisy, true), fields)?;
         }
         Ok(())
     }
 
     /// Pension enrollments (GBK).
-    fn pension(&mut self, ex: &mut Exports) -> Result<(), SynthError> {
+    fn pension(&mut self, ex: &mut Nation) -> Result<(), SynthError> {
         for (i, r) in self.h.pension.iter().enumerate() {
             let fields = vec![
                 ("pension_type", text(r.scheme)),
@@ -487,13 +576,14 @@ impl Writing<'_> {
                 ("paid_by_government", text(r.paid_by_government)),
             ];
             let noisy = self.noisy(17, i);
-            self.person_row(&mut ex.pension, (r.person, noisy, false), fields)?;
+            let table = &mut ex.at(&self.h.people[r.person].county).pension;
+            self.person_row(table, (r.person, noisy, false), fields)?;
         }
         Ok(())
     }
 
     /// Family-doctor contracts (XLSX).
-    fn health(&mut self, ex: &mut Exports) -> Result<(), SynthError> {
+    fn health(&mut self, ex: &mut Nation) -> Result<(), SynthError> {
         for (i, r) in self.h.health.iter().enumerate() {
             let fields = vec![
                 ("sign_status", text(r.status)),
@@ -502,14 +592,15 @@ impl Writing<'_> {
                 ("team", text("家庭医生团队")),
             ];
             let noisy = self.noisy(18, i);
-            self.person_row(&mut ex.health, (r.person, noisy, true), fields)?;
+            let table = &mut ex.at(&self.h.people[r.person].county).health;
+            self.person_row(table, (r.person, noisy, true), fields)?;
         }
         Ok(())
     }
 }
 
 fn write_household(
-    ex: &mut Exports,
+    ex: &mut Nation,
     h: &Household,
     index: u64,
     (options, styles): (&SynthOptions, &Styles),
@@ -544,7 +635,7 @@ fn write_household(
 }
 
 fn write_truth(
-    ex: &mut Exports,
+    ex: &mut Nation,
     h: &Household,
     placed: &Placed,
     rows: &[(String, u32, usize, String)],
@@ -553,12 +644,17 @@ fn write_truth(
 ) -> Result<(), SynthError> {
     let io = |e: std::io::Error| SynthError::io(Path::new("truth"), e);
     for (file, row, person, noise) in rows {
-        writeln!(ex.records, "{file},{row},{},{noise}", h.people[*person].key).map_err(io)?;
+        writeln!(
+            ex.truth.records,
+            "{file},{row},{},{noise}",
+            h.people[*person].key
+        )
+        .map_err(io)?;
     }
     for p in &h.people {
         let death = date(p.death, "%Y-%m-%d");
         writeln!(
-            ex.persons,
+            ex.truth.persons,
             "{},{},{},{},{},{death}",
             p.key, p.name, p.id, p.birth, p.county
         )
@@ -580,7 +676,7 @@ fn write_truth(
             }
         };
         writeln!(
-            ex.expected,
+            ex.truth.expected,
             "{rule},{county},{file},{row},{}",
             h.people[person].key
         )

@@ -87,7 +87,7 @@ const ROWS_PER_BOOK: u32 = 1_000_000;
 /// for a register split over several files.
 struct Book {
     dir: PathBuf,
-    name: &'static str,
+    name: String,
     number: u32,
     as_of: NaiveDate,
     workbook: Workbook,
@@ -96,7 +96,7 @@ struct Book {
 type SharedBook = Rc<RefCell<Book>>;
 
 impl Book {
-    fn open(dir: &Path, name: &'static str, as_of: NaiveDate) -> Result<SharedBook, SynthError> {
+    fn open(dir: &Path, name: String, as_of: NaiveDate) -> Result<SharedBook, SynthError> {
         let book = Book {
             dir: dir.to_path_buf(),
             name,
@@ -429,89 +429,22 @@ pub struct Exports {
     pub housing: Table,
     pub pension: Table,
     pub health: Table,
+    /// What every file's name begins with: its province's, in a nation.
+    prefix: String,
+}
+
+/// The truth of a world: each data row's person and noise, the persons, the gaps a correct
+/// run reports, and what each column of each table holds.
+pub struct Truth {
     pub records: BufWriter<File>,
     pub persons: BufWriter<File>,
     pub expected: BufWriter<File>,
+    columns: BufWriter<File>,
 }
 
-impl Exports {
-    pub fn open(
-        data: &Path,
-        truth: &Path,
-        as_of: NaiveDate,
-        styles: &Styles,
-    ) -> Result<Exports, SynthError> {
-        let mut books = Vec::new();
-        let subsidies = match &styles.subsidies_target {
-            SubsidyTarget::Csv(encoding) => BTreeMap::from([(
-                "",
-                Table::csv(data, "民政_两项补贴.csv", *encoding, &styles.subsidies)?,
-            )]),
-            SubsidyTarget::Workbook => {
-                let book = Book::open(data, SUBSIDY_BOOK, as_of)?;
-                let mut sheets = BTreeMap::new();
-                for (program, sheet) in [
-                    ("困难残疾人生活补贴", "生活补贴"),
-                    ("重度残疾人护理补贴", "护理补贴"),
-                ] {
-                    sheets.insert(
-                        program,
-                        Table::sheet(&book, sheet, &styles.subsidies, false)?,
-                    );
-                }
-                books.push(book);
-                sheets
-            }
-        };
-        let education_book = Book::open(data, "教育_学籍_{n}.xlsx", as_of)?;
-        let education = Table::sheet(&education_book, "学籍", &styles.education, true)?;
-        books.push(education_book);
-        let housing_book = Book::open(data, "住建_农村危房改造_{n}.xlsx", as_of)?;
-        let housing = Table::sheet(&housing_book, "危房改造", &styles.housing, true)?;
-        books.push(housing_book);
-        let health_book = Book::open(data, "卫健_家庭医生签约_{n}.xlsx", as_of)?;
-        let health = Table::sheet(&health_book, "签约居民", &styles.health, true)?;
-        books.push(health_book);
-        let mut dpf = BTreeMap::new();
-        if !styles.dpf_per_county {
-            let table = Table::csv(data, "残联_持证残疾人.csv", Encoding::Utf8Bom, &styles.dpf)?;
-            dpf.insert(String::new(), table);
-        }
-        Ok(Exports {
-            dir: data.to_path_buf(),
-            books,
-            dpf_layout: styles.dpf.clone(),
-            dpf,
-            dpf_per_county: styles.dpf_per_county,
-            civil: Table::csv(data, "民政_救助对象.csv", Encoding::Gbk, &styles.civil)?,
-            subsidies,
-            insurance_now: Table::csv(
-                data,
-                "医保_参保登记_本年度.csv",
-                Encoding::Utf8,
-                &styles.insurance_now,
-            )?,
-            insurance_before: Table::csv(
-                data,
-                "医保_参保登记_上年度.csv",
-                Encoding::Utf8,
-                &styles.insurance_before,
-            )?,
-            education,
-            poverty: Table::csv(
-                data,
-                "乡村振兴_防返贫监测.csv",
-                Encoding::Utf8Bom,
-                &styles.poverty,
-            )?,
-            housing,
-            pension: Table::csv(
-                data,
-                "人社_城乡居民养老保险.csv",
-                Encoding::Gbk,
-                &styles.pension,
-            )?,
-            health,
+impl Truth {
+    pub fn open(truth: &Path) -> Result<Truth, SynthError> {
+        Ok(Truth {
             records: truth_file(
                 truth,
                 "records.csv",
@@ -527,6 +460,121 @@ impl Exports {
                 "expected_gaps.csv",
                 "rule_id,county_code,source_file,source_row,person_key",
             )?,
+            columns: truth_file(truth, "columns.csv", "table,header,field")?,
+        })
+    }
+
+    pub fn finish(mut self) -> Result<(), SynthError> {
+        let truth = |e| SynthError::io(Path::new("truth"), e);
+        for file in [
+            &mut self.records,
+            &mut self.persons,
+            &mut self.expected,
+            &mut self.columns,
+        ] {
+            file.flush().map_err(truth)?;
+        }
+        Ok(())
+    }
+}
+
+impl Exports {
+    /// The tables of one province's exports in `data`, every file's name beginning with
+    /// `prefix`.
+    pub fn open(
+        data: &Path,
+        prefix: &str,
+        as_of: NaiveDate,
+        styles: &Styles,
+    ) -> Result<Exports, SynthError> {
+        let named = |name: &str| format!("{prefix}{name}");
+        let mut books = Vec::new();
+        let subsidies = match &styles.subsidies_target {
+            SubsidyTarget::Csv(encoding) => BTreeMap::from([(
+                "",
+                Table::csv(
+                    data,
+                    &named("民政_两项补贴.csv"),
+                    *encoding,
+                    &styles.subsidies,
+                )?,
+            )]),
+            SubsidyTarget::Workbook => {
+                let book = Book::open(data, named(SUBSIDY_BOOK), as_of)?;
+                let mut sheets = BTreeMap::new();
+                for (program, sheet) in [
+                    ("困难残疾人生活补贴", "生活补贴"),
+                    ("重度残疾人护理补贴", "护理补贴"),
+                ] {
+                    sheets.insert(
+                        program,
+                        Table::sheet(&book, sheet, &styles.subsidies, false)?,
+                    );
+                }
+                books.push(book);
+                sheets
+            }
+        };
+        let education_book = Book::open(data, named("教育_学籍_{n}.xlsx"), as_of)?;
+        let education = Table::sheet(&education_book, "学籍", &styles.education, true)?;
+        books.push(education_book);
+        let housing_book = Book::open(data, named("住建_农村危房改造_{n}.xlsx"), as_of)?;
+        let housing = Table::sheet(&housing_book, "危房改造", &styles.housing, true)?;
+        books.push(housing_book);
+        let health_book = Book::open(data, named("卫健_家庭医生签约_{n}.xlsx"), as_of)?;
+        let health = Table::sheet(&health_book, "签约居民", &styles.health, true)?;
+        books.push(health_book);
+        let mut dpf = BTreeMap::new();
+        if !styles.dpf_per_county {
+            let table = Table::csv(
+                data,
+                &named("残联_持证残疾人.csv"),
+                Encoding::Utf8Bom,
+                &styles.dpf,
+            )?;
+            dpf.insert(String::new(), table);
+        }
+        Ok(Exports {
+            dir: data.to_path_buf(),
+            books,
+            dpf_layout: styles.dpf.clone(),
+            dpf,
+            dpf_per_county: styles.dpf_per_county,
+            civil: Table::csv(
+                data,
+                &named("民政_救助对象.csv"),
+                Encoding::Gbk,
+                &styles.civil,
+            )?,
+            subsidies,
+            insurance_now: Table::csv(
+                data,
+                &named("医保_参保登记_本年度.csv"),
+                Encoding::Utf8,
+                &styles.insurance_now,
+            )?,
+            insurance_before: Table::csv(
+                data,
+                &named("医保_参保登记_上年度.csv"),
+                Encoding::Utf8,
+                &styles.insurance_before,
+            )?,
+            education,
+            poverty: Table::csv(
+                data,
+                &named("乡村振兴_防返贫监测.csv"),
+                Encoding::Utf8Bom,
+                &styles.poverty,
+            )?,
+            housing,
+            pension: Table::csv(
+                data,
+                &named("人社_城乡居民养老保险.csv"),
+                Encoding::Gbk,
+                &styles.pension,
+            )?,
+            health,
+            prefix: prefix.to_string(),
         })
     }
 
@@ -537,7 +585,7 @@ impl Exports {
             false => String::new(),
         };
         if !self.dpf.contains_key(&key) {
-            let name = format!("残联_持证残疾人_{county}.csv");
+            let name = format!("{}残联_持证残疾人_{county}.csv", self.prefix);
             let table = Table::csv(&self.dir, &name, Encoding::Utf8Bom, &self.dpf_layout)?;
             self.dpf.insert(key.clone(), table);
         }
@@ -553,9 +601,9 @@ impl Exports {
         self.subsidies.get_mut(key).expect("a subsidy table")
     }
 
-    /// Flushes every table and saves the workbooks; `truth/columns.csv` says what each column
-    /// of each table holds (`-`: nothing the rules read).
-    pub fn finish(mut self, truth: &Path) -> Result<(), SynthError> {
+    /// Flushes every table and saves the workbooks; the truth's `columns.csv` says what each
+    /// column of each table holds (`-`: nothing the rules read).
+    pub fn finish(mut self, truth: &mut Truth) -> Result<(), SynthError> {
         let mut tables: Vec<&mut Table> = self.dpf.values_mut().collect();
         tables.extend(self.subsidies.values_mut());
         tables.extend([
@@ -568,7 +616,7 @@ impl Exports {
             &mut self.pension,
             &mut self.health,
         ]);
-        let mut columns = truth_file(truth, "columns.csv", "table,header,field")?;
+        let columns = &mut truth.columns;
         for table in tables {
             for column in &table.layout.columns {
                 writeln!(
@@ -584,11 +632,6 @@ impl Exports {
                 file.flush()
                     .map_err(|e| SynthError::io(Path::new(&table.name), e))?;
             }
-        }
-        let truth = |e| SynthError::io(Path::new("truth"), e);
-        columns.flush().map_err(truth)?;
-        for file in [&mut self.records, &mut self.persons, &mut self.expected] {
-            file.flush().map_err(truth)?;
         }
         drop((
             self.dpf,

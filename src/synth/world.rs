@@ -168,6 +168,18 @@ pub struct Household {
     pub housing: Vec<HousingRecord>,
     pub pension: Vec<PensionRecord>,
     pub health: Vec<HealthRecord>,
+    /// In a nation, the family's county in another province when it moved for work.
+    pub away: Option<Away>,
+}
+
+/// Where a family that moved lives now, and which of its records are held there: its
+/// medical insurance (insured where they work), its children's school, and a subsidy that the
+/// new province pays as well (paid twice). Its registry stays at home.
+#[derive(Clone, Debug)]
+pub struct Away {
+    pub county: String,
+    pub insured: bool,
+    pub schooled: bool,
 }
 
 /// Where the world lives: counties (with weights and legacy codes) and the as-of date.
@@ -175,6 +187,8 @@ pub struct Geography {
     pub counties: Vec<(String, Vec<String>)>,
     weights: Vec<u32>,
     pub as_of: NaiveDate,
+    /// In a nation, the other provinces' counties, where families move.
+    pub elsewhere: Vec<String>,
 }
 
 impl Geography {
@@ -197,6 +211,7 @@ impl Geography {
             counties,
             weights,
             as_of,
+            elsewhere: Vec::new(),
         }
     }
 }
@@ -333,5 +348,31 @@ pub fn household(geo: &Geography, ids: &mut IdBook, seed: u64, index: u64) -> Ho
     // The other departments from a stream of their own: the four departments' records of a
     // seed stay what they were before these departments were added.
     super::programs::other_departments(&mut Rng::for_item(seed, 3, index), &mut h, geo);
+    move_away(&mut Rng::for_item(seed, 5, index), &mut h, geo);
     h
+}
+
+/// The share of a nation's families that moved to another province.
+const MOVED: f64 = 0.06;
+
+/// In a nation, sometimes: the family moved to another province's county, where it is
+/// insured, its children go to school, or one of its subsidies is paid a second time. From a
+/// stream of its own, so a province alone is the world it was.
+fn move_away(rng: &mut Rng, h: &mut Household, geo: &Geography) {
+    if geo.elsewhere.is_empty() || !rng.chance(MOVED) {
+        return;
+    }
+    let county = geo.elsewhere[rng.below(geo.elsewhere.len() as u64) as usize].clone();
+    let family = h.family;
+    let paid = h.civil.iter().position(|r| r.person < family);
+    if let Some(record) = paid.filter(|_| rng.chance(0.3)) {
+        let mut copy = h.civil[record].clone();
+        copy.county = county.clone();
+        h.civil.push(copy);
+    }
+    h.away = Some(Away {
+        county,
+        insured: rng.chance(0.7),
+        schooled: rng.chance(0.5),
+    });
 }
