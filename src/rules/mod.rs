@@ -127,12 +127,15 @@ pub fn evaluate(
         tracing::debug!(rule = rule.id, gaps_found, seconds, rss_mib, "rule checked");
         gaps.extend(found);
     }
-    add_nearest_non_matches(settings, (linkage, matcher), &mut gaps);
     let satisfied = watched
         .par_iter()
         .filter(|(rule, _)| rules_run.contains(rule))
         .filter_map(|&(rule, person)| Some(((rule, person), context.satisfied_by(rule, person)?)))
         .collect();
+    // The persons' facts (32 bytes a person, tens of millions in a province) are let go
+    // before the search, which holds the run's peak.
+    drop(context);
+    add_nearest_non_matches(settings, (linkage, matcher), &mut gaps);
     Evaluation {
         gaps,
         subjects: by_county(subjects),
