@@ -499,6 +499,35 @@ mod tests {
     use crate::link::table::NO_GROUP;
     use proptest::prelude::*;
 
+    /// A table of `cells` in `groups`, a model whose m and u probabilities are `mu` (cycled) at
+    /// a prior of 10^`prior_power`, and thresholds at a cluster odds factor of
+    /// 10^`odds_factor_power`: weights of every sign, so that pairs are linked, listed and left.
+    fn weighed(
+        settings: &LinkSettings,
+        cells: &[(usize, usize, u32, bool)],
+        groups: Vec<u32>,
+        mu: &[(f64, f64)],
+        (prior_power, odds_factor_power): (f64, f64),
+    ) -> (LinkTable, Model, Thresholds) {
+        let mut table = table(settings, cells);
+        table.group = groups.into_iter().collect();
+        let none = Flags::default();
+        let comparer = Comparer {
+            table: &table,
+            settings,
+            suspect: &none,
+        };
+        let mut model = crate::link::predict::tests::model_with(&comparer, mu);
+        model.probability_two_random_records_match = 10f64.powf(prior_power);
+        let thresholds = Thresholds {
+            accept: settings.accept,
+            review: settings.review,
+            cluster_odds_factor: 10f64.powf(odds_factor_power),
+            affinity: AffinityTable::new(&model.source_affinity, &table.source_names),
+        };
+        (table, model, thresholds)
+    }
+
     proptest! {
         /// Leaving the pairs of two settled rows unscored decides every pair and row as
         /// scoring them would.
@@ -515,21 +544,13 @@ mod tests {
         ) {
             let settings = crate::config::load(None).unwrap().settings.link;
             let cells: Vec<_> = rows.iter().map(|r| r.0).collect();
-            let mut table = table(&settings, &cells);
-            table.group = rows.iter().map(|r| r.1).collect();
+            let groups = rows.iter().map(|r| r.1).collect();
+            let (table, model, thresholds) =
+                weighed(&settings, &cells, groups, &mu, (prior_power, odds_factor_power));
             let anchored: Flags = rows.iter().map(|r| r.2).collect();
             let comparer = Comparer { table: &table, settings: &settings, suspect: &Flags::default() };
-            // Weights of every sign, so that pairs are linked, listed and left.
-            let mut model = crate::link::predict::tests::model_with(&comparer, &mu);
-            model.probability_two_random_records_match = 10f64.powf(prior_power);
             let persons: Vec<u32> = (0..rows.len() as u32).collect();
             let scorer = Scorer::new(&comparer, &model, &persons);
-            let thresholds = Thresholds {
-                accept: settings.accept,
-                review: settings.review,
-                cluster_odds_factor: 10f64.powf(odds_factor_power),
-                affinity: AffinityTable::new(&model.source_affinity, &table.source_names),
-            };
             let settled = settled_rows(&comparer, &scorer, &anchored, &thresholds);
             let decided = |paired_unless: &Flags| {
                 let candidates: Vec<Candidate> = (0..settings.blocking.len())
@@ -558,19 +579,12 @@ mod tests {
         ) {
             let settings = crate::config::load(None).unwrap().settings.link;
             let cells: Vec<_> = rows.iter().map(|r| r.0).collect();
-            let mut table = table(&settings, &cells);
-            table.group = rows.iter().map(|r| r.1).collect();
+            let groups = rows.iter().map(|r| r.1).collect();
+            let (table, model, thresholds) =
+                weighed(&settings, &cells, groups, &mu, (prior_power, odds_factor_power));
             // Anchored rows are those given a person; a person's rows are one cluster.
             let anchored: Flags = rows.iter().map(|r| r.2.is_some()).collect();
             let comparer = Comparer { table: &table, settings: &settings, suspect: &Flags::default() };
-            let mut model = crate::link::predict::tests::model_with(&comparer, &mu);
-            model.probability_two_random_records_match = 10f64.powf(prior_power);
-            let thresholds = Thresholds {
-                accept: settings.accept,
-                review: settings.review,
-                cluster_odds_factor: 10f64.powf(odds_factor_power),
-                affinity: AffinityTable::new(&model.source_affinity, &table.source_names),
-            };
             let anchored_clusters = || {
                 let mut clusters = Clusters::new(&table, settings.exclusive_id);
                 for (a, b) in (0..rows.len()).flat_map(|a| (0..a).map(move |b| (a, b))) {
