@@ -335,8 +335,10 @@ impl Thresholds {
     }
 }
 
-/// Decides every candidate pair, linking best first. `persons` holds each row's cluster (its
-/// root) as `clusters` stand before deciding; it is reused for the roots after.
+/// Decides every candidate pair, linking best first (of equal shares, the first candidate:
+/// `Folding` in candidates.rs places a person's folded pairs where its first stood). `persons`
+/// holds each row's cluster (its root) as `clusters` stand before deciding; it is reused for
+/// the roots after.
 pub fn decide(
     clusters: &mut Clusters,
     mut persons: Vec<u32>,

@@ -141,6 +141,8 @@ pub fn link(
 }
 
 /// The review band, one pair (the most probable, of equals the first) between any two persons.
+/// `Folding` (candidates.rs) keeps of a loose row's pairs with one person only the one this
+/// would keep: change the choice in both.
 fn review_pairs(pairs: &[PairOutcome], person_of: &[u32]) -> Vec<PairOutcome> {
     let persons = |p: &PairOutcome| {
         let (x, y) = (person_of[p.a as usize], person_of[p.b as usize]);
