@@ -94,8 +94,8 @@ impl Folding<'_> {
 
 /// Phase 2 for one blocking rule: scored pairs with at least one row not `settled` (every
 /// pair when no row is), not produced by an earlier rule, above the candidate floor. (Here a
-/// row not settled is called loose.) With `folding`, a loose row's weak pairs with a person are
-/// folded into one.
+/// row not settled is called loose.) With `folding`, a loose row's pairs with one anchored
+/// person are folded into the one or two that `decide` and the review list read.
 pub(super) fn candidate_pairs(
     comparer: &Comparer,
     scorer: &Scorer,

@@ -528,6 +528,31 @@ mod tests {
         (table, model, thresholds)
     }
 
+    /// Every rule's candidates, pairing rows unless both are `paired_unless`.
+    fn candidates(
+        comparer: &Comparer,
+        scorer: &Scorer,
+        paired_unless: &Flags,
+        folding: Option<&Folding>,
+    ) -> Vec<Candidate> {
+        (0..comparer.settings.blocking.len())
+            .flat_map(|rule| {
+                candidate_pairs(comparer, scorer, rule, paired_unless, false, folding).chunks
+            })
+            .flatten()
+            .collect()
+    }
+
+    /// m and u probabilities, and the powers of ten of the prior and the cluster odds factor,
+    /// for `weighed`.
+    fn weights() -> impl Strategy<Value = (Vec<(f64, f64)>, f64, f64)> {
+        (
+            prop::collection::vec((0.001f64..1.0, 0.000001f64..1.0), 1..40),
+            -4.0f64..-0.3,
+            -3.0f64..3.0,
+        )
+    }
+
     proptest! {
         /// Leaving the pairs of two settled rows unscored decides every pair and row as
         /// scoring them would.
@@ -538,9 +563,7 @@ mod tests {
                 prop_oneof![Just(NO_GROUP), 0u32..3],
                 any::<bool>(),
             ), 2..24),
-            mu in prop::collection::vec((0.001f64..1.0, 0.000001f64..1.0), 1..40),
-            prior_power in -4.0f64..-0.3,
-            odds_factor_power in -3.0f64..3.0,
+            (mu, prior_power, odds_factor_power) in weights(),
         ) {
             let settings = crate::config::load(None).unwrap().settings.link;
             let cells: Vec<_> = rows.iter().map(|r| r.0).collect();
@@ -553,10 +576,7 @@ mod tests {
             let scorer = Scorer::new(&comparer, &model, &persons);
             let settled = settled_rows(&comparer, &scorer, &anchored, &thresholds);
             let decided = |paired_unless: &Flags| {
-                let candidates: Vec<Candidate> = (0..settings.blocking.len())
-                    .flat_map(|rule| candidate_pairs(&comparer, &scorer, rule, paired_unless, false, None).chunks)
-                    .flatten()
-                    .collect();
+                let candidates = candidates(&comparer, &scorer, paired_unless, None);
                 let mut clusters = Clusters::new(&table, settings.exclusive_id);
                 let decided = cluster::decide(&mut clusters, persons.clone(), &candidates, &anchored, &thresholds);
                 (decided.pairs, decided.joined_at)
@@ -573,9 +593,7 @@ mod tests {
                 prop_oneof![Just(NO_GROUP), 0u32..3],
                 prop::option::of(0u32..4),
             ), 2..24),
-            mu in prop::collection::vec((0.001f64..1.0, 0.000001f64..1.0), 1..40),
-            prior_power in -4.0f64..-0.3,
-            odds_factor_power in -3.0f64..3.0,
+            (mu, prior_power, odds_factor_power) in weights(),
         ) {
             let settings = crate::config::load(None).unwrap().settings.link;
             let cells: Vec<_> = rows.iter().map(|r| r.0).collect();
@@ -601,10 +619,7 @@ mod tests {
                 persons: &persons, anchored: &anchored, thresholds: &thresholds, decided_apart: None,
             };
             let decided = |folding: Option<&Folding>| {
-                let candidates: Vec<Candidate> = (0..settings.blocking.len())
-                    .flat_map(|rule| candidate_pairs(&comparer, &scorer, rule, &anchored, false, folding).chunks)
-                    .flatten()
-                    .collect();
+                let candidates = candidates(&comparer, &scorer, &anchored, folding);
                 let mut clusters = anchored_clusters();
                 let decided = cluster::decide(&mut clusters, persons.clone(), &candidates, &anchored, &thresholds);
                 // Each row's cluster named by its first row.
