@@ -155,16 +155,19 @@ pub fn decode(bytes: &[u8]) -> Result<(Cow<'_, str>, TextEncoding), ReadError> {
 /// `survey` found), handed to `each` in chunks of whole records until it breaks: a chunk ends
 /// at a line feed outside quotes, or at the end of the text, so a quoted field with line
 /// breaks stays whole. The file is read and decoded on a thread of its own, a chunk ahead of
-/// `each`, which parses on the rayon pool.
+/// `each`, which parses on the rayon pool. A chunk's buffer goes back to the reader once
+/// parsed: a fresh one of tens of megabytes costs the system its pages cleared every time.
 pub fn text_chunks(
     input: impl Read + Send,
     (encoding, quoting): (TextEncoding, Quoting),
     mut each: impl FnMut(&str) -> ControlFlow<()>,
 ) -> Result<(), ReadError> {
     let (sender, chunks) = std::sync::mpsc::sync_channel::<String>(1);
+    let (give_back, parsed) = std::sync::mpsc::sync_channel::<String>(2);
     std::thread::scope(|scope| {
         let reader = scope.spawn(move || {
-            decoded_chunks(input, (encoding, quoting), |chunk| {
+            let recycled = || parsed.try_recv().ok();
+            decoded_chunks(input, (encoding, quoting), recycled, |chunk| {
                 match sender.send(chunk) {
                     Ok(()) => ControlFlow::Continue(()),
                     Err(_) => ControlFlow::Break(()),
@@ -175,6 +178,8 @@ pub fn text_chunks(
             if each(&chunk).is_break() {
                 break;
             }
+            // Dropped instead when the reader holds enough.
+            let _ = give_back.try_send(chunk);
         }
         // The reader stops at its next chunk once nobody receives them.
         drop(chunks);
@@ -182,14 +187,23 @@ pub fn text_chunks(
     })
 }
 
-/// `text_chunks`' chunks, made where they are read.
+/// `text_chunks`' chunks, made where they are read, each in a buffer `recycled` gives back
+/// when it has one.
 fn decoded_chunks(
     input: impl Read,
     (encoding, quoting): (TextEncoding, Quoting),
+    mut recycled: impl FnMut() -> Option<String>,
     mut each: impl FnMut(String) -> ControlFlow<()>,
 ) -> Result<(), ReadError> {
+    // A chunk's text and what follows its last record: room for a chunk and two blocks.
+    let mut buffer = || {
+        let mut text = recycled().unwrap_or_default();
+        text.clear();
+        text.reserve(CHUNK_BYTES + 2 * BLOCK_BYTES);
+        text
+    };
     let mut decoder: Option<BlockDecoder> = None;
-    let mut pending = String::new();
+    let mut pending = buffer();
     let mut cut = RecordCut {
         quoting,
         ..RecordCut::default()
@@ -216,8 +230,8 @@ fn decoded_chunks(
         if end == 0 {
             return ControlFlow::Continue(());
         }
-        // The text after the cut starts the next chunk, in a buffer of the chunks' size.
-        let mut next = String::with_capacity(CHUNK_BYTES + 2 * BLOCK_BYTES);
+        // The text after the cut starts the next chunk.
+        let mut next = buffer();
         next.push_str(&pending[end..]);
         let mut chunk = std::mem::replace(&mut pending, next);
         chunk.truncate(end);
