@@ -83,6 +83,11 @@ pub enum Command {
         /// at school there, or paid there too); the truth covers the whole nation.
         #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=31))]
         provinces: u16,
+        /// The province (in a nation, the first; the others follow by code): its two-digit
+        /// code, such as 41, or its name, such as 河南省. The world lives in its counties, so a
+        /// province of more counties spreads the same persons thinner.
+        #[arg(long, value_name = "CODE|NAME", default_value = "42")]
+        province: String,
         #[arg(long, default_value_t = 1)]
         seed: u64,
         /// clean, realistic, or hard (twice the realistic rates).

@@ -65,13 +65,14 @@ fn dispatch(cli: &Cli) -> Result<ExitStatus, Failure> {
         Command::Synth {
             persons,
             provinces,
+            province,
             seed,
             noise,
             variety,
             as_of,
             out,
         } => commands::synth::run(
-            (*persons, usize::from(*provinces)),
+            (*persons, usize::from(*provinces), province),
             *seed,
             (noise, *variety),
             as_of,

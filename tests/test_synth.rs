@@ -291,3 +291,44 @@ fn a_nation_is_right_whole_and_wrong_a_province_at_a_time() {
     assert!(false_gaps.iter().any(|r| r == "MED-01"), "{false_gaps:?}");
     assert!(missed.iter().any(|r| r == "AUD-05"), "{missed:?}");
 }
+
+#[test]
+fn a_world_lives_in_the_province_asked_for() {
+    let wd = Workdir::new();
+    synth_with(&wd, &["--province", "河南省"], "3", "by_name");
+    synth_with(&wd, &["--province", "41"], "3", "by_code");
+    for file in ["truth/persons.csv", "truth/expected_gaps.csv"] {
+        let counties: Vec<String> = wd
+            .csv_rows(&format!("by_name/{file}"))
+            .into_iter()
+            .map(|row| row["county_code"].clone())
+            .collect();
+        assert!(!counties.is_empty(), "{file}");
+        assert!(counties.iter().all(|c| c.starts_with("41")), "{file}");
+        assert_eq!(
+            wd.read(&format!("by_name/{file}")),
+            wd.read(&format!("by_code/{file}"))
+        );
+    }
+    // In a nation it comes first, the others by code.
+    synth_with(
+        &wd,
+        &["--province", "41", "--provinces", "2", "--noise", "clean"],
+        "3",
+        "nation",
+    );
+    let mut folders: Vec<String> = std::fs::read_dir(wd.path("nation/data"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    folders.sort();
+    assert_eq!(folders, ["11_北京市", "41_河南省"]);
+    let unknown = wd.recon(&["synth", "--province", "99", "--out", "unknown"]);
+    assert_eq!(unknown.code, 2, "{}", unknown.stderr);
+    assert!(
+        unknown.stderr.contains("--province 99"),
+        "{}",
+        unknown.stderr
+    );
+    assert!(!wd.exists("unknown"));
+}

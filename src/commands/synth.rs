@@ -9,7 +9,7 @@ use super::{print, ExitStatus, Failure};
 use crate::synth::{self, NoiseLevel, SynthOptions};
 
 pub fn run(
-    (persons, provinces): (u64, usize),
+    (persons, provinces, province): (u64, usize, &str),
     seed: u64,
     (noise, variety): (&str, bool),
     as_of: &str,
@@ -20,10 +20,16 @@ pub fn run(
     })?;
     let as_of = NaiveDate::parse_from_str(as_of, "%Y-%m-%d")
         .map_err(|_| Failure::BadInput(format!("--as-of {as_of}: expected YYYY-MM-DD")))?;
+    let first_province = synth::province_code(province).ok_or_else(|| {
+        Failure::BadInput(format!(
+            "--province {province}: not a province's code or name (such as 42 or 湖北省)"
+        ))
+    })?;
     let start = Instant::now();
     let options = SynthOptions {
         persons,
         provinces,
+        first_province,
         seed,
         noise,
         as_of,

@@ -201,6 +201,7 @@ mod tests {
         crate::synth::generate(&crate::synth::SynthOptions {
             persons: 1500,
             provinces: 1,
+            first_province: "42".into(),
             seed: 11,
             noise: crate::synth::NoiseLevel::Realistic,
             as_of: chrono::NaiveDate::from_ymd_opt(2020, 6, 30).unwrap(),

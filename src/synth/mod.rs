@@ -30,6 +30,8 @@ pub struct SynthOptions {
     /// Provinces: one is a province's world in `data/`; more are a nation, a folder of
     /// exports a province in `data/`, with families that moved between them.
     pub provinces: usize,
+    /// The province's code (in a nation, the first's; `province_code`).
+    pub first_province: String,
     pub seed: u64,
     pub noise: NoiseLevel,
     pub as_of: NaiveDate,
@@ -79,7 +81,7 @@ pub fn generate(options: &SynthOptions) -> Result<SynthSummary, SynthError> {
         true => Styles::varied(options.seed, options.as_of.year()),
         false => Styles::plain(),
     };
-    let provinces = provinces(regions, options.provinces);
+    let provinces = provinces(regions, options.provinces, &options.first_province);
     let mut nation = Nation {
         provinces: Vec::new(),
         truth: Truth::open(&truth)?,
@@ -128,9 +130,16 @@ pub fn generate(options: &SynthOptions) -> Result<SynthSummary, SynthError> {
     Ok(summary)
 }
 
-/// The first `count` provinces of a world (code, name): Hubei first, so that a province alone
-/// is Hubei, then in code order.
-fn provinces(regions: &Regions, count: usize) -> Vec<(String, String)> {
+/// The first `count` provinces of a world (code, name): `first` (a code), then in code order.
+fn provinces(regions: &Regions, count: usize, first: &str) -> Vec<(String, String)> {
+    let mut provinces = every_province(regions);
+    provinces.sort_by_key(|(code, _)| (code != first, code.clone()));
+    provinces.truncate(count.max(1));
+    provinces
+}
+
+/// Every province of the reference data, as (code, name).
+fn every_province(regions: &Regions) -> Vec<(String, String)> {
     let mut provinces: Vec<(String, String)> = Vec::new();
     for county in regions.province_counties("") {
         let code = &county.code[..2];
@@ -139,9 +148,17 @@ fn provinces(regions: &Regions, count: usize) -> Vec<(String, String)> {
             provinces.push((code.to_string(), name));
         }
     }
-    provinces.sort_by_key(|(code, _)| (code != "42", code.clone()));
-    provinces.truncate(count.max(1));
     provinces
+}
+
+/// The code of the province `province` names: its two-digit code or its name (`None` for
+/// neither).
+pub fn province_code(province: &str) -> Option<String> {
+    let province = province.trim();
+    every_province(Regions::bundled())
+        .into_iter()
+        .find(|(code, name)| code == province || name == province)
+        .map(|(code, _)| code)
 }
 
 /// A province's counties, each with the older codes its IDs may carry.
