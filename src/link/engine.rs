@@ -621,10 +621,13 @@ mod tests {
             let decided = |folding: Option<&Folding>| {
                 let candidates = candidates(&comparer, &scorer, &anchored, folding);
                 let mut clusters = anchored_clusters();
-                let decided = cluster::decide(&mut clusters, persons.clone(), &candidates, &anchored, &thresholds);
+                let mut decided = cluster::decide(&mut clusters, persons.clone(), &candidates, &anchored, &thresholds);
                 // Each row's cluster named by its first row.
                 let roots: Vec<u32> = (0..rows.len() as u32).map(|r| clusters.root(r)).collect();
                 let first: Vec<u32> = roots.iter().map(|r| roots.iter().position(|x| x == r).unwrap() as u32).collect();
+                // In pair order, as `link` hands them on: of equally probable pairs between
+                // two persons the review list keeps the first.
+                decided.pairs.sort_by_key(|p| (p.a, p.b));
                 let listed = crate::link::review_pairs(&decided.pairs, &first);
                 (listed, decided.joined_at, first)
             };
