@@ -14,6 +14,16 @@ fn synth_with(wd: &Workdir, options: &[&str], seed: &str, out: &str) {
     assert_eq!(run.code, 0, "{}", run.stderr);
 }
 
+/// The names of the folders in `dir`, sorted: a nation's provinces.
+fn folders_in(wd: &Workdir, dir: &str) -> Vec<String> {
+    let mut folders: Vec<String> = std::fs::read_dir(wd.path(dir))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    folders.sort();
+    folders
+}
+
 fn run_and_eval(wd: &Workdir, world: &str) -> serde_json::Value {
     let data = format!("{world}/data");
     let run = wd.recon(&[
@@ -239,11 +249,7 @@ fn a_nation_is_right_whole_and_wrong_a_province_at_a_time() {
         "7",
         "nation",
     );
-    let mut folders: Vec<String> = std::fs::read_dir(wd.path("nation/data"))
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    folders.sort();
+    let folders = folders_in(&wd, "nation/data");
     assert_eq!(folders.len(), 3, "{folders:?}");
     let home = folders.iter().find(|f| f.starts_with("42_")).unwrap();
     let prefix = format!("{}_", &home[3..]);
@@ -317,12 +323,7 @@ fn a_world_lives_in_the_province_asked_for() {
         "3",
         "nation",
     );
-    let mut folders: Vec<String> = std::fs::read_dir(wd.path("nation/data"))
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    folders.sort();
-    assert_eq!(folders, ["11_北京市", "41_河南省"]);
+    assert_eq!(folders_in(&wd, "nation/data"), ["11_北京市", "41_河南省"]);
     let unknown = wd.recon(&["synth", "--province", "99", "--out", "unknown"]);
     assert_eq!(unknown.code, 2, "{}", unknown.stderr);
     assert!(
