@@ -445,10 +445,7 @@ impl Writing<'_> {
             ("subsidy_type", text(r.subsidy)),
         ];
         let county = self.held_in(r.person, |away| away.insured);
-        row.extend([
-            ("county", text(self.county_name(county))),
-            ("county_code", text(county)),
-        ]);
+        row.extend(self.county(county));
         row.extend(self.another_member(r.person));
         let exports = ex.at(county);
         let table = match r.year == self.options.as_of.year() {
@@ -500,10 +497,7 @@ impl Writing<'_> {
                 ),
             ];
             let county = self.held_in(e.person, |away| away.schooled);
-            row.extend([
-                ("county", text(self.county_name(county))),
-                ("county_code", text(county)),
-            ]);
+            row.extend(self.county(county));
             row.extend(self.another_member(e.person));
             let placed = ex.at(county).education.write(&row, &mut n)?;
             self.truth_rows
