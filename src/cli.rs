@@ -191,6 +191,15 @@ pub struct RunArgs {
     /// training one on this run's rows (default: `[link] model` of the config).
     #[arg(long, value_name = "FILE")]
     pub model: Option<PathBuf>,
+    /// Export files or folders read as evidence only (repeatable): their rows are linked and
+    /// read by the rules, but are never a gap's subject, and links and review pairs list the
+    /// inputs' rows. For one province's partition of a national run: the other provinces'.
+    #[arg(long, value_name = "PATH")]
+    pub evidence: Vec<PathBuf>,
+    /// Of the evidence files, read only the rows this CSV lists (columns source_file and
+    /// source_row, as gaps.csv and keys.parquet name them); the rest are passed over, counted.
+    #[arg(long, value_name = "FILE", requires = "evidence")]
+    pub evidence_rows: Option<PathBuf>,
     /// Write full ID numbers in the gap lists (masked by default).
     #[arg(long)]
     pub full_ids: bool,

@@ -35,7 +35,8 @@ pub fn run(args: &ExplainArgs) -> Result<ExitStatus, Failure> {
     let model = Model::load(&args.out.join("model.json"))?;
     let files = unchanged_inputs(&manifest)?;
     let mut progress = Progress::new(true);
-    let read = pipeline::read(&files, &settings, false, &mut progress)?;
+    let evidence = crate::ingest::EvidenceInputs::default();
+    let read = pipeline::read(&files, (&settings, &evidence), false, &mut progress)?;
     let names: Vec<String> = read.tables.iter().map(|t| t.file.name.clone()).collect();
     let records = &read.normalized.records;
     let ledger = args.ledger.map(super::ledger::open_existing).transpose()?;

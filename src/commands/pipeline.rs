@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use super::Failure;
 use crate::config::Settings;
-use crate::ingest::{self, LoadedTable};
+use crate::ingest::{self, EvidenceInputs, LoadedTable};
 use crate::keys::KeySecret;
 use crate::link::decisions::{pair_key, PairDecision};
 use crate::link::model::Model;
@@ -25,10 +25,11 @@ pub struct Read {
     pub notes: Vec<String>,
 }
 
-/// Reads and normalizes `files`, each stage under `progress`.
+/// Reads and normalizes `files` (those of `evidence` read as it says), each stage under
+/// `progress`.
 pub fn read(
     files: &[PathBuf],
-    settings: &Settings,
+    (settings, evidence): (&Settings, &EvidenceInputs),
     skip_unassigned: bool,
     progress: &mut Progress,
 ) -> Result<Read, Failure> {
@@ -36,6 +37,7 @@ pub fn read(
         .stage("ingest", || ingest::load(files, settings, skip_unassigned))
         .map_err(ingest_failure)?;
     let mut tables = loaded.tables;
+    ingest::mark_evidence(&mut tables, evidence).map_err(|e| ingest_failure(vec![e]))?;
     crash_point("ingest");
     let (normalized, normalizing) = progress
         .stage("normalize", || {

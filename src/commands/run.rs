@@ -69,10 +69,18 @@ fn job(
     ledger: Option<&mut Ledger>,
 ) -> Result<ExitStatus, Failure> {
     let mut progress = Progress::new(args.quiet);
-    let found = ingest::discover(&args.inputs).map_err(ingest_failure)?;
+    let (found, evidence_files) =
+        ingest::discover_with_evidence(&args.inputs, &args.evidence).map_err(ingest_failure)?;
+    let evidence = ingest::EvidenceInputs {
+        files: evidence_files,
+        rows: (args.evidence_rows.as_deref())
+            .map(ingest::read_evidence_rows)
+            .transpose()
+            .map_err(|e| ingest_failure(vec![e]))?,
+    };
     let read = pipeline::read(
         &found.files,
-        &config.settings,
+        (&config.settings, &evidence),
         args.skip_unassigned,
         &mut progress,
     )?;
@@ -114,15 +122,24 @@ fn job(
         Some(ledger) => open_items(ledger, &config.settings, &linkage)?,
         None => Vec::new(),
     };
+    let evidence: Vec<bool> = tables.iter().map(|t| t.evidence.is_some()).collect();
     let mut evaluation = progress.stage("rules", || {
         rules::evaluate(
             &config.settings,
-            &normalized.records,
+            (&normalized.records, &evidence),
             (&linkage, &matcher),
             as_of,
             (&rules_evaluated, &watched),
         )
     });
+    if evidence.contains(&true) {
+        let own = |row: u32| !evidence[normalized.records[row as usize].row.file as usize];
+        linkage.keep_review(|pair| own(pair.a) || own(pair.b));
+    }
+    let blocking_keys = match args.parquet {
+        true => matcher.blocking_keys(&linkage, secret.value_hasher()),
+        false => Vec::new(),
+    };
     // Its copy of every row's compared values is not needed by the report.
     matcher.let_go(&mut linkage);
     withhold_unchecked(&mut evaluation, &normalized.records, &mut checks);
@@ -152,6 +169,7 @@ fn job(
         }),
         full_ids: args.full_ids,
         parquet: args.parquet,
+        blocking_keys,
         timings: Vec::new(),
         ledger: None,
         secret,

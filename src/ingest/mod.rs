@@ -10,6 +10,7 @@ mod grid;
 pub mod headers;
 mod quoting;
 
+use std::collections::{HashMap, HashSet};
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
@@ -76,6 +77,8 @@ pub struct LoadedTable {
     pub headers: Vec<String>,
     pub mapping: Mapping,
     pub rejects: Vec<Reject>,
+    /// Set for a table read as evidence (`run --evidence`).
+    pub evidence: Option<Evidence>,
     rows_read: usize,
     /// The file's size and modification time when its head was read: its rows must come from
     /// the same file.
@@ -86,6 +89,114 @@ pub struct LoadedTable {
 impl LoadedTable {
     pub fn rows_read(&self) -> usize {
         self.rows_read
+    }
+}
+
+/// How a table read as evidence (`run --evidence`) is read: its rows are linked and read by
+/// the rules but never a gap's subject; with a row list, only the rows listed are read.
+#[derive(Clone, Debug, Default)]
+pub struct Evidence {
+    /// The 1-based data rows to read; every row when `None`.
+    pub rows: Option<std::sync::Arc<HashSet<u32>>>,
+    /// Rows not listed, passed over unread.
+    pub passed_over: usize,
+}
+
+/// The inputs read as evidence, and the rows to read of them.
+#[derive(Debug, Default)]
+pub struct EvidenceInputs {
+    /// The evidence files, by canonical path.
+    pub files: std::collections::BTreeSet<PathBuf>,
+    /// Per file name (as the outputs name it), the rows to read: all of every file when `None`.
+    pub rows: Option<HashMap<String, HashSet<u32>>>,
+}
+
+/// `discover` of the inputs and of `evidence` together, as one sorted list (a file named as
+/// both is an input), and the evidence files among them.
+pub fn discover_with_evidence(
+    inputs: &[PathBuf],
+    evidence: &[PathBuf],
+) -> Result<(Found, std::collections::BTreeSet<PathBuf>), Vec<IngestError>> {
+    let mut found = discover(inputs)?;
+    let mut evidence_files = std::collections::BTreeSet::new();
+    if evidence.is_empty() {
+        return Ok((found, evidence_files));
+    }
+    let real = |path: &PathBuf| path.canonicalize().unwrap_or_else(|_| path.clone());
+    let own: HashSet<PathBuf> = found.files.iter().map(real).collect();
+    let others = discover(evidence)?;
+    for file in others.files {
+        if !own.contains(&real(&file)) {
+            evidence_files.insert(real(&file));
+            found.files.push(file);
+        }
+    }
+    found.files.sort();
+    found.notes.extend(others.notes);
+    Ok((found, evidence_files))
+}
+
+/// The rows an `--evidence-rows` CSV lists, by file name: its columns `source_file` and
+/// `source_row` (others are ignored). A row that is not a file and a 1-based row number is an
+/// error naming it.
+pub fn read_evidence_rows(path: &Path) -> Result<HashMap<String, HashSet<u32>>, IngestError> {
+    let error = |message: String| ingest_error(path, message);
+    let mut reader = csv::Reader::from_path(path).map_err(|e| error(e.to_string()))?;
+    let headers = reader.headers().map_err(|e| error(e.to_string()))?.clone();
+    let column = |name: &str| {
+        let bare = |h: &str| h.trim_start_matches('\u{feff}') == name;
+        (headers.iter().position(bare)).ok_or_else(|| error(format!("no column {name}")))
+    };
+    let (file_at, row_at) = (column("source_file")?, column("source_row")?);
+    let mut rows: HashMap<String, HashSet<u32>> = HashMap::new();
+    for (line, record) in reader.records().enumerate() {
+        let record = record.map_err(|e| error(e.to_string()))?;
+        let at = |what: &str| format!("row {}, column {what}", line + 1);
+        let file = record.get(file_at).filter(|f| !f.is_empty());
+        let file = file.ok_or_else(|| error(format!("{}: no file name", at("source_file"))))?;
+        let row = record.get(row_at).and_then(|r| r.trim().parse().ok());
+        let row = row
+            .filter(|&r: &u32| r > 0)
+            .ok_or_else(|| error(format!("{}: not a row number", at("source_row"))))?;
+        rows.entry(file.to_string()).or_default().insert(row);
+    }
+    Ok(rows)
+}
+
+/// Marks the tables read from `evidence`'s files, each with its rows to read. A row list that
+/// names a file no evidence table was read from is refused: it was made for other inputs.
+pub fn mark_evidence(
+    tables: &mut [LoadedTable],
+    evidence: &EvidenceInputs,
+) -> Result<(), IngestError> {
+    let mut listed: HashSet<&str> = evidence
+        .rows
+        .iter()
+        .flat_map(|rows| rows.keys().map(String::as_str))
+        .collect();
+    for table in tables.iter_mut() {
+        let real = table.file.path.canonicalize();
+        if !real.is_ok_and(|p| evidence.files.contains(&p)) {
+            continue;
+        }
+        listed.remove(table.file.name.as_str());
+        let rows = evidence.rows.as_ref().map(|rows| {
+            std::sync::Arc::new(rows.get(&table.file.name).cloned().unwrap_or_default())
+        });
+        table.evidence = Some(Evidence {
+            rows,
+            passed_over: 0,
+        });
+    }
+    match listed.into_iter().min() {
+        Some(name) => Err(IngestError {
+            file: "--evidence-rows".into(),
+            message: format!(
+                "lists rows of {name}, which is not an evidence file read by this run"
+            ),
+            unassigned: false,
+        }),
+        None => Ok(()),
     }
 }
 
@@ -522,6 +633,7 @@ fn table_of(
                     headers: text_of(row),
                     mapping,
                     rejects: Vec::new(),
+                    evidence: None,
                     rows_read: 0,
                     stamp,
                     limits: Limits::of(settings),
@@ -615,8 +727,18 @@ pub fn read_rows(
     let mut next_row = 1u32;
     let mut split = |rows: Vec<Vec<Cell>>| {
         let table_of_rows = (&table.file, table.headers.as_slice(), &table.mapping);
-        let (kept, rejects) = split_rows(table_of_rows, limits, next_row, rows);
+        let (mut kept, mut rejects) = split_rows(table_of_rows, limits, next_row, rows);
         next_row += (kept.len() + rejects.len()) as u32;
+        if let Some(Evidence {
+            rows: Some(listed),
+            passed_over,
+        }) = &mut table.evidence
+        {
+            let all = kept.len() + rejects.len();
+            kept.retain(|r| listed.contains(&r.row));
+            rejects.retain(|r| listed.contains(&r.row.row));
+            *passed_over += all - kept.len() - rejects.len();
+        }
         table.rows_read += kept.len() + rejects.len();
         table.rejects.extend(rejects);
         each(kept);

@@ -30,7 +30,9 @@ fn mix(hash: u64, value: u64) -> u64 {
 }
 
 impl Keys<'_> {
-    fn part(&self, part: &KeyPart, row: usize) -> Option<u64> {
+    /// A key part's value: numbers the run gave a word (a county, a text) unless `portable`,
+    /// then the hash of its text, the same in every run.
+    fn part(&self, part: &KeyPart, row: usize, portable: bool) -> Option<u64> {
         let suspect = is_suspect(self.suspect, row);
         let ignored = |from_id: &Flags| suspect && from_id[row];
         match (&self.table.columns[part.feature], part.transform) {
@@ -77,17 +79,30 @@ impl Keys<'_> {
             }
             (Column::Words(words), _) => {
                 let value = words.values.get(row);
-                (value != 0 && !ignored(&words.from_id)).then_some(u64::from(value))
+                (value != 0 && !ignored(&words.from_id)).then(|| match portable {
+                    true => hash_bytes(words.words[value as usize].as_bytes()),
+                    false => u64::from(value),
+                })
             }
         }
     }
 
     /// The row's key under a rule: `None` when any part is missing.
     pub fn key(&self, rule: &BlockingRule, row: usize) -> Option<u64> {
+        self.key_of(rule, row, false)
+    }
+
+    /// The row's key under a rule as any run computes it from the same values (a word's text
+    /// hashed, not its number in this run): what rows of two runs are joined on.
+    pub fn portable_key(&self, rule: &BlockingRule, row: usize) -> Option<u64> {
+        self.key_of(rule, row, true)
+    }
+
+    fn key_of(&self, rule: &BlockingRule, row: usize, portable: bool) -> Option<u64> {
         rule.parts
             .iter()
             .try_fold(0x243F_6A88_85A3_08D3, |hash, part| {
-                Some(mix(hash, self.part(part, row)?))
+                Some(mix(hash, self.part(part, row, portable)?))
             })
     }
 

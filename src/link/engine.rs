@@ -135,7 +135,8 @@ pub fn link(mut request: LinkRequest) -> Result<LinkOutcome, ModelError> {
         .into_par_iter()
         .map(|r| clusters.root(r))
         .collect();
-    let scorer = Scorer::new(&comparer, &model, &persons);
+    let population = model.population.map(|p| p.by_id);
+    let scorer = Scorer::among(&comparer, &model, &persons, population);
     lap(&mut counts, "frequencies");
     let link_only = request.link_type == LinkType::LinkOnly;
     if trained {

@@ -99,6 +99,12 @@ impl Linkage {
         self.keys[self.person_of(index)]
     }
 
+    /// Keeps the review pairs `keep` says to (a partition's: those with a row of its own).
+    pub fn keep_review(&mut self, keep: impl Fn(&PairOutcome) -> bool) {
+        self.review.retain(keep);
+        self.index_review();
+    }
+
     /// Which review pairs each person is part of.
     pub(super) fn index_review(&mut self) {
         let person_of = &self.person_of;

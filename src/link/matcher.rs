@@ -179,6 +179,27 @@ impl Matcher {
         found
     }
 
+    /// Every row's portable key under each blocking rule (`rules` a row, in row order; 0 where
+    /// the row has none), each passed through `keyed`: what a national run joins provinces'
+    /// rows on, to bring each province the rows elsewhere that its rows are blocked with.
+    pub fn blocking_keys(&self, linkage: &Linkage, keyed: impl Fn(u64) -> u64 + Sync) -> Vec<u64> {
+        let keys = Keys {
+            table: &self.table,
+            settings: &self.settings,
+            suspect: &linkage.suspect,
+        };
+        let (keys, keyed, rules) = (&keys, &keyed, &self.settings.blocking);
+        (0..self.table.len())
+            .into_par_iter()
+            .flat_map_iter(|row| {
+                rules.iter().enumerate().map(move |(r, rule)| {
+                    keys.portable_key(rule, row)
+                        .map_or(0, |key| keyed(key ^ (r as u64 + 1).rotate_right(8)))
+                })
+            })
+            .collect()
+    }
+
     /// Every row that shares a key of a blocking rule with a request's record (the record
     /// itself too) and, when `sources` are given, is of the request's source: handed to `each`
     /// a slice of the table at a time, in row order, as each request's rows in that slice (a

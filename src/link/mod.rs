@@ -86,7 +86,7 @@ pub fn link(
     drop(outcome.pairs);
     engine::log_phase("persons", started);
     let started = Instant::now();
-    let scorer = Scorer::new(
+    let scorer = Scorer::among(
         &Comparer {
             table: &table,
             settings: &settings.link,
@@ -94,6 +94,7 @@ pub fn link(
         },
         &outcome.model,
         &person_of,
+        outcome.model.population.map(|p| p.linked),
     );
     engine::log_phase("final frequencies", started);
     let mut linkage = Linkage {

@@ -35,6 +35,20 @@ pub struct Model {
     pub source_affinity: Vec<SourceAffinity>,
     pub comparisons: Vec<ModelComparison>,
     pub training: TrainingReport,
+    /// The persons term frequencies are shares of, when not the run's own: a national run's
+    /// partitions each see some of the nation's rows, and weigh a name or county as the
+    /// nation does. Set by the national job; a model trained on a run's rows has none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub population: Option<Population>,
+}
+
+/// A nation's persons, counted as the linker counts them at its two frequency counts.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Population {
+    /// Persons as their valid IDs alone make them, every row without one a person of its own.
+    pub by_id: u64,
+    /// Persons once linked.
+    pub linked: u64,
 }
 
 fn one() -> f64 {
@@ -318,6 +332,10 @@ mod tests {
                 ],
             }],
             training: TrainingReport::default(),
+            population: Some(Population {
+                by_id: 10,
+                linked: 8,
+            }),
         };
         let w = model.weights();
         assert!((w.prior - (0.25f64).log2()).abs() < 1e-12);

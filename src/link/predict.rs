@@ -80,6 +80,17 @@ impl Scorer {
     /// Weights of `model`, with term frequencies counted on the comparer's table among the
     /// persons `person` (a row's person so far) names.
     pub fn new(comparer: &Comparer, model: &Model, person: &[u32]) -> Scorer {
+        Scorer::among(comparer, model, person, None)
+    }
+
+    /// As `new`, the frequencies shares of `population` persons when given (a partition of a
+    /// national run counts a value's persons in its rows, but divides by the nation's).
+    pub fn among(
+        comparer: &Comparer,
+        model: &Model,
+        person: &[u32],
+        population: Option<u64>,
+    ) -> Scorer {
         let by_person = rows_by_person(person);
         let tf = comparer
             .settings
@@ -98,7 +109,7 @@ impl Scorer {
                 };
                 Some(tf_column(
                     comparer.table,
-                    (&by_person, person),
+                    (&by_person, person, population),
                     comparison.feature,
                     within,
                     exact_level,
@@ -514,16 +525,18 @@ fn shares_within(
 /// bearer of the name.
 fn tf_column(
     table: &LinkTable,
-    (by_person, person): (&[u32], &[u32]),
+    (by_person, person, population): (&[u32], &[u32], Option<u64>),
     feature: usize,
     within: Option<usize>,
     exact_level: usize,
     u_exact: f64,
 ) -> TfColumn {
-    let persons = by_person
-        .chunk_by(|a, b| person[*a as usize] == person[*b as usize])
-        .count()
-        .max(1) as f32;
+    let counted = || {
+        by_person
+            .chunk_by(|a, b| person[*a as usize] == person[*b as usize])
+            .count() as u64
+    };
+    let persons = population.unwrap_or_else(counted).max(1) as f32;
     // Each row's number read off the column as it is needed, never a copy a row.
     let (dense, count) = Dense::of(table, feature);
     let value_of = |row| dense.value(table, feature, row);

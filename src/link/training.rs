@@ -94,6 +94,7 @@ pub fn train(comparer: &Comparer, link_type: LinkType) -> Model {
             u_sample_pairs: u.pairs,
             em_sessions: sessions,
         },
+        population: None,
     }
 }
 

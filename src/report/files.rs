@@ -113,7 +113,9 @@ fn ledger_columns(result: &RunResult, rule_id: &str, county: &str) -> Vec<String
 /// Every data row read: the person it was linked to and why, or (for a rejected row) no
 /// person and `rejected:<reason>`. Sorted by file and row.
 pub fn write_links(path: &Path, result: &RunResult) -> Result<(), ReportError> {
-    let mut rejects: Vec<_> = result.rejects.iter().collect();
+    let mut rejects: Vec<_> = (result.rejects.iter())
+        .filter(|r| !result.is_evidence_file(r.row.file))
+        .collect();
     rejects.sort_by_key(|r| r.row);
     let records = result.records.as_slice();
     // The rejects that come before record `at` (every reject after the last record).
@@ -158,7 +160,7 @@ fn links_lines(
         lines.write_record(None::<&[u8]>)
     };
     let mut rejects = rejects.iter().peekable();
-    for i in range {
+    for i in range.filter(|&i| !result.is_evidence(i)) {
         let record = &result.records[i];
         while let Some(reject) = rejects.next_if(|r| r.row < record.row) {
             line(reject.row, "", &format!("rejected:{}", reject.reason), None)?;

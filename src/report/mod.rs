@@ -53,11 +53,12 @@ pub enum Output {
     Model,
     Records,
     LinksParquet,
+    BlockingKeys,
     Manifest,
 }
 
 impl Output {
-    const ALL: [Output; 14] = [
+    const ALL: [Output; 15] = [
         Output::Gaps,
         Output::Counties,
         Output::Summary,
@@ -71,6 +72,7 @@ impl Output {
         Output::Model,
         Output::Records,
         Output::LinksParquet,
+        Output::BlockingKeys,
         Output::Manifest,
     ];
 
@@ -90,15 +92,20 @@ impl Output {
             Output::Model => "model.json",
             Output::Records => "records.parquet",
             Output::LinksParquet => "links.parquet",
+            Output::BlockingKeys => "keys.parquet",
             Output::Manifest => "run.json",
         }
     }
 
     /// What a run with `--parquet` (or without) writes.
     pub fn written(parquet: bool) -> impl Iterator<Item = Output> {
-        Output::ALL
-            .into_iter()
-            .filter(move |o| parquet || !matches!(o, Output::Records | Output::LinksParquet))
+        Output::ALL.into_iter().filter(move |o| {
+            parquet
+                || !matches!(
+                    o,
+                    Output::Records | Output::LinksParquet | Output::BlockingKeys
+                )
+        })
     }
 }
 
@@ -223,6 +230,8 @@ pub struct RunResult<'a> {
     pub full_ids: bool,
     /// Write the Parquet tables too (`--parquet`).
     pub parquet: bool,
+    /// With `--parquet`: each record's keyed blocking keys, one a blocking rule (0 for none).
+    pub blocking_keys: Vec<u64>,
     pub timings: Vec<(&'static str, f64)>,
     /// What the ledger made of this night, when a ledger is used.
     pub ledger: Option<&'a RunLedger>,
@@ -235,6 +244,31 @@ pub struct RunResult<'a> {
 impl RunResult<'_> {
     pub fn settings(&self) -> &Settings {
         &self.config.settings
+    }
+
+    /// Whether the file's rows were read as evidence (`run --evidence`), not as inputs.
+    pub fn is_evidence_file(&self, file: crate::model::FileId) -> bool {
+        self.tables[file as usize].evidence.is_some()
+    }
+
+    /// Whether record `index` was read as evidence: the outputs list only the inputs' rows.
+    pub fn is_evidence(&self, index: usize) -> bool {
+        self.is_evidence_file(self.records[index].row.file)
+    }
+
+    /// The records of the inputs, as runs of record indices (a file's records are one run).
+    pub fn own_record_runs(&self) -> Vec<std::ops::Range<usize>> {
+        let mut runs: Vec<std::ops::Range<usize>> = Vec::new();
+        for (i, record) in self.records.iter().enumerate() {
+            if self.is_evidence_file(record.row.file) {
+                continue;
+            }
+            match runs.last_mut().filter(|run| run.end == i) {
+                Some(run) => run.end += 1,
+                None => runs.push(i..i + 1),
+            }
+        }
+        runs
     }
 
     /// The rules asked for: those run, and those not run for want of rows, in catalogue order.
@@ -400,6 +434,7 @@ fn write_into(result: &RunResult, dir: &Path) -> Result<(), ReportError> {
             Output::Model => write_text(&path, &result.linkage.model.to_json()),
             Output::Records => parquet::write_records(&path, result),
             Output::LinksParquet => parquet::write_links(&path, result),
+            Output::BlockingKeys => parquet::write_blocking_keys(&path, result),
             Output::Manifest => return Ok(()),
         }?;
         let seconds = started.elapsed().as_secs_f64();

@@ -2,11 +2,13 @@
 //! file and row, source, person and how it was placed, county, ID state, name, birth date as a
 //! date, then every field the config reads, dates as dates), and `links.parquet` (links.csv's
 //! rows: every data row read, its person or the reason it was rejected), for an office's BI
-//! tools and for the national run. IDs, ID-like fields (a household head's ID, a certificate
+//! tools and for the national run; and `keys.parquet` (each record's blocking keys, keyed
+//! hashes, that a national run joins provinces' rows on). IDs, ID-like fields (a household head's ID, a certificate
 //! number) and names are masked unless `--full-ids`, as in the gap lists. Rows are written a
 //! row group at a time, so a province's tables are never whole in memory.
 
 use std::borrow::Cow;
+use std::ops::Range;
 use std::path::Path;
 
 use chrono::NaiveDate;
@@ -85,7 +87,7 @@ fn strings<'a>(
 fn records_batch(
     result: &RunResult,
     fields: &[FieldColumn],
-    range: std::ops::Range<usize>,
+    range: Range<usize>,
 ) -> PolarsResult<DataFrame> {
     let records = &result.records.as_slice()[range.clone()];
     let full = result.full_ids;
@@ -206,8 +208,8 @@ fn records_batch(
 /// Writes `records.parquet`.
 pub fn write_records(path: &Path, result: &RunResult) -> Result<(), ReportError> {
     let fields = field_columns(result);
-    let rows = result.records.len();
-    write_batches(path, rows, |range| records_batch(result, &fields, range))
+    let groups = row_groups(result.own_record_runs());
+    write_batches(path, &groups, |range| records_batch(result, &fields, range))
 }
 
 /// One row group of `links.parquet`: `rows`, each a record (by index) or a reject.
@@ -292,26 +294,76 @@ pub fn write_links(path: &Path, result: &RunResult) -> Result<(), ReportError> {
         rows.push(LinkRow::Record(i));
     }
     rows.extend(pending.map(LinkRow::Rejected));
-    write_batches(path, rows.len(), |range| links_batch(result, &rows[range]))
+    rows.retain(|row| match *row {
+        LinkRow::Record(i) => !result.is_evidence(i),
+        LinkRow::Rejected(reject) => !result.is_evidence_file(reject.row.file),
+    });
+    let groups = row_groups([0..rows.len()]);
+    write_batches(path, &groups, |range| links_batch(result, &rows[range]))
 }
 
-/// Writes `rows` rows a row group at a time, each made by `batch`, Zstd-compressed.
+/// Writes `keys.parquet`: a row per record and blocking rule under which it has a key, its
+/// file, row and the key (a keyed hash, as a signed 64-bit number for engines without
+/// unsigned ones).
+pub fn write_blocking_keys(path: &Path, result: &RunResult) -> Result<(), ReportError> {
+    let rules = result.settings().link.blocking.len().max(1);
+    let keyed: Vec<(usize, i64)> = (result.blocking_keys.iter().enumerate())
+        .filter(|(at, key)| **key != 0 && !result.is_evidence(at / rules))
+        .map(|(at, key)| (at / rules, *key as i64))
+        .collect();
+    write_batches(path, &row_groups([0..keyed.len()]), |range| {
+        let keyed = &keyed[range];
+        let row = |i: usize| result.records[i].row;
+        let files = keyed
+            .iter()
+            .map(|&(i, _)| Some(Cow::Borrowed(result.file_name(row(i).file))));
+        let columns = vec![
+            strings("source_file", keyed.len(), files),
+            Column::new(
+                "source_row".into(),
+                keyed.iter().map(|&(i, _)| row(i).row).collect::<Vec<u32>>(),
+            ),
+            Column::new(
+                "key".into(),
+                keyed.iter().map(|&(_, key)| key).collect::<Vec<i64>>(),
+            ),
+        ];
+        DataFrame::new(keyed.len(), columns)
+    })
+}
+
+/// `rows`' row groups: runs of at most `BATCH_ROWS` (one empty group when there are none).
+fn row_groups(rows: impl IntoIterator<Item = Range<usize>>) -> Vec<Range<usize>> {
+    let mut groups: Vec<Range<usize>> = rows
+        .into_iter()
+        .flat_map(|run| {
+            (run.clone().step_by(BATCH_ROWS))
+                .map(move |start| start..(start + BATCH_ROWS).min(run.end))
+        })
+        .collect();
+    if groups.is_empty() {
+        groups.push(0..0);
+    }
+    groups
+}
+
+/// Writes a row group at a time, each made by `batch`, Zstd-compressed.
 fn write_batches(
     path: &Path,
-    rows: usize,
-    batch: impl Fn(std::ops::Range<usize>) -> PolarsResult<DataFrame>,
+    groups: &[Range<usize>],
+    batch: impl Fn(Range<usize>) -> PolarsResult<DataFrame>,
 ) -> Result<(), ReportError> {
     let error = |e: PolarsError| report_error(path, e);
     let file = create_private_file(path)?;
-    let first = batch(0..rows.min(BATCH_ROWS)).map_err(error)?;
+    let first = batch(groups[0].clone()).map_err(error)?;
     let mut writer = ParquetWriter::new(std::io::BufWriter::new(file))
         .with_compression(ParquetCompression::Zstd(None))
         .batched(first.schema())
         .map_err(error)?;
     writer.write_batch(&first).map_err(error)?;
     drop(first);
-    for start in (BATCH_ROWS..rows).step_by(BATCH_ROWS) {
-        let frame = batch(start..(start + BATCH_ROWS).min(rows)).map_err(error)?;
+    for group in &groups[1..] {
+        let frame = batch(group.clone()).map_err(error)?;
         writer.write_batch(&frame).map_err(error)?;
     }
     writer.finish().map_err(error)?;

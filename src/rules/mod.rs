@@ -76,11 +76,13 @@ struct Context<'a> {
 /// requirement is kept too.
 pub fn evaluate(
     settings: &Settings,
-    records: &Records,
+    (records, evidence): (&Records, &[bool]),
     (linkage, matcher): (&Linkage, &Matcher),
     as_of: NaiveDate,
     (rules_run, watched): (&[usize], &[(usize, usize)]),
 ) -> Evaluation {
+    // Rows of an evidence file (`evidence`, by file) are facts about persons, never subjects.
+    let is_evidence = |record: &Record| evidence.get(record.row.file as usize) == Some(&true);
     let mut context = Context {
         settings,
         records,
@@ -95,7 +97,7 @@ pub fn evaluate(
     let active_rows = tally(
         (0..rows.len())
             .into_par_iter()
-            .filter(|&r| active[r])
+            .filter(|&r| active[r] && !is_evidence(&rows[r]))
             .map(|r| (rows[r].source(), rows[r].county_code())),
     );
     let persons = (0..linkage.persons())
@@ -107,6 +109,9 @@ pub fn evaluate(
     let mut runs_of_source: Vec<Vec<std::ops::Range<u32>>> =
         vec![Vec::new(); settings.sources.len()];
     for (i, record) in records.iter().enumerate() {
+        if is_evidence(record) {
+            continue;
+        }
         let runs = &mut runs_of_source[record.source()];
         match runs.last_mut().filter(|run| run.end == i as u32) {
             Some(run) => run.end += 1,
