@@ -44,6 +44,11 @@ pub enum Command {
     /// model.json (the linkage model) and run.json. The folder is replaced atomically:
     /// a failed run leaves the previous outputs as they were.
     Run(RunArgs),
+    /// Run a nation on Apache Spark: each province alone first (its keys), then each again
+    /// with the other provinces' rows that may be its persons', under one national model.
+    /// Writes OUT/provinces/<province>/ (a run's outputs each), OUT/model.json and
+    /// OUT/national.json. Needs spark-submit (PySpark on Java 17) and one key secret.
+    National(NationalArgs),
     /// Show how each file is read: format, encoding, sheet, rows, the source it is assigned
     /// to, and each header -> field mapping.
     Inspect(InspectArgs),
@@ -232,6 +237,32 @@ pub struct RunArgs {
     /// No progress output, no summary, and only warnings and errors in the log.
     #[arg(long, short)]
     pub quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct NationalArgs {
+    /// One folder of exports per province, named for it (its outputs take the folder's name).
+    #[arg(required = true, num_args = 2.., value_name = "PROVINCE")]
+    pub provinces: Vec<PathBuf>,
+    /// Spark's master: local[N] on this machine, spark://HOST:7077 for a standalone cluster,
+    /// yarn or k8s://… where the office runs Spark.
+    #[arg(long, default_value = "local[2]")]
+    pub master: String,
+    /// The spark-submit to use (default: $SPARK_HOME/bin/spark-submit, else the PATH's).
+    #[arg(long, value_name = "FILE")]
+    pub spark_submit: Option<PathBuf>,
+    /// Output folder (a national run's own: new, empty, or an earlier national run's).
+    #[arg(long, value_name = "DIR", default_value = "recon-national")]
+    pub out: PathBuf,
+    /// Config file (default: the bundled configs/default.toml).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Evaluate the rules as of this date, YYYY-MM-DD (default: today).
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub as_of: Option<String>,
+    /// A folder of the provinces' ledgers, one <province>.sqlite each (none by default).
+    #[arg(long, value_name = "DIR")]
+    pub ledgers: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

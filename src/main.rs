@@ -54,6 +54,7 @@ fn hide_panic_messages() {
 fn dispatch(cli: &Cli) -> Result<ExitStatus, Failure> {
     match &cli.command {
         Command::Run(args) => commands::run::run(args),
+        Command::National(args) => commands::national::run(args),
         Command::Inspect(args) => commands::inspect::run(args),
         Command::CheckConfig { file } => commands::check_config::run(file),
         Command::Ledger(command) => commands::ledger::run(command),

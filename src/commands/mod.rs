@@ -9,6 +9,7 @@ pub use feedback::import_decisions as review_import;
 pub mod inspect;
 pub mod ledger;
 pub mod link;
+pub mod national;
 mod pipeline;
 pub mod report;
 pub mod rules;
