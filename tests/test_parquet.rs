@@ -25,7 +25,7 @@ fn parquet_tables_hold_the_records_typed() {
     let run = wd.run_ok(&["--parquet", &sample]);
     assert!(
         run.stdout
-            .contains("model.json, records.parquet, links.parquet, run.json"),
+            .contains("model.json, records.parquet, links.parquet, keys.parquet, run.json"),
         "the summary lists them: {}",
         run.stdout
     );

@@ -12,6 +12,7 @@ mod test_ingest;
 mod test_layers;
 mod test_ledger;
 mod test_link;
+mod test_national;
 mod test_outputs;
 mod test_parquet;
 mod test_report;

@@ -648,6 +648,23 @@ impl Drop for HeldLock {
 }
 
 /// The one-screen summary: rows per source, rejects, gaps per rule and county. Counts only.
+/// What was read as evidence (`--evidence`): files, rows read and rows passed over unlisted.
+fn evidence_line(tables: &[ingest::LoadedTable]) -> String {
+    let evidence: Vec<_> = tables
+        .iter()
+        .filter_map(|t| Some((t, t.evidence.as_ref()?)))
+        .collect();
+    if evidence.is_empty() {
+        return String::new();
+    }
+    let read: usize = evidence.iter().map(|(t, _)| t.rows_read()).sum();
+    let passed_over: usize = evidence.iter().map(|(_, e)| e.passed_over).sum();
+    format!(
+        "  of these, {read} rows of {} evidence file(s): linked and read by the rules, never a gap's subject ({passed_over} rows not listed in --evidence-rows, passed over)\n",
+        evidence.len()
+    )
+}
+
 fn summary(result: &RunResult, out: &Path) -> String {
     let settings = result.settings();
     let mut text = format!(
@@ -674,6 +691,7 @@ fn summary(result: &RunResult, out: &Path) -> String {
         result.rejects.len(),
         result.linkage.persons(),
     ));
+    text.push_str(&evidence_line(result.tables));
     text.push_str(&warning_block(result));
     text.push_str(&format!(
         "\nGaps by rule and county ({} in all)\n",

@@ -642,11 +642,13 @@ pub(crate) mod tests {
         }
 
         /// A row's term-frequency share, read through its column's numbering of values, is the
-        /// share of persons bearing its value (by `value_key`), counted naively; 1 for a blank.
+        /// share of persons bearing its value (by `value_key`), counted naively, among the
+        /// table's persons or the population given; 1 for a blank.
         #[test]
         fn a_rows_share_is_its_values_bearers_among_the_persons(
             rows in prop::collection::vec((0..5usize, 0..4usize, 0..3u32, any::<bool>()), 1..8),
             person in prop::collection::vec(0u32..5, 8),
+            population in prop::option::of(1u64..100),
         ) {
             use std::collections::BTreeSet;
             use crate::link::comparison::tests::table;
@@ -654,9 +656,10 @@ pub(crate) mod tests {
             let table = table(&settings, &rows);
             let person = &person[..rows.len()];
             let by_person = rows_by_person(person);
-            let persons = person.iter().collect::<BTreeSet<_>>().len() as f32;
+            let counted = person.iter().collect::<BTreeSet<_>>().len() as f32;
+            let persons = population.map_or(counted, |p| p as f32);
             for feature in 0..table.features.len() {
-                let tf = tf_column(&table, (&by_person, person), feature, None, 0, 0.5);
+                let tf = tf_column(&table, (&by_person, person, population), feature, None, 0, 0.5);
                 for row in 0..rows.len() {
                     let bearers = |key| {
                         let rows = (0..rows.len()).filter(|&r| value_key(&table, feature, r) == Some(key));

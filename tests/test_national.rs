@@ -1,0 +1,279 @@
+//! A province's partition of a national run: `run --evidence` (another province's rows read as
+//! facts, never subjects), `--evidence-rows` (only the rows brought), keys.parquet (the keys the
+//! national job joins provinces on) and `recon national`'s refusals. The Spark job itself is
+//! run by bench/national.sh.
+
+use std::collections::BTreeSet;
+
+use polars::prelude::*;
+
+use crate::workdir::Workdir;
+
+/// A two-province nation (with movers) in `world/data/<province>/`; its provinces' folders.
+fn nation(wd: &Workdir) -> Vec<String> {
+    let made = wd.recon(&[
+        "synth",
+        "--persons",
+        "300",
+        "--provinces",
+        "2",
+        "--seed",
+        "5",
+        "--out",
+        "world",
+    ]);
+    assert_eq!(made.code, 0, "{}", made.stderr);
+    let mut provinces: Vec<String> = std::fs::read_dir(wd.path("world/data"))
+        .unwrap()
+        .map(|e| format!("world/data/{}", e.unwrap().file_name().to_string_lossy()))
+        .collect();
+    provinces.sort();
+    provinces
+}
+
+/// The files of a province are named after it: 湖北省_医保_参保登记_本年度.csv.
+fn prefix(province: &str) -> String {
+    let folder = province.rsplit('/').next().unwrap();
+    format!("{}_", folder.split_once('_').unwrap().1)
+}
+
+fn run(wd: &Workdir, out: &str, args: &[&str]) {
+    let mut all = vec!["run", "-q", "--as-of", "2020-06-30", "--out", out];
+    all.extend_from_slice(args);
+    let done = wd.recon(&all);
+    assert_eq!(done.code, 0, "{}", done.stderr);
+}
+
+/// The lines of a CSV output whose source_file (first or fifth column) is a province's, sorted.
+fn lines_of(wd: &Workdir, file: &str, column: usize, prefix: &str) -> Vec<String> {
+    let text = wd.read(file);
+    let mut lines: Vec<String> = (text.lines().skip(1))
+        .filter(|l| {
+            l.split(',')
+                .nth(column)
+                .is_some_and(|f| f.starts_with(prefix))
+        })
+        .map(str::to_string)
+        .collect();
+    lines.sort();
+    lines
+}
+
+/// With every row of the other province as evidence, a province's run sees what the whole run
+/// sees: its gap list and links are the whole run's lines for its files, byte for byte, and
+/// its review pairs each have a row of its own.
+#[test]
+fn evidence_rows_are_facts_never_subjects() {
+    let wd = Workdir::new();
+    let provinces = nation(&wd);
+    let (own, other) = (&provinces[0], &provinces[1]);
+    run(&wd, "whole", &["world/data"]);
+    run(&wd, "part", &[own, "--evidence", other]);
+    let mine = prefix(own);
+    let gaps = lines_of(&wd, "part/gaps.csv", 4, "");
+    assert!(gaps.len() > 100, "{} gaps", gaps.len());
+    assert_eq!(
+        gaps,
+        lines_of(&wd, "part/gaps.csv", 4, &mine),
+        "subjects are its own rows"
+    );
+    assert_eq!(gaps, lines_of(&wd, "whole/gaps.csv", 4, &mine));
+    let links = lines_of(&wd, "part/links.csv", 0, "");
+    assert_eq!(
+        links,
+        lines_of(&wd, "part/links.csv", 0, &mine),
+        "links list its rows"
+    );
+    assert_eq!(links, lines_of(&wd, "whole/links.csv", 0, &mine));
+    let evidence_cited = gaps.iter().filter(|g| g.contains(&prefix(other))).count();
+    assert!(
+        evidence_cited > 0,
+        "some gap cites the other province's rows"
+    );
+    for pair in wd.csv_rows("part/review.csv") {
+        let files = [&pair["source_file"], &pair["candidate_file"]];
+        assert!(files.iter().any(|f| f.starts_with(&mine)), "{files:?}");
+    }
+    // Alone, the province reports movers insured elsewhere as uninsured (MED-01), and misses
+    // a subsidy paid on both sides of the border (AUD-05).
+    run(&wd, "alone", &[own]);
+    let rules = |lines: Vec<&String>| -> BTreeSet<String> {
+        lines
+            .iter()
+            .map(|l| l.split(',').next().unwrap().to_string())
+            .collect()
+    };
+    let alone = lines_of(&wd, "alone/gaps.csv", 4, "");
+    let only_alone = rules(alone.iter().filter(|l| !gaps.contains(l)).collect());
+    let only_nation = rules(gaps.iter().filter(|l| !alone.contains(l)).collect());
+    assert!(only_alone.contains("MED-01"), "{only_alone:?}");
+    assert!(only_nation.contains("AUD-05"), "{only_nation:?}");
+}
+
+/// `--evidence-rows` reads only the rows it lists of the evidence files, says how many it
+/// passed over, and refuses a list that names a file no evidence holds or a row that is not
+/// a number, naming the row and column.
+#[test]
+fn evidence_rows_reads_only_the_rows_listed() {
+    let wd = Workdir::new();
+    let provinces = nation(&wd);
+    let (own, other) = (&provinces[0], &provinces[1]);
+    run(&wd, "shard", &[other]);
+    let theirs: Vec<_> = wd
+        .csv_rows("shard/links.csv")
+        .into_iter()
+        .step_by(50)
+        .collect();
+    let mut listed = String::from("source_file,source_row\n");
+    for row in &theirs {
+        listed += &format!("{},{}\n", row["source_file"], row["source_row"]);
+    }
+    wd.write_bytes("rows.csv", listed.as_bytes());
+    let args = ["--evidence", other.as_str(), "--evidence-rows", "rows.csv"];
+    let done = wd.recon(
+        &[
+            &["run", "--as-of", "2020-06-30", "--out", "part", own][..],
+            &args,
+        ]
+        .concat(),
+    );
+    assert_eq!(done.code, 0, "{}", done.stderr);
+    let all_rows = wd.csv_rows("shard/links.csv").len();
+    let expected = format!("of these, {} rows of ", theirs.len());
+    assert!(done.stdout.contains(&expected), "{}", done.stdout);
+    let passed = format!("({} rows not listed", all_rows - theirs.len());
+    assert!(done.stdout.contains(&passed), "{}", done.stdout);
+
+    wd.write_bytes(
+        "stray.csv",
+        "source_file,source_row\n某省_民政.csv,3\n".as_bytes(),
+    );
+    let stray = wd.recon(&[
+        "run",
+        "--out",
+        "x",
+        own,
+        "--evidence",
+        other,
+        "--evidence-rows",
+        "stray.csv",
+    ]);
+    assert_eq!(stray.code, 2);
+    assert!(
+        stray
+            .stderr
+            .contains("某省_民政.csv, which is not an evidence file"),
+        "{}",
+        stray.stderr
+    );
+    wd.write_bytes("bad.csv", "source_file,source_row\na.csv,x\n".as_bytes());
+    let bad = wd.recon(&[
+        "run",
+        "--out",
+        "x",
+        own,
+        "--evidence",
+        other,
+        "--evidence-rows",
+        "bad.csv",
+    ]);
+    assert_eq!(bad.code, 2);
+    assert!(
+        bad.stderr
+            .contains("row 1, column source_row: not a row number"),
+        "{}",
+        bad.stderr
+    );
+    assert!(!wd.exists("x"), "nothing written");
+    let alone = wd.recon(&["run", "--out", "x", own, "--evidence-rows", "rows.csv"]);
+    assert_eq!(
+        alone.code, 2,
+        "--evidence-rows needs --evidence: {}",
+        alone.stderr
+    );
+}
+
+fn keys_of(wd: &Workdir, file: &str, prefix: &str) -> BTreeSet<(String, u32, i64)> {
+    let file = std::fs::File::open(wd.path(file)).unwrap();
+    let frame = ParquetReader::new(file).finish().unwrap();
+    let files = frame.column("source_file").unwrap().str().unwrap().clone();
+    let rows = frame.column("source_row").unwrap().u32().unwrap().clone();
+    let keys = frame.column("key").unwrap().i64().unwrap().clone();
+    (files.iter().zip(rows.iter()).zip(keys.iter()))
+        .filter_map(|((f, r), k)| Some((f?.to_string(), r?, k?)))
+        .filter(|(f, _, _)| f.starts_with(prefix))
+        .collect()
+}
+
+/// keys.parquet's keys depend on a row's values and the key secret, not on the run: a
+/// province's rows have the same keys run alone as in the whole nation's run (whose words
+/// are numbered otherwise), and another secret gives other keys.
+#[test]
+fn blocking_keys_are_the_same_in_every_run() {
+    let wd = Workdir::new();
+    let provinces = nation(&wd);
+    let mine = prefix(&provinces[1]);
+    run(&wd, "alone", &["--parquet", &provinces[1]]);
+    run(&wd, "whole", &["--parquet", "world/data"]);
+    let alone = keys_of(&wd, "alone/keys.parquet", &mine);
+    assert!(alone.len() > 1000, "{} keys", alone.len());
+    assert_eq!(alone, keys_of(&wd, "whole/keys.parquet", &mine));
+    let other_secret = (
+        "RECON_KEY_SECRET",
+        "another secret, at least thirty-two characters",
+    );
+    let args = [
+        "run",
+        "-q",
+        "--as-of",
+        "2020-06-30",
+        "--parquet",
+        "--out",
+        "other",
+        &provinces[1],
+    ];
+    assert_eq!(wd.recon_env(&args, other_secret).code, 0);
+    let other = keys_of(&wd, "other/keys.parquet", &mine);
+    assert_eq!(other.len(), alone.len());
+    assert!(
+        alone.intersection(&other).next().is_none(),
+        "no key is the same"
+    );
+}
+
+/// `recon national` needs one key secret for all provinces, an output folder of its own and
+/// a spark-submit it can start; each refusal is exit 2 with what to do.
+#[test]
+fn national_refuses_what_would_go_wrong_across_provinces() {
+    let wd = Workdir::new();
+    let provinces = nation(&wd);
+    let args = ["national", "--out", "nat", &provinces[0], &provinces[1]];
+    let no_secret = wd.recon_without_secret(&args);
+    assert_eq!(no_secret.code, 2, "{}", no_secret.stderr);
+    assert!(
+        no_secret.stderr.contains("RECON_KEY_SECRET"),
+        "{}",
+        no_secret.stderr
+    );
+    wd.write_bytes("theirs/notes.txt", b"someone's notes");
+    let foreign = wd.recon(&["national", "--out", "theirs", &provinces[0], &provinces[1]]);
+    assert_eq!(foreign.code, 2, "{}", foreign.stderr);
+    assert_eq!(wd.read("theirs/notes.txt"), "someone's notes");
+    let missing = wd.path("no-spark/spark-submit").display().to_string();
+    let args = [
+        "national",
+        "--spark-submit",
+        &missing,
+        "--out",
+        "nat",
+        &provinces[0],
+        &provinces[1],
+    ];
+    let no_spark = wd.recon(&args);
+    assert_eq!(no_spark.code, 2, "{}", no_spark.stderr);
+    assert!(
+        no_spark.stderr.contains("cannot start"),
+        "{}",
+        no_spark.stderr
+    );
+}
