@@ -110,7 +110,13 @@ fn row_code(
     planned: &[usize],
 ) -> (Evaluation, f64, f64) {
     let started = Instant::now();
-    let evaluation = rules::evaluate(settings, records, (linkage, matcher), as_of, (planned, &[]));
+    let evaluation = rules::evaluate(
+        settings,
+        (records, &[]),
+        (linkage, matcher),
+        as_of,
+        (planned, &[]),
+    );
     let seconds = started.elapsed().as_secs_f64();
     let mut asked: Vec<(usize, usize)> = (evaluation.gaps.iter())
         .filter_map(|gap| match settings.rules[gap.rule].check {

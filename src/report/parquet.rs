@@ -298,7 +298,7 @@ pub fn write_links(path: &Path, result: &RunResult) -> Result<(), ReportError> {
         LinkRow::Record(i) => !result.is_evidence(i),
         LinkRow::Rejected(reject) => !result.is_evidence_file(reject.row.file),
     });
-    let groups = row_groups([0..rows.len()]);
+    let groups = row_groups(std::iter::once(0..rows.len()));
     write_batches(path, &groups, |range| links_batch(result, &rows[range]))
 }
 
@@ -311,25 +311,29 @@ pub fn write_blocking_keys(path: &Path, result: &RunResult) -> Result<(), Report
         .filter(|(at, key)| **key != 0 && !result.is_evidence(at / rules))
         .map(|(at, key)| (at / rules, *key as i64))
         .collect();
-    write_batches(path, &row_groups([0..keyed.len()]), |range| {
-        let keyed = &keyed[range];
-        let row = |i: usize| result.records[i].row;
-        let files = keyed
-            .iter()
-            .map(|&(i, _)| Some(Cow::Borrowed(result.file_name(row(i).file))));
-        let columns = vec![
-            strings("source_file", keyed.len(), files),
-            Column::new(
-                "source_row".into(),
-                keyed.iter().map(|&(i, _)| row(i).row).collect::<Vec<u32>>(),
-            ),
-            Column::new(
-                "key".into(),
-                keyed.iter().map(|&(_, key)| key).collect::<Vec<i64>>(),
-            ),
-        ];
-        DataFrame::new(keyed.len(), columns)
-    })
+    write_batches(
+        path,
+        &row_groups(std::iter::once(0..keyed.len())),
+        |range| {
+            let keyed = &keyed[range];
+            let row = |i: usize| result.records[i].row;
+            let files = keyed
+                .iter()
+                .map(|&(i, _)| Some(Cow::Borrowed(result.file_name(row(i).file))));
+            let columns = vec![
+                strings("source_file", keyed.len(), files),
+                Column::new(
+                    "source_row".into(),
+                    keyed.iter().map(|&(i, _)| row(i).row).collect::<Vec<u32>>(),
+                ),
+                Column::new(
+                    "key".into(),
+                    keyed.iter().map(|&(_, key)| key).collect::<Vec<i64>>(),
+                ),
+            ];
+            DataFrame::new(keyed.len(), columns)
+        },
+    )
 }
 
 /// `rows`' row groups: runs of at most `BATCH_ROWS` (one empty group when there are none).
