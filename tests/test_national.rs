@@ -277,3 +277,23 @@ fn national_refuses_what_would_go_wrong_across_provinces() {
         no_spark.stderr
     );
 }
+
+/// With a ledger, the rows brought are not the inputs' arrivals: a night that brings none of
+/// the other province's rows expects nothing of them (exit 0, not 5 for an input missing).
+#[test]
+fn the_ledger_expects_only_the_inputs() {
+    let wd = Workdir::new();
+    let provinces = nation(&wd);
+    let (own, other) = (&provinces[0], &provinces[1]);
+    let night = |out: &str, more: &[&str]| {
+        let mut args = vec!["run", "-q", "--as-of", "2020-06-30", "--ledger", "l.sqlite"];
+        args.extend_from_slice(&["--out", out, own, "--evidence", other]);
+        args.extend_from_slice(more);
+        wd.recon(&args)
+    };
+    let first = night("n1", &[]);
+    assert_eq!(first.code, 0, "{}", first.stderr);
+    wd.write_bytes("none.csv", b"source_file,source_row\n");
+    let second = night("n2", &["--evidence-rows", "none.csv"]);
+    assert_eq!(second.code, 0, "{}", second.stderr);
+}

@@ -89,6 +89,7 @@ fn job(
         mut normalized,
         notes,
     } = read;
+    let evidence: Vec<bool> = tables.iter().map(|t| t.evidence.is_some()).collect();
     let passed_over = [
         found.notes,
         notes,
@@ -100,7 +101,7 @@ fn job(
         config,
         (as_of, &rules_run),
         (&tables, &normalized.records, passed_over),
-        ledger.as_deref(),
+        (ledger.as_deref(), &evidence),
     )?;
     let model_path = args.model.clone().or_else(|| config.model.clone());
     let model = model_path.as_deref().map(Model::load).transpose()?;
@@ -122,7 +123,6 @@ fn job(
         Some(ledger) => open_items(ledger, &config.settings, &linkage)?,
         None => Vec::new(),
     };
-    let evidence: Vec<bool> = tables.iter().map(|t| t.evidence.is_some()).collect();
     let mut evaluation = progress.stage("rules", || {
         rules::evaluate(
             &config.settings,
@@ -224,7 +224,7 @@ fn check_inputs(
     config: &LoadedConfig,
     (as_of, rules_run): (NaiveDate, &[usize]),
     (tables, records, passed_over): (&[ingest::LoadedTable], &crate::model::Records, Vec<String>),
-    ledger: Option<&Ledger>,
+    (ledger, evidence): (Option<&Ledger>, &[bool]),
 ) -> Result<(Checks, Arrivals, Arrivals), Failure> {
     let settings = &config.settings;
     let options = settings.options.run.clone().unwrap_or_default();
@@ -232,7 +232,7 @@ fn check_inputs(
     let contract = contract::check(settings, tables, records, as_of, rules_run);
     // Rows per source and county matter only against a ledger's last nights.
     let arrivals = match ledger {
-        Some(_) => contract::arrivals(settings, records),
+        Some(_) => contract::arrivals(settings, (records, evidence)),
         None => Arrivals::new(),
     };
     let seconds = started.elapsed().as_secs_f64();

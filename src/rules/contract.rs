@@ -416,12 +416,14 @@ pub fn next_expected(expected: &Arrivals, tonight: &Arrivals, missing: &[Missing
     next
 }
 
-/// Rows per source key, in all (county `""`) and per county code.
-pub fn arrivals(settings: &Settings, records: &Records) -> Arrivals {
+/// Rows per source key, in all (county `""`) and per county code; rows of an evidence file
+/// (`evidence`, by file) are another province's arrivals, not these inputs'.
+pub fn arrivals(settings: &Settings, (records, evidence): (&Records, &[bool])) -> Arrivals {
     type Counts = FastMap<(SourceId, &'static str), u64>;
     let by_source_county: Counts = records
         .as_slice()
         .par_iter()
+        .filter(|record| evidence.get(record.row.file as usize) != Some(&true))
         .fold(Counts::default, |mut counts, record| {
             *counts
                 .entry((record.source(), record.county_code()))
