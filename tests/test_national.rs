@@ -108,6 +108,15 @@ fn evidence_rows_are_facts_never_subjects() {
     let only_nation = rules(gaps.iter().filter(|l| !alone.contains(l)).collect());
     assert!(only_alone.contains("MED-01"), "{only_alone:?}");
     assert!(only_nation.contains("AUD-05"), "{only_nation:?}");
+    // Explain cannot replay the evidence a partition read, and says so.
+    let row = wd.csv_rows("part/links.csv").remove(0);
+    let explain = wd.recon(&["explain", "part", &row["source_file"], &row["source_row"]]);
+    assert_eq!(explain.code, 2, "{}", explain.stderr);
+    assert!(
+        explain.stderr.contains("explain does not replay"),
+        "{}",
+        explain.stderr
+    );
 }
 
 /// `--evidence-rows` reads only the rows it lists of the evidence files, says how many it

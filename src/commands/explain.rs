@@ -31,6 +31,12 @@ pub fn run(args: &ExplainArgs) -> Result<ExitStatus, Failure> {
             e.path, e.message
         ))
     })?;
+    if manifest.inputs.iter().any(|input| input.evidence) {
+        return Err(Failure::BadInput(format!(
+            "{}: the run read other provinces' rows as evidence (--evidence), which explain does not replay; explain a row in a run over all the files",
+            args.out.display()
+        )));
+    }
     let settings = Settings::from_toml(&manifest.config.text).map_err(|e| bad(args.out, &e.0))?;
     let model = Model::load(&args.out.join("model.json"))?;
     let files = unchanged_inputs(&manifest)?;

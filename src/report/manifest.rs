@@ -102,6 +102,9 @@ pub struct ManifestInput {
     pub rows_used: usize,
     pub rows_rejected: usize,
     pub columns: Vec<ManifestColumn>,
+    /// Read as evidence (`run --evidence`), of its rows those listed.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub evidence: bool,
 }
 
 /// A column's header and the field it was read as (none: not read).
@@ -148,6 +151,7 @@ pub fn inputs(result: &RunResult) -> Vec<ManifestInput> {
             rows_used: a.used,
             rows_rejected: a.rejected,
             columns: columns(t, settings),
+            evidence: t.evidence.is_some(),
         })
         .collect()
 }
