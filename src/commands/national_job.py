@@ -26,6 +26,7 @@ import subprocess
 import sys
 import time
 
+from pyspark import StorageLevel
 from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
@@ -105,13 +106,13 @@ def rows_brought(links, keys):
         of_partition = shared.select(partition, column).distinct()
         found = shared.join(of_partition, column).select("partition", *at)
         reached = found if reached is None else reached.union(found)
-    reached = reached.distinct()
+    reached = reached.distinct().cache()
     keys = keys.select("province", *at, "key")
     # A province's own rows bring only keys found elsewhere too; the rows reached, every key.
     partition_keys = across(keys, "key").select(partition, "key").union(
         keys.join(F.broadcast(reached), at).select("partition", "key")
     ).distinct()
-    blocked = keys.join(F.broadcast(partition_keys), "key").select("partition", *at)
+    blocked = keys.join(F.broadcast(partition_keys), "key").select("partition", *at).cache()
     their_persons = (
         rows.select(*at, "person_key").join(F.broadcast(blocked.union(reached)), at)
         .select("partition", "person_key").distinct()
@@ -125,12 +126,13 @@ def rows_brought(links, keys):
 
 def population(links):
     """The nation's persons as the linker counts them: by their IDs alone, and once linked."""
-    rows = links.where(F.col("person_key").isNotNull())
     anchored = F.col("evidence").isin(ANCHORED)
-    by_id = rows.where(anchored).select("person_key").distinct().count()
-    by_id += rows.where(~anchored).count()
-    linked = rows.select("person_key").distinct().count()
-    return {"by_id": by_id, "linked": linked}
+    counted = links.where(F.col("person_key").isNotNull()).agg(
+        F.countDistinct(F.when(anchored, F.col("person_key"))).alias("anchored"),
+        F.coalesce(F.sum(F.when(anchored, 0).otherwise(1)), F.lit(0)).alias("alone"),
+        F.countDistinct("person_key").alias("linked"),
+    ).first()
+    return {"by_id": counted["anchored"] + counted["alone"], "linked": counted["linked"]}
 
 
 def main():
@@ -166,7 +168,7 @@ def main():
         return functools.reduce(lambda a, b: a.unionByName(b), shards)
 
     links = read("links.parquet").cache()
-    keys = read("keys.parquet")
+    keys = read("keys.parquet").persist(StorageLevel.MEMORY_AND_DISK)
     clashes = (
         links.select("province", "source_file").distinct().groupBy("source_file").count()
         .where(F.col("count") > 1).limit(1).collect()
