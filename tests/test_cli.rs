@@ -165,3 +165,19 @@ fn leftovers_of_a_crashed_run_are_recovered() {
     assert_eq!(wd.read("out/gaps.csv"), yesterday);
     assert!(!wd.exists(".out.old") && !wd.exists(".out.tmp"));
 }
+
+/// bench/results.csv keeps every bench invocation: each row has the header's fields, read as
+/// a CSV reader reads it (a row whose quotes were escaped otherwise splits into more).
+#[test]
+fn bench_results_rows_have_the_headers_fields() {
+    let path = repo_path("bench/results.csv");
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .from_path(&path)
+        .unwrap();
+    let fields = reader.headers().unwrap().len();
+    for (line, row) in reader.records().enumerate() {
+        let row = row.unwrap();
+        assert_eq!(row.len(), fields, "bench/results.csv row {}", line + 2);
+    }
+}
