@@ -83,7 +83,7 @@ impl Scorer {
         Scorer::among(comparer, model, person, None)
     }
 
-    /// As `new`, the frequencies shares of `population` persons when given (a partition of a
+    /// As `new`, the term frequencies shares of `population` persons when given (a partition of a
     /// national run counts a value's persons in its rows, but divides by the nation's).
     pub fn among(
         comparer: &Comparer,
