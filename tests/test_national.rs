@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 
 use polars::prelude::*;
 
-use crate::workdir::Workdir;
+use crate::workdir::{Run, Workdir};
 
 /// A two-province nation (with movers) in `world/data/<province>/`; its provinces' folders.
 fn nation(wd: &Workdir) -> Vec<String> {
@@ -35,6 +35,12 @@ fn nation(wd: &Workdir) -> Vec<String> {
 fn prefix(province: &str) -> String {
     let folder = province.rsplit('/').next().unwrap();
     format!("{}_", folder.split_once('_').unwrap().1)
+}
+
+/// A refusal: exit 2, its message saying `words`.
+fn assert_refused(run: &Run, words: &str) {
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains(words), "{}", run.stderr);
 }
 
 fn run(wd: &Workdir, out: &str, args: &[&str]) {
@@ -111,12 +117,7 @@ fn evidence_rows_are_facts_never_subjects() {
     // Explain cannot replay the evidence a partition read, and says so.
     let row = wd.csv_rows("part/links.csv").remove(0);
     let explain = wd.recon(&["explain", "part", &row["source_file"], &row["source_row"]]);
-    assert_eq!(explain.code, 2, "{}", explain.stderr);
-    assert!(
-        explain.stderr.contains("explain does not replay"),
-        "{}",
-        explain.stderr
-    );
+    assert_refused(&explain, "explain does not replay");
 }
 
 /// `--evidence-rows` reads only the rows it lists of the evidence files, says how many it
@@ -167,14 +168,7 @@ fn evidence_rows_reads_only_the_rows_listed() {
         "--evidence-rows",
         "stray.csv",
     ]);
-    assert_eq!(stray.code, 2);
-    assert!(
-        stray
-            .stderr
-            .contains("某省_民政.csv, which is not an evidence file"),
-        "{}",
-        stray.stderr
-    );
+    assert_refused(&stray, "某省_民政.csv, which is not an evidence file");
     wd.write_bytes("bad.csv", "source_file,source_row\na.csv,x\n".as_bytes());
     let bad = wd.recon(&[
         "run",
@@ -186,13 +180,7 @@ fn evidence_rows_reads_only_the_rows_listed() {
         "--evidence-rows",
         "bad.csv",
     ]);
-    assert_eq!(bad.code, 2);
-    assert!(
-        bad.stderr
-            .contains("row 1, column source_row: not a row number"),
-        "{}",
-        bad.stderr
-    );
+    assert_refused(&bad, "row 1, column source_row: not a row number");
     assert!(!wd.exists("x"), "nothing written");
     let alone = wd.recon(&["run", "--out", "x", own, "--evidence-rows", "rows.csv"]);
     assert_eq!(
@@ -258,12 +246,7 @@ fn national_refuses_what_would_go_wrong_across_provinces() {
     let provinces = nation(&wd);
     let args = ["national", "--out", "nat", &provinces[0], &provinces[1]];
     let no_secret = wd.recon_without_secret(&args);
-    assert_eq!(no_secret.code, 2, "{}", no_secret.stderr);
-    assert!(
-        no_secret.stderr.contains("RECON_KEY_SECRET"),
-        "{}",
-        no_secret.stderr
-    );
+    assert_refused(&no_secret, "RECON_KEY_SECRET");
     wd.write_bytes("theirs/notes.txt", b"someone's notes");
     let foreign = wd.recon(&["national", "--out", "theirs", &provinces[0], &provinces[1]]);
     assert_eq!(foreign.code, 2, "{}", foreign.stderr);
@@ -279,12 +262,7 @@ fn national_refuses_what_would_go_wrong_across_provinces() {
         &provinces[1],
     ];
     let no_spark = wd.recon(&args);
-    assert_eq!(no_spark.code, 2, "{}", no_spark.stderr);
-    assert!(
-        no_spark.stderr.contains("cannot start"),
-        "{}",
-        no_spark.stderr
-    );
+    assert_refused(&no_spark, "cannot start");
 }
 
 /// With a ledger, the rows brought are not the inputs' arrivals: a night that brings none of
