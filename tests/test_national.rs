@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 
 use polars::prelude::*;
 
-use crate::workdir::{Run, Workdir};
+use crate::workdir::{make_id, Run, Workdir};
 
 /// A two-province nation (with movers) in `world/data/<province>/`; its provinces' folders.
 fn nation(wd: &Workdir) -> Vec<String> {
@@ -118,6 +118,47 @@ fn evidence_rows_are_facts_never_subjects() {
     let row = wd.csv_rows("part/links.csv").remove(0);
     let explain = wd.recon(&["explain", "part", &row["source_file"], &row["source_row"]]);
     assert_refused(&explain, "explain does not replay");
+}
+
+/// A review pair across two provinces is listed once, by the province of its subject (the row
+/// without an ID): two namesakes in a district of one province, and a row of that name and
+/// district without an ID in the other's export. The provinces' review lists together are the
+/// whole run's.
+#[test]
+fn a_review_pair_across_provinces_is_listed_by_its_subjects_province() {
+    let wd = Workdir::new();
+    let provinces = nation(&wd);
+    let append = |province: &str, lines: &[String]| {
+        let file = format!("{province}/{}乡村振兴_防返贫监测.csv", prefix(province));
+        let mut text = wd.read(&file);
+        text.extend(lines.iter().map(|line| format!("{line}\n")));
+        wd.write_bytes(&file, text.as_bytes());
+    };
+    let row = |id: &str| format!("东城区,,欧阳测试,{id},本人,{id},脱贫户,残疾,A级,正常");
+    let namesakes = [901, 902].map(|seq| row(&make_id("110101", "19800101", seq)));
+    append(&provinces[0], &namesakes);
+    append(&provinces[1], &[row("")]);
+    run(&wd, "whole", &["world/data"]);
+    run(&wd, "p0", &[&provinces[0], "--evidence", &provinces[1]]);
+    run(&wd, "p1", &[&provinces[1], "--evidence", &provinces[0]]);
+    let review = |out: &str| lines_of(&wd, &format!("{out}/review.csv"), 0, "");
+    let across = |lines: &[String]| -> Vec<String> {
+        let province_of = |file: &str| file.split('_').next().unwrap().to_string();
+        (lines.iter())
+            .filter(|l| {
+                let cells: Vec<&str> = l.split(',').collect();
+                province_of(cells[0]) != province_of(cells[2])
+            })
+            .cloned()
+            .collect()
+    };
+    let (whole, p0, p1) = (review("whole"), review("p0"), review("p1"));
+    assert!(!across(&whole).is_empty(), "a pair across the border");
+    assert!(across(&p0).is_empty(), "{:?}", across(&p0));
+    assert_eq!(across(&p1), across(&whole));
+    let mut together = [p0, p1].concat();
+    together.sort();
+    assert_eq!(together, whole);
 }
 
 /// `--evidence-rows` reads only the rows it lists of the evidence files, says how many it

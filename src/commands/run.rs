@@ -16,6 +16,9 @@ use crate::config::{self, LoadedConfig};
 use crate::keys::KeySecret;
 use crate::ledger::{CountyDiff, GapItem, Ledger, LedgerError, RunLedger, RunRecord};
 use crate::link::model::Model;
+use crate::link::pairs::PairOutcome;
+use crate::model::id_number::IdNumber;
+use crate::model::Records;
 use crate::model::RejectReason;
 use crate::progress::Progress;
 use crate::report::{self, RunResult};
@@ -133,8 +136,10 @@ fn job(
         )
     });
     if evidence.contains(&true) {
-        let own = |row: u32| !evidence[normalized.records[row as usize].row.file as usize];
-        linkage.keep_review(|pair| own(pair.a) || own(pair.b));
+        let lists = |pair: &PairOutcome| {
+            lists_review_pair(&normalized.records, (&file_names, &evidence), pair)
+        };
+        linkage.keep_review(lists);
     }
     let blocking_keys = match args.parquet {
         true => matcher.blocking_keys(&linkage, secret.value_hasher()),
@@ -801,4 +806,31 @@ fn ledger_summary(ledger: &RunLedger) -> String {
         ));
     }
     text
+}
+
+/// Whether a partition of a national run lists review pair `pair`: when both rows are its own,
+/// or when its own row is the pair's subject, so that a pair across two provinces is listed
+/// once, by the province whose county must find out who the subject is. The subject is the row
+/// without a valid ID (the one in question); of two such, or two with IDs, the first by file
+/// name and row, which every province sees alike.
+fn lists_review_pair(
+    records: &Records,
+    (file_names, evidence): (&[String], &[bool]),
+    pair: &PairOutcome,
+) -> bool {
+    let own = |row: u32| !evidence[records[row as usize].row.file as usize];
+    if own(pair.a) == own(pair.b) {
+        return own(pair.a);
+    }
+    let order = |row: u32| {
+        let record = &records[row as usize];
+        let valid = matches!(records.id(record), IdNumber::Valid(_));
+        (valid, &file_names[record.row.file as usize], record.row.row)
+    };
+    let subject = if order(pair.a) <= order(pair.b) {
+        pair.a
+    } else {
+        pair.b
+    };
+    own(subject)
 }
