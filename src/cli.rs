@@ -333,8 +333,10 @@ pub enum LedgerCommand {
     /// What happened to the items over a period, per county and rule: found, closed (and by
     /// what), checked and found no gap, still open by age; a page and a workbook in DIR.
     Report {
-        #[arg(long, value_name = "FILE")]
-        ledger: PathBuf,
+        /// A ledger; several (a province's each) make one national table, with a total per
+        /// ledger.
+        #[arg(long, value_name = "FILE", required = true)]
+        ledger: Vec<PathBuf>,
         /// The first day, YYYY-MM-DD.
         #[arg(long)]
         from: String,

@@ -293,6 +293,9 @@ pub struct PeriodCounts {
     pub open_by_age: [u64; 3],
 }
 
+/// A period's counts per (rule, county).
+pub type PeriodTable = BTreeMap<(String, String), PeriodCounts>;
+
 /// Statuses a county may record with `recon ledger note`.
 pub const NOTE_STATUSES: [&str; 3] = ["verified-exception", "pending", "comment"];
 
@@ -615,22 +618,14 @@ impl Ledger {
     }
 
     /// Per (rule, county): what happened to the items from `from` to `to`, both included.
-    pub fn period(
-        &self,
-        from: NaiveDate,
-        to: NaiveDate,
-    ) -> Result<BTreeMap<(String, String), PeriodCounts>, LedgerError> {
+    pub fn period(&self, from: NaiveDate, to: NaiveDate) -> Result<PeriodTable, LedgerError> {
         self.period_counts(&from.to_string(), to)
             .map_err(|e| self.error(e))
     }
 
-    fn period_counts(
-        &self,
-        from: &str,
-        to: NaiveDate,
-    ) -> rusqlite::Result<BTreeMap<(String, String), PeriodCounts>> {
+    fn period_counts(&self, from: &str, to: NaiveDate) -> rusqlite::Result<PeriodTable> {
         let end = to.to_string();
-        let mut counts: BTreeMap<(String, String), PeriodCounts> = BTreeMap::new();
+        let mut counts = PeriodTable::new();
         let events = "SELECT i.rule_id, i.county_code, e.event, i.closed_by FROM events e JOIN items i ON i.key = e.key
                       WHERE e.on_date >= ?1 AND e.on_date <= ?2";
         let mut statement = self.connection.prepare(events)?;

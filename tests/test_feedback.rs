@@ -3,9 +3,9 @@
 
 use std::path::Path;
 
-use calamine::{Data, DataType, Reader};
+use calamine::{Data, DataType};
 
-use crate::workdir::{make_id, repo_path, Workdir};
+use crate::workdir::{make_id, repo_path, sheets_of, Workdir};
 
 const LIST: &str = "out/counties/420325_房县.xlsx";
 
@@ -16,20 +16,6 @@ fn night(wd: &Workdir, as_of: &str) {
     ];
     let run = wd.recon(&args);
     assert_eq!(run.code, 0, "{}", run.stderr);
-}
-
-/// Every sheet of a workbook, as its cells.
-fn sheets_of(path: &Path) -> Vec<(String, Vec<Vec<Data>>)> {
-    let mut workbook = calamine::open_workbook_auto(path).unwrap();
-    workbook
-        .sheet_names()
-        .into_iter()
-        .map(|name| {
-            let range = workbook.worksheet_range(&name).unwrap();
-            let rows = range.rows().map(|r| r.to_vec()).collect();
-            (name, rows)
-        })
-        .collect()
 }
 
 /// What a county types into a list: (sheet index, data row, column header, cell).

@@ -7,7 +7,9 @@ use std::collections::BTreeSet;
 
 use polars::prelude::*;
 
-use crate::workdir::{make_id, Run, Workdir};
+use calamine::DataType;
+
+use crate::workdir::{make_id, sheets_of, Run, Workdir};
 
 /// A two-province nation (with movers) in `world/data/<province>/`; its provinces' folders.
 fn nation(wd: &Workdir) -> Vec<String> {
@@ -324,4 +326,100 @@ fn the_ledger_expects_only_the_inputs() {
     wd.write_bytes("none.csv", b"source_file,source_row\n");
     let second = night("n2", &["--evidence-rows", "none.csv"]);
     assert_eq!(second.code, 0, "{}", second.stderr);
+}
+
+/// The national report reads every province's ledger: one table of the night, each ledger's
+/// counties with a total of its own (the same as its report alone) and the nation's total.
+/// `recon national --ledgers` writes it once the job is done (the job stood in for here by a
+/// spark-submit that writes the job's summary, the provinces' nights run beforehand).
+#[test]
+fn the_national_report_reads_every_provinces_ledger() {
+    let wd = Workdir::new();
+    let provinces = nation(&wd);
+    let names: Vec<&str> = provinces
+        .iter()
+        .map(|p| p.rsplit('/').next().unwrap())
+        .collect();
+    for (i, own) in provinces.iter().enumerate() {
+        let ledger = format!("ledgers/{}.sqlite", names[i]);
+        let out = format!("provinces/{}", names[i]);
+        let other = &provinces[1 - i];
+        run(&wd, &out, &[own, "--evidence", other, "--ledger", &ledger]);
+    }
+    let report = |out: &str, ledgers: &[&str]| {
+        let mut args: Vec<String> = [
+            "ledger",
+            "report",
+            "--from",
+            "2020-06-30",
+            "--to",
+            "2020-06-30",
+        ]
+        .map(String::from)
+        .into();
+        for name in ledgers {
+            args.extend(["--ledger".into(), format!("ledgers/{name}.sqlite")]);
+        }
+        args.extend(["--out".into(), out.into()]);
+        let done = wd.recon(&args.iter().map(String::as_str).collect::<Vec<_>>());
+        assert_eq!(done.code, 0, "{}", done.stderr);
+        totals(&wd, &format!("{out}/period_2020-06-30_2020-06-30.xlsx"))
+    };
+    let nation_totals = report("nation", &names);
+    let alone: Vec<Vec<f64>> = (names.iter())
+        .map(|name| report(&format!("alone_{name}"), &[name])["合计"].clone())
+        .collect();
+    assert!(alone.iter().all(|t| t[0] > 0.0), "items found: {alone:?}");
+    for (name, alone) in names.iter().zip(&alone) {
+        assert_eq!(&nation_totals[&format!("{name} 合计")], alone);
+    }
+    let sum: Vec<f64> = (0..alone[0].len())
+        .map(|c| alone[0][c] + alone[1][c])
+        .collect();
+    assert_eq!(nation_totals["合计"], sum);
+
+    let fake = "#!/bin/sh\nwhile [ $# -gt 0 ]; do [ \"$1\" = --out ] && out=$2; shift; done\n\
+        printf '%s' \"$SUMMARY\" > \"$out/national.json\"\n";
+    let submit = wd.write_bytes("spark/spark-submit", fake.as_bytes());
+    std::fs::set_permissions(&submit, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let done = |name: &str| {
+        format!(r#"{{"province":"{name}","shard_seconds":1,"province_seconds":1,"status":"done"}}"#)
+    };
+    let summary = format!(r#"{{"provinces":[{},{}]}}"#, done(names[0]), done(names[1]));
+    let args = [
+        "national",
+        "--spark-submit",
+        submit.to_str().unwrap(),
+        "--as-of",
+        "2020-06-30",
+        "--ledgers",
+        "ledgers",
+        "--out",
+        "nat",
+        &provinces[0],
+        &provinces[1],
+    ];
+    let national = wd.recon_env(&args, ("SUMMARY", &summary));
+    assert_eq!(national.code, 0, "{}", national.stderr);
+    assert!(
+        national.stdout.contains("the night over every ledger"),
+        "{}",
+        national.stdout
+    );
+    assert_eq!(
+        totals(&wd, "nat/report/period_2020-06-30_2020-06-30.xlsx"),
+        nation_totals
+    );
+}
+
+/// A period workbook's total rows (no county code): label -> counts.
+fn totals(wd: &Workdir, workbook: &str) -> std::collections::BTreeMap<String, Vec<f64>> {
+    let sheets = sheets_of(&wd.path(workbook));
+    (sheets[0].1.iter().skip(1))
+        .filter(|row| row[0].is_empty())
+        .map(|row| {
+            let counts = row[4..].iter().map(|c| c.get_float().unwrap()).collect();
+            (row[1].to_string(), counts)
+        })
+        .collect()
 }

@@ -2,12 +2,13 @@
 //! read it, and the notes counties add.
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
 
 use super::{print, ExitStatus, Failure};
 use crate::cli::{LedgerCommand, LedgerListArgs, ListFormat};
+use crate::config::Settings;
 use crate::ledger::{ItemStatus, ItemView, Ledger};
 
 const LIST_HEADER: [&str; COLUMNS] = [
@@ -59,7 +60,7 @@ pub fn run(command: &LedgerCommand) -> Result<ExitStatus, Failure> {
 
 /// `recon ledger report`: the period's page and workbook.
 fn period_report(
-    ledger: &Path,
+    ledgers: &[PathBuf],
     (from, to): (&str, &str),
     config: Option<&Path>,
     out: &Path,
@@ -75,16 +76,34 @@ fn period_report(
         )));
     }
     let settings = crate::config::load(config)?.settings;
-    let book = open_existing(ledger)?;
-    let _lock = super::run::lock(&ledger.with_extension("lock"), ledger)?;
-    let counts = book.period(from, to)?;
+    for path in write_period(ledgers, (from, to), &settings, out)? {
+        print(&format!("wrote {}\n", path.display()));
+    }
+    Ok(ExitStatus::Success)
+}
+
+/// Writes the period's page and workbook over `ledgers` into `out` (several ledgers, a
+/// province's each, make one table with a total per ledger), and records it in each ledger.
+pub(super) fn write_period(
+    ledgers: &[PathBuf],
+    (from, to): (NaiveDate, NaiveDate),
+    settings: &Settings,
+    out: &Path,
+) -> Result<Vec<PathBuf>, Failure> {
+    let mut books = Vec::with_capacity(ledgers.len());
+    let mut counts = Vec::with_capacity(ledgers.len());
+    for path in ledgers {
+        let book = open_existing(path)?;
+        let lock = super::run::lock(&path.with_extension("lock"), path)?;
+        let name = path.file_stem().unwrap_or_default().to_string_lossy();
+        counts.push((name.into_owned(), book.period(from, to)?));
+        books.push((book, lock));
+    }
     let period = crate::report::period::Period {
         from,
         to,
-        counts: &counts,
-        rule_names: settings
-            .rules
-            .iter()
+        ledgers: &counts,
+        rule_names: (settings.rules.iter())
             .map(|r| (r.id.clone(), r.name.clone()))
             .collect(),
     };
@@ -93,12 +112,11 @@ fn period_report(
         .map_err(|e| Failure::Internal(e.to_string()))?;
     if let Some(page) = written.first() {
         let page = page.canonicalize().unwrap_or_else(|_| page.clone());
-        book.record_period_report((from, to), &page)?;
+        for (book, _lock) in &books {
+            book.record_period_report((from, to), &page)?;
+        }
     }
-    for path in written {
-        print(&format!("wrote {}\n", path.display()));
-    }
-    Ok(ExitStatus::Success)
+    Ok(written)
 }
 
 /// Reading commands never create a ledger: a mistyped path is an error, not an empty list.

@@ -7,7 +7,7 @@ use std::process::Command;
 
 use super::{print, ExitStatus, Failure};
 use crate::cli::NationalArgs;
-use crate::config;
+use crate::config::{self, Settings};
 use crate::keys::{KeyOrigin, KeySecret};
 
 /// The job Spark runs, carried in the binary so that the two always match.
@@ -62,7 +62,7 @@ pub fn run(args: &NationalArgs) -> Result<ExitStatus, Failure> {
         ))
     })?;
     match status.code() {
-        Some(0) => finished(&args.out),
+        Some(0) => finished(args, &config.settings),
         Some(2) => Err(Failure::BadInput(
             "a province's inputs were refused; the messages above name it, its log is in the output folder's logs/".into(),
         )),
@@ -119,10 +119,11 @@ fn absolute(path: &Path) -> Result<PathBuf, Failure> {
     std::path::absolute(path).map_err(|e| Failure::BadInput(format!("{}: {e}", path.display())))
 }
 
-/// The job's summary, national.json, as lines; exit 5 when a province ran without an input
-/// its ledger expected.
-fn finished(out: &Path) -> Result<ExitStatus, Failure> {
-    let path = out.join("national.json");
+/// The job's summary, national.json, as lines, and with `--ledgers` the night's national
+/// report over every province's ledger (OUT/report/); exit 5 when a province ran without an
+/// input its ledger expected.
+fn finished(args: &NationalArgs, settings: &Settings) -> Result<ExitStatus, Failure> {
+    let path = args.out.join("national.json");
     let text = std::fs::read_to_string(&path)
         .map_err(|e| Failure::Internal(format!("{}: {e}", path.display())))?;
     let summary: serde_json::Value = serde_json::from_str(&text)
@@ -131,18 +132,33 @@ fn finished(out: &Path) -> Result<ExitStatus, Failure> {
     let mut lines = format!(
         "national run: {} provinces, outputs in {}\n",
         provinces.len(),
-        out.display()
+        args.out.display()
     );
     let mut partial = false;
+    let mut names = Vec::with_capacity(provinces.len());
     for p in &provinces {
         let status = p["status"].as_str().unwrap_or_default();
         partial |= status != "done";
+        let name = p["province"].as_str().unwrap_or_default();
+        names.push(name.to_string());
         lines.push_str(&format!(
-            "  {}: {status} ({} s alone, {} s with the rows brought to it)\n",
-            p["province"].as_str().unwrap_or_default(),
-            p["shard_seconds"],
-            p["province_seconds"]
+            "  {name}: {status} ({} s alone, {} s with the rows brought to it)\n",
+            p["shard_seconds"], p["province_seconds"]
         ));
+    }
+    if let Some(ledgers) = &args.ledgers {
+        let night = super::run::parse_as_of(args.as_of.as_deref())?;
+        let paths: Vec<PathBuf> = (names.iter())
+            .map(|name| ledgers.join(format!("{name}.sqlite")))
+            .collect();
+        let report = args.out.join("report");
+        let written = super::ledger::write_period(&paths, (night, night), settings, &report)?;
+        for path in written {
+            lines.push_str(&format!(
+                "  the night over every ledger: {}\n",
+                path.display()
+            ));
+        }
     }
     print(&lines);
     Ok(match partial {

@@ -547,7 +547,7 @@ fn finish_interrupted_publish(out: &Path, ledger: Option<&Ledger>) -> Result<(),
     Ok(())
 }
 
-fn parse_as_of(text: Option<&str>) -> Result<NaiveDate, Failure> {
+pub(super) fn parse_as_of(text: Option<&str>) -> Result<NaiveDate, Failure> {
     let Some(text) = text else {
         return Ok(chrono::Local::now().date_naive());
     };

@@ -11,7 +11,7 @@ use chrono::NaiveDate;
 use rust_xlsxwriter::{Format, Workbook};
 
 use super::{create_private_dir, report_error, write_file, ReportError};
-use crate::ledger::PeriodCounts;
+use crate::ledger::{PeriodCounts, PeriodTable};
 use crate::model::region::Regions;
 
 const HEADER: [&str; 11] = [
@@ -31,20 +31,51 @@ const HEADER: [&str; 11] = [
 pub struct Period<'a> {
     pub from: NaiveDate,
     pub to: NaiveDate,
-    /// Per (rule, county).
-    pub counts: &'a BTreeMap<(String, String), PeriodCounts>,
+    /// Per ledger (a province's, in a national report): its name and its counts per (rule,
+    /// county).
+    pub ledgers: &'a [(String, PeriodTable)],
     /// Rule id -> name, from the config.
     pub rule_names: BTreeMap<String, String>,
 }
 
 impl Period<'_> {
-    /// The table's rows, county by county then rule by rule, and a total row.
+    /// The table's rows, each ledger's county by county then rule by rule (with a total row
+    /// of its own when there are several), and a total row.
     fn rows(&self) -> Vec<[String; 11]> {
+        let mut total = PeriodCounts::default();
+        let mut rows = Vec::new();
+        for (name, counts) in self.ledgers {
+            let (ledger_rows, ledger_total) = self.ledger_rows(counts);
+            rows.extend(ledger_rows);
+            add(&mut total, &ledger_total);
+            if self.ledgers.len() > 1 {
+                let label = format!("{name} 合计");
+                rows.push(cells(
+                    String::new(),
+                    label,
+                    String::new(),
+                    String::new(),
+                    &ledger_total,
+                ));
+            }
+        }
+        rows.push(cells(
+            String::new(),
+            "合计".into(),
+            String::new(),
+            String::new(),
+            &total,
+        ));
+        rows
+    }
+
+    /// One ledger's rows, county by county then rule by rule, and its total.
+    fn ledger_rows(&self, counts: &PeriodTable) -> (Vec<[String; 11]>, PeriodCounts) {
         let regions = Regions::bundled();
-        let mut by_county: Vec<(&(String, String), &PeriodCounts)> = self.counts.iter().collect();
+        let mut by_county: Vec<(&(String, String), &PeriodCounts)> = counts.iter().collect();
         by_county.sort_by(|a, b| (&a.0 .1, &a.0 .0).cmp(&(&b.0 .1, &b.0 .0)));
         let mut total = PeriodCounts::default();
-        let mut rows: Vec<[String; 11]> = by_county
+        let rows = by_county
             .into_iter()
             .map(|((rule, county), c)| {
                 add(&mut total, c);
@@ -55,14 +86,7 @@ impl Period<'_> {
                 cells(county.clone(), name, rule.clone(), rule_name, c)
             })
             .collect();
-        rows.push(cells(
-            String::new(),
-            "合计".into(),
-            String::new(),
-            String::new(),
-            &total,
-        ));
-        rows
+        (rows, total)
     }
 
     /// Writes `period_<from>_<to>.html` and `.xlsx` into `dir` (made if missing).
@@ -78,7 +102,11 @@ impl Period<'_> {
     }
 
     fn page(&self, rows: &[[String; 11]]) -> String {
-        let title = format!("台账进展 {} 至 {}", self.from, self.to);
+        let scope = match self.ledgers.len() {
+            1 => String::new(),
+            n => format!("（{n} 个台账）"),
+        };
+        let title = format!("台账进展{scope} {} 至 {}", self.from, self.to);
         let mut page = format!(
             "<!DOCTYPE html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\"><title>{title}</title><style>{STYLE}</style></head><body><h1>{title}</h1><p>本期新发现、销号（及其依据）、经县级核实为例外的事项，以及期末仍未销号的事项按已开时长分组；只含统计数字，不含姓名或身份证号。</p><table><tr>"
         );
@@ -87,7 +115,12 @@ impl Period<'_> {
         }
         page += "</tr>";
         for row in rows {
-            page += "<tr>";
+            // Total rows have no county code.
+            page += if row[0].is_empty() {
+                "<tr class=\"t\">"
+            } else {
+                "<tr>"
+            };
             for (col, cell) in row.iter().enumerate() {
                 let class = if col < 4 { " class=\"l\"" } else { "" };
                 let _ = write!(page, "<td{class}>{}</td>", escape(cell));
@@ -168,4 +201,4 @@ fn escape(text: &str) -> String {
         .replace('>', "&gt;")
 }
 
-const STYLE: &str = "body{font-family:'Noto Sans CJK SC','Microsoft YaHei',sans-serif;margin:24px;color:#1f2933}table{border-collapse:collapse;font-size:13px}td,th{border:1px solid #cbd2d9;padding:3px 6px;text-align:right}th{background:#d9e1f2}.l{text-align:left}tr:last-child{font-weight:bold}@media print{body{margin:0}}";
+const STYLE: &str = "body{font-family:'Noto Sans CJK SC','Microsoft YaHei',sans-serif;margin:24px;color:#1f2933}table{border-collapse:collapse;font-size:13px}td,th{border:1px solid #cbd2d9;padding:3px 6px;text-align:right}th{background:#d9e1f2}.l{text-align:left}tr.t{font-weight:bold}@media print{body{margin:0}}";
