@@ -4,7 +4,8 @@
 # nation with `recon synth --provinces`, runs `recon national` on it, then on one machine the
 # same files with the national run's model (the reference it must equal) and with a model of
 # its own, and prints: times and peaks, per province the gap lines the national run and the
-# reference do not share, and `recon eval` of both against the truth.
+# reference do not share, the review pairs likewise, and `recon eval` of both against the truth.
+# The provinces' ledgers go to WORK/ledgers, the night's national report to WORK/national/report.
 #
 #     bash bench/national.sh                        # PROVINCES=4 PERSONS=20000, local[2]
 #     WORKERS=3 KILL_AFTER=60 bash bench/national.sh
@@ -31,7 +32,7 @@ fi
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB; commit $(git describe --always --dirty);" \
   "$(date -u +%F); Spark $("$SPARK_HOME/bin/spark-submit" --version 2>&1 | grep -m1 -o 'version [0-9.]*'); scratch $work"
 nation=$work/nation
-rm -rf "$nation" "$work/national" "$work/one" "$work/whole" "$work/merged"
+rm -rf "$nation" "$work/national" "$work/one" "$work/whole" "$work/merged" "$work/ledgers"
 $bin synth --persons "$persons" --provinces "$provinces" --seed 1 --noise realistic --out "$nation" >/dev/null
 
 master="local[2]"
@@ -56,7 +57,7 @@ if [ -n "${KILL_AFTER:-}" ]; then
   (sleep "$KILL_AFTER"; echo "killing worker 1 at ${KILL_AFTER}s"; kill -9 -- -"${worker_pids[0]}") &
 fi
 /usr/bin/time -f '%e %M' -o "$work/national.time" \
-  $bin national --master "$master" --out "$work/national" --as-of 2020-06-30 "$nation"/data/* \
+  $bin national --master "$master" --out "$work/national" --as-of 2020-06-30 --ledgers "$work/ledgers" "$nation"/data/* \
   2>"$work/national.log" | sed 's/^/  /'
 /usr/bin/time -f '%e %M' -o "$work/one.time" \
   $bin run -q --as-of 2020-06-30 --model "$work/national/model.json" --out "$work/one" "$nation/data"
@@ -106,6 +107,17 @@ for p in summary['provinces']:
     print(f"  {name}: {p['shard_seconds']} s alone, {p['province_seconds']} s with the rows brought;"
           f" {sum(ref.values()):,} gap lines, {apart} not shared with one machine {dict(rules)}")
 print(f"  all: {differing} of {total:,} gap lines not shared ({differing / max(total, 1):.4%})")
+# Each review pair is listed once, by its subject's province: together, the one machine's list.
+def review(path):
+    with open(path, encoding='utf-8-sig') as f:
+        next(f)
+        return collections.Counter(f)
+ours = sum((review(p) for p in glob.glob(os.path.join(work, 'national', 'provinces', '*', 'review.csv'))),
+           collections.Counter())
+ref = review(os.path.join(work, 'one', 'review.csv'))
+apart = sum((ours - ref).values()) + sum((ref - ours).values())
+print(f"  review pairs: {sum(ours.values()):,} listed by the provinces, {sum(ref.values()):,} by one machine,"
+      f" {apart} not shared; listed twice: {sum(n - 1 for n in ours.values() if n > 1)}")
 for label, name in [('national', 'national_eval.json'), ('one machine, own model', 'whole_eval.json')]:
     e = json.load(open(os.path.join(work, name)))
     cross = {r: e['rules'][r] for r in ['MED-01', 'AUD-01', 'AUD-05', 'EDU-01'] if r in e['rules']}
