@@ -32,7 +32,7 @@ fi
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB; commit $(git describe --always --dirty);" \
   "$(date -u +%F); Spark $("$SPARK_HOME/bin/spark-submit" --version 2>&1 | grep -m1 -o 'version [0-9.]*'); scratch $work"
 nation=$work/nation
-rm -rf "$nation" "$work/national" "$work/one" "$work/whole" "$work/merged" "$work/ledgers"
+rm -rf "$nation" "$work/national" "$work/one" "$work/whole" "$work/merged" "$work/ledgers" "$work/one.sqlite"
 $bin synth --persons "$persons" --provinces "$provinces" --seed 1 --noise realistic --out "$nation" >/dev/null
 
 master="local[2]"
@@ -60,7 +60,9 @@ fi
   $bin national --master "$master" --out "$work/national" --as-of 2020-06-30 --ledgers "$work/ledgers" "$nation"/data/* \
   2>"$work/national.log" | sed 's/^/  /'
 /usr/bin/time -f '%e %M' -o "$work/one.time" \
-  $bin run -q --as-of 2020-06-30 --model "$work/national/model.json" --out "$work/one" "$nation/data"
+  $bin run -q --as-of 2020-06-30 --model "$work/national/model.json" --ledger "$work/one.sqlite" \
+  --out "$work/one" "$nation/data"
+# (With a ledger, as the provinces' runs: a gap line says what the ledger made of it.)
 $bin run -q --as-of 2020-06-30 --out "$work/whole" "$nation/data"
 python3 - "$work" <<'PY'
 import collections, csv, glob, os, shutil, sys

@@ -15,6 +15,11 @@
 #     REPEATS=3 bash bench/run.sh                    # the median of three runs of every size
 #     SAME_LISTS=1 bash bench/run.sh                 # also rerun the largest world 4,096 rows at
 #                                                    # a time and compare the gap lists
+#     SIZES="100000 1000000" PROVINCES="11 37" bash bench/run.sh
+#                                                    # each size in its own province (default 42,
+#                                                    # Hubei's 104 counties): 100,000 in Beijing's 16
+#                                                    # and a million in Shandong's 151 have counties
+#                                                    # of about the same size
 #
 # Needs about 2.5 GB of disk a million persons (the world is deleted after its size) and 8 GiB
 # of memory at a million. WORK picks the scratch folder.
@@ -37,10 +42,14 @@ summary=$work/summary.tsv
 : >"$summary"
 last=""
 first_size=${sizes%% *}
+read -r -a provinces <<<"${PROVINCES:-}"
+index=0
 for n in $sizes; do
+  province=${provinces[$index]:-42}
+  index=$((index + 1))
   world="$work/world_$n"
   rm -rf "$world"
-  $bin synth --persons "$n" --seed 1 --noise realistic --out "$world" >/dev/null
+  $bin synth --persons "$n" --province "$province" --seed 1 --noise realistic --out "$world" >/dev/null
   bytes=$(du -sb "$world/data" | cut -f1)
   floor_s=$($floor "$world/data" | awk '{print $4}')
   repeats=${REPEATS:-1}
@@ -57,10 +66,10 @@ for n in $sizes; do
   mv "$world/log_$median.jsonl" "$world/log.jsonl"
   rm -rf "$world"/out_* "$world"/time_* "$world"/log_*.jsonl
   $bin eval --truth "$world/truth" --json "$world/eval.json" "$world/out" >/dev/null
-  python3 - "$world" "$n" "$bytes" "$floor_s" "$summary" "$repeats" "$walls" <<'PY'
+  python3 - "$world" "$n" "$bytes" "$floor_s" "$summary" "$repeats" "$walls" "$province" <<'PY'
 import json, sys
 world, n, data_bytes, floor, summary = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4]), sys.argv[5]
-repeats, walls = int(sys.argv[6]), sys.argv[7]
+repeats, walls, province = int(sys.argv[6]), sys.argv[7], sys.argv[8]
 wall, kb = open(f"{world}/time").read().split()
 wall, peak = float(wall), int(kb) / 1024
 run = json.load(open(f"{world}/out/run.json"))
@@ -76,7 +85,7 @@ t = run["timings_seconds"]
 seconds = {"ingest": t["ingest"], "normalize": t["normalize"]}
 seconds.update({s: done[s]["seconds"] for s in ("link", "rules", "report")})
 stages = ["ingest", "normalize", "link", "rules", "report"]
-print(f"{n:,} persons: {rows:,} rows, {data_bytes / 1e6:,.0f} MB of CSV/XLSX")
+print(f"{n:,} persons in province {province}: {rows:,} rows, {data_bytes / 1e6:,.0f} MB of CSV/XLSX")
 print(f"  read floor  {floor:8.1f} s")
 print(f"  recon run   {wall:8.1f} s   peak {peak:,.0f} MiB   {rows / wall:,.0f} rows/s   "
       f"{peak * 2**20 / rows:.0f} bytes/row   {wall / floor:.1f}x the read floor")

@@ -366,6 +366,7 @@ fn the_national_report_reads_every_provinces_ledger() {
         totals(&wd, &format!("{out}/period_2020-06-30_2020-06-30.xlsx"))
     };
     let nation_totals = report("nation", &names);
+    assert_eq!(nation_totals.len(), names.len() + 1, "{nation_totals:?}");
     let alone: Vec<Vec<f64>> = (names.iter())
         .map(|name| report(&format!("alone_{name}"), &[name])["合计"].clone())
         .collect();
@@ -412,11 +413,11 @@ fn the_national_report_reads_every_provinces_ledger() {
     );
 }
 
-/// A period workbook's total rows (no county code): label -> counts.
+/// A period workbook's total rows (no rule): label -> counts.
 fn totals(wd: &Workdir, workbook: &str) -> std::collections::BTreeMap<String, Vec<f64>> {
     let sheets = sheets_of(&wd.path(workbook));
     (sheets[0].1.iter().skip(1))
-        .filter(|row| row[0].is_empty())
+        .filter(|row| row[2].is_empty())
         .map(|row| {
             let counts = row[4..].iter().map(|c| c.get_float().unwrap()).collect();
             (row[1].to_string(), counts)

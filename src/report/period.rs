@@ -115,8 +115,8 @@ impl Period<'_> {
         }
         page += "</tr>";
         for row in rows {
-            // Total rows have no county code.
-            page += if row[0].is_empty() {
+            // Total rows have no rule (an item of no known county has no county code).
+            page += if row[2].is_empty() {
                 "<tr class=\"t\">"
             } else {
                 "<tr>"
