@@ -482,3 +482,60 @@ fn a_totals_row_is_rejected_not_taken_for_a_person() {
         ("2", "summary_row")
     );
 }
+
+/// A county name that several counties share (朝阳区: Beijing's and Changchun's), on a row
+/// whose ID cannot tell them apart, is the one where the rest of the file lies, and the quality
+/// report says so; where the file lies in neither, it stays unknown.
+#[test]
+fn a_shared_county_name_is_read_where_its_file_lies() {
+    let wd = Workdir::new();
+    let row = |name: &str, id: &str, county: &str| {
+        [name, id, "肢体", "四级", county, "是", "因病", "正常"].map(String::from)
+    };
+    let districts = [
+        ("110101", "东城区"),
+        ("110102", "西城区"),
+        ("110105", "朝阳区"),
+    ];
+    let mut rows: Vec<[String; 8]> = (districts.iter().enumerate())
+        .map(|(i, (code, name))| {
+            row(
+                &format!("甲{i}"),
+                &make_id(code, "19700101", 10 + i as u32),
+                name,
+            )
+        })
+        .collect();
+    rows.push(row("乙", "", "朝阳区"));
+    // The registry, and an insurance export (MED-01 needs one) that enrolls none of them.
+    let write = |folder: &str, rows: &[[String; 8]]| {
+        let mut all = vec![DPF_HEADER.to_vec()];
+        all.extend(rows.iter().map(|r| r.iter().map(String::as_str).collect()));
+        wd.write_csv(&format!("{folder}/残联.csv"), &all);
+        let other = make_id("110101", "19900101", 99);
+        let insured = vec!["戊", &other, "2020", "正常参保", "建档立卡"];
+        wd.write_csv(
+            &format!("{folder}/医保.csv"),
+            &[INSURANCE_HEADER.to_vec(), insured],
+        );
+    };
+    write("beijing", &rows);
+    let run = wd.run_ok(&["beijing"]);
+    let county_of = |name_masked: &str| {
+        (wd.csv_rows("out/gaps.csv").into_iter())
+            .find(|g| g["rule_id"] == "MED-01" && g["name"] == name_masked)
+            .map(|g| g["county_code"].clone())
+    };
+    assert_eq!(county_of("乙").as_deref(), Some("110105"), "{}", run.stderr);
+    let quality = wd.read("out/quality.csv");
+    assert!(quality.contains("county_from_file_area,1"), "{quality}");
+    assert!(!quality.contains("county_missing"), "{quality}");
+
+    // Half in Beijing, half in Changchun: no area holds most of the file.
+    rows[2] = row("丙", &make_id("220102", "19700101", 21), "南关区");
+    rows.push(row("丁", &make_id("220103", "19700101", 22), "宽城区"));
+    write("split", &rows);
+    wd.run_ok(&["split"]);
+    assert_eq!(county_of("乙").as_deref(), Some(""));
+    assert!(wd.read("out/quality.csv").contains("county_missing,1"));
+}

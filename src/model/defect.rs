@@ -24,6 +24,8 @@ pub enum Defect {
     CountyUnknown,
     CountyAmbiguous,
     CountyFromIdRegion,
+    /// The cell names several counties: the one in the area most of its file's rows lie in.
+    CountyFromFileArea,
     CountyMissing,
 }
 
@@ -60,6 +62,7 @@ impl Defect {
             Defect::CountyUnknown => "county_unknown",
             Defect::CountyAmbiguous => "county_ambiguous",
             Defect::CountyFromIdRegion => "county_from_id_region",
+            Defect::CountyFromFileArea => "county_from_file_area",
             Defect::CountyMissing => "county_missing",
         }
     }

@@ -637,6 +637,11 @@ impl Records {
         }
     }
 
+    /// Sets the county of record `index`.
+    pub fn set_county(&mut self, index: usize, county: CountyRef) {
+        self.list[index].county = Some(county);
+    }
+
     /// Field `field` of a record (empty when the config reads no such field).
     pub fn value(&self, record: &Record, field: usize) -> Value {
         match self.stored[record.source()].get(field).copied().flatten() {

@@ -47,6 +47,33 @@ impl CountyRef {
     }
 }
 
+/// Where a file's rows lie: how many of its rows' counties are in each prefecture (the code's
+/// first four digits) and province (two).
+#[derive(Debug, Default)]
+pub struct Area {
+    rows: u64,
+    by_prefix: HashMap<String, u64>,
+}
+
+impl Area {
+    pub fn add(&mut self, county: &County) {
+        self.rows += 1;
+        for len in [4, 2] {
+            *self
+                .by_prefix
+                .entry(county.code[..len].to_string())
+                .or_default() += 1;
+        }
+    }
+
+    /// Whether more than half of the rows lie in the prefecture or province `prefix`.
+    fn holds_most(&self, prefix: &str) -> bool {
+        self.by_prefix
+            .get(prefix)
+            .is_some_and(|&n| 2 * n > self.rows)
+    }
+}
+
 pub struct Regions {
     by_code: HashMap<String, usize>,
     by_name: HashMap<String, Vec<usize>>,
@@ -190,6 +217,26 @@ impl Regions {
         }
     }
 
+    /// The one county a cell that names several (`resolve` found it ambiguous) names in the
+    /// prefecture where most of its file's rows lie, else in such a province: 朝阳区 in a
+    /// file of Beijing's districts is Beijing's. `None` when no area holds most of the rows,
+    /// or it holds more than one of the counties named.
+    pub fn resolve_in_area(&self, cell: &str, area: &Area) -> Option<&County> {
+        let text = clean_word(cell);
+        let digits = text.chars().take_while(char::is_ascii_digit).count();
+        let candidates = self.name_candidates(&text[digits..]);
+        [4, 2].into_iter().find_map(|len| {
+            let inside: Vec<&County> = (candidates.iter())
+                .map(|&i| &self.counties[i])
+                .filter(|c| area.holds_most(&c.code[..len]))
+                .collect();
+            match inside.as_slice() {
+                [one] => Some(*one),
+                _ => None,
+            }
+        })
+    }
+
     /// Counties whose name (or short name) ends the text, longest match first.
     fn name_candidates(&self, text: &str) -> Vec<usize> {
         let chars: Vec<char> = text.chars().collect();
@@ -287,5 +334,73 @@ mod tests {
         assert!(nanjing.code.starts_with("3201"), "{}", nanjing.code);
         let fuzhou = regions.resolve("鼓楼区", Some("350102")).unwrap();
         assert!(fuzhou.code.starts_with("3501"), "{}", fuzhou.code);
+    }
+
+    proptest::proptest! {
+        /// A shared name read by its file's area is a county of that name, in a prefecture or
+        /// province holding most of the file's rows, and the only one of the name there.
+        #[test]
+        fn a_name_read_by_area_is_the_one_it_names_where_most_rows_lie(
+            picks in proptest::collection::vec((0usize..8, 0usize..30), 1..40),
+            pick in 0usize..1_000,
+        ) {
+            let regions = Regions::bundled();
+            let mut shared: Vec<(&String, &Vec<usize>)> =
+                regions.by_name.iter().filter(|(_, c)| c.len() > 1).collect();
+            shared.sort();
+            let (name, named) = shared[pick % shared.len()];
+            // Rows in counties listed near the ones named (often their prefecture's).
+            let mut area = Area::default();
+            for (c, offset) in picks {
+                let near = (named[c % named.len()] + offset).saturating_sub(15);
+                area.add(&regions.counties[near.min(regions.counties.len() - 1)]);
+            }
+            if let Some(found) = regions.resolve_in_area(name, &area) {
+                proptest::prop_assert!(named.iter().any(|&i| regions.counties[i] == *found));
+                let len = [4, 2].into_iter().find(|&len| area.holds_most(&found.code[..len]));
+                proptest::prop_assert!(len.is_some());
+                let len = len.unwrap();
+                let there = named
+                    .iter()
+                    .filter(|&&i| regions.counties[i].code[..len] == found.code[..len])
+                    .count();
+                proptest::prop_assert_eq!(there, 1);
+            }
+        }
+    }
+
+    /// A name several counties share is the one in the area holding most of its file's rows:
+    /// the prefecture, else the province; no area with most of them, or two of the counties
+    /// in it, leave it ambiguous.
+    #[test]
+    fn shared_names_are_read_where_the_file_lies() {
+        let regions = Regions::bundled();
+        let area = |codes: &[&str]| {
+            let mut area = Area::default();
+            codes
+                .iter()
+                .for_each(|c| area.add(regions.by_code(c).unwrap()));
+            area
+        };
+        let beijing = area(&["110101", "110102", "110106", "220104"]);
+        assert_eq!(
+            regions.resolve_in_area("朝阳区", &beijing).unwrap().code,
+            "110105"
+        );
+        let changchun = area(&["220102", "220103", "110101"]);
+        assert_eq!(
+            regions.resolve_in_area("朝阳区", &changchun).unwrap().code,
+            "220104"
+        );
+        let split = area(&["110101", "220102"]);
+        assert_eq!(regions.resolve_in_area("朝阳区", &split), None);
+        // Shanxi has a 城区 in several of its prefectures: the file's prefecture chooses.
+        let shanxi = area(&["140302", "140303", "140311", "140403"]);
+        let chengqu = regions.resolve_in_area("城区", &shanxi).unwrap();
+        assert!(chengqu.code.starts_with("1403"), "{}", chengqu.code);
+        assert_eq!(
+            regions.resolve_in_area("城区", &area(&["140302", "140502"])),
+            None
+        );
     }
 }

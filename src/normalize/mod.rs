@@ -11,7 +11,7 @@ use crate::config::{Condition, Settings, Source};
 use crate::ingest::{self, column_name, DataRow, IngestError, LoadedTable};
 use crate::model::defect::Defect;
 use crate::model::id_number::{self, IdNumber, ParsedId};
-use crate::model::region::{County, CountyProblem, CountyRef, Regions};
+use crate::model::region::{Area, County, CountyProblem, CountyRef, Regions};
 use crate::model::words::normalize_value;
 use crate::model::{certificate, name, student_number};
 use crate::model::{
@@ -62,16 +62,18 @@ pub fn run(
     let (sender, receiver) = std::sync::mpsc::sync_channel::<NormalizedChunk>(2);
     std::thread::scope(|scope| {
         let merger = scope.spawn(move || {
+            let mut ambiguous = Vec::new();
             receiver
                 .into_iter()
-                .for_each(|chunk| chunk.merge_into(&mut all));
-            all
+                .for_each(|chunk| chunk.merge_into(&mut all, &mut ambiguous));
+            (all, ambiguous)
         });
         let normalizing = read_and_normalize(tables, settings, regions, &sender);
         drop(sender);
-        let mut all = merger
+        let (mut all, ambiguous) = merger
             .join()
             .expect("the merge of normalized rows does not panic");
+        counties_by_file_area(&mut all, ambiguous, (settings, tables), regions);
         heads_from_household_numbers(&mut all, settings, tables);
         all.records.seal();
         normalizing.map(|seconds| (all, seconds))
@@ -102,6 +104,62 @@ fn stored_fields(settings: &Settings, tables: &[LoadedTable]) -> Vec<Vec<bool>> 
         }
     }
     stored
+}
+
+/// Rows whose county cell names several counties that no ID told apart (朝阳区: Beijing's
+/// and Changchun's) take the one in the area where most of their file's rows lie
+/// (`Regions::resolve_in_area`), as a person reading the file would. Each is counted in the
+/// quality report against the cell's column as `county_from_file_area`, no longer as missing.
+fn counties_by_file_area(
+    all: &mut Normalized,
+    ambiguous: Vec<AmbiguousCounty>,
+    (settings, tables): (&Settings, &[LoadedTable]),
+    regions: &'static Regions,
+) {
+    if ambiguous.is_empty() {
+        return;
+    }
+    let mut unresolved: FastMap<(FileId, u32), (usize, Box<str>)> = (ambiguous.into_iter())
+        .map(|(file, row, field, cell)| ((file, row), (field, cell)))
+        .collect();
+    let mut areas: FastMap<FileId, Area> = (unresolved.keys())
+        .map(|&(file, _)| (file, Area::default()))
+        .collect();
+    for record in all.records.iter() {
+        if let (Some(area), Some(county)) = (areas.get_mut(&record.row.file), record.county) {
+            area.add(county.county());
+        }
+    }
+    for index in 0..all.records.iter().len() {
+        let row = all.records[index].row;
+        let Some((field, cell)) = unresolved.remove(&(row.file, row.row)) else {
+            continue;
+        };
+        let Some(county) = regions.resolve_in_area(&cell, &areas[&row.file]) else {
+            continue;
+        };
+        all.records.set_county(index, CountyRef::of(county));
+        let table = &tables[row.file as usize];
+        let source = &settings.sources[table.mapping.source];
+        let column = |field: usize| {
+            (table.mapping.fields[field].as_ref())
+                .map_or(String::new(), |(c, _)| column_name(&table.headers, *c))
+        };
+        *(all.quality)
+            .entry((row.file, column(field), Defect::CountyFromFileArea))
+            .or_default() += 1;
+        let charged = source
+            .field_of_kind(FieldKind::County)
+            .or(source.field_of_kind(FieldKind::CountyCode));
+        if let Some(missing) = charged.map(|f| (row.file, column(f), Defect::CountyMissing)) {
+            if let Some(n) = all.quality.get_mut(&missing) {
+                *n -= 1;
+                if *n == 0 {
+                    all.quality.remove(&missing);
+                }
+            }
+        }
+    }
 }
 
 /// Rows that name their household by number (户编号) and not by its head's ID take the head's
@@ -224,7 +282,12 @@ fn read_and_normalize(
                     let tally = defects
                         .chunk_by(|a, b| a == b)
                         .map(|d| (d[0], d.len() as u64));
-                    ((cells.words, cells.ids), done, tally.collect())
+                    (
+                        (cells.words, cells.ids),
+                        done,
+                        tally.collect(),
+                        cells.ambiguous,
+                    )
                 })
                 .collect();
             let chunk = NormalizedChunk {
@@ -255,12 +318,24 @@ type NormalizedPart = (
     (Words, Ids),
     Vec<Result<(Record, Vec<Value>), Reject>>,
     Vec<((usize, Defect), u64)>,
+    Vec<(u32, usize, Box<str>)>,
 );
 
+/// A row left without a county because its county cell names several: its file, row, field
+/// and cell.
+type AmbiguousCounty = (FileId, u32, usize, Box<str>);
+
 impl NormalizedChunk {
-    /// The chunk's records, rejects and defects added to `all`, its words renumbered.
-    fn merge_into(self, all: &mut Normalized) {
-        for ((words, ids), done, defects) in self.parts {
+    /// The chunk's records, rejects and defects added to `all`, its words renumbered, and its
+    /// rows whose county cell named several counties to `ambiguous`.
+    fn merge_into(self, all: &mut Normalized, ambiguous: &mut Vec<AmbiguousCounty>) {
+        for ((words, ids), done, defects, unresolved) in self.parts {
+            let file = self.file;
+            ambiguous.extend(
+                unresolved
+                    .into_iter()
+                    .map(|(row, f, cell)| (file, row, f, cell)),
+            );
             let map = all.records.words.absorb(&words);
             let id_map = all.records.ids.absorb(&ids);
             for ((field, defect), n) in defects {
@@ -425,13 +500,17 @@ fn normalize_row(
         IdNumber::Damaged { prefix } if prefix.len() >= 6 => Some(&prefix[..6]),
         _ => registration.as_ref().map(|r| r.region.as_str()),
     };
-    let county = resolve_county(
+    let (county, ambiguous) = resolve_county(
         source,
         data,
         id_region,
         (regions, &mut cells.counties),
         defects,
     );
+    if let Some(field) = ambiguous {
+        let cell = data.cells[field].text.as_str().into();
+        cells.ambiguous.push((row.row, field, cell));
+    }
     let record = Record {
         row,
         // A config has at most MAX_SOURCES sources.
@@ -538,6 +617,8 @@ fn fill_from_certificate(
 struct SeenCells {
     words: Words,
     ids: Ids,
+    /// Rows left without a county because their county cell names several (row, field, cell).
+    ambiguous: Vec<(u32, usize, Box<str>)>,
     seen: Vec<FastMap<Box<str>, Value>>,
     /// For the county code column and the county column.
     counties: [LastCounty; 2],
@@ -608,7 +689,8 @@ fn resolve_county(
     id_region: Option<&str>,
     (regions, memos): (&'static Regions, &mut [LastCounty; 2]),
     defects: &mut Vec<(usize, Defect)>,
-) -> Option<&'static County> {
+) -> (Option<&'static County>, Option<usize>) {
+    let mut ambiguous = None;
     for (kind, last) in [FieldKind::CountyCode, FieldKind::County]
         .into_iter()
         .zip(memos)
@@ -620,9 +702,12 @@ fn resolve_county(
             continue;
         }
         match last.resolve(regions, &data.cells[field].text, id_region) {
-            Ok(county) => return Some(county),
+            Ok(county) => return (Some(county), None),
             Err(CountyProblem::Unknown) => defects.push((field, Defect::CountyUnknown)),
-            Err(CountyProblem::Ambiguous) => defects.push((field, Defect::CountyAmbiguous)),
+            Err(CountyProblem::Ambiguous) => {
+                defects.push((field, Defect::CountyAmbiguous));
+                ambiguous = Some(field);
+            }
         }
     }
     let from_id = id_region.and_then(|r| regions.by_code(r));
@@ -639,7 +724,7 @@ fn resolve_county(
             },
         ));
     }
-    from_id
+    (from_id, ambiguous.filter(|_| from_id.is_none()))
 }
 
 #[cfg(test)]
