@@ -101,6 +101,16 @@ fn check_config_names_the_mistake() {
         "{}",
         run.stderr
     );
+    for (id, says) in [
+        ("", "empty id"),
+        ("MED-02", "rule MED-02: the id is used twice"),
+    ] {
+        let named = config.replacen("id = \"MED-01\"", &format!("id = \"{id}\""), 1);
+        wd.write_bytes("ids.toml", named.as_bytes());
+        let run = wd.recon(&["check-config", "ids.toml"]);
+        assert_eq!(run.code, 2, "{}", run.stdout);
+        assert!(run.stderr.contains(says), "{}", run.stderr);
+    }
     let ok = wd.recon(&[
         "check-config",
         &repo_path("configs/default.toml").display().to_string(),

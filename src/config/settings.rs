@@ -742,6 +742,10 @@ fn resolve_field(
 fn resolve_rules(options: &Options, resolver: &Resolver) -> Result<Vec<Rule>, ConfigError> {
     let mut rules: Vec<Rule> = Vec::new();
     for rule in &options.rules {
+        if rule.id.trim().is_empty() {
+            // The id names the rule in gap lists, ledger keys and `--rule`.
+            return err("a rule has an empty id: give it one, such as LOC-01");
+        }
         let place = format!("rule {}", rule.id);
         if rules.iter().any(|r| r.id == rule.id) {
             return err(format!("{place}: the id is used twice"));
