@@ -260,7 +260,8 @@ pub struct NationalArgs {
     /// Evaluate the rules as of this date, YYYY-MM-DD (default: today).
     #[arg(long, value_name = "YYYY-MM-DD")]
     pub as_of: Option<String>,
-    /// A folder of the provinces' ledgers, one <province>.sqlite each (none by default).
+    /// A folder of the provinces' ledgers, one <province>.sqlite each (none by default); the
+    /// night's national report over all of them goes to OUT/report/.
     #[arg(long, value_name = "DIR")]
     pub ledgers: Option<PathBuf>,
 }
